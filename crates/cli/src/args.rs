@@ -1,0 +1,187 @@
+//! The command line, as clap derives it. Every command has `--help`; data commands have
+//! `--json`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use daylight_domain::bucket::{Bucket, BucketScheme};
+use daylight_domain::case::CaseStatus;
+use daylight_ledger::Checkpoint;
+use daylight_store::model::ImportKind;
+
+/// Daylight (阳光催收): credit-card collections in daylight — efficient, within the law, and
+/// provably so.
+#[derive(Debug, Parser)]
+#[command(name = "daylight", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (default) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
+    #[arg(long, global = true, env = "DAYLIGHT_DB", default_value = daylight_store::DEFAULT_DB_URL, hide_env_values = true)]
+    pub db: String,
+
+    /// Who is acting, as the ledger records it (default: cli:$USER).
+    #[arg(long, global = true, env = "DAYLIGHT_ACTOR")]
+    pub actor: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database and its schema, or upgrade the schema (safe to run again).
+    Init(JsonFlag),
+    /// Import a CSV file of customers, contacts, accounts, transactions or payments.
+    Import(ImportArgs),
+    /// The evidence chain: verify it, list its events.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Counts per table, per bucket and per case status.
+    Stats(JsonFlag),
+    /// Collection cases: list them, show one.
+    #[command(subcommand)]
+    Cases(CasesCommand),
+    /// Settings: show them, change the bucket scheme.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Set up ./daylight-demo with the example portfolio imported, and show what is in it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_parser = parse_word::<ImportKind>)]
+    pub kind: ImportKind,
+    /// The CSV file (columns: docs/import.md).
+    pub file: PathBuf,
+    /// Text encoding: utf-8 (a BOM is fine), gbk or gb18030.
+    #[arg(long, default_value = "utf-8", value_parser = |s: &str| s.parse::<daylight_import::Encoding>())]
+    pub encoding: daylight_import::Encoding,
+    /// Store the good rows even when some rows are refused (exit code 3 then).
+    #[arg(long)]
+    pub partial: bool,
+    /// IANA zone of local date-times in the file.
+    #[arg(long, default_value = daylight_domain::customer::DEFAULT_TIME_ZONE)]
+    pub time_zone: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute the hash chain; exit 1 naming the first bad seq, or print the head hash.
+    Verify(VerifyArgs),
+    /// List ledger events in order.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A SEQ:HASH an auditor kept (from an earlier `verify`); the chain must pass through it.
+    #[arg(long = "checkpoint", value_parser = |s: &str| s.parse::<Checkpoint>())]
+    pub checkpoints: Vec<Checkpoint>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Start after this seq.
+    #[arg(long, default_value_t = 0)]
+    pub after: i64,
+    /// At most this many events.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+    /// Print JSON lines, one event each.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CasesCommand {
+    /// List cases, worst first.
+    List(CaseListArgs),
+    /// Show one case: debtor (masked), contacts, accounts, attempts, notes, promises, plans,
+    /// waivers, bucket moves, payments.
+    Show(CaseShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaseListArgs {
+    /// Only this status: open, closed, legal, written_off.
+    #[arg(long, value_parser = parse_word::<CaseStatus>)]
+    pub status: Option<CaseStatus>,
+    /// Only this bucket: M0 … M6, M6+.
+    #[arg(long, value_parser = parse_word::<Bucket>)]
+    pub bucket: Option<Bucket>,
+    /// Only cases assigned to this collector.
+    #[arg(long)]
+    pub collector: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Skip this many.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseShowArgs {
+    /// The case id (CASE-<customer id>).
+    pub case: String,
+    /// Show these fields in clear: name, resident_id, address, contact:<id> (comma-separated).
+    /// Each one shown is recorded in the ledger with --purpose.
+    #[arg(long, value_delimiter = ',', requires = "purpose")]
+    pub reveal: Vec<String>,
+    /// Why the clear values are needed (recorded in the ledger).
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show every setting.
+    Show(JsonFlag),
+    /// Set where buckets M1 … M6+ begin (days past due), re-bucket every account and case, and
+    /// record the moves, e.g. `1,31,61,91,121,151,181`.
+    SetBuckets(SetBucketsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetBucketsArgs {
+    /// Seven rising day counts.
+    #[arg(value_parser = |s: &str| s.parse::<BucketScheme>().map_err(|e| e.to_string()))]
+    pub scheme: BucketScheme,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The folder to set up (replaced if it holds an earlier demo).
+    #[arg(long, default_value = "daylight-demo")]
+    pub dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_word<T: std::str::FromStr<Err = daylight_domain::Invalid>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|e: daylight_domain::Invalid| e.message)
+}

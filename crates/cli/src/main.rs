@@ -1,0 +1,104 @@
+//! `daylight`: the command line of Daylight, and the one place that picks a storage backend and
+//! reads the clock.
+//!
+//! - `args`: the commands and flags (clap).
+//! - `commands`: one function per command.
+//! - `output`: aligned tables and amounts for the terminal.
+//!
+//! Exit codes: 0 done; 1 refused (an import with errors stored nothing, or the ledger is
+//! broken); 2 could not run (bad arguments, no database, unreadable file); 3 an import with
+//! `--partial` stored the good rows and refused some.
+#![allow(clippy::print_stdout)]
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use daylight_store::postgres::PgStore;
+use daylight_store::sqlite::SqliteStore;
+use daylight_store::{Backend, DbUrl, Store, require_current_schema};
+use jiff::Timestamp;
+
+mod args;
+mod commands;
+mod demo;
+mod output;
+
+use args::{Cli, Command};
+
+/// How a command ended, as the process exit code says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done.
+    Done,
+    /// Refused: nothing stored, or the ledger is broken.
+    Refused,
+    /// Stored in part.
+    Partial,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DAYLIGHT_LOG")
+                .unwrap_or_else(|_| "warn,sqlx=error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Refused) => ExitCode::from(1),
+        Ok(Outcome::Partial) => ExitCode::from(3),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<Outcome> {
+    let actor = cli.actor.clone().unwrap_or_else(default_actor);
+    let url = DbUrl::parse(&cli.db)?;
+    match cli.command {
+        Command::Init(a) => commands::init(&url, &actor, a.json).await,
+        Command::Import(a) => commands::import(&url, &actor, &a).await,
+        Command::Ledger(c) => commands::ledger(&url, c).await,
+        Command::Stats(a) => commands::stats(&url, a.json).await,
+        Command::Cases(c) => commands::cases(&url, &actor, c).await,
+        Command::Config(c) => commands::config(&url, &actor, c).await,
+        Command::Demo(a) => demo::run(&actor, &a).await,
+    }
+}
+
+/// `cli:$USER`, or `cli` when the user is unknown.
+fn default_actor() -> String {
+    match std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
+        Ok(u) if !u.is_empty() => format!("cli:{u}"),
+        _ => "cli".to_owned(),
+    }
+}
+
+/// The wall clock, read here and passed everywhere else as an argument.
+#[allow(clippy::disallowed_methods)]
+pub fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+/// Opens the database `url` names: the one place a backend is chosen. With `create`, a
+/// missing SQLite file is created (for `init`); otherwise the schema must be current.
+pub async fn open(url: &DbUrl, create: bool) -> Result<Box<dyn Store>> {
+    let store: Box<dyn Store> = match url.backend() {
+        Backend::Sqlite => Box::new(SqliteStore::open(url, create).await?),
+        Backend::Postgres => Box::new(PgStore::open(url).await?),
+    };
+    if !create {
+        require_current_schema(&*store).await.with_context(|| format!("database {url}"))?;
+    }
+    Ok(store)
+}

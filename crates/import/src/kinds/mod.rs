@@ -1,0 +1,87 @@
+//! One module per kind of file: how a row becomes a record (`parse`, pure) and how a chunk of
+//! records is checked against what is stored and written (`resolve`).
+
+use std::collections::HashSet;
+
+use daylight_store::ImportSession;
+use daylight_store::StoreError;
+use jiff::tz::TimeZone;
+
+use crate::Reject;
+use crate::schema::Schema;
+use crate::source::{Fields, Layout};
+
+pub(crate) mod accounts;
+pub(crate) mod contacts;
+pub(crate) mod customers;
+pub(crate) mod money_rows;
+
+/// What parsing needs besides the row.
+pub(crate) struct Ctx {
+    /// Zone of local times in the file (`--time-zone`).
+    pub zone: TimeZone,
+}
+
+/// What resolving chunks found.
+pub(crate) struct Outcome {
+    schema: &'static Schema,
+    position: Vec<Option<usize>>,
+    pub rejects: Vec<Reject>,
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+impl Outcome {
+    pub fn new(layout: &Layout) -> Outcome {
+        Outcome {
+            schema: layout.schema,
+            position: layout.position.clone(),
+            rejects: Vec::new(),
+            inserted: 0,
+            updated: 0,
+        }
+    }
+
+    /// Refuses the row on `line` for schema column `col`.
+    pub fn reject(&mut self, line: u64, col: usize, code: &'static str, reason: String) {
+        self.rejects.push(Reject {
+            line,
+            column: self.position[col].map_or(0, |p| p + 1),
+            field: self.schema.columns[col].name.to_owned(),
+            code,
+            reason,
+        });
+    }
+
+    /// Counts rows whose key `known` holds as updates and the rest as inserts.
+    pub fn count<'a>(&mut self, keys: impl Iterator<Item = &'a str>, known: &HashSet<String>) {
+        for k in keys {
+            if known.contains(k) {
+                self.updated += 1;
+            } else {
+                self.inserted += 1;
+            }
+        }
+    }
+}
+
+/// A kind of import file.
+pub(crate) trait Kind: 'static {
+    /// The record a row becomes.
+    type Record: Send + 'static;
+
+    /// The record's external id (for duplicate detection).
+    fn key(record: &Self::Record) -> &str;
+
+    /// Reads one row; `None` when any field was refused (the refusals are in `f.rejects`).
+    fn parse(f: &mut Fields<'_>, ctx: &Ctx) -> Option<Self::Record>;
+
+    /// Checks a chunk of parsed rows (with their line numbers) against the store, refuses
+    /// those that do not fit, and — when `write` — stores the rest.
+    async fn resolve(
+        session: &mut dyn ImportSession,
+        rows: Vec<(u64, Self::Record)>,
+        write: bool,
+        out: &mut Outcome,
+    ) -> Result<(), StoreError>;
+}

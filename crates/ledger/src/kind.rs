@@ -1,0 +1,65 @@
+//! The kinds of event the ledger records.
+
+use std::fmt;
+
+/// What a ledger event records. The word ([`EventKind::as_str`]) is stored and never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A store was initialised (schema created).
+    StoreInitialised,
+    /// The schema was upgraded by a migration.
+    StoreMigrated,
+    /// An import batch was stored.
+    ImportBatch,
+    /// A contact attempt was recorded.
+    AttemptRecorded,
+    /// A note was added to a case.
+    NoteAdded,
+    /// A promise to pay was locked.
+    PromiseCreated,
+    /// A promise was kept, broken or cancelled.
+    PromiseSettled,
+    /// A repayment plan was proposed.
+    ArrangementProposed,
+    /// A repayment plan was approved, rejected or closed.
+    ArrangementDecided,
+    /// A waiver was requested.
+    WaiverRequested,
+    /// A waiver was approved or rejected.
+    WaiverDecided,
+    /// A case changed status or assignment by hand.
+    CaseChanged,
+    /// A configuration value changed.
+    ConfigChanged,
+    /// Someone saw a personal field unmasked.
+    PiiViewed,
+}
+
+impl EventKind {
+    /// The stored word.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::StoreInitialised => "store.initialised",
+            EventKind::StoreMigrated => "store.migrated",
+            EventKind::ImportBatch => "import.batch",
+            EventKind::AttemptRecorded => "attempt.recorded",
+            EventKind::NoteAdded => "note.added",
+            EventKind::PromiseCreated => "promise.created",
+            EventKind::PromiseSettled => "promise.settled",
+            EventKind::ArrangementProposed => "arrangement.proposed",
+            EventKind::ArrangementDecided => "arrangement.decided",
+            EventKind::WaiverRequested => "waiver.requested",
+            EventKind::WaiverDecided => "waiver.decided",
+            EventKind::CaseChanged => "case.changed",
+            EventKind::ConfigChanged => "config.changed",
+            EventKind::PiiViewed => "pii.viewed",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

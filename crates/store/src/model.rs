@@ -1,0 +1,457 @@
+//! What crosses the storage port besides domain types: import batches, views of stored records,
+//! statistics and filters.
+
+use std::collections::BTreeMap;
+
+use daylight_domain::account::{CardAccount, Component, Payment};
+use daylight_domain::agreement::{
+    ArrangementStatus, ArrangementTerms, Instalment, PromiseStatus, WaiverStatus,
+};
+use daylight_domain::attempt::Attempt;
+use daylight_domain::bucket::{Bucket, BucketMove};
+use daylight_domain::case::{Case, CaseStatus, Note};
+use daylight_domain::customer::{ContactPoint, Customer};
+use daylight_domain::id::{AccountId, CaseId, ContactId};
+use daylight_domain::pii::PersonName;
+use daylight_domain::vocabulary;
+use daylight_domain::{Currency, Money};
+use jiff::Timestamp;
+use serde::Serialize;
+
+vocabulary! {
+    /// What an import file holds.
+    pub enum ImportKind ("import kind") {
+        /// Customers (debtors).
+        Customers = "customers",
+        /// Contact points of debtors and related people.
+        Contacts = "contacts",
+        /// Card accounts.
+        Accounts = "accounts",
+        /// Card transactions.
+        Transactions = "transactions",
+        /// Payments.
+        Payments = "payments",
+    }
+}
+
+/// Tables whose keys an import may ask about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyTable {
+    /// `customers`.
+    Customers,
+    /// `contact_points`.
+    ContactPoints,
+    /// `accounts`.
+    Accounts,
+    /// `transactions`.
+    Transactions,
+    /// `payments`.
+    Payments,
+}
+
+impl KeyTable {
+    /// The table name.
+    pub const fn table(self) -> &'static str {
+        match self {
+            KeyTable::Customers => "customers",
+            KeyTable::ContactPoints => "contact_points",
+            KeyTable::Accounts => "accounts",
+            KeyTable::Transactions => "transactions",
+            KeyTable::Payments => "payments",
+        }
+    }
+}
+
+/// Where an import batch comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchMeta {
+    /// What the file holds.
+    pub kind: ImportKind,
+    /// The file's name as given.
+    pub file_name: String,
+    /// Who imported it.
+    pub actor: String,
+    /// When the import started.
+    pub at: Timestamp,
+    /// Stored with `--partial` (good rows kept, bad rows rejected).
+    pub partial: bool,
+}
+
+/// What an import reports when it commits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    /// SHA-256 of the file's bytes, hex: ties the ledger event to the exact file. Known only
+    /// once the file has been read to the end, so it comes with the commit.
+    pub file_sha256: String,
+    /// Data rows read.
+    pub rows_total: u64,
+    /// Rows stored as new records.
+    pub rows_inserted: u64,
+    /// Rows that updated an existing record.
+    pub rows_updated: u64,
+    /// Rows refused.
+    pub rows_rejected: u64,
+    /// Rejections by code.
+    pub rejects_by_code: BTreeMap<String, u64>,
+}
+
+/// What a committed import left behind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchReceipt {
+    /// The batch id.
+    pub batch_id: i64,
+    /// The `import.batch` ledger event.
+    pub ledger_seq: i64,
+    /// Accounts that moved from one bucket to another.
+    pub bucket_moves: u64,
+    /// Cases opened, updated or closed.
+    pub cases_touched: u64,
+}
+
+/// An account as the store knows it before an import changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    /// The owner.
+    pub customer: String,
+    /// The account's currency.
+    pub currency: Currency,
+    /// Its bucket.
+    pub bucket: Bucket,
+}
+
+/// Schema state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemaStatus {
+    /// Last migration applied (0 when none).
+    pub applied: i64,
+    /// Last migration this build knows.
+    pub known: i64,
+}
+
+/// What `migrate` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrateReport {
+    /// Version before.
+    pub from: i64,
+    /// Version after.
+    pub to: i64,
+    /// True when this call created the schema (and wrote the first ledger event).
+    pub created: bool,
+}
+
+/// Rows per table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableCount {
+    /// Table name.
+    pub table: &'static str,
+    /// Rows.
+    pub rows: i64,
+}
+
+/// Accounts per bucket and currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BucketStat {
+    /// The bucket.
+    pub bucket: Bucket,
+    /// The currency of the sums.
+    pub currency: Currency,
+    /// Accounts in it.
+    pub accounts: i64,
+    /// Their balances, minor units.
+    pub balance_minor: i64,
+    /// Their overdue amounts, minor units.
+    pub overdue_minor: i64,
+}
+
+/// Cases per bucket and status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseStat {
+    /// The case bucket.
+    pub bucket: Bucket,
+    /// The status.
+    pub status: CaseStatus,
+    /// Cases.
+    pub cases: i64,
+}
+
+/// `daylight stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Rows per table.
+    pub tables: Vec<TableCount>,
+    /// Accounts per bucket.
+    pub buckets: Vec<BucketStat>,
+    /// Cases per bucket and status.
+    pub cases: Vec<CaseStat>,
+}
+
+/// A configuration value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigEntry {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// When it was set.
+    pub updated_at: Timestamp,
+    /// Who set it.
+    pub updated_by: String,
+}
+
+/// What changing the bucket scheme did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rebucket {
+    /// Accounts that moved bucket.
+    pub accounts_moved: u64,
+    /// Cases whose bucket was recomputed.
+    pub cases_updated: u64,
+}
+
+/// Which cases to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFilter {
+    /// Only this status.
+    pub status: Option<CaseStatus>,
+    /// Only this bucket.
+    pub bucket: Option<Bucket>,
+    /// Only cases assigned to this collector.
+    pub collector: Option<String>,
+    /// At most this many (capped at [`CaseFilter::MAX_LIMIT`]).
+    pub limit: u32,
+    /// Skip this many.
+    pub offset: u32,
+}
+
+impl CaseFilter {
+    /// The most cases one call returns.
+    pub const MAX_LIMIT: u32 = 10_000;
+}
+
+impl Default for CaseFilter {
+    fn default() -> Self {
+        CaseFilter { status: None, bucket: None, collector: None, limit: 100, offset: 0 }
+    }
+}
+
+/// A case in a list: the case, the debtor's name (prints masked) and the amounts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseSummary {
+    /// The case.
+    pub case: Case,
+    /// The debtor's name.
+    pub customer_name: PersonName,
+    /// Accounts held.
+    pub accounts: i64,
+    /// Overdue per currency.
+    pub overdue: Vec<Money>,
+}
+
+/// A stored account with its bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountView {
+    /// The account.
+    pub account: CardAccount,
+    /// Its bucket as stored.
+    pub bucket: Bucket,
+}
+
+/// A recorded attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAttempt {
+    /// Its id.
+    pub id: i64,
+    /// The attempt.
+    pub attempt: Attempt,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When.
+    pub recorded_at: Timestamp,
+}
+
+/// A stored note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredNote {
+    /// Its id.
+    pub id: i64,
+    /// The note.
+    pub note: Note,
+}
+
+/// A promise to lock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPromise {
+    /// The case.
+    pub case: CaseId,
+    /// The account it pays, if one.
+    pub account: Option<AccountId>,
+    /// The attempt in which it was made.
+    pub attempt: Option<i64>,
+    /// How much.
+    pub amount: Money,
+    /// By when.
+    pub due_at: Timestamp,
+}
+
+/// A stored promise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPromise {
+    /// Its id.
+    pub id: i64,
+    /// As made.
+    pub promise: NewPromise,
+    /// Where it stands.
+    pub status: PromiseStatus,
+    /// Who took it.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+    /// Who settled it.
+    pub settled_by: Option<String>,
+    /// When.
+    pub settled_at: Option<Timestamp>,
+}
+
+/// A repayment plan to propose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewArrangement {
+    /// The case.
+    pub case: CaseId,
+    /// The account it repays, if one.
+    pub account: Option<AccountId>,
+    /// The terms.
+    pub terms: ArrangementTerms,
+}
+
+/// A stored repayment plan with its schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredArrangement {
+    /// Its id.
+    pub id: i64,
+    /// As proposed.
+    pub arrangement: NewArrangement,
+    /// Where it stands.
+    pub status: ArrangementStatus,
+    /// Who proposed it.
+    pub proposed_by: String,
+    /// When.
+    pub proposed_at: Timestamp,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<Timestamp>,
+    /// The instalments.
+    pub schedule: Vec<Instalment>,
+}
+
+/// A waiver to request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWaiver {
+    /// The case.
+    pub case: CaseId,
+    /// The account whose overdue amount it reduces.
+    pub account: AccountId,
+    /// Which part.
+    pub component: Component,
+    /// How much.
+    pub amount: Money,
+    /// Why.
+    pub reason: String,
+}
+
+/// A stored waiver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredWaiver {
+    /// Its id.
+    pub id: i64,
+    /// As requested.
+    pub waiver: NewWaiver,
+    /// Where it stands.
+    pub status: WaiverStatus,
+    /// Who asked.
+    pub requested_by: String,
+    /// When.
+    pub requested_at: Timestamp,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<Timestamp>,
+}
+
+/// Everything about one case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseDetail {
+    /// The case.
+    pub case: Case,
+    /// The debtor.
+    pub customer: Customer,
+    /// Contact points of the debtor and related people.
+    pub contacts: Vec<ContactPoint>,
+    /// The debtor's accounts.
+    pub accounts: Vec<AccountView>,
+    /// Attempts, newest first.
+    pub attempts: Vec<StoredAttempt>,
+    /// Notes, newest first.
+    pub notes: Vec<StoredNote>,
+    /// Promises, newest first.
+    pub promises: Vec<StoredPromise>,
+    /// Repayment plans, newest first.
+    pub arrangements: Vec<StoredArrangement>,
+    /// Waivers, newest first.
+    pub waivers: Vec<StoredWaiver>,
+    /// Bucket moves of the accounts, newest first.
+    pub bucket_moves: Vec<BucketMove>,
+    /// Payments on the accounts, newest first.
+    pub payments: Vec<Payment>,
+}
+
+/// Who owns a case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assignment {
+    /// Internal team.
+    pub team: Option<String>,
+    /// Collector login.
+    pub collector: Option<String>,
+    /// Outside agency (委案).
+    pub agency: Option<String>,
+}
+
+/// A personal field someone may ask to see in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PiiField {
+    /// The debtor's name.
+    Name,
+    /// The resident ID number.
+    ResidentId,
+    /// The address.
+    Address,
+    /// A contact point's value.
+    Contact(ContactId),
+}
+
+impl PiiField {
+    /// The field's name in the ledger: `name`, `resident_id`, `address`, `contact:<id>`.
+    pub fn label(&self) -> String {
+        match self {
+            PiiField::Name => "name".into(),
+            PiiField::ResidentId => "resident_id".into(),
+            PiiField::Address => "address".into(),
+            PiiField::Contact(id) => format!("contact:{id}"),
+        }
+    }
+
+    /// Parses [`PiiField::label`].
+    pub fn parse(text: &str) -> Result<PiiField, daylight_domain::Invalid> {
+        match text.trim() {
+            "name" => Ok(PiiField::Name),
+            "resident_id" => Ok(PiiField::ResidentId),
+            "address" => Ok(PiiField::Address),
+            other => match other.strip_prefix("contact:") {
+                Some(id) => Ok(PiiField::Contact(ContactId::parse(id)?)),
+                None => Err(daylight_domain::Invalid::new(
+                    daylight_domain::Code::Enum,
+                    format!("field {other:?}; expected name, resident_id, address or contact:<id>"),
+                )),
+            },
+        }
+    }
+}

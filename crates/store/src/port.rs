@@ -1,0 +1,189 @@
+//! The storage port: what the rest of Daylight may ask of a database.
+//!
+//! Every method that changes state appends its ledger event in the same transaction, so a change
+//! and its evidence are stored together or not at all. Methods take the actor and the time as
+//! arguments; the store never reads the clock.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use daylight_domain::account::{CardAccount, Payment, Transaction};
+use daylight_domain::agreement::{ArrangementStatus, PromiseStatus};
+use daylight_domain::attempt::Attempt;
+use daylight_domain::bucket::BucketScheme;
+use daylight_domain::case::CaseStatus;
+use daylight_domain::customer::{ContactPoint, Customer};
+use daylight_domain::id::{CaseId, CustomerId};
+use daylight_ledger::{Link, Row};
+use jiff::Timestamp;
+
+use crate::error::Result;
+use crate::model::*;
+use crate::settings::Backend;
+
+/// A Daylight database.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Closes the connections (for SQLite, checkpointing the write-ahead log).
+    async fn close(&self);
+
+    /// Applied and known schema versions.
+    async fn schema(&self) -> Result<SchemaStatus>;
+
+    /// Creates or upgrades the schema. The first call writes the `store.initialised` event.
+    async fn migrate(&self, actor: &str, now: Timestamp) -> Result<MigrateReport>;
+
+    /// Opens one import batch: a single transaction that [`ImportSession::commit`] ends.
+    async fn begin_import(&self, meta: &BatchMeta) -> Result<Box<dyn ImportSession>>;
+
+    /// Counts per table, bucket and case status.
+    async fn stats(&self) -> Result<Stats>;
+
+    /// The recorded head of the ledger ([`Link::EMPTY`] before the first event).
+    async fn ledger_head(&self) -> Result<Link>;
+
+    /// Up to `limit` ledger rows with `seq > after`, in `seq` order, exactly as stored.
+    async fn ledger_rows(&self, after: i64, limit: u32) -> Result<Vec<Row>>;
+
+    /// Every configuration value.
+    async fn config(&self) -> Result<Vec<ConfigEntry>>;
+
+    /// The bucket scheme in force (the default until one is set).
+    async fn bucket_scheme(&self) -> Result<BucketScheme>;
+
+    /// Sets the bucket scheme, re-buckets every account and case, and records the moves.
+    async fn set_bucket_scheme(&self, scheme: BucketScheme, actor: &str, now: Timestamp) -> Result<Rebucket>;
+
+    /// Cases matching `filter`, worst bucket first.
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
+
+    /// Everything about one case.
+    async fn case_detail(&self, id: &CaseId) -> Result<CaseDetail>;
+
+    /// Moves a case to another status (open, closed, legal, written off).
+    async fn set_case_status(
+        &self,
+        id: &CaseId,
+        status: CaseStatus,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Sets who owns a case.
+    async fn assign_case(&self, id: &CaseId, to: &Assignment, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// Records a contact attempt (and its note), updating the contact point's validity from the
+    /// outcome. Returns the attempt id.
+    async fn record_attempt(&self, attempt: &Attempt, actor: &str, now: Timestamp) -> Result<i64>;
+
+    /// Adds a note to a case. Returns the note id.
+    async fn add_note(
+        &self,
+        case: &CaseId,
+        text: &str,
+        attempt: Option<i64>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64>;
+
+    /// Locks a promise to pay. Returns its id.
+    async fn create_promise(&self, promise: &NewPromise, actor: &str, now: Timestamp) -> Result<i64>;
+
+    /// Marks a pending promise kept, broken or cancelled.
+    async fn settle_promise(&self, id: i64, status: PromiseStatus, actor: &str, now: Timestamp)
+    -> Result<()>;
+
+    /// Proposes a repayment plan for approval. Returns its id.
+    async fn propose_arrangement(
+        &self,
+        arrangement: &NewArrangement,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64>;
+
+    /// Approves, rejects or closes a plan; approval and rejection need someone other than the
+    /// proposer.
+    async fn decide_arrangement(
+        &self,
+        id: i64,
+        status: ArrangementStatus,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Requests a waiver. Returns its id.
+    async fn request_waiver(&self, waiver: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64>;
+
+    /// Approves or rejects a waiver; needs someone other than the requester.
+    async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// Returns a personal field in clear and records in the ledger, in the same transaction,
+    /// who saw it, when and why. The caller checks the permission first.
+    async fn reveal(
+        &self,
+        customer: &CustomerId,
+        field: &PiiField,
+        purpose: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<String>;
+}
+
+/// One import batch in progress: a single open transaction.
+///
+/// Dropping a session without [`commit`](ImportSession::commit) rolls everything back, which is
+/// also what a killed process leaves behind.
+#[async_trait]
+pub trait ImportSession: Send {
+    /// The batch id rows are stamped with.
+    fn batch_id(&self) -> i64;
+
+    /// The bucket scheme read in this transaction.
+    fn bucket_scheme(&self) -> BucketScheme;
+
+    /// Which of `ids` exist in `table`.
+    async fn known(&mut self, table: KeyTable, ids: &[&str]) -> Result<HashSet<String>>;
+
+    /// Which of `ids` do not exist in `table`: the reference check, cheap when nothing is
+    /// missing (one count per statement).
+    async fn missing(&mut self, table: KeyTable, ids: &[&str]) -> Result<HashSet<String>>;
+
+    /// For each of the resident ID numbers already stored, the customer holding it.
+    async fn resident_id_owners(&mut self, resident_ids: &[&str]) -> Result<HashMap<String, String>>;
+
+    /// The stored state of each of `ids` that exists.
+    async fn account_states(&mut self, ids: &[&str]) -> Result<HashMap<String, AccountState>>;
+
+    /// Inserts or updates customers.
+    async fn upsert_customers(&mut self, rows: &[Customer]) -> Result<()>;
+
+    /// Inserts or updates contact points. A status of `unknown` keeps the status already learned.
+    async fn upsert_contacts(&mut self, rows: &[ContactPoint]) -> Result<()>;
+
+    /// Inserts or updates accounts; `before` holds the states [`account_states`] returned, from
+    /// which bucket moves are recorded (a new account's first bucket is not a move), and brings
+    /// the cases of their customers in line. Returns the number of moves.
+    ///
+    /// [`account_states`]: ImportSession::account_states
+    async fn upsert_accounts(
+        &mut self,
+        rows: &[CardAccount],
+        before: &HashMap<String, AccountState>,
+    ) -> Result<u64>;
+
+    /// Inserts or updates transactions.
+    async fn upsert_transactions(&mut self, rows: &[Transaction]) -> Result<()>;
+
+    /// Inserts or updates payments.
+    async fn upsert_payments(&mut self, rows: &[Payment]) -> Result<()>;
+
+    /// Records the batch and its ledger event, and commits.
+    async fn commit(self: Box<Self>, summary: &BatchSummary) -> Result<BatchReceipt>;
+
+    /// Abandons the batch: nothing of it is stored.
+    async fn rollback(self: Box<Self>) -> Result<()>;
+}

@@ -1,0 +1,213 @@
+// Shared by the SQLite and PostgreSQL adapters: `include!`d into `crate::sqlite` and
+// `crate::postgres`, where `Db`, `DbPool`, `Adapter`, `BACKEND`, `LOCK_HEAD`, `LEDGER_AT`,
+// `TABLE_EXISTS`, `MIGRATOR` and `begin_write` are defined for that backend. One text, two
+// compilations: the queries are written once and type-checked against both drivers.
+//
+// This part: row helpers, the ledger append every write ends with, and small lookups.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use daylight_domain::account::{CardAccount, Overdue, Payment};
+use daylight_domain::agreement::{
+    self, ArrangementStatus, ArrangementTerms, Instalment, PromiseStatus, WaiverStatus,
+};
+use daylight_domain::attempt::{Agent, Attempt};
+use daylight_domain::bucket::{BucketMove, BucketScheme};
+use daylight_domain::case::{Case, CaseStatus, Note};
+use daylight_domain::customer::{ContactPoint, ContactValue, Customer};
+use daylight_domain::id::{AccountId, CaseId, ContactId, CustomerId, PaymentId};
+use daylight_domain::pii::{Address, Gender, MaskedPan, PersonName, ResidentId};
+use daylight_domain::{Code, Currency, Invalid, Money};
+use daylight_ledger::{Event, EventKind, Link, Row as LedgerRow};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff_sqlx::ToSqlx;
+use serde_json::json;
+use sqlx::{AssertSqlSafe, QueryBuilder, Row as _};
+
+use crate::bucket_sql::bucket_case;
+use crate::error::{Result, StoreError};
+use crate::model::*;
+use crate::port::{ImportSession, Store};
+use crate::rows;
+use crate::settings::Backend;
+use crate::types::DbTime;
+
+type Tx = sqlx::Transaction<'static, Db>;
+type DbRow = <Db as sqlx::Database>::Row;
+
+/// The configuration key of the bucket scheme.
+const CONFIG_BUCKETS: &str = "buckets";
+/// The most rows of any one kind a case screen shows.
+const DETAIL_LIMIT: i64 = 500;
+
+fn corrupt(col: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{col}: {e}"))
+}
+
+fn text(row: &DbRow, col: &str) -> Result<String> {
+    Ok(row.try_get::<String, _>(col)?)
+}
+
+fn opt_text(row: &DbRow, col: &str) -> Result<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+
+fn word<T: FromStr<Err = Invalid>>(row: &DbRow, col: &str) -> Result<T> {
+    text(row, col)?.parse().map_err(|e| corrupt(col, e))
+}
+
+fn int(row: &DbRow, col: &str) -> Result<i64> {
+    Ok(row.try_get::<i64, _>(col)?)
+}
+
+fn small<T: TryFrom<i64>>(row: &DbRow, col: &str) -> Result<T> {
+    let v = int(row, col)?;
+    T::try_from(v).map_err(|_| corrupt(col, format!("{v} out of range")))
+}
+
+fn time(row: &DbRow, col: &str) -> Result<Timestamp> {
+    Ok(row.try_get::<DbTime, _>(col)?.0)
+}
+
+fn opt_time(row: &DbRow, col: &str) -> Result<Option<Timestamp>> {
+    Ok(row.try_get::<Option<DbTime>, _>(col)?.map(|t| t.0))
+}
+
+fn date(row: &DbRow, col: &str) -> Result<Date> {
+    Ok(row.try_get::<jiff_sqlx::Date, _>(col)?.to_jiff())
+}
+
+fn id<T>(row: &DbRow, col: &str, parse: fn(&str) -> Result<T, Invalid>) -> Result<T> {
+    parse(&text(row, col)?).map_err(|e| corrupt(col, e))
+}
+
+fn opt_id<T>(row: &DbRow, col: &str, parse: fn(&str) -> Result<T, Invalid>) -> Result<Option<T>> {
+    opt_text(row, col)?.map(|s| parse(&s).map_err(|e| corrupt(col, e))).transpose()
+}
+
+fn money(row: &DbRow, col: &str, currency: Currency) -> Result<Money> {
+    Ok(Money::new(int(row, col)?, currency))
+}
+
+fn required(what: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Invalid::new(Code::Required, format!("{what} is required")).into());
+    }
+    Ok(())
+}
+
+/// SHA-256 of text, hex: ledger payloads bind notes and reasons by digest, not by copy, so the
+/// evidence chain holds no free text that may carry personal data.
+fn digest(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// Appends `event` to the ledger inside `tx`: reads and locks the head, inserts the row,
+/// advances the head. Called last in every write, so the head lock is held briefly and always
+/// taken after the rows a transaction changes.
+async fn append(tx: &mut Tx, event: &Event) -> Result<LedgerRow> {
+    let head = sqlx::query(LOCK_HEAD).fetch_one(&mut **tx).await?;
+    let head = Link::from_stored(int(&head, "seq")?, &text(&head, "hash")?)
+        .map_err(|b| StoreError::Corrupt(b.to_string()))?;
+    let row = head.append(event);
+    sqlx::query(rows::LEDGER_INSERT)
+        .bind(row.seq)
+        .bind(DbTime::new(event.at))
+        .bind(&row.actor)
+        .bind(&row.kind)
+        .bind(&row.subject)
+        .bind(&row.payload)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(rows::LEDGER_ADVANCE).bind(row.seq).bind(&row.hash).execute(&mut **tx).await?;
+    Ok(row)
+}
+
+async fn read_scheme(conn: &mut <Db as sqlx::Database>::Connection) -> Result<BucketScheme> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM config WHERE key = $1")
+        .bind(CONFIG_BUCKETS)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match value {
+        Some(v) => v.parse().map_err(|e| corrupt("config.buckets", e)),
+        None => Ok(BucketScheme::default()),
+    }
+}
+
+async fn put_config(tx: &mut Tx, key: &str, value: &str, actor: &str, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO config (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(DbTime::new(now))
+    .bind(actor)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The customer of a case, or `NOT_FOUND`.
+async fn case_customer(tx: &mut Tx, case: &CaseId) -> Result<String> {
+    sqlx::query_scalar("SELECT customer_id FROM cases WHERE id = $1")
+        .bind(case.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("case", case.as_str()))
+}
+
+/// Loads an account and checks it belongs to `customer`.
+async fn account_of(tx: &mut Tx, account: &AccountId, customer: &str) -> Result<CardAccount> {
+    let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
+        .bind(account.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("account", account.as_str()))?;
+    let acc = account_from_row(&row)?;
+    if acc.customer.as_str() != customer {
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            format!("account {account} is not held by the case's customer"),
+        )
+        .into());
+    }
+    Ok(acc)
+}
+
+/// Checks an attempt id belongs to `case`.
+async fn attempt_of(tx: &mut Tx, attempt: i64, case: &CaseId) -> Result<()> {
+    let owner: Option<String> = sqlx::query_scalar("SELECT case_id FROM attempts WHERE id = $1")
+        .bind(attempt)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match owner {
+        None => Err(StoreError::not_found("attempt", attempt.to_string())),
+        Some(c) if c != case.as_str() => {
+            Err(Invalid::new(Code::Inconsistent, format!("attempt {attempt} belongs to another case")).into())
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Builds `SELECT <cols> FROM <table> WHERE <key> IN (…)` over `keys`.
+fn select_in<'a>(
+    cols_from_table: &str,
+    key: &str,
+    keys: impl IntoIterator<Item = &'a str>,
+) -> QueryBuilder<Db> {
+    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {cols_from_table} WHERE {key} IN ("));
+    let mut sep = qb.separated(", ");
+    for k in keys {
+        sep.push_bind(k.to_owned());
+    }
+    sep.push_unseparated(")");
+    qb
+}

@@ -1,0 +1,141 @@
+// Shared by both adapters (see common.rs). This part: the `Store` trait, delegating to the
+// functions above with the right pool.
+
+#[async_trait]
+impl Store for Adapter {
+    fn backend(&self) -> Backend {
+        BACKEND
+    }
+
+    async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn schema(&self) -> Result<SchemaStatus> {
+        schema_status(&self.read).await
+    }
+
+    async fn migrate(&self, actor: &str, now: Timestamp) -> Result<MigrateReport> {
+        run_migrations(&self.write, actor, now).await
+    }
+
+    async fn begin_import(&self, meta: &BatchMeta) -> Result<Box<dyn ImportSession>> {
+        self.import_session(meta).await
+    }
+
+    async fn stats(&self) -> Result<Stats> {
+        read_stats(&self.read).await
+    }
+
+    async fn ledger_head(&self) -> Result<Link> {
+        read_ledger_head(&self.read).await
+    }
+
+    async fn ledger_rows(&self, after: i64, limit: u32) -> Result<Vec<LedgerRow>> {
+        read_ledger_rows(&self.read, after, limit).await
+    }
+
+    async fn config(&self) -> Result<Vec<ConfigEntry>> {
+        read_config(&self.read).await
+    }
+
+    async fn bucket_scheme(&self) -> Result<BucketScheme> {
+        let mut conn = self.read.acquire().await?;
+        read_scheme(&mut conn).await
+    }
+
+    async fn set_bucket_scheme(&self, scheme: BucketScheme, actor: &str, now: Timestamp) -> Result<Rebucket> {
+        change_bucket_scheme(&self.write, scheme, actor, now).await
+    }
+
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+        read_case_list(&self.read, filter).await
+    }
+
+    async fn case_detail(&self, id: &CaseId) -> Result<CaseDetail> {
+        read_case_detail(&self.read, id).await
+    }
+
+    async fn set_case_status(
+        &self,
+        id: &CaseId,
+        status: CaseStatus,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        change_case_status(&self.write, id, status, reason, actor, now).await
+    }
+
+    async fn assign_case(&self, id: &CaseId, to: &Assignment, actor: &str, now: Timestamp) -> Result<()> {
+        change_assignment(&self.write, id, to, actor, now).await
+    }
+
+    async fn record_attempt(&self, attempt: &Attempt, actor: &str, now: Timestamp) -> Result<i64> {
+        insert_attempt(&self.write, attempt, actor, now).await
+    }
+
+    async fn add_note(
+        &self,
+        case: &CaseId,
+        text: &str,
+        attempt: Option<i64>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        insert_note(&self.write, case, text, attempt, actor, now).await
+    }
+
+    async fn create_promise(&self, promise: &NewPromise, actor: &str, now: Timestamp) -> Result<i64> {
+        insert_promise(&self.write, promise, actor, now).await
+    }
+
+    async fn settle_promise(
+        &self,
+        id: i64,
+        status: PromiseStatus,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        update_promise(&self.write, id, status, actor, now).await
+    }
+
+    async fn propose_arrangement(
+        &self,
+        arrangement: &NewArrangement,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        insert_arrangement(&self.write, arrangement, actor, now).await
+    }
+
+    async fn decide_arrangement(
+        &self,
+        id: i64,
+        status: ArrangementStatus,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        update_arrangement(&self.write, id, status, actor, now).await
+    }
+
+    async fn request_waiver(&self, waiver: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64> {
+        insert_waiver(&self.write, waiver, actor, now).await
+    }
+
+    async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
+        update_waiver(&self.write, id, approve, actor, now).await
+    }
+
+    async fn reveal(
+        &self,
+        customer: &CustomerId,
+        field: &PiiField,
+        purpose: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<String> {
+        reveal_field(&self.write, customer, field, purpose, actor, now).await
+    }
+}

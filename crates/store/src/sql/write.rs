@@ -1,0 +1,537 @@
+// Shared by both adapters (see common.rs). This part: schema, configuration and the workbench
+// writes. Each write checks its input with the domain rules, changes the rows and appends its
+// ledger event in one transaction.
+
+async fn schema_status(pool: &DbPool) -> Result<SchemaStatus> {
+    let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let exists: i64 = sqlx::query_scalar(TABLE_EXISTS).bind("_sqlx_migrations").fetch_one(pool).await?;
+    let applied: i64 = if exists > 0 {
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?
+    } else {
+        0
+    };
+    Ok(SchemaStatus { applied, known })
+}
+
+async fn run_migrations(write: &DbPool, actor: &str, now: Timestamp) -> Result<MigrateReport> {
+    required("actor", actor)?;
+    let from = schema_status(write).await?;
+    if from.applied > from.known {
+        return Err(StoreError::SchemaAhead { have: from.applied, want: from.known });
+    }
+    MIGRATOR.run(write).await?;
+    let to = schema_status(write).await?.applied;
+    let mut tx = begin_write(write).await?;
+    // The first event is written whenever the chain is empty, so a crash between the
+    // migrations and this transaction is mended by running `init` again.
+    let empty: i64 =
+        sqlx::query_scalar("SELECT seq FROM ledger_head WHERE id = 1").fetch_one(&mut *tx).await?;
+    let created = empty == 0;
+    if created {
+        put_config(&mut tx, CONFIG_BUCKETS, &BucketScheme::default().to_string(), actor, now).await?;
+        let payload = json!({
+            "backend": format!("{BACKEND:?}").to_lowercase(),
+            "schema": to,
+            "config": {CONFIG_BUCKETS: BucketScheme::default().to_string()},
+        });
+        append(&mut tx, &Event::new(now, actor, EventKind::StoreInitialised, "store", &payload)).await?;
+    } else if to > from.applied {
+        let payload = json!({"from": from.applied, "to": to});
+        append(&mut tx, &Event::new(now, actor, EventKind::StoreMigrated, "store", &payload)).await?;
+    }
+    tx.commit().await?;
+    Ok(MigrateReport { from: from.applied, to, created })
+}
+
+async fn change_bucket_scheme(
+    write: &DbPool,
+    scheme: BucketScheme,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Rebucket> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let old = read_scheme(&mut tx).await?;
+    let account_bucket = bucket_case(&scheme, "days_past_due");
+    let moved = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO bucket_moves (account_id, at, from_bucket, to_bucket, dpd, cause) \
+         SELECT id, $1, bucket, {account_bucket}, days_past_due, 'scheme' FROM accounts \
+         WHERE bucket <> {account_bucket}"
+    )))
+    .bind(DbTime::new(now))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE accounts SET bucket = {account_bucket}, updated_at = $1 WHERE bucket <> {account_bucket}"
+    )))
+    .bind(DbTime::new(now))
+    .execute(&mut *tx)
+    .await?;
+    let case_bucket = bucket_case(&scheme, "max_dpd");
+    let cases = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE cases SET bucket = {case_bucket}, updated_at = $1 WHERE bucket <> {case_bucket}"
+    )))
+    .bind(DbTime::new(now))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    put_config(&mut tx, CONFIG_BUCKETS, &scheme.to_string(), actor, now).await?;
+    let payload = json!({
+        "key": CONFIG_BUCKETS,
+        "from": old.to_string(),
+        "to": scheme.to_string(),
+        "accounts_moved": moved,
+        "cases_updated": cases,
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::ConfigChanged, CONFIG_BUCKETS, &payload)).await?;
+    tx.commit().await?;
+    Ok(Rebucket { accounts_moved: moved, cases_updated: cases })
+}
+
+async fn change_case_status(
+    write: &DbPool,
+    case: &CaseId,
+    status: CaseStatus,
+    reason: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    required("a reason", reason)?;
+    let mut tx = begin_write(write).await?;
+    let current: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+        .bind(case.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("case", case.as_str()))?;
+    let current: CaseStatus = current.parse().map_err(|e| corrupt("status", e))?;
+    current.become_(status)?;
+    sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(DbTime::new(now))
+        .bind(case.as_str())
+        .execute(&mut *tx)
+        .await?;
+    let payload =
+        json!({"status": {"from": current.as_str(), "to": status.as_str()}, "reason_sha256": digest(reason)});
+    append(&mut tx, &Event::new(now, actor, EventKind::CaseChanged, case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn change_assignment(
+    write: &DbPool,
+    case: &CaseId,
+    to: &Assignment,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let done =
+        sqlx::query("UPDATE cases SET team = $1, collector = $2, agency = $3, updated_at = $4 WHERE id = $5")
+            .bind(to.team.as_deref())
+            .bind(to.collector.as_deref())
+            .bind(to.agency.as_deref())
+            .bind(DbTime::new(now))
+            .bind(case.as_str())
+            .execute(&mut *tx)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("case", case.as_str()));
+    }
+    let payload = json!({"assignment": {"team": to.team, "collector": to.collector, "agency": to.agency}});
+    append(&mut tx, &Event::new(now, actor, EventKind::CaseChanged, case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_attempt(write: &DbPool, a: &Attempt, actor: &str, now: Timestamp) -> Result<i64> {
+    required("actor", actor)?;
+    a.check()?;
+    if let Some(note) = &a.note {
+        daylight_domain::case::check_note(note)?;
+    }
+    let mut tx = begin_write(write).await?;
+    let customer = case_customer(&mut tx, &a.case).await?;
+    if let Some(cp) = &a.contact_point {
+        let row = sqlx::query("SELECT customer_id, role FROM contact_points WHERE id = $1")
+            .bind(cp.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("contact point", cp.as_str()))?;
+        if text(&row, "customer_id")? != customer {
+            return Err(Invalid::new(
+                Code::Inconsistent,
+                format!("contact point {cp} is not kept for this case's customer"),
+            )
+            .into());
+        }
+        let role: daylight_domain::customer::ContactRole = word(&row, "role")?;
+        if role.recipient() != a.recipient {
+            return Err(Invalid::new(
+                Code::Inconsistent,
+                format!(
+                    "contact point {cp} belongs to a {role}, so the recipient is {}, not {}",
+                    role.recipient(),
+                    a.recipient
+                ),
+            )
+            .into());
+        }
+    }
+    if let Some(acc) = &a.account {
+        account_of(&mut tx, acc, &customer).await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO attempts (case_id, account_id, at, channel, recipient, contact_point_id, agent, outcome, \
+         duration_secs, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(a.case.as_str())
+    .bind(a.account.as_ref().map(AccountId::as_str))
+    .bind(DbTime::new(a.at))
+    .bind(a.channel.as_str())
+    .bind(a.recipient.as_str())
+    .bind(a.contact_point.as_ref().map(ContactId::as_str))
+    .bind(a.agent.code())
+    .bind(a.outcome.as_str())
+    .bind(i64::from(a.duration_secs))
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(note) = &a.note {
+        sqlx::query("INSERT INTO notes (case_id, attempt_id, author, at, text) VALUES ($1, $2, $3, $4, $5)")
+            .bind(a.case.as_str())
+            .bind(id)
+            .bind(actor)
+            .bind(DbTime::new(now))
+            .bind(note.trim())
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let (Some(cp), Some(status)) = (&a.contact_point, a.outcome.contact_status()) {
+        sqlx::query("UPDATE contact_points SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(DbTime::new(now))
+            .bind(cp.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let payload = json!({
+        "attempt": id,
+        "at": daylight_ledger::canonical_time(a.at),
+        "channel": a.channel.as_str(),
+        "recipient": a.recipient.as_str(),
+        "contact_point": a.contact_point.as_ref().map(ContactId::as_str),
+        "account": a.account.as_ref().map(AccountId::as_str),
+        "agent": a.agent.code(),
+        "outcome": a.outcome.as_str(),
+        "duration_secs": a.duration_secs,
+        "note_sha256": a.note.as_deref().map(|n| digest(n.trim())),
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::AttemptRecorded, a.case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_note(
+    write: &DbPool,
+    case: &CaseId,
+    note: &str,
+    attempt: Option<i64>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    required("actor", actor)?;
+    let note = daylight_domain::case::check_note(note)?;
+    let mut tx = begin_write(write).await?;
+    case_customer(&mut tx, case).await?;
+    if let Some(att) = attempt {
+        attempt_of(&mut tx, att, case).await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO notes (case_id, attempt_id, author, at, text) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(case.as_str())
+    .bind(attempt)
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .bind(note)
+    .fetch_one(&mut *tx)
+    .await?;
+    let payload =
+        json!({"note": id, "attempt": attempt, "text_sha256": digest(note), "chars": note.chars().count()});
+    append(&mut tx, &Event::new(now, actor, EventKind::NoteAdded, case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timestamp) -> Result<i64> {
+    required("actor", actor)?;
+    agreement::check_promise(p.amount, p.due_at, now)?;
+    let mut tx = begin_write(write).await?;
+    let customer = case_customer(&mut tx, &p.case).await?;
+    if let Some(acc) = &p.account {
+        let account = account_of(&mut tx, acc, &customer).await?;
+        if account.currency != p.amount.currency {
+            return Err(Invalid::new(
+                Code::CurrencyMismatch,
+                format!("account {acc} is in {}", account.currency),
+            )
+            .into());
+        }
+    }
+    if let Some(att) = p.attempt {
+        attempt_of(&mut tx, att, &p.case).await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO promises (case_id, account_id, attempt_id, amount, currency, due_at, status, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(p.case.as_str())
+    .bind(p.account.as_ref().map(AccountId::as_str))
+    .bind(p.attempt)
+    .bind(p.amount.minor)
+    .bind(p.amount.currency.code())
+    .bind(DbTime::new(p.due_at))
+    .bind(PromiseStatus::Pending.as_str())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    let payload = json!({
+        "promise": id,
+        "amount": p.amount.decimal(),
+        "currency": p.amount.currency.code(),
+        "due_at": daylight_ledger::canonical_time(p.due_at),
+        "remind_at": daylight_ledger::canonical_time(agreement::promise_reminder_at(p.due_at)),
+        "account": p.account.as_ref().map(AccountId::as_str),
+        "attempt": p.attempt,
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::PromiseCreated, p.case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn update_promise(
+    write: &DbPool,
+    id: i64,
+    status: PromiseStatus,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query("SELECT case_id, status FROM promises WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("promise", id.to_string()))?;
+    let current: PromiseStatus = word(&row, "status")?;
+    current.become_(status)?;
+    sqlx::query("UPDATE promises SET status = $1, settled_by = $2, settled_at = $3 WHERE id = $4")
+        .bind(status.as_str())
+        .bind(actor)
+        .bind(DbTime::new(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let payload = json!({"promise": id, "from": current.as_str(), "to": status.as_str()});
+    append(&mut tx, &Event::new(now, actor, EventKind::PromiseSettled, text(&row, "case_id")?, &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_arrangement(write: &DbPool, a: &NewArrangement, actor: &str, now: Timestamp) -> Result<i64> {
+    required("actor", actor)?;
+    let schedule = a.terms.schedule()?;
+    let mut tx = begin_write(write).await?;
+    let customer = case_customer(&mut tx, &a.case).await?;
+    if let Some(acc) = &a.account {
+        let account = account_of(&mut tx, acc, &customer).await?;
+        if account.currency != a.terms.total.currency {
+            return Err(Invalid::new(
+                Code::CurrencyMismatch,
+                format!("account {acc} is in {}", account.currency),
+            )
+            .into());
+        }
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO arrangements (case_id, account_id, total, currency, instalments, monthly_fee_bp, first_due, \
+         status, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(a.case.as_str())
+    .bind(a.account.as_ref().map(AccountId::as_str))
+    .bind(a.terms.total.minor)
+    .bind(a.terms.total.currency.code())
+    .bind(i64::from(a.terms.instalments))
+    .bind(i64::from(a.terms.monthly_fee_bp))
+    .bind(a.terms.first_due.to_sqlx())
+    .bind(ArrangementStatus::Proposed.as_str())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut qb = QueryBuilder::<Db>::new(
+        "INSERT INTO arrangement_instalments (arrangement_id, number, due_date, principal, fee) ",
+    );
+    qb.push_values(&schedule, |mut b, i| {
+        b.push_bind(id)
+            .push_bind(i64::from(i.number))
+            .push_bind(i.due.to_sqlx())
+            .push_bind(i.principal.minor)
+            .push_bind(i.fee.minor);
+    });
+    qb.build().execute(&mut *tx).await?;
+    let fees = a.terms.total_fees()?;
+    let payload = json!({
+        "arrangement": id,
+        "total": a.terms.total.decimal(),
+        "currency": a.terms.total.currency.code(),
+        "instalments": a.terms.instalments,
+        "monthly_fee_bp": a.terms.monthly_fee_bp,
+        "total_fees": fees.decimal(),
+        "first_due": a.terms.first_due.to_string(),
+        "account": a.account.as_ref().map(AccountId::as_str),
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::ArrangementProposed, a.case.as_str(), &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn update_arrangement(
+    write: &DbPool,
+    id: i64,
+    status: ArrangementStatus,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query("SELECT case_id, status, proposed_by FROM arrangements WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("arrangement", id.to_string()))?;
+    let current: ArrangementStatus = word(&row, "status")?;
+    current.become_(status)?;
+    if matches!(status, ArrangementStatus::Approved | ArrangementStatus::Rejected) {
+        agreement::check_approver(&text(&row, "proposed_by")?, actor)?;
+    }
+    sqlx::query("UPDATE arrangements SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4")
+        .bind(status.as_str())
+        .bind(actor)
+        .bind(DbTime::new(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let payload = json!({"arrangement": id, "from": current.as_str(), "to": status.as_str()});
+    append(&mut tx, &Event::new(now, actor, EventKind::ArrangementDecided, text(&row, "case_id")?, &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_waiver(write: &DbPool, w: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64> {
+    required("actor", actor)?;
+    required("a reason", &w.reason)?;
+    let mut tx = begin_write(write).await?;
+    let customer = case_customer(&mut tx, &w.case).await?;
+    let account = account_of(&mut tx, &w.account, &customer).await?;
+    agreement::check_waiver(w.component, w.amount, account.overdue.component(w.component))?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO waivers (case_id, account_id, component, amount, currency, reason, status, requested_by, requested_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(w.case.as_str())
+    .bind(w.account.as_str())
+    .bind(w.component.as_str())
+    .bind(w.amount.minor)
+    .bind(w.amount.currency.code())
+    .bind(w.reason.trim())
+    .bind(WaiverStatus::Requested.as_str())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    let payload = json!({
+        "waiver": id,
+        "account": w.account.as_str(),
+        "component": w.component.as_str(),
+        "amount": w.amount.decimal(),
+        "currency": w.amount.currency.code(),
+        "reason_sha256": digest(w.reason.trim()),
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::WaiverRequested, w.case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn update_waiver(write: &DbPool, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query("SELECT case_id, status, requested_by FROM waivers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("waiver", id.to_string()))?;
+    let current: WaiverStatus = word(&row, "status")?;
+    let next = if approve { WaiverStatus::Approved } else { WaiverStatus::Rejected };
+    current.become_(next)?;
+    agreement::check_approver(&text(&row, "requested_by")?, actor)?;
+    sqlx::query("UPDATE waivers SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4")
+        .bind(next.as_str())
+        .bind(actor)
+        .bind(DbTime::new(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let payload = json!({"waiver": id, "from": current.as_str(), "to": next.as_str()});
+    append(&mut tx, &Event::new(now, actor, EventKind::WaiverDecided, text(&row, "case_id")?, &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn reveal_field(
+    write: &DbPool,
+    customer: &CustomerId,
+    field: &PiiField,
+    purpose: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<String> {
+    required("actor", actor)?;
+    required("a purpose", purpose)?;
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query("SELECT name, resident_id, address FROM customers WHERE id = $1")
+        .bind(customer.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("customer", customer.as_str()))?;
+    let value = match field {
+        PiiField::Name => text(&row, "name")?,
+        PiiField::ResidentId => text(&row, "resident_id")?,
+        PiiField::Address => opt_text(&row, "address")?.unwrap_or_default(),
+        PiiField::Contact(cp) => {
+            let row = sqlx::query("SELECT value FROM contact_points WHERE id = $1 AND customer_id = $2")
+                .bind(cp.as_str())
+                .bind(customer.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found("contact point", cp.as_str()))?;
+            text(&row, "value")?
+        }
+    };
+    let payload = json!({"customer": customer.as_str(), "field": field.label(), "purpose": purpose.trim()});
+    append(&mut tx, &Event::new(now, actor, EventKind::PiiViewed, customer.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(value)
+}

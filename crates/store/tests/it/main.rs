@@ -1,0 +1,10 @@
+//! The storage contract: every test runs against a fresh SQLite database and a fresh
+//! PostgreSQL database (see `daylight_testdb::contract!`).
+
+mod buckets;
+mod concurrency;
+mod fixtures;
+mod import;
+mod ledger;
+mod schema;
+mod workbench;
