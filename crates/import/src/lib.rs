@@ -185,7 +185,7 @@ async fn run<K: Kind>(
     let source = Source::open(&opts.path, opts.encoding, schema)?;
     let (bytes_read, total_bytes) = (source.bytes_read.clone(), source.total_bytes);
     let mut out = Outcome::new(&source.layout);
-    let mut sink = RejectSink::create(&opts.path)?;
+    let mut sink = RejectSink::create(&opts.path);
     let meta = BatchMeta {
         kind: opts.kind,
         file_name: opts.path.display().to_string(),
@@ -268,6 +268,10 @@ fn read_chunks<K: Kind>(
             line: e.position().map_or(0, |p| p.line()),
             error: e.to_string(),
         })?;
+        // A blank line (nothing but white space) is not a row.
+        if more && record.iter().all(<[u8]>::is_empty) {
+            continue;
+        }
         if more {
             rows += 1;
             let line = record.position().map_or(rows + 1, |p| p.line());
@@ -316,32 +320,47 @@ async fn resolve<K: Kind>(
     sink.write(&mut out.rejects)
 }
 
-/// Streams rejects to `FILE.rejects.csv.part`, renamed into place at the end (or removed, with
-/// any stale rejects file, when nothing was refused).
+/// Streams rejects into a temporary file beside the input (created at the first reject, named
+/// uniquely so concurrent imports of one file cannot collide), renamed to `FILE.rejects.csv` at
+/// the end. With no rejects nothing is written, and a stale rejects file from an earlier run is
+/// removed.
 struct RejectSink {
     final_path: PathBuf,
-    part_path: PathBuf,
-    writer: csv::Writer<File>,
+    writer: Option<(tempfile::NamedTempFile, csv::Writer<File>)>,
     rows: u64,
     last_line: u64,
     by_code: BTreeMap<String, u64>,
 }
 
 impl RejectSink {
-    fn create(path: &Path) -> Result<RejectSink, ImportError> {
-        let final_path = rejects_path(path);
-        let mut part = final_path.as_os_str().to_owned();
-        part.push(".part");
-        let part_path = PathBuf::from(part);
-        let io = |e: std::io::Error| ImportError::Io {
-            path: part_path.display().to_string(),
-            error: e.to_string(),
-        };
-        let mut writer = csv::Writer::from_writer(File::create(&part_path).map_err(io)?);
-        writer
-            .write_record(["line", "column", "field", "code", "reason"])
-            .map_err(|e| ImportError::Io { path: part_path.display().to_string(), error: e.to_string() })?;
-        Ok(RejectSink { final_path, part_path, writer, rows: 0, last_line: 0, by_code: BTreeMap::new() })
+    fn create(path: &Path) -> RejectSink {
+        RejectSink {
+            final_path: rejects_path(path),
+            writer: None,
+            rows: 0,
+            last_line: 0,
+            by_code: BTreeMap::new(),
+        }
+    }
+
+    fn io(&self, e: impl std::fmt::Display) -> ImportError {
+        ImportError::Io { path: self.final_path.display().to_string(), error: e.to_string() }
+    }
+
+    fn writer(&mut self) -> Result<&mut csv::Writer<File>, ImportError> {
+        if self.writer.is_none() {
+            let dir =
+                self.final_path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let temp = tempfile::Builder::new()
+                .prefix(".rejects-")
+                .suffix(".part")
+                .tempfile_in(dir)
+                .map_err(|e| self.io(e))?;
+            let mut writer = csv::Writer::from_writer(temp.as_file().try_clone().map_err(|e| self.io(e))?);
+            writer.write_record(["line", "column", "field", "code", "reason"]).map_err(|e| self.io(e))?;
+            self.writer = Some((temp, writer));
+        }
+        Ok(&mut self.writer.as_mut().expect("just created").1)
     }
 
     fn write(&mut self, rejects: &mut Vec<Reject>) -> Result<(), ImportError> {
@@ -352,38 +371,25 @@ impl RejectSink {
                 self.last_line = r.line;
             }
             *self.by_code.entry(r.code.to_owned()).or_default() += 1;
-            self.writer
-                .write_record([
-                    r.line.to_string(),
-                    r.column.to_string(),
-                    r.field,
-                    r.code.to_owned(),
-                    r.reason,
-                ])
-                .map_err(|e| ImportError::Io {
-                    path: self.part_path.display().to_string(),
-                    error: e.to_string(),
-                })?;
+            let record = [r.line.to_string(), r.column.to_string(), r.field, r.code.to_owned(), r.reason];
+            let result = self.writer()?.write_record(record);
+            result.map_err(|e| self.io(e))?;
         }
         Ok(())
     }
 
     fn finish(mut self) -> Result<Option<PathBuf>, ImportError> {
-        let io = |p: &Path, e: std::io::Error| ImportError::Io {
-            path: p.display().to_string(),
-            error: e.to_string(),
-        };
-        self.writer.flush().map_err(|e| io(&self.part_path, e))?;
-        drop(self.writer);
-        if self.rows == 0 {
-            std::fs::remove_file(&self.part_path).map_err(|e| io(&self.part_path, e))?;
-            match std::fs::remove_file(&self.final_path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&self.final_path, e)),
-                _ => {}
+        match self.writer.take() {
+            None => match std::fs::remove_file(&self.final_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(self.io(e)),
+                _ => Ok(None),
+            },
+            Some((temp, mut writer)) => {
+                writer.flush().map_err(|e| self.io(e))?;
+                drop(writer);
+                temp.persist(&self.final_path).map_err(|e| self.io(e.error))?;
+                Ok(Some(self.final_path))
             }
-            return Ok(None);
         }
-        std::fs::rename(&self.part_path, &self.final_path).map_err(|e| io(&self.final_path, e))?;
-        Ok(Some(self.final_path))
     }
 }

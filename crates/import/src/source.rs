@@ -132,10 +132,14 @@ impl Source {
                     .build(tap),
             ),
         };
+        // Only `\n` ends a record: with the default CRLF handling the csv crate numbers the
+        // lines of a Windows (CRLF) file one too low. The `\r` left at the end of the last
+        // field is trimmed as white space.
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
             .trim(csv::Trim::All)
+            .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(1 << 20)
             .from_reader(decoded);
         let header = reader.byte_headers().map_err(|e| ImportError::Csv {

@@ -127,7 +127,7 @@ mod tests {
         let u = DbUrl::parse("sqlite:///var/lib/daylight/d.db?mode=rwc").unwrap();
         assert_eq!(u.sqlite_path().unwrap(), PathBuf::from("/var/lib/daylight/d.db"));
         assert_eq!(DbUrl::parse("postgresql://h/db").unwrap().backend(), Backend::Postgres);
-        assert_eq!(DbUrl::parse("mysql://h/db").unwrap_err().to_string().contains("sqlite://"), true);
+        assert!(DbUrl::parse("mysql://h/db").unwrap_err().to_string().contains("sqlite://"));
         assert!(DbUrl::parse("sqlite://").is_err());
     }
 

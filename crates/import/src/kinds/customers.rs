@@ -110,15 +110,23 @@ impl Kind for Customers {
         let owners = session.resident_id_owners(&rids).await?;
         let mut good = Vec::with_capacity(rows.len());
         for (line, row) in rows {
-            match owners.get(row.customer.resident_id.expose()) {
-                Some(owner) if owner != row.customer.id.as_str() => out.reject(
-                    line,
-                    RESIDENT_ID,
-                    "DUPLICATE_RESIDENT_ID",
-                    format!("resident ID {} already belongs to customer {owner}", row.customer.resident_id),
-                ),
-                _ => good.push(row),
+            let (rid, id) = (row.customer.resident_id.expose(), row.customer.id.as_str());
+            if let Some(owner) = owners.get(rid).filter(|o| o.as_str() != id) {
+                let reason =
+                    format!("resident ID {} already belongs to customer {owner}", row.customer.resident_id);
+                out.reject(line, RESIDENT_ID, "DUPLICATE_RESIDENT_ID", reason);
+                continue;
             }
+            if let Some((other, first)) = out.resident_ids.get(rid).filter(|(o, _)| o.as_str() != id) {
+                let reason = format!(
+                    "resident ID {} is also on line {first}, for customer {other}",
+                    row.customer.resident_id
+                );
+                out.reject(line, RESIDENT_ID, "DUPLICATE_RESIDENT_ID", reason);
+                continue;
+            }
+            out.resident_ids.insert(rid.to_owned(), (id.to_owned(), line));
+            good.push(row);
         }
         let ids: Vec<&str> = good.iter().map(|r| r.customer.id.as_str()).collect();
         let known = session.known(KeyTable::Customers, &ids).await?;

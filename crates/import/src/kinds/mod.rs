@@ -1,7 +1,7 @@
 //! One module per kind of file: how a row becomes a record (`parse`, pure) and how a chunk of
 //! records is checked against what is stored and written (`resolve`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use daylight_store::ImportSession;
 use daylight_store::StoreError;
@@ -29,6 +29,9 @@ pub(crate) struct Outcome {
     pub rejects: Vec<Reject>,
     pub inserted: u64,
     pub updated: u64,
+    /// Resident IDs seen so far in the file, with the customer and line that had them: two
+    /// customers of one file may not share one.
+    pub resident_ids: HashMap<String, (String, u64)>,
 }
 
 impl Outcome {
@@ -39,6 +42,7 @@ impl Outcome {
             rejects: Vec::new(),
             inserted: 0,
             updated: 0,
+            resident_ids: HashMap::new(),
         }
     }
 

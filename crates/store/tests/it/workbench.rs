@@ -42,7 +42,7 @@ contract! {
         assert_eq!(first.attempt, call(1, "P0001-debtor", Recipient::Debtor, Outcome::PromiseToPay));
         assert_eq!((first.recorded_by.as_str(), first.recorded_at), ("E001", now()));
         assert_eq!(d.notes.len(), 2);
-        assert_eq!(d.notes[0].note.attempt.is_some(), true);
+        assert!(d.notes.iter().all(|n| n.note.attempt.is_some()));
         let status = |id: &str| d.contacts.iter().find(|c| c.id.as_str() == id).unwrap().status;
         assert_eq!(status("P0001-debtor"), ContactStatus::Valid);
         assert_eq!(status("P0001-guarantor"), ContactStatus::Unknown);

@@ -1,0 +1,76 @@
+use crate::support::*;
+
+crate::both! {
+    /// Lists and case screens show personal data masked; --reveal shows it and leaves a
+    /// pii.viewed event naming who, what and why.
+    fn cases_are_masked_until_revealed(db) {
+        load_examples(db);
+        let list = expect(db, &["cases", "list", "--json"], 0);
+        let list: Vec<serde_json::Value> = serde_json::from_str(&list).unwrap();
+        assert_eq!(list.len(), 11);
+        assert_eq!(list[0]["case"], "CASE-C0008", "worst first");
+        assert_eq!(list[0]["bucket"], "M6+");
+        assert_eq!(list[0]["name"], "黄**");
+        let m2 = expect(db, &["cases", "list", "--bucket", "M2"], 0);
+        assert_eq!(m2.lines().count(), 3, "{m2}");
+        let shown = expect(db, &["cases", "show", "CASE-C0003"], 0);
+        for clear in ["李娜", "440305198802031148", "13528765433"] {
+            assert!(!shown.contains(clear), "{clear} shown in clear:\n{shown}");
+        }
+        assert!(shown.contains("李*") && shown.contains("440305********1148") && shown.contains("135****5433"), "{shown}");
+        let events = |db: &TestDb| expect(db, &["ledger", "list", "--json"], 0).lines().filter(|l| l.contains("pii.viewed")).count();
+        assert_eq!(events(db), 0);
+        let out = daylight(db, &["cases", "show", "CASE-C0003", "--reveal", "resident_id"]);
+        assert_eq!(out.status.code(), Some(2), "a reveal needs a purpose");
+        let revealed = expect(db, &["cases", "show", "CASE-C0003", "--reveal", "resident_id,contact:C0003:mobile", "--purpose", "核实身份"], 0);
+        assert!(revealed.contains("440305198802031148") && revealed.contains("13528765433"), "{revealed}");
+        assert_eq!(events(db), 2);
+        let last = expect(db, &["ledger", "list", "--after", "7", "--json"], 0);
+        assert!(last.contains("\"actor\":\"tester\"") && last.contains("核实身份") && last.contains("contact:C0003:mobile"), "{last}");
+        expect(db, &["ledger", "verify"], 0);
+    }
+
+    /// Changing the bucket scheme re-buckets accounts and cases and is a ledger event.
+    fn bucket_scheme_changes_are_recorded(db) {
+        load_examples(db);
+        let out = expect(db, &["config", "set-buckets", "1,8,31,61,91,121,181"], 0);
+        assert!(out.contains("bucket scheme is now 1,8,31,61,91,121,181"), "{out}");
+        let s = stats(db);
+        // DPD 0 0 | 5 | 18 27 | 35 52 | 68 85 | 97 | 130 160 | 200 400 under M1 = 1–7, M2 = 8–30, …
+        let spread: Vec<(String, i64)> = s["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (b["bucket"].as_str().unwrap().to_owned(), b["accounts"].as_i64().unwrap()))
+            .collect();
+        let want = [("M0", 2), ("M1", 1), ("M2", 2), ("M3", 2), ("M4", 2), ("M5", 1), ("M6", 2), ("M6+", 2)];
+        assert_eq!(spread, want.map(|(b, n)| (b.to_owned(), n)));
+        let config = expect(db, &["config", "show", "--json"], 0);
+        assert!(config.contains("1,8,31,61,91,121,181") && config.contains("tester"), "{config}");
+        let bad = daylight(db, &["config", "set-buckets", "1,2,3"]);
+        assert_eq!(bad.status.code(), Some(2));
+        expect(db, &["ledger", "verify"], 0);
+    }
+}
+
+#[test]
+fn the_demo_sets_up_a_working_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_daylight"))
+        .args(["demo", "--dir", demo.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("ledger intact: 6 events"), "{stdout}");
+    assert!(stdout.contains("refused — 3 of 4 rows have errors"), "{stdout}");
+    // Running it again starts over.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_daylight"))
+        .args(["demo", "--dir", demo.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(json["ledger_head"]["seq"], 6);
+    assert_eq!(json["stats"]["tables"][0]["rows"], 12);
+}
