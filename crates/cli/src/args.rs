@@ -14,7 +14,8 @@ use daylight_store::model::ImportKind;
 #[derive(Debug, Parser)]
 #[command(name = "daylight", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
-    /// Database URL: sqlite://PATH (default) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
+    /// Database URL: sqlite://PATH (default) or postgres://USER:PASSWORD@HOST:PORT/DB (password and
+    /// port optional).
     #[arg(long, global = true, env = "DAYLIGHT_DB", default_value = daylight_store::DEFAULT_DB_URL, hide_env_values = true)]
     pub db: String,
 
@@ -139,9 +140,9 @@ pub struct CaseListArgs {
 
 #[derive(Debug, Args)]
 pub struct CaseShowArgs {
-    /// The case id (CASE-<customer id>).
+    /// The case id: CASE- and the customer id, e.g. CASE-C0003.
     pub case: String,
-    /// Show these fields in clear: name, resident_id, address, contact:<id> (comma-separated).
+    /// Show these fields in clear: name, resident_id, address, contact:ID (comma-separated).
     /// Each one shown is recorded in the ledger with --purpose.
     #[arg(long, value_delimiter = ',', requires = "purpose")]
     pub reveal: Vec<String>,

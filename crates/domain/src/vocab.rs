@@ -1,7 +1,7 @@
 //! Closed vocabularies: enums whose words are stable codes.
 //!
 //! Channels, outcomes, roles, statuses and the like are stored, exchanged and audited by their
-//! word (`robot_call`, `promise_to_pay`, `powered_off`). [`vocabulary!`] declares such an enum
+//! word (`robot_call`, `promise_to_pay`, `powered_off`). [`vocabulary!`](crate::vocabulary) declares such an enum
 //! once and gives it the word, parsing with a clear error, `Display`, `ALL` and serde as the word.
 
 /// Declares an enum whose variants each have a stable word.

@@ -80,3 +80,27 @@ crate::both! {
         assert!(table.contains("import.batch") && table.lines().nth(1).unwrap().trim_start().starts_with('5'));
     }
 }
+
+/// The Python verifier in docs/ledger.md agrees with `daylight ledger verify`.
+#[test]
+fn the_documented_python_verifier_agrees() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/ledger.md")).unwrap();
+    let script = docs.split("```python\n").nth(1).unwrap().split("```").next().unwrap();
+    let db = TestDb::sqlite();
+    load_examples(&db);
+    let head = expect(&db, &["ledger", "verify"], 0);
+    let head = head.lines().find_map(|l| l.strip_prefix("head ")).unwrap();
+    let path = db.url().sqlite_path().unwrap();
+    let out = match Command::new("python3").arg("-c").arg(script).arg(&path).output() {
+        Ok(out) => out,
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!("CI=true and no python3: {e}"),
+        Err(e) => return eprintln!("note: skipping: no python3 ({e})"),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.trim(),
+        format!("intact: 6 events, head {head}"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

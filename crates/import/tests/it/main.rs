@@ -169,3 +169,19 @@ contract! {
         assert!(!r.stored);
     }
 }
+
+/// `docs/import.md` documents every column of every kind, in a row of its own.
+#[test]
+fn the_docs_list_every_column() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/import.md")).unwrap();
+    for kind in ImportKind::ALL {
+        let schema = daylight_import::schema::Schema::of(*kind);
+        let section =
+            docs.split(&format!("### {kind}\n")).nth(1).unwrap_or_else(|| panic!("no section for {kind}"));
+        let section = section.split("\n### ").next().unwrap();
+        for c in schema.columns {
+            let row = format!("| `{}` | {} |", c.name, if c.required { "yes" } else { "no" });
+            assert!(section.contains(&row), "docs/import.md, {kind}: no row {row}");
+        }
+    }
+}

@@ -4,7 +4,7 @@
 //!
 //! Everything goes through sqlx with the queries shared with PostgreSQL, except imports: an
 //! import session opens its own rusqlite connection and runs cached single-row statements,
-//! which binds values without sqlx's per-value allocations ([`bulk`]).
+//! which binds values without sqlx's per-value allocations (`bulk.rs`).
 
 use std::time::Duration;
 
@@ -92,7 +92,7 @@ impl SqliteStore {
         Ok(SqliteStore { read, write, path })
     }
 
-    /// Imports run on a connection of their own (see [`bulk`]).
+    /// Imports run on a connection of their own (see `bulk.rs`).
     async fn import_session(&self, meta: &BatchMeta) -> Result<Box<dyn ImportSession>> {
         Ok(Box::new(bulk::BulkSession::begin(&self.path, meta)?))
     }
