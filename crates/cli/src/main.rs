@@ -56,7 +56,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Refused) => ExitCode::from(1),
         Ok(Outcome::Partial) => ExitCode::from(3),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            match code_of(&e) {
+                Some(code) => eprintln!("error[{code}]: {e:#}"),
+                None => eprintln!("error: {e:#}"),
+            }
             ExitCode::from(2)
         }
     }
@@ -74,6 +77,17 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Config(c) => commands::config(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
     }
+}
+
+/// The stable code of the first cause in `e` that has one.
+fn code_of(e: &anyhow::Error) -> Option<&'static str> {
+    e.chain().find_map(|cause| {
+        if let Some(s) = cause.downcast_ref::<daylight_store::StoreError>() {
+            Some(s.code())
+        } else {
+            cause.downcast_ref::<daylight_import::ImportError>().map(|i| i.code())
+        }
+    })
 }
 
 /// `cli:$USER`, or `cli` when the user is unknown.

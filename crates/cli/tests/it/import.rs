@@ -108,7 +108,7 @@ both! {
             let out = daylight(db, &["import", "customers", file.to_str().unwrap()]);
             assert_eq!(out.status.code(), Some(2));
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(err.contains(want), "{header:?}: {err}");
+            assert!(err.contains("error[IMPORT_HEADER]") && err.contains(want), "{header:?}: {err}");
         }
     }
 }
@@ -118,7 +118,8 @@ fn a_database_must_be_initialised_first() {
     let db = TestDb::sqlite();
     let out = daylight(&db, &["stats"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("run `daylight init` first"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[DB_MISSING]") && err.contains("run `daylight init` first"), "{err}");
 }
 
 #[test]

@@ -77,8 +77,7 @@ impl Kind for Contacts {
             }
         }
         let ids: Vec<&str> = good.iter().map(|c| c.id.as_str()).collect();
-        let known = session.known(KeyTable::ContactPoints, &ids).await?;
-        out.count(ids.iter().copied(), &known);
+        out.count_in(session, KeyTable::ContactPoints, &ids).await?;
         if write && !good.is_empty() {
             session.upsert_contacts(&good).await?;
         }

@@ -129,8 +129,7 @@ impl Kind for Customers {
             good.push(row);
         }
         let ids: Vec<&str> = good.iter().map(|r| r.customer.id.as_str()).collect();
-        let known = session.known(KeyTable::Customers, &ids).await?;
-        out.count(ids.iter().copied(), &known);
+        out.count_in(session, KeyTable::Customers, &ids).await?;
         if write && !good.is_empty() {
             let (customers, mobiles): (Vec<Customer>, Vec<Option<ContactPoint>>) =
                 good.into_iter().map(|r| (r.customer, r.mobile)).unzip();

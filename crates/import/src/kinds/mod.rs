@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use daylight_store::ImportSession;
 use daylight_store::StoreError;
+use daylight_store::model::KeyTable;
 use jiff::tz::TimeZone;
 
 use crate::Reject;
@@ -55,6 +56,18 @@ impl Outcome {
             code,
             reason,
         });
+    }
+
+    /// Counts the rows with these keys as updates when `table` holds them and inserts when not.
+    pub async fn count_in(
+        &mut self,
+        session: &mut dyn ImportSession,
+        table: KeyTable,
+        keys: &[&str],
+    ) -> Result<(), StoreError> {
+        let known = session.known(table, keys).await?;
+        self.count(keys.iter().copied(), &known);
+        Ok(())
     }
 
     /// Counts rows whose key `known` holds as updates and the rest as inserts.

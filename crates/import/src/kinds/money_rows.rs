@@ -165,8 +165,7 @@ impl Kind for Transactions {
             }
         }
         let ids: Vec<&str> = good.iter().map(|t| t.id.as_str()).collect();
-        let known = session.known(KeyTable::Transactions, &ids).await?;
-        out.count(ids.iter().copied(), &known);
+        out.count_in(session, KeyTable::Transactions, &ids).await?;
         if write && !good.is_empty() {
             session.upsert_transactions(&good).await?;
         }
@@ -231,8 +230,7 @@ impl Kind for Payments {
             });
         }
         let ids: Vec<&str> = good.iter().map(|p| p.id.as_str()).collect();
-        let known = session.known(KeyTable::Payments, &ids).await?;
-        out.count(ids.iter().copied(), &known);
+        out.count_in(session, KeyTable::Payments, &ids).await?;
         if write && !good.is_empty() {
             session.upsert_payments(&good).await?;
         }

@@ -317,6 +317,65 @@ async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timest
     Ok(id)
 }
 
+/// A status change of a promise, plan or waiver: where it is stored and what event it makes.
+struct StatusChange {
+    table: &'static str,
+    /// The record's name in messages and in the payload (`promise`, …).
+    what: &'static str,
+    /// Columns that record who made the change and when.
+    by: &'static str,
+    at: &'static str,
+    /// The column naming who asked for the record, when a second person must decide.
+    requester: Option<&'static str>,
+    kind: EventKind,
+}
+
+/// Loads the record's status (and requester), lets `next` apply the domain's lifecycle (and
+/// four-eyes rule), stores the new status with who and when, and appends the event.
+async fn change_status<S>(
+    write: &DbPool,
+    change: &StatusChange,
+    id: i64,
+    actor: &str,
+    now: Timestamp,
+    next: impl FnOnce(S, Option<&str>) -> Result<S, Invalid>,
+) -> Result<()>
+where
+    S: FromStr<Err = Invalid> + Copy + std::fmt::Display,
+{
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let requester = change.requester.map_or(String::new(), |c| format!(", {c} AS requester"));
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT case_id, status{requester} FROM {} WHERE id = $1",
+        change.table
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found(change.what, id.to_string()))?;
+    let current: S = word(&row, "status")?;
+    let asker = match change.requester {
+        Some(_) => Some(text(&row, "requester")?),
+        None => None,
+    };
+    let to = next(current, asker.as_deref())?;
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {} SET status = $1, {} = $2, {} = $3 WHERE id = $4",
+        change.table, change.by, change.at
+    )))
+    .bind(to.to_string())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let payload = json!({change.what: id, "from": current.to_string(), "to": to.to_string()});
+    append(&mut tx, &Event::new(now, actor, change.kind, text(&row, "case_id")?, &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn update_promise(
     write: &DbPool,
     id: i64,
@@ -324,27 +383,15 @@ async fn update_promise(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    required("actor", actor)?;
-    let mut tx = begin_write(write).await?;
-    let row = sqlx::query("SELECT case_id, status FROM promises WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("promise", id.to_string()))?;
-    let current: PromiseStatus = word(&row, "status")?;
-    current.become_(status)?;
-    sqlx::query("UPDATE promises SET status = $1, settled_by = $2, settled_at = $3 WHERE id = $4")
-        .bind(status.as_str())
-        .bind(actor)
-        .bind(DbTime::new(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let payload = json!({"promise": id, "from": current.as_str(), "to": status.as_str()});
-    append(&mut tx, &Event::new(now, actor, EventKind::PromiseSettled, text(&row, "case_id")?, &payload))
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let change = StatusChange {
+        table: "promises",
+        what: "promise",
+        by: "settled_by",
+        at: "settled_at",
+        requester: None,
+        kind: EventKind::PromiseSettled,
+    };
+    change_status(write, &change, id, actor, now, |current: PromiseStatus, _| current.become_(status)).await
 }
 
 async fn insert_arrangement(write: &DbPool, a: &NewArrangement, actor: &str, now: Timestamp) -> Result<i64> {
@@ -413,30 +460,21 @@ async fn update_arrangement(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    required("actor", actor)?;
-    let mut tx = begin_write(write).await?;
-    let row = sqlx::query("SELECT case_id, status, proposed_by FROM arrangements WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("arrangement", id.to_string()))?;
-    let current: ArrangementStatus = word(&row, "status")?;
-    current.become_(status)?;
-    if matches!(status, ArrangementStatus::Approved | ArrangementStatus::Rejected) {
-        agreement::check_approver(&text(&row, "proposed_by")?, actor)?;
-    }
-    sqlx::query("UPDATE arrangements SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4")
-        .bind(status.as_str())
-        .bind(actor)
-        .bind(DbTime::new(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let payload = json!({"arrangement": id, "from": current.as_str(), "to": status.as_str()});
-    append(&mut tx, &Event::new(now, actor, EventKind::ArrangementDecided, text(&row, "case_id")?, &payload))
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let change = StatusChange {
+        table: "arrangements",
+        what: "arrangement",
+        by: "decided_by",
+        at: "decided_at",
+        requester: Some("proposed_by"),
+        kind: EventKind::ArrangementDecided,
+    };
+    change_status(write, &change, id, actor, now, |current: ArrangementStatus, proposer| {
+        if matches!(status, ArrangementStatus::Approved | ArrangementStatus::Rejected) {
+            agreement::check_approver(proposer.unwrap_or_default(), actor)?;
+        }
+        current.become_(status)
+    })
+    .await
 }
 
 async fn insert_waiver(write: &DbPool, w: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64> {
@@ -475,29 +513,21 @@ async fn insert_waiver(write: &DbPool, w: &NewWaiver, actor: &str, now: Timestam
 }
 
 async fn update_waiver(write: &DbPool, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
-    required("actor", actor)?;
-    let mut tx = begin_write(write).await?;
-    let row = sqlx::query("SELECT case_id, status, requested_by FROM waivers WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("waiver", id.to_string()))?;
-    let current: WaiverStatus = word(&row, "status")?;
+    let change = StatusChange {
+        table: "waivers",
+        what: "waiver",
+        by: "decided_by",
+        at: "decided_at",
+        requester: Some("requested_by"),
+        kind: EventKind::WaiverDecided,
+    };
     let next = if approve { WaiverStatus::Approved } else { WaiverStatus::Rejected };
-    current.become_(next)?;
-    agreement::check_approver(&text(&row, "requested_by")?, actor)?;
-    sqlx::query("UPDATE waivers SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4")
-        .bind(next.as_str())
-        .bind(actor)
-        .bind(DbTime::new(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let payload = json!({"waiver": id, "from": current.as_str(), "to": next.as_str()});
-    append(&mut tx, &Event::new(now, actor, EventKind::WaiverDecided, text(&row, "case_id")?, &payload))
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    change_status(write, &change, id, actor, now, |current: WaiverStatus, requester| {
+        let next = current.become_(next)?;
+        agreement::check_approver(requester.unwrap_or_default(), actor)?;
+        Ok(next)
+    })
+    .await
 }
 
 async fn reveal_field(
