@@ -97,13 +97,16 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
     println!();
     commands::ledger(&url, LedgerCommand::Verify(VerifyArgs { checkpoints: Vec::new(), json: false }))
         .await?;
-    let db_flag = format!("--db {url}");
+    // The binary as it was run (target/release/daylight after `cargo run`), so the hints work
+    // whether or not it is installed.
+    let me = std::env::args().next().unwrap_or_else(|| "daylight".into());
+    let run = format!("{me} --db {url}");
     println!("\nNext:");
-    println!("  daylight {db_flag} cases list");
-    println!("  daylight {db_flag} cases show CASE-C0003");
-    println!("  daylight {db_flag} cases show CASE-C0003 --reveal name,resident_id --purpose \"核实身份\"");
-    println!("  daylight {db_flag} ledger list");
+    println!("  {run} cases list");
+    println!("  {run} cases show CASE-C0003");
+    println!("  {run} cases show CASE-C0003 --reveal name,resident_id --purpose \"核实身份\"");
+    println!("  {run} ledger list");
     println!("  sqlite3 {} \"UPDATE ledger SET actor = 'mallory' WHERE seq = 3\"", db.display());
-    println!("  daylight {db_flag} ledger verify     # now names seq 3");
+    println!("  {run} ledger verify     # now names seq 3");
     Ok(Outcome::Done)
 }

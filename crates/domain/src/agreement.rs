@@ -230,21 +230,26 @@ impl WaiverStatus {
     }
 }
 
-/// Checks a waiver request: a positive amount no larger than the overdue part it reduces.
-pub fn check_waiver(component: Component, amount: Money, overdue_part: Money) -> Valid<()> {
+/// Checks a waiver: a positive amount that fits in the overdue part it reduces once the
+/// waivers already committed on that part (`committed`: requested, or approved but not yet in
+/// the bank's figures) are taken off.
+pub fn check_waiver(component: Component, amount: Money, overdue_part: Money, committed: Money) -> Valid<()> {
     if amount.minor <= 0 {
         return Err(Invalid::new(Code::AmountRange, "a waiver must be above zero"));
     }
-    if amount.currency != overdue_part.currency {
+    if amount.currency != overdue_part.currency || committed.currency != overdue_part.currency {
         return Err(Invalid::new(Code::CurrencyMismatch, "a waiver must be in the account's currency"));
     }
-    if amount.minor > overdue_part.minor {
+    let room = overdue_part.minor - committed.minor;
+    if amount.minor > room {
         return Err(Invalid::new(
             Code::AmountRange,
             format!(
-                "a waiver of {} exceeds the overdue {component} of {}",
+                "a waiver of {} exceeds what can still be waived of the overdue {component}: {} of {} ({} already requested or approved)",
                 amount.decimal(),
-                overdue_part.decimal()
+                Money::new(room.max(0), amount.currency).decimal(),
+                overdue_part.decimal(),
+                committed.decimal()
             ),
         ));
     }
@@ -320,10 +325,13 @@ mod tests {
         let far: Timestamp = "2026-07-01T00:00:00Z".parse().unwrap();
         assert_eq!(check_promise(cny(1), far, now).unwrap_err().code, Code::Inconsistent);
         assert_eq!(promise_reminder_at(due), "2026-03-05T07:00:00Z".parse().unwrap());
-        assert_eq!(check_waiver(Component::LateFees, cny(500), cny(500)), Ok(()));
+        assert_eq!(check_waiver(Component::LateFees, cny(500), cny(500), cny(0)), Ok(()));
         assert_eq!(
-            check_waiver(Component::LateFees, cny(501), cny(500)).unwrap_err().code,
+            check_waiver(Component::LateFees, cny(501), cny(500), cny(0)).unwrap_err().code,
             Code::AmountRange
         );
+        assert_eq!(check_waiver(Component::LateFees, cny(300), cny(500), cny(200)), Ok(()));
+        let e = check_waiver(Component::LateFees, cny(301), cny(500), cny(200)).unwrap_err();
+        assert!(e.message.contains("3.00 of 5.00 (2.00 already"), "{}", e.message);
     }
 }

@@ -8,7 +8,11 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
-/// `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD`.
+/// Years a date in a bank's file can plausibly have. Anything else is a typo (`0026` for
+/// `2026`) — and years outside 0001–9999 could not even be stored in the canonical text form.
+pub const YEARS: std::ops::RangeInclusive<i16> = 1900..=2200;
+
+/// `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD`, in [`YEARS`].
 pub fn date(text: &str) -> Result<Date, Invalid> {
     let t = text.trim();
     let bad = || {
@@ -32,6 +36,12 @@ pub fn date(text: &str) -> Result<Date, Invalid> {
     let (Some(y), Some(m), Some(d)) = (num(y), num(m), num(d)) else {
         return Err(bad());
     };
+    if !YEARS.contains(&y) {
+        return Err(Invalid::new(
+            Code::DateFormat,
+            format!("{t:?} is outside {}–{}", YEARS.start(), YEARS.end()),
+        ));
+    }
     Date::new(y, m as i8, d as i8)
         .map_err(|_| Invalid::new(Code::DateFormat, format!("{t:?} is not a real date")))
 }
@@ -40,6 +50,18 @@ pub fn date(text: &str) -> Result<Date, Invalid> {
 /// `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DDTHH:MM[:SS]` or plain date (midnight) read in `zone`.
 pub fn instant(text: &str, zone: &TimeZone) -> Result<Timestamp, Invalid> {
     let t = text.trim();
+    let at = parse_instant(t, zone)?;
+    let year = at.to_zoned(TimeZone::UTC).year();
+    if !YEARS.contains(&year) {
+        return Err(Invalid::new(
+            Code::DateTimeFormat,
+            format!("{t:?} is outside {}–{}", YEARS.start(), YEARS.end()),
+        ));
+    }
+    Ok(at)
+}
+
+fn parse_instant(t: &str, zone: &TimeZone) -> Result<Timestamp, Invalid> {
     if let Ok(ts) = t.parse::<Timestamp>() {
         return Ok(ts);
     }
@@ -100,7 +122,16 @@ mod tests {
         for s in ["2026-03-01", "2026/03/01", "20260301", " 2026-03-01 "] {
             assert_eq!(date(s), Ok(want), "{s}");
         }
-        for s in ["2026-3-1", "2026-02-30", "01/03/2026", "2026-03/01", "", "2026-0a-01"] {
+        for s in [
+            "2026-3-1",
+            "2026-02-30",
+            "01/03/2026",
+            "2026-03/01",
+            "",
+            "2026-0a-01",
+            "0026-03-01",
+            "2201-01-01",
+        ] {
             assert_eq!(date(s).unwrap_err().code, Code::DateFormat, "{s}");
         }
     }
@@ -114,6 +145,8 @@ mod tests {
         assert_eq!(instant("2026-03-01 10:00", &sh), Ok(want));
         assert_eq!(instant("2026-03-01", &sh), Ok("2026-02-28T16:00:00Z".parse().unwrap()));
         assert_eq!(instant("yesterday", &sh).unwrap_err().code, Code::DateTimeFormat);
+        assert_eq!(instant("0000-01-01", &sh).unwrap_err().code, Code::DateTimeFormat);
+        assert_eq!(instant("0001-01-01T00:00:00Z", &sh).unwrap_err().code, Code::DateTimeFormat);
     }
 
     #[test]

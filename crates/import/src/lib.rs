@@ -186,12 +186,20 @@ async fn run<K: Kind>(
     let (bytes_read, total_bytes) = (source.bytes_read.clone(), source.total_bytes);
     let mut out = Outcome::new(&source.layout);
     let mut sink = RejectSink::create(&opts.path);
+    let keep = schema
+        .columns
+        .iter()
+        .zip(&source.layout.position)
+        .filter(|(c, at)| c.kept_when_absent && at.is_none())
+        .map(|(c, _)| c.name)
+        .collect();
     let meta = BatchMeta {
         kind: opts.kind,
         file_name: opts.path.display().to_string(),
         actor: opts.actor.clone(),
         at: opts.at,
         partial: opts.partial,
+        keep,
     };
     let mut session = store.begin_import(&meta).await?;
     // Reading and parsing run on their own thread, a few chunks ahead of the store: on two

@@ -12,6 +12,9 @@ pub struct Column {
     pub required: bool,
     /// What goes in it.
     pub doc: &'static str,
+    /// When the file leaves the column out, stored records keep their value (rather than
+    /// taking the blank or default a missing column means for a new record).
+    pub kept_when_absent: bool,
 }
 
 /// The columns of one kind of file; the first is the record's external id.
@@ -42,11 +45,16 @@ impl Schema {
 }
 
 const fn req(name: &'static str, doc: &'static str) -> Column {
-    Column { name, required: true, doc }
+    Column { name, required: true, doc, kept_when_absent: false }
 }
 
 const fn opt(name: &'static str, doc: &'static str) -> Column {
-    Column { name, required: false, doc }
+    Column { name, required: false, doc, kept_when_absent: false }
+}
+
+/// An optional column whose stored value stays when a file leaves the column out.
+const fn kept(name: &'static str, doc: &'static str) -> Column {
+    Column { name, required: false, doc, kept_when_absent: true }
 }
 
 /// Column positions in [`CUSTOMERS`].
@@ -74,10 +82,10 @@ pub static CUSTOMERS: Schema = Schema {
         opt("gender", "M/F or 男/女; must agree with the ID number (derived from it when blank)"),
         opt("birth_date", "YYYY-MM-DD; must agree with the ID number (derived from it when blank)"),
         opt("mobile", "the debtor's mainland mobile; stored as contact point <customer_id>:mobile"),
-        opt("employer", "employer (工作单位)"),
-        opt("address", "home or billing address"),
-        opt("region", "province/city or administrative division code"),
-        opt("time_zone", "IANA zone of the debtor's local time; Asia/Shanghai when blank"),
+        kept("employer", "employer (工作单位)"),
+        kept("address", "home or billing address"),
+        kept("region", "province/city or administrative division code"),
+        kept("time_zone", "IANA zone of the debtor's local time; Asia/Shanghai when blank"),
     ],
 };
 
@@ -103,12 +111,12 @@ pub static CONTACTS: Schema = Schema {
         req("role", "debtor, guarantor, emergency_contact, relative, colleague or other"),
         req("kind", "phone, email or address"),
         req("value", "the phone number (mobile or 0AA-landline), e-mail or address"),
-        opt("name", "the person's name; required unless role is debtor"),
+        kept("name", "the person's name; required unless role is debtor"),
         opt(
             "status",
             "unknown, valid, invalid, suspended or powered_off; unknown (or blank) keeps what Daylight learned",
         ),
-        opt("time_zone", "the person's IANA zone when it differs from the debtor's"),
+        kept("time_zone", "the person's IANA zone when it differs from the debtor's"),
     ],
 };
 
@@ -178,7 +186,7 @@ pub static TRANSACTIONS: Schema = Schema {
         req("kind", "purchase, cash_advance, instalment, fee, interest, late_fee, refund or adjustment"),
         req("amount", "debits above zero; refunds below zero; adjustments either"),
         opt("currency", "must be the account's currency when given"),
-        opt("description", "merchant or description"),
+        kept("description", "merchant or description"),
     ],
 };
 
@@ -203,7 +211,7 @@ pub static PAYMENTS: Schema = Schema {
         req("paid_at", "when: 2026-03-01T10:00:00+08:00, or 2026-03-01 10:00:00 / 2026-03-01 in --time-zone"),
         req("amount", "above zero"),
         opt("currency", "must be the account's currency when given"),
-        opt("channel", "bank_transfer, app, counter, auto_debit, agency or other; other when blank"),
-        opt("reference", "the bank's payment reference"),
+        kept("channel", "bank_transfer, app, counter, auto_debit, agency or other; other when blank"),
+        kept("reference", "the bank's payment reference"),
     ],
 };

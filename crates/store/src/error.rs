@@ -22,6 +22,9 @@ pub enum StoreError {
         /// What the driver said.
         reason: String,
     },
+    /// Another writer held the database for longer than this one would wait.
+    #[error("the database is busy (another writer, such as an import, holds it): {0}")]
+    Busy(String),
     /// The schema is older than this build: migrations are pending.
     #[error(
         "the database schema is at version {have} but this build needs {want}: run `daylight init` to migrate"
@@ -71,6 +74,7 @@ impl StoreError {
             StoreError::BadUrl(_) => "DB_URL",
             StoreError::Missing(_) => "DB_MISSING",
             StoreError::Unavailable { .. } => "DB_UNAVAILABLE",
+            StoreError::Busy(_) => "DB_BUSY",
             StoreError::SchemaBehind { .. } => "SCHEMA_BEHIND",
             StoreError::SchemaAhead { .. } => "SCHEMA_AHEAD",
             StoreError::Migration(_) => "MIGRATION",
@@ -93,6 +97,16 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Corrupt(format!("column {index}: {source}"))
             }
             sqlx::Error::Decode(source) => StoreError::Corrupt(source.to_string()),
+            sqlx::Error::PoolTimedOut => StoreError::Busy("no connection became free in time".into()),
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) | sqlx::Error::PoolClosed => {
+                StoreError::Unavailable { url: "(the database)".into(), reason: e.to_string() }
+            }
+            // SQLite's SQLITE_BUSY is result code 5 (extended codes keep it in the low byte).
+            sqlx::Error::Database(ref d)
+                if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5) =>
+            {
+                StoreError::Busy(e.to_string())
+            }
             other => StoreError::Database(other.to_string()),
         }
     }

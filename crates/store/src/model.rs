@@ -50,6 +50,16 @@ pub enum KeyTable {
 }
 
 impl KeyTable {
+    /// The column naming the record a row belongs to (a contact point's customer, a
+    /// transaction's account), for the tables whose rows may not move to another.
+    pub const fn owner_column(self) -> Option<&'static str> {
+        match self {
+            KeyTable::ContactPoints | KeyTable::Accounts => Some("customer_id"),
+            KeyTable::Transactions | KeyTable::Payments => Some("account_id"),
+            KeyTable::Customers => None,
+        }
+    }
+
     /// The table name.
     pub const fn table(self) -> &'static str {
         match self {
@@ -75,6 +85,9 @@ pub struct BatchMeta {
     pub at: Timestamp,
     /// Stored with `--partial` (good rows kept, bad rows rejected).
     pub partial: bool,
+    /// Columns the file does not carry: records already stored keep their values there
+    /// (a file without an `address` column does not erase addresses).
+    pub keep: Vec<&'static str>,
 }
 
 /// What an import reports when it commits.

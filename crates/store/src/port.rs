@@ -152,6 +152,10 @@ pub trait ImportSession: Send {
     /// missing (one count per statement).
     async fn missing(&mut self, table: KeyTable, ids: &[&str]) -> Result<HashSet<String>>;
 
+    /// For each of `ids` stored in `table`, the record it belongs to
+    /// ([`KeyTable::owner_column`]; empty for tables without one).
+    async fn owners(&mut self, table: KeyTable, ids: &[&str]) -> Result<HashMap<String, String>>;
+
     /// For each of the resident ID numbers already stored, the customer holding it.
     async fn resident_id_owners(&mut self, resident_ids: &[&str]) -> Result<HashMap<String, String>>;
 

@@ -14,6 +14,10 @@ type Adapter = PgStore;
 
 const BACKEND: Backend = Backend::Postgres;
 const LOCK_HEAD: &str = "SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE";
+/// Locks a row read before it is changed, so two writers cannot both act on the old value.
+const FOR_UPDATE: &str = " FOR UPDATE";
+/// Locks a row read for a decision, against a concurrent change of it.
+const FOR_SHARE: &str = " FOR SHARE";
 /// The ledger's canonical text form of a TIMESTAMPTZ, as it was hashed.
 const LEDGER_AT: &str = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 const TABLE_EXISTS: &str = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1";

@@ -25,12 +25,13 @@ pub(crate) enum Value<'a> {
     Time(Timestamp),
 }
 
-/// A bulk statement: `INSERT INTO table (columns) VALUES … conflict`.
+/// A bulk statement: `INSERT INTO table (columns) VALUES … ON CONFLICT (id) DO UPDATE SET …`.
 pub(crate) struct Bulk {
     pub table: &'static str,
     pub columns: &'static [&'static str],
-    /// Appended after the values: the upsert clause, or nothing.
-    pub conflict: &'static str,
+    /// What an existing row takes from the new one: `(column, expression)`; empty for
+    /// insert-only tables.
+    pub updates: &'static [(&'static str, &'static str)],
 }
 
 impl Bulk {
@@ -39,11 +40,30 @@ impl Bulk {
         format!("INSERT INTO {} ({}) ", self.table, self.columns.join(", "))
     }
 
-    /// The form for `rows` rows with placeholders `?` (SQLite binds them in order).
-    pub fn rows(&self, rows: usize) -> String {
-        let one = format!("({})", vec!["?"; self.columns.len()].join(", "));
-        format!("{}VALUES {}{}", self.head(), vec![one; rows].join(", "), self.conflict)
+    /// The upsert clause, leaving the columns in `keep` as stored.
+    pub fn conflict(&self, keep: &[&str]) -> String {
+        if self.updates.is_empty() {
+            return String::new();
+        }
+        let sets: Vec<String> = self
+            .updates
+            .iter()
+            .filter(|(c, _)| !keep.contains(c))
+            .map(|(c, e)| format!("{c} = {e}"))
+            .collect();
+        format!(" ON CONFLICT (id) DO UPDATE SET {}", sets.join(", "))
     }
+
+    /// The form for `rows` rows with placeholders `?` (SQLite binds them in order).
+    pub fn rows(&self, rows: usize, keep: &[&str]) -> String {
+        let one = format!("({})", vec!["?"; self.columns.len()].join(", "));
+        format!("{}VALUES {}{}", self.head(), vec![one; rows].join(", "), self.conflict(keep))
+    }
+}
+
+/// `column = excluded.column`, for the columns a re-import simply overwrites.
+macro_rules! overwrite {
+    ($($c:literal),+ $(,)?) => { &[$(($c, concat!("excluded.", $c))),+] };
 }
 
 pub(crate) const CUSTOMERS: Bulk = Bulk {
@@ -62,10 +82,18 @@ pub(crate) const CUSTOMERS: Bulk = Bulk {
         "created_at",
         "updated_at",
     ],
-    conflict: " ON CONFLICT (id) DO UPDATE SET name = excluded.name, resident_id = excluded.resident_id, \
-               gender = excluded.gender, birth_date = excluded.birth_date, employer = excluded.employer, \
-               address = excluded.address, region = excluded.region, time_zone = excluded.time_zone, \
-               batch_id = excluded.batch_id, updated_at = excluded.updated_at",
+    updates: overwrite!(
+        "name",
+        "resident_id",
+        "gender",
+        "birth_date",
+        "employer",
+        "address",
+        "region",
+        "time_zone",
+        "batch_id",
+        "updated_at"
+    ),
 };
 
 pub(crate) fn customer(c: &Customer, batch: i64, now: Timestamp) -> [Value<'_>; 12] {
@@ -102,10 +130,20 @@ pub(crate) const CONTACTS: Bulk = Bulk {
         "created_at",
         "updated_at",
     ],
-    conflict: " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, role = excluded.role, \
-               kind = excluded.kind, value = excluded.value, name = excluded.name, \
-               status = CASE WHEN excluded.status = 'unknown' THEN contact_points.status ELSE excluded.status END, \
-               time_zone = excluded.time_zone, batch_id = excluded.batch_id, updated_at = excluded.updated_at",
+    updates: &[
+        ("customer_id", "excluded.customer_id"),
+        ("role", "excluded.role"),
+        ("kind", "excluded.kind"),
+        ("value", "excluded.value"),
+        ("name", "excluded.name"),
+        (
+            "status",
+            "CASE WHEN excluded.status = 'unknown' THEN contact_points.status ELSE excluded.status END",
+        ),
+        ("time_zone", "excluded.time_zone"),
+        ("batch_id", "excluded.batch_id"),
+        ("updated_at", "excluded.updated_at"),
+    ],
 };
 
 pub(crate) fn contact(c: &ContactPoint, batch: i64, now: Timestamp) -> [Value<'_>; 11] {
@@ -148,15 +186,25 @@ pub(crate) const ACCOUNTS: Bulk = Bulk {
         "created_at",
         "updated_at",
     ],
-    conflict: " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
-               pan_masked = excluded.pan_masked, currency = excluded.currency, \
-               credit_limit = excluded.credit_limit, balance = excluded.balance, \
-               minimum_payment = excluded.minimum_payment, statement_day = excluded.statement_day, \
-               due_date = excluded.due_date, cycles_delinquent = excluded.cycles_delinquent, \
-               days_past_due = excluded.days_past_due, overdue_principal = excluded.overdue_principal, \
-               overdue_interest = excluded.overdue_interest, overdue_fees = excluded.overdue_fees, \
-               overdue_late_fees = excluded.overdue_late_fees, bucket = excluded.bucket, \
-               batch_id = excluded.batch_id, updated_at = excluded.updated_at",
+    updates: overwrite!(
+        "customer_id",
+        "pan_masked",
+        "currency",
+        "credit_limit",
+        "balance",
+        "minimum_payment",
+        "statement_day",
+        "due_date",
+        "cycles_delinquent",
+        "days_past_due",
+        "overdue_principal",
+        "overdue_interest",
+        "overdue_fees",
+        "overdue_late_fees",
+        "bucket",
+        "batch_id",
+        "updated_at"
+    ),
 };
 
 pub(crate) fn account(a: &CardAccount, bucket: Bucket, batch: i64, now: Timestamp) -> [Value<'_>; 19] {
@@ -187,7 +235,7 @@ pub(crate) fn account(a: &CardAccount, bucket: Bucket, batch: i64, now: Timestam
 pub(crate) const BUCKET_MOVES: Bulk = Bulk {
     table: "bucket_moves",
     columns: &["account_id", "at", "from_bucket", "to_bucket", "dpd", "cause", "batch_id"],
-    conflict: "",
+    updates: &[],
 };
 
 pub(crate) fn bucket_move<'a>(
@@ -223,10 +271,16 @@ pub(crate) const TRANSACTIONS: Bulk = Bulk {
         "batch_id",
         "created_at",
     ],
-    conflict: " ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, \
-               transaction_date = excluded.transaction_date, posting_date = excluded.posting_date, \
-               kind = excluded.kind, amount = excluded.amount, currency = excluded.currency, \
-               description = excluded.description, batch_id = excluded.batch_id",
+    updates: overwrite!(
+        "account_id",
+        "transaction_date",
+        "posting_date",
+        "kind",
+        "amount",
+        "currency",
+        "description",
+        "batch_id"
+    ),
 };
 
 pub(crate) fn transaction(t: &Transaction, batch: i64, now: Timestamp) -> [Value<'_>; 10] {
@@ -258,9 +312,7 @@ pub(crate) const PAYMENTS: Bulk = Bulk {
         "batch_id",
         "created_at",
     ],
-    conflict: " ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, paid_at = excluded.paid_at, \
-               amount = excluded.amount, currency = excluded.currency, channel = excluded.channel, \
-               reference = excluded.reference, batch_id = excluded.batch_id",
+    updates: overwrite!("account_id", "paid_at", "amount", "currency", "channel", "reference", "batch_id"),
 };
 
 pub(crate) fn payment(p: &Payment, batch: i64, now: Timestamp) -> [Value<'_>; 9] {
@@ -371,13 +423,23 @@ mod tests {
     #[test]
     fn statements_are_well_formed() {
         assert_eq!(
-            BUCKET_MOVES.rows(2),
+            BUCKET_MOVES.rows(2, &[]),
             "INSERT INTO bucket_moves (account_id, at, from_bucket, to_bucket, dpd, cause, batch_id) \
              VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)"
         );
         for b in [&CUSTOMERS, &CONTACTS, &ACCOUNTS, &TRANSACTIONS, &PAYMENTS] {
-            assert_eq!(b.rows(3).matches('?').count(), 3 * b.columns.len());
+            assert_eq!(b.rows(3, &[]).matches('?').count(), 3 * b.columns.len());
+            // Every column but the key and created_at is updated on conflict.
+            for c in b.columns.iter().filter(|c| !["id", "created_at"].contains(c)) {
+                assert!(b.conflict(&[]).contains(&format!(" {c} = ")), "{}: {c}", b.table);
+            }
         }
+        let kept = CUSTOMERS.conflict(&["address", "employer"]);
+        assert!(
+            !kept.contains("address")
+                && !kept.contains("employer")
+                && kept.contains("region = excluded.region")
+        );
     }
 
     /// SQLite numbers `$N` placeholders in order of first appearance and rusqlite binds by

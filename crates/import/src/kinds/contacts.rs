@@ -1,13 +1,13 @@
 //! `contacts.csv`: phones, e-mails and addresses of debtors and related people.
 
 use daylight_domain::customer::{ContactPoint, ContactRole, ContactStatus, ContactValue, check_time_zone};
-use daylight_domain::id::{ContactId, CustomerId};
+use daylight_domain::id::{ContactId, CustomerId, check_id};
 use daylight_domain::pii::PersonName;
 use daylight_domain::{Code, Invalid};
 use daylight_store::model::KeyTable;
 use daylight_store::{ImportSession, StoreError};
 
-use super::{Ctx, Kind, Outcome};
+use super::{Ctx, Kind, Outcome, same_owner};
 use crate::fields::word;
 use crate::schema::contact::*;
 use crate::source::Fields;
@@ -22,7 +22,8 @@ impl Kind for Contacts {
     }
 
     fn parse(f: &mut Fields<'_>, _ctx: &Ctx) -> Option<ContactPoint> {
-        let id = f.parse(ID, ContactId::parse);
+        // Files carry the bank's ids (at most 64 characters); longer ids are Daylight's own.
+        let id = f.parse(ID, |t| check_id(t).and_then(ContactId::parse));
         let customer = f.parse(CUSTOMER, CustomerId::parse);
         let role: Option<ContactRole> = f.parse(ROLE, word);
         let kind = f.parse(KIND, word);
@@ -63,21 +64,24 @@ impl Kind for Contacts {
     ) -> Result<(), StoreError> {
         let owners: Vec<&str> = rows.iter().map(|(_, c)| c.customer.as_str()).collect();
         let absent = session.missing(KeyTable::Customers, &owners).await?;
-        let mut good = Vec::with_capacity(rows.len());
+        let mut known = Vec::with_capacity(rows.len());
         for (line, c) in rows {
-            if !absent.contains(c.customer.as_str()) {
-                good.push(c);
-            } else {
+            if absent.contains(c.customer.as_str()) {
                 out.reject(
                     line,
                     CUSTOMER,
                     "UNKNOWN_CUSTOMER",
                     format!("customer {} has not been imported", c.customer),
                 );
+            } else {
+                known.push((line, c));
             }
         }
-        let ids: Vec<&str> = good.iter().map(|c| c.id.as_str()).collect();
-        out.count_in(session, KeyTable::ContactPoints, &ids).await?;
+        let ids: Vec<&str> = known.iter().map(|(_, c)| c.id.as_str()).collect();
+        let stored = session.owners(KeyTable::ContactPoints, &ids).await?;
+        let good = same_owner(known, &stored, out, CUSTOMER, "contact point", |c| {
+            (c.id.as_str(), c.customer.as_str())
+        });
         if write && !good.is_empty() {
             session.upsert_contacts(&good).await?;
         }

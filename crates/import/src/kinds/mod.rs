@@ -82,6 +82,42 @@ impl Outcome {
     }
 }
 
+/// Keeps the rows whose record is new or stays with its stored owner, refusing the others
+/// (`OWNER_CHANGED` on column `col`: a contact point, transaction or payment cannot move to
+/// another customer or account), and counts the kept rows as updates or inserts.
+pub(crate) fn same_owner<R>(
+    rows: Vec<(u64, R)>,
+    stored: &HashMap<String, String>,
+    out: &mut Outcome,
+    col: usize,
+    what: &str,
+    parts: impl Fn(&R) -> (&str, &str),
+) -> Vec<R> {
+    let mut kept = Vec::with_capacity(rows.len());
+    for (line, r) in rows {
+        let (key, owner) = parts(&r);
+        match stored.get(key) {
+            Some(was) if was != owner => {
+                out.reject(
+                    line,
+                    col,
+                    "OWNER_CHANGED",
+                    format!("{what} {key} belongs to {was}; an import cannot move it"),
+                );
+            }
+            Some(_) => {
+                out.updated += 1;
+                kept.push(r);
+            }
+            None => {
+                out.inserted += 1;
+                kept.push(r);
+            }
+        }
+    }
+    kept
+}
+
 /// A kind of import file.
 pub(crate) trait Kind: 'static {
     /// The record a row becomes.

@@ -9,7 +9,7 @@ use daylight_store::{ImportSession, StoreError};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use super::{Ctx, Kind, Outcome};
+use super::{Ctx, Kind, Outcome, same_owner};
 use crate::fields::{date, free_text, instant, word};
 use crate::schema::{payment, transaction};
 use crate::source::Fields;
@@ -145,7 +145,7 @@ impl Kind for Transactions {
         let priced =
             with_accounts(session, rows, |r| (&r.account, &r.amount), (ACCOUNT, AMOUNT, CURRENCY), out)
                 .await?;
-        let mut good = Vec::with_capacity(priced.len());
+        let mut checked = Vec::with_capacity(priced.len());
         for (line, r, amount) in priced {
             let t = Transaction {
                 id: r.id,
@@ -157,15 +157,18 @@ impl Kind for Transactions {
                 description: r.description,
             };
             match t.check() {
-                Ok(()) => good.push(t),
+                Ok(()) => checked.push((line, t)),
                 Err(e) => {
                     let col = if e.field == "posting_date" { POSTING_DATE } else { AMOUNT };
                     out.reject(line, col, e.error.code.as_str(), e.error.message);
                 }
             }
         }
-        let ids: Vec<&str> = good.iter().map(|t| t.id.as_str()).collect();
-        out.count_in(session, KeyTable::Transactions, &ids).await?;
+        let ids: Vec<&str> = checked.iter().map(|(_, t)| t.id.as_str()).collect();
+        let stored = session.owners(KeyTable::Transactions, &ids).await?;
+        let good = same_owner(checked, &stored, out, ACCOUNT, "transaction", |t| {
+            (t.id.as_str(), t.account.as_str())
+        });
         if write && !good.is_empty() {
             session.upsert_transactions(&good).await?;
         }
@@ -213,24 +216,27 @@ impl Kind for Payments {
         let priced =
             with_accounts(session, rows, |r| (&r.account, &r.amount), (ACCOUNT, AMOUNT, CURRENCY), out)
                 .await?;
-        let mut good = Vec::with_capacity(priced.len());
+        let mut checked = Vec::with_capacity(priced.len());
         for (line, r, amount) in priced {
             if amount.minor <= 0 {
                 let e = Invalid::new(Code::AmountRange, "a payment must be above zero");
                 out.reject(line, AMOUNT, e.code.as_str(), e.message);
                 continue;
             }
-            good.push(Payment {
+            let p = Payment {
                 id: r.id,
                 account: r.account,
                 paid_at: r.paid_at,
                 amount,
                 channel: r.channel,
                 reference: r.reference,
-            });
+            };
+            checked.push((line, p));
         }
-        let ids: Vec<&str> = good.iter().map(|p| p.id.as_str()).collect();
-        out.count_in(session, KeyTable::Payments, &ids).await?;
+        let ids: Vec<&str> = checked.iter().map(|(_, p)| p.id.as_str()).collect();
+        let stored = session.owners(KeyTable::Payments, &ids).await?;
+        let good =
+            same_owner(checked, &stored, out, ACCOUNT, "payment", |p| (p.id.as_str(), p.account.as_str()));
         if write && !good.is_empty() {
             session.upsert_payments(&good).await?;
         }

@@ -159,6 +159,50 @@ contract! {
         assert_eq!(paid[0].paid_at, "2026-11-10T01:30:00Z".parse().unwrap(), "local time read in Asia/Shanghai");
     }
 
+    /// Contact points, transactions and payments stay with the customer or account they were
+    /// stored for; a file cannot move them.
+    fn records_cannot_move_to_another_owner(store, db) {
+        let (_d, dir) = tmp();
+        base(store, &dir).await;
+        let long = "P".repeat(65);
+        let contacts = format!("contact_id,customer_id,role,kind,value\nP1,C1,debtor,phone,13812345678\nC1:mobile,C1,debtor,phone,13812345679\n{long},C1,debtor,email,a@b.cn\n");
+        let r = run(store, &dir, ImportKind::Contacts, &contacts, true).await;
+        assert_eq!(rejects(&r), ["4,1,contact_id,ID_FORMAT"]);
+        let r = run(store, &dir, ImportKind::Contacts, "contact_id,customer_id,role,kind,value\nP1,C2,debtor,phone,13812345678\nC1:mobile,C2,debtor,phone,13812345679\n", true).await;
+        assert_eq!(rejects(&r), ["2,2,customer_id,OWNER_CHANGED", "3,2,customer_id,OWNER_CHANGED"]);
+        let payments = "payment_id,account_id,paid_at,amount\nY1,A1,2026-11-10,10\n";
+        assert!(run(store, &dir, ImportKind::Payments, payments, false).await.stored);
+        let r = run(store, &dir, ImportKind::Payments, "payment_id,account_id,paid_at,amount\nY1,A2,2026-11-10,10\n", false).await;
+        assert_eq!(rejects(&r), ["2,2,account_id,OWNER_CHANGED"]);
+        let tx = "transaction_id,account_id,transaction_date,kind,amount\nT1,A1,2026-11-01,purchase,5\n";
+        assert!(run(store, &dir, ImportKind::Transactions, tx, false).await.stored);
+        let r = run(store, &dir, ImportKind::Transactions, &tx.replace(",A1,", ",A2,"), false).await;
+        assert_eq!(rejects(&r), ["2,2,account_id,OWNER_CHANGED"]);
+    }
+
+    /// A file that leaves an optional column out does not erase what is stored there.
+    fn columns_left_out_keep_their_stored_values(store, db) {
+        let (_d, dir) = tmp();
+        base(store, &dir).await;
+        let full = "customer_id,name,resident_id,employer,address,region,time_zone\n\
+                    C1,张三,11010519491231002X,某公司,新疆乌鲁木齐市天山区解放北路200号,新疆,Asia/Urumqi\n";
+        assert!(run(store, &dir, ImportKind::Customers, full, false).await.stored);
+        let slim = "customer_id,name,resident_id,region\nC1,张三丰,11010519491231002X,\n";
+        assert!(run(store, &dir, ImportKind::Customers, slim, false).await.stored);
+        let id = daylight_domain::id::CustomerId::parse("C1").unwrap();
+        let reveal = |f| store.reveal(&id, f, "test", "tester", "2026-11-21T00:00:00Z".parse().unwrap());
+        assert_eq!(reveal(&daylight_store::model::PiiField::Name).await.unwrap(), "张三丰", "given columns are updated");
+        assert_eq!(reveal(&daylight_store::model::PiiField::Address).await.unwrap(), "新疆乌鲁木齐市天山区解放北路200号");
+        // The customer has no case (no account past due): read it through a new account's case.
+        let acct = "account_id,customer_id,card_number,credit_limit,balance,minimum_payment,statement_day,due_date,days_past_due,overdue_principal\n\
+                    A9,C1,6228480000000015,20000,100,10,5,2026-10-01,40,50\n";
+        assert!(run(store, &dir, ImportKind::Accounts, acct, false).await.stored);
+        let customer = store.case_detail(&daylight_domain::id::CaseId::parse("CASE-C1").unwrap()).await.unwrap().customer;
+        assert_eq!(customer.time_zone, "Asia/Urumqi", "a file without time_zone keeps the stored zone");
+        assert_eq!(customer.employer.as_deref(), Some("某公司"));
+        assert_eq!(customer.region, None, "a column given blank is cleared");
+    }
+
     fn rows_with_the_wrong_number_of_columns_are_refused(store, db) {
         let (_d, dir) = tmp();
         base(store, &dir).await;
@@ -180,7 +224,12 @@ fn the_docs_list_every_column() {
             docs.split(&format!("### {kind}\n")).nth(1).unwrap_or_else(|| panic!("no section for {kind}"));
         let section = section.split("\n### ").next().unwrap();
         for c in schema.columns {
-            let row = format!("| `{}` | {} |", c.name, if c.required { "yes" } else { "no" });
+            let marker = match (c.required, c.kept_when_absent) {
+                (true, _) => "yes",
+                (false, true) => "no, kept",
+                (false, false) => "no",
+            };
+            let row = format!("| `{}` | {marker} |", c.name);
             assert!(section.contains(&row), "docs/import.md, {kind}: no row {row}");
         }
     }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use daylight_domain::account::{CardAccount, Overdue, Payment};
+use daylight_domain::account::{CardAccount, Component, Overdue, Payment};
 use daylight_domain::agreement::{
     self, ArrangementStatus, ArrangementTerms, Instalment, PromiseStatus, WaiverStatus,
 };
@@ -129,11 +129,14 @@ async fn append(tx: &mut Tx, event: &Event) -> Result<LedgerRow> {
     Ok(row)
 }
 
-async fn read_scheme(conn: &mut <Db as sqlx::Database>::Connection) -> Result<BucketScheme> {
-    let value: Option<String> = sqlx::query_scalar("SELECT value FROM config WHERE key = $1")
-        .bind(CONFIG_BUCKETS)
-        .fetch_optional(&mut *conn)
-        .await?;
+/// The bucket scheme; `lock` is `FOR_SHARE` or `FOR_UPDATE` inside a write transaction
+/// (so a scheme change and an import cannot interleave), empty for a plain read.
+async fn read_scheme(conn: &mut <Db as sqlx::Database>::Connection, lock: &str) -> Result<BucketScheme> {
+    let value: Option<String> =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT value FROM config WHERE key = $1{lock}")))
+            .bind(CONFIG_BUCKETS)
+            .fetch_optional(&mut *conn)
+            .await?;
     match value {
         Some(v) => v.parse().map_err(|e| corrupt("config.buckets", e)),
         None => Ok(BucketScheme::default()),
@@ -164,9 +167,10 @@ async fn case_customer(tx: &mut Tx, case: &CaseId) -> Result<String> {
         .ok_or_else(|| StoreError::not_found("case", case.as_str()))
 }
 
-/// Loads an account and checks it belongs to `customer`.
+/// Loads an account, locked for the rest of the transaction, and checks it belongs to
+/// `customer`.
 async fn account_of(tx: &mut Tx, account: &AccountId, customer: &str) -> Result<CardAccount> {
-    let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT * FROM accounts WHERE id = $1{FOR_UPDATE}")))
         .bind(account.as_str())
         .fetch_optional(&mut **tx)
         .await?
@@ -180,6 +184,28 @@ async fn account_of(tx: &mut Tx, account: &AccountId, customer: &str) -> Result<
         .into());
     }
     Ok(acc)
+}
+
+/// What is already waived, or asked to be, on one part of an account's overdue amount: waivers
+/// requested, and waivers approved after the account's last import (the bank's figures do not
+/// show those yet). `except` leaves one waiver out (the one being decided).
+async fn committed_waivers(
+    tx: &mut Tx,
+    account: &CardAccount,
+    component: Component,
+    except: i64,
+) -> Result<Money> {
+    let sum: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(w.amount), 0) AS BIGINT) FROM waivers w JOIN accounts a ON a.id = w.account_id \
+         WHERE w.account_id = $1 AND w.component = $2 AND w.id <> $3 \
+         AND (w.status = 'requested' OR (w.status = 'approved' AND w.decided_at >= a.updated_at))",
+    )
+    .bind(account.id.as_str())
+    .bind(component.as_str())
+    .bind(except)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Money::new(sum, account.currency))
 }
 
 /// Checks an attempt id belongs to `case`.

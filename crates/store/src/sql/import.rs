@@ -41,7 +41,7 @@ impl Session {
     async fn begin(write: &DbPool, meta: &BatchMeta) -> Result<Session> {
         required("actor", &meta.actor)?;
         let mut tx = begin_write(write).await?;
-        let scheme = read_scheme(&mut tx).await?;
+        let scheme = read_scheme(&mut tx, FOR_SHARE).await?;
         let batch_id: i64 = sqlx::query_scalar(rows::BEGIN_BATCH)
             .bind(meta.kind.as_str())
             .bind(&meta.file_name)
@@ -85,10 +85,12 @@ fn bind_value(b: &mut sqlx::query_builder::Separated<'_, Db, &'static str>, v: V
 async fn write_rows<T, const N: usize>(
     tx: &mut Tx,
     bulk: &rows::Bulk,
+    keep: &[&str],
     items: &[T],
     values: impl for<'a> Fn(&'a T) -> [Value<'a>; N],
 ) -> Result<u64> {
     let head = bulk.head();
+    let conflict = bulk.conflict(keep);
     let mut chunks = items.chunks(ROWS_PER_STATEMENT);
     execute_all(tx, || {
         let chunk = chunks.next()?;
@@ -98,7 +100,7 @@ async fn write_rows<T, const N: usize>(
                 bind_value(&mut b, v);
             }
         });
-        qb.push(bulk.conflict);
+        qb.push(&conflict);
         Some(qb)
     })
     .await
@@ -141,6 +143,22 @@ impl ImportSession for Session {
         Ok(absent)
     }
 
+    async fn owners(&mut self, table: KeyTable, ids: &[&str]) -> Result<HashMap<String, String>> {
+        let Some(owner) = table.owner_column() else { return Ok(HashMap::new()) };
+        let mut owners = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
+            let mut qb = select_in(
+                &format!("id, {owner} AS owner FROM {}", table.table()),
+                "id",
+                chunk.iter().copied(),
+            );
+            for row in qb.build().fetch_all(&mut *self.tx).await? {
+                owners.insert(text(&row, "id")?, text(&row, "owner")?);
+            }
+        }
+        Ok(owners)
+    }
+
     async fn resident_id_owners(&mut self, resident_ids: &[&str]) -> Result<HashMap<String, String>> {
         let mut owners = HashMap::new();
         for chunk in resident_ids.chunks(ROWS_PER_STATEMENT * 4) {
@@ -173,13 +191,15 @@ impl ImportSession for Session {
 
     async fn upsert_customers(&mut self, items: &[Customer]) -> Result<()> {
         let (batch, now) = (self.batch_id, self.meta.at);
-        write_rows(&mut self.tx, &rows::CUSTOMERS, items, |c| rows::customer(c, batch, now)).await?;
+        write_rows(&mut self.tx, &rows::CUSTOMERS, &self.meta.keep, items, |c| rows::customer(c, batch, now))
+            .await?;
         Ok(())
     }
 
     async fn upsert_contacts(&mut self, items: &[ContactPoint]) -> Result<()> {
         let (batch, now) = (self.batch_id, self.meta.at);
-        write_rows(&mut self.tx, &rows::CONTACTS, items, |c| rows::contact(c, batch, now)).await?;
+        write_rows(&mut self.tx, &rows::CONTACTS, &self.meta.keep, items, |c| rows::contact(c, batch, now))
+            .await?;
         Ok(())
     }
 
@@ -189,12 +209,12 @@ impl ImportSession for Session {
         before: &HashMap<String, AccountState>,
     ) -> Result<u64> {
         let (batch, now, scheme) = (self.batch_id, self.meta.at, self.scheme);
-        write_rows(&mut self.tx, &rows::ACCOUNTS, items, |a| {
+        write_rows(&mut self.tx, &rows::ACCOUNTS, &self.meta.keep, items, |a| {
             rows::account(a, scheme.bucket(a.days_past_due), batch, now)
         })
         .await?;
         let moves = rows::bucket_moves(items, before, &scheme);
-        write_rows(&mut self.tx, &rows::BUCKET_MOVES, &moves, |(a, from, to)| {
+        write_rows(&mut self.tx, &rows::BUCKET_MOVES, &self.meta.keep, &moves, |(a, from, to)| {
             rows::bucket_move(a, *from, *to, batch, now)
         })
         .await?;
@@ -205,13 +225,17 @@ impl ImportSession for Session {
 
     async fn upsert_transactions(&mut self, items: &[Transaction]) -> Result<()> {
         let (batch, now) = (self.batch_id, self.meta.at);
-        write_rows(&mut self.tx, &rows::TRANSACTIONS, items, |t| rows::transaction(t, batch, now)).await?;
+        write_rows(&mut self.tx, &rows::TRANSACTIONS, &self.meta.keep, items, |t| {
+            rows::transaction(t, batch, now)
+        })
+        .await?;
         Ok(())
     }
 
     async fn upsert_payments(&mut self, items: &[Payment]) -> Result<()> {
         let (batch, now) = (self.batch_id, self.meta.at);
-        write_rows(&mut self.tx, &rows::PAYMENTS, items, |p| rows::payment(p, batch, now)).await?;
+        write_rows(&mut self.tx, &rows::PAYMENTS, &self.meta.keep, items, |p| rows::payment(p, batch, now))
+            .await?;
         Ok(())
     }
 

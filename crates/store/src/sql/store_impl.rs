@@ -42,7 +42,7 @@ impl Store for Adapter {
 
     async fn bucket_scheme(&self) -> Result<BucketScheme> {
         let mut conn = self.read.acquire().await?;
-        read_scheme(&mut conn).await
+        read_scheme(&mut conn, "").await
     }
 
     async fn set_bucket_scheme(&self, scheme: BucketScheme, actor: &str, now: Timestamp) -> Result<Rebucket> {

@@ -24,25 +24,43 @@ async fn run_migrations(write: &DbPool, actor: &str, now: Timestamp) -> Result<M
     MIGRATOR.run(write).await?;
     let to = schema_status(write).await?.applied;
     let mut tx = begin_write(write).await?;
-    // The first event is written whenever the chain is empty, so a crash between the
-    // migrations and this transaction is mended by running `init` again.
-    let empty: i64 =
-        sqlx::query_scalar("SELECT seq FROM ledger_head WHERE id = 1").fetch_one(&mut *tx).await?;
-    let created = empty == 0;
-    if created {
-        put_config(&mut tx, CONFIG_BUCKETS, &BucketScheme::default().to_string(), actor, now).await?;
-        let payload = json!({
-            "backend": format!("{BACKEND:?}").to_lowercase(),
-            "schema": to,
-            "config": {CONFIG_BUCKETS: BucketScheme::default().to_string()},
-        });
-        append(&mut tx, &Event::new(now, actor, EventKind::StoreInitialised, "store", &payload)).await?;
-    } else if to > from.applied {
-        let payload = json!({"from": from.applied, "to": to});
-        append(&mut tx, &Event::new(now, actor, EventKind::StoreMigrated, "store", &payload)).await?;
+    // The migrations commit on their own, before this transaction. So that a crash between
+    // the two cannot lose the evidence, the event is written whenever the ledger owes it: the
+    // first event when the chain is empty, a `store.migrated` event when the last schema
+    // version the ledger records is behind the one applied.
+    let recorded = recorded_schema(&mut tx).await?;
+    let created = recorded.is_none();
+    match recorded {
+        None => {
+            put_config(&mut tx, CONFIG_BUCKETS, &BucketScheme::default().to_string(), actor, now).await?;
+            let payload = json!({
+                "backend": format!("{BACKEND:?}").to_lowercase(),
+                "schema": to,
+                "config": {CONFIG_BUCKETS: BucketScheme::default().to_string()},
+            });
+            append(&mut tx, &Event::new(now, actor, EventKind::StoreInitialised, "store", &payload)).await?;
+        }
+        Some(version) if version < to => {
+            let payload = json!({"from": version, "schema": to});
+            append(&mut tx, &Event::new(now, actor, EventKind::StoreMigrated, "store", &payload)).await?;
+        }
+        Some(_) => {}
     }
     tx.commit().await?;
     Ok(MigrateReport { from: from.applied, to, created })
+}
+
+/// The schema version the ledger last recorded (`schema` of the newest `store.initialised` or
+/// `store.migrated` event); `None` for an empty chain.
+async fn recorded_schema(tx: &mut Tx) -> Result<Option<i64>> {
+    let payload: Option<String> = sqlx::query_scalar(
+        "SELECT payload FROM ledger WHERE kind IN ('store.initialised', 'store.migrated') ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(payload) = payload else { return Ok(None) };
+    let v: serde_json::Value = serde_json::from_str(&payload).map_err(|e| corrupt("ledger.payload", e))?;
+    v["schema"].as_i64().map(Some).ok_or_else(|| corrupt("ledger.payload", "no schema version"))
 }
 
 async fn change_bucket_scheme(
@@ -53,7 +71,7 @@ async fn change_bucket_scheme(
 ) -> Result<Rebucket> {
     required("actor", actor)?;
     let mut tx = begin_write(write).await?;
-    let old = read_scheme(&mut tx).await?;
+    let old = read_scheme(&mut tx, FOR_UPDATE).await?;
     let account_bucket = bucket_case(&scheme, "days_past_due");
     let moved = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO bucket_moves (account_id, at, from_bucket, to_bucket, dpd, cause) \
@@ -102,11 +120,12 @@ async fn change_case_status(
     required("actor", actor)?;
     required("a reason", reason)?;
     let mut tx = begin_write(write).await?;
-    let current: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
-        .bind(case.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("case", case.as_str()))?;
+    let current: String =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT status FROM cases WHERE id = $1{FOR_UPDATE}")))
+            .bind(case.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("case", case.as_str()))?;
     let current: CaseStatus = current.parse().map_err(|e| corrupt("status", e))?;
     current.become_(status)?;
     sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
@@ -264,7 +283,7 @@ async fn insert_note(
     .fetch_one(&mut *tx)
     .await?;
     let payload =
-        json!({"note": id, "attempt": attempt, "text_sha256": digest(note), "chars": note.chars().count()});
+        json!({"note": id, "attempt": attempt, "note_sha256": digest(note), "chars": note.chars().count()});
     append(&mut tx, &Event::new(now, actor, EventKind::NoteAdded, case.as_str(), &payload)).await?;
     tx.commit().await?;
     Ok(id)
@@ -330,8 +349,12 @@ struct StatusChange {
     kind: EventKind,
 }
 
+/// A further condition a status change must meet, checked in its transaction.
+type Check = dyn for<'t> Fn(&'t mut Tx, i64) -> futures::future::BoxFuture<'t, Result<()>> + Sync;
+
 /// Loads the record's status (and requester), lets `next` apply the domain's lifecycle (and
-/// four-eyes rule), stores the new status with who and when, and appends the event.
+/// four-eyes rule), runs `check`, stores the new status with who and when, and appends the
+/// event.
 async fn change_status<S>(
     write: &DbPool,
     change: &StatusChange,
@@ -339,6 +362,7 @@ async fn change_status<S>(
     actor: &str,
     now: Timestamp,
     next: impl FnOnce(S, Option<&str>) -> Result<S, Invalid>,
+    check: Option<&Check>,
 ) -> Result<()>
 where
     S: FromStr<Err = Invalid> + Copy + std::fmt::Display,
@@ -347,7 +371,7 @@ where
     let mut tx = begin_write(write).await?;
     let requester = change.requester.map_or(String::new(), |c| format!(", {c} AS requester"));
     let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT case_id, status{requester} FROM {} WHERE id = $1",
+        "SELECT case_id, status{requester} FROM {} WHERE id = $1{FOR_UPDATE}",
         change.table
     )))
     .bind(id)
@@ -360,6 +384,9 @@ where
         None => None,
     };
     let to = next(current, asker.as_deref())?;
+    if let Some(check) = check {
+        check(&mut tx, id).await?;
+    }
     sqlx::query(AssertSqlSafe(format!(
         "UPDATE {} SET status = $1, {} = $2, {} = $3 WHERE id = $4",
         change.table, change.by, change.at
@@ -391,7 +418,8 @@ async fn update_promise(
         requester: None,
         kind: EventKind::PromiseSettled,
     };
-    change_status(write, &change, id, actor, now, |current: PromiseStatus, _| current.become_(status)).await
+    change_status(write, &change, id, actor, now, |current: PromiseStatus, _| current.become_(status), None)
+        .await
 }
 
 async fn insert_arrangement(write: &DbPool, a: &NewArrangement, actor: &str, now: Timestamp) -> Result<i64> {
@@ -468,12 +496,20 @@ async fn update_arrangement(
         requester: Some("proposed_by"),
         kind: EventKind::ArrangementDecided,
     };
-    change_status(write, &change, id, actor, now, |current: ArrangementStatus, proposer| {
-        if matches!(status, ArrangementStatus::Approved | ArrangementStatus::Rejected) {
-            agreement::check_approver(proposer.unwrap_or_default(), actor)?;
-        }
-        current.become_(status)
-    })
+    change_status(
+        write,
+        &change,
+        id,
+        actor,
+        now,
+        |current: ArrangementStatus, proposer| {
+            if matches!(status, ArrangementStatus::Approved | ArrangementStatus::Rejected) {
+                agreement::check_approver(proposer.unwrap_or_default(), actor)?;
+            }
+            current.become_(status)
+        },
+        None,
+    )
     .await
 }
 
@@ -483,7 +519,8 @@ async fn insert_waiver(write: &DbPool, w: &NewWaiver, actor: &str, now: Timestam
     let mut tx = begin_write(write).await?;
     let customer = case_customer(&mut tx, &w.case).await?;
     let account = account_of(&mut tx, &w.account, &customer).await?;
-    agreement::check_waiver(w.component, w.amount, account.overdue.component(w.component))?;
+    let committed = committed_waivers(&mut tx, &account, w.component, 0).await?;
+    agreement::check_waiver(w.component, w.amount, account.overdue.component(w.component), committed)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO waivers (case_id, account_id, component, amount, currency, reason, status, requested_by, requested_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -522,12 +559,38 @@ async fn update_waiver(write: &DbPool, id: i64, approve: bool, actor: &str, now:
         kind: EventKind::WaiverDecided,
     };
     let next = if approve { WaiverStatus::Approved } else { WaiverStatus::Rejected };
-    change_status(write, &change, id, actor, now, |current: WaiverStatus, requester| {
+    let lifecycle = |current: WaiverStatus, requester: Option<&str>| {
         let next = current.become_(next)?;
         agreement::check_approver(requester.unwrap_or_default(), actor)?;
         Ok(next)
+    };
+    if !approve {
+        return change_status(write, &change, id, actor, now, lifecycle, None).await;
+    }
+    change_status(write, &change, id, actor, now, lifecycle, Some(&recheck_waiver)).await
+}
+
+/// At approval, the waiver must still fit: the account may have been re-imported, or other
+/// waivers approved, since it was requested.
+fn recheck_waiver(tx: &mut Tx, waiver: i64) -> futures::future::BoxFuture<'_, Result<()>> {
+    Box::pin(async move {
+        let row = sqlx::query("SELECT account_id, component, amount FROM waivers WHERE id = $1")
+            .bind(waiver)
+            .fetch_one(&mut **tx)
+            .await?;
+        let account_id = id(&row, "account_id", AccountId::parse)?;
+        let component: Component = word(&row, "component")?;
+        let amount = int(&row, "amount")?;
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT * FROM accounts WHERE id = $1{FOR_UPDATE}")))
+            .bind(account_id.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+        let account = account_from_row(&row)?;
+        let amount = Money::new(amount, account.currency);
+        let committed = committed_waivers(tx, &account, component, waiver).await?;
+        agreement::check_waiver(component, amount, account.overdue.component(component), committed)?;
+        Ok(())
     })
-    .await
 }
 
 async fn reveal_field(

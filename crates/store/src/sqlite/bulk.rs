@@ -32,7 +32,15 @@ use crate::rows::{self, Bulk, Value};
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(e.to_string())
+            }
+            Some(rusqlite::ErrorCode::CannotOpen) => {
+                StoreError::Unavailable { url: "(the SQLite file)".into(), reason: e.to_string() }
+            }
+            _ => StoreError::Database(e.to_string()),
+        }
     }
 }
 
@@ -135,7 +143,7 @@ impl BulkSession {
         values: impl for<'a> Fn(&'a T) -> [Value<'a>; N],
     ) -> Result<()> {
         for chunk in items.chunks(ROWS_PER_STATEMENT) {
-            let mut stmt = self.conn.prepare_cached(&bulk.rows(chunk.len()))?;
+            let mut stmt = self.conn.prepare_cached(&bulk.rows(chunk.len(), &self.meta.keep))?;
             let now = &self.now;
             stmt.execute(rusqlite::params_from_iter(
                 chunk.iter().flat_map(|item| values(item).into_iter().map(|v| Sql(v, now))),
@@ -213,6 +221,13 @@ impl ImportSession for BulkSession {
             }
             Ok(absent)
         })
+    }
+
+    async fn owners(&mut self, table: KeyTable, ids: &[&str]) -> Result<HashMap<String, String>> {
+        let Some(owner) = table.owner_column() else { return Ok(HashMap::new()) };
+        let sql = format!("SELECT id, {owner} FROM {} WHERE id IN ", table.table());
+        block_in_place(|| self.lookup(&sql, ids, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))))
+            .map(|v| v.into_iter().collect())
     }
 
     async fn resident_id_owners(&mut self, resident_ids: &[&str]) -> Result<HashMap<String, String>> {

@@ -21,6 +21,8 @@ type Adapter = SqliteStore;
 const BACKEND: Backend = Backend::Sqlite;
 /// The single writer already holds the database lock (`BEGIN IMMEDIATE`).
 const LOCK_HEAD: &str = "SELECT seq, hash FROM ledger_head WHERE id = 1";
+/// A write transaction holds the whole database (`BEGIN IMMEDIATE`): no row lock is needed.
+const FOR_UPDATE: &str = "";
 /// Ledger times are stored as canonical text already.
 const LEDGER_AT: &str = "at";
 const TABLE_EXISTS: &str = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1";
@@ -32,10 +34,12 @@ async fn begin_write(pool: &DbPool) -> Result<Tx> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
-/// How long a writer waits for another process's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a write waits for this process's writer connection (an import may hold it).
-const WRITER_WAIT: Duration = Duration::from_secs(600);
+/// How long a writer waits for another connection's write lock — another process, or an import
+/// (which runs on a connection of its own) — before giving up with `DB_BUSY`: long enough for a
+/// large import to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a write waits for this process's writer connection.
+const WRITER_WAIT: Duration = BUSY_TIMEOUT;
 /// The writer's page cache: negative means KiB (256 MiB), allocated only as pages are used.
 const WRITER_CACHE_KIB: &str = "-262144";
 /// Reader connections.

@@ -105,7 +105,14 @@ pub fn payment(i: u32, account: u32) -> Payment {
 }
 
 pub fn meta(kind: ImportKind, at: Timestamp) -> BatchMeta {
-    BatchMeta { kind, file_name: format!("{kind}.csv"), actor: ACTOR.into(), at, partial: false }
+    BatchMeta {
+        kind,
+        file_name: format!("{kind}.csv"),
+        actor: ACTOR.into(),
+        at,
+        partial: false,
+        keep: Vec::new(),
+    }
 }
 
 pub fn summary(rows: u64) -> BatchSummary {

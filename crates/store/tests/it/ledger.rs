@@ -25,6 +25,7 @@ contract! {
         assert_eq!(verdict(store).await.unwrap(), head);
         // The note's text is bound by digest, not copied into the evidence.
         assert!(!rows[3].payload.contains("还款"), "{}", rows[3].payload);
+        assert!(rows[3].payload.contains("\"note_sha256\""), "{}", rows[3].payload);
         assert_eq!(rows[3].at, "2026-03-03T01:30:00.000000Z");
         // Paging returns the same rows.
         let page = store.ledger_rows(2, 1).await.unwrap();

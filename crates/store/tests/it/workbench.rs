@@ -140,8 +140,17 @@ contract! {
         assert_eq!(code(store.decide_waiver(id, true, "L002", now()).await.unwrap_err()), "TRANSITION");
         let stored = &store.case_detail(&case_id(1)).await.unwrap().waivers[0];
         assert_eq!((stored.status, &stored.waiver), (WaiverStatus::Rejected, &w));
-        let e = store.request_waiver(&NewWaiver { account: AccountId::parse("A0404").unwrap(), ..w }, "E001", now()).await.unwrap_err();
+        let e = store.request_waiver(&NewWaiver { account: AccountId::parse("A0404").unwrap(), ..w.clone() }, "E001", now()).await.unwrap_err();
         assert_eq!(code(e), "NOT_FOUND");
+        // Waivers on one part add up: the overdue late fees are 20.00 in all.
+        let half = NewWaiver { amount: cny(1_000), ..w.clone() };
+        let first = store.request_waiver(&half, "E001", now()).await.unwrap();
+        let second = store.request_waiver(&half, "E002", now()).await.unwrap();
+        assert_eq!(code(store.request_waiver(&NewWaiver { amount: cny(1), ..w.clone() }, "E001", now()).await.unwrap_err()), "AMOUNT_RANGE");
+        store.decide_waiver(first, true, "L001", now()).await.unwrap();
+        store.decide_waiver(second, true, "L001", now()).await.unwrap();
+        // Approved waivers count until the next import of the account shows them applied.
+        assert_eq!(code(store.request_waiver(&NewWaiver { amount: cny(1), ..w }, "E001", now()).await.unwrap_err()), "AMOUNT_RANGE");
     }
 
     fn cases_move_and_are_assigned(store, db) {
