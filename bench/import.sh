@@ -52,6 +52,7 @@ run_backend() { # backend url
     local backend=$1 url=$2
     "$bin" --db "$url" init >/dev/null
     timed "$backend" "customers (new)" "$CUSTOMERS" "$bin" --db "$url" import customers "$work/data/customers.csv"
+    timed "$backend" "accounts (--check)" "$ROWS" "$bin" --db "$url" import accounts "$work/data/accounts.csv" --check
     timed "$backend" "accounts (new)" "$ROWS" "$bin" --db "$url" import accounts "$work/data/accounts.csv"
     timed "$backend" "accounts (all updated)" "$ROWS" "$bin" --db "$url" import accounts "$work/data/accounts.csv"
     "$bin" --db "$url" ledger verify >/dev/null

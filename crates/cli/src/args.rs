@@ -66,8 +66,12 @@ pub struct ImportArgs {
     #[arg(long, default_value = "utf-8", value_parser = |s: &str| s.parse::<daylight_import::Encoding>())]
     pub encoding: daylight_import::Encoding,
     /// Store the good rows even when some rows are refused (exit code 3 then).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "check")]
     pub partial: bool,
+    /// Check only: validate every row (references to stored records included) and write the
+    /// rejects file, but store nothing (exit 0 when the file is clean, 1 when not).
+    #[arg(long)]
+    pub check: bool,
     /// IANA zone of local date-times in the file.
     #[arg(long, default_value = daylight_domain::customer::DEFAULT_TIME_ZONE)]
     pub time_zone: String,

@@ -46,6 +46,7 @@ pub async fn import(url: &DbUrl, actor: &str, a: &ImportArgs) -> Result<Outcome>
         path: a.file.clone(),
         encoding: a.encoding,
         partial: a.partial,
+        check: a.check,
         actor: actor.to_owned(),
         at: now(),
         time_zone: a.time_zone.clone(),
@@ -78,6 +79,7 @@ pub async fn import(url: &DbUrl, actor: &str, a: &ImportArgs) -> Result<Outcome>
     store.close().await;
     let report = report?;
     let outcome = match (report.stored, report.summary.rows_rejected) {
+        (_, 0) if a.check => Outcome::Done,
         (false, _) => Outcome::Refused,
         (true, 0) => Outcome::Done,
         (true, _) => Outcome::Partial,
@@ -86,15 +88,27 @@ pub async fn import(url: &DbUrl, actor: &str, a: &ImportArgs) -> Result<Outcome>
         let rate = report.summary.rows_total as f64 / secs.max(1e-9);
         print_json(&json!({"report": report, "seconds": secs, "rows_per_second": rate.round()}))?;
     } else {
-        print_import(&report, secs)?;
+        print_import(&report, secs, a.check)?;
     }
     Ok(outcome)
 }
 
-pub(crate) fn print_import(r: &ImportReport, secs: f64) -> Result<()> {
+pub(crate) fn print_import(r: &ImportReport, secs: f64, check: bool) -> Result<()> {
     let s = &r.summary;
     let rate = s.rows_total as f64 / secs.max(1e-9);
-    if r.stored {
+    if check {
+        println!(
+            "{}: checked {} rows — {} would be stored ({} new, {} updates), {} refused; nothing was stored (--check); {:.2} s ({:.0} rows/s)",
+            r.file,
+            s.rows_total,
+            s.rows_inserted + s.rows_updated,
+            s.rows_inserted,
+            s.rows_updated,
+            s.rows_rejected,
+            secs,
+            rate
+        );
+    } else if r.stored {
         let receipt = r.receipt.as_ref().context("a stored import has a receipt")?;
         println!(
             "{}: {} rows read, {} stored ({} new, {} updated), {} refused — batch {}, ledger seq {}; {:.2} s ({:.0} rows/s)",

@@ -66,6 +66,7 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
             path,
             encoding: Encoding::Utf8,
             partial: false,
+            check: false,
             actor: actor.to_owned(),
             at: now(),
             time_zone: daylight_domain::customer::DEFAULT_TIME_ZONE.to_owned(),
@@ -74,7 +75,7 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
         let started = stopwatch();
         let report = import_file(&*store, &opts, &|_, _| {}).await?;
         if !a.json {
-            print_import(&report, started.elapsed().as_secs_f64())?;
+            print_import(&report, started.elapsed().as_secs_f64(), false)?;
         }
         reports.push(report);
     }

@@ -9,8 +9,9 @@
 //! field, stable code and reason.
 //!
 //! The whole file is one transaction. By default it is all-or-nothing: one refused row and
-//! nothing is stored. With `partial`, the good rows are stored and the bad ones reported. A
-//! process killed half-way leaves the database as it was.
+//! nothing is stored. With `partial`, the good rows are stored and the bad ones reported; with
+//! `check`, everything is validated and nothing stored. A process killed half-way leaves the
+//! database as it was.
 //!
 //! - [`schema`]: the columns of each kind (documented in `docs/import.md`).
 //! - `source`: decoding, hashing, header mapping and field access.
@@ -54,6 +55,9 @@ pub struct ImportOptions {
     pub encoding: Encoding,
     /// Store the good rows even when some are refused.
     pub partial: bool,
+    /// Check only: validate everything (references included) and write the rejects file, but
+    /// store nothing.
+    pub check: bool,
     /// Who imports (recorded in the ledger).
     pub actor: String,
     /// When (recorded on every row and in the ledger).
@@ -211,7 +215,8 @@ async fn run<K: Kind>(
     while let Some(chunk) = incoming.recv().await {
         let Chunk { rows, mut rejects } = chunk;
         out.rejects.append(&mut rejects);
-        resolve::<K>(&mut *session, rows, &mut sink, &mut out, opts.partial).await?;
+        let write = !opts.check && (opts.partial || (sink.rows == 0 && out.rejects.is_empty()));
+        resolve::<K>(&mut *session, rows, &mut sink, &mut out, write).await?;
         progress(bytes_read.load(Ordering::Relaxed), total_bytes);
     }
     let read = reader.await.map_err(|e| ImportError::Options(format!("the reader stopped: {e}")))??;
@@ -224,7 +229,7 @@ async fn run<K: Kind>(
         rows_rejected: sink.rows,
         rejects_by_code: sink.by_code.clone(),
     };
-    let (stored, receipt) = if summary.rows_rejected > 0 && !opts.partial {
+    let (stored, receipt) = if opts.check || (summary.rows_rejected > 0 && !opts.partial) {
         session.rollback().await?;
         (false, None)
     } else {
@@ -312,17 +317,17 @@ fn read_chunks<K: Kind>(
     Ok(ReadEnd { rows, sha256: source.hasher_handle().hex() })
 }
 
-/// Resolves a chunk, then writes the chunk's rejects in line order. Rows are written only
-/// while the file can still be stored (always with `partial`; until the first refusal without).
+/// Resolves a chunk, then writes the chunk's rejects in line order. Rows are stored only when
+/// `write`: while the file can still be stored (always with `partial`; until the first refusal
+/// without) and never when only checking.
 async fn resolve<K: Kind>(
     session: &mut dyn ImportSession,
     rows: Vec<(u64, K::Record)>,
     sink: &mut RejectSink,
     out: &mut Outcome,
-    partial: bool,
+    write: bool,
 ) -> Result<(), ImportError> {
     if !rows.is_empty() {
-        let write = partial || (sink.rows == 0 && out.rejects.is_empty());
         K::resolve(session, rows, write, out).await?;
     }
     sink.write(&mut out.rejects)

@@ -68,6 +68,24 @@ both! {
         assert_eq!(stats(db)["tables"]["payments"], 9);
     }
 
+    /// `--check` validates everything, references included, and stores nothing.
+    fn check_validates_without_storing(db) {
+        expect(db, &["init"], 0);
+        let before = stats(db);
+        let customers = examples().join("customers.csv");
+        let out = expect(db, &["import", "customers", customers.to_str().unwrap(), "--check"], 0);
+        assert!(out.contains("checked 12 rows — 12 would be stored") && out.contains("nothing was stored"), "{out}");
+        assert_eq!(stats(db), before);
+        // Accounts of customers not stored yet are refused by the check too.
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = copy_example("accounts.csv", dir.path());
+        let out = expect(db, &["import", "accounts", accounts.to_str().unwrap(), "--check", "--json"], 1);
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["report"]["summary"]["rejects_by_code"]["UNKNOWN_CUSTOMER"], 14);
+        assert!(dir.path().join("accounts.csv.rejects.csv").exists());
+        assert_eq!(stats(db), before);
+    }
+
     /// GBK files (as Excel saves them on Chinese Windows) and UTF-8 with a BOM import alike.
     fn gbk_and_bom_files_import(db) {
         expect(db, &["init"], 0);

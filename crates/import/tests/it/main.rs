@@ -32,6 +32,7 @@ async fn run(
         path,
         encoding: Encoding::Utf8,
         partial,
+        check: false,
         actor: "tester".into(),
         at: "2026-11-20T02:00:00Z".parse().unwrap(),
         time_zone: "Asia/Shanghai".into(),
