@@ -29,10 +29,14 @@ pub(crate) enum Value<'a> {
 pub(crate) struct Bulk {
     pub table: &'static str,
     pub columns: &'static [&'static str],
-    /// What an existing row takes from the new one: `(column, expression)`; empty for
-    /// insert-only tables.
-    pub updates: &'static [(&'static str, &'static str)],
+    /// Whether a row with a stored id updates it (bank records) or the table only takes new rows.
+    pub upsert: bool,
+    /// Columns an existing row takes by an expression rather than the new value.
+    pub special: &'static [(&'static str, &'static str)],
 }
+
+/// Columns an update never touches.
+const NEVER_UPDATED: [&str; 2] = ["id", "created_at"];
 
 impl Bulk {
     /// `INSERT INTO table (a, b, …) ` — the builder appends the values.
@@ -40,16 +44,20 @@ impl Bulk {
         format!("INSERT INTO {} ({}) ", self.table, self.columns.join(", "))
     }
 
-    /// The upsert clause, leaving the columns in `keep` as stored.
+    /// The upsert clause: every column but the id and `created_at` takes the new value (or its
+    /// special expression), except the columns in `keep`, which stay as stored.
     pub fn conflict(&self, keep: &[&str]) -> String {
-        if self.updates.is_empty() {
+        if !self.upsert {
             return String::new();
         }
         let sets: Vec<String> = self
-            .updates
+            .columns
             .iter()
-            .filter(|(c, _)| !keep.contains(c))
-            .map(|(c, e)| format!("{c} = {e}"))
+            .filter(|c| !NEVER_UPDATED.contains(c) && !keep.contains(c))
+            .map(|c| match self.special.iter().find(|(s, _)| s == c) {
+                Some((_, expr)) => format!("{c} = {expr}"),
+                None => format!("{c} = excluded.{c}"),
+            })
             .collect();
         format!(" ON CONFLICT (id) DO UPDATE SET {}", sets.join(", "))
     }
@@ -59,11 +67,6 @@ impl Bulk {
         let one = format!("({})", vec!["?"; self.columns.len()].join(", "));
         format!("{}VALUES {}{}", self.head(), vec![one; rows].join(", "), self.conflict(keep))
     }
-}
-
-/// `column = excluded.column`, for the columns a re-import simply overwrites.
-macro_rules! overwrite {
-    ($($c:literal),+ $(,)?) => { &[$(($c, concat!("excluded.", $c))),+] };
 }
 
 pub(crate) const CUSTOMERS: Bulk = Bulk {
@@ -82,18 +85,8 @@ pub(crate) const CUSTOMERS: Bulk = Bulk {
         "created_at",
         "updated_at",
     ],
-    updates: overwrite!(
-        "name",
-        "resident_id",
-        "gender",
-        "birth_date",
-        "employer",
-        "address",
-        "region",
-        "time_zone",
-        "batch_id",
-        "updated_at"
-    ),
+    upsert: true,
+    special: &[],
 };
 
 pub(crate) fn customer(c: &Customer, batch: i64, now: Timestamp) -> [Value<'_>; 12] {
@@ -130,20 +123,11 @@ pub(crate) const CONTACTS: Bulk = Bulk {
         "created_at",
         "updated_at",
     ],
-    updates: &[
-        ("customer_id", "excluded.customer_id"),
-        ("role", "excluded.role"),
-        ("kind", "excluded.kind"),
-        ("value", "excluded.value"),
-        ("name", "excluded.name"),
-        (
-            "status",
-            "CASE WHEN excluded.status = 'unknown' THEN contact_points.status ELSE excluded.status END",
-        ),
-        ("time_zone", "excluded.time_zone"),
-        ("batch_id", "excluded.batch_id"),
-        ("updated_at", "excluded.updated_at"),
-    ],
+    upsert: true,
+    special: &[(
+        "status",
+        "CASE WHEN excluded.status = 'unknown' THEN contact_points.status ELSE excluded.status END",
+    )],
 };
 
 pub(crate) fn contact(c: &ContactPoint, batch: i64, now: Timestamp) -> [Value<'_>; 11] {
@@ -186,25 +170,8 @@ pub(crate) const ACCOUNTS: Bulk = Bulk {
         "created_at",
         "updated_at",
     ],
-    updates: overwrite!(
-        "customer_id",
-        "pan_masked",
-        "currency",
-        "credit_limit",
-        "balance",
-        "minimum_payment",
-        "statement_day",
-        "due_date",
-        "cycles_delinquent",
-        "days_past_due",
-        "overdue_principal",
-        "overdue_interest",
-        "overdue_fees",
-        "overdue_late_fees",
-        "bucket",
-        "batch_id",
-        "updated_at"
-    ),
+    upsert: true,
+    special: &[],
 };
 
 pub(crate) fn account(a: &CardAccount, bucket: Bucket, batch: i64, now: Timestamp) -> [Value<'_>; 19] {
@@ -235,7 +202,8 @@ pub(crate) fn account(a: &CardAccount, bucket: Bucket, batch: i64, now: Timestam
 pub(crate) const BUCKET_MOVES: Bulk = Bulk {
     table: "bucket_moves",
     columns: &["account_id", "at", "from_bucket", "to_bucket", "dpd", "cause", "batch_id"],
-    updates: &[],
+    upsert: false,
+    special: &[],
 };
 
 pub(crate) fn bucket_move<'a>(
@@ -271,16 +239,8 @@ pub(crate) const TRANSACTIONS: Bulk = Bulk {
         "batch_id",
         "created_at",
     ],
-    updates: overwrite!(
-        "account_id",
-        "transaction_date",
-        "posting_date",
-        "kind",
-        "amount",
-        "currency",
-        "description",
-        "batch_id"
-    ),
+    upsert: true,
+    special: &[],
 };
 
 pub(crate) fn transaction(t: &Transaction, batch: i64, now: Timestamp) -> [Value<'_>; 10] {
@@ -312,7 +272,8 @@ pub(crate) const PAYMENTS: Bulk = Bulk {
         "batch_id",
         "created_at",
     ],
-    updates: overwrite!("account_id", "paid_at", "amount", "currency", "channel", "reference", "batch_id"),
+    upsert: true,
+    special: &[],
 };
 
 pub(crate) fn payment(p: &Payment, batch: i64, now: Timestamp) -> [Value<'_>; 9] {
