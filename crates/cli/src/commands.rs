@@ -96,32 +96,29 @@ pub async fn import(url: &DbUrl, actor: &str, a: &ImportArgs) -> Result<Outcome>
 pub(crate) fn print_import(r: &ImportReport, secs: f64, check: bool) -> Result<()> {
     let s = &r.summary;
     let rate = s.rows_total as f64 / secs.max(1e-9);
+    let counts = |verb: &str| {
+        let kept = s.rows_inserted + s.rows_updated;
+        format!(
+            "{kept} {verb} ({} new, {} updated), {} refused",
+            s.rows_inserted, s.rows_updated, s.rows_rejected
+        )
+    };
     if check {
         println!(
-            "{}: checked {} rows — {} would be stored ({} new, {} updates), {} refused; nothing was stored (--check); {:.2} s ({:.0} rows/s)",
+            "{}: checked {} rows — {}; nothing was stored (--check); {secs:.2} s ({rate:.0} rows/s)",
             r.file,
             s.rows_total,
-            s.rows_inserted + s.rows_updated,
-            s.rows_inserted,
-            s.rows_updated,
-            s.rows_rejected,
-            secs,
-            rate
+            counts("would be stored")
         );
     } else if r.stored {
         let receipt = r.receipt.as_ref().context("a stored import has a receipt")?;
         println!(
-            "{}: {} rows read, {} stored ({} new, {} updated), {} refused — batch {}, ledger seq {}; {:.2} s ({:.0} rows/s)",
+            "{}: {} rows read, {} — batch {}, ledger seq {}; {secs:.2} s ({rate:.0} rows/s)",
             r.file,
             s.rows_total,
-            s.rows_inserted + s.rows_updated,
-            s.rows_inserted,
-            s.rows_updated,
-            s.rows_rejected,
+            counts("stored"),
             receipt.batch_id,
-            receipt.ledger_seq,
-            secs,
-            rate
+            receipt.ledger_seq
         );
         if receipt.bucket_moves > 0 || receipt.cases_touched > 0 {
             println!(

@@ -113,7 +113,7 @@ impl Kind for Accounts {
                 _ => good.push(a),
             }
         }
-        out.count(good.iter().map(|a| a.id.as_str()), &before.keys().cloned().collect());
+        out.count(good.iter().map(|a| a.id.as_str()), |k| before.contains_key(k));
         if write && !good.is_empty() {
             session.upsert_accounts(&good, &before).await?;
         }

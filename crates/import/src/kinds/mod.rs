@@ -1,7 +1,7 @@
 //! One module per kind of file: how a row becomes a record (`parse`, pure) and how a chunk of
 //! records is checked against what is stored and written (`resolve`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use daylight_store::ImportSession;
 use daylight_store::StoreError;
@@ -66,14 +66,14 @@ impl Outcome {
         keys: &[&str],
     ) -> Result<(), StoreError> {
         let known = session.known(table, keys).await?;
-        self.count(keys.iter().copied(), &known);
+        self.count(keys.iter().copied(), |k| known.contains(k));
         Ok(())
     }
 
-    /// Counts rows whose key `known` holds as updates and the rest as inserts.
-    pub fn count<'a>(&mut self, keys: impl Iterator<Item = &'a str>, known: &HashSet<String>) {
+    /// Counts rows whose key is `known` as updates and the rest as inserts.
+    pub fn count<'a>(&mut self, keys: impl Iterator<Item = &'a str>, known: impl Fn(&str) -> bool) {
         for k in keys {
-            if known.contains(k) {
+            if known(k) {
                 self.updated += 1;
             } else {
                 self.inserted += 1;
