@@ -44,8 +44,194 @@ pub enum Command {
     /// Settings: show them, change the bucket scheme.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Compliance: judge contacts (JSON lines in, decisions out), explain and benchmark the
+    /// policy packs, put one in force.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// China's statutory holidays (放假日) and make-up working days (调休上班日).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// Contacts through the compliance gate: record one made, start one before dialling,
+    /// finish it, list the unfinished, a debtor's flags.
+    #[command(subcommand)]
+    Contact(ContactCommand),
     /// Set up ./daylight-demo with the example portfolio imported, and show what is in it.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Read requests as JSON lines on stdin and write one decision per line, in order
+    /// (format: docs/compliance.md). A malformed line gets {"line":N,"error":...}.
+    Check(PackArgs),
+    /// Print a pack's rules with their citations, in English and Chinese.
+    Explain(ExplainArgs),
+    /// List the packs Daylight ships.
+    List(JsonFlag),
+    /// Measure in-process decisions per second (one core) on a 30-day-history workload.
+    Bench(BenchArgs),
+    /// Put a pack in force for every contact recorded in this database.
+    Use(UseArgs),
+    /// Show the pack in force in this database.
+    Show(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// A shipped pack: cn-default, cn-cba-2026, us-reg-f (default cn-default).
+    #[arg(long, conflicts_with = "pack_file")]
+    pub pack: Option<String>,
+    /// A pack from a TOML file (copy a shipped one from crates/compliance/packs/).
+    #[arg(long)]
+    pub pack_file: Option<PathBuf>,
+    /// More calendar years from a file of the shipped calendar's form.
+    #[arg(long)]
+    pub calendar: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Which pack.
+    #[command(flatten)]
+    pub pack: PackArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    /// Which pack.
+    #[command(flatten)]
+    pub pack: PackArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Only this shipped pack (default: all three).
+    #[arg(long)]
+    pub pack: Option<String>,
+    /// Seconds to measure each pack.
+    #[arg(long, default_value_t = 2.0)]
+    pub seconds: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Mainland China: the days off and make-up working days of a year.
+    Cn(CalendarArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    /// The year.
+    #[arg(long)]
+    pub year: i16,
+    /// More years from a file of the shipped calendar's form.
+    #[arg(long)]
+    pub calendar: Option<PathBuf>,
+    /// Print {"year":…,"holidays":[…],"workdays":[…]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Record a contact already made, if the pack in force allows it then (exit 1 when denied;
+    /// the denial is recorded in the ledger).
+    Record(RecordArgs),
+    /// Ask before dialling: when allowed, the contact is stored as started and holds its place
+    /// under the caps until `contact finish` (exit 1 when denied).
+    Start(ContactArgs),
+    /// Give a started contact its outcome.
+    Finish(FinishArgs),
+    /// List contacts started and not finished.
+    Started(JsonFlag),
+    /// Show or set a debtor's flags: cease (stop contact), opt-outs, consented hours.
+    Flags(FlagsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContactArgs {
+    /// The case, e.g. CASE-C0003.
+    #[arg(long)]
+    pub case: String,
+    /// call, robot_call, sms, email, letter or visit.
+    #[arg(long, value_parser = parse_word::<daylight_domain::attempt::Channel>)]
+    pub channel: daylight_domain::attempt::Channel,
+    /// debtor, guarantor or third_party.
+    #[arg(long, default_value = "debtor", value_parser = parse_word::<daylight_domain::customer::Recipient>)]
+    pub recipient: daylight_domain::customer::Recipient,
+    /// The contact point (phone, e-mail or address id).
+    #[arg(long)]
+    pub contact_point: Option<String>,
+    /// The account (debt) it is about.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Who: collector:LOGIN, robot:ID or agency:AGENCY/LOGIN.
+    #[arg(long)]
+    pub agent: String,
+    /// When, RFC 3339 with an offset (default: now).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// The operator confirmed a third-party contact is needed.
+    #[arg(long)]
+    pub confirmed_third_party: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The contact.
+    #[command(flatten)]
+    pub contact: ContactArgs,
+    /// What came of it (docs/compliance.md lists the outcomes).
+    #[arg(long, value_parser = parse_word::<daylight_domain::attempt::Outcome>)]
+    pub outcome: daylight_domain::attempt::Outcome,
+    /// Talk time in seconds.
+    #[arg(long, default_value_t = 0)]
+    pub duration: u32,
+    /// The note (催记).
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FinishArgs {
+    /// The started contact's id (from `contact start`).
+    pub id: i64,
+    /// What came of it.
+    #[arg(long, value_parser = parse_word::<daylight_domain::attempt::Outcome>)]
+    pub outcome: daylight_domain::attempt::Outcome,
+    /// Talk time in seconds.
+    #[arg(long, default_value_t = 0)]
+    pub duration: u32,
+    /// The note (催记).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FlagsArgs {
+    /// The customer, e.g. C0003.
+    pub customer: String,
+    /// Set or clear the cease flag (letters only).
+    #[arg(long)]
+    pub cease: Option<bool>,
+    /// Set the channels opted out of, comma-separated ("" for none).
+    #[arg(long)]
+    pub opt_out: Option<String>,
+    /// Set or clear consent to contact outside the usual hours.
+    #[arg(long)]
+    pub consented_hours: Option<bool>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

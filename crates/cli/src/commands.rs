@@ -462,12 +462,16 @@ pub async fn config(url: &DbUrl, actor: &str, command: ConfigCommand) -> Result<
             } else {
                 let mut t = Table::new(&["key", "value", "updated", "by"]);
                 for e in &entries {
-                    t.row(vec![
-                        e.key.clone(),
-                        e.value.clone(),
-                        e.updated_at.to_string(),
-                        e.updated_by.clone(),
-                    ]);
+                    // The pack in force is stored whole; `policy show` prints it.
+                    let value = if e.key == "policy.pack" {
+                        match daylight_compliance::Pack::from_toml(&e.value, "policy.pack") {
+                            Ok(p) => format!("{} (see `daylight policy show`)", p.name),
+                            Err(err) => format!("unusable: {err}"),
+                        }
+                    } else {
+                        e.value.clone()
+                    };
+                    t.row(vec![e.key.clone(), value, e.updated_at.to_string(), e.updated_by.clone()]);
                 }
                 print!("{}", t.render());
                 Ok(())

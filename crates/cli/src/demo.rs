@@ -79,6 +79,7 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
         }
         reports.push(report);
     }
+    let gated = gate_tour(&*store, actor).await?;
     let stats = store.stats().await?;
     let head = store.ledger_head().await?;
     store.close().await;
@@ -87,11 +88,15 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "db": url.to_string(), "imports": reports, "stats": stats,
+                "db": url.to_string(), "imports": reports, "stats": stats, "contacts": gated,
                 "ledger_head": {"seq": head.seq, "hash": hash},
             }))?
         );
         return Ok(Outcome::Done);
+    }
+    println!("\nThe compliance gate (pack cn-default), one debtor's day, 2026-03-03 Asia/Shanghai:");
+    for g in &gated {
+        println!("  {}", g["line"].as_str().unwrap_or_default());
     }
     println!();
     commands::stats(&url, false).await?;
@@ -107,7 +112,118 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
     println!("  {run} cases show CASE-C0003");
     println!("  {run} cases show CASE-C0003 --reveal name,resident_id --purpose \"核实身份\"");
     println!("  {run} ledger list");
+    println!("  {run} policy explain");
+    println!(
+        "  {run} contact record --case CASE-C0008 --channel call --agent collector:E001 --outcome no_answer --at 2026-03-04T09:00:00+08:00"
+    );
+    println!("  {run} calendar cn --year 2026");
     println!("  sqlite3 {} \"UPDATE ledger SET actor = 'mallory' WHERE seq = 3\"", db.display());
     println!("  {run} ledger verify     # now names seq 3");
     Ok(Outcome::Done)
+}
+
+/// Contacts for CASE-C0008 on one day, each through the gate: three calls, a fourth the daily
+/// cap stops, the emergency contact after three failures, a text after hours and a call on
+/// a Spring Festival day off.
+async fn gate_tour(store: &dyn daylight_store::Store, actor: &str) -> Result<Vec<serde_json::Value>> {
+    use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome as Out};
+    use daylight_domain::customer::Recipient;
+    use daylight_domain::id::{CaseId, ContactId};
+
+    let pack = store.policy_pack().await?;
+    let plan: [(&str, Channel, Recipient, &str, Agent, Out); 7] = [
+        (
+            "2026-03-03T09:05:00+08:00",
+            Channel::Call,
+            Recipient::Debtor,
+            "C0008:mobile",
+            Agent::Collector("E001".into()),
+            Out::NoAnswer,
+        ),
+        (
+            "2026-03-03T11:40:00+08:00",
+            Channel::RobotCall,
+            Recipient::Debtor,
+            "C0008:mobile",
+            Agent::Robot("R7".into()),
+            Out::PoweredOff,
+        ),
+        (
+            "2026-03-03T14:10:00+08:00",
+            Channel::Call,
+            Recipient::Debtor,
+            "C0008:mobile",
+            Agent::Agency { agency: "ACME".into(), collector: "A12".into() },
+            Out::NoAnswer,
+        ),
+        (
+            "2026-03-03T16:00:00+08:00",
+            Channel::Call,
+            Recipient::Debtor,
+            "C0008:mobile",
+            Agent::Collector("E001".into()),
+            Out::Conversation,
+        ),
+        (
+            "2026-03-03T16:05:00+08:00",
+            Channel::Call,
+            Recipient::ThirdParty,
+            "P0008-E1",
+            Agent::Collector("E001".into()),
+            Out::ThirdPartyAnswered,
+        ),
+        (
+            "2026-03-03T20:30:00+08:00",
+            Channel::Sms,
+            Recipient::Debtor,
+            "C0008:mobile",
+            Agent::Robot("sms".into()),
+            Out::Delivered,
+        ),
+        (
+            "2026-02-17T10:00:00+08:00",
+            Channel::Call,
+            Recipient::Debtor,
+            "C0008:mobile",
+            Agent::Collector("E001".into()),
+            Out::NoAnswer,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (at, channel, recipient, point, agent, outcome) in plan {
+        let attempt = Attempt {
+            case: CaseId::parse("CASE-C0008")?,
+            account: None,
+            at: at.parse()?,
+            channel,
+            recipient,
+            contact_point: Some(ContactId::parse(point)?),
+            agent,
+            outcome,
+            duration_secs: 0,
+            note: None,
+        };
+        let confirmed = recipient == Recipient::ThirdParty;
+        let g = store.record_attempt(&pack, &attempt, confirmed, actor, now()).await?;
+        let zone = jiff::tz::TimeZone::get(&g.time_zone)?;
+        let verdict = if g.decision.allowed {
+            format!("allowed, recorded as attempt {}", g.id.unwrap_or_default())
+        } else {
+            let rules: Vec<&str> = g.decision.violations.iter().map(|r| r.code()).collect();
+            let next = g
+                .decision
+                .next_allowed_at
+                .map(|t| daylight_compliance::wire::local_rfc3339(t, &zone))
+                .unwrap_or_else(|| "never".into());
+            format!("DENIED {} (next allowed {next})", rules.join(", "))
+        };
+        let line = format!(
+            "{} {:<10} {:<11} {verdict}",
+            &at[..16].replace('T', " "),
+            channel.as_str(),
+            recipient.as_str()
+        );
+        out.push(json!({"at": at, "channel": channel, "recipient": recipient, "allowed": g.decision.allowed, "attempt": g.id, "line": line}));
+    }
+    Ok(out)
 }

@@ -5,8 +5,8 @@
 //! - `commands`: one function per command.
 //! - `output`: aligned tables and amounts for the terminal.
 //!
-//! Exit codes: 0 done; 1 refused (an import with errors stored nothing, or the ledger is
-//! broken); 2 could not run (bad arguments, no database, unreadable file); 3 an import with
+//! Exit codes: 0 done; 1 refused (an import with errors stored nothing, the ledger is
+//! broken, or the compliance gate denied a contact); 2 could not run (bad arguments, no database, unreadable file); 3 an import with
 //! `--partial` stored the good rows and refused some.
 #![allow(clippy::print_stdout)]
 
@@ -23,6 +23,7 @@ mod args;
 mod commands;
 mod demo;
 mod output;
+mod policy;
 
 use args::{Cli, Command};
 
@@ -75,6 +76,9 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Stats(a) => commands::stats(&url, a.json).await,
         Command::Cases(c) => commands::cases(&url, &actor, c).await,
         Command::Config(c) => commands::config(&url, &actor, c).await,
+        Command::Policy(c) => policy::policy(&url, &actor, c).await,
+        Command::Calendar(c) => policy::calendar(c),
+        Command::Contact(c) => policy::contact(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
     }
 }
@@ -84,6 +88,8 @@ fn code_of(e: &anyhow::Error) -> Option<&'static str> {
     e.chain().find_map(|cause| {
         if let Some(s) = cause.downcast_ref::<daylight_store::StoreError>() {
             Some(s.code())
+        } else if let Some(p) = cause.downcast_ref::<daylight_compliance::PolicyError>() {
+            Some(p.code)
         } else {
             cause.downcast_ref::<daylight_import::ImportError>().map(|i| i.code())
         }

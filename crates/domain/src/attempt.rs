@@ -189,6 +189,57 @@ impl Agent {
     }
 }
 
+/// A contact about to be made: an [`Attempt`] before it has an outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// The case.
+    pub case: CaseId,
+    /// The account (debt) it is about, when one is named.
+    pub account: Option<AccountId>,
+    /// When it starts.
+    pub at: Timestamp,
+    /// How.
+    pub channel: Channel,
+    /// To whom.
+    pub recipient: Recipient,
+    /// The phone, e-mail or address to use.
+    pub contact_point: Option<ContactId>,
+    /// Who makes it.
+    pub agent: Agent,
+}
+
+impl Planned {
+    /// The attempt it became.
+    pub fn finished(self, outcome: Outcome, duration_secs: u32, note: Option<String>) -> Attempt {
+        Attempt {
+            case: self.case,
+            account: self.account,
+            at: self.at,
+            channel: self.channel,
+            recipient: self.recipient,
+            contact_point: self.contact_point,
+            agent: self.agent,
+            outcome,
+            duration_secs,
+            note,
+        }
+    }
+}
+
+impl From<&Attempt> for Planned {
+    fn from(a: &Attempt) -> Planned {
+        Planned {
+            case: a.case.clone(),
+            account: a.account.clone(),
+            at: a.at,
+            channel: a.channel,
+            recipient: a.recipient,
+            contact_point: a.contact_point.clone(),
+            agent: a.agent.clone(),
+        }
+    }
+}
+
 /// Longest call we record, in seconds (a day).
 pub const MAX_DURATION_SECS: u32 = 86_400;
 

@@ -14,6 +14,12 @@ pub enum EventKind {
     ImportBatch,
     /// A contact attempt was recorded.
     AttemptRecorded,
+    /// A contact attempt was allowed and started (its outcome follows).
+    AttemptStarted,
+    /// The compliance gate refused a contact attempt: nothing was made or recorded.
+    AttemptDenied,
+    /// A debtor's contact flags (cease, opt-outs, consented hours) changed.
+    ContactFlagsChanged,
     /// A note was added to a case.
     NoteAdded,
     /// A promise to pay was locked.
@@ -44,6 +50,9 @@ impl EventKind {
             EventKind::StoreMigrated => "store.migrated",
             EventKind::ImportBatch => "import.batch",
             EventKind::AttemptRecorded => "attempt.recorded",
+            EventKind::AttemptStarted => "attempt.started",
+            EventKind::AttemptDenied => "attempt.denied",
+            EventKind::ContactFlagsChanged => "contact.flags",
             EventKind::NoteAdded => "note.added",
             EventKind::PromiseCreated => "promise.created",
             EventKind::PromiseSettled => "promise.settled",

@@ -59,6 +59,9 @@ pub enum StoreError {
     /// The domain refused a value or a transition.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// A policy pack or a compliance request is not usable.
+    #[error(transparent)]
+    Policy(#[from] daylight_compliance::PolicyError),
     /// Stored data does not decode (a value outside the vocabulary, a malformed time).
     #[error("stored data is not as Daylight wrote it: {0}")]
     Corrupt(String),
@@ -80,6 +83,7 @@ impl StoreError {
             StoreError::Migration(_) => "MIGRATION",
             StoreError::NotFound { .. } => "NOT_FOUND",
             StoreError::Invalid(i) => i.code.as_str(),
+            StoreError::Policy(p) => p.code,
             StoreError::Corrupt(_) => "CORRUPT",
             StoreError::Database(_) => "DATABASE",
         }

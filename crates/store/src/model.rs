@@ -281,6 +281,44 @@ pub struct StoredAttempt {
     pub recorded_at: Timestamp,
 }
 
+/// What the contact gate answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gated {
+    /// The compliance decision.
+    pub decision: daylight_compliance::Decision,
+    /// The attempt (or started attempt) id when allowed; `None` when denied, in which case the
+    /// denial is in the ledger and nothing else was written.
+    pub id: Option<i64>,
+    /// The pack that decided.
+    pub pack: String,
+    /// The first time zone of the request (for showing times).
+    pub time_zone: String,
+}
+
+/// A started attempt not yet finished.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartedAttempt {
+    /// Its id.
+    pub id: i64,
+    /// The contact.
+    pub planned: daylight_domain::attempt::Planned,
+    /// Who started it.
+    pub started_by: String,
+    /// When.
+    pub started_at: Timestamp,
+}
+
+/// What a debtor asked of us: to stop, to leave some channels alone, or other hours.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFlags {
+    /// The debtor asked us to stop (letters only under the shipped packs).
+    pub cease: bool,
+    /// Channels the debtor opted out of.
+    pub opt_out: Vec<daylight_domain::attempt::Channel>,
+    /// The debtor consented to contact outside the usual hours.
+    pub consented_hours: bool,
+}
+
 /// A stored note.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredNote {

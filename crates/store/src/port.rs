@@ -7,9 +7,10 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
+use daylight_compliance::Pack;
 use daylight_domain::account::{CardAccount, Payment, Transaction};
 use daylight_domain::agreement::{ArrangementStatus, PromiseStatus};
-use daylight_domain::attempt::Attempt;
+use daylight_domain::attempt::{Attempt, Outcome, Planned};
 use daylight_domain::bucket::BucketScheme;
 use daylight_domain::case::CaseStatus;
 use daylight_domain::customer::{ContactPoint, Customer};
@@ -76,9 +77,63 @@ pub trait Store: Send + Sync {
     /// Sets who owns a case.
     async fn assign_case(&self, id: &CaseId, to: &Assignment, actor: &str, now: Timestamp) -> Result<()>;
 
-    /// Records a contact attempt (and its note), updating the contact point's validity from the
-    /// outcome. Returns the attempt id.
-    async fn record_attempt(&self, attempt: &Attempt, actor: &str, now: Timestamp) -> Result<i64>;
+    /// The contact gate, for an attempt already made: judges it under `pack` against every
+    /// earlier attempt on the debtor (all cases, channels, agents and agencies) and, when allowed,
+    /// records it (and its note, and what the outcome says of the contact point) in the same
+    /// transaction, serialised per debtor. When denied nothing is recorded but the denial,
+    /// which is a ledger event.
+    async fn record_attempt(
+        &self,
+        pack: &Pack,
+        attempt: &Attempt,
+        confirmed_third_party: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Gated>;
+
+    /// The contact gate, before dialling: as [`Store::record_attempt`], but an allowed contact is
+    /// stored as started, holding its place under the caps (as the worst outcome each rule could
+    /// see) until [`Store::finish_attempt`] gives its outcome.
+    async fn start_attempt(
+        &self,
+        pack: &Pack,
+        planned: &Planned,
+        confirmed_third_party: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Gated>;
+
+    /// Gives a started attempt its outcome and records it. Returns the attempt id.
+    async fn finish_attempt(
+        &self,
+        started: i64,
+        outcome: Outcome,
+        duration_secs: u32,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64>;
+
+    /// Attempts started and not yet finished, oldest first.
+    async fn started_attempts(&self) -> Result<Vec<StartedAttempt>>;
+
+    /// A debtor's contact flags (all false until set).
+    async fn contact_flags(&self, customer: &CustomerId) -> Result<ContactFlags>;
+
+    /// Sets a debtor's contact flags.
+    async fn set_contact_flags(
+        &self,
+        customer: &CustomerId,
+        flags: &ContactFlags,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// The policy pack in force: the one set with [`Store::set_policy_pack`], else `cn-default`.
+    async fn policy_pack(&self) -> Result<Pack>;
+
+    /// Puts a pack in force for every gate that uses this database.
+    async fn set_policy_pack(&self, pack: &Pack, actor: &str, now: Timestamp) -> Result<()>;
 
     /// Adds a note to a case. Returns the note id.
     async fn add_note(

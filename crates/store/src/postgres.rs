@@ -65,4 +65,5 @@ include!("sql/common.rs");
 include!("sql/read.rs");
 include!("sql/import.rs");
 include!("sql/write.rs");
+include!("sql/gate.rs");
 include!("sql/store_impl.rs");

@@ -63,7 +63,9 @@ fn the_demo_sets_up_a_working_database() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("ledger intact: 6 events"), "{stdout}");
+    assert!(stdout.contains("ledger intact: 13 events"), "{stdout}");
+    assert!(stdout.contains("DENIED DAILY_CAP (next allowed 2026-03-04T08:00:00+08:00)"), "{stdout}");
+    assert!(stdout.contains("DENIED HOLIDAY (next allowed 2026-02-24T08:00:00+08:00)"), "{stdout}");
     assert!(stdout.contains("refused — 3 of 4 rows have errors"), "{stdout}");
     // Running it again starts over.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_daylight"))
@@ -71,6 +73,9 @@ fn the_demo_sets_up_a_working_database() {
         .output()
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(json["ledger_head"]["seq"], 6);
+    assert_eq!(json["ledger_head"]["seq"], 13);
+    let allowed: Vec<bool> =
+        json["contacts"].as_array().unwrap().iter().map(|c| c["allowed"].as_bool().unwrap()).collect();
+    assert_eq!(allowed, [true, true, true, false, true, false, false]);
     assert_eq!(json["stats"]["tables"][0]["rows"], 12);
 }

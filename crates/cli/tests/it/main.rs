@@ -4,4 +4,5 @@ mod cases;
 mod import;
 mod kill;
 mod ledger;
+mod policy;
 mod support;

@@ -9,13 +9,15 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use daylight_compliance::Pack;
 use daylight_domain::account::{CardAccount, Component, Overdue, Payment};
 use daylight_domain::agreement::{
     self, ArrangementStatus, ArrangementTerms, Instalment, PromiseStatus, WaiverStatus,
 };
-use daylight_domain::attempt::{Agent, Attempt};
+use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
 use daylight_domain::bucket::{BucketMove, BucketScheme};
 use daylight_domain::case::{Case, CaseStatus, Note};
+use daylight_domain::customer::Recipient;
 use daylight_domain::customer::{ContactPoint, ContactValue, Customer};
 use daylight_domain::id::{AccountId, CaseId, ContactId, CustomerId, PaymentId};
 use daylight_domain::pii::{Address, Gender, MaskedPan, PersonName, ResidentId};
@@ -23,6 +25,7 @@ use daylight_domain::{Code, Currency, Invalid, Money};
 use daylight_ledger::{Event, EventKind, Link, Row as LedgerRow};
 use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use jiff_sqlx::ToSqlx;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row as _};

@@ -72,8 +72,89 @@ impl Store for Adapter {
         change_assignment(&self.write, id, to, actor, now).await
     }
 
-    async fn record_attempt(&self, attempt: &Attempt, actor: &str, now: Timestamp) -> Result<i64> {
-        insert_attempt(&self.write, attempt, actor, now).await
+    async fn record_attempt(
+        &self,
+        pack: &Pack,
+        attempt: &Attempt,
+        confirmed_third_party: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Gated> {
+        gate_record(&self.write, pack, attempt, confirmed_third_party, actor, now).await
+    }
+
+    async fn start_attempt(
+        &self,
+        pack: &Pack,
+        planned: &Planned,
+        confirmed_third_party: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Gated> {
+        gate_start(&self.write, pack, planned, confirmed_third_party, actor, now).await
+    }
+
+    async fn finish_attempt(
+        &self,
+        started: i64,
+        outcome: Outcome,
+        duration_secs: u32,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        finish_started(&self.write, started, outcome, duration_secs, note, actor, now).await
+    }
+
+    async fn started_attempts(&self) -> Result<Vec<StartedAttempt>> {
+        let rows = sqlx::query("SELECT * FROM attempts_started ORDER BY started_at, id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(started_from_row).collect()
+    }
+
+    async fn contact_flags(&self, customer: &CustomerId) -> Result<ContactFlags> {
+        let mut tx = self.read.begin().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
+            .bind(customer.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::not_found("customer", customer.as_str()));
+        }
+        let flags = read_flags(&mut tx, customer.as_str()).await?;
+        tx.rollback().await?;
+        Ok(flags)
+    }
+
+    async fn set_contact_flags(
+        &self,
+        customer: &CustomerId,
+        flags: &ContactFlags,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        required("actor", actor)?;
+        let mut tx = begin_write(&self.write).await?;
+        let exists: Option<String> =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT id FROM customers WHERE id = $1{FOR_UPDATE}")))
+                .bind(customer.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::not_found("customer", customer.as_str()));
+        }
+        write_flags(&mut tx, customer.as_str(), flags, actor, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn policy_pack(&self) -> Result<Pack> {
+        get_pack(&self.read).await
+    }
+
+    async fn set_policy_pack(&self, pack: &Pack, actor: &str, now: Timestamp) -> Result<()> {
+        put_pack(&self.write, pack, actor, now).await
     }
 
     async fn add_note(

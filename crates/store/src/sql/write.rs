@@ -168,43 +168,16 @@ async fn change_assignment(
     Ok(())
 }
 
-async fn insert_attempt(write: &DbPool, a: &Attempt, actor: &str, now: Timestamp) -> Result<i64> {
-    required("actor", actor)?;
-    a.check()?;
-    if let Some(note) = &a.note {
-        daylight_domain::case::check_note(note)?;
-    }
-    let mut tx = begin_write(write).await?;
-    let customer = case_customer(&mut tx, &a.case).await?;
-    if let Some(cp) = &a.contact_point {
-        let row = sqlx::query("SELECT customer_id, role FROM contact_points WHERE id = $1")
-            .bind(cp.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found("contact point", cp.as_str()))?;
-        if text(&row, "customer_id")? != customer {
-            return Err(Invalid::new(
-                Code::Inconsistent,
-                format!("contact point {cp} is not kept for this case's customer"),
-            )
-            .into());
-        }
-        let role: daylight_domain::customer::ContactRole = word(&row, "role")?;
-        if role.recipient() != a.recipient {
-            return Err(Invalid::new(
-                Code::Inconsistent,
-                format!(
-                    "contact point {cp} belongs to a {role}, so the recipient is {}, not {}",
-                    role.recipient(),
-                    a.recipient
-                ),
-            )
-            .into());
-        }
-    }
-    if let Some(acc) = &a.account {
-        account_of(&mut tx, acc, &customer).await?;
-    }
+/// Writes an attempt the gate allowed (its note, what the outcome says of the contact point,
+/// a cease request as the debtor's flag) and its ledger event. `started` names the started
+/// attempt it finishes.
+async fn store_attempt(
+    tx: &mut Tx,
+    a: &Attempt,
+    started: Option<i64>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO attempts (case_id, account_id, at, channel, recipient, contact_point_id, agent, outcome, \
          duration_secs, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -220,7 +193,7 @@ async fn insert_attempt(write: &DbPool, a: &Attempt, actor: &str, now: Timestamp
     .bind(i64::from(a.duration_secs))
     .bind(actor)
     .bind(DbTime::new(now))
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     if let Some(note) = &a.note {
         sqlx::query("INSERT INTO notes (case_id, attempt_id, author, at, text) VALUES ($1, $2, $3, $4, $5)")
@@ -229,7 +202,7 @@ async fn insert_attempt(write: &DbPool, a: &Attempt, actor: &str, now: Timestamp
             .bind(actor)
             .bind(DbTime::new(now))
             .bind(note.trim())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     if let (Some(cp), Some(status)) = (&a.contact_point, a.outcome.contact_status()) {
@@ -237,7 +210,7 @@ async fn insert_attempt(write: &DbPool, a: &Attempt, actor: &str, now: Timestamp
             .bind(status.as_str())
             .bind(DbTime::new(now))
             .bind(cp.as_str())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     let payload = json!({
@@ -251,9 +224,17 @@ async fn insert_attempt(write: &DbPool, a: &Attempt, actor: &str, now: Timestamp
         "outcome": a.outcome.as_str(),
         "duration_secs": a.duration_secs,
         "note_sha256": a.note.as_deref().map(|n| digest(n.trim())),
+        "started": started,
     });
-    append(&mut tx, &Event::new(now, actor, EventKind::AttemptRecorded, a.case.as_str(), &payload)).await?;
-    tx.commit().await?;
+    append(tx, &Event::new(now, actor, EventKind::AttemptRecorded, a.case.as_str(), &payload)).await?;
+    if a.outcome == Outcome::CeaseRequest {
+        let customer = case_customer(tx, &a.case).await?;
+        let mut flags = read_flags(tx, &customer).await?;
+        if !flags.cease {
+            flags.cease = true;
+            write_flags(tx, &customer, &flags, actor, now).await?;
+        }
+    }
     Ok(id)
 }
 

@@ -105,4 +105,5 @@ impl SqliteStore {
 include!("../sql/common.rs");
 include!("../sql/read.rs");
 include!("../sql/write.rs");
+include!("../sql/gate.rs");
 include!("../sql/store_impl.rs");

@@ -25,15 +25,16 @@ contract! {
                         case: case_id(case),
                         account: None,
                         at: now(),
-                        channel: Channel::RobotCall,
+                        // Text messages: no cap stops these 80.
+                        channel: Channel::Sms,
                         recipient: Recipient::Debtor,
                         contact_point: Some(ContactId::parse(&format!("P{case:04}-debtor")).unwrap()),
                         agent: Agent::Robot(format!("R{w}")),
-                        outcome: Outcome::NoAnswer,
+                        outcome: Outcome::Delivered,
                         duration_secs: 0,
                         note: None,
                     };
-                    s.record_attempt(&attempt, "robot", now()).await.unwrap();
+                    s.record_attempt(&pack(), &attempt, false, "robot", now()).await.unwrap().id.unwrap();
                     s.add_note(&case_id(case), &format!("第{k}次"), None, "E001", now()).await.unwrap();
                 }
             }));

@@ -20,6 +20,11 @@ pub fn t(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
+/// The default policy pack.
+pub fn pack() -> daylight_compliance::Pack {
+    daylight_compliance::Pack::shipped("cn-default").unwrap()
+}
+
 pub fn now() -> Timestamp {
     t("2026-03-03T01:30:00Z")
 }

@@ -120,6 +120,7 @@ contract! {
         let cp = contact(1, ContactRole::Debtor, "13812340001");
         store
             .record_attempt(
+                &pack(),
                 &Attempt {
                     case: case_id(1),
                     account: None,
@@ -132,6 +133,7 @@ contract! {
                     duration_secs: 0,
                     note: None,
                 },
+                false,
                 "E001",
                 now(),
             )

@@ -4,6 +4,7 @@
 mod buckets;
 mod concurrency;
 mod fixtures;
+mod gate;
 mod import;
 mod ledger;
 mod schema;

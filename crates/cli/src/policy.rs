@@ -1,0 +1,389 @@
+//! `daylight policy`, `daylight calendar` and `daylight contact`: the compliance engine and the
+//! contact gate on the command line.
+
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use daylight_compliance::pack::SHIPPED;
+use daylight_compliance::wire::{decide_line, decision_json, instant, local_rfc3339};
+use daylight_compliance::{Calendar, Pack, evaluate};
+use daylight_domain::attempt::{Agent, Attempt, Channel, Planned};
+use daylight_domain::id::{AccountId, CaseId, ContactId, CustomerId};
+use daylight_store::DbUrl;
+use daylight_store::model::{ContactFlags, Gated};
+use serde_json::json;
+
+use crate::args::{CalendarCommand, ContactArgs, ContactCommand, PackArgs, PolicyCommand};
+use crate::commands::stopwatch;
+use crate::output::Table;
+use crate::{Outcome, now, open};
+
+fn read(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn with_calendar(pack: Pack, calendar: Option<&std::path::Path>) -> Result<Pack> {
+    let Some(path) = calendar else { return Ok(pack) };
+    let mut cal = (*pack.calendar).clone();
+    cal.merge_toml(&read(path)?, &path.display().to_string())?;
+    Ok(pack.with_calendar(Arc::new(cal)))
+}
+
+/// The pack the flags name (default cn-default).
+fn chosen(a: &PackArgs) -> Result<Pack> {
+    let pack = match (&a.pack, &a.pack_file) {
+        (_, Some(path)) => Pack::from_toml(&read(path)?, &path.display().to_string())?,
+        (Some(name), None) => Pack::shipped(name)?,
+        (None, None) => Pack::shipped(daylight_compliance::DEFAULT_PACK)?,
+    };
+    with_calendar(pack, a.calendar.as_deref())
+}
+
+pub async fn policy(url: &DbUrl, actor: &str, command: PolicyCommand) -> Result<Outcome> {
+    match command {
+        PolicyCommand::Check(a) => check(&a).map(|()| Outcome::Done),
+        PolicyCommand::Explain(a) => explain(&chosen(&a.pack)?, a.json).map(|()| Outcome::Done),
+        PolicyCommand::List(a) => list(a.json).map(|()| Outcome::Done),
+        PolicyCommand::Bench(a) => bench(a.pack.as_deref(), a.seconds).map(|()| Outcome::Done),
+        PolicyCommand::Use(a) => {
+            let pack = chosen(&a.pack)?;
+            let store = open(url, false).await?;
+            let r = store.set_policy_pack(&pack, actor, now()).await;
+            store.close().await;
+            r?;
+            println!(
+                "pack {} ({}) is in force for {url}; the change is recorded in the ledger",
+                pack.name, pack.title
+            );
+            Ok(Outcome::Done)
+        }
+        PolicyCommand::Show(a) => {
+            let store = open(url, false).await?;
+            let pack = store.policy_pack().await;
+            store.close().await;
+            explain(&pack?, a.json).map(|()| Outcome::Done)
+        }
+    }
+}
+
+/// JSON lines in, decisions out, one per line and in order; blank lines are skipped.
+fn check(a: &PackArgs) -> Result<()> {
+    let default = chosen(a)?;
+    let mut packs: Vec<Pack> = Vec::new();
+    for (name, _) in SHIPPED {
+        packs.push(with_calendar(Pack::shipped(name)?, a.calendar.as_deref())?);
+    }
+    if !SHIPPED.iter().any(|(n, _)| *n == default.name) {
+        packs.push(default.clone());
+    }
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
+    for (i, line) in stdin.lines().enumerate() {
+        let line = line.context("cannot read stdin")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let decided = decide_line(&packs, &default, i + 1, &line, now());
+        writeln!(out, "{decided}")?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn explain(pack: &Pack, json: bool) -> Result<()> {
+    if json {
+        let rules: Vec<_> = pack
+            .rules()
+            .iter()
+            .map(|r| json!({"rule": r.rule.code(), "message": &*r.message, "message_zh": &*r.message_zh, "citation": &*r.citation}))
+            .collect();
+        let zone = pack.default_time_zone.as_ref().map(|(n, _)| n);
+        let out = json!({"pack": pack.name, "title": pack.title, "title_zh": pack.title_zh, "default_time_zone": zone, "rules": rules});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("{} — {}\n{}", pack.name, pack.title, pack.title_zh);
+    match &pack.default_time_zone {
+        Some((zone, _)) => println!("default time zone: {zone}\n"),
+        None => println!("no default time zone: requests list the recipient's zones\n"),
+    }
+    for r in pack.rules() {
+        println!("{}\n  {}\n  {}\n  cites: {}\n", r.rule.code(), r.message, r.message_zh, r.citation);
+    }
+    Ok(())
+}
+
+fn list(json: bool) -> Result<()> {
+    let packs = SHIPPED.iter().map(|(n, _)| Pack::shipped(n)).collect::<Result<Vec<_>, _>>()?;
+    if json {
+        let v: Vec<_> =
+            packs.iter().map(|p| json!({"pack": p.name, "title": p.title, "title_zh": p.title_zh})).collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        let mut t = Table::new(&["pack", "title", "标题"]);
+        for p in &packs {
+            t.row(vec![p.name.clone(), p.title.clone(), p.title_zh.clone()]);
+        }
+        print!("{}", t.render());
+    }
+    Ok(())
+}
+
+/// Decisions per second on one core: the workload of `daylight_compliance::workload`.
+fn bench(only: Option<&str>, seconds: f64) -> Result<()> {
+    if !(0.05..=600.0).contains(&seconds) {
+        bail!("--seconds {seconds}: expected 0.05 to 600");
+    }
+    let names: Vec<&str> = match only {
+        Some(n) => vec![Pack::shipped(n).map(|_| n)?],
+        None => SHIPPED.iter().map(|(n, _)| *n).collect(),
+    };
+    let (mut total, mut spent) = (0u64, 0f64);
+    for name in names {
+        let pack = Pack::shipped(name)?;
+        let history = daylight_compliance::workload::history(&pack, 30, 3);
+        let requests = daylight_compliance::workload::requests(&pack, 64);
+        let (mut n, mut allowed) = (0u64, 0u64);
+        let started = stopwatch();
+        while started.elapsed().as_secs_f64() < seconds {
+            for r in &requests {
+                let d = evaluate(&pack, std::hint::black_box(r), &history, jiff::Timestamp::UNIX_EPOCH);
+                allowed += u64::from(d.allowed);
+            }
+            n += requests.len() as u64;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{name}: {:.0} decisions/s ({n} decisions in {secs:.2} s; {} requests over a day, {:.0}% allowed; {} contacts of history over 30 days)",
+            n as f64 / secs,
+            requests.len(),
+            100.0 * allowed as f64 / n as f64,
+            history.len()
+        );
+        total += n;
+        spent += secs;
+    }
+    println!("{:.0} decisions/s", total as f64 / spent);
+    Ok(())
+}
+
+pub fn calendar(command: CalendarCommand) -> Result<Outcome> {
+    let CalendarCommand::Cn(a) = command;
+    let mut cal = (*Calendar::china()).clone();
+    if let Some(path) = &a.calendar {
+        cal.merge_toml(&read(path)?, &path.display().to_string())?;
+    }
+    let Some((holidays, workdays)) = cal.year_days(a.year) else {
+        let years: Vec<String> = cal.years().map(|y| y.year.to_string()).collect();
+        return Err(daylight_compliance::PolicyError {
+            code: "CALENDAR_MISSING",
+            place: "--year".into(),
+            message: format!(
+                "the calendar has no {} (it has {}): add the year from the State Council's notice with --calendar FILE",
+                a.year,
+                years.join(", ")
+            ),
+        }
+        .into());
+    };
+    if a.json {
+        #[derive(serde::Serialize)]
+        struct Year {
+            year: i16,
+            holidays: Vec<String>,
+            workdays: Vec<String>,
+        }
+        let out = Year {
+            year: a.year,
+            holidays: holidays.iter().map(ToString::to_string).collect(),
+            workdays: workdays.iter().map(ToString::to_string).collect(),
+        };
+        println!("{}", serde_json::to_string(&out)?);
+        return Ok(Outcome::Done);
+    }
+    if let Some(y) = cal.years().find(|y| y.year == a.year) {
+        println!("{} — {}\n", a.year, y.source);
+    }
+    let mut t = Table::new(&["date", "weekday", "kind", "period"]);
+    let mut days: Vec<_> = holidays
+        .iter()
+        .map(|d| (*d, "day off 放假"))
+        .chain(workdays.iter().map(|d| (*d, "make-up workday 调休上班")))
+        .collect();
+    days.sort();
+    for (d, kind) in days {
+        let period = cal
+            .period_of(d)
+            .map(|p| {
+                format!("{}{}", p.name, p.name_en.as_deref().map(|e| format!(" {e}")).unwrap_or_default())
+            })
+            .unwrap_or_default();
+        t.row(vec![d.to_string(), format!("{:?}", d.weekday()), kind.to_owned(), period]);
+    }
+    print!("{}", t.render());
+    Ok(Outcome::Done)
+}
+
+fn planned(a: &ContactArgs) -> Result<Planned> {
+    Ok(Planned {
+        case: CaseId::parse(&a.case).map_err(|e| anyhow::anyhow!("--case: {}", e.message))?,
+        account: a
+            .account
+            .as_deref()
+            .map(AccountId::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--account: {}", e.message))?,
+        at: match &a.at {
+            Some(t) => instant("--at", t)?,
+            None => now(),
+        },
+        channel: a.channel,
+        recipient: a.recipient,
+        contact_point: a
+            .contact_point
+            .as_deref()
+            .map(ContactId::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--contact-point: {}", e.message))?,
+        agent: Agent::parse(&a.agent).map_err(|e| anyhow::anyhow!("--agent: {}", e.message))?,
+    })
+}
+
+/// Prints the gate's answer; denied is exit 1.
+fn print_gated(g: &Gated, pack: &Pack, what: &str, json: bool) -> Result<Outcome> {
+    let zone = jiff::tz::TimeZone::get(&g.time_zone)?;
+    if json {
+        let decision: serde_json::Value =
+            serde_json::from_str(&decision_json(None, pack, &g.decision, &zone))?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"pack": g.pack, what: g.id, "decision": decision}))?
+        );
+    } else if let Some(id) = g.id {
+        println!("allowed under {}: {what} {id}", g.pack);
+    } else {
+        println!("denied under {}: nothing was made or recorded; the denial is in the ledger", g.pack);
+        for r in &g.decision.violations {
+            if let Some(t) = pack.text(*r) {
+                println!("  {}: {}\n    {}\n    cites: {}", r.code(), t.message, t.message_zh, t.citation);
+            }
+        }
+        match g.decision.next_allowed_at {
+            Some(t) => println!("next allowed at {}", local_rfc3339(t, &zone)),
+            None => println!("nothing allows it within {} days", daylight_compliance::HORIZON_DAYS),
+        }
+    }
+    Ok(if g.id.is_some() { Outcome::Done } else { Outcome::Refused })
+}
+
+pub async fn contact(url: &DbUrl, actor: &str, command: ContactCommand) -> Result<Outcome> {
+    let store = open(url, false).await?;
+    let result = contact_in(&*store, actor, command).await;
+    store.close().await;
+    result
+}
+
+async fn contact_in(
+    store: &dyn daylight_store::Store,
+    actor: &str,
+    command: ContactCommand,
+) -> Result<Outcome> {
+    match command {
+        ContactCommand::Record(a) => {
+            let p = planned(&a.contact)?;
+            let attempt: Attempt = p.finished(a.outcome, a.duration, a.note.clone());
+            let pack = store.policy_pack().await?;
+            let g =
+                store.record_attempt(&pack, &attempt, a.contact.confirmed_third_party, actor, now()).await?;
+            print_gated(&g, &pack, "attempt", a.contact.json)
+        }
+        ContactCommand::Start(a) => {
+            let p = planned(&a)?;
+            let pack = store.policy_pack().await?;
+            let g = store.start_attempt(&pack, &p, a.confirmed_third_party, actor, now()).await?;
+            print_gated(&g, &pack, "started", a.json)
+        }
+        ContactCommand::Finish(a) => {
+            let id =
+                store.finish_attempt(a.id, a.outcome, a.duration, a.note.as_deref(), actor, now()).await?;
+            if a.json {
+                println!("{}", json!({"started": a.id, "attempt": id}));
+            } else {
+                println!("started contact {} finished as attempt {id} ({})", a.id, a.outcome);
+            }
+            Ok(Outcome::Done)
+        }
+        ContactCommand::Started(a) => {
+            let started = store.started_attempts().await?;
+            if a.json {
+                let v: Vec<_> = started
+                    .iter()
+                    .map(|s| {
+                        json!({"id": s.id, "case": s.planned.case.as_str(), "at": s.planned.at.to_string(),
+                               "channel": s.planned.channel, "recipient": s.planned.recipient,
+                               "agent": s.planned.agent.code(), "started_by": s.started_by})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                let mut t = Table::new(&[">id", "case", "at", "channel", "recipient", "agent"]);
+                for s in &started {
+                    t.row(vec![
+                        s.id.to_string(),
+                        s.planned.case.to_string(),
+                        s.planned.at.to_string(),
+                        s.planned.channel.to_string(),
+                        s.planned.recipient.to_string(),
+                        s.planned.agent.code(),
+                    ]);
+                }
+                print!("{}", t.render());
+            }
+            Ok(Outcome::Done)
+        }
+        ContactCommand::Flags(a) => {
+            let customer =
+                CustomerId::parse(&a.customer).map_err(|e| anyhow::anyhow!("customer: {}", e.message))?;
+            let mut flags = store.contact_flags(&customer).await?;
+            let changing = a.cease.is_some() || a.opt_out.is_some() || a.consented_hours.is_some();
+            if let Some(c) = a.cease {
+                flags.cease = c;
+            }
+            if let Some(list) = &a.opt_out {
+                flags.opt_out = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty())
+                    .map(|w| w.parse::<Channel>().map_err(|e| anyhow::anyhow!("--opt-out: {}", e.message)))
+                    .collect::<Result<_>>()?;
+            }
+            if let Some(c) = a.consented_hours {
+                flags.consented_hours = c;
+            }
+            if changing {
+                store.set_contact_flags(&customer, &flags, actor, now()).await?;
+            }
+            print_flags(&customer, &flags, a.json)?;
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+fn print_flags(customer: &CustomerId, f: &ContactFlags, json: bool) -> Result<()> {
+    let opt_out: Vec<&str> = f.opt_out.iter().map(|c| c.as_str()).collect();
+    if json {
+        println!(
+            "{}",
+            json!({"customer": customer.as_str(), "cease": f.cease, "opt_out": opt_out, "consented_hours": f.consented_hours})
+        );
+    } else {
+        println!(
+            "{customer}: cease {}, opted out of {}, consented to other hours {}",
+            if f.cease { "yes" } else { "no" },
+            if opt_out.is_empty() { "nothing".to_owned() } else { opt_out.join(", ") },
+            if f.consented_hours { "yes" } else { "no" }
+        );
+    }
+    Ok(())
+}

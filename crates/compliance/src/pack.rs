@@ -1,0 +1,933 @@
+//! Policy packs: the rules a bank collects under, as TOML a bank can copy and change.
+//!
+//! A pack is read into raw structures that reject unknown keys, then validated into [`Pack`],
+//! whose rules carry their texts (zh-CN and English) and citations ready for every decision.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use daylight_domain::attempt::{Channel, Outcome};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::calendar::{Calendar, RawYear};
+use crate::error::PolicyError;
+
+/// The rules, by stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    /// Contact only within local hours.
+    Hours,
+    /// No contact on a statutory holiday day off.
+    Holiday,
+    /// Call attempts per debtor (or guarantor) per day.
+    DailyCap,
+    /// Call attempts per debtor (or guarantor) per cycle.
+    CycleCap,
+    /// Failed call attempts per contact point per day.
+    UnansweredCap,
+    /// Conversations per debtor per day.
+    ConversationCap,
+    /// Counted call attempts per debt in seven days.
+    SevenInSeven,
+    /// No call in the days after a conversation.
+    AfterConversation,
+    /// Contacting third parties.
+    ThirdParty,
+    /// The debtor asked us to stop.
+    Cease,
+    /// The recipient opted out of a channel.
+    OptOut,
+    /// The calendar does not cover the date.
+    CalendarMissing,
+}
+
+impl Rule {
+    /// Every rule, in the order decisions list them.
+    pub const ALL: [Rule; 12] = [
+        Rule::Cease,
+        Rule::OptOut,
+        Rule::Hours,
+        Rule::Holiday,
+        Rule::CalendarMissing,
+        Rule::DailyCap,
+        Rule::CycleCap,
+        Rule::UnansweredCap,
+        Rule::ConversationCap,
+        Rule::SevenInSeven,
+        Rule::AfterConversation,
+        Rule::ThirdParty,
+    ];
+
+    /// The stable code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Rule::Hours => "HOURS",
+            Rule::Holiday => "HOLIDAY",
+            Rule::DailyCap => "DAILY_CAP",
+            Rule::CycleCap => "CYCLE_CAP",
+            Rule::UnansweredCap => "UNANSWERED_CAP",
+            Rule::ConversationCap => "CONVERSATION_CAP",
+            Rule::SevenInSeven => "SEVEN_IN_SEVEN",
+            Rule::AfterConversation => "AFTER_CONVERSATION",
+            Rule::ThirdParty => "THIRD_PARTY",
+            Rule::Cease => "CEASE",
+            Rule::OptOut => "OPT_OUT",
+            Rule::CalendarMissing => "CALENDAR_MISSING",
+        }
+    }
+
+    pub(crate) const fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A set of channels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Channels(u8);
+
+impl Channels {
+    /// No channel.
+    pub const NONE: Channels = Channels(0);
+
+    /// Whether `c` is in the set.
+    #[inline]
+    pub const fn has(self, c: Channel) -> bool {
+        self.0 & (1 << c as u8) != 0
+    }
+
+    /// The set with `c` added.
+    pub const fn with(self, c: Channel) -> Channels {
+        Channels(self.0 | 1 << c as u8)
+    }
+
+    /// The channels, in vocabulary order.
+    pub fn list(self) -> Vec<Channel> {
+        Channel::ALL.iter().copied().filter(|c| self.has(*c)).collect()
+    }
+
+    fn words(self) -> String {
+        self.list().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl FromIterator<Channel> for Channels {
+    fn from_iter<I: IntoIterator<Item = Channel>>(iter: I) -> Channels {
+        iter.into_iter().fold(Channels::NONE, Channels::with)
+    }
+}
+
+/// A rule's texts: what it forbids, in both languages, and where the rule comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleText {
+    /// The rule.
+    pub rule: Rule,
+    /// English.
+    pub message: Arc<str>,
+    /// Simplified Chinese.
+    pub message_zh: Arc<str>,
+    /// The regulation or policy.
+    pub citation: Arc<str>,
+}
+
+/// `HOURS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hours {
+    /// Channels the hours apply to.
+    pub channels: Channels,
+    /// First allowed second of the local day.
+    pub from: i64,
+    /// First second of the local day no longer allowed.
+    pub until: i64,
+    /// Whether `flags.consented_hours` lifts the rule.
+    pub consent_lifts: bool,
+    /// Texts.
+    pub text: RuleText,
+}
+
+/// `HOLIDAY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holiday {
+    /// Channels it applies to.
+    pub channels: Channels,
+    /// Texts.
+    pub text: RuleText,
+}
+
+/// A count limit (`DAILY_CAP`, `UNANSWERED_CAP`, `CONVERSATION_CAP`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cap {
+    /// At most this many.
+    pub max: u32,
+    /// Texts.
+    pub text: RuleText,
+}
+
+/// `CYCLE_CAP`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleCap {
+    /// At most this many call attempts per cycle.
+    pub max: u32,
+    /// The window when a request names no cycle start.
+    pub rolling_days: i32,
+    /// Texts.
+    pub text: RuleText,
+}
+
+/// `SEVEN_IN_SEVEN`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SevenInSeven {
+    /// At most this many counted call attempts …
+    pub max: u32,
+    /// … in this many days.
+    pub days: i32,
+    /// Outcomes not counted.
+    pub uncounted: Vec<Outcome>,
+    /// Texts.
+    pub text: RuleText,
+}
+
+/// `AFTER_CONVERSATION`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AfterConversation {
+    /// Days closed, counting the day of the conversation.
+    pub days: i32,
+    /// Texts.
+    pub text: RuleText,
+}
+
+/// When a third party may be contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThirdPartyWhen {
+    /// Never.
+    Never,
+    /// When the last `failed_in_a_row` call attempts to the debtor all failed, with no
+    /// conversation since.
+    DebtorFailed,
+    /// When every known debtor number had an `invalid_number` outcome, or the last
+    /// `failed_in_a_row` call attempts to the debtor failed.
+    DebtorUnreachable,
+    /// Always (subject to the per-point limits).
+    Always,
+}
+
+/// `THIRD_PARTY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThirdParty {
+    /// When.
+    pub when: ThirdPartyWhen,
+    /// How many failed call attempts in a row count as failing.
+    pub failed_in_a_row: usize,
+    /// Whether the operator must confirm (`confirmed_third_party`).
+    pub needs_confirmation: bool,
+    /// At most this many attempts per third-party contact point per day.
+    pub per_point_per_day: Option<u32>,
+    /// At most this many attempts per third-party contact point, ever.
+    pub per_point_ever: Option<u32>,
+    /// Texts.
+    pub text: RuleText,
+}
+
+/// `CEASE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cease {
+    /// Channels still allowed after a cease request.
+    pub allowed: Channels,
+    /// Texts.
+    pub text: RuleText,
+}
+
+/// A validated policy pack.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    /// Short name (`cn-default`).
+    pub name: String,
+    /// Title in English.
+    pub title: String,
+    /// Title in Chinese.
+    pub title_zh: String,
+    /// The zone assumed when a request lists none.
+    pub default_time_zone: Option<(String, TimeZone)>,
+    /// `HOURS`.
+    pub hours: Option<Hours>,
+    /// `HOLIDAY`.
+    pub holiday: Option<Holiday>,
+    /// `DAILY_CAP`.
+    pub daily_cap: Option<Cap>,
+    /// `CYCLE_CAP`.
+    pub cycle_cap: Option<CycleCap>,
+    /// `UNANSWERED_CAP`.
+    pub unanswered_cap: Option<Cap>,
+    /// `CONVERSATION_CAP`.
+    pub conversation_cap: Option<Cap>,
+    /// `SEVEN_IN_SEVEN`.
+    pub seven_in_seven: Option<SevenInSeven>,
+    /// `AFTER_CONVERSATION`.
+    pub after_conversation: Option<AfterConversation>,
+    /// `THIRD_PARTY`.
+    pub third_party: ThirdParty,
+    /// `CEASE`.
+    pub cease: Cease,
+    /// `OPT_OUT`.
+    pub opt_out: RuleText,
+    /// `CALENDAR_MISSING`.
+    pub calendar_missing: RuleText,
+    /// The holiday calendar (the shipped one plus any years the pack adds).
+    pub calendar: Arc<Calendar>,
+    /// The TOML the pack was read from.
+    pub source: String,
+    /// How many days either side of a request its rules look at.
+    pub(crate) reach_days: i32,
+}
+
+/// The packs Daylight ships, by name.
+pub const SHIPPED: [(&str, &str); 3] = [
+    ("cn-default", include_str!("../packs/cn-default.toml")),
+    ("cn-cba-2026", include_str!("../packs/cn-cba-2026.toml")),
+    ("us-reg-f", include_str!("../packs/us-reg-f.toml")),
+];
+
+/// The default pack's name.
+pub const DEFAULT_PACK: &str = "cn-default";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPack {
+    name: String,
+    title: String,
+    title_zh: String,
+    #[serde(default)]
+    default_time_zone: Option<String>,
+    #[serde(default)]
+    hours: Option<RawHours>,
+    #[serde(default)]
+    holiday: Option<RawHoliday>,
+    #[serde(default)]
+    daily_cap: Option<RawCap>,
+    #[serde(default)]
+    cycle_cap: Option<RawCycleCap>,
+    #[serde(default)]
+    unanswered_cap: Option<RawCap>,
+    #[serde(default)]
+    conversation_cap: Option<RawCap>,
+    #[serde(default)]
+    seven_in_seven: Option<RawSeven>,
+    #[serde(default)]
+    after_conversation: Option<RawAfter>,
+    third_party: RawThirdParty,
+    cease: RawCease,
+    opt_out: RawCitation,
+    calendar_missing: RawCitation,
+    #[serde(default)]
+    calendar: Option<RawPackCalendar>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHours {
+    channels: Vec<Channel>,
+    from: String,
+    until: String,
+    #[serde(default)]
+    consent_lifts: bool,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHoliday {
+    channels: Vec<Channel>,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCap {
+    max: u32,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCycleCap {
+    max: u32,
+    rolling_days: i32,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeven {
+    max: u32,
+    days: i32,
+    #[serde(default)]
+    uncounted: Vec<Outcome>,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAfter {
+    days: i32,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThirdParty {
+    when: ThirdPartyWhen,
+    #[serde(default)]
+    failed_in_a_row: Option<usize>,
+    #[serde(default)]
+    needs_confirmation: bool,
+    #[serde(default)]
+    per_point_per_day: Option<u32>,
+    #[serde(default)]
+    per_point_ever: Option<u32>,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCease {
+    allowed: Vec<Channel>,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCitation {
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPackCalendar {
+    #[serde(default)]
+    year: Vec<RawYear>,
+}
+
+/// The longest window (in days) a day-counting rule may use.
+pub const MAX_WINDOW_DAYS: i32 = 62;
+
+fn rule_text(
+    rule: Rule,
+    en: String,
+    zh: String,
+    citation: &str,
+    origin: &str,
+) -> Result<RuleText, PolicyError> {
+    if citation.trim().is_empty() {
+        return Err(PolicyError::invalid(
+            origin,
+            &format!("{}.citation", key(rule)),
+            "cite the rule's source",
+        ));
+    }
+    Ok(RuleText { rule, message: en.into(), message_zh: zh.into(), citation: citation.trim().into() })
+}
+
+fn key(rule: Rule) -> String {
+    rule.code().to_ascii_lowercase()
+}
+
+fn clock(value: &str, field: &str, origin: &str) -> Result<i64, PolicyError> {
+    let bad = || {
+        PolicyError::invalid(
+            origin,
+            field,
+            format!("{value:?}; expected a time of day HH:MM, 00:00 to 24:00"),
+        )
+    };
+    let (h, m) = value.split_once(':').ok_or_else(bad)?;
+    let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h.to_string().len() > 2 || m >= 60 || h > 24 || (h == 24 && m > 0) || m < 0 || h < 0 {
+        return Err(bad());
+    }
+    Ok(h * 3600 + m * 60)
+}
+
+fn hhmm(s: i64) -> String {
+    format!("{:02}:{:02}", s / 3600, s / 60 % 60)
+}
+
+fn positive(v: u32, field: &str, origin: &str) -> Result<u32, PolicyError> {
+    if v == 0 {
+        return Err(PolicyError::invalid(origin, field, "expected at least 1"));
+    }
+    Ok(v)
+}
+
+fn window(v: i32, field: &str, origin: &str) -> Result<i32, PolicyError> {
+    if !(1..=MAX_WINDOW_DAYS).contains(&v) {
+        return Err(PolicyError::invalid(
+            origin,
+            field,
+            format!("{v}; expected 1 to {MAX_WINDOW_DAYS} days"),
+        ));
+    }
+    Ok(v)
+}
+
+fn zh_channels(c: Channels) -> String {
+    c.list()
+        .iter()
+        .map(|c| match c {
+            Channel::Call => "人工外呼",
+            Channel::RobotCall => "机器人外呼",
+            Channel::Sms => "短信",
+            Channel::Email => "电子邮件",
+            Channel::Letter => "信函",
+            Channel::Visit => "外访",
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+impl Pack {
+    /// A shipped pack by name.
+    pub fn shipped(name: &str) -> Result<Pack, PolicyError> {
+        let (_, text) = SHIPPED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| PolicyError::unknown(name, &SHIPPED.map(|(n, _)| n)))?;
+        Pack::from_toml(text, &format!("{name}.toml"))
+    }
+
+    /// Reads and validates a pack; `origin` names the file in errors.
+    pub fn from_toml(source: &str, origin: &str) -> Result<Pack, PolicyError> {
+        let raw: RawPack = toml::from_str(source).map_err(|e| PolicyError::toml(origin, source, &e))?;
+        let name = raw.name.trim().to_owned();
+        if name.is_empty()
+            || name.len() > 40
+            || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(PolicyError::invalid(
+                origin,
+                "name",
+                format!("{name:?}; expected lower-case letters, digits and -"),
+            ));
+        }
+        let default_time_zone = match raw.default_time_zone {
+            None => None,
+            Some(z) => {
+                let tz = TimeZone::get(&z).map_err(|_| {
+                    PolicyError::invalid(
+                        origin,
+                        "default_time_zone",
+                        format!("{z:?} is not an IANA time zone"),
+                    )
+                })?;
+                Some((z, tz))
+            }
+        };
+        let hours = match raw.hours {
+            None => None,
+            Some(h) => {
+                let from = clock(&h.from, "hours.from", origin)?;
+                let until = clock(&h.until, "hours.until", origin)?;
+                if from >= until {
+                    return Err(PolicyError::invalid(
+                        origin,
+                        "hours",
+                        format!("from {} must be before until {}", h.from, h.until),
+                    ));
+                }
+                let channels: Channels = h.channels.into_iter().collect();
+                let (f, u) = (hhmm(from), hhmm(until));
+                let (mut en, mut zh) = (
+                    format!("{} only from {f} to {u} in the recipient's local time", channels.words()),
+                    format!("{}仅限于被催收人当地时间{f}至{u}", zh_channels(channels)),
+                );
+                if h.consent_lifts {
+                    en.push_str(", unless the debtor consented to other hours");
+                    zh.push_str("（债务人同意的除外）");
+                }
+                Some(Hours {
+                    channels,
+                    from,
+                    until,
+                    consent_lifts: h.consent_lifts,
+                    text: rule_text(Rule::Hours, en, zh, &h.citation, origin)?,
+                })
+            }
+        };
+        let holiday = match raw.holiday {
+            None => None,
+            Some(h) => {
+                let channels: Channels = h.channels.into_iter().collect();
+                Some(Holiday {
+                    channels,
+                    text: rule_text(
+                        Rule::Holiday,
+                        format!(
+                            "no {} on a statutory holiday day off (make-up working days are allowed)",
+                            channels.words()
+                        ),
+                        format!("法定节假日放假日不得{}（调休上班日除外）", zh_channels(channels)),
+                        &h.citation,
+                        origin,
+                    )?,
+                })
+            }
+        };
+        let daily_cap = match raw.daily_cap {
+            None => None,
+            Some(c) => {
+                let max = positive(c.max, "daily_cap.max", origin)?;
+                Some(Cap {
+                    max,
+                    text: rule_text(
+                        Rule::DailyCap,
+                        format!(
+                            "at most {max} call attempts a day to one debtor (or guarantor), all numbers, agents and robots together"
+                        ),
+                        format!(
+                            "对同一债务人（或担保人）每日呼叫不超过{max}次（所有号码、坐席与机器人合计）"
+                        ),
+                        &c.citation,
+                        origin,
+                    )?,
+                })
+            }
+        };
+        let cycle_cap = match raw.cycle_cap {
+            None => None,
+            Some(c) => {
+                let max = positive(c.max, "cycle_cap.max", origin)?;
+                let rolling_days = window(c.rolling_days, "cycle_cap.rolling_days", origin)?;
+                Some(CycleCap {
+                    max,
+                    rolling_days,
+                    text: rule_text(
+                        Rule::CycleCap,
+                        format!(
+                            "at most {max} call attempts to one debtor (or guarantor) in a cycle (from the cycle start to the same day next month, or any {rolling_days} days)"
+                        ),
+                        format!(
+                            "同一债务人（或担保人）每个周期呼叫不超过{max}次（账单周期，或任意连续{rolling_days}天）"
+                        ),
+                        &c.citation,
+                        origin,
+                    )?,
+                })
+            }
+        };
+        let unanswered_cap = match raw.unanswered_cap {
+            None => None,
+            Some(c) => {
+                let max = positive(c.max, "unanswered_cap.max", origin)?;
+                Some(Cap {
+                    max,
+                    text: rule_text(
+                        Rule::UnansweredCap,
+                        format!("at most {max} unanswered call attempts a day to one number"),
+                        format!("同一号码每日未接通呼叫不超过{max}次"),
+                        &c.citation,
+                        origin,
+                    )?,
+                })
+            }
+        };
+        let conversation_cap = match raw.conversation_cap {
+            None => None,
+            Some(c) => {
+                let max = positive(c.max, "conversation_cap.max", origin)?;
+                Some(Cap {
+                    max,
+                    text: rule_text(
+                        Rule::ConversationCap,
+                        format!(
+                            "after {max} conversations with the debtor in a day (robots included), no more calls that day"
+                        ),
+                        format!("同一债务人每日有效通话（含机器人）达{max}次后，当日不得再呼叫"),
+                        &c.citation,
+                        origin,
+                    )?,
+                })
+            }
+        };
+        let seven_in_seven = match raw.seven_in_seven {
+            None => None,
+            Some(c) => {
+                let max = positive(c.max, "seven_in_seven.max", origin)?;
+                let days = window(c.days, "seven_in_seven.days", origin)?;
+                let not: Vec<&str> = c.uncounted.iter().map(|o| o.as_str()).collect();
+                let except =
+                    if not.is_empty() { String::new() } else { format!(" ({} not counted)", not.join(", ")) };
+                Some(SevenInSeven {
+                    max,
+                    days,
+                    text: rule_text(
+                        Rule::SevenInSeven,
+                        format!("at most {max} call attempts about one debt in any {days} days{except}"),
+                        format!("就同一笔债务任意{days}天内呼叫不超过{max}次"),
+                        &c.citation,
+                        origin,
+                    )?,
+                    uncounted: c.uncounted,
+                })
+            }
+        };
+        let after_conversation = match raw.after_conversation {
+            None => None,
+            Some(c) => {
+                let days = window(c.days, "after_conversation.days", origin)?;
+                Some(AfterConversation {
+                    days,
+                    text: rule_text(
+                        Rule::AfterConversation,
+                        format!(
+                            "no call about a debt on the day of a conversation about it or the {} days after",
+                            days - 1
+                        ),
+                        format!("就某笔债务通话当日及其后{}天内不得再就该债务呼叫", days - 1),
+                        &c.citation,
+                        origin,
+                    )?,
+                })
+            }
+        };
+        let tp = raw.third_party;
+        let failed_in_a_row = tp.failed_in_a_row.unwrap_or(3);
+        if failed_in_a_row == 0 || failed_in_a_row > 20 {
+            return Err(PolicyError::invalid(origin, "third_party.failed_in_a_row", "expected 1 to 20"));
+        }
+        let needs = |en: &str, zh: &str| -> (String, String) {
+            if tp.needs_confirmation {
+                (
+                    format!("{en}, and only when the operator confirmed it"),
+                    format!("{zh}，且须经作业人员确认"),
+                )
+            } else {
+                (en.to_owned(), zh.to_owned())
+            }
+        };
+        let (mut en, mut zh) = match tp.when {
+            ThirdPartyWhen::Never => {
+                ("third parties are never contacted".to_owned(), "不得联系第三人".to_owned())
+            }
+            ThirdPartyWhen::DebtorFailed => needs(
+                &format!(
+                    "a third party only after the last {failed_in_a_row} call attempts to the debtor all failed with no conversation since"
+                ),
+                &format!("仅在对债务人最近{failed_in_a_row}次呼叫均未接通且此后无有效通话时方可联系第三人"),
+            ),
+            ThirdPartyWhen::DebtorUnreachable => needs(
+                &format!(
+                    "a third party only when the debtor is unreachable: every known debtor number is invalid, or the last {failed_in_a_row} call attempts failed"
+                ),
+                &format!(
+                    "仅在债务人失联（本人号码均为空号，或最近{failed_in_a_row}次呼叫均未接通）时方可联系第三人"
+                ),
+            ),
+            ThirdPartyWhen::Always => needs("third parties may be contacted", "可联系第三人"),
+        };
+        if let Some(n) = tp.per_point_per_day {
+            positive(n, "third_party.per_point_per_day", origin)?;
+            let _ = write!(en, "; at most {n} a day per number");
+            let _ = write!(zh, "；每个号码每日不超过{n}次");
+        }
+        if let Some(n) = tp.per_point_ever {
+            positive(n, "third_party.per_point_ever", origin)?;
+            let _ = write!(en, "; at most {n} per number, ever");
+            let _ = write!(zh, "；每个号码累计不超过{n}次");
+        }
+        let third_party = ThirdParty {
+            when: tp.when,
+            failed_in_a_row,
+            needs_confirmation: tp.needs_confirmation,
+            per_point_per_day: tp.per_point_per_day,
+            per_point_ever: tp.per_point_ever,
+            text: rule_text(Rule::ThirdParty, en, zh, &tp.citation, origin)?,
+        };
+        let allowed: Channels = raw.cease.allowed.into_iter().collect();
+        let cease = Cease {
+            allowed,
+            text: rule_text(
+                Rule::Cease,
+                if allowed == Channels::NONE {
+                    "the debtor asked us to stop: no contact".to_owned()
+                } else {
+                    format!("the debtor asked us to stop: {} only", allowed.words())
+                },
+                if allowed == Channels::NONE {
+                    "债务人已要求停止联系：不得联系".to_owned()
+                } else {
+                    format!("债务人已要求停止联系：仅可{}", zh_channels(allowed))
+                },
+                &raw.cease.citation,
+                origin,
+            )?,
+        };
+        let opt_out = rule_text(
+            Rule::OptOut,
+            "the recipient opted out of this channel".to_owned(),
+            "被联系人已拒绝此渠道".to_owned(),
+            &raw.opt_out.citation,
+            origin,
+        )?;
+        let calendar_missing = rule_text(
+            Rule::CalendarMissing,
+            "the holiday calendar does not cover this date's year, so the date cannot be judged".to_owned(),
+            "节假日日历未包含该年份，无法判断，暂不允许联系".to_owned(),
+            &raw.calendar_missing.citation,
+            origin,
+        )?;
+        let calendar = match raw.calendar {
+            None => Calendar::china(),
+            Some(extra) => {
+                let mut cal = (*Calendar::china()).clone();
+                cal.add_years(extra.year, origin)?;
+                Arc::new(cal)
+            }
+        };
+        let reach_days = 1 + [
+            cycle_cap.as_ref().map_or(1, |c| c.rolling_days.max(31)),
+            seven_in_seven.as_ref().map_or(1, |s| s.days),
+            after_conversation.as_ref().map_or(1, |a| a.days),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(1);
+        Ok(Pack {
+            name,
+            title: raw.title,
+            title_zh: raw.title_zh,
+            default_time_zone,
+            hours,
+            holiday,
+            daily_cap,
+            cycle_cap,
+            unanswered_cap,
+            conversation_cap,
+            seven_in_seven,
+            after_conversation,
+            third_party,
+            cease,
+            opt_out,
+            calendar_missing,
+            reach_days,
+            calendar,
+            source: source.to_owned(),
+        })
+    }
+
+    /// The pack with more calendar years added (from a file of the calendar's form).
+    pub fn with_calendar(mut self, calendar: Arc<Calendar>) -> Pack {
+        self.calendar = calendar;
+        self
+    }
+
+    /// The texts of every rule the pack applies, in decision order.
+    pub fn rules(&self) -> Vec<&RuleText> {
+        Rule::ALL.iter().filter_map(|r| self.text(*r)).collect()
+    }
+
+    /// The texts of one rule, when the pack applies it.
+    pub fn text(&self, rule: Rule) -> Option<&RuleText> {
+        match rule {
+            Rule::Hours => self.hours.as_ref().map(|r| &r.text),
+            Rule::Holiday => self.holiday.as_ref().map(|r| &r.text),
+            Rule::DailyCap => self.daily_cap.as_ref().map(|r| &r.text),
+            Rule::CycleCap => self.cycle_cap.as_ref().map(|r| &r.text),
+            Rule::UnansweredCap => self.unanswered_cap.as_ref().map(|r| &r.text),
+            Rule::ConversationCap => self.conversation_cap.as_ref().map(|r| &r.text),
+            Rule::SevenInSeven => self.seven_in_seven.as_ref().map(|r| &r.text),
+            Rule::AfterConversation => self.after_conversation.as_ref().map(|r| &r.text),
+            Rule::ThirdParty => Some(&self.third_party.text),
+            Rule::Cease => Some(&self.cease.text),
+            Rule::OptOut => Some(&self.opt_out),
+            Rule::CalendarMissing => self.holiday.as_ref().map(|_| &self.calendar_missing),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_packs_are_valid() {
+        for (name, _) in SHIPPED {
+            let p = Pack::shipped(name).unwrap();
+            assert_eq!(p.name, name);
+            assert!(p.rules().iter().all(|r| !r.citation.is_empty() && !r.message_zh.is_empty()));
+        }
+        assert_eq!(Pack::shipped("uk").unwrap_err().code, "POLICY_UNKNOWN");
+    }
+
+    #[test]
+    fn packs_have_the_issue_rules() {
+        let codes =
+            |n: &str| Pack::shipped(n).unwrap().rules().iter().map(|r| r.rule.code()).collect::<Vec<_>>();
+        assert_eq!(
+            codes("cn-default"),
+            [
+                "CEASE",
+                "OPT_OUT",
+                "HOURS",
+                "HOLIDAY",
+                "CALENDAR_MISSING",
+                "DAILY_CAP",
+                "CYCLE_CAP",
+                "THIRD_PARTY"
+            ]
+        );
+        assert_eq!(
+            codes("cn-cba-2026"),
+            ["CEASE", "OPT_OUT", "HOURS", "UNANSWERED_CAP", "CONVERSATION_CAP", "THIRD_PARTY"]
+        );
+        assert_eq!(
+            codes("us-reg-f"),
+            ["CEASE", "OPT_OUT", "HOURS", "SEVEN_IN_SEVEN", "AFTER_CONVERSATION", "THIRD_PARTY"]
+        );
+        let d = Pack::shipped("cn-default").unwrap();
+        assert_eq!(
+            d.hours.as_ref().unwrap().text.message.as_ref(),
+            "call, robot_call, sms, visit only from 08:00 to 20:00 in the recipient's local time"
+        );
+    }
+
+    #[test]
+    fn a_bank_copies_a_pack_and_changes_numbers() {
+        let text = SHIPPED[0]
+            .1
+            .replace("name = \"cn-default\"", "name = \"my-bank\"")
+            .replace("max = 3\n", "max = 2\n");
+        let p = Pack::from_toml(&text, "my-bank.toml").unwrap();
+        assert_eq!((p.name.as_str(), p.daily_cap.unwrap().max), ("my-bank", 2));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_their_place() {
+        let text = SHIPPED[0].1.replace("[daily_cap]\n", "[daily_cap]\nmaximum = 4\n");
+        let e = Pack::from_toml(&text, "p.toml").unwrap_err();
+        assert_eq!(e.code, "POLICY_TOML");
+        assert!(e.message.contains("maximum"), "{e}");
+        let line = text.lines().position(|l| l.starts_with("maximum")).unwrap() + 1;
+        assert!(e.place.starts_with(&format!("p.toml:{line}:")), "{e}");
+
+        let text = SHIPPED[0].1.replace("\"robot_call\"", "\"robocall\"");
+        let e = Pack::from_toml(&text, "p.toml").unwrap_err();
+        assert!(e.message.contains("robocall") && e.message.contains("robot_call"), "{e}");
+
+        let text = SHIPPED[0].1.replace("until = \"20:00\"", "until = \"07:00\"");
+        let e = Pack::from_toml(&text, "p.toml").unwrap_err();
+        assert_eq!((e.code, e.place.as_str()), ("POLICY_INVALID", "p.toml: hours"));
+
+        let text = SHIPPED[0].1.replace("until = \"20:00\"", "until = \"8pm\"");
+        let e = Pack::from_toml(&text, "p.toml").unwrap_err();
+        assert_eq!(e.place, "p.toml: hours.until");
+
+        let text = SHIPPED[0].1.replace("max = 15", "max = 0");
+        assert_eq!(Pack::from_toml(&text, "p.toml").unwrap_err().place, "p.toml: cycle_cap.max");
+    }
+}

@@ -1,0 +1,356 @@
+// Shared by both adapters (see common.rs). This part: the contact gate. No attempt is started
+// or recorded except through `gate`, which judges it under the policy pack against everything
+// stored about the debtor, inside the transaction that writes it, with the debtor's row locked.
+
+/// The configuration key of the policy pack in force (its TOML).
+const CONFIG_PACK: &str = "policy.pack";
+
+/// A started attempt that never reported back counts as not connected after this long.
+const STARTED_EXPIRY_MINUTES: i64 = 120;
+
+/// What the gate needs besides the pack: the contact, and whether it is only being started.
+struct GateInput<'a> {
+    planned: &'a Planned,
+    confirmed_third_party: bool,
+    mode: &'static str,
+}
+
+/// Judges a contact inside `tx`. Returns the decision, the request's first zone and the
+/// debtor. When denied, the denial's ledger event has been appended.
+async fn gate(
+    tx: &mut Tx,
+    pack: &Pack,
+    input: &GateInput<'_>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(daylight_compliance::Decision, String)> {
+    let p = input.planned;
+    let customer = case_customer(tx, &p.case).await?;
+    // One debtor at a time: concurrent gates for the same debtor queue here (SQLite's writer
+    // lock does the same for the whole database).
+    let zone: String = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT time_zone FROM customers WHERE id = $1{FOR_UPDATE}"
+    )))
+    .bind(&customer)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut zones = vec![zone.clone()];
+    if let Some(cp) = &p.contact_point {
+        let row = sqlx::query("SELECT customer_id, role, time_zone FROM contact_points WHERE id = $1")
+            .bind(cp.as_str())
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("contact point", cp.as_str()))?;
+        if text(&row, "customer_id")? != customer {
+            return Err(Invalid::new(
+                Code::Inconsistent,
+                format!("contact point {cp} is not kept for this case's customer"),
+            )
+            .into());
+        }
+        let role: daylight_domain::customer::ContactRole = word(&row, "role")?;
+        if role.recipient() != p.recipient {
+            return Err(Invalid::new(
+                Code::Inconsistent,
+                format!(
+                    "contact point {cp} belongs to a {role}, so the recipient is {}, not {}",
+                    role.recipient(),
+                    p.recipient
+                ),
+            )
+            .into());
+        }
+        if let Some(z) = opt_text(&row, "time_zone")?
+            && z != zone
+        {
+            zones.push(z);
+        }
+    }
+    let statement_days: Vec<i64> = match &p.account {
+        Some(acc) => vec![i64::from(account_of(tx, acc, &customer).await?.statement_day)],
+        None => {
+            sqlx::query_scalar("SELECT statement_day FROM accounts WHERE customer_id = $1")
+                .bind(&customer)
+                .fetch_all(&mut **tx)
+                .await?
+        }
+    };
+
+    let tzs = zones
+        .iter()
+        .map(|z| TimeZone::get(z).map_err(|_| StoreError::Corrupt(format!("time zone {z:?}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let mut req = daylight_compliance::Request::new(p.channel, p.recipient, tzs)?;
+    req.at = Some(p.at);
+    req.debt = p.account.as_ref().map(|a| a.as_str().to_owned());
+    req.contact_point = p.contact_point.as_ref().map(|c| c.as_str().to_owned());
+    req.confirmed_third_party = input.confirmed_third_party;
+    if let [day] = statement_days[..] {
+        let local = p.at.to_zoned(req.zones[0].clone()).date();
+        req.cycle_start = Some(daylight_compliance::statement_cycle_start(day.clamp(1, 31) as i8, local));
+    }
+    let points = sqlx::query("SELECT id, role, kind FROM contact_points WHERE customer_id = $1 ORDER BY id")
+        .bind(&customer)
+        .fetch_all(&mut **tx)
+        .await?;
+    for row in &points {
+        let role: daylight_domain::customer::ContactRole = word(row, "role")?;
+        let kind: daylight_domain::customer::ContactKind = word(row, "kind")?;
+        if role.recipient() == Recipient::Debtor && kind == daylight_domain::customer::ContactKind::Phone {
+            req.debtor_contact_points.push(text(row, "id")?);
+        }
+    }
+    let flags = read_flags(tx, &customer).await?;
+    req.flags = daylight_compliance::Flags {
+        cease: flags.cease,
+        opt_out: flags.opt_out.iter().copied().collect(),
+        consented_hours: flags.consented_hours,
+    };
+    let history = debtor_history(tx, &customer, now).await?;
+    let decision = daylight_compliance::evaluate(pack, &req, &history, now);
+    if !decision.allowed {
+        let payload = json!({
+            "mode": input.mode,
+            "at": daylight_ledger::canonical_time(p.at),
+            "channel": p.channel.as_str(),
+            "recipient": p.recipient.as_str(),
+            "contact_point": p.contact_point.as_ref().map(ContactId::as_str),
+            "account": p.account.as_ref().map(AccountId::as_str),
+            "agent": p.agent.code(),
+            "pack": pack.name,
+            "rules": decision.violations.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            "next_allowed_at": decision.next_allowed_at.map(daylight_ledger::canonical_time),
+        });
+        append(tx, &Event::new(now, actor, EventKind::AttemptDenied, p.case.as_str(), &payload)).await?;
+    }
+    Ok((decision, zone))
+}
+
+/// Every attempt made on the debtor (all their cases), started ones included.
+async fn debtor_history(
+    tx: &mut Tx,
+    customer: &str,
+    now: Timestamp,
+) -> Result<Vec<daylight_compliance::Contact>> {
+    let mut out = Vec::new();
+    let rows = sqlx::query(
+        "SELECT t.at, t.channel, t.recipient, t.contact_point_id, t.account_id, t.outcome \
+         FROM attempts t JOIN cases c ON c.id = t.case_id WHERE c.customer_id = $1",
+    )
+    .bind(customer)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in &rows {
+        out.push(daylight_compliance::Contact {
+            at: time(row, "at")?,
+            channel: word(row, "channel")?,
+            recipient: word(row, "recipient")?,
+            contact_point: opt_text(row, "contact_point_id")?,
+            debt: opt_text(row, "account_id")?,
+            outcome: Some(word(row, "outcome")?),
+        });
+    }
+    let expired = now - jiff::SignedDuration::from_mins(STARTED_EXPIRY_MINUTES);
+    let rows = sqlx::query(
+        "SELECT s.at, s.channel, s.recipient, s.contact_point_id, s.account_id, s.started_at \
+         FROM attempts_started s JOIN cases c ON c.id = s.case_id WHERE c.customer_id = $1",
+    )
+    .bind(customer)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in &rows {
+        let started = time(row, "started_at")?;
+        out.push(daylight_compliance::Contact {
+            at: time(row, "at")?,
+            channel: word(row, "channel")?,
+            recipient: word(row, "recipient")?,
+            contact_point: opt_text(row, "contact_point_id")?,
+            debt: opt_text(row, "account_id")?,
+            outcome: (started < expired).then_some(Outcome::NotConnected),
+        });
+    }
+    Ok(out)
+}
+
+async fn read_flags(tx: &mut Tx, customer: &str) -> Result<ContactFlags> {
+    let row = sqlx::query("SELECT cease, opt_out, consented_hours FROM contact_flags WHERE customer_id = $1")
+        .bind(customer)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(ContactFlags::default()) };
+    let opt_out = text(&row, "opt_out")?
+        .split(',')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().map_err(|e| corrupt("opt_out", e)))
+        .collect::<Result<Vec<Channel>>>()?;
+    Ok(ContactFlags {
+        cease: row.try_get::<bool, _>("cease")?,
+        opt_out,
+        consented_hours: row.try_get::<bool, _>("consented_hours")?,
+    })
+}
+
+async fn write_flags(
+    tx: &mut Tx,
+    customer: &str,
+    f: &ContactFlags,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let opt_out: Vec<&str> = f.opt_out.iter().map(|c| c.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO contact_flags (customer_id, cease, opt_out, consented_hours, updated_by, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (customer_id) DO UPDATE SET cease = excluded.cease, \
+         opt_out = excluded.opt_out, consented_hours = excluded.consented_hours, \
+         updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(customer)
+    .bind(f.cease)
+    .bind(opt_out.join(","))
+    .bind(f.consented_hours)
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .execute(&mut **tx)
+    .await?;
+    let payload = json!({"cease": f.cease, "opt_out": opt_out, "consented_hours": f.consented_hours});
+    append(tx, &Event::new(now, actor, EventKind::ContactFlagsChanged, customer, &payload)).await?;
+    Ok(())
+}
+
+fn gated(decision: daylight_compliance::Decision, id: Option<i64>, pack: &Pack, zone: String) -> Gated {
+    Gated { decision, id, pack: pack.name.clone(), time_zone: zone }
+}
+
+async fn gate_record(
+    write: &DbPool,
+    pack: &Pack,
+    a: &Attempt,
+    confirmed_third_party: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Gated> {
+    required("actor", actor)?;
+    a.check()?;
+    if let Some(note) = &a.note {
+        daylight_domain::case::check_note(note)?;
+    }
+    let planned = Planned::from(a);
+    let mut tx = begin_write(write).await?;
+    let input = GateInput { planned: &planned, confirmed_third_party, mode: "record" };
+    let (decision, zone) = gate(&mut tx, pack, &input, actor, now).await?;
+    let id = if decision.allowed { Some(store_attempt(&mut tx, a, None, actor, now).await?) } else { None };
+    tx.commit().await?;
+    Ok(gated(decision, id, pack, zone))
+}
+
+async fn gate_start(
+    write: &DbPool,
+    pack: &Pack,
+    p: &Planned,
+    confirmed_third_party: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Gated> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let input = GateInput { planned: p, confirmed_third_party, mode: "start" };
+    let (decision, zone) = gate(&mut tx, pack, &input, actor, now).await?;
+    let mut id = None;
+    if decision.allowed {
+        let started: i64 = sqlx::query_scalar(
+            "INSERT INTO attempts_started (case_id, account_id, at, channel, recipient, contact_point_id, agent, \
+             started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(p.case.as_str())
+        .bind(p.account.as_ref().map(AccountId::as_str))
+        .bind(DbTime::new(p.at))
+        .bind(p.channel.as_str())
+        .bind(p.recipient.as_str())
+        .bind(p.contact_point.as_ref().map(ContactId::as_str))
+        .bind(p.agent.code())
+        .bind(actor)
+        .bind(DbTime::new(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let payload = json!({
+            "started": started,
+            "at": daylight_ledger::canonical_time(p.at),
+            "channel": p.channel.as_str(),
+            "recipient": p.recipient.as_str(),
+            "contact_point": p.contact_point.as_ref().map(ContactId::as_str),
+            "account": p.account.as_ref().map(AccountId::as_str),
+            "agent": p.agent.code(),
+            "pack": pack.name,
+        });
+        append(&mut tx, &Event::new(now, actor, EventKind::AttemptStarted, p.case.as_str(), &payload))
+            .await?;
+        id = Some(started);
+    }
+    tx.commit().await?;
+    Ok(gated(decision, id, pack, zone))
+}
+
+fn started_from_row(row: &DbRow) -> Result<StartedAttempt> {
+    Ok(StartedAttempt {
+        id: int(row, "id")?,
+        planned: Planned {
+            case: id(row, "case_id", CaseId::parse)?,
+            account: opt_id(row, "account_id", AccountId::parse)?,
+            at: time(row, "at")?,
+            channel: word(row, "channel")?,
+            recipient: word(row, "recipient")?,
+            contact_point: opt_id(row, "contact_point_id", ContactId::parse)?,
+            agent: Agent::parse(&text(row, "agent")?).map_err(|e| corrupt("agent", e))?,
+        },
+        started_by: text(row, "started_by")?,
+        started_at: time(row, "started_at")?,
+    })
+}
+
+async fn finish_started(
+    write: &DbPool,
+    started: i64,
+    outcome: Outcome,
+    duration_secs: u32,
+    note: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT * FROM attempts_started WHERE id = $1{FOR_UPDATE}")))
+        .bind(started)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("started attempt", started.to_string()))?;
+    let attempt = started_from_row(&row)?.planned.finished(outcome, duration_secs, note.map(str::to_owned));
+    attempt.check()?;
+    if let Some(n) = &attempt.note {
+        daylight_domain::case::check_note(n)?;
+    }
+    sqlx::query("DELETE FROM attempts_started WHERE id = $1").bind(started).execute(&mut *tx).await?;
+    let id = store_attempt(&mut tx, &attempt, Some(started), actor, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn put_pack(write: &DbPool, pack: &Pack, actor: &str, now: Timestamp) -> Result<()> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    put_config(&mut tx, CONFIG_PACK, &pack.source, actor, now).await?;
+    let payload = json!({"config": {CONFIG_PACK: pack.name}, "pack_sha256": digest(&pack.source)});
+    append(&mut tx, &Event::new(now, actor, EventKind::ConfigChanged, "config", &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn get_pack(read: &DbPool) -> Result<Pack> {
+    let source: Option<String> = sqlx::query_scalar("SELECT value FROM config WHERE key = $1")
+        .bind(CONFIG_PACK)
+        .fetch_optional(read)
+        .await?;
+    Ok(match source {
+        Some(text) => Pack::from_toml(&text, "the stored pack")?,
+        None => Pack::shipped(daylight_compliance::DEFAULT_PACK)?,
+    })
+}

@@ -1,0 +1,219 @@
+//! The contact gate: every attempt is judged against the stored history in the transaction that
+//! records it; denials are ledger events; concurrent dialers never exceed a cap together.
+
+use std::sync::Arc;
+
+use daylight_compliance::{Pack, Rule};
+use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
+use daylight_domain::customer::Recipient;
+use daylight_domain::id::{AccountId, ContactId, CustomerId};
+use daylight_store::Store;
+use daylight_store::model::ContactFlags;
+use daylight_testdb::contract;
+use jiff::Timestamp;
+
+use crate::fixtures::*;
+
+fn attempt(case: u32, at: &str, channel: Channel, who: Recipient, outcome: Outcome) -> Attempt {
+    let role = match who {
+        Recipient::Debtor => "debtor",
+        Recipient::Guarantor => "guarantor",
+        Recipient::ThirdParty => "emergency_contact",
+    };
+    Attempt {
+        case: case_id(case),
+        account: Some(AccountId::parse(&format!("A{case:04}")).unwrap()),
+        at: t(at),
+        channel,
+        recipient: who,
+        contact_point: Some(ContactId::parse(&format!("P{case:04}-{role}")).unwrap()),
+        agent: Agent::Collector("E001".into()),
+        outcome,
+        duration_secs: 0,
+        note: None,
+    }
+}
+
+fn debtor_call(at: &str, outcome: Outcome) -> Attempt {
+    attempt(1, at, Channel::Call, Recipient::Debtor, outcome)
+}
+
+async fn record(store: &dyn Store, a: &Attempt) -> daylight_store::model::Gated {
+    store.record_attempt(&pack(), a, false, "E001", now()).await.unwrap()
+}
+
+fn rules(g: &daylight_store::model::Gated) -> Vec<&'static str> {
+    g.decision.violations.iter().map(|r| r.code()).collect()
+}
+
+contract! {
+    /// A call at 21:00 Shanghai time is refused: nothing is recorded but the denial.
+    fn a_denied_attempt_is_not_recorded_but_its_denial_is(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        let head = store.ledger_head().await.unwrap();
+        let g = record(store, &debtor_call("2026-03-03T13:00:00Z", Outcome::NoAnswer)).await;
+        assert_eq!((g.decision.allowed, g.id, rules(&g)), (false, None, vec!["HOURS"]));
+        assert_eq!(g.decision.next_allowed_at, Some(t("2026-03-04T00:00:00Z")));
+        assert_eq!((g.pack.as_str(), g.time_zone.as_str()), ("cn-default", "Asia/Shanghai"));
+        assert!(store.case_detail(&case_id(1)).await.unwrap().attempts.is_empty());
+        assert_eq!(store.ledger_head().await.unwrap().seq, head.seq + 1);
+        let ev = events(store, "attempt.denied").await;
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].subject, "CASE-C0001");
+        assert!(ev[0].payload.contains("\"rules\":[\"HOURS\"]"), "{}", ev[0].payload);
+        assert!(ev[0].payload.contains("\"next_allowed_at\":\"2026-03-04T00:00:00.000000Z\""), "{}", ev[0].payload);
+        verified_head(store).await;
+    }
+
+    /// The daily cap counts every agent and channel of call; texts and guarantors are apart.
+    fn the_gate_counts_the_stored_history(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        let robot = Attempt { agent: Agent::Robot("R1".into()), channel: Channel::RobotCall, ..debtor_call("2026-03-03T01:00:00Z", Outcome::NoAnswer) };
+        let agency = Attempt {
+            agent: Agent::Agency { agency: "ACME".into(), collector: "A12".into() },
+            ..debtor_call("2026-03-03T02:00:00Z", Outcome::Busy)
+        };
+        for a in [debtor_call("2026-03-03T00:30:00Z", Outcome::NoAnswer), robot, agency] {
+            let g = record(store, &a).await;
+            assert!(g.decision.allowed && g.id.is_some(), "{:?}", g.decision);
+        }
+        let g = record(store, &debtor_call("2026-03-03T03:00:00Z", Outcome::Conversation)).await;
+        assert_eq!(rules(&g), ["DAILY_CAP"]);
+        assert_eq!(g.decision.next_allowed_at, Some(t("2026-03-04T00:00:00Z")));
+        let sms = attempt(1, "2026-03-03T03:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::Delivered);
+        assert!(record(store, &sms).await.decision.allowed);
+        let g = attempt(1, "2026-03-03T03:00:00Z", Channel::Call, Recipient::Guarantor, Outcome::NoAnswer);
+        assert!(record(store, &g).await.decision.allowed);
+        assert_eq!(store.case_detail(&case_id(1)).await.unwrap().attempts.len(), 5);
+        // Another debtor is not affected.
+        portfolio(store, 2, |_| 40).await;
+        let other = attempt(2, "2026-03-03T03:00:00Z", Channel::Call, Recipient::Debtor, Outcome::NoAnswer);
+        assert!(record(store, &other).await.decision.allowed);
+        verified_head(store).await;
+    }
+
+    /// An emergency contact needs three failed calls to the debtor and the operator's word.
+    fn third_parties_wait_for_failures_and_a_confirmation(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        let tp = attempt(1, "2026-03-03T06:00:00Z", Channel::Call, Recipient::ThirdParty, Outcome::ThirdPartyAnswered);
+        assert_eq!(rules(&record(store, &tp).await), ["THIRD_PARTY"]);
+        for at in ["2026-03-03T00:10:00Z", "2026-03-03T01:10:00Z", "2026-03-03T02:10:00Z"] {
+            assert!(record(store, &debtor_call(at, Outcome::PoweredOff)).await.decision.allowed);
+        }
+        assert_eq!(rules(&record(store, &tp).await), ["THIRD_PARTY"], "not confirmed");
+        let g = store.record_attempt(&pack(), &tp, true, "E001", now()).await.unwrap();
+        assert!(g.decision.allowed, "{:?}", g.decision);
+        let again = Attempt { at: t("2026-03-03T07:00:00Z"), ..tp.clone() };
+        let g = store.record_attempt(&pack(), &again, true, "E001", now()).await.unwrap();
+        assert_eq!(rules(&g), ["THIRD_PARTY"], "one a day per number");
+    }
+
+    /// Started attempts hold their place under the caps until they are finished.
+    fn started_attempts_hold_their_place(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        let planned = |at: &str| Planned::from(&debtor_call(at, Outcome::NoAnswer));
+        let mut ids = Vec::new();
+        for at in ["2026-03-03T01:00:00Z", "2026-03-03T01:01:00Z", "2026-03-03T01:02:00Z"] {
+            let g = store.start_attempt(&pack(), &planned(at), false, "R1", now()).await.unwrap();
+            ids.push(g.id.unwrap());
+        }
+        let g = store.start_attempt(&pack(), &planned("2026-03-03T01:03:00Z"), false, "R1", now()).await.unwrap();
+        assert_eq!(rules(&g), ["DAILY_CAP"]);
+        assert_eq!(store.started_attempts().await.unwrap().len(), 3);
+        let id = store.finish_attempt(ids[0], Outcome::PromiseToPay, 75, Some("月底还款"), "R1", now()).await.unwrap();
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        assert_eq!(d.attempts.len(), 1);
+        assert_eq!((d.attempts[0].id, d.attempts[0].attempt.outcome, d.attempts[0].attempt.at), (id, Outcome::PromiseToPay, t("2026-03-03T01:00:00Z")));
+        assert_eq!(store.started_attempts().await.unwrap().len(), 2);
+        // Finishing twice, or with an outcome a call cannot have, is refused.
+        assert_eq!(store.finish_attempt(ids[0], Outcome::NoAnswer, 0, None, "R1", now()).await.unwrap_err().code(), "NOT_FOUND");
+        assert_eq!(store.finish_attempt(ids[1], Outcome::Sent, 0, None, "R1", now()).await.unwrap_err().code(), "INCONSISTENT");
+        assert_eq!(store.started_attempts().await.unwrap().len(), 2);
+        let ev = events(store, "attempt.started").await;
+        assert_eq!(ev.len(), 3);
+        assert!(events(store, "attempt.recorded").await[0].payload.contains(&format!("\"started\":{}", ids[0])));
+        verified_head(store).await;
+    }
+
+    /// A cease request stops everything but letters; opt-outs close a channel.
+    fn cease_requests_and_opt_outs_are_kept(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        let c1 = CustomerId::parse("C0001").unwrap();
+        assert_eq!(store.contact_flags(&c1).await.unwrap(), ContactFlags::default());
+        assert!(record(store, &debtor_call("2026-03-03T01:00:00Z", Outcome::CeaseRequest)).await.decision.allowed);
+        assert!(store.contact_flags(&c1).await.unwrap().cease);
+        let g = record(store, &attempt(1, "2026-03-05T01:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::Delivered)).await;
+        assert_eq!((rules(&g), g.decision.next_allowed_at), (vec!["CEASE"], None));
+        let letter = Attempt { contact_point: None, ..attempt(1, "2026-03-05T01:00:00Z", Channel::Letter, Recipient::Debtor, Outcome::Sent) };
+        assert!(record(store, &letter).await.decision.allowed);
+        let flags = ContactFlags { cease: false, opt_out: vec![Channel::Sms], consented_hours: false };
+        store.set_contact_flags(&c1, &flags, "TL01", now()).await.unwrap();
+        assert_eq!(store.contact_flags(&c1).await.unwrap(), flags);
+        let g = record(store, &attempt(1, "2026-03-05T01:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::Delivered)).await;
+        assert_eq!(rules(&g), ["OPT_OUT"]);
+        assert_eq!(events(store, "contact.flags").await.len(), 2);
+        let nobody = CustomerId::parse("C0404").unwrap();
+        assert_eq!(store.set_contact_flags(&nobody, &flags, "TL01", now()).await.unwrap_err().code(), "NOT_FOUND");
+    }
+
+    /// The pack in force is stored with the data and recorded in the ledger.
+    fn the_pack_in_force_is_configuration(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        assert_eq!(store.policy_pack().await.unwrap().name, "cn-default");
+        let cba = Pack::shipped("cn-cba-2026").unwrap();
+        store.set_policy_pack(&cba, "admin", now()).await.unwrap();
+        let pack = store.policy_pack().await.unwrap();
+        assert_eq!(pack.name, "cn-cba-2026");
+        assert!(pack.conversation_cap.is_some());
+        assert!(events(store, "config.changed").await.iter().any(|e| e.payload.contains("cn-cba-2026")));
+        // Under this pack, 21:00 is within hours.
+        let g = store.record_attempt(&pack, &debtor_call("2026-03-03T13:00:00Z", Outcome::NoAnswer), false, "E001", now()).await.unwrap();
+        assert!(g.decision.allowed);
+    }
+
+    /// Twelve dialers — collectors, robots and an agency — race for one debtor: exactly three
+    /// calls get through (DAILY_CAP), every other attempt is a denial in the ledger.
+    fn concurrent_dialers_never_exceed_a_cap_together(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        // Two handles, as two processes would have: each with its own connections.
+        let handles: [Arc<dyn Store>; 2] = [Arc::from(db.open().await), Arc::from(db.open().await)];
+        let mut tasks = Vec::new();
+        for w in 0..12u32 {
+            let s = handles[w as usize % 2].clone();
+            tasks.push(tokio::spawn(async move {
+                let mut allowed = 0;
+                for k in 0..3u32 {
+                    let agent = match w % 3 {
+                        0 => Agent::Collector(format!("E{w}")),
+                        1 => Agent::Robot(format!("R{w}")),
+                        _ => Agent::Agency { agency: "ACME".into(), collector: format!("A{w}") },
+                    };
+                    let at: Timestamp = t("2026-03-03T02:00:00Z") + jiff::SignedDuration::from_secs(i64::from(w * 10 + k));
+                    // Half name no account, so no account row serialises them by chance.
+                    let account = (w % 2 == 0).then(|| AccountId::parse("A0001").unwrap());
+                    let a = Attempt { agent, at, account, ..debtor_call("2026-03-03T02:00:00Z", Outcome::NoAnswer) };
+                    let g = if k % 2 == 0 {
+                        s.record_attempt(&pack(), &a, false, "dialer", now()).await.unwrap()
+                    } else {
+                        s.start_attempt(&pack(), &Planned::from(&a), false, "dialer", now()).await.unwrap()
+                    };
+                    if g.decision.allowed {
+                        allowed += 1;
+                    } else {
+                        assert_eq!(g.decision.violations, [Rule::DailyCap]);
+                    }
+                }
+                allowed
+            }));
+        }
+        let mut allowed = 0;
+        for t in tasks {
+            allowed += t.await.unwrap();
+        }
+        assert_eq!(allowed, 3);
+        let made = store.case_detail(&case_id(1)).await.unwrap().attempts.len() + store.started_attempts().await.unwrap().len();
+        assert_eq!(made, 3);
+        assert_eq!(events(store, "attempt.denied").await.len(), 33);
+        verified_head(store).await;
+    }
+}
