@@ -206,7 +206,14 @@ fn check(pack: &Pack, req: &Request, history: &[Contact], t: Timestamp) -> Verdi
     let reach = i64::from(pack.reach_days) * DAY;
     let offsets = Offsets::cached(z0, ts - reach, ts + reach);
     let (today, second) = offsets.local(ts);
-    let midnight = || Some(instant(z0, today + 1, 0));
+    // The first instant of a day at which the pack could allow this contact: local midnight, or
+    // the opening hour when the hours rule binds the channel (a lower bound, and one search step
+    // fewer for every rule that clears at a day's start).
+    let day_from = match &pack.hours {
+        Some(h) if h.channels.has(chan) && !(h.consent_lifts && req.flags.consented_hours) => h.from,
+        _ => 0,
+    };
+    let opens = |day: i32| instant(z0, day, day_from);
 
     if let Some(h) = &pack.hours
         && h.channels.has(chan)
@@ -230,22 +237,19 @@ fn check(pack: &Pack, req: &Request, history: &[Contact], t: Timestamp) -> Verdi
         && hol.channels.has(chan)
     {
         match pack.calendar.kind_of_day(today) {
-            DayKind::Uncovered => v.deny(
-                Rule::CalendarMissing,
-                pack.calendar.next_covered_day(today).map(|d| instant(z0, d, 0)),
-            ),
-            DayKind::DayOff => {
-                v.deny(Rule::Holiday, pack.calendar.next_open_day(today).map(|d| instant(z0, d, 0)))
+            DayKind::Uncovered => {
+                v.deny(Rule::CalendarMissing, pack.calendar.next_covered_day(today).map(opens))
             }
+            DayKind::DayOff => v.deny(Rule::Holiday, pack.calendar.next_open_day(today).map(opens)),
             DayKind::Ordinary | DayKind::MakeUpWorkday => {}
         }
     }
 
     if chan.is_call() {
-        caps(pack, req, history, &offsets, (ts, today), &mut v, midnight);
+        caps(pack, req, history, &offsets, (ts, today), &mut v, opens);
     }
     if req.recipient == Recipient::ThirdParty {
-        third_party(pack, req, history, &offsets, t, today, &mut v, midnight);
+        third_party(pack, req, history, &offsets, t, today, &mut v, opens);
     }
     v
 }
@@ -258,7 +262,7 @@ fn caps(
     offsets: &Offsets,
     (ts, today): (i64, i32),
     v: &mut Verdict,
-    midnight: impl Fn() -> Option<Timestamp>,
+    opens: impl Fn(i32) -> Timestamp,
 ) {
     let party = req.recipient != Recipient::ThirdParty;
     let wants_calls = party && (pack.daily_cap.is_some() || pack.cycle_cap.is_some());
@@ -316,7 +320,7 @@ fn caps(
     if let Some(cap) = pack.daily_cap.as_ref().filter(|_| party)
         && u32::from(calls[(W - 1) as usize]) >= cap.max
     {
-        v.deny(Rule::DailyCap, midnight());
+        v.deny(Rule::DailyCap, Some(opens(today + 1)));
     }
     if let Some(cap) = pack.cycle_cap.as_ref().filter(|_| party) {
         match req.cycle_start {
@@ -327,13 +331,13 @@ fn caps(
                     .map(|d| u32::from(calls[(d - today + W - 1) as usize]))
                     .sum();
                 if n >= cap.max {
-                    v.deny(Rule::CycleCap, Some(instant(&req.zones[0], hi, 0)));
+                    v.deny(Rule::CycleCap, Some(opens(hi)));
                 }
             }
             None => {
                 if window_full(&calls, (W - 1) as usize, cap.rolling_days, cap.max) {
                     let r = window_clears(&calls, cap.rolling_days, cap.max);
-                    v.deny(Rule::CycleCap, Some(instant(&req.zones[0], today + r, 0)));
+                    v.deny(Rule::CycleCap, Some(opens(today + r)));
                 }
             }
         }
@@ -341,23 +345,23 @@ fn caps(
     if let Some(cap) = conv_cap
         && conv_today >= cap.max
     {
-        v.deny(Rule::ConversationCap, midnight());
+        v.deny(Rule::ConversationCap, Some(opens(today + 1)));
     }
     if let Some(cap) = unanswered
         && failed_here >= cap.max
     {
-        v.deny(Rule::UnansweredCap, midnight());
+        v.deny(Rule::UnansweredCap, Some(opens(today + 1)));
     }
     if let Some(s) = seven
         && window_full(&counted, (W - 1) as usize, s.days, s.max)
     {
         let r = window_clears(&counted, s.days, s.max);
-        v.deny(Rule::SevenInSeven, Some(instant(&req.zones[0], today + r, 0)));
+        v.deny(Rule::SevenInSeven, Some(opens(today + r)));
     }
     if let Some(a) = after
         && last_conv > -a.days
     {
-        v.deny(Rule::AfterConversation, Some(instant(&req.zones[0], today + last_conv + a.days, 0)));
+        v.deny(Rule::AfterConversation, Some(opens(today + last_conv + a.days)));
     }
 }
 
@@ -427,7 +431,7 @@ fn third_party(
     t: Timestamp,
     today: i32,
     v: &mut Verdict,
-    midnight: impl Fn() -> Option<Timestamp>,
+    opens: impl Fn(i32) -> Timestamp,
 ) {
     let tp = &pack.third_party;
     let point = req.contact_point.as_deref();
@@ -473,7 +477,7 @@ fn third_party(
     if let Some(max) = tp.per_point_per_day
         && today_here >= max
     {
-        v.deny(Rule::ThirdParty, midnight());
+        v.deny(Rule::ThirdParty, Some(opens(today + 1)));
     }
 }
 
