@@ -70,12 +70,12 @@ pub async fn policy(url: &DbUrl, actor: &str, command: PolicyCommand) -> Result<
 /// JSON lines in, decisions out, one per line and in order; blank lines are skipped.
 fn check(a: &PackArgs) -> Result<()> {
     let default = chosen(a)?;
-    let mut packs: Vec<Pack> = Vec::new();
+    // A pack from a file replaces a shipped pack of the same name.
+    let mut packs: Vec<Pack> = vec![default.clone()];
     for (name, _) in SHIPPED {
-        packs.push(with_calendar(Pack::shipped(name)?, a.calendar.as_deref())?);
-    }
-    if !SHIPPED.iter().any(|(n, _)| *n == default.name) {
-        packs.push(default.clone());
+        if *name != default.name {
+            packs.push(with_calendar(Pack::shipped(name)?, a.calendar.as_deref())?);
+        }
     }
     let stdin = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();

@@ -19,7 +19,7 @@ impl PolicyError {
     pub(crate) fn toml(origin: &str, text: &str, e: &toml::de::Error) -> PolicyError {
         let place = match e.span() {
             Some(span) => {
-                let before = &text[..span.start.min(text.len())];
+                let before = text.get(..span.start).unwrap_or(text);
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                 format!("{origin}:{line}:{column}")
