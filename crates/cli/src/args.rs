@@ -140,8 +140,9 @@ pub enum ContactCommand {
     /// Record a contact already made, if the pack in force allows it then (exit 1 when denied;
     /// the denial is recorded in the ledger).
     Record(RecordArgs),
-    /// Ask before dialling: when allowed, the contact is stored as started and holds its place
-    /// under the caps until `contact finish` (exit 1 when denied).
+    /// Ask before dialling, now: when allowed, the contact is stored as started and holds its
+    /// place under the caps until `contact finish` (exit 1 when denied). A start not finished
+    /// within two hours is recorded without a result.
     Start(ContactArgs),
     /// Give a started contact its outcome.
     Finish(FinishArgs),
@@ -171,7 +172,8 @@ pub struct ContactArgs {
     /// Who: collector:LOGIN, robot:ID or agency:AGENCY/LOGIN.
     #[arg(long)]
     pub agent: String,
-    /// When, RFC 3339 with an offset (default: now).
+    /// When, RFC 3339 with an offset (default: now). A start must be now; a record cannot be
+    /// in the future.
     #[arg(long)]
     pub at: Option<String>,
     /// The operator confirmed a third-party contact is needed.

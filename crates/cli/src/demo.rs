@@ -130,7 +130,6 @@ async fn gate_tour(store: &dyn daylight_store::Store, actor: &str) -> Result<Vec
     use daylight_domain::customer::Recipient;
     use daylight_domain::id::{CaseId, ContactId};
 
-    let pack = store.policy_pack().await?;
     let plan: [(&str, Channel, Recipient, &str, Agent, Out); 7] = [
         (
             "2026-03-03T09:05:00+08:00",
@@ -204,7 +203,7 @@ async fn gate_tour(store: &dyn daylight_store::Store, actor: &str) -> Result<Vec
             note: None,
         };
         let confirmed = recipient == Recipient::ThirdParty;
-        let g = store.record_attempt(&pack, &attempt, confirmed, actor, now()).await?;
+        let g = store.record_attempt(&attempt, confirmed, actor, now()).await?;
         let zone = jiff::tz::TimeZone::get(&g.time_zone)?;
         let verdict = if g.decision.allowed {
             format!("allowed, recorded as attempt {}", g.id.unwrap_or_default())

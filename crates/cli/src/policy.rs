@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use daylight_compliance::pack::SHIPPED;
-use daylight_compliance::wire::{decide_line, decision_json, instant, local_rfc3339};
+use daylight_compliance::wire::{decide_line, decision_json_with, instant, local_rfc3339};
 use daylight_compliance::{Calendar, Pack, evaluate};
 use daylight_domain::attempt::{Agent, Attempt, Channel, Planned};
 use daylight_domain::id::{AccountId, CaseId, ContactId, CustomerId};
@@ -251,11 +251,12 @@ fn planned(a: &ContactArgs) -> Result<Planned> {
 }
 
 /// Prints the gate's answer; denied is exit 1.
-fn print_gated(g: &Gated, pack: &Pack, what: &str, json: bool) -> Result<Outcome> {
+fn print_gated(g: &Gated, what: &str, json: bool) -> Result<Outcome> {
     let zone = jiff::tz::TimeZone::get(&g.time_zone)?;
     if json {
+        let texts: Vec<&daylight_compliance::RuleText> = g.texts.iter().collect();
         let decision: serde_json::Value =
-            serde_json::from_str(&decision_json(None, pack, &g.decision, &zone))?;
+            serde_json::from_str(&decision_json_with(None, &g.decision, &texts, &zone))?;
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({"pack": g.pack, what: g.id, "decision": decision}))?
@@ -264,10 +265,8 @@ fn print_gated(g: &Gated, pack: &Pack, what: &str, json: bool) -> Result<Outcome
         println!("allowed under {}: {what} {id}", g.pack);
     } else {
         println!("denied under {}: nothing was made or recorded; the denial is in the ledger", g.pack);
-        for r in &g.decision.violations {
-            if let Some(t) = pack.text(*r) {
-                println!("  {}: {}\n    {}\n    cites: {}", r.code(), t.message, t.message_zh, t.citation);
-            }
+        for t in &g.texts {
+            println!("  {}: {}\n    {}\n    cites: {}", t.rule.code(), t.message, t.message_zh, t.citation);
         }
         match g.decision.next_allowed_at {
             Some(t) => println!("next allowed at {}", local_rfc3339(t, &zone)),
@@ -293,16 +292,13 @@ async fn contact_in(
         ContactCommand::Record(a) => {
             let p = planned(&a.contact)?;
             let attempt: Attempt = p.finished(a.outcome, a.duration, a.note.clone());
-            let pack = store.policy_pack().await?;
-            let g =
-                store.record_attempt(&pack, &attempt, a.contact.confirmed_third_party, actor, now()).await?;
-            print_gated(&g, &pack, "attempt", a.contact.json)
+            let g = store.record_attempt(&attempt, a.contact.confirmed_third_party, actor, now()).await?;
+            print_gated(&g, "attempt", a.contact.json)
         }
         ContactCommand::Start(a) => {
             let p = planned(&a)?;
-            let pack = store.policy_pack().await?;
-            let g = store.start_attempt(&pack, &p, a.confirmed_third_party, actor, now()).await?;
-            print_gated(&g, &pack, "started", a.json)
+            let g = store.start_attempt(&p, a.confirmed_third_party, actor, now()).await?;
+            print_gated(&g, "started", a.json)
         }
         ContactCommand::Finish(a) => {
             let id =

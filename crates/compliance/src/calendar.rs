@@ -183,6 +183,15 @@ impl Calendar {
                 self.days[(d - self.base) as usize] = DayKind::Ordinary;
             }
         }
+        // The next year's notice may start its New Year's holiday on 30 or 31 December (元旦 2023
+        // began on 2022-12-31): those days are known only once the next year is entered.
+        for y in self.years.keys() {
+            if !self.years.contains_key(&(y + 1)) {
+                for d in [Date::new(*y, 12, 30), Date::new(*y, 12, 31)].into_iter().flatten() {
+                    self.days[(epoch_day(d) - self.base) as usize] = DayKind::Uncovered;
+                }
+            }
+        }
         let mut marks: BTreeMap<Date, (DayKind, String)> = BTreeMap::new();
         for year in self.years.values() {
             for p in &year.periods {
@@ -314,6 +323,13 @@ mod tests {
         assert_eq!(cal.kind(Date::constant(2026, 2, 24)), DayKind::Ordinary);
         assert_eq!(cal.kind(Date::constant(2026, 3, 7)), DayKind::Ordinary, "an ordinary Saturday");
         assert_eq!(cal.kind(Date::constant(2027, 1, 1)), DayKind::Uncovered);
+        assert_eq!(cal.kind(Date::constant(2026, 12, 29)), DayKind::Ordinary);
+        assert_eq!(
+            cal.kind(Date::constant(2026, 12, 30)),
+            DayKind::Uncovered,
+            "2027's notice may make it a day off"
+        );
+        assert_eq!(cal.kind(Date::constant(2025, 12, 31)), DayKind::Ordinary, "2026's notice is entered");
         assert_eq!(cal.kind(Date::constant(2019, 12, 31)), DayKind::Uncovered);
         assert_eq!(cal.period_of(Date::constant(2026, 2, 17)).unwrap().name, "春节");
     }
@@ -346,6 +362,7 @@ off = [["2027-01-01", "2027-01-03"]]
         .unwrap();
         assert_eq!(cal.kind(Date::constant(2027, 1, 2)), DayKind::DayOff);
         assert_eq!(cal.kind(Date::constant(2027, 1, 4)), DayKind::Ordinary);
+        assert_eq!(cal.kind(Date::constant(2026, 12, 31)), DayKind::Ordinary, "2027 is entered now");
         assert_eq!(cal.kind(Date::constant(2026, 2, 16)), DayKind::DayOff);
     }
 

@@ -294,7 +294,11 @@ fn caps(
             continue;
         }
         let idx = (rel + W - 1) as usize;
-        if unanswered.is_some() && rel == 0 && is_failed(c.outcome) && same(point, c.contact_point.as_deref())
+        // A call still going on may yet fail: it counts here.
+        if unanswered.is_some()
+            && rel == 0
+            && c.outcome.is_none_or(|o| o.class() == OutcomeClass::Failed)
+            && same(point, c.contact_point.as_deref())
         {
             failed_here += 1;
         }
@@ -365,13 +369,22 @@ fn caps(
     }
 }
 
-/// The first day of the statement cycle that contains `date`, for a statement on day
-/// `statement_day` of each month (in a shorter month, its last day).
-pub fn statement_cycle_start(statement_day: i8, date: Date) -> Date {
-    let on =
-        |d: Date| d.first_of_month().with().day(statement_day.min(d.days_in_month())).build().unwrap_or(d);
-    let this = on(date);
-    if this <= date { this } else { on(date.first_of_month().yesterday().unwrap_or(date)) }
+/// A `cycle_start` for statements on day `statement_day` of each month: the latest date on or
+/// before `date` that falls on that very day (so a statement day of 31 gives a 31st). Cycles run
+/// from it by whole months, each month's boundary on that day or, in a shorter month, its last
+/// day: statement day 31 gives 31 Jan – 28 Feb – 31 Mar, never drifting to the 28th.
+pub fn statement_anchor(statement_day: i8, date: Date) -> Date {
+    let day = statement_day.clamp(1, 31);
+    let mut month = date.first_of_month();
+    for _ in 0..24 {
+        if let Ok(d) = month.with().day(day).build()
+            && d <= date
+        {
+            return d;
+        }
+        month = month.yesterday().map(|d| d.first_of_month()).unwrap_or(month);
+    }
+    date
 }
 
 /// Whether one more attempt on the day at index `at` of `counts` would put more than `max`

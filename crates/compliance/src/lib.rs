@@ -21,7 +21,5 @@ pub mod workload;
 
 pub use calendar::{Calendar, DayKind};
 pub use error::PolicyError;
-pub use eval::{
-    Contact, Decision, Flags, HORIZON_DAYS, Request, allowed_at, evaluate, statement_cycle_start,
-};
+pub use eval::{Contact, Decision, Flags, HORIZON_DAYS, Request, allowed_at, evaluate, statement_anchor};
 pub use pack::{Channels, DEFAULT_PACK, Pack, Rule, RuleText};

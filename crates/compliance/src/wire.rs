@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::error::PolicyError;
 use crate::eval::{Contact, Decision, Flags, Request, evaluate};
-use crate::pack::Pack;
+use crate::pack::{Pack, RuleText};
 
 /// A request as a line of JSON.
 #[derive(Debug, Deserialize)]
@@ -195,13 +195,22 @@ struct OutError<'a> {
 
 /// A decision as a line of JSON (fields in the documented order); times in the zone's offset.
 pub fn decision_json(id: Option<&Value>, pack: &Pack, decision: &Decision, zone: &TimeZone) -> String {
+    let texts: Vec<&RuleText> = decision.violations.iter().filter_map(|r| pack.text(*r)).collect();
+    decision_json_with(id, decision, &texts, zone)
+}
+
+/// As [`decision_json`], with the violated rules' texts given.
+pub fn decision_json_with(
+    id: Option<&Value>,
+    decision: &Decision,
+    texts: &[&RuleText],
+    zone: &TimeZone,
+) -> String {
     let out = OutDecision {
         id,
         allowed: decision.allowed,
-        violations: decision
-            .violations
+        violations: texts
             .iter()
-            .filter_map(|r| pack.text(*r))
             .map(|t| OutViolation {
                 rule: t.rule.code(),
                 message: &t.message,

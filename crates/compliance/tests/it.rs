@@ -337,3 +337,39 @@ fn malformed_lines_name_the_line_and_field() {
     let v: Value = serde_json::from_str(&decide_line(&packs, &packs[0], 6, line, now())).unwrap();
     assert_eq!(v["next_allowed_at"], "2026-03-01T08:00:00+08:00");
 }
+
+#[test]
+fn a_call_still_going_on_counts_as_unanswered() {
+    let five: Vec<String> = (0..5).map(|i| format!("2026-03-03T08:{:02}:00+08:00", i * 5)).collect();
+    let mut h =
+        calls(&five.iter().map(String::as_str).collect::<Vec<_>>(), "no_answer").as_array().unwrap().clone();
+    assert_eq!(
+        decide(with(call("cn-cba-2026", "2026-03-03T10:00:00+08:00"), "history", Value::Array(h.clone())))["allowed"],
+        true
+    );
+    h.push(json!({"at":"2026-03-03T09:59:00+08:00","channel":"robot_call","recipient":"debtor","contact_point":"p1"}));
+    let d = decide(with(call("cn-cba-2026", "2026-03-03T10:00:00+08:00"), "history", Value::Array(h)));
+    assert_eq!(rules(&d), ["UNANSWERED_CAP"]);
+}
+
+#[test]
+fn statement_cycles_keep_their_day_through_short_months() {
+    use daylight_compliance::statement_anchor;
+    use jiff::civil::Date;
+    assert_eq!(statement_anchor(31, Date::constant(2026, 3, 15)), Date::constant(2026, 1, 31));
+    assert_eq!(statement_anchor(31, Date::constant(2026, 3, 31)), Date::constant(2026, 3, 31));
+    assert_eq!(statement_anchor(5, Date::constant(2026, 3, 3)), Date::constant(2026, 2, 5));
+    assert_eq!(statement_anchor(29, Date::constant(2026, 3, 1)), Date::constant(2026, 1, 29));
+    // Statement day 31: the cycle that holds 29 March runs 28 Feb – 31 Mar, not 28 Feb – 28 Mar.
+    let times: Vec<String> = (1..=15).map(|d| format!("2026-03-{d:02}T10:00:00+08:00")).collect();
+    let h = calls(&times.iter().map(String::as_str).collect::<Vec<_>>(), "busy");
+    let anchor = statement_anchor(31, Date::constant(2026, 3, 29)).to_string();
+    let req = with(
+        with(call("cn-default", "2026-03-30T10:00:00+08:00"), "history", h),
+        "cycle_start",
+        json!(anchor),
+    );
+    let d = decide(req);
+    assert_eq!(rules(&d), ["CYCLE_CAP"]);
+    assert_eq!(d["next_allowed_at"], "2026-03-31T08:00:00+08:00");
+}

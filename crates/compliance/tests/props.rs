@@ -189,7 +189,7 @@ fn naive_caps_hold(b: &Built, extra: &Contact) -> Result<(), String> {
     }
     if let Some(cap) = &p.unanswered_cap {
         let failed = |c: &Contact| {
-            c.outcome.is_some_and(|o| o.class() == OutcomeClass::Failed)
+            c.outcome.is_none_or(|o| o.class() == OutcomeClass::Failed)
                 && (b.req.contact_point.is_none()
                     || c.contact_point.is_none()
                     || c.contact_point == b.req.contact_point)

@@ -64,6 +64,11 @@ pub enum Code {
     Inconsistent,
     /// Text holds bytes that are not valid in the file's encoding.
     Encoding,
+    /// A contact's time is not one the operation accepts (a start that is not now, a record in
+    /// the future).
+    ContactTime,
+    /// Something that had a time limit is past it (a started contact not finished in time).
+    Expired,
 }
 
 impl Code {
@@ -97,6 +102,8 @@ impl Code {
             Code::SelfApproval => "SELF_APPROVAL",
             Code::Inconsistent => "INCONSISTENT",
             Code::Encoding => "ENCODING",
+            Code::ContactTime => "CONTACT_TIME",
+            Code::Expired => "EXPIRED",
         }
     }
 }

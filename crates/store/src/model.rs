@@ -293,6 +293,8 @@ pub struct Gated {
     pub pack: String,
     /// The first time zone of the request (for showing times).
     pub time_zone: String,
+    /// The texts and citations of the rules broken, in the decision's order.
+    pub texts: Vec<daylight_compliance::RuleText>,
 }
 
 /// A started attempt not yet finished.

@@ -77,26 +77,26 @@ pub trait Store: Send + Sync {
     /// Sets who owns a case.
     async fn assign_case(&self, id: &CaseId, to: &Assignment, actor: &str, now: Timestamp) -> Result<()>;
 
-    /// The contact gate, for an attempt already made: judges it under `pack` against every
-    /// earlier attempt on the debtor (all cases, channels, agents and agencies) and, when allowed,
-    /// records it (and its note, and what the outcome says of the contact point) in the same
-    /// transaction, serialised per debtor. When denied nothing is recorded but the denial,
-    /// which is a ledger event.
+    /// The contact gate, for an attempt already made (`at` no later than `now`): judges it under
+    /// the pack in force (read in the same transaction) against every earlier attempt on the
+    /// debtor (all cases, channels, agents and agencies) and, when allowed, records it (and its
+    /// note, and what the outcome says of the contact point) in the same transaction, serialised
+    /// per debtor. When denied nothing is recorded but the denial, which is a ledger event.
     async fn record_attempt(
         &self,
-        pack: &Pack,
         attempt: &Attempt,
         confirmed_third_party: bool,
         actor: &str,
         now: Timestamp,
     ) -> Result<Gated>;
 
-    /// The contact gate, before dialling: as [`Store::record_attempt`], but an allowed contact is
-    /// stored as started, holding its place under the caps (as the worst outcome each rule could
-    /// see) until [`Store::finish_attempt`] gives its outcome.
+    /// The contact gate, before dialling (`at` within a minute of `now`): as
+    /// [`Store::record_attempt`], but an allowed contact is stored as started, holding its place
+    /// under the caps (as the worst outcome each rule could see) until
+    /// [`Store::finish_attempt`] gives its outcome. A start not finished within two hours is
+    /// recorded without a result by the next gate of that debtor and cannot be finished.
     async fn start_attempt(
         &self,
-        pack: &Pack,
         planned: &Planned,
         confirmed_third_party: bool,
         actor: &str,
@@ -132,7 +132,8 @@ pub trait Store: Send + Sync {
     /// The policy pack in force: the one set with [`Store::set_policy_pack`], else `cn-default`.
     async fn policy_pack(&self) -> Result<Pack>;
 
-    /// Puts a pack in force for every gate that uses this database.
+    /// Puts a pack in force for every gate that uses this database (its text is stored, so
+    /// calendar years must be part of it).
     async fn set_policy_pack(&self, pack: &Pack, actor: &str, now: Timestamp) -> Result<()>;
 
     /// Adds a note to a case. Returns the note id.

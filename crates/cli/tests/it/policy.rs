@@ -131,12 +131,25 @@ crate::both! {
         expect(db, &["policy", "use", "--pack", "cn-cba-2026"], 0);
         assert!(expect(db, &["policy", "show"], 0).starts_with("cn-cba-2026"));
         expect(db, &call("2026-03-03T20:30:00+08:00"), 0);
-        // Start, list, finish.
-        let started = expect(db, &["contact", "start", "--case", "CASE-C0008", "--channel", "robot_call", "--agent", "robot:R1", "--at", "2026-03-03T10:00:00+08:00", "--json"], 0);
+        // Start (now), list, finish: under a pack with round-the-clock hours and no holiday rule,
+        // so that the test does not depend on the hour it runs at.
+        let dir = tempfile::tempdir().unwrap();
+        let always = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../compliance/packs/cn-cba-2026.toml"))
+            .unwrap()
+            .replace("name = \"cn-cba-2026\"", "name = \"always-open\"")
+            .replace("from = \"08:00\"", "from = \"00:00\"")
+            .replace("until = \"22:00\"", "until = \"24:00\"");
+        let pack_file = dir.path().join("always.toml");
+        std::fs::write(&pack_file, always).unwrap();
+        expect(db, &["policy", "use", "--pack-file", pack_file.to_str().unwrap()], 0);
+        let started = expect(db, &["contact", "start", "--case", "CASE-C0008", "--channel", "robot_call", "--agent", "robot:R1", "--json"], 0);
         let id = serde_json::from_str::<serde_json::Value>(&started).unwrap()["started"].as_i64().unwrap().to_string();
         assert!(expect(db, &["contact", "started"], 0).contains("robot:R1"));
         expect(db, &["contact", "finish", &id, "--outcome", "promise_to_pay", "--duration", "60", "--note", "月底还款"], 0);
         assert_eq!(expect(db, &["contact", "started"], 0).lines().count(), 1, "only the header is left");
+        let out = daylight(db, &["contact", "start", "--case", "CASE-C0008", "--channel", "call", "--agent", "collector:E001", "--at", "2026-03-03T10:00:00+08:00"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error[CONTACT_TIME]"));
         // Opting out of text messages.
         let flags = expect(db, &["contact", "flags", "C0008", "--opt-out", "sms", "--json"], 0);
         assert!(flags.contains("\"opt_out\":[\"sms\"]"), "{flags}");

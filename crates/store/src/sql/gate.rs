@@ -5,35 +5,68 @@
 /// The configuration key of the policy pack in force (its TOML).
 const CONFIG_PACK: &str = "policy.pack";
 
-/// A started attempt that never reported back counts as not connected after this long.
+/// A started attempt not finished within this long is recorded by the gate as made without a
+/// result (`not_connected`, `undelivered`, `sent` or `not_home` by channel) and can no longer be
+/// finished: its place under the caps is then final.
 const STARTED_EXPIRY_MINUTES: i64 = 120;
 
-/// What the gate needs besides the pack: the contact, and whether it is only being started.
+/// Who the ledger names for an expired start.
+const EXPIRY_ACTOR: &str = "daylight:start-expiry";
+
+/// How far a start's time may be from `now`, and a record's time ahead of it.
+const CONTACT_SKEW_SECS: i64 = 60;
+
+/// The last pack read from the database, by its text: parsing it once per process.
+static PACK_CACHE: std::sync::Mutex<Option<(String, std::sync::Arc<Pack>)>> = std::sync::Mutex::new(None);
+
+/// Parses the stored pack text (or the default pack), reusing the last one parsed.
+fn parse_pack(source: Option<String>) -> Result<std::sync::Arc<Pack>> {
+    let Some(text) = source else {
+        return Ok(std::sync::Arc::new(Pack::shipped(daylight_compliance::DEFAULT_PACK)?));
+    };
+    let mut cache = PACK_CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((t, p)) = cache.as_ref()
+        && *t == text
+    {
+        return Ok(p.clone());
+    }
+    let pack = std::sync::Arc::new(Pack::from_toml(&text, "the stored pack")?);
+    *cache = Some((text, pack.clone()));
+    Ok(pack)
+}
+
+/// The result a start that never reported back is recorded with.
+fn expired_outcome(channel: Channel) -> Outcome {
+    match channel {
+        Channel::Call | Channel::RobotCall => Outcome::NotConnected,
+        Channel::Sms | Channel::Email => Outcome::Undelivered,
+        Channel::Letter => Outcome::Sent,
+        Channel::Visit => Outcome::NotHome,
+    }
+}
+
+/// What the gate needs: the contact, and whether it is only being started.
 struct GateInput<'a> {
     planned: &'a Planned,
     confirmed_third_party: bool,
     mode: &'static str,
 }
 
-/// Judges a contact inside `tx`. Returns the decision, the request's first zone and the
-/// debtor. When denied, the denial's ledger event has been appended.
-async fn gate(
-    tx: &mut Tx,
-    pack: &Pack,
-    input: &GateInput<'_>,
-    actor: &str,
-    now: Timestamp,
-) -> Result<(daylight_compliance::Decision, String)> {
+/// Judges a contact inside `tx` under the pack in force. When denied, the denial's ledger event
+/// has been appended.
+async fn gate(tx: &mut Tx, input: &GateInput<'_>, actor: &str, now: Timestamp) -> Result<Gated> {
     let p = input.planned;
     let customer = case_customer(tx, &p.case).await?;
-    // One debtor at a time: concurrent gates for the same debtor queue here (SQLite's writer
-    // lock does the same for the whole database).
-    let zone: String = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT time_zone FROM customers WHERE id = $1{FOR_UPDATE}"
-    )))
-    .bind(&customer)
-    .fetch_one(&mut **tx)
-    .await?;
+    // One debtor at a time: concurrent gates (and finishes) for the same debtor queue here
+    // (SQLite's writer lock does the same for the whole database).
+    let zone = lock_debtor(tx, &customer).await?;
+    // The pack in force, read in this transaction: callers cannot bring their own.
+    let source: Option<String> = sqlx::query_scalar("SELECT value FROM config WHERE key = $1")
+        .bind(CONFIG_PACK)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let pack = parse_pack(source)?;
+    expire_started(tx, &customer, now).await?;
     let mut zones = vec![zone.clone()];
     if let Some(cp) = &p.contact_point {
         let row = sqlx::query("SELECT customer_id, role, time_zone FROM contact_points WHERE id = $1")
@@ -87,7 +120,7 @@ async fn gate(
     req.confirmed_third_party = input.confirmed_third_party;
     if let [day] = statement_days[..] {
         let local = p.at.to_zoned(req.zones[0].clone()).date();
-        req.cycle_start = Some(daylight_compliance::statement_cycle_start(day.clamp(1, 31) as i8, local));
+        req.cycle_start = Some(daylight_compliance::statement_anchor(day.clamp(1, 31) as i8, local));
     }
     let points = sqlx::query("SELECT id, role, kind FROM contact_points WHERE customer_id = $1 ORDER BY id")
         .bind(&customer)
@@ -106,8 +139,8 @@ async fn gate(
         opt_out: flags.opt_out.iter().copied().collect(),
         consented_hours: flags.consented_hours,
     };
-    let history = debtor_history(tx, &customer, now).await?;
-    let decision = daylight_compliance::evaluate(pack, &req, &history, now);
+    let history = debtor_history(tx, &customer).await?;
+    let decision = daylight_compliance::evaluate(&pack, &req, &history, now);
     if !decision.allowed {
         let payload = json!({
             "mode": input.mode,
@@ -123,53 +156,68 @@ async fn gate(
         });
         append(tx, &Event::new(now, actor, EventKind::AttemptDenied, p.case.as_str(), &payload)).await?;
     }
-    Ok((decision, zone))
+    let texts = decision.violations.iter().filter_map(|r| pack.text(*r)).cloned().collect();
+    Ok(Gated { decision, id: None, pack: pack.name.clone(), time_zone: zone, texts })
 }
 
-/// Every attempt made on the debtor (all their cases), started ones included.
-async fn debtor_history(
-    tx: &mut Tx,
-    customer: &str,
-    now: Timestamp,
-) -> Result<Vec<daylight_compliance::Contact>> {
-    let mut out = Vec::new();
+/// Locks the debtor's row; returns their time zone.
+async fn lock_debtor(tx: &mut Tx, customer: &str) -> Result<String> {
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT time_zone FROM customers WHERE id = $1{FOR_UPDATE}"
+    )))
+    .bind(customer)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Records the debtor's starts that are past their time as made without a result.
+async fn expire_started(tx: &mut Tx, customer: &str, now: Timestamp) -> Result<()> {
+    let cutoff = now - jiff::SignedDuration::from_mins(STARTED_EXPIRY_MINUTES);
     let rows = sqlx::query(
-        "SELECT t.at, t.channel, t.recipient, t.contact_point_id, t.account_id, t.outcome \
-         FROM attempts t JOIN cases c ON c.id = t.case_id WHERE c.customer_id = $1",
+        "SELECT s.* FROM attempts_started s JOIN cases c ON c.id = s.case_id \
+         WHERE c.customer_id = $1 AND s.started_at < $2 ORDER BY s.id",
     )
     .bind(customer)
+    .bind(DbTime::new(cutoff))
     .fetch_all(&mut **tx)
     .await?;
     for row in &rows {
-        out.push(daylight_compliance::Contact {
-            at: time(row, "at")?,
-            channel: word(row, "channel")?,
-            recipient: word(row, "recipient")?,
-            contact_point: opt_text(row, "contact_point_id")?,
-            debt: opt_text(row, "account_id")?,
-            outcome: Some(word(row, "outcome")?),
-        });
+        let started = started_from_row(row)?;
+        let outcome = expired_outcome(started.planned.channel);
+        let attempt = started.planned.finished(outcome, 0, None);
+        sqlx::query("DELETE FROM attempts_started WHERE id = $1").bind(started.id).execute(&mut **tx).await?;
+        store_attempt(tx, &attempt, Some(started.id), EXPIRY_ACTOR, now).await?;
     }
-    let expired = now - jiff::SignedDuration::from_mins(STARTED_EXPIRY_MINUTES);
+    Ok(())
+}
+
+/// Every attempt made on the debtor (all their cases), started ones included (without an
+/// outcome), read in one statement so that no finish can fall between two reads.
+async fn debtor_history(tx: &mut Tx, customer: &str) -> Result<Vec<daylight_compliance::Contact>> {
     let rows = sqlx::query(
-        "SELECT s.at, s.channel, s.recipient, s.contact_point_id, s.account_id, s.started_at \
+        "SELECT t.at, t.channel, t.recipient, t.contact_point_id, t.account_id, t.outcome \
+         FROM attempts t JOIN cases c ON c.id = t.case_id WHERE c.customer_id = $1 \
+         UNION ALL \
+         SELECT s.at, s.channel, s.recipient, s.contact_point_id, s.account_id, NULL \
          FROM attempts_started s JOIN cases c ON c.id = s.case_id WHERE c.customer_id = $1",
     )
     .bind(customer)
     .fetch_all(&mut **tx)
     .await?;
-    for row in &rows {
-        let started = time(row, "started_at")?;
-        out.push(daylight_compliance::Contact {
-            at: time(row, "at")?,
-            channel: word(row, "channel")?,
-            recipient: word(row, "recipient")?,
-            contact_point: opt_text(row, "contact_point_id")?,
-            debt: opt_text(row, "account_id")?,
-            outcome: (started < expired).then_some(Outcome::NotConnected),
-        });
-    }
-    Ok(out)
+    rows.iter()
+        .map(|row| {
+            Ok(daylight_compliance::Contact {
+                at: time(row, "at")?,
+                channel: word(row, "channel")?,
+                recipient: word(row, "recipient")?,
+                contact_point: opt_text(row, "contact_point_id")?,
+                debt: opt_text(row, "account_id")?,
+                outcome: opt_text(row, "outcome")?
+                    .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
+                    .transpose()?,
+            })
+        })
+        .collect()
 }
 
 async fn read_flags(tx: &mut Tx, customer: &str) -> Result<ContactFlags> {
@@ -217,13 +265,30 @@ async fn write_flags(
     Ok(())
 }
 
-fn gated(decision: daylight_compliance::Decision, id: Option<i64>, pack: &Pack, zone: String) -> Gated {
-    Gated { decision, id, pack: pack.name.clone(), time_zone: zone }
+/// Refuses a start whose time is not now, or a record of a contact in the future.
+fn check_contact_time(at: Timestamp, now: Timestamp, start: bool) -> Result<()> {
+    let skew = jiff::SignedDuration::from_secs(CONTACT_SKEW_SECS);
+    if start && (at < now - skew || at > now + skew) {
+        return Err(Invalid::new(
+            Code::ContactTime,
+            format!(
+                "a contact is started when it is made: {at} is not now ({now}); record a past one instead"
+            ),
+        )
+        .into());
+    }
+    if !start && at > now + skew {
+        return Err(Invalid::new(
+            Code::ContactTime,
+            format!("{at} is in the future: only a contact made can be recorded"),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 async fn gate_record(
     write: &DbPool,
-    pack: &Pack,
     a: &Attempt,
     confirmed_third_party: bool,
     actor: &str,
@@ -234,29 +299,31 @@ async fn gate_record(
     if let Some(note) = &a.note {
         daylight_domain::case::check_note(note)?;
     }
+    check_contact_time(a.at, now, false)?;
     let planned = Planned::from(a);
     let mut tx = begin_write(write).await?;
     let input = GateInput { planned: &planned, confirmed_third_party, mode: "record" };
-    let (decision, zone) = gate(&mut tx, pack, &input, actor, now).await?;
-    let id = if decision.allowed { Some(store_attempt(&mut tx, a, None, actor, now).await?) } else { None };
+    let mut gated = gate(&mut tx, &input, actor, now).await?;
+    if gated.decision.allowed {
+        gated.id = Some(store_attempt(&mut tx, a, None, actor, now).await?);
+    }
     tx.commit().await?;
-    Ok(gated(decision, id, pack, zone))
+    Ok(gated)
 }
 
 async fn gate_start(
     write: &DbPool,
-    pack: &Pack,
     p: &Planned,
     confirmed_third_party: bool,
     actor: &str,
     now: Timestamp,
 ) -> Result<Gated> {
     required("actor", actor)?;
+    check_contact_time(p.at, now, true)?;
     let mut tx = begin_write(write).await?;
     let input = GateInput { planned: p, confirmed_third_party, mode: "start" };
-    let (decision, zone) = gate(&mut tx, pack, &input, actor, now).await?;
-    let mut id = None;
-    if decision.allowed {
+    let mut gated = gate(&mut tx, &input, actor, now).await?;
+    if gated.decision.allowed {
         let started: i64 = sqlx::query_scalar(
             "INSERT INTO attempts_started (case_id, account_id, at, channel, recipient, contact_point_id, agent, \
              started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -280,14 +347,14 @@ async fn gate_start(
             "contact_point": p.contact_point.as_ref().map(ContactId::as_str),
             "account": p.account.as_ref().map(AccountId::as_str),
             "agent": p.agent.code(),
-            "pack": pack.name,
+            "pack": gated.pack,
         });
         append(&mut tx, &Event::new(now, actor, EventKind::AttemptStarted, p.case.as_str(), &payload))
             .await?;
-        id = Some(started);
+        gated.id = Some(started);
     }
     tx.commit().await?;
-    Ok(gated(decision, id, pack, zone))
+    Ok(gated)
 }
 
 fn started_from_row(row: &DbRow) -> Result<StartedAttempt> {
@@ -318,11 +385,37 @@ async fn finish_started(
 ) -> Result<i64> {
     required("actor", actor)?;
     let mut tx = begin_write(write).await?;
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT * FROM attempts_started WHERE id = $1{FOR_UPDATE}")))
+    let case: Option<String> = sqlx::query_scalar("SELECT case_id FROM attempts_started WHERE id = $1")
+        .bind(started)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let not_found = || {
+        StoreError::not_found(
+            "started attempt",
+            format!(
+                "{started} (finished already, or not finished within {STARTED_EXPIRY_MINUTES} minutes and recorded without a result)"
+            ),
+        )
+    };
+    let case = CaseId::parse(&case.ok_or_else(not_found)?).map_err(|e| corrupt("case_id", e))?;
+    // The debtor's lock first, as the gate takes it: no gate sees this finish half-done.
+    let customer = case_customer(&mut tx, &case).await?;
+    lock_debtor(&mut tx, &customer).await?;
+    let row = sqlx::query("SELECT * FROM attempts_started WHERE id = $1")
         .bind(started)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| StoreError::not_found("started attempt", started.to_string()))?;
+        .ok_or_else(not_found)?;
+    let started_at = time(&row, "started_at")?;
+    if started_at < now - jiff::SignedDuration::from_mins(STARTED_EXPIRY_MINUTES) {
+        return Err(Invalid::new(
+            Code::Expired,
+            format!(
+                "started attempt {started} began at {started_at}, more than {STARTED_EXPIRY_MINUTES} minutes ago: it is recorded without a result"
+            ),
+        )
+        .into());
+    }
     let attempt = started_from_row(&row)?.planned.finished(outcome, duration_secs, note.map(str::to_owned));
     attempt.check()?;
     if let Some(n) = &attempt.note {
@@ -338,6 +431,15 @@ async fn put_pack(write: &DbPool, pack: &Pack, actor: &str, now: Timestamp) -> R
     required("actor", actor)?;
     let mut tx = begin_write(write).await?;
     put_config(&mut tx, CONFIG_PACK, &pack.source, actor, now).await?;
+    // Only the text is stored, so a pack's calendar years must be in its text.
+    let from_text = Pack::from_toml(&pack.source, "the pack")?;
+    if from_text.calendar.years().count() != pack.calendar.years().count() {
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            "calendar years added from a file are not part of the pack's text: put them under [[calendar.year]] in the pack",
+        )
+        .into());
+    }
     let payload = json!({"config": {CONFIG_PACK: pack.name}, "pack_sha256": digest(&pack.source)});
     append(&mut tx, &Event::new(now, actor, EventKind::ConfigChanged, "config", &payload)).await?;
     tx.commit().await?;
@@ -349,8 +451,5 @@ async fn get_pack(read: &DbPool) -> Result<Pack> {
         .bind(CONFIG_PACK)
         .fetch_optional(read)
         .await?;
-    Ok(match source {
-        Some(text) => Pack::from_toml(&text, "the stored pack")?,
-        None => Pack::shipped(daylight_compliance::DEFAULT_PACK)?,
-    })
+    Ok((*parse_pack(source)?).clone())
 }

@@ -74,24 +74,22 @@ impl Store for Adapter {
 
     async fn record_attempt(
         &self,
-        pack: &Pack,
         attempt: &Attempt,
         confirmed_third_party: bool,
         actor: &str,
         now: Timestamp,
     ) -> Result<Gated> {
-        gate_record(&self.write, pack, attempt, confirmed_third_party, actor, now).await
+        gate_record(&self.write, attempt, confirmed_third_party, actor, now).await
     }
 
     async fn start_attempt(
         &self,
-        pack: &Pack,
         planned: &Planned,
         confirmed_third_party: bool,
         actor: &str,
         now: Timestamp,
     ) -> Result<Gated> {
-        gate_start(&self.write, pack, planned, confirmed_third_party, actor, now).await
+        gate_start(&self.write, planned, confirmed_third_party, actor, now).await
     }
 
     async fn finish_attempt(

@@ -38,8 +38,13 @@ fn debtor_call(at: &str, outcome: Outcome) -> Attempt {
     attempt(1, at, Channel::Call, Recipient::Debtor, outcome)
 }
 
+/// A clock after every contact these tests record.
+fn late() -> Timestamp {
+    t("2026-03-10T00:00:00Z")
+}
+
 async fn record(store: &dyn Store, a: &Attempt) -> daylight_store::model::Gated {
-    store.record_attempt(&pack(), a, false, "E001", now()).await.unwrap()
+    store.record_attempt(a, false, "E001", late()).await.unwrap()
 }
 
 fn rules(g: &daylight_store::model::Gated) -> Vec<&'static str> {
@@ -101,10 +106,10 @@ contract! {
             assert!(record(store, &debtor_call(at, Outcome::PoweredOff)).await.decision.allowed);
         }
         assert_eq!(rules(&record(store, &tp).await), ["THIRD_PARTY"], "not confirmed");
-        let g = store.record_attempt(&pack(), &tp, true, "E001", now()).await.unwrap();
+        let g = store.record_attempt(&tp, true, "E001", late()).await.unwrap();
         assert!(g.decision.allowed, "{:?}", g.decision);
         let again = Attempt { at: t("2026-03-03T07:00:00Z"), ..tp.clone() };
-        let g = store.record_attempt(&pack(), &again, true, "E001", now()).await.unwrap();
+        let g = store.record_attempt(&again, true, "E001", late()).await.unwrap();
         assert_eq!(rules(&g), ["THIRD_PARTY"], "one a day per number");
     }
 
@@ -114,24 +119,43 @@ contract! {
         let planned = |at: &str| Planned::from(&debtor_call(at, Outcome::NoAnswer));
         let mut ids = Vec::new();
         for at in ["2026-03-03T01:00:00Z", "2026-03-03T01:01:00Z", "2026-03-03T01:02:00Z"] {
-            let g = store.start_attempt(&pack(), &planned(at), false, "R1", now()).await.unwrap();
+            let g = store.start_attempt(&planned(at), false, "R1", t(at)).await.unwrap();
             ids.push(g.id.unwrap());
         }
-        let g = store.start_attempt(&pack(), &planned("2026-03-03T01:03:00Z"), false, "R1", now()).await.unwrap();
+        let g = store.start_attempt(&planned("2026-03-03T01:03:00Z"), false, "R1", t("2026-03-03T01:03:00Z")).await.unwrap();
         assert_eq!(rules(&g), ["DAILY_CAP"]);
+        assert_eq!(g.texts[0].citation.as_ref(), pack().daily_cap.unwrap().text.citation.as_ref());
         assert_eq!(store.started_attempts().await.unwrap().len(), 3);
-        let id = store.finish_attempt(ids[0], Outcome::PromiseToPay, 75, Some("月底还款"), "R1", now()).await.unwrap();
+        let at = t("2026-03-03T01:05:00Z");
+        let id = store.finish_attempt(ids[0], Outcome::PromiseToPay, 75, Some("月底还款"), "R1", at).await.unwrap();
         let d = store.case_detail(&case_id(1)).await.unwrap();
         assert_eq!(d.attempts.len(), 1);
         assert_eq!((d.attempts[0].id, d.attempts[0].attempt.outcome, d.attempts[0].attempt.at), (id, Outcome::PromiseToPay, t("2026-03-03T01:00:00Z")));
         assert_eq!(store.started_attempts().await.unwrap().len(), 2);
         // Finishing twice, or with an outcome a call cannot have, is refused.
-        assert_eq!(store.finish_attempt(ids[0], Outcome::NoAnswer, 0, None, "R1", now()).await.unwrap_err().code(), "NOT_FOUND");
-        assert_eq!(store.finish_attempt(ids[1], Outcome::Sent, 0, None, "R1", now()).await.unwrap_err().code(), "INCONSISTENT");
+        assert_eq!(store.finish_attempt(ids[0], Outcome::NoAnswer, 0, None, "R1", at).await.unwrap_err().code(), "NOT_FOUND");
+        assert_eq!(store.finish_attempt(ids[1], Outcome::Sent, 0, None, "R1", at).await.unwrap_err().code(), "INCONSISTENT");
         assert_eq!(store.started_attempts().await.unwrap().len(), 2);
         let ev = events(store, "attempt.started").await;
         assert_eq!(ev.len(), 3);
         assert!(events(store, "attempt.recorded").await[0].payload.contains(&format!("\"started\":{}", ids[0])));
+        // A start is made now; a record is of the past.
+        let e = store.start_attempt(&planned("2026-03-03T02:00:00Z"), false, "R1", at).await.unwrap_err();
+        assert_eq!(e.code(), "CONTACT_TIME");
+        let e = store.record_attempt(&debtor_call("2026-03-03T02:00:00Z", Outcome::NoAnswer), false, "E001", at).await.unwrap_err();
+        assert_eq!(e.code(), "CONTACT_TIME");
+        // Two hours on, an unfinished start cannot be finished: the next gate of the debtor
+        // records it as not connected.
+        let later = t("2026-03-03T03:30:00Z");
+        assert_eq!(store.finish_attempt(ids[1], Outcome::Conversation, 60, None, "R1", later).await.unwrap_err().code(), "EXPIRED");
+        let sms = attempt(1, "2026-03-03T03:20:00Z", Channel::Sms, Recipient::Debtor, Outcome::Delivered);
+        assert!(store.record_attempt(&sms, false, "E001", later).await.unwrap().decision.allowed);
+        assert!(store.started_attempts().await.unwrap().is_empty());
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        let expired: Vec<_> = d.attempts.iter().filter(|a| a.recorded_by == "daylight:start-expiry").collect();
+        assert_eq!(expired.len(), 2);
+        assert!(expired.iter().all(|a| a.attempt.outcome == Outcome::NotConnected));
+        assert_eq!(store.finish_attempt(ids[2], Outcome::NoAnswer, 0, None, "R1", later).await.unwrap_err().code(), "NOT_FOUND");
         verified_head(store).await;
     }
 
@@ -156,10 +180,12 @@ contract! {
         assert_eq!(store.set_contact_flags(&nobody, &flags, "TL01", now()).await.unwrap_err().code(), "NOT_FOUND");
     }
 
-    /// The pack in force is stored with the data and recorded in the ledger.
+    /// The pack in force is stored with the data and recorded in the ledger; the gate uses it.
     fn the_pack_in_force_is_configuration(store, db) {
         portfolio(store, 1, |_| 40).await;
         assert_eq!(store.policy_pack().await.unwrap().name, "cn-default");
+        let late_call = debtor_call("2026-03-03T13:00:00Z", Outcome::NoAnswer);
+        assert_eq!(rules(&record(store, &late_call).await), ["HOURS"]);
         let cba = Pack::shipped("cn-cba-2026").unwrap();
         store.set_policy_pack(&cba, "admin", now()).await.unwrap();
         let pack = store.policy_pack().await.unwrap();
@@ -167,8 +193,14 @@ contract! {
         assert!(pack.conversation_cap.is_some());
         assert!(events(store, "config.changed").await.iter().any(|e| e.payload.contains("cn-cba-2026")));
         // Under this pack, 21:00 is within hours.
-        let g = store.record_attempt(&pack, &debtor_call("2026-03-03T13:00:00Z", Outcome::NoAnswer), false, "E001", now()).await.unwrap();
+        let g = record(store, &late_call).await;
         assert!(g.decision.allowed);
+        assert_eq!(g.pack, "cn-cba-2026");
+        // Years added from a file are not in the pack's text, so they cannot be put in force.
+        let mut cal = (*cba.calendar).clone();
+        cal.merge_toml("[[year]]\nyear = 2027\nsource = \"x\"\n", "2027.toml").unwrap();
+        let with_years = cba.with_calendar(Arc::new(cal));
+        assert_eq!(store.set_policy_pack(&with_years, "admin", now()).await.unwrap_err().code(), "INCONSISTENT");
     }
 
     /// Twelve dialers — collectors, robots and an agency — race for one debtor: exactly three
@@ -193,9 +225,9 @@ contract! {
                     let account = (w % 2 == 0).then(|| AccountId::parse("A0001").unwrap());
                     let a = Attempt { agent, at, account, ..debtor_call("2026-03-03T02:00:00Z", Outcome::NoAnswer) };
                     let g = if k % 2 == 0 {
-                        s.record_attempt(&pack(), &a, false, "dialer", now()).await.unwrap()
+                        s.record_attempt(&a, false, "dialer", late()).await.unwrap()
                     } else {
-                        s.start_attempt(&pack(), &Planned::from(&a), false, "dialer", now()).await.unwrap()
+                        s.start_attempt(&Planned::from(&a), false, "dialer", at).await.unwrap()
                     };
                     if g.decision.allowed {
                         allowed += 1;

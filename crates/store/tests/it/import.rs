@@ -120,7 +120,6 @@ contract! {
         let cp = contact(1, ContactRole::Debtor, "13812340001");
         store
             .record_attempt(
-                &pack(),
                 &Attempt {
                     case: case_id(1),
                     account: None,
