@@ -55,8 +55,45 @@ pub enum Command {
     /// finish it, list the unfinished, a debtor's flags.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Models: scorecard statistics (IV, WoE) of a data file.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Set up ./daylight-demo with the example portfolio imported, and show what is in it.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Information value of every feature of a CSV file, with the bins and WoE behind each.
+    Iv(IvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IvArgs {
+    /// The CSV file (a header row; empty cells are missing).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The target column: 1 (bad) or 0 (good) on every row.
+    #[arg(long)]
+    pub target: String,
+    /// Columns to treat as categorical although they hold numbers (text columns always are).
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Columns to leave out (an id, for instance).
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// At most this many bins per numeric feature (missing values aside).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=100))]
+    pub bins: u16,
+    /// How numeric features are cut: tree (toad's default), quantile or monotonic.
+    #[arg(long, default_value = "tree")]
+    pub method: daylight_scoring::Method,
+    /// For --method monotonic: the least share of rows in a bin.
+    #[arg(long, default_value_t = 0.05)]
+    pub min_share: f64,
+    /// Print {"features":[{"name":…,"iv":…,"bins":[…]}]}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

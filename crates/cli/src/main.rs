@@ -22,6 +22,7 @@ use jiff::Timestamp;
 mod args;
 mod commands;
 mod demo;
+mod model;
 mod output;
 mod policy;
 
@@ -39,6 +40,20 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // `daylight … | head` closes the pipe early: end quietly, as Unix tools do.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info)
+    }));
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -79,6 +94,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Policy(c) => policy::policy(&url, &actor, c).await,
         Command::Calendar(c) => policy::calendar(c),
         Command::Contact(c) => policy::contact(&url, &actor, c).await,
+        Command::Model(c) => model::run(c),
         Command::Demo(a) => demo::run(&actor, &a).await,
     }
 }

@@ -4,5 +4,6 @@ mod cases;
 mod import;
 mod kill;
 mod ledger;
+mod model;
 mod policy;
 mod support;
