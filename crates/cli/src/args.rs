@@ -66,6 +66,92 @@ pub enum Command {
 pub enum ModelCommand {
     /// Information value of every feature of a CSV file, with the bins and WoE behind each.
     Iv(IvArgs),
+    /// Train gradient-boosted trees on a CSV file; prints the held-out AUC, KS and Gini.
+    Train(TrainArgs),
+    /// Score a CSV file with a model (ours, XGBoost JSON or LightGBM text, told by content).
+    Predict(PredictArgs),
+    /// Measure a model on a CSV file with the target: AUC, KS, Gini.
+    Eval(EvalArgs),
+    /// Measure scoring speed in process: the file's rows repeated to --rows, on one thread and
+    /// on all cores; the last line is `N rows/s`.
+    BenchPredict(BenchPredictArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPredictArgs {
+    /// The model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A CSV file with the model's features.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Rows to score (the file's rows repeated).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The CSV file.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The target column: 1 (bad) or 0 (good).
+    #[arg(long)]
+    pub target: String,
+    /// Columns to leave out (ids, leaks).
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Columns to treat as categorical although they hold numbers.
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Parameters as key=value: rounds, max_depth, eta, subsample, colsample_bytree,
+    /// min_child_weight, lambda, max_bin, test_share, threads.
+    #[arg(long, value_delimiter = ',')]
+    pub params: Vec<String>,
+    /// Seed of the held-out split and of sampling.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Measure on this file (same columns) instead of holding out a share of --data.
+    #[arg(long)]
+    pub holdout: Option<PathBuf>,
+    /// Where to write the model (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The CSV file to score.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Write the scores here (default: standard output): the data's first column and `score`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The CSV file, with the target.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The target column: 1 (bad) or 0 (good).
+    #[arg(long)]
+    pub target: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

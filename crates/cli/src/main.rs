@@ -106,6 +106,8 @@ fn code_of(e: &anyhow::Error) -> Option<&'static str> {
             Some(s.code())
         } else if let Some(p) = cause.downcast_ref::<daylight_compliance::PolicyError>() {
             Some(p.code)
+        } else if let Some(m) = cause.downcast_ref::<daylight_scoring::gbdt::ModelError>() {
+            Some(m.code)
         } else {
             cause.downcast_ref::<daylight_import::ImportError>().map(|i| i.code())
         }

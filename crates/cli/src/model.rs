@@ -12,8 +12,13 @@ use crate::output::Table;
 
 pub fn run(command: ModelCommand) -> Result<Outcome> {
     match command {
-        ModelCommand::Iv(a) => iv(&a).map(|()| Outcome::Done),
+        ModelCommand::Iv(a) => iv(&a),
+        ModelCommand::Train(a) => train(&a),
+        ModelCommand::Predict(a) => predict(&a),
+        ModelCommand::Eval(a) => eval(&a),
+        ModelCommand::BenchPredict(a) => bench_predict(&a),
     }
+    .map(|()| Outcome::Done)
 }
 
 /// A data file read into named columns, and the target.
@@ -27,15 +32,29 @@ pub struct Data {
 /// Reads `path`: the target must be 0 or 1 on every row; a column is numeric when every
 /// non-empty cell is a number, unless it is listed in `categorical`.
 pub fn read_data(path: &Path, target: &str, categorical: &[String], exclude: &[String]) -> Result<Data> {
+    read_table(path, Some(target), categorical, exclude)
+}
+
+/// Reads `path` with or without a target column (without: every target is false).
+pub fn read_table(
+    path: &Path,
+    target: Option<&str>,
+    categorical: &[String],
+    exclude: &[String],
+) -> Result<Data> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(std::io::BufReader::new(file));
     let headers = reader.headers().with_context(|| format!("{}: no header row", path.display()))?.clone();
-    let Some(t) = headers.iter().position(|h| h == target) else {
-        bail!(
-            "{}: no column {target:?}; the columns are {}",
-            path.display(),
-            headers.iter().collect::<Vec<_>>().join(", ")
-        );
+    let t = match target {
+        Some(target) => match headers.iter().position(|h| h == target) {
+            Some(t) => Some(t),
+            None => bail!(
+                "{}: no column {target:?}; the columns are {}",
+                path.display(),
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ),
+        },
+        None => None,
     };
     for name in categorical.iter().chain(exclude) {
         if !headers.iter().any(|h| h == name) {
@@ -43,18 +62,19 @@ pub fn read_data(path: &Path, target: &str, categorical: &[String], exclude: &[S
         }
     }
     let keep: Vec<usize> =
-        (0..headers.len()).filter(|i| *i != t && !exclude.iter().any(|e| e == &headers[*i])).collect();
+        (0..headers.len()).filter(|i| Some(*i) != t && !exclude.iter().any(|e| e == &headers[*i])).collect();
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); keep.len()];
     let mut labels = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let record = record.with_context(|| format!("{}: line {}", path.display(), n + 2))?;
-        labels.push(match record[t].trim() {
-            "1" => true,
-            "0" => false,
-            other => bail!(
-                "{}:{}: column {target:?}: {other:?}; expected 1 (bad) or 0 (good)",
+        labels.push(match t.map(|t| record[t].trim()) {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => bail!(
+                "{}:{}: column {:?}: {other:?}; expected 1 (bad) or 0 (good)",
                 path.display(),
-                n + 2
+                n + 2,
+                target.unwrap_or_default()
             ),
         });
         for (k, i) in keep.iter().enumerate() {
@@ -146,4 +166,148 @@ fn strength(iv: f64) -> &'static str {
         x if x < 0.5 => "strong",
         _ => "suspicious (check for leakage)",
     }
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hex::encode(sha2::Sha256::digest(&bytes)))
+}
+
+fn train(a: &crate::args::TrainArgs) -> Result<()> {
+    let params = daylight_scoring::gbdt::Params::default().apply(&a.params)?;
+    let data = read_data(&a.data, &a.target, &a.categorical, &a.exclude)?;
+    let holdout = match &a.holdout {
+        Some(p) => Some(read_data(p, &a.target, &a.categorical, &a.exclude)?),
+        None => None,
+    };
+    let started = crate::commands::stopwatch();
+    let (file, _) = daylight_scoring::gbdt::train(daylight_scoring::gbdt::TrainInput {
+        target: &a.target,
+        columns: &data.columns,
+        labels: &data.target,
+        params,
+        seed: a.seed,
+        created_at: crate::now().to_string(),
+        training_data_sha256: sha256_file(&a.data)?,
+        holdout: holdout.as_ref().map(|h| (h.columns.as_slice(), h.target.as_slice())),
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    let text = serde_json::to_string_pretty(&file)?;
+    std::fs::write(&a.out, text).with_context(|| format!("cannot write {}", a.out.display()))?;
+    let m = &file.metrics;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"model": a.out, "metrics": m, "seconds": secs}))?
+        );
+    } else {
+        println!(
+            "trained {} rounds on {} rows, {} features in {secs:.2} s; held out {} rows\nAUC  {:.4}\nKS   {:.4}\nGini {:.4}\nmodel written to {}",
+            file.params.rounds,
+            m.train_rows,
+            file.features.len(),
+            m.test_rows,
+            m.auc,
+            m.ks,
+            m.gini,
+            a.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Loads a model file of any kind; imported models without feature names read the data's
+/// columns after the first.
+fn load_model(path: &Path, positional: &[String]) -> Result<daylight_scoring::gbdt::Model> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (model, _, _) = daylight_scoring::gbdt::load(&bytes, positional)
+        .with_context(|| format!("model {}", path.display()))?;
+    Ok(model)
+}
+
+fn first_column(path: &Path) -> Result<(String, Vec<String>)> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = reader.headers()?.get(0).unwrap_or("row").to_owned();
+    let mut ids = Vec::new();
+    for r in reader.records() {
+        ids.push(r?.get(0).unwrap_or_default().to_owned());
+    }
+    Ok((name, ids))
+}
+
+fn predict(a: &crate::args::PredictArgs) -> Result<()> {
+    let data = read_table(&a.data, None, &[], &[])?;
+    let positional: Vec<String> = data.columns.iter().skip(1).map(|(n, _)| n.clone()).collect();
+    let model = load_model(&a.model, &positional)?;
+    let scores = model.predict(&data.columns, data.target.len())?;
+    let (id, ids) = first_column(&a.data)?;
+    let out: Box<dyn std::io::Write> = match &a.out {
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(out));
+    w.write_record([id.as_str(), "score"])?;
+    for (i, s) in ids.iter().zip(&scores) {
+        w.write_record([i.as_str(), &format!("{s}")])?;
+    }
+    w.flush()?;
+    if let Some(p) = &a.out {
+        eprintln!("{} rows scored into {}", scores.len(), p.display());
+    }
+    Ok(())
+}
+
+fn eval(a: &crate::args::EvalArgs) -> Result<()> {
+    let data = read_data(&a.data, &a.target, &[], &[])?;
+    let positional: Vec<String> = data.columns.iter().skip(1).map(|(n, _)| n.clone()).collect();
+    let model = load_model(&a.model, &positional)?;
+    let scores = model.predict(&data.columns, data.target.len())?;
+    let auc = daylight_scoring::auc(&scores, &data.target).context("the target has only one class")?;
+    let ks = daylight_scoring::ks(&scores, &data.target).unwrap_or(0.0);
+    if a.json {
+        println!("{}", json!({"rows": scores.len(), "auc": auc, "ks": ks, "gini": 2.0 * auc - 1.0}));
+    } else {
+        println!("{} rows\nAUC  {auc:.4}\nKS   {ks:.4}\nGini {:.4}", scores.len(), 2.0 * auc - 1.0);
+    }
+    Ok(())
+}
+
+fn bench_predict(a: &crate::args::BenchPredictArgs) -> Result<()> {
+    let data = read_table(&a.data, None, &[], &[])?;
+    let positional: Vec<String> = data.columns.iter().skip(1).map(|(n, _)| n.clone()).collect();
+    let model = load_model(&a.model, &positional)?;
+    let n = data.target.len();
+    let one = model.encode(&data.columns, n)?;
+    let width = model.features.len();
+    let rows = a.rows.max(1);
+    let mut x = Vec::with_capacity(rows * width);
+    while x.len() < rows * width {
+        let need = (rows * width - x.len()).min(one.len());
+        x.extend_from_slice(&one[..need]);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut results = Vec::new();
+    for threads in [1, cores] {
+        model.predict_dense_on(&x[..width * rows.min(1000)], rows.min(1000), threads)?; // warm up
+        let started = crate::commands::stopwatch();
+        let scores = model.predict_dense_on(&x, rows, threads)?;
+        let secs = started.elapsed().as_secs_f64();
+        anyhow::ensure!(scores.len() == rows, "scored {} of {rows} rows", scores.len());
+        results.push((threads, rows as f64 / secs, secs));
+    }
+    if a.json {
+        let v: Vec<_> =
+            results.iter().map(|(t, r, s)| json!({"threads": t, "rows_per_s": r, "seconds": s})).collect();
+        println!("{}", serde_json::to_string_pretty(&json!({"rows": rows, "runs": v}))?);
+    } else {
+        for (t, r, s) in &results {
+            println!("{t} thread(s): {rows} rows in {s:.3} s, {r:.0} rows/s");
+        }
+        println!("{:.0} rows/s", results[0].1);
+    }
+    Ok(())
 }

@@ -6,10 +6,13 @@
 //!   equal-frequency bins, or monotonic bins (tree bins merged until the WoE is monotonic, with a
 //!   minimum share per bin); missing values always in a bin of their own.
 //! - [`stats`]: WoE, IV, AUC, Gini (= 2·AUC − 1), KS and PSI.
+//! - [`gbdt`]: gradient-boosted trees (hessboost): train, score, our model file, and XGBoost
+//!   JSON and LightGBM text models read as they are.
 //!
 //! Pure functions over columns the caller has read; no IO, no clock.
 
 pub mod binning;
+pub mod gbdt;
 pub mod stats;
 
 pub use binning::{Bin, BinKind, BinOptions, Column, FeatureBins, Method, bin_feature};

@@ -89,3 +89,91 @@ fn model_iv_names_bad_input() {
     let out = daylight(&["model", "iv", "--data", data.to_str().unwrap(), "--target", "nope"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no column \"nope\""));
 }
+
+#[test]
+fn model_train_predict_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = sample(dir.path());
+    let model = dir.path().join("m.json");
+    let d = data.to_str().unwrap();
+    let out = daylight(&[
+        "model",
+        "train",
+        "--data",
+        d,
+        "--target",
+        "bad",
+        "--exclude",
+        "id",
+        "--params",
+        "rounds=20,max_depth=3,eta=0.3,threads=1",
+        "--seed",
+        "7",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("AUC") && text.contains("KS") && text.contains("Gini"), "{text}");
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(file["format"], "daylight-gbdt/1");
+    assert_eq!(file["training_data_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(file["features"].as_array().unwrap().len(), 3);
+    assert_eq!(file["features"][1]["kind"], "categorical");
+    assert_eq!(file["metrics"]["test_rows"], 80);
+
+    let scores = daylight(&["model", "predict", "--model", model.to_str().unwrap(), "--data", d]);
+    let scores = String::from_utf8(scores.stdout).unwrap();
+    let lines: Vec<&str> = scores.lines().collect();
+    assert_eq!(lines[0], "id,score");
+    assert_eq!(lines.len(), 401);
+    let p: f64 = lines[1].split(',').nth(1).unwrap().parse().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+
+    let eval = daylight(&[
+        "model",
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        d,
+        "--target",
+        "bad",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(v["rows"], 400);
+    assert!(v["auc"].as_f64().unwrap() > 0.7, "{v}");
+
+    // XGBoost and LightGBM models are told apart by content.
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../scoring/tests/fixtures");
+    for m in ["xgb.json", "lgb.txt"] {
+        let out = daylight(&[
+            "model",
+            "predict",
+            "--model",
+            &format!("{fixtures}/{m}"),
+            "--data",
+            &format!("{fixtures}/data.csv"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{m}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 401, "{m}");
+    }
+
+    let out = daylight(&[
+        "model",
+        "train",
+        "--data",
+        d,
+        "--target",
+        "bad",
+        "--params",
+        "depth=3",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[MODEL_PARAMS]"));
+    let out = daylight(&["model", "predict", "--model", data.to_str().unwrap(), "--data", d]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[MODEL_FORMAT]"));
+}
