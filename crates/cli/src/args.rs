@@ -75,6 +75,44 @@ pub enum ModelCommand {
     /// Measure scoring speed in process: the file's rows repeated to --rows, on one thread and
     /// on all cores; the last line is `N rows/s`.
     BenchPredict(BenchPredictArgs),
+    /// Register a model file in the database's registry as a challenger (a new version).
+    Register(RegisterArgs),
+    /// List the registry: versions, status, metrics.
+    List(ModelListArgs),
+    /// Make a version the champion of its name; the champion before it is retired.
+    Promote(PromoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The model file (ours, XGBoost JSON or LightGBM text).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The name it serves under, e.g. propensity.
+    #[arg(long)]
+    pub name: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelListArgs {
+    /// Only this name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The model's name.
+    pub name: String,
+    /// The version to promote.
+    #[arg(value_name = "VERSION", id = "model_version")]
+    pub version: i64,
 }
 
 #[derive(Debug, Args)]
@@ -500,4 +538,14 @@ pub struct DemoArgs {
 
 fn parse_word<T: std::str::FromStr<Err = daylight_domain::Invalid>>(s: &str) -> Result<T, String> {
     s.parse().map_err(|e: daylight_domain::Invalid| e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -94,7 +94,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Policy(c) => policy::policy(&url, &actor, c).await,
         Command::Calendar(c) => policy::calendar(c),
         Command::Contact(c) => policy::contact(&url, &actor, c).await,
-        Command::Model(c) => model::run(c),
+        Command::Model(c) => model::run(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
     }
 }

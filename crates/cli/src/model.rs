@@ -10,15 +10,18 @@ use crate::Outcome;
 use crate::args::{IvArgs, ModelCommand};
 use crate::output::Table;
 
-pub fn run(command: ModelCommand) -> Result<Outcome> {
+pub async fn run(url: &daylight_store::DbUrl, actor: &str, command: ModelCommand) -> Result<Outcome> {
     match command {
-        ModelCommand::Iv(a) => iv(&a),
-        ModelCommand::Train(a) => train(&a),
-        ModelCommand::Predict(a) => predict(&a),
-        ModelCommand::Eval(a) => eval(&a),
-        ModelCommand::BenchPredict(a) => bench_predict(&a),
+        ModelCommand::Iv(a) => iv(&a)?,
+        ModelCommand::Train(a) => train(&a)?,
+        ModelCommand::Predict(a) => predict(&a)?,
+        ModelCommand::Eval(a) => eval(&a)?,
+        ModelCommand::BenchPredict(a) => bench_predict(&a)?,
+        ModelCommand::Register(a) => registry(url, actor, Registry::Register(a)).await?,
+        ModelCommand::List(a) => registry(url, actor, Registry::List(a)).await?,
+        ModelCommand::Promote(a) => registry(url, actor, Registry::Promote(a)).await?,
     }
-    .map(|()| Outcome::Done)
+    Ok(Outcome::Done)
 }
 
 /// A data file read into named columns, and the target.
@@ -308,6 +311,76 @@ fn bench_predict(a: &crate::args::BenchPredictArgs) -> Result<()> {
             println!("{t} thread(s): {rows} rows in {s:.3} s, {r:.0} rows/s");
         }
         println!("{:.0} rows/s", results[0].1);
+    }
+    Ok(())
+}
+
+enum Registry {
+    Register(crate::args::RegisterArgs),
+    List(crate::args::ModelListArgs),
+    Promote(crate::args::PromoteArgs),
+}
+
+async fn registry(url: &daylight_store::DbUrl, actor: &str, what: Registry) -> Result<()> {
+    let store = crate::open(url, false).await?;
+    let result = registry_in(&*store, actor, what).await;
+    store.close().await;
+    result
+}
+
+async fn registry_in(store: &dyn daylight_store::Store, actor: &str, what: Registry) -> Result<()> {
+    match what {
+        Registry::Register(a) => {
+            let bytes =
+                std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
+            let (_, source, file) = daylight_scoring::gbdt::load(&bytes, &[])
+                .with_context(|| format!("model {}", a.model.display()))?;
+            let metrics = match &file {
+                Some(f) => serde_json::to_string(&f.metrics)?,
+                None => "{}".to_owned(),
+            };
+            let document = String::from_utf8(bytes).context("a model file is text")?;
+            let new = daylight_store::model::NewModel {
+                name: a.name.clone(),
+                source: source.as_str().to_owned(),
+                metrics,
+                document,
+            };
+            let v = store.register_model(&new, actor, crate::now()).await?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "registered {} version {} ({}, challenger); promote it with `daylight model promote {} {}`",
+                    v.name, v.version, v.source, v.name, v.version
+                );
+            }
+        }
+        Registry::List(a) => {
+            let list = store.list_models(a.name.as_deref()).await?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                let mut t =
+                    Table::new(&["name", ">version", "status", "source", "metrics", "registered", "by"]);
+                for m in &list {
+                    t.row(vec![
+                        m.name.clone(),
+                        m.version.to_string(),
+                        m.status.clone(),
+                        m.source.clone(),
+                        m.metrics.clone(),
+                        m.created_at.to_string(),
+                        m.created_by.clone(),
+                    ]);
+                }
+                print!("{}", t.render());
+            }
+        }
+        Registry::Promote(a) => {
+            let v = store.promote_model(&a.name, a.version, actor, crate::now()).await?;
+            println!("{} version {} is the champion; the change is in the ledger", v.name, v.version);
+        }
     }
     Ok(())
 }

@@ -40,6 +40,10 @@ pub enum EventKind {
     ConfigChanged,
     /// Someone saw a personal field unmasked.
     PiiViewed,
+    /// A model version was registered.
+    ModelRegistered,
+    /// A model version became the champion (the one before it retired).
+    ModelPromoted,
 }
 
 impl EventKind {
@@ -63,6 +67,8 @@ impl EventKind {
             EventKind::CaseChanged => "case.changed",
             EventKind::ConfigChanged => "config.changed",
             EventKind::PiiViewed => "pii.viewed",
+            EventKind::ModelRegistered => "model.registered",
+            EventKind::ModelPromoted => "model.promoted",
         }
     }
 }

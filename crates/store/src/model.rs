@@ -198,6 +198,40 @@ pub struct Stats {
     pub cases: Vec<CaseStat>,
 }
 
+/// A registered model version (without its document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelVersion {
+    /// The model's name.
+    pub name: String,
+    /// Its version, from 1.
+    pub version: i64,
+    /// `daylight`, `xgboost` or `lightgbm`.
+    pub source: String,
+    /// `challenger`, `champion` or `retired`.
+    pub status: String,
+    /// SHA-256 of the document.
+    pub sha256: String,
+    /// Held-out metrics (JSON).
+    pub metrics: String,
+    /// Who registered it.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A model to register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewModel {
+    /// The model's name: lower-case letters, digits, `-` and `_`.
+    pub name: String,
+    /// `daylight`, `xgboost` or `lightgbm`.
+    pub source: String,
+    /// Held-out metrics (JSON; `{}` when none).
+    pub metrics: String,
+    /// The model file.
+    pub document: String,
+}
+
 /// A configuration value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigEntry {

@@ -177,6 +177,24 @@ pub trait Store: Send + Sync {
     /// Approves or rejects a waiver; needs someone other than the requester.
     async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()>;
 
+    /// Registers a model version as a challenger; returns its version (1 for a new name).
+    async fn register_model(&self, model: &NewModel, actor: &str, now: Timestamp) -> Result<ModelVersion>;
+
+    /// The versions of one model (or of all), newest first.
+    async fn list_models(&self, name: Option<&str>) -> Result<Vec<ModelVersion>>;
+
+    /// A version's document (`None` for the version: the champion).
+    async fn model_document(&self, name: &str, version: Option<i64>) -> Result<(ModelVersion, String)>;
+
+    /// Makes a version the champion; the champion before it is retired.
+    async fn promote_model(
+        &self,
+        name: &str,
+        version: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<ModelVersion>;
+
     /// Returns a personal field in clear and records in the ledger, in the same transaction,
     /// who saw it, when and why. The caller checks the permission first.
     async fn reveal(

@@ -66,4 +66,5 @@ include!("sql/read.rs");
 include!("sql/import.rs");
 include!("sql/write.rs");
 include!("sql/gate.rs");
+include!("sql/models.rs");
 include!("sql/store_impl.rs");

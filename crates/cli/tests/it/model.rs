@@ -1,5 +1,8 @@
 use std::process::Command;
 
+#[allow(unused_imports)]
+use crate::support::*;
+
 fn daylight(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_daylight")).args(args).output().expect("run daylight")
 }
@@ -176,4 +179,25 @@ fn model_train_predict_and_eval() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[MODEL_PARAMS]"));
     let out = daylight(&["model", "predict", "--model", data.to_str().unwrap(), "--data", d]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[MODEL_FORMAT]"));
+}
+
+crate::both! {
+    /// Models are registered as challengers and promoted to champion, in the ledger.
+    fn the_registry_keeps_versions(db) {
+        crate::support::expect(db, &["init"], 0);
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../scoring/tests/fixtures");
+        let reg = |m: &str| crate::support::expect(db, &["model", "register", "--model", &format!("{fixtures}/{m}"), "--name", "propensity"], 0);
+        assert!(reg("xgb.json").contains("propensity version 1 (xgboost, challenger)"));
+        assert!(reg("lgb.txt").contains("propensity version 2 (lightgbm, challenger)"));
+        crate::support::expect(db, &["model", "promote", "propensity", "2"], 0);
+        let list: serde_json::Value = serde_json::from_str(&crate::support::expect(db, &["model", "list", "--json"], 0)).unwrap();
+        let status: Vec<(i64, &str)> = list.as_array().unwrap().iter().map(|m| (m["version"].as_i64().unwrap(), m["status"].as_str().unwrap())).collect();
+        assert_eq!(status, [(2, "champion"), (1, "challenger")]);
+        let out = crate::support::daylight(db, &["model", "register", "--model", &format!("{fixtures}/data.csv"), "--name", "propensity"]);
+        assert_eq!(out.status.code(), Some(2));
+        let ledger = crate::support::expect(db, &["ledger", "list", "--json"], 0);
+        assert_eq!(ledger.lines().filter(|l| l.contains("model.registered")).count(), 2);
+        assert_eq!(ledger.lines().filter(|l| l.contains("model.promoted")).count(), 1);
+        crate::support::expect(db, &["ledger", "verify"], 0);
+    }
 }

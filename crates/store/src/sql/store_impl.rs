@@ -147,6 +147,28 @@ impl Store for Adapter {
         Ok(())
     }
 
+    async fn register_model(&self, model: &NewModel, actor: &str, now: Timestamp) -> Result<ModelVersion> {
+        insert_model(&self.write, model, actor, now).await
+    }
+
+    async fn list_models(&self, name: Option<&str>) -> Result<Vec<ModelVersion>> {
+        select_models(&self.read, name).await
+    }
+
+    async fn model_document(&self, name: &str, version: Option<i64>) -> Result<(ModelVersion, String)> {
+        select_model_document(&self.read, name, version).await
+    }
+
+    async fn promote_model(
+        &self,
+        name: &str,
+        version: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<ModelVersion> {
+        set_champion(&self.write, name, version, actor, now).await
+    }
+
     async fn policy_pack(&self) -> Result<Pack> {
         get_pack(&self.read).await
     }

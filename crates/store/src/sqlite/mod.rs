@@ -106,4 +106,5 @@ include!("../sql/common.rs");
 include!("../sql/read.rs");
 include!("../sql/write.rs");
 include!("../sql/gate.rs");
+include!("../sql/models.rs");
 include!("../sql/store_impl.rs");

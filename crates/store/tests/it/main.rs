@@ -7,5 +7,6 @@ mod fixtures;
 mod gate;
 mod import;
 mod ledger;
+mod models;
 mod schema;
 mod workbench;
