@@ -30,6 +30,8 @@ pub struct Data {
     pub columns: Vec<(String, Column)>,
     /// The target: true = bad.
     pub target: Vec<bool>,
+    /// The first column's name and cells as written (the row ids scores are written with).
+    pub first: (String, Vec<String>),
 }
 
 /// Reads `path`: the target must be 0 or 1 on every row; a column is numeric when every
@@ -68,6 +70,7 @@ pub fn read_table(
         (0..headers.len()).filter(|i| Some(*i) != t && !exclude.iter().any(|e| e == &headers[*i])).collect();
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); keep.len()];
     let mut labels = Vec::new();
+    let mut first = (headers.get(0).unwrap_or("row").to_owned(), Vec::new());
     for (n, record) in reader.records().enumerate() {
         let record = record.with_context(|| format!("{}: line {}", path.display(), n + 2))?;
         labels.push(match t.map(|t| record[t].trim()) {
@@ -80,6 +83,7 @@ pub fn read_table(
                 target.unwrap_or_default()
             ),
         });
+        first.1.push(record.get(0).unwrap_or_default().to_owned());
         for (k, i) in keep.iter().enumerate() {
             cells[k].push(record[*i].trim().to_owned());
         }
@@ -102,7 +106,7 @@ pub fn read_table(
             (name, column)
         })
         .collect();
-    Ok(Data { columns, target: labels })
+    Ok(Data { columns, target: labels, first })
 }
 
 fn iv(a: &IvArgs) -> Result<()> {
@@ -222,30 +226,19 @@ fn train(a: &crate::args::TrainArgs) -> Result<()> {
 
 /// Loads a model file of any kind; imported models without feature names read the data's
 /// columns after the first.
-fn load_model(path: &Path, positional: &[String]) -> Result<daylight_scoring::gbdt::Model> {
+fn load_model(path: &Path, data: &Data) -> Result<daylight_scoring::gbdt::Model> {
+    let positional: Vec<String> = data.columns.iter().skip(1).map(|(n, _)| n.clone()).collect();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let (model, _, _) = daylight_scoring::gbdt::load(&bytes, positional)
+    let (model, _, _) = daylight_scoring::gbdt::load(&bytes, &positional)
         .with_context(|| format!("model {}", path.display()))?;
     Ok(model)
 }
 
-fn first_column(path: &Path) -> Result<(String, Vec<String>)> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let name = reader.headers()?.get(0).unwrap_or("row").to_owned();
-    let mut ids = Vec::new();
-    for r in reader.records() {
-        ids.push(r?.get(0).unwrap_or_default().to_owned());
-    }
-    Ok((name, ids))
-}
-
 fn predict(a: &crate::args::PredictArgs) -> Result<()> {
     let data = read_table(&a.data, None, &[], &[])?;
-    let positional: Vec<String> = data.columns.iter().skip(1).map(|(n, _)| n.clone()).collect();
-    let model = load_model(&a.model, &positional)?;
+    let model = load_model(&a.model, &data)?;
     let scores = model.predict(&data.columns, data.target.len())?;
-    let (id, ids) = first_column(&a.data)?;
+    let (id, ids) = &data.first;
     let out: Box<dyn std::io::Write> = match &a.out {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?)
@@ -266,8 +259,7 @@ fn predict(a: &crate::args::PredictArgs) -> Result<()> {
 
 fn eval(a: &crate::args::EvalArgs) -> Result<()> {
     let data = read_data(&a.data, &a.target, &[], &[])?;
-    let positional: Vec<String> = data.columns.iter().skip(1).map(|(n, _)| n.clone()).collect();
-    let model = load_model(&a.model, &positional)?;
+    let model = load_model(&a.model, &data)?;
     let scores = model.predict(&data.columns, data.target.len())?;
     let auc = daylight_scoring::auc(&scores, &data.target).context("the target has only one class")?;
     let ks = daylight_scoring::ks(&scores, &data.target).unwrap_or(0.0);
@@ -281,8 +273,7 @@ fn eval(a: &crate::args::EvalArgs) -> Result<()> {
 
 fn bench_predict(a: &crate::args::BenchPredictArgs) -> Result<()> {
     let data = read_table(&a.data, None, &[], &[])?;
-    let positional: Vec<String> = data.columns.iter().skip(1).map(|(n, _)| n.clone()).collect();
-    let model = load_model(&a.model, &positional)?;
+    let model = load_model(&a.model, &data)?;
     let n = data.target.len();
     let one = model.encode(&data.columns, n)?;
     let width = model.features.len();

@@ -578,26 +578,23 @@ impl Pack {
                 })
             }
         };
-        let daily_cap = match raw.daily_cap {
-            None => None,
-            Some(c) => {
-                let max = positive(c.max, "daily_cap.max", origin)?;
-                Some(Cap {
-                    max,
-                    text: rule_text(
-                        Rule::DailyCap,
-                        format!(
-                            "at most {max} call attempts a day to one debtor (or guarantor), all numbers, agents and robots together"
-                        ),
-                        format!(
-                            "对同一债务人（或担保人）每日呼叫不超过{max}次（所有号码、坐席与机器人合计）"
-                        ),
-                        &c.citation,
-                        origin,
-                    )?,
-                })
-            }
+        // A count limit: `max` checked, its texts made from it.
+        let cap = |raw: Option<RawCap>, rule: Rule, texts: fn(u32) -> (String, String)| {
+            raw.map(|c| {
+                let max = positive(c.max, &format!("{}.max", key(rule)), origin)?;
+                let (en, zh) = texts(max);
+                Ok(Cap { max, text: rule_text(rule, en, zh, &c.citation, origin)? })
+            })
+            .transpose()
         };
+        let daily_cap = cap(raw.daily_cap, Rule::DailyCap, |max| {
+            (
+                format!(
+                    "at most {max} call attempts a day to one debtor (or guarantor), all numbers, agents and robots together"
+                ),
+                format!("对同一债务人（或担保人）每日呼叫不超过{max}次（所有号码、坐席与机器人合计）"),
+            )
+        })?;
         let cycle_cap = match raw.cycle_cap {
             None => None,
             Some(c) => {
@@ -620,40 +617,20 @@ impl Pack {
                 })
             }
         };
-        let unanswered_cap = match raw.unanswered_cap {
-            None => None,
-            Some(c) => {
-                let max = positive(c.max, "unanswered_cap.max", origin)?;
-                Some(Cap {
-                    max,
-                    text: rule_text(
-                        Rule::UnansweredCap,
-                        format!("at most {max} unanswered call attempts a day to one number"),
-                        format!("同一号码每日未接通呼叫不超过{max}次"),
-                        &c.citation,
-                        origin,
-                    )?,
-                })
-            }
-        };
-        let conversation_cap = match raw.conversation_cap {
-            None => None,
-            Some(c) => {
-                let max = positive(c.max, "conversation_cap.max", origin)?;
-                Some(Cap {
-                    max,
-                    text: rule_text(
-                        Rule::ConversationCap,
-                        format!(
-                            "after {max} conversations with the debtor in a day (robots included), no more calls that day"
-                        ),
-                        format!("同一债务人每日有效通话（含机器人）达{max}次后，当日不得再呼叫"),
-                        &c.citation,
-                        origin,
-                    )?,
-                })
-            }
-        };
+        let unanswered_cap = cap(raw.unanswered_cap, Rule::UnansweredCap, |max| {
+            (
+                format!("at most {max} unanswered call attempts a day to one number"),
+                format!("同一号码每日未接通呼叫不超过{max}次"),
+            )
+        })?;
+        let conversation_cap = cap(raw.conversation_cap, Rule::ConversationCap, |max| {
+            (
+                format!(
+                    "after {max} conversations with the debtor in a day (robots included), no more calls that day"
+                ),
+                format!("同一债务人每日有效通话（含机器人）达{max}次后，当日不得再呼叫"),
+            )
+        })?;
         let seven_in_seven = match raw.seven_in_seven {
             None => None,
             Some(c) => {

@@ -360,15 +360,7 @@ async fn gate_start(
 fn started_from_row(row: &DbRow) -> Result<StartedAttempt> {
     Ok(StartedAttempt {
         id: int(row, "id")?,
-        planned: Planned {
-            case: id(row, "case_id", CaseId::parse)?,
-            account: opt_id(row, "account_id", AccountId::parse)?,
-            at: time(row, "at")?,
-            channel: word(row, "channel")?,
-            recipient: word(row, "recipient")?,
-            contact_point: opt_id(row, "contact_point_id", ContactId::parse)?,
-            agent: Agent::parse(&text(row, "agent")?).map_err(|e| corrupt("agent", e))?,
-        },
+        planned: planned_from_row(row)?,
         started_by: text(row, "started_by")?,
         started_at: time(row, "started_at")?,
     })

@@ -69,21 +69,27 @@ fn case_from_row(row: &DbRow) -> Result<Case> {
     })
 }
 
+/// The contact fields shared by `attempts` and `attempts_started` rows.
+fn planned_from_row(row: &DbRow) -> Result<Planned> {
+    Ok(Planned {
+        case: id(row, "case_id", CaseId::parse)?,
+        account: opt_id(row, "account_id", AccountId::parse)?,
+        at: time(row, "at")?,
+        channel: word(row, "channel")?,
+        recipient: word(row, "recipient")?,
+        contact_point: opt_id(row, "contact_point_id", ContactId::parse)?,
+        agent: Agent::parse(&text(row, "agent")?).map_err(|e| corrupt("agent", e))?,
+    })
+}
+
 fn attempt_from_row(row: &DbRow) -> Result<StoredAttempt> {
     Ok(StoredAttempt {
         id: int(row, "id")?,
-        attempt: Attempt {
-            case: id(row, "case_id", CaseId::parse)?,
-            account: opt_id(row, "account_id", AccountId::parse)?,
-            at: time(row, "at")?,
-            channel: word(row, "channel")?,
-            recipient: word(row, "recipient")?,
-            contact_point: opt_id(row, "contact_point_id", ContactId::parse)?,
-            agent: Agent::parse(&text(row, "agent")?).map_err(|e| corrupt("agent", e))?,
-            outcome: word(row, "outcome")?,
-            duration_secs: small(row, "duration_secs")?,
-            note: opt_text(row, "note")?,
-        },
+        attempt: planned_from_row(row)?.finished(
+            word(row, "outcome")?,
+            small(row, "duration_secs")?,
+            opt_text(row, "note")?,
+        ),
         recorded_by: text(row, "recorded_by")?,
         recorded_at: time(row, "recorded_at")?,
     })
