@@ -68,6 +68,10 @@ pub enum ModelCommand {
     Iv(IvArgs),
     /// Train gradient-boosted trees on a CSV file; prints the held-out AUC, KS and Gini.
     Train(TrainArgs),
+    /// Search the trees' parameters by TPE over k-fold cross-validated AUC, train the best on
+    /// the whole file, write it and (with --register) register it as a challenger. Meant to run
+    /// weekly.
+    Tune(TuneArgs),
     /// Score a CSV file with a model (ours, XGBoost JSON or LightGBM text, told by content).
     Predict(PredictArgs),
     /// Measure a model on a CSV file with the target: AUC, KS, Gini.
@@ -158,6 +162,50 @@ pub struct TrainArgs {
     /// Where to write the model (JSON).
     #[arg(long)]
     pub out: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// The CSV file.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The target column: 1 (bad) or 0 (good).
+    #[arg(long)]
+    pub target: String,
+    /// Columns to leave out (ids, leaks).
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Columns to treat as categorical although they hold numbers.
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Fixed parameters as key=value (threads, max_bin, test_share); searched ones are
+    /// overwritten by the search.
+    #[arg(long, value_delimiter = ',')]
+    pub params: Vec<String>,
+    /// Trials in all.
+    #[arg(long, default_value_t = 30)]
+    pub trials: usize,
+    /// Trials drawn at random before TPE takes over.
+    #[arg(long, default_value_t = 8)]
+    pub startup: usize,
+    /// Folds of the cross-validation.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Seed of the search, the folds and the trees.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where to write the best model (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write every trial here (JSON lines).
+    #[arg(long)]
+    pub trials_out: Option<PathBuf>,
+    /// Register the best model under this name as a challenger (needs the database).
+    #[arg(long)]
+    pub register: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -14,6 +14,7 @@ pub async fn run(url: &daylight_store::DbUrl, actor: &str, command: ModelCommand
     match command {
         ModelCommand::Iv(a) => iv(&a)?,
         ModelCommand::Train(a) => train(&a)?,
+        ModelCommand::Tune(a) => tune(url, actor, &a).await?,
         ModelCommand::Predict(a) => predict(&a)?,
         ModelCommand::Eval(a) => eval(&a)?,
         ModelCommand::BenchPredict(a) => bench_predict(&a)?,
@@ -222,6 +223,124 @@ fn train(a: &crate::args::TrainArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+async fn tune(url: &daylight_store::DbUrl, actor: &str, a: &crate::args::TuneArgs) -> Result<()> {
+    use daylight_scoring::tune;
+    let base = daylight_scoring::gbdt::Params::default().apply(&a.params)?;
+    let data = read_data(&a.data, &a.target, &a.categorical, &a.exclude)?;
+    let started = crate::commands::stopwatch();
+    let mut log = match &a.trials_out {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let mut best_so_far = f64::NEG_INFINITY;
+    let mut io_error = None;
+    let trials = tune::tune(
+        &tune::TuneInput {
+            columns: &data.columns,
+            labels: &data.target,
+            base,
+            trials: a.trials,
+            startup: a.startup,
+            folds: a.folds,
+            seed: a.seed,
+        },
+        |t| {
+            best_so_far = best_so_far.max(t.auc);
+            let values: Vec<String> = t.values.iter().map(|(k, v)| format!("{k}={}", short(*v))).collect();
+            eprintln!(
+                "trial {:>3} ({:<6}) CV AUC {:.4}  best {:.4}  {}",
+                t.number,
+                t.sampler,
+                t.auc,
+                best_so_far,
+                values.join(" ")
+            );
+            if let Some(w) = log.as_mut() {
+                use std::io::Write as _;
+                let line = serde_json::to_string(t).map_err(std::io::Error::other);
+                if let Err(e) = line.and_then(|l| writeln!(w, "{l}")) {
+                    io_error.get_or_insert(e);
+                }
+            }
+        },
+    )?;
+    if let Some(e) = io_error {
+        return Err(e).context("cannot write the trials");
+    }
+    if let Some(mut w) = log {
+        use std::io::Write as _;
+        w.flush().context("cannot write the trials")?;
+    }
+    let best = tune::best(&trials).context("no trial ran")?;
+    let (file, _) = daylight_scoring::gbdt::train(daylight_scoring::gbdt::TrainInput {
+        target: &a.target,
+        columns: &data.columns,
+        labels: &data.target,
+        params: best.params.clone(),
+        seed: a.seed,
+        created_at: crate::now().to_string(),
+        training_data_sha256: sha256_file(&a.data)?,
+        holdout: None,
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    let text = serde_json::to_string_pretty(&file)?;
+    std::fs::write(&a.out, &text).with_context(|| format!("cannot write {}", a.out.display()))?;
+    let registered = match &a.register {
+        Some(name) => {
+            let store = crate::open(url, false).await?;
+            let new = daylight_store::model::NewModel {
+                name: name.clone(),
+                source: "daylight".to_owned(),
+                metrics: serde_json::to_string(&json!({
+                    "cv_auc": best.auc, "folds": a.folds, "trials": trials.len(), "holdout": file.metrics,
+                }))?,
+                document: text,
+            };
+            let v = store.register_model(&new, actor, crate::now()).await;
+            store.close().await;
+            Some(v?)
+        }
+        None => None,
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "best": best, "model": a.out, "holdout": file.metrics, "seconds": secs,
+                "registered": registered,
+            }))?
+        );
+    } else {
+        let values: Vec<String> = best.values.iter().map(|(k, v)| format!("{k}={}", short(*v))).collect();
+        println!(
+            "{} trials, {} folds in {secs:.1} s\nbest: trial {} CV AUC {:.4} ({})\nheld-out AUC {:.4}  KS {:.4}  Gini {:.4}\nmodel written to {}",
+            trials.len(),
+            a.folds,
+            best.number,
+            best.auc,
+            values.join(", "),
+            file.metrics.auc,
+            file.metrics.ks,
+            file.metrics.gini,
+            a.out.display()
+        );
+        if let Some(v) = registered {
+            println!(
+                "registered {} version {} (challenger); promote it with `daylight model promote {} {}`",
+                v.name, v.version, v.name, v.version
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A parameter value as people write it: whole numbers without decimals, others to 4 digits.
+fn short(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.4}") }
 }
 
 /// Loads a model file of any kind; imported models without feature names read the data's

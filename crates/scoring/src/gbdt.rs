@@ -31,7 +31,7 @@ impl std::fmt::Display for ModelError {
 
 impl std::error::Error for ModelError {}
 
-fn err(code: &'static str, message: impl Into<String>) -> ModelError {
+pub(crate) fn err(code: &'static str, message: impl Into<String>) -> ModelError {
     ModelError { code, message: message.into() }
 }
 
@@ -274,7 +274,7 @@ pub fn features_of(columns: &[(String, Column)]) -> Vec<Feature> {
 }
 
 /// A seeded shuffle of `0..n` (SplitMix64): the held-out rows are the first `test` of it.
-fn shuffled(n: usize, seed: u64) -> Vec<usize> {
+pub(crate) fn shuffled(n: usize, seed: u64) -> Vec<usize> {
     let mut state = seed;
     let mut next = || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -340,13 +340,7 @@ pub fn train(input: TrainInput<'_>) -> Result<(ModelFile, Model), ModelError> {
     };
     let (xtr, ytr) = take(train_idx);
     let (xte, _) = take(test_idx);
-    let dtrain = DMatrix::from_dense_vec(xtr, train_idx.len(), n)
-        .and_then(|d| d.with_labels(&ytr))
-        .map_err(train_err)?;
-    let booster =
-        hessboost::training::train(&input.params.training(input.seed)?, &dtrain, input.params.rounds)
-            .map_err(train_err)?;
-    let model = Model { features: features.clone(), booster };
+    let model = fit_dense(features.clone(), xtr, &ytr, &input.params, input.seed)?;
     let (scores, truth) = match input.holdout {
         Some((cols, labels)) => (model.predict(cols, labels.len())?, labels.to_vec()),
         None => {
@@ -375,6 +369,22 @@ pub fn train(input: TrainInput<'_>) -> Result<(ModelFile, Model), ModelError> {
         booster: serde_json::from_slice(&xgb).map_err(|e| err("MODEL_FORMAT", e.to_string()))?,
     };
     Ok((file, model))
+}
+
+/// Trains on row-major rows of `features` (`y`: 1.0 bad, 0.0 good).
+pub(crate) fn fit_dense(
+    features: Vec<Feature>,
+    x: Vec<f32>,
+    y: &[f32],
+    params: &Params,
+    seed: u64,
+) -> Result<Model, ModelError> {
+    let dtrain = DMatrix::from_dense_vec(x, y.len(), features.len())
+        .and_then(|d| d.with_labels(y))
+        .map_err(train_err)?;
+    let booster =
+        hessboost::training::train(&params.training(seed)?, &dtrain, params.rounds).map_err(train_err)?;
+    Ok(Model { features, booster })
 }
 
 /// A model ready to score: ours, or one imported as it is.

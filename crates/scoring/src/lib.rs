@@ -8,12 +8,14 @@
 //! - [`stats`]: WoE, IV, AUC, Gini (= 2·AUC − 1), KS and PSI.
 //! - [`gbdt`]: gradient-boosted trees (hessboost): train, score, our model file, and XGBoost
 //!   JSON and LightGBM text models read as they are.
+//! - [`tune`]: hyper-parameter search by TPE over k-fold cross-validated AUC.
 //!
 //! Pure functions over columns the caller has read; no IO, no clock.
 
 pub mod binning;
 pub mod gbdt;
 pub mod stats;
+pub mod tune;
 
 pub use binning::{Bin, BinKind, BinOptions, Column, FeatureBins, Method, bin_feature};
 pub use stats::{auc, gini, ks, psi};

@@ -201,3 +201,39 @@ crate::both! {
         crate::support::expect(db, &["ledger", "verify"], 0);
     }
 }
+
+crate::both! {
+    /// `model tune` searches, writes the best model, logs every trial and registers a challenger.
+    fn tune_searches_and_registers_the_best(db) {
+        expect(db, &["init"], 0);
+        let dir = tempfile::tempdir().unwrap();
+        let data = sample(dir.path());
+        let (model, log) = (dir.path().join("best.json"), dir.path().join("trials.jsonl"));
+        let out = expect(db, &[
+            "model", "tune", "--data", data.to_str().unwrap(), "--target", "bad", "--exclude", "id",
+            "--trials", "5", "--startup", "3", "--folds", "3", "--params", "threads=1",
+            "--out", model.to_str().unwrap(), "--trials-out", log.to_str().unwrap(),
+            "--register", "risk", "--json",
+        ], 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let lines: Vec<serde_json::Value> =
+            std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 5);
+        let best = lines.iter().map(|t| t["auc"].as_f64().unwrap()).fold(f64::MIN, f64::max);
+        assert_eq!(v["best"]["auc"].as_f64().unwrap(), best, "the best trial is reported");
+        assert!(best > 0.6, "limit predicts the target: {best}");
+        assert_eq!(lines.iter().filter(|t| t["sampler"] == "tpe").count(), 2);
+        let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+        assert_eq!(file["format"], "daylight-gbdt/1");
+        assert_eq!(file["params"]["max_depth"], v["best"]["params"]["max_depth"]);
+        assert_eq!(v["registered"]["status"], "challenger");
+        let list = expect(db, &["model", "list", "--name", "risk", "--json"], 0);
+        assert!(list.contains("cv_auc"), "{list}");
+        let bad = crate::support::daylight(db, &[
+            "model", "tune", "--data", data.to_str().unwrap(), "--target", "bad", "--folds", "1",
+            "--out", model.to_str().unwrap(),
+        ]);
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("MODEL_PARAMS"));
+    }
+}
