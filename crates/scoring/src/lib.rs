@@ -13,7 +13,9 @@
 //! Pure functions over columns the caller has read; no IO, no clock.
 
 pub mod binning;
+pub mod features;
 pub mod gbdt;
+pub mod product;
 pub mod stats;
 pub mod tune;
 
