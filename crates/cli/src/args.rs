@@ -79,6 +79,17 @@ pub enum ModelCommand {
     /// Measure scoring speed in process: the file's rows repeated to --rows, on one thread and
     /// on all cores; the last line is `N rows/s`.
     BenchPredict(BenchPredictArgs),
+    /// Export the labelled rows a product model learns from (contactability: one per dial;
+    /// propensity: one per delinquent case and week) as CSV, built from the database.
+    Dataset(DatasetArgs),
+    /// Train a product model (contactability or propensity) on the database's history; the
+    /// latest weeks are held out. With --register it becomes a challenger in the registry.
+    Fit(FitArgs),
+    /// A debtor's best times to call on a day: 15-minute slots ranked by P(connect) among
+    /// those the compliance pack in force allows.
+    BestTime(BestTimeArgs),
+    /// Score every open case with a product model: case, score (CSV).
+    Score(ScoreArgs),
     /// Register a model file in the database's registry as a challenger (a new version).
     Register(RegisterArgs),
     /// List the registry: versions, status, metrics.
@@ -209,6 +220,107 @@ pub struct TuneArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The history window of a product model.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// contactability or propensity.
+    #[arg(long, value_parser = |s: &str| s.parse::<daylight_scoring::product::Kind>().map_err(|e| e.message))]
+    pub kind: daylight_scoring::product::Kind,
+    /// Start of the history, RFC 3339 (default: 180 days before --until).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the history, RFC 3339 (default: now); nothing from it on is read.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Dials a segment's hour rate is worth against a debtor's own (m).
+    #[arg(long, default_value_t = 8.0)]
+    pub debtor_strength: f64,
+    /// Dials the portfolio's hour rate is worth against a segment's (M).
+    #[arg(long, default_value_t = 50.0)]
+    pub segment_strength: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    /// Which rows and window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Where to write the CSV.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Which model and window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Tree parameters as key=value (see `model train`); test_share is the latest share held out.
+    #[arg(long, value_delimiter = ',')]
+    pub params: Vec<String>,
+    /// Seed of the trees.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Contactability only: the shrinkage estimator alone, no trees (any history, even none).
+    #[arg(long)]
+    pub shrinkage_only: bool,
+    /// Where to write the model (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Register it under this name as a challenger.
+    #[arg(long)]
+    pub register: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BestTimeArgs {
+    /// The case, e.g. CASE-C0003.
+    #[arg(long)]
+    pub case: String,
+    /// The day, YYYY-MM-DD in the debtor's time zone (default: today there).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// The debtor's phone to call (default: any).
+    #[arg(long)]
+    pub contact_point: Option<String>,
+    /// A contactability model file (default: the registry's champion of --name, else the
+    /// shrinkage estimator on the database's history).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// The registry name to take the champion of.
+    #[arg(long, default_value = "contactability")]
+    pub name: String,
+    /// Judge as of this time, RFC 3339 (default: now): history before it counts and slots
+    /// before it are over. For audits ("what did it say then?") and rehearsals.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// How many slots to show.
+    #[arg(long, default_value_t = 8)]
+    pub top: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// A product model file (default: the registry's champion of --name).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// The registry name to take the champion of.
+    #[arg(long, default_value = "propensity")]
+    pub name: String,
+    /// The time to score at, RFC 3339 (default: now).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Write here (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ mod demo;
 mod model;
 mod output;
 mod policy;
+mod product;
 
 use args::{Cli, Command};
 

@@ -18,6 +18,10 @@ pub async fn run(url: &daylight_store::DbUrl, actor: &str, command: ModelCommand
         ModelCommand::Predict(a) => predict(&a)?,
         ModelCommand::Eval(a) => eval(&a)?,
         ModelCommand::BenchPredict(a) => bench_predict(&a)?,
+        ModelCommand::Dataset(a) => crate::product::dataset(url, &a).await?,
+        ModelCommand::Fit(a) => crate::product::fit(url, actor, &a).await?,
+        ModelCommand::BestTime(a) => crate::product::best_time(url, &a).await?,
+        ModelCommand::Score(a) => crate::product::score(url, &a).await?,
         ModelCommand::Register(a) => registry(url, actor, Registry::Register(a)).await?,
         ModelCommand::List(a) => registry(url, actor, Registry::List(a)).await?,
         ModelCommand::Promote(a) => registry(url, actor, Registry::Promote(a)).await?,
@@ -443,11 +447,23 @@ async fn registry_in(store: &dyn daylight_store::Store, actor: &str, what: Regis
         Registry::Register(a) => {
             let bytes =
                 std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
-            let (_, source, file) = daylight_scoring::gbdt::load(&bytes, &[])
-                .with_context(|| format!("model {}", a.model.display()))?;
-            let metrics = match &file {
-                Some(f) => serde_json::to_string(&f.metrics)?,
-                None => "{}".to_owned(),
+            let is_product = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .is_ok_and(|v| v["format"] == daylight_scoring::product::FORMAT);
+            let (source, metrics) = if is_product {
+                let scorer = daylight_scoring::product::Scorer::load(&bytes)
+                    .with_context(|| format!("model {}", a.model.display()))?;
+                let m = &scorer.model;
+                let metrics = json!({"kind": m.kind, "examples": m.examples, "positives": m.positives,
+                    "holdout": m.gbdt.as_ref().map(|g| &g.metrics)});
+                (daylight_scoring::gbdt::Source::Daylight, metrics.to_string())
+            } else {
+                let (_, source, file) = daylight_scoring::gbdt::load(&bytes, &[])
+                    .with_context(|| format!("model {}", a.model.display()))?;
+                let metrics = match &file {
+                    Some(f) => serde_json::to_string(&f.metrics)?,
+                    None => "{}".to_owned(),
+                };
+                (source, metrics)
             };
             let document = String::from_utf8(bytes).context("a model file is text")?;
             let new = daylight_store::model::NewModel {

@@ -331,6 +331,29 @@ pub struct Gated {
     pub texts: Vec<daylight_compliance::RuleText>,
 }
 
+/// What the gate would judge a contact by, read without its lock: for previews such as the
+/// best time to call and the daily plan. The gate judges again when the contact is made.
+#[derive(Debug, Clone)]
+pub struct ContactContext {
+    /// The pack in force.
+    pub pack: daylight_compliance::Pack,
+    /// The request as the gate builds it (its time is the planned contact's).
+    pub request: daylight_compliance::Request,
+    /// Every attempt on the debtor, started ones included.
+    pub history: Vec<daylight_compliance::Contact>,
+    /// The debtor's time zone.
+    pub time_zone: String,
+}
+
+/// Which debtors' histories to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Only this case.
+    pub case: Option<CaseId>,
+    /// Only open cases.
+    pub open_only: bool,
+}
+
 /// A started attempt not yet finished.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartedAttempt {

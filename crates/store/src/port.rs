@@ -114,6 +114,19 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<i64>;
 
+    /// What the gate would judge `planned` by (pack in force, request, the debtor's history),
+    /// read without taking the debtor's lock.
+    async fn contact_context(&self, planned: &Planned) -> Result<ContactContext>;
+
+    /// The facts the product models read, for every case the filter keeps (by case id): the
+    /// debtor's zone, birth date, accounts' limits and bucket moves, and the attempts, payments
+    /// and promises before `until`.
+    async fn debtor_histories(
+        &self,
+        filter: &HistoryFilter,
+        until: Timestamp,
+    ) -> Result<Vec<daylight_scoring::features::DebtorHistory>>;
+
     /// Attempts started and not yet finished, oldest first.
     async fn started_attempts(&self) -> Result<Vec<StartedAttempt>>;
 

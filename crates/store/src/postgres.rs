@@ -67,4 +67,5 @@ include!("sql/import.rs");
 include!("sql/write.rs");
 include!("sql/gate.rs");
 include!("sql/models.rs");
+include!("sql/history.rs");
 include!("sql/store_impl.rs");

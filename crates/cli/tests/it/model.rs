@@ -237,3 +237,61 @@ crate::both! {
         assert!(String::from_utf8_lossy(&bad.stderr).contains("MODEL_PARAMS"));
     }
 }
+
+crate::both! {
+    /// The product models on the database: rows to inspect, the shrinkage estimator registered
+    /// and served as champion, best times within the pack, scores for open cases.
+    fn product_models_learn_from_the_history_and_serve_best_times(db) {
+        load_examples(db);
+        let dir = tempfile::tempdir().unwrap();
+        // Case C0005 answers in the morning and never in the afternoon, over four days.
+        for day in 2..=5 {
+            for (hour, outcome, secs) in [("09:30", "conversation", "90"), ("15:00", "no_answer", "0")] {
+                let at = format!("2026-03-0{day}T{hour}:00+08:00");
+                expect(db, &["contact", "record", "--case", "CASE-C0005", "--channel", "call", "--agent", "collector:E001",
+                    "--outcome", outcome, "--duration", secs, "--at", &at], 0);
+            }
+        }
+        let until = "2026-03-06T00:00:00+08:00";
+        let rows = dir.path().join("rows.csv");
+        let out = expect(db, &["model", "dataset", "--kind", "contactability", "--until", until, "--out", rows.to_str().unwrap()], 0);
+        assert!(out.starts_with("8 contactability rows (4 positive)"), "{out}");
+        let csv = std::fs::read_to_string(&rows).unwrap();
+        assert!(csv.starts_with("case,at,hour,weekday,bucket,"), "{csv}");
+        assert_eq!(csv.lines().count(), 9);
+        // Too little history for trees: refused with the reason; the shrinkage estimator works.
+        let model = dir.path().join("contact.json");
+        let m = model.to_str().unwrap();
+        let bad = crate::support::daylight(db, &["model", "fit", "--kind", "contactability", "--until", until, "--out", m]);
+        assert_eq!(bad.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&bad.stderr);
+        assert!(err.contains("MODEL_TRAIN") && err.contains("at least 200"), "{err}");
+        let fit = expect(db, &["model", "fit", "--kind", "contactability", "--until", until, "--shrinkage-only",
+            "--out", m, "--register", "contactability", "--json"], 0);
+        let v: serde_json::Value = serde_json::from_str(&fit).unwrap();
+        assert_eq!(v["registered"]["version"], 1);
+        assert_eq!(v["metrics"]["examples"], 8);
+        expect(db, &["model", "promote", "contactability", "1"], 0);
+        // A working day: the morning beats the afternoon, nothing outside 08:00–20:00 (cn-default).
+        let best = expect(db, &["model", "best-time", "--case", "CASE-C0005", "--date", "2026-03-10", "--as-of", until, "--top", "96", "--json"], 0);
+        let b: serde_json::Value = serde_json::from_str(&best).unwrap();
+        assert_eq!(b["model"], "contactability (champion)");
+        assert_eq!(b["allowed_slots"], 48, "{best}");
+        assert_eq!(b["denied"]["HOURS"], 48);
+        let slots = b["slots"].as_array().unwrap();
+        assert!(slots[0]["start"].as_str().unwrap().starts_with("2026-03-10T09:"), "{best}");
+        let p = |prefix: &str| slots.iter().find(|s| s["start"].as_str().unwrap().starts_with(prefix)).unwrap()["p_connect"].as_f64().unwrap();
+        assert!(p("2026-03-10T09:30") > p("2026-03-10T15:00"));
+        // Labour Day: nothing is allowed.
+        let text = expect(db, &["model", "best-time", "--case", "CASE-C0005", "--date", "2026-05-01", "--as-of", until], 0);
+        assert!(text.contains("no slot is allowed that day") && text.contains("HOLIDAY"), "{text}");
+        // Scores for every open case at a time.
+        let scores = expect(db, &["model", "score", "--name", "contactability", "--at", "2026-03-10T09:30:00+08:00"], 0);
+        assert!(scores.starts_with("case,score\n"));
+        assert_eq!(scores.lines().count(), 1 + 11, "{scores}");
+        // A propensity model needs trees.
+        let bad = crate::support::daylight(db, &["model", "fit", "--kind", "propensity", "--shrinkage-only", "--out", m]);
+        assert_eq!(bad.status.code(), Some(2));
+        expect(db, &["ledger", "verify"], 0);
+    }
+}

@@ -61,13 +61,49 @@ async fn gate(tx: &mut Tx, input: &GateInput<'_>, actor: &str, now: Timestamp) -
     // (SQLite's writer lock does the same for the whole database).
     let zone = lock_debtor(tx, &customer).await?;
     // The pack in force, read in this transaction: callers cannot bring their own.
+    let pack = pack_in_force(tx).await?;
+    expire_started(tx, &customer, now).await?;
+    let (req, history) = gate_request(tx, p, &customer, &zone, input.confirmed_third_party).await?;
+    let decision = daylight_compliance::evaluate(&pack, &req, &history, now);
+    if !decision.allowed {
+        let payload = json!({
+            "mode": input.mode,
+            "at": daylight_ledger::canonical_time(p.at),
+            "channel": p.channel.as_str(),
+            "recipient": p.recipient.as_str(),
+            "contact_point": p.contact_point.as_ref().map(ContactId::as_str),
+            "account": p.account.as_ref().map(AccountId::as_str),
+            "agent": p.agent.code(),
+            "pack": pack.name,
+            "rules": decision.violations.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            "next_allowed_at": decision.next_allowed_at.map(daylight_ledger::canonical_time),
+        });
+        append(tx, &Event::new(now, actor, EventKind::AttemptDenied, p.case.as_str(), &payload)).await?;
+    }
+    let texts = decision.violations.iter().filter_map(|r| pack.text(*r)).cloned().collect();
+    Ok(Gated { decision, id: None, pack: pack.name.clone(), time_zone: zone, texts })
+}
+
+/// The pack in force, read in `tx` (the default pack when none was stored).
+async fn pack_in_force(tx: &mut Tx) -> Result<std::sync::Arc<Pack>> {
     let source: Option<String> = sqlx::query_scalar("SELECT value FROM config WHERE key = $1")
         .bind(CONFIG_PACK)
         .fetch_optional(&mut **tx)
         .await?;
-    let pack = parse_pack(source)?;
-    expire_started(tx, &customer, now).await?;
-    let mut zones = vec![zone.clone()];
+    parse_pack(source)
+}
+
+/// The request the gate judges for `p` (zones, cycle, the debtor's numbers, flags) and the
+/// debtor's history, read in `tx`.
+async fn gate_request(
+    tx: &mut Tx,
+    p: &Planned,
+    customer: &str,
+    zone: &str,
+    confirmed_third_party: bool,
+) -> Result<(daylight_compliance::Request, Vec<daylight_compliance::Contact>)> {
+    let customer = customer.to_owned();
+    let mut zones = vec![zone.to_owned()];
     if let Some(cp) = &p.contact_point {
         let row = sqlx::query("SELECT customer_id, role, time_zone FROM contact_points WHERE id = $1")
             .bind(cp.as_str())
@@ -117,7 +153,7 @@ async fn gate(tx: &mut Tx, input: &GateInput<'_>, actor: &str, now: Timestamp) -
     req.at = Some(p.at);
     req.debt = p.account.as_ref().map(|a| a.as_str().to_owned());
     req.contact_point = p.contact_point.as_ref().map(|c| c.as_str().to_owned());
-    req.confirmed_third_party = input.confirmed_third_party;
+    req.confirmed_third_party = confirmed_third_party;
     if let [day] = statement_days[..] {
         let local = p.at.to_zoned(req.zones[0].clone()).date();
         req.cycle_start = Some(daylight_compliance::statement_anchor(day.clamp(1, 31) as i8, local));
@@ -140,24 +176,21 @@ async fn gate(tx: &mut Tx, input: &GateInput<'_>, actor: &str, now: Timestamp) -
         consented_hours: flags.consented_hours,
     };
     let history = debtor_history(tx, &customer).await?;
-    let decision = daylight_compliance::evaluate(&pack, &req, &history, now);
-    if !decision.allowed {
-        let payload = json!({
-            "mode": input.mode,
-            "at": daylight_ledger::canonical_time(p.at),
-            "channel": p.channel.as_str(),
-            "recipient": p.recipient.as_str(),
-            "contact_point": p.contact_point.as_ref().map(ContactId::as_str),
-            "account": p.account.as_ref().map(AccountId::as_str),
-            "agent": p.agent.code(),
-            "pack": pack.name,
-            "rules": decision.violations.iter().map(|r| r.code()).collect::<Vec<_>>(),
-            "next_allowed_at": decision.next_allowed_at.map(daylight_ledger::canonical_time),
-        });
-        append(tx, &Event::new(now, actor, EventKind::AttemptDenied, p.case.as_str(), &payload)).await?;
-    }
-    let texts = decision.violations.iter().filter_map(|r| pack.text(*r)).cloned().collect();
-    Ok(Gated { decision, id: None, pack: pack.name.clone(), time_zone: zone, texts })
+    Ok((req, history))
+}
+
+/// What the gate would judge `p` by, read without the debtor's lock (a preview).
+async fn read_contact_context(read: &DbPool, p: &Planned) -> Result<ContactContext> {
+    let mut tx: Tx = read.begin().await?;
+    let customer = case_customer(&mut tx, &p.case).await?;
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM customers WHERE id = $1")
+        .bind(&customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    let pack = pack_in_force(&mut tx).await?;
+    let (request, history) = gate_request(&mut tx, p, &customer, &zone, false).await?;
+    tx.rollback().await?;
+    Ok(ContactContext { pack: (*pack).clone(), request, history, time_zone: zone })
 }
 
 /// Locks the debtor's row; returns their time zone.

@@ -147,6 +147,18 @@ impl Store for Adapter {
         Ok(())
     }
 
+    async fn contact_context(&self, planned: &Planned) -> Result<ContactContext> {
+        read_contact_context(&self.read, planned).await
+    }
+
+    async fn debtor_histories(
+        &self,
+        filter: &HistoryFilter,
+        until: Timestamp,
+    ) -> Result<Vec<daylight_scoring::features::DebtorHistory>> {
+        read_histories(&self.read, filter, until).await
+    }
+
     async fn register_model(&self, model: &NewModel, actor: &str, now: Timestamp) -> Result<ModelVersion> {
         insert_model(&self.write, model, actor, now).await
     }

@@ -5,6 +5,7 @@ mod buckets;
 mod concurrency;
 mod fixtures;
 mod gate;
+mod history;
 mod import;
 mod ledger;
 mod models;
