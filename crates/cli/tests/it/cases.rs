@@ -67,6 +67,26 @@ fn the_demo_sets_up_a_working_database() {
     assert!(stdout.contains("DENIED DAILY_CAP (next allowed 2026-03-04T08:00:00+08:00)"), "{stdout}");
     assert!(stdout.contains("DENIED HOLIDAY (next allowed 2026-02-24T08:00:00+08:00)"), "{stdout}");
     assert!(stdout.contains("refused — 3 of 4 rows have errors"), "{stdout}");
+    // Every hint under "Next:" works as printed (the tampering hint and the verify after it
+    // are left out: they are meant to fail).
+    let hints: Vec<&str> = stdout
+        .split("\nNext:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("sqlite3") && !l.contains("# now names"))
+        .collect();
+    assert!(hints.iter().any(|h| h.contains("model best-time")), "{hints:?}");
+    for hint in hints {
+        let out = std::process::Command::new("sh").args(["-c", hint]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{hint}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     // Running it again starts over.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_daylight"))
         .args(["demo", "--dir", demo.to_str().unwrap(), "--json"])
