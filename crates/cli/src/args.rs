@@ -146,20 +146,28 @@ pub struct BenchPredictArgs {
     pub json: bool,
 }
 
+/// A CSV file with a 0/1 target, and how to read its columns.
 #[derive(Debug, Args)]
-pub struct TrainArgs {
-    /// The CSV file.
+pub struct LabelledData {
+    /// The CSV file (a header row; empty cells are missing).
     #[arg(long)]
     pub data: PathBuf,
-    /// The target column: 1 (bad) or 0 (good).
+    /// The target column: 1 (bad) or 0 (good) on every row.
     #[arg(long)]
     pub target: String,
     /// Columns to leave out (ids, leaks).
     #[arg(long, value_delimiter = ',')]
     pub exclude: Vec<String>,
-    /// Columns to treat as categorical although they hold numbers.
+    /// Columns to treat as categorical although they hold numbers (text columns always are).
     #[arg(long, value_delimiter = ',')]
     pub categorical: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The file and its target.
+    #[command(flatten)]
+    pub input: LabelledData,
     /// Parameters as key=value: rounds, max_depth, eta, subsample, colsample_bytree,
     /// min_child_weight, lambda, max_bin, test_share, threads.
     #[arg(long, value_delimiter = ',')]
@@ -180,18 +188,9 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct TuneArgs {
-    /// The CSV file.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The target column: 1 (bad) or 0 (good).
-    #[arg(long)]
-    pub target: String,
-    /// Columns to leave out (ids, leaks).
-    #[arg(long, value_delimiter = ',')]
-    pub exclude: Vec<String>,
-    /// Columns to treat as categorical although they hold numbers.
-    #[arg(long, value_delimiter = ',')]
-    pub categorical: Vec<String>,
+    /// The file and its target.
+    #[command(flatten)]
+    pub input: LabelledData,
     /// Fixed parameters as key=value (threads, max_bin, test_share); searched ones are
     /// overwritten by the search.
     #[arg(long, value_delimiter = ',')]
@@ -235,10 +234,10 @@ pub struct WindowArgs {
     #[arg(long)]
     pub until: Option<String>,
     /// Dials a segment's hour rate is worth against a debtor's own (m).
-    #[arg(long, default_value_t = 8.0)]
+    #[arg(long, default_value_t = daylight_scoring::features::DEBTOR_STRENGTH)]
     pub debtor_strength: f64,
     /// Dials the portfolio's hour rate is worth against a segment's (M).
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = daylight_scoring::features::SEGMENT_STRENGTH)]
     pub segment_strength: f64,
 }
 
@@ -354,18 +353,9 @@ pub struct EvalArgs {
 
 #[derive(Debug, Args)]
 pub struct IvArgs {
-    /// The CSV file (a header row; empty cells are missing).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The target column: 1 (bad) or 0 (good) on every row.
-    #[arg(long)]
-    pub target: String,
-    /// Columns to treat as categorical although they hold numbers (text columns always are).
-    #[arg(long, value_delimiter = ',')]
-    pub categorical: Vec<String>,
-    /// Columns to leave out (an id, for instance).
-    #[arg(long, value_delimiter = ',')]
-    pub exclude: Vec<String>,
+    /// The file and its target.
+    #[command(flatten)]
+    pub input: LabelledData,
     /// At most this many bins per numeric feature (missing values aside).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=100))]
     pub bins: u16,

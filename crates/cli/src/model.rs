@@ -45,6 +45,13 @@ pub fn read_data(path: &Path, target: &str, categorical: &[String], exclude: &[S
     read_table(path, Some(target), categorical, exclude)
 }
 
+impl crate::args::LabelledData {
+    /// Reads the file with its target (see [`read_data`]).
+    pub fn read(&self) -> Result<Data> {
+        read_data(&self.data, &self.target, &self.categorical, &self.exclude)
+    }
+}
+
 /// Reads `path` with or without a target column (without: every target is false).
 pub fn read_table(
     path: &Path,
@@ -118,7 +125,7 @@ fn iv(a: &IvArgs) -> Result<()> {
     if !(0.0..0.5).contains(&a.min_share) {
         bail!("--min-share {}: expected at least 0 and below 0.5", a.min_share);
     }
-    let data = read_data(&a.data, &a.target, &a.categorical, &a.exclude)?;
+    let data = a.input.read()?;
     let opts = BinOptions {
         method: a.method,
         max_bins: usize::from(a.bins),
@@ -188,20 +195,20 @@ fn sha256_file(path: &Path) -> Result<String> {
 
 fn train(a: &crate::args::TrainArgs) -> Result<()> {
     let params = daylight_scoring::gbdt::Params::default().apply(&a.params)?;
-    let data = read_data(&a.data, &a.target, &a.categorical, &a.exclude)?;
+    let data = a.input.read()?;
     let holdout = match &a.holdout {
-        Some(p) => Some(read_data(p, &a.target, &a.categorical, &a.exclude)?),
+        Some(p) => Some(read_data(p, &a.input.target, &a.input.categorical, &a.input.exclude)?),
         None => None,
     };
     let started = crate::commands::stopwatch();
     let (file, _) = daylight_scoring::gbdt::train(daylight_scoring::gbdt::TrainInput {
-        target: &a.target,
+        target: &a.input.target,
         columns: &data.columns,
         labels: &data.target,
         params,
         seed: a.seed,
         created_at: crate::now().to_string(),
-        training_data_sha256: sha256_file(&a.data)?,
+        training_data_sha256: sha256_file(&a.input.data)?,
         holdout: holdout.as_ref().map(|h| (h.columns.as_slice(), h.target.as_slice())),
     })?;
     let secs = started.elapsed().as_secs_f64();
@@ -232,7 +239,7 @@ fn train(a: &crate::args::TrainArgs) -> Result<()> {
 async fn tune(url: &daylight_store::DbUrl, actor: &str, a: &crate::args::TuneArgs) -> Result<()> {
     use daylight_scoring::tune;
     let base = daylight_scoring::gbdt::Params::default().apply(&a.params)?;
-    let data = read_data(&a.data, &a.target, &a.categorical, &a.exclude)?;
+    let data = a.input.read()?;
     let started = crate::commands::stopwatch();
     let mut log = match &a.trials_out {
         Some(p) => Some(std::io::BufWriter::new(
@@ -281,13 +288,13 @@ async fn tune(url: &daylight_store::DbUrl, actor: &str, a: &crate::args::TuneArg
     }
     let best = tune::best(&trials).context("no trial ran")?;
     let (file, _) = daylight_scoring::gbdt::train(daylight_scoring::gbdt::TrainInput {
-        target: &a.target,
+        target: &a.input.target,
         columns: &data.columns,
         labels: &data.target,
         params: best.params.clone(),
         seed: a.seed,
         created_at: crate::now().to_string(),
-        training_data_sha256: sha256_file(&a.data)?,
+        training_data_sha256: sha256_file(&a.input.data)?,
         holdout: None,
     })?;
     let secs = started.elapsed().as_secs_f64();
@@ -452,10 +459,10 @@ async fn registry_in(store: &dyn daylight_store::Store, actor: &str, what: Regis
             let (source, metrics) = if is_product {
                 let scorer = daylight_scoring::product::Scorer::load(&bytes)
                     .with_context(|| format!("model {}", a.model.display()))?;
-                let m = &scorer.model;
-                let metrics = json!({"kind": m.kind, "examples": m.examples, "positives": m.positives,
-                    "holdout": m.gbdt.as_ref().map(|g| &g.metrics)});
-                (daylight_scoring::gbdt::Source::Daylight, metrics.to_string())
+                (
+                    daylight_scoring::gbdt::Source::Daylight,
+                    crate::product::product_metrics(&scorer.model).to_string(),
+                )
             } else {
                 let (_, source, file) = daylight_scoring::gbdt::load(&bytes, &[])
                     .with_context(|| format!("model {}", a.model.display()))?;

@@ -162,7 +162,8 @@ async fn fit_in(store: &dyn Store, actor: &str, a: &FitArgs, opts: &FitOptions) 
     Ok(())
 }
 
-fn product_metrics(m: &ProductModel) -> serde_json::Value {
+/// What the registry keeps of a product model: kind, examples, held-out metrics.
+pub fn product_metrics(m: &ProductModel) -> serde_json::Value {
     json!({
         "kind": m.kind,
         "examples": m.examples,
@@ -245,8 +246,8 @@ async fn best_time_in(store: &dyn Store, a: &BestTimeArgs) -> Result<()> {
                 params: daylight_scoring::gbdt::Params::default(),
                 seed: 0,
                 created_at: now.to_string(),
-                debtor_strength: 8.0,
-                segment_strength: 50.0,
+                debtor_strength: daylight_scoring::features::DEBTOR_STRENGTH,
+                segment_strength: daylight_scoring::features::SEGMENT_STRENGTH,
             };
             (
                 Scorer::new(ProductModel::shrinkage(&all, &opts))?,

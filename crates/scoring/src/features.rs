@@ -34,6 +34,10 @@ use daylight_domain::customer::Recipient;
 
 /// Days in a feature's long look-back (dials by hour).
 pub const LOOKBACK_DAYS: i64 = 180;
+/// Default `m`: dials a segment's hour rate is worth against a debtor's own.
+pub const DEBTOR_STRENGTH: f64 = 8.0;
+/// Default `M`: dials the portfolio's hour rate is worth against a segment's.
+pub const SEGMENT_STRENGTH: f64 = 50.0;
 const DAY: i64 = 86_400;
 
 /// One contact attempt as the models see it.
@@ -156,6 +160,11 @@ pub fn local_slot(t: Timestamp, zone: &TimeZone) -> (usize, bool) {
     (z.hour() as usize, z.weekday().to_monday_one_offset() >= 6)
 }
 
+/// `c` connects in `n` dials shrunk toward `prior`, worth `m` dials.
+fn shrink(c: u64, n: u64, prior: f64, m: f64) -> f64 {
+    (c as f64 + m * prior) / (n as f64 + m)
+}
+
 /// Connect rates by hour, shrunk portfolio → segment → debtor (see the module's formula).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Priors {
@@ -199,7 +208,6 @@ impl Priors {
         let connects: u64 = hour.iter().map(|h| h[0]).sum();
         let dials: u64 = hour.iter().map(|h| h[1]).sum();
         let overall = (connects as f64 + 1.0) / (dials as f64 + 2.0);
-        let shrink = |c: u64, n: u64, prior: f64, m: f64| (c as f64 + m * prior) / (n as f64 + m);
         let hour: Vec<f64> = hour.iter().map(|[c, n]| shrink(*c, *n, overall, segment_strength)).collect();
         let segment = seg
             .iter()
@@ -231,14 +239,14 @@ impl Priors {
     pub fn debtor_rate(&self, h: &DebtorHistory, t: Timestamp) -> f64 {
         let (hour, weekend) = local_slot(t, &h.zone);
         let prior = self.segment_rate(h.bucket_at(t), weekend, hour);
-        let (mut c, mut n) = (0u32, 0u32);
+        let (mut c, mut n) = (0u64, 0u64);
         for a in h.before(t).iter().rev().take_while(|a| (t - a.at).get_seconds() < LOOKBACK_DAYS * DAY) {
             if a.is_dial() && local_slot(a.at, &h.zone).0 == hour {
-                c += u32::from(a.is_rpc());
+                c += u64::from(a.is_rpc());
                 n += 1;
             }
         }
-        (f64::from(c) + self.debtor_strength * prior) / (f64::from(n) + self.debtor_strength)
+        shrink(c, n, prior, self.debtor_strength)
     }
 }
 
@@ -323,7 +331,8 @@ pub fn features(h: &DebtorHistory, priors: &Priors, t: Timestamp) -> [f32; NAMES
     }
     f[4] = (h.credit_limit / 100) as f32;
 
-    let (hour, _) = local_slot(t, &h.zone);
+    let hour = z.hour() as usize;
+    let weekend = z.weekday().to_monday_one_offset() >= 6;
     let mut dials = [0u32; 2];
     let mut connects90 = 0u32;
     let (mut hour_dials, mut hour_connects) = (0u32, 0u32);
@@ -363,7 +372,8 @@ pub fn features(h: &DebtorHistory, priors: &Priors, t: Timestamp) -> [f32; NAMES
             dials[0] += 1;
             connects90 += u32::from(rpc);
         }
-        if local_slot(a.at, &h.zone).0 == hour {
+        let local = a.at.to_zoned(h.zone.clone());
+        if local.hour() as usize == hour {
             hour_dials += 1;
             hour_connects += u32::from(rpc);
         }
@@ -377,19 +387,20 @@ pub fn features(h: &DebtorHistory, priors: &Priors, t: Timestamp) -> [f32; NAMES
                 streak += 1;
             }
         }
-        if a.at.to_zoned(h.zone.clone()).date() == today {
+        if local.date() == today {
             dials_today += 1;
         }
     }
     f[5] = dials[0] as f32;
     f[6] = connects90 as f32;
     let m = priors.debtor_strength;
-    f[7] = ((f64::from(all_connects) + m * priors.overall) / (f64::from(all_dials) + m)) as f32;
+    f[7] = shrink(u64::from(all_connects), u64::from(all_dials), priors.overall, m) as f32;
     f[8] = hour_dials as f32;
     f[9] = hour_connects as f32;
-    f[10] = priors.debtor_rate(h, t) as f32;
-    let (_, weekend) = local_slot(t, &h.zone);
-    f[11] = priors.segment_rate(h.bucket_at(t), weekend, hour) as f32;
+    // The same counts Priors::debtor_rate makes: p_dh of the module's formula.
+    let segment = priors.segment_rate(h.bucket_at(t), weekend, hour);
+    f[10] = shrink(u64::from(hour_connects), u64::from(hour_dials), segment, m) as f32;
+    f[11] = segment as f32;
     f[12..15].copy_from_slice(&long);
     f[15] = since_rpc;
     f[16] = before.last().map_or(f32::NAN, |a| days(a.at) as f32);
@@ -532,6 +543,8 @@ mod tests {
         let p = priors.debtor_rate(&seasoned, t);
         assert!((p - (40.0 + 8.0 * s) / 48.0).abs() < 1e-12, "{p}");
         assert!(p > 0.9 && s < p);
+        let f = features(&seasoned, &priors, t);
+        assert_eq!(f[index("hour_rate_shrunk").unwrap()], p as f32, "the feature is the estimator");
         // An hour nobody was dialled at falls back to the portfolio's hour rate.
         assert!((priors.segment_rate(Bucket::M5, true, 3) - priors.hour[3]).abs() < 1e-12);
     }

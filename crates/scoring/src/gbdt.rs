@@ -431,10 +431,7 @@ pub fn load(bytes: &[u8], positional: &[String]) -> Result<(Model, Source, Optio
         if doc.get("format").and_then(|f| f.as_str()) == Some(FORMAT) {
             let file: ModelFile =
                 serde_json::from_value(doc).map_err(|e| err("MODEL_FORMAT", format!("{FORMAT}: {e}")))?;
-            let xgb = serde_json::to_vec(&file.booster).map_err(|e| err("MODEL_FORMAT", e.to_string()))?;
-            let booster = BoostedModel::decode(&xgb, ModelFormat::XgboostJson)
-                .map_err(|e| err("MODEL_FORMAT", e.to_string()))?;
-            return Ok((Model { features: file.features.clone(), booster }, Source::Daylight, Some(file)));
+            return Ok((Model::from_file(&file)?, Source::Daylight, Some(file)));
         }
         if doc.get("learner").is_some() {
             let booster = BoostedModel::decode(bytes, ModelFormat::XgboostJson)
@@ -469,6 +466,17 @@ pub fn load(bytes: &[u8], positional: &[String]) -> Result<(Model, Source, Optio
 }
 
 impl Model {
+    /// The model our file holds.
+    pub fn from_file(file: &ModelFile) -> Result<Model, ModelError> {
+        if file.format != FORMAT {
+            return Err(err("MODEL_FORMAT", format!("format {:?}; expected {FORMAT:?}", file.format)));
+        }
+        let xgb = serde_json::to_vec(&file.booster).map_err(|e| err("MODEL_FORMAT", e.to_string()))?;
+        let booster = BoostedModel::decode(&xgb, ModelFormat::XgboostJson)
+            .map_err(|e| err("MODEL_FORMAT", e.to_string()))?;
+        Ok(Model { features: file.features.clone(), booster })
+    }
+
     /// Probabilities for row-major rows of the model's features.
     pub fn predict_dense(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, ModelError> {
         if rows == 0 {

@@ -346,10 +346,7 @@ impl Scorer {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let trees = match &model.gbdt {
-            Some(file) => {
-                let bytes = serde_json::to_vec(file).map_err(|e| err("MODEL_FORMAT", e.to_string()))?;
-                Some(gbdt::load(&bytes, &[])?.0)
-            }
+            Some(file) => Some(Model::from_file(file)?),
             None if model.kind == Kind::Contactability => None,
             None => return Err(err("MODEL_FORMAT", "a propensity model needs its trees")),
         };

@@ -102,7 +102,6 @@ async fn gate_request(
     zone: &str,
     confirmed_third_party: bool,
 ) -> Result<(daylight_compliance::Request, Vec<daylight_compliance::Contact>)> {
-    let customer = customer.to_owned();
     let mut zones = vec![zone.to_owned()];
     if let Some(cp) = &p.contact_point {
         let row = sqlx::query("SELECT customer_id, role, time_zone FROM contact_points WHERE id = $1")
@@ -136,10 +135,10 @@ async fn gate_request(
         }
     }
     let statement_days: Vec<i64> = match &p.account {
-        Some(acc) => vec![i64::from(account_of(tx, acc, &customer).await?.statement_day)],
+        Some(acc) => vec![i64::from(account_of(tx, acc, customer).await?.statement_day)],
         None => {
             sqlx::query_scalar("SELECT statement_day FROM accounts WHERE customer_id = $1")
-                .bind(&customer)
+                .bind(customer)
                 .fetch_all(&mut **tx)
                 .await?
         }
@@ -159,7 +158,7 @@ async fn gate_request(
         req.cycle_start = Some(daylight_compliance::statement_anchor(day.clamp(1, 31) as i8, local));
     }
     let points = sqlx::query("SELECT id, role, kind FROM contact_points WHERE customer_id = $1 ORDER BY id")
-        .bind(&customer)
+        .bind(customer)
         .fetch_all(&mut **tx)
         .await?;
     for row in &points {
@@ -169,13 +168,13 @@ async fn gate_request(
             req.debtor_contact_points.push(text(row, "id")?);
         }
     }
-    let flags = read_flags(tx, &customer).await?;
+    let flags = read_flags(tx, customer).await?;
     req.flags = daylight_compliance::Flags {
         cease: flags.cease,
         opt_out: flags.opt_out.iter().copied().collect(),
         consented_hours: flags.consented_hours,
     };
-    let history = debtor_history(tx, &customer).await?;
+    let history = debtor_history(tx, customer).await?;
     Ok((req, history))
 }
 
