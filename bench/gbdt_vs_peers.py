@@ -84,7 +84,9 @@ trained = json.loads(out)
 bench = json.loads(subprocess.run([daylight, "model", "bench-predict", "--model", ours_model, "--data", test_csv,
                                    "--rows", str(ROWS), "--json"], check=True, capture_output=True, text=True).stdout)
 by_threads = {r["threads"]: r["rows_per_s"] for r in bench["runs"]}
-rows.insert(0, ("Daylight (hessboost)", trained["metrics"]["auc"], trained["seconds"], by_threads[1],
+# The boosting alone, as xgb.train and lgb.train are timed (the whole command also encodes, splits,
+# scores the held-out rows and writes the model).
+rows.insert(0, ("Daylight (hessboost)", trained["metrics"]["auc"], trained["fit_seconds"], by_threads[1],
                 by_threads[max(by_threads)]))
 
 print(f"UCI credit-card default: {len(train)} training rows, {len(test)} test rows, {len(features)} features;"
@@ -94,6 +96,8 @@ print("|---|---:|---:|---:|---:|")
 for name, auc, secs, one, many in rows:
     print(f"| {name} | {auc:.4f} | {secs:.2f} | {one:,.0f} | {many:,.0f} |")
 d, x = rows[0], rows[1]
+print(f"\nDaylight's whole `model train` run (encode, split, boost, score the held-out rows, write): "
+      f"{trained['seconds']:.2f} s")
 print(f"\nDaylight vs XGBoost: AUC {d[1] - x[1]:+.4f}; training time {d[2] / x[2]:.2f}x;"
       f" prediction {d[3] / x[3]:.1f}x (1 thread), {d[4] / x[4]:.1f}x ({THREADS} threads)")
 

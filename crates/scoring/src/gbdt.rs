@@ -315,8 +315,29 @@ pub struct TrainInput<'a> {
     pub holdout: Option<Labelled<'a>>,
 }
 
-/// Trains on a seeded share of the rows and measures on the rest.
+/// Trains on a seeded share of the rows and measures on the rest: [`prepare`], then
+/// [`Prepared::fit`], then [`Prepared::finish`].
 pub fn train(input: TrainInput<'_>) -> Result<(ModelFile, Model), ModelError> {
+    let prepared = prepare(input)?;
+    let model = prepared.fit()?;
+    prepared.finish(model)
+}
+
+/// A training run with its rows encoded and split, ready to fit.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    input: TrainInput<'a>,
+    features: Vec<Feature>,
+    train_rows: usize,
+    xtr: Vec<f32>,
+    ytr: Vec<f32>,
+    xte: Vec<f32>,
+    test_idx: Vec<usize>,
+}
+
+/// Encodes the features and splits the rows (seeded), so that [`Prepared::fit`] is the
+/// boosting alone: what a benchmark against another library's `train` times.
+pub fn prepare(input: TrainInput<'_>) -> Result<Prepared<'_>, ModelError> {
     let rows = input.labels.len();
     if rows < 20 {
         return Err(err("MODEL_TRAIN", format!("{rows} rows: too few to train and hold out")));
@@ -340,35 +361,48 @@ pub fn train(input: TrainInput<'_>) -> Result<(ModelFile, Model), ModelError> {
     };
     let (xtr, ytr) = take(train_idx);
     let (xte, _) = take(test_idx);
-    let model = fit_dense(features.clone(), xtr, &ytr, &input.params, input.seed)?;
-    let (scores, truth) = match input.holdout {
-        Some((cols, labels)) => (model.predict(cols, labels.len())?, labels.to_vec()),
-        None => {
-            (model.predict_dense(&xte, test_idx.len())?, test_idx.iter().map(|i| input.labels[*i]).collect())
-        }
-    };
-    let auc = stats::auc(&scores, &truth)
-        .ok_or_else(|| err("MODEL_TRAIN", "the held-out rows have only one class"))?;
-    let metrics = Metrics {
-        train_rows: train_idx.len(),
-        test_rows: truth.len(),
-        auc,
-        ks: stats::ks(&scores, &truth).unwrap_or(0.0),
-        gini: 2.0 * auc - 1.0,
-    };
-    let xgb = model.booster.encode(ModelFormat::XgboostJson).map_err(train_err)?;
-    let file = ModelFile {
-        format: FORMAT.to_owned(),
-        target: input.target.to_owned(),
-        features,
-        created_at: input.created_at,
-        training_data_sha256: input.training_data_sha256,
-        seed: input.seed,
-        params: input.params,
-        metrics,
-        booster: serde_json::from_slice(&xgb).map_err(|e| err("MODEL_FORMAT", e.to_string()))?,
-    };
-    Ok((file, model))
+    Ok(Prepared { features, train_rows: train_idx.len(), xtr, ytr, xte, test_idx: test_idx.to_vec(), input })
+}
+
+impl Prepared<'_> {
+    /// Boosts the trees on the training rows.
+    pub fn fit(&self) -> Result<Model, ModelError> {
+        fit_dense(self.features.clone(), self.xtr.clone(), &self.ytr, &self.input.params, self.input.seed)
+    }
+
+    /// Measures `model` on the held-out rows and writes it as our file.
+    pub fn finish(self, model: Model) -> Result<(ModelFile, Model), ModelError> {
+        let input = self.input;
+        let (scores, truth) = match input.holdout {
+            Some((cols, labels)) => (model.predict(cols, labels.len())?, labels.to_vec()),
+            None => (
+                model.predict_dense(&self.xte, self.test_idx.len())?,
+                self.test_idx.iter().map(|i| input.labels[*i]).collect(),
+            ),
+        };
+        let auc = stats::auc(&scores, &truth)
+            .ok_or_else(|| err("MODEL_TRAIN", "the held-out rows have only one class"))?;
+        let metrics = Metrics {
+            train_rows: self.train_rows,
+            test_rows: truth.len(),
+            auc,
+            ks: stats::ks(&scores, &truth).unwrap_or(0.0),
+            gini: 2.0 * auc - 1.0,
+        };
+        let xgb = model.booster.encode(ModelFormat::XgboostJson).map_err(train_err)?;
+        let file = ModelFile {
+            format: FORMAT.to_owned(),
+            target: input.target.to_owned(),
+            features: self.features,
+            created_at: input.created_at,
+            training_data_sha256: input.training_data_sha256,
+            seed: input.seed,
+            params: input.params,
+            metrics,
+            booster: serde_json::from_slice(&xgb).map_err(|e| err("MODEL_FORMAT", e.to_string()))?,
+        };
+        Ok((file, model))
+    }
 }
 
 /// Trains on row-major rows of `features` (`y`: 1.0 bad, 0.0 good).

@@ -124,6 +124,28 @@ fn model_train_predict_and_eval() {
     assert_eq!(file["features"].as_array().unwrap().len(), 3);
     assert_eq!(file["features"][1]["kind"], "categorical");
     assert_eq!(file["metrics"]["test_rows"], 80);
+    // --json: the benchmark reads the boosting's own time, part of the whole run's.
+    let out = daylight(&[
+        "model",
+        "train",
+        "--data",
+        d,
+        "--target",
+        "bad",
+        "--exclude",
+        "id",
+        "--params",
+        "rounds=20,max_depth=3,eta=0.3,threads=1",
+        "--seed",
+        "7",
+        "--out",
+        model.to_str().unwrap(),
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (fit, whole) = (json["fit_seconds"].as_f64().unwrap(), json["seconds"].as_f64().unwrap());
+    assert!(fit > 0.0 && fit <= whole, "{json}");
+    assert_eq!(json["metrics"], file["metrics"], "the same seed gives the same held-out measures");
 
     let scores = daylight(&["model", "predict", "--model", model.to_str().unwrap(), "--data", d]);
     let scores = String::from_utf8(scores.stdout).unwrap();
