@@ -1,0 +1,14 @@
+//! Daylight's strategy engine: who is contacted each day, how, when and with which words —
+//! within the law and within the team's capacity.
+//!
+//! - [`segment`]: bucket, amount band, risk, the willingness × ability quadrant, extreme
+//!   contact groups, hardship and abuse.
+//! - [`document`]: the strategy document (TOML): ladders, tones, capacity, the script library.
+//! - [`experiment`]: champion / challenger / holdout arms by a stable hash, sample sizes, and
+//!   the statistics of the report.
+//!
+//! The engine does no IO and reads no clock: dates, times and seeds are arguments.
+
+pub mod document;
+pub mod experiment;
+pub mod segment;

@@ -1,0 +1,3 @@
+//! The strategy engine's integration tests.
+
+mod experiment;
