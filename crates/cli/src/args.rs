@@ -58,8 +58,72 @@ pub enum Command {
     /// Models: scorecard statistics (IV, WoE) of a data file.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Experiments: champion / challenger / holdout arms by a stable hash of the customer id;
+    /// sample sizes.
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
     /// Set up ./daylight-demo with the example portfolio imported, and show what is in it.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// Create an experiment: its arms and salt are stored once and never change, so every
+    /// customer keeps their arm.
+    Create(ExperimentCreateArgs),
+    /// Print `id,arm` for each customer id in a file (one per line; a first line `id` is a
+    /// header). The same on every run and host.
+    Assign(ExperimentAssignArgs),
+    /// Units per arm to detect a difference of means δ: n = 2σ²(z₁₋α/₂ + z₁₋β)²/δ², rounded up.
+    Size(ExperimentSizeArgs),
+    /// The experiments in the database.
+    List(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentCreateArgs {
+    /// Its name: lower-case letters, digits, - and _.
+    #[arg(long)]
+    pub name: String,
+    /// Arms and their weights, in cut order, e.g. champion:45,challenger:45,holdout:10. An arm
+    /// named holdout gets no model-driven treatment.
+    #[arg(long)]
+    pub arms: String,
+    /// The salt of the hash (default: the name). A new salt reshuffles customers.
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentAssignArgs {
+    /// The experiment.
+    #[arg(long)]
+    pub name: String,
+    /// A file of customer ids, one per line (the first field of a CSV line).
+    #[arg(long)]
+    pub ids: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentSizeArgs {
+    /// Standard deviation of the outcome per unit (for a rate p: √(p(1−p)), e.g. 0.18).
+    #[arg(long)]
+    pub sigma: f64,
+    /// The smallest difference of means worth detecting, in the outcome's units (e.g. 0.05).
+    #[arg(long)]
+    pub delta: f64,
+    /// Two-sided significance level: the chance of declaring a difference that is not there.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Power: the chance of detecting a difference of δ when it is there.
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,7 @@ use jiff::Timestamp;
 mod args;
 mod commands;
 mod demo;
+mod experiment;
 mod model;
 mod output;
 mod policy;
@@ -96,6 +97,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Calendar(c) => policy::calendar(c),
         Command::Contact(c) => policy::contact(&url, &actor, c).await,
         Command::Model(c) => model::run(&url, &actor, c).await,
+        Command::Experiment(c) => experiment::run(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
     }
 }
@@ -109,6 +111,10 @@ fn code_of(e: &anyhow::Error) -> Option<&'static str> {
             Some(p.code)
         } else if let Some(m) = cause.downcast_ref::<daylight_scoring::gbdt::ModelError>() {
             Some(m.code)
+        } else if let Some(x) = cause.downcast_ref::<daylight_strategy::experiment::ExperimentError>() {
+            Some(x.code)
+        } else if let Some(x) = cause.downcast_ref::<daylight_strategy::document::StrategyError>() {
+            Some(x.code)
         } else {
             cause.downcast_ref::<daylight_import::ImportError>().map(|i| i.code())
         }

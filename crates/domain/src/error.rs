@@ -69,6 +69,8 @@ pub enum Code {
     ContactTime,
     /// Something that had a time limit is past it (a started contact not finished in time).
     Expired,
+    /// A record of that name exists and may not be replaced (an experiment's arms and salt).
+    Exists,
 }
 
 impl Code {
@@ -101,6 +103,7 @@ impl Code {
             Code::Arrangement => "ARRANGEMENT",
             Code::SelfApproval => "SELF_APPROVAL",
             Code::Inconsistent => "INCONSISTENT",
+            Code::Exists => "EXISTS",
             Code::Encoding => "ENCODING",
             Code::ContactTime => "CONTACT_TIME",
             Code::Expired => "EXPIRED",

@@ -44,6 +44,8 @@ pub enum EventKind {
     ModelRegistered,
     /// A model version became the champion (the one before it retired).
     ModelPromoted,
+    /// An experiment was created (its arms and salt).
+    ExperimentCreated,
 }
 
 impl EventKind {
@@ -69,6 +71,7 @@ impl EventKind {
             EventKind::PiiViewed => "pii.viewed",
             EventKind::ModelRegistered => "model.registered",
             EventKind::ModelPromoted => "model.promoted",
+            EventKind::ExperimentCreated => "experiment.created",
         }
     }
 }

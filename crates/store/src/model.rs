@@ -232,6 +232,32 @@ pub struct NewModel {
     pub document: String,
 }
 
+/// An experiment to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewExperiment {
+    /// Its name: lower-case letters, digits, `-` and `_`.
+    pub name: String,
+    /// Its arms, `name:weight,…` in cut order (checked by the strategy engine's `Arms`).
+    pub arms: String,
+    /// The salt of the assignment hash.
+    pub salt: String,
+}
+
+/// A stored experiment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Experiment {
+    /// Its name.
+    pub name: String,
+    /// Its arms, `name:weight,…`.
+    pub arms: String,
+    /// The salt of the assignment hash.
+    pub salt: String,
+    /// Who created it.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
 /// A configuration value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigEntry {

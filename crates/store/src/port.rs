@@ -190,6 +190,20 @@ pub trait Store: Send + Sync {
     /// Approves or rejects a waiver; needs someone other than the requester.
     async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()>;
 
+    /// Creates an experiment (its name unique; arms and salt never change afterwards).
+    async fn create_experiment(
+        &self,
+        experiment: &NewExperiment,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Experiment>;
+
+    /// One experiment by name.
+    async fn experiment(&self, name: &str) -> Result<Experiment>;
+
+    /// Every experiment, oldest first.
+    async fn list_experiments(&self) -> Result<Vec<Experiment>>;
+
     /// Registers a model version as a challenger; returns its version (1 for a new name).
     async fn register_model(&self, model: &NewModel, actor: &str, now: Timestamp) -> Result<ModelVersion>;
 

@@ -4,11 +4,16 @@
 //! - [`segment`]: bucket, amount band, risk, the willingness × ability quadrant, extreme
 //!   contact groups, hardship and abuse.
 //! - [`document`]: the strategy document (TOML): ladders, tones, capacity, the script library.
+//! - [`select`]: script and channel per debtor (user vector × script word vectors × channel
+//!   vectors, a Bayesian logistic scorer, Thompson sampling).
+//! - [`assign`]: calls into 15-minute slots under the team's capacity, by marginal value.
 //! - [`experiment`]: champion / challenger / holdout arms by a stable hash, sample sizes, and
 //!   the statistics of the report.
 //!
 //! The engine does no IO and reads no clock: dates, times and seeds are arguments.
 
+pub mod assign;
 pub mod document;
 pub mod experiment;
 pub mod segment;
+pub mod select;

@@ -1,6 +1,7 @@
 //! The `daylight` binary as a user runs it: the must-shows, on SQLite and PostgreSQL.
 
 mod cases;
+mod experiment;
 mod import;
 mod kill;
 mod ledger;

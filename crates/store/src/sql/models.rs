@@ -186,3 +186,80 @@ async fn set_champion(
     chosen.status = "champion".into();
     Ok(chosen)
 }
+
+// ----- experiments -----
+
+fn experiment_from_row(row: &DbRow) -> Result<Experiment> {
+    Ok(Experiment {
+        name: text(row, "name")?,
+        arms: text(row, "arms")?,
+        salt: text(row, "salt")?,
+        created_by: text(row, "created_by")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+async fn insert_experiment(write: &DbPool, e: &NewExperiment, actor: &str, now: Timestamp) -> Result<Experiment> {
+    required("actor", actor)?;
+    check_model_name(&e.name).map_err(|_| {
+        Invalid::new(
+            Code::IdFormat,
+            format!("experiment name {:?}; expected lower-case letters, digits, - and _ (at most 64)", e.name),
+        )
+    })?;
+    required("arms", &e.arms)?;
+    required("salt", &e.salt)?;
+    let mut tx = begin_write(write).await?;
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM experiments WHERE name = $1")
+        .bind(&e.name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(Invalid::new(
+            Code::Exists,
+            format!("experiment {:?} exists; its arms and salt never change (create one under a new name)", e.name),
+        )
+        .into());
+    }
+    sqlx::query("INSERT INTO experiments (name, arms, salt, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&e.name)
+        .bind(&e.arms)
+        .bind(&e.salt)
+        .bind(actor)
+        .bind(DbTime::new(now))
+        .execute(&mut *tx)
+        .await?;
+    let payload = json!({"arms": e.arms, "salt": e.salt});
+    append(
+        &mut tx,
+        &Event::new(now, actor, EventKind::ExperimentCreated, format!("experiment:{}", e.name), &payload),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Experiment {
+        name: e.name.clone(),
+        arms: e.arms.clone(),
+        salt: e.salt.clone(),
+        created_by: actor.to_owned(),
+        created_at: now,
+    })
+}
+
+async fn select_experiments(read: &DbPool, name: Option<&str>) -> Result<Vec<Experiment>> {
+    let rows = match name {
+        Some(n) => {
+            sqlx::query(
+                "SELECT name, arms, salt, created_by, created_at FROM experiments WHERE name = $1",
+            )
+            .bind(n)
+            .fetch_all(read)
+            .await?
+        }
+        None => {
+            sqlx::query("SELECT name, arms, salt, created_by, created_at FROM experiments ORDER BY id")
+                .fetch_all(read)
+                .await?
+        }
+    };
+    rows.iter().map(experiment_from_row).collect()
+}

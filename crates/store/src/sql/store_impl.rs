@@ -159,6 +159,21 @@ impl Store for Adapter {
         read_histories(&self.read, filter, until).await
     }
 
+    async fn create_experiment(&self, experiment: &NewExperiment, actor: &str, now: Timestamp) -> Result<Experiment> {
+        insert_experiment(&self.write, experiment, actor, now).await
+    }
+
+    async fn experiment(&self, name: &str) -> Result<Experiment> {
+        select_experiments(&self.read, Some(name))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::not_found("experiment", name.to_owned()))
+    }
+
+    async fn list_experiments(&self) -> Result<Vec<Experiment>> {
+        select_experiments(&self.read, None).await
+    }
+
     async fn register_model(&self, model: &NewModel, actor: &str, now: Timestamp) -> Result<ModelVersion> {
         insert_model(&self.write, model, actor, now).await
     }

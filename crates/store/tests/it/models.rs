@@ -47,3 +47,29 @@ contract! {
         verified_head(store).await;
     }
 }
+
+contract! {
+    fn experiments_are_written_once_with_their_event(store, db) {
+        store.migrate(ACTOR, now()).await.unwrap();
+        let new = daylight_store::model::NewExperiment {
+            name: "timing-2026q4".into(),
+            arms: "champion:45,challenger:45,holdout:10".into(),
+            salt: "s1".into(),
+        };
+        let e = store.create_experiment(&new, "analyst", now()).await.unwrap();
+        assert_eq!((e.arms.as_str(), e.salt.as_str(), e.created_by.as_str()), (new.arms.as_str(), "s1", "analyst"));
+        assert_eq!(store.experiment("timing-2026q4").await.unwrap(), e);
+        // The arms and salt never change: a second create under the name is refused.
+        let again = daylight_store::model::NewExperiment { salt: "s2".into(), ..new.clone() };
+        assert_eq!(store.create_experiment(&again, "analyst", now()).await.unwrap_err().code(), "EXISTS");
+        assert_eq!(store.experiment("timing-2026q4").await.unwrap().salt, "s1");
+        assert_eq!(store.experiment("nope").await.unwrap_err().code(), "NOT_FOUND");
+        let bad = daylight_store::model::NewExperiment { name: "Bad Name".into(), ..new.clone() };
+        assert_eq!(store.create_experiment(&bad, "analyst", now()).await.unwrap_err().code(), "ID_FORMAT");
+        assert_eq!(store.list_experiments().await.unwrap().len(), 1);
+        let created = events(store, "experiment.created").await;
+        assert_eq!(created.len(), 1);
+        assert!(created[0].payload.contains("\"salt\":\"s1\""), "{}", created[0].payload);
+        verified_head(store).await;
+    }
+}

@@ -1,3 +1,4 @@
 //! The strategy engine's integration tests.
 
 mod experiment;
+mod select;
