@@ -58,12 +58,63 @@ pub enum Command {
     /// Models: scorecard statistics (IV, WoE) of a data file.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// The daily contact plan: every open case's next action (channel, recipient, contact point,
+    /// script, window, priority, arm, reasons), pre-checked by the compliance pack and stored as
+    /// a version; --replay rebuilds a stored plan from its stored input.
+    Plan(PlanArgs),
+    /// Strategies: check a strategy file, print the default one to start from.
+    #[command(subcommand)]
+    Strategy(StrategyCommand),
     /// Experiments: champion / challenger / holdout arms by a stable hash of the customer id;
     /// sample sizes.
     #[command(subcommand)]
     Experiment(ExperimentCommand),
     /// Set up ./daylight-demo with the example portfolio imported, and show what is in it.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The day to plan (each debtor's local day).
+    #[arg(long)]
+    pub date: jiff::civil::Date,
+    /// The strategy (TOML); default: the built-in one (`daylight strategy default`).
+    #[arg(long)]
+    pub strategy: Option<PathBuf>,
+    /// Follow this experiment's arms (see `daylight experiment create`).
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// Plan as of this instant (RFC 3339) instead of now: slots before it are over, and only
+    /// facts before it are read. For rehearsals and the digital twin.
+    #[arg(long)]
+    pub as_of: Option<jiff::Timestamp>,
+    /// Also write the actions as CSV.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Rebuild the stored plan of --date from its stored input and compare (exit 1 if it differs).
+    #[arg(long)]
+    pub replay: bool,
+    /// With --replay: this version of the date's plans (default: the latest).
+    #[arg(long, requires = "replay")]
+    pub plan_version: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StrategyCommand {
+    /// Check a strategy file: every key known, every reference resolved (errors name the line
+    /// or the field); prints its ladders.
+    Check(StrategyCheckArgs),
+    /// Print the built-in strategy, annotated, to copy and edit.
+    Default,
+}
+
+#[derive(Debug, Args)]
+pub struct StrategyCheckArgs {
+    /// The strategy file (TOML).
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -525,6 +576,25 @@ pub enum ContactCommand {
     Started(JsonFlag),
     /// Show or set a debtor's flags: cease (stop contact), opt-outs, consented hours.
     Flags(FlagsArgs),
+    /// Tag a debtor with what a collector or QC found: hardship (negotiation queue, no
+    /// pressure scripts) or abusive (another channel mix); --clear removes the tag.
+    Tag(TagArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The debtor's customer id, e.g. C0003.
+    #[arg(long)]
+    pub customer: String,
+    /// hardship or abusive.
+    #[arg(long)]
+    pub tag: String,
+    /// What was reported (required to set a tag; kept in the database, its digest in the ledger).
+    #[arg(long, required_unless_present = "clear")]
+    pub note: Option<String>,
+    /// Remove the tag.
+    #[arg(long, conflicts_with = "note")]
+    pub clear: bool,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ mod demo;
 mod experiment;
 mod model;
 mod output;
+mod plan;
 mod policy;
 mod product;
 
@@ -97,6 +98,8 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Calendar(c) => policy::calendar(c),
         Command::Contact(c) => policy::contact(&url, &actor, c).await,
         Command::Model(c) => model::run(&url, &actor, c).await,
+        Command::Plan(a) => plan::run(&url, &actor, &a).await,
+        Command::Strategy(c) => plan::strategy(c),
         Command::Experiment(c) => experiment::run(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
     }
@@ -114,6 +117,8 @@ fn code_of(e: &anyhow::Error) -> Option<&'static str> {
         } else if let Some(x) = cause.downcast_ref::<daylight_strategy::experiment::ExperimentError>() {
             Some(x.code)
         } else if let Some(x) = cause.downcast_ref::<daylight_strategy::document::StrategyError>() {
+            Some(x.code)
+        } else if let Some(x) = cause.downcast_ref::<daylight_strategy::plan::PlanError>() {
             Some(x.code)
         } else {
             cause.downcast_ref::<daylight_import::ImportError>().map(|i| i.code())

@@ -363,6 +363,17 @@ async fn contact_in(
             print_flags(&customer, &flags, a.json)?;
             Ok(Outcome::Done)
         }
+        ContactCommand::Tag(a) => {
+            let customer =
+                CustomerId::parse(&a.customer).map_err(|e| anyhow::anyhow!("customer: {}", e.message))?;
+            let note = if a.clear { None } else { a.note.as_deref() };
+            store.tag_debtor(&customer, &a.tag, note, actor, now()).await?;
+            match note {
+                Some(_) => println!("{customer} tagged {}: the next plan routes them accordingly", a.tag),
+                None => println!("{customer}: tag {} cleared", a.tag),
+            }
+            Ok(Outcome::Done)
+        }
     }
 }
 

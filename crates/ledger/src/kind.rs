@@ -46,6 +46,10 @@ pub enum EventKind {
     ModelPromoted,
     /// An experiment was created (its arms and salt).
     ExperimentCreated,
+    /// A daily plan was made and stored (digests of its input and of the plan).
+    PlanSaved,
+    /// A debtor was tagged (hardship, abusive) or a tag was cleared.
+    DebtorTagged,
 }
 
 impl EventKind {
@@ -72,6 +76,8 @@ impl EventKind {
             EventKind::ModelRegistered => "model.registered",
             EventKind::ModelPromoted => "model.promoted",
             EventKind::ExperimentCreated => "experiment.created",
+            EventKind::PlanSaved => "plan.saved",
+            EventKind::DebtorTagged => "debtor.tagged",
         }
     }
 }

@@ -258,6 +258,52 @@ pub struct Experiment {
     pub created_at: Timestamp,
 }
 
+/// A plan to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlan {
+    /// The day planned.
+    pub date: jiff::civil::Date,
+    /// The strategy's name.
+    pub strategy: String,
+    /// The planner's input (JSON).
+    pub input: String,
+    /// The plan (JSON).
+    pub plan: String,
+    /// Actions planned.
+    pub actions: i64,
+    /// Skipped contacts by reason code (JSON).
+    pub skipped: String,
+}
+
+/// A stored plan version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredPlan {
+    /// The day planned.
+    pub date: jiff::civil::Date,
+    /// Its version for the day (1, 2, …).
+    pub version: i64,
+    /// The strategy's name.
+    pub strategy: String,
+    /// SHA-256 of the input.
+    pub input_sha256: String,
+    /// SHA-256 of the plan.
+    pub plan_sha256: String,
+    /// Actions planned.
+    pub actions: i64,
+    /// Skipped contacts by reason code (JSON).
+    pub skipped: String,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+    /// The input (when read one by one).
+    #[serde(skip)]
+    pub input: Option<String>,
+    /// The plan (when read one by one).
+    #[serde(skip)]
+    pub plan: Option<String>,
+}
+
 /// A configuration value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigEntry {

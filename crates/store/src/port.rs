@@ -190,6 +190,31 @@ pub trait Store: Send + Sync {
     /// Approves or rejects a waiver; needs someone other than the requester.
     async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()>;
 
+    /// Every open case as the daily planner reads it, facts before `until`.
+    async fn plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>>;
+
+    /// The policy pack in force, as its TOML source.
+    async fn pack_source(&self) -> Result<String>;
+
+    /// Stores a plan as the next version of its date, with its `plan.saved` event.
+    async fn save_plan(&self, plan: &NewPlan, actor: &str, now: Timestamp) -> Result<StoredPlan>;
+
+    /// A stored plan with its input and plan documents: a version, or the latest of the date.
+    async fn stored_plan(&self, date: jiff::civil::Date, version: Option<i64>) -> Result<StoredPlan>;
+
+    /// Every stored plan (without documents), newest first.
+    async fn list_plans(&self) -> Result<Vec<StoredPlan>>;
+
+    /// Tags a debtor (`hardship`, `abusive`) with a note, or clears the tag (`note` none).
+    async fn tag_debtor(
+        &self,
+        customer: &CustomerId,
+        tag: &str,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
     /// Creates an experiment (its name unique; arms and salt never change afterwards).
     async fn create_experiment(
         &self,

@@ -67,5 +67,6 @@ include!("sql/import.rs");
 include!("sql/write.rs");
 include!("sql/gate.rs");
 include!("sql/models.rs");
+include!("sql/plan.rs");
 include!("sql/history.rs");
 include!("sql/store_impl.rs");

@@ -7,6 +7,7 @@
 //! - [`select`]: script and channel per debtor (user vector × script word vectors × channel
 //!   vectors, a Bayesian logistic scorer, Thompson sampling).
 //! - [`assign`]: calls into 15-minute slots under the team's capacity, by marginal value.
+//! - [`plan`]: the daily contact plan, a pure function of its stored inputs.
 //! - [`experiment`]: champion / challenger / holdout arms by a stable hash, sample sizes, and
 //!   the statistics of the report.
 //!
@@ -15,5 +16,6 @@
 pub mod assign;
 pub mod document;
 pub mod experiment;
+pub mod plan;
 pub mod segment;
 pub mod select;

@@ -6,5 +6,6 @@ mod import;
 mod kill;
 mod ledger;
 mod model;
+mod plan;
 mod policy;
 mod support;

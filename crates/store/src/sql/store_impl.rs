@@ -159,6 +159,37 @@ impl Store for Adapter {
         read_histories(&self.read, filter, until).await
     }
 
+    async fn plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>> {
+        read_plan_cases(&self.read, until).await
+    }
+
+    async fn pack_source(&self) -> Result<String> {
+        read_pack_source(&self.read).await
+    }
+
+    async fn save_plan(&self, plan: &NewPlan, actor: &str, now: Timestamp) -> Result<StoredPlan> {
+        insert_plan(&self.write, plan, actor, now).await
+    }
+
+    async fn stored_plan(&self, date: Date, version: Option<i64>) -> Result<StoredPlan> {
+        select_plan(&self.read, date, version).await
+    }
+
+    async fn list_plans(&self) -> Result<Vec<StoredPlan>> {
+        select_plans(&self.read).await
+    }
+
+    async fn tag_debtor(
+        &self,
+        customer: &CustomerId,
+        tag: &str,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        write_debtor_tag(&self.write, customer, tag, note, actor, now).await
+    }
+
     async fn create_experiment(&self, experiment: &NewExperiment, actor: &str, now: Timestamp) -> Result<Experiment> {
         insert_experiment(&self.write, experiment, actor, now).await
     }

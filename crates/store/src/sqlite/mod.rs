@@ -107,5 +107,6 @@ include!("../sql/read.rs");
 include!("../sql/write.rs");
 include!("../sql/gate.rs");
 include!("../sql/models.rs");
+include!("../sql/plan.rs");
 include!("../sql/history.rs");
 include!("../sql/store_impl.rs");

@@ -9,5 +9,6 @@ mod history;
 mod import;
 mod ledger;
 mod models;
+mod plans;
 mod schema;
 mod workbench;

@@ -1,4 +1,5 @@
 //! The strategy engine's integration tests.
 
 mod experiment;
+mod plan;
 mod select;

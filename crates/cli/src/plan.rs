@@ -1,0 +1,221 @@
+//! `daylight plan` (the daily contact plan, stored and replayable) and `daylight strategy`.
+
+use std::io::Write as _;
+
+use anyhow::{Context, Result, bail};
+use daylight_store::{DbUrl, Store, StoreError};
+use daylight_strategy::document::{DEFAULT, Strategy};
+use daylight_strategy::plan::{ExperimentInput, Plan, PlanInput, plan};
+
+use crate::Outcome;
+use crate::args::{PlanArgs, StrategyCommand};
+
+pub async fn run(url: &DbUrl, actor: &str, a: &PlanArgs) -> Result<Outcome> {
+    let store = crate::open(url, false).await?;
+    let result = if a.replay { replay(&*store, a).await } else { make(&*store, actor, a).await };
+    store.close().await;
+    result
+}
+
+async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
+    let (strategy, origin) = match &a.strategy {
+        Some(p) => (
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+            p.display().to_string(),
+        ),
+        None => (DEFAULT.to_owned(), "default strategy".to_owned()),
+    };
+    // Refuse a bad file before reading the portfolio, naming the file.
+    let checked = Strategy::from_toml(&strategy, &origin)?;
+    let experiment = match &a.experiment {
+        Some(name) => {
+            let e = store.experiment(name).await?;
+            Some(ExperimentInput { name: e.name, arms: e.arms, salt: e.salt })
+        }
+        None => None,
+    };
+    let contactability = match store.model_document("contactability", None).await {
+        Ok((v, doc)) => {
+            Some(serde_json::from_str::<daylight_scoring::product::ProductModel>(&doc).with_context(
+                || format!("the contactability champion (version {}) is not a product model", v.version),
+            )?)
+        }
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let as_of = a.as_of.unwrap_or_else(crate::now);
+    // A day is over everywhere (UTC−12 included) by the start of the day after next in UTC.
+    let over = a
+        .date
+        .checked_add(jiff::Span::new().days(2))
+        .ok()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .is_some_and(|z| z.timestamp() <= as_of);
+    if over {
+        return Err(daylight_strategy::plan::PlanError {
+            code: "PLAN_DATE",
+            message: format!(
+                "--date {} is over as of {as_of}: plan today or a later day (or give --as-of)",
+                a.date
+            ),
+        }
+        .into());
+    }
+    let input = PlanInput {
+        date: a.date,
+        as_of,
+        strategy,
+        pack: store.pack_source().await?,
+        experiment,
+        contactability,
+        selector: None,
+        cases: store.plan_cases(as_of).await?,
+    };
+    let made = plan(&input)?;
+    let text = serde_json::to_string(&made)?;
+    let stored = store
+        .save_plan(
+            &daylight_store::model::NewPlan {
+                date: a.date,
+                strategy: checked.name.clone(),
+                input: serde_json::to_string(&input)?,
+                plan: text.clone(),
+                actions: made.actions.len() as i64,
+                skipped: serde_json::to_string(&made.skipped)?,
+            },
+            actor,
+            crate::now(),
+        )
+        .await?;
+    if let Some(out) = &a.out {
+        write_csv(&made, out)?;
+    }
+    if a.json {
+        println!("{text}");
+    } else {
+        print_plan(&made, stored.version);
+        if let Some(out) = &a.out {
+            println!("actions written to {}", out.display());
+        }
+        println!(
+            "stored as {} version {}; rebuild it with `daylight plan --date {} --replay --plan-version {}`",
+            a.date, stored.version, a.date, stored.version
+        );
+    }
+    Ok(Outcome::Done)
+}
+
+async fn replay(store: &dyn Store, a: &PlanArgs) -> Result<Outcome> {
+    let stored = store.stored_plan(a.date, a.plan_version).await?;
+    let input: PlanInput = serde_json::from_str(stored.input.as_deref().unwrap_or_default())
+        .context("the stored input does not read as a plan input")?;
+    let again = serde_json::to_string(&plan(&input)?)?;
+    let same = Some(again.as_str()) == stored.plan.as_deref();
+    if same {
+        println!(
+            "plan {} version {} rebuilt from its stored input: identical (sha256 {})",
+            stored.date, stored.version, stored.plan_sha256
+        );
+        Ok(Outcome::Done)
+    } else {
+        eprintln!(
+            "plan {} version {} rebuilt from its stored input DIFFERS from the stored plan (stored sha256 {})",
+            stored.date, stored.version, stored.plan_sha256
+        );
+        Ok(Outcome::Refused)
+    }
+}
+
+fn print_plan(p: &Plan, version: i64) {
+    println!("plan for {} (strategy {}, version {version}): {}", p.date, p.strategy, p.summary());
+    let mut t = crate::output::Table::new(&["#", "case", "channel", "to", "script", "window", "arm"]);
+    for a in p.actions.iter().take(20) {
+        t.row(vec![
+            a.priority.to_string(),
+            a.case.clone(),
+            a.channel.clone(),
+            a.recipient.to_string(),
+            a.script.clone().unwrap_or_else(|| "-".into()),
+            format!("{} – {}", a.window_start, a.window_end),
+            a.arm.clone(),
+        ]);
+    }
+    print!("{}", t.render());
+    if p.actions.len() > 20 {
+        println!("… and {} more (--out FILE writes them all)", p.actions.len() - 20);
+    }
+}
+
+fn write_csv(p: &Plan, path: &std::path::Path) -> Result<()> {
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    w.write_record([
+        "case",
+        "channel",
+        "recipient",
+        "contact_point",
+        "script",
+        "window_start",
+        "window_end",
+        "priority",
+        "arm",
+        "reasons",
+    ])?;
+    for a in &p.actions {
+        w.write_record([
+            a.case.as_str(),
+            a.channel.as_str(),
+            a.recipient.as_str(),
+            a.contact_point.as_deref().unwrap_or(""),
+            a.script.as_deref().unwrap_or(""),
+            &a.window_start.to_string(),
+            &a.window_end.to_string(),
+            &a.priority.to_string(),
+            a.arm.as_str(),
+            &a.reasons.join(" | "),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn strategy(c: StrategyCommand) -> Result<Outcome> {
+    match c {
+        StrategyCommand::Default => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(DEFAULT.as_bytes())?;
+        }
+        StrategyCommand::Check(a) => {
+            let text = std::fs::read_to_string(&a.file)
+                .with_context(|| format!("cannot read {}", a.file.display()))?;
+            let s = Strategy::from_toml(&text, &a.file.display().to_string())?;
+            println!(
+                "{}: strategy {:?}, {} scripts, {} ladders",
+                a.file.display(),
+                s.name,
+                s.scripts.len(),
+                s.ladders.len()
+            );
+            for l in &s.ladders {
+                let steps: Vec<String> = l
+                    .steps
+                    .iter()
+                    .map(|st| match st.every_days {
+                        Some(1) => format!("{} every day from day {}", st.action, st.from_day),
+                        Some(n) => format!("{} from day {} every {n} days", st.action, st.from_day),
+                        None => format!("{} on day {}", st.action, st.from_day),
+                    })
+                    .collect();
+                let scope = match (&l.route, l.buckets.is_empty()) {
+                    (Some(r), _) => format!("{r:?} cases").to_lowercase(),
+                    (None, true) => "every bucket".to_owned(),
+                    (None, false) => l.buckets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                };
+                println!("  {} ({scope}): {}", l.name, steps.join("; "));
+            }
+            if s.ladders.iter().all(|l| l.route.is_some()) {
+                bail!("no ladder serves a bucket: every case would be skipped");
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}

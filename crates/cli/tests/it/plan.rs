@@ -1,0 +1,127 @@
+//! `daylight plan`, `daylight strategy`, `daylight contact tag`: the daily plan from the store,
+//! stored as versions and replayed; holidays; strategy errors with their place.
+
+use crate::support::{daylight, expect, load_examples};
+
+const AS_OF: &str = "2026-03-02T16:00:00Z"; // Tuesday 3 March 2026, 00:00 in Shanghai
+
+fn plan_json(db: &crate::support::TestDb, day: &str) -> serde_json::Value {
+    serde_json::from_str(&expect(db, &["plan", "--date", day, "--as-of", AS_OF, "--json"], 0)).unwrap()
+}
+
+crate::both! {
+    /// A working day's plan: actions in the shape, pre-checked, stored, replayed.
+    fn the_daily_plan_is_stored_and_replays(db) {
+        load_examples(db);
+        let plan = plan_json(db, "2026-03-04");
+        let actions = plan["actions"].as_array().unwrap();
+        assert!(!actions.is_empty(), "{plan}");
+        for a in actions {
+            for key in ["case", "channel", "recipient", "contact_point", "script", "window_start", "window_end", "priority", "arm", "reasons"] {
+                assert!(a.get(key).is_some(), "{key} missing from {a}");
+            }
+            let start: jiff::Timestamp = a["window_start"].as_str().unwrap().parse().unwrap();
+            let end: jiff::Timestamp = a["window_end"].as_str().unwrap().parse().unwrap();
+            assert!(start < end);
+        }
+        assert_eq!(plan["date"], "2026-03-04");
+        assert!(plan["skipped"].is_object());
+        // Each contact is allowed by the gate at its window: ask the engine through the CLI.
+        let call = actions.iter().find(|a| a["channel"] == "call").expect("a call");
+        assert!(call["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().starts_with("SEGMENT: ")));
+
+        // Stored as version 1; a second run is version 2; each replays identically.
+        plan_json(db, "2026-03-04");
+        let out = expect(db, &["plan", "--date", "2026-03-04", "--replay", "--plan-version", "1"], 0);
+        assert!(out.contains("version 1 rebuilt from its stored input: identical"), "{out}");
+        let out = expect(db, &["plan", "--date", "2026-03-04", "--replay"], 0);
+        assert!(out.contains("version 2"), "{out}");
+        let ledger = expect(db, &["ledger", "list", "--json"], 0);
+        assert_eq!(ledger.lines().filter(|l| l.contains("plan.saved")).count(), 2);
+        let out = daylight(db, &["plan", "--date", "2026-03-09", "--replay"]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error[NOT_FOUND]"));
+
+        // The CSV has every action.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("plan.csv");
+        expect(db, &["plan", "--date", "2026-03-04", "--as-of", AS_OF, "--out", csv.to_str().unwrap()], 0);
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert!(text.starts_with("case,channel,recipient,contact_point,script,window_start,window_end,priority,arm,reasons\n"));
+        assert_eq!(text.lines().count(), actions.len() + 1);
+
+        // A past day is refused.
+        let out = daylight(db, &["plan", "--date", "2026-02-01", "--as-of", AS_OF]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error[PLAN_DATE]"));
+    }
+
+    /// National Day under cn-default: no calls, SMS or visits; the summary says HOLIDAY.
+    fn a_statutory_holiday_plans_no_calls_sms_or_visits(db) {
+        load_examples(db);
+        let plan = plan_json(db, "2026-10-01");
+        for a in plan["actions"].as_array().unwrap() {
+            assert!(!["call", "robot_call", "sms", "visit"].contains(&a["channel"].as_str().unwrap()), "{a}");
+        }
+        assert!(plan["skipped"]["HOLIDAY"].as_u64().unwrap() > 0, "{}", plan["skipped"]);
+        let text = expect(db, &["plan", "--date", "2026-10-01", "--as-of", AS_OF], 0);
+        assert!(text.contains("HOLIDAY"), "{text}");
+    }
+
+    /// Hardship tagged by a collector routes the debtor to negotiation the same day; experiments
+    /// put arms on actions.
+    fn tags_and_arms_change_the_plan(db) {
+        load_examples(db);
+        let before = plan_json(db, "2026-03-04");
+        let case = before["actions"].as_array().unwrap().iter().find(|a| a["channel"] == "call").unwrap()["case"].as_str().unwrap().to_owned();
+        let customer = case.trim_start_matches("CASE-").to_owned();
+        expect(db, &["contact", "tag", "--customer", &customer, "--tag", "hardship", "--note", "住院治疗"], 0);
+        let after = plan_json(db, "2026-03-04");
+        let mine: Vec<&serde_json::Value> = after["actions"].as_array().unwrap().iter().filter(|a| a["case"] == case.as_str()).collect();
+        assert!(!mine.is_empty());
+        for a in &mine {
+            let script = a["script"].as_str().unwrap_or("");
+            assert!(!script.contains("firm") && !script.contains("legal"), "{a}");
+            assert!(a["reasons"].to_string().contains("LADDER: hardship"), "{a}");
+        }
+        expect(db, &["contact", "tag", "--customer", &customer, "--tag", "hardship", "--clear"], 0);
+        let out = daylight(db, &["contact", "tag", "--customer", &customer, "--tag", "grumpy", "--note", "x"]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error[ENUM]"));
+
+        expect(db, &["experiment", "create", "--name", "timing", "--arms", "champion:45,challenger:45,holdout:10"], 0);
+        let out: serde_json::Value = serde_json::from_str(&expect(db, &["plan", "--date", "2026-03-04", "--as-of", AS_OF, "--experiment", "timing", "--json"], 0)).unwrap();
+        for a in out["actions"].as_array().unwrap() {
+            assert!(["champion", "challenger", "holdout"].contains(&a["arm"].as_str().unwrap()), "{a}");
+        }
+    }
+}
+
+#[test]
+fn strategy_files_are_checked_with_their_place() {
+    let bin = env!("CARGO_BIN_EXE_daylight");
+    let run = |args: &[&str]| std::process::Command::new(bin).args(args).output().unwrap();
+    let default = run(&["strategy", "default"]).stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("s.toml");
+    std::fs::write(&good, &default).unwrap();
+    let out = run(&["strategy", "check", good.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "m1 (M1): sms on day 1; robot_call from day 3 every 3 days; call from day 5 every 2 days"
+        ),
+        "{text}"
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        String::from_utf8(default).unwrap().replace("sms_per_day = 50000", "sms_per_dya = 50000"),
+    )
+    .unwrap();
+    let out = run(&["strategy", "check", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("error[STRATEGY_TOML]") && err.contains("bad.toml:25:1") && err.contains("sms_per_dya"),
+        "{err}"
+    );
+}

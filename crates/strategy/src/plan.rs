@@ -1,0 +1,839 @@
+//! The daily contact plan: for one date, every open case's next action — channel, recipient,
+//! contact point, script, window, priority, experiment arm — with the reasons behind it, and
+//! what was skipped and why.
+//!
+//! [`plan`] is a pure function of a [`PlanInput`]: the date and the moment of planning, the
+//! strategy and policy pack sources, the experiment, the models, and the cases as the store
+//! read them. The input is serialisable, so the store keeps it beside the plan and
+//! `daylight plan --replay` rebuilds the plan from it bit for bit.
+//!
+//! For each case, in case-id order:
+//!
+//! 1. **Segment** it ([`crate::segment`]) and find its arm (stable hash of the customer id).
+//! 2. **Ladder**: the strategy's ladder for the segment; its steps due today (by days past
+//!    due and the days since the case last had that move). Referrals (legal, agency) become
+//!    actions of their own; of the contact steps due, one is chosen (one contact per debtor
+//!    per day).
+//! 3. **Script and channel**: among the due contact steps and the scripts their tones allow,
+//!    the patent-style scorer's most probable (script, channel), exploring by Thompson
+//!    sampling on the strategy's share; without a scorer, or in the holdout arm, the most
+//!    recently opened step and the library's first script.
+//! 4. **Contact point**: the recipient's usable point of the channel's kind (valid before
+//!    unknown; never invalid or suspended), the one that reached them before first.
+//! 5. **Compliance**: every 15-minute slot of the day is put to the pack with the request and
+//!    history the gate would build; a case with no allowed slot is skipped under the rule that
+//!    denied most slots (`HOLIDAY`, `DAILY_CAP`, …).
+//! 6. **Time and capacity**: calls and robot calls go into slots by regret
+//!    ([`crate::assign`]) with value = P(connect in the slot) × the case's weight; P(connect)
+//!    comes from the contactability model (or the shrinkage estimator over the input's
+//!    histories), except for the holdout arm and extreme contact groups, which get no
+//!    model-driven timing (every allowed slot is worth the same). SMS, e-mail, letters, visits
+//!    and referrals are granted by weight up to their daily capacity; their window is the
+//!    first run of allowed slots.
+//!
+//! The weight of a case is ln(1 + overdue yuan) × (1 + bucket index / 7); priorities number
+//! the actions by value, 1 first.
+
+use std::collections::BTreeMap;
+
+use daylight_compliance::{Contact, Pack, Request, Rule};
+use daylight_domain::attempt::{Channel, Outcome};
+use daylight_domain::bucket::Bucket;
+use daylight_domain::customer::Recipient;
+use daylight_scoring::features::{AccountPath, AttemptFact, DebtorHistory, PaymentFact, Priors, PromiseFact};
+use daylight_scoring::product::{self, ProductModel, Scorer as Contactability};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::assign::{Candidate, assign};
+use crate::document::{Move, Step, Strategy};
+use crate::experiment::{Arms, HOLDOUT};
+use crate::segment::{CaseFacts, Extreme, Segment};
+use crate::select::{self, Item, ScriptVectors};
+
+/// A plan that cannot be made: stable code and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError {
+    /// `PLAN_INPUT` (a source that does not read, a bad zone) or the source's own code
+    /// (`STRATEGY_TOML`, `POLICY_INVALID`, `EXPERIMENT_ARMS`, `MODEL_FORMAT`, …).
+    pub code: &'static str,
+    /// What, and where.
+    pub message: String,
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+fn perr(code: &'static str, message: impl Into<String>) -> PlanError {
+    PlanError { code, message: message.into() }
+}
+
+/// A contact point of the debtor or of someone related to them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Its id.
+    pub id: String,
+    /// Whose: debtor, guarantor, or a third party (emergency contact, relative, colleague).
+    pub recipient: Recipient,
+    /// `phone`, `email` or `address`.
+    pub kind: String,
+    /// `unknown`, `valid`, `invalid`, `suspended` or `powered_off`.
+    pub status: String,
+    /// The owner's zone when it differs from the debtor's.
+    pub zone: Option<String>,
+}
+
+/// An earlier contact on the debtor (any case), as the gate counts it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PastContact {
+    /// When it started.
+    pub at: Timestamp,
+    /// How.
+    pub channel: Channel,
+    /// To whom.
+    pub recipient: Recipient,
+    /// Through which point.
+    pub contact_point: Option<String>,
+    /// About which account.
+    pub debt: Option<String>,
+    /// What came of it (`None`: started, not finished).
+    pub outcome: Option<Outcome>,
+    /// Talk time.
+    pub duration_secs: u32,
+}
+
+/// A promise and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PastPromise {
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it settled.
+    pub settled_at: Option<Timestamp>,
+    /// Kept.
+    pub kept: bool,
+    /// Broken.
+    pub broken: bool,
+}
+
+/// One open case as the planner sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanCase {
+    /// The case.
+    pub case: String,
+    /// The debtor.
+    pub customer: String,
+    /// The debtor's zone (IANA).
+    pub zone: String,
+    /// Date of birth.
+    pub birth_date: Option<Date>,
+    /// The case's bucket.
+    pub bucket: Bucket,
+    /// Days past due.
+    pub dpd: u32,
+    /// Overdue amount, fen.
+    pub overdue_fen: i64,
+    /// Sum of credit limits, fen.
+    pub credit_limit_fen: i64,
+    /// The account contacts are about (the worst one).
+    pub account: Option<String>,
+    /// Statement day, when the debtor has one account.
+    pub statement_day: Option<i8>,
+    /// Contact points.
+    pub points: Vec<Point>,
+    /// Cease request.
+    pub cease: bool,
+    /// Channels opted out of.
+    pub opt_out: Vec<Channel>,
+    /// Consented to calls outside the usual hours.
+    pub consented_hours: bool,
+    /// Hardship reported.
+    pub hardship: bool,
+    /// Tagged abusive.
+    pub abusive: bool,
+    /// Every earlier contact on the debtor, oldest first.
+    pub contacts: Vec<PastContact>,
+    /// Payments: when and how much (fen), oldest first.
+    pub payments: Vec<(Timestamp, i64)>,
+    /// Promises, oldest first.
+    pub promises: Vec<PastPromise>,
+}
+
+/// An experiment the plan follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentInput {
+    /// Its name.
+    pub name: String,
+    /// Its arms, `name:weight,…`.
+    pub arms: String,
+    /// Its salt.
+    pub salt: String,
+}
+
+/// Everything a plan is made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanInput {
+    /// The day planned (in each debtor's zone).
+    pub date: Date,
+    /// When the plan was made: slots before it are over.
+    pub as_of: Timestamp,
+    /// The strategy document (TOML).
+    pub strategy: String,
+    /// The policy pack in force (TOML).
+    pub pack: String,
+    /// The experiment, if any.
+    pub experiment: Option<ExperimentInput>,
+    /// The contactability model (a `daylight-product/1` document), if one is champion.
+    pub contactability: Option<ProductModel>,
+    /// The script-and-channel scorer's posterior, if it has learnt.
+    pub selector: Option<select::Scorer>,
+    /// The open cases.
+    pub cases: Vec<PlanCase>,
+}
+
+/// One planned action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// The case.
+    pub case: String,
+    /// `call`, `robot_call`, `sms`, `email`, `letter`, `visit`, `legal` or `agency`.
+    pub channel: String,
+    /// `debtor` or `guarantor` (referrals: `debtor`).
+    pub recipient: Recipient,
+    /// The point to use (none for referrals).
+    pub contact_point: Option<String>,
+    /// The script (none for referrals).
+    pub script: Option<String>,
+    /// Window start (allowed by the pack).
+    pub window_start: Timestamp,
+    /// Window end.
+    pub window_end: Timestamp,
+    /// 1 = most valuable.
+    pub priority: u32,
+    /// Experiment arm (`none` without an experiment).
+    pub arm: String,
+    /// Why.
+    pub reasons: Vec<String>,
+}
+
+/// A plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The day.
+    pub date: Date,
+    /// The strategy's name.
+    pub strategy: String,
+    /// Contacts and referrals considered (due steps, one contact per case).
+    pub considered: u64,
+    /// The actions, by priority.
+    pub actions: Vec<Action>,
+    /// Skipped contacts by reason code.
+    pub skipped: BTreeMap<String, u64>,
+}
+
+impl Plan {
+    /// "412 of 9,800 skipped: 300 DAILY_CAP, 112 HOLIDAY".
+    pub fn summary(&self) -> String {
+        let total: u64 = self.skipped.values().sum();
+        let mut by: Vec<(&String, &u64)> = self.skipped.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = by.iter().map(|(k, v)| format!("{} {k}", thousands(**v))).collect();
+        if parts.is_empty() {
+            format!(
+                "{} planned, 0 of {} skipped",
+                thousands(self.actions.len() as u64),
+                thousands(self.considered)
+            )
+        } else {
+            format!(
+                "{} planned, {} of {} skipped: {}",
+                thousands(self.actions.len() as u64),
+                thousands(total),
+                thousands(self.considered),
+                parts.join(", ")
+            )
+        }
+    }
+
+    /// The plan's canonical bytes (its JSON) and their SHA-256: what replay compares.
+    pub fn digest(&self) -> String {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        hex(&Sha256::digest(&bytes))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What a case wants today, before capacity.
+struct Want {
+    case: usize,
+    action: Move,
+    recipient: Recipient,
+    point: Option<String>,
+    script: Option<String>,
+    /// Allowed slots `(start, end, index of the slot in the day)`.
+    slots: Vec<(Timestamp, Timestamp, usize)>,
+    /// P(connect) per allowed slot (1 without model-driven timing).
+    p: Vec<f64>,
+    weight: f64,
+    reasons: Vec<String>,
+}
+
+const SLOTS: usize = 96;
+
+/// Makes the plan.
+pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
+    let strategy = Strategy::from_toml(&input.strategy, "strategy")
+        .map_err(|e| PlanError { code: e.code, message: e.to_string() })?;
+    let pack = Pack::from_toml(&input.pack, "pack")
+        .map_err(|e| PlanError { code: e.code, message: e.to_string() })?;
+    let arms = match &input.experiment {
+        Some(x) => Some((Arms::parse(&x.arms).map_err(|e| perr(e.code, e.message))?, x.salt.clone())),
+        None => None,
+    };
+    let mut cases: Vec<&PlanCase> = input.cases.iter().collect();
+    cases.sort_by(|a, b| a.case.cmp(&b.case));
+    let histories: Vec<DebtorHistory> = cases.iter().map(|c| history_of(c)).collect::<Result<_, _>>()?;
+    let timing = match &input.contactability {
+        Some(m) => Contactability::new(m.clone()).map_err(|e| perr(e.code, e.message))?,
+        None => shrinkage(&histories, input.as_of)?,
+    };
+    let vectors = ScriptVectors::default();
+    let script_vectors: BTreeMap<&str, [f64; select::SCRIPT_DIM]> =
+        strategy.scripts.iter().map(|s| (s.id.as_str(), vectors.vector(&s.text))).collect();
+
+    let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
+    let mut considered = 0u64;
+    let mut wants: Vec<Want> = Vec::new();
+    let mut arm_of: Vec<String> = Vec::new();
+    for (ci, (c, h)) in cases.iter().zip(&histories).enumerate() {
+        let arm = match &arms {
+            Some((a, salt)) => a.assign(salt, &c.customer).name.clone(),
+            None => "none".to_owned(),
+        };
+        arm_of.push(arm.clone());
+        let segment = strategy.segmentation.segment(&facts(c));
+        let Some(ladder) = strategy.ladder_for(&segment) else {
+            considered += 1;
+            *skipped.entry("NO_LADDER".into()).or_default() += 1;
+            continue;
+        };
+        let due: Vec<&Step> =
+            ladder.steps.iter().filter(|s| s.due(c.dpd, days_since(c, s, input.date))).collect();
+        let mut reasons = segment.reasons.clone();
+        reasons.push(format!("LADDER: {}", ladder.name));
+        let weight = weight(c);
+        for referral in due.iter().filter(|s| !matches!(s.action, Move::Contact(_))) {
+            considered += 1;
+            wants.push(Want {
+                case: ci,
+                action: referral.action,
+                recipient: Recipient::Debtor,
+                point: None,
+                script: None,
+                slots: vec![working_day(input.date, &h.zone)?],
+                p: Vec::new(),
+                weight,
+                reasons: [
+                    reasons.clone(),
+                    vec![format!("STEP: {} from day {}", referral.action, referral.from_day)],
+                ]
+                .concat(),
+            });
+        }
+        let contacts: Vec<&Step> = due.into_iter().filter(|s| matches!(s.action, Move::Contact(_))).collect();
+        if contacts.is_empty() {
+            continue;
+        }
+        considered += 1;
+        // The options: (step, script) pairs the tones allow, with a usable contact point.
+        let mut options: Vec<(&Step, &str, String)> = Vec::new();
+        let mut missing = None;
+        for step in &contacts {
+            let Move::Contact(channel) = step.action else { continue };
+            let Some(point) = pick_point(c, channel, step.recipient) else {
+                missing = Some("NO_CONTACT_POINT");
+                continue;
+            };
+            let scripts = strategy.scripts_for_step(step, &segment);
+            if scripts.is_empty() {
+                missing.get_or_insert("NO_SCRIPT");
+            }
+            for s in scripts {
+                options.push((step, s.id.as_str(), point.clone()));
+            }
+        }
+        if options.is_empty() {
+            *skipped.entry(missing.unwrap_or("NO_SCRIPT").into()).or_default() += 1;
+            continue;
+        }
+        let model_driven = arm != HOLDOUT;
+        let (pick, how) = match (&input.selector, model_driven) {
+            (Some(scorer), true) => {
+                let user = user_vector(c, &segment);
+                let items: Vec<Item> = options
+                    .iter()
+                    .map(|(step, script, _)| Item {
+                        script: script_vectors[script],
+                        channel: select::channel_vector(step.action),
+                    })
+                    .collect();
+                let seed = seed_of(strategy.exploration.seed, input.date, &c.case);
+                let explore = ((seed >> 11) as f64 / (1u64 << 53) as f64) < strategy.exploration.share;
+                let (i, p) = scorer.choose(&user, &items, explore, seed).unwrap_or((0, 0.0));
+                let how = if explore {
+                    format!("SELECTION: explored (Thompson sampling), P(pay) {p:.3}")
+                } else {
+                    format!("SELECTION: highest expected repayment, P(pay) {p:.3}")
+                };
+                (i, how)
+            }
+            _ => {
+                // The most recently opened step, the library's first script for it.
+                let latest = options.iter().map(|(s, _, _)| s.from_day).max().unwrap_or(0);
+                let i = options.iter().position(|(s, _, _)| s.from_day == latest).unwrap_or(0);
+                let why = if model_driven { "no scorer yet" } else { "holdout arm" };
+                (i, format!("SELECTION: ladder order ({why})"))
+            }
+        };
+        let (step, script, point) = options.swap_remove(pick);
+        let Move::Contact(channel) = step.action else { continue };
+        let request = request_of(c, channel, step.recipient, &point)?;
+        let history: Vec<Contact> = c.contacts.iter().map(contact_of).collect();
+        let (slots, denied) = allowed_slots(&pack, &request, &history, input.date, &h.zone, input.as_of)?;
+        if slots.is_empty() {
+            let code = Rule::ALL
+                .iter()
+                .filter_map(|r| denied.get(r.code()).map(|n| (r.code(), *n)))
+                .fold(None::<(&str, usize)>, |best, (code, n)| match best {
+                    Some((_, m)) if m >= n => best,
+                    _ => Some((code, n)),
+                })
+                .map_or("PAST", |(code, _)| code);
+            *skipped.entry(code.into()).or_default() += 1;
+            continue;
+        }
+        let timed = channel.is_call() && model_driven && segment.extreme.is_none();
+        let p = if timed {
+            let items: Vec<(&DebtorHistory, Timestamp)> = slots.iter().map(|s| (h, s.0)).collect();
+            timing.score_many(&items).map_err(|e| perr(e.code, e.message))?
+        } else {
+            vec![1.0; slots.len()]
+        };
+        reasons.push(format!("STEP: {channel} from day {}", step.from_day));
+        reasons.push(how);
+        if channel.is_call() {
+            reasons.push(match (timed, segment.extreme) {
+                (true, _) => "TIME: best allowed slot by P(connect)".to_owned(),
+                (false, Some(Extreme::Low | Extreme::High)) => {
+                    "TIME: no model-driven timing (extreme contact group)".to_owned()
+                }
+                (false, None) => "TIME: no model-driven timing (holdout arm)".to_owned(),
+            });
+        }
+        wants.push(Want {
+            case: ci,
+            action: step.action,
+            recipient: step.recipient,
+            point: Some(point),
+            script: Some(script.to_owned()),
+            slots,
+            p,
+            weight,
+            reasons,
+        });
+    }
+
+    let mut actions = place(&strategy, &wants, &cases, &arm_of, &mut skipped);
+    actions.sort_by(|a, b| {
+        b.0.total_cmp(&a.0).then(a.1.case.cmp(&b.1.case)).then(a.1.channel.cmp(&b.1.channel))
+    });
+    let actions = actions
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, mut a))| {
+            a.priority = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            a
+        })
+        .collect();
+    Ok(Plan { date: input.date, strategy: strategy.name, considered, actions, skipped })
+}
+
+/// Capacity: calls and robot calls into slots by regret, the rest by weight up to the day's
+/// limit. Returns (value, action).
+fn place(
+    strategy: &Strategy,
+    wants: &[Want],
+    cases: &[&PlanCase],
+    arm_of: &[String],
+    skipped: &mut BTreeMap<String, u64>,
+) -> Vec<(f64, Action)> {
+    let mut out = Vec::new();
+    let action_of = |w: &Want, start: Timestamp, end: Timestamp| Action {
+        case: cases[w.case].case.clone(),
+        channel: w.action.as_str().to_owned(),
+        recipient: w.recipient,
+        contact_point: w.point.clone(),
+        script: w.script.clone(),
+        window_start: start,
+        window_end: end,
+        priority: 0,
+        arm: arm_of[w.case].clone(),
+        reasons: w.reasons.clone(),
+    };
+    for (channel, lines) in [
+        (Channel::Call, Some(&strategy.capacity.call)),
+        (Channel::RobotCall, strategy.capacity.robot_call.as_ref()),
+    ] {
+        let group: Vec<&Want> = wants.iter().filter(|w| w.action == Move::Contact(channel)).collect();
+        let capacity: Vec<u32> =
+            (0..SLOTS).map(|s| lines.map_or(0, |l| l.per_slot(u32::try_from(s * 15).unwrap_or(0)))).collect();
+        let candidates: Vec<Candidate> = group
+            .iter()
+            .map(|w| Candidate {
+                options: w.slots.iter().zip(&w.p).map(|((_, _, slot), p)| (*slot, p * w.weight)).collect(),
+            })
+            .collect();
+        for (w, got) in group.iter().zip(assign(&capacity, &candidates)) {
+            match got {
+                Some(slot) => {
+                    let k = w.slots.iter().position(|s| s.2 == slot).unwrap_or(0);
+                    let (start, end, _) = w.slots[k];
+                    let mut a = action_of(w, start, end);
+                    a.reasons.push(format!("P(connect) {:.3} at {}", w.p[k], start));
+                    out.push((w.p[k] * w.weight, a));
+                }
+                None => *skipped.entry("CAPACITY".into()).or_default() += 1,
+            }
+        }
+    }
+    // Daily limits, by weight (then case id).
+    let mut rest: Vec<&Want> = wants
+        .iter()
+        .filter(|w| !matches!(w.action, Move::Contact(Channel::Call | Channel::RobotCall)))
+        .collect();
+    rest.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(cases[a.case].case.cmp(&cases[b.case].case)));
+    let mut used: BTreeMap<Move, u32> = BTreeMap::new();
+    for w in rest {
+        let limit = strategy.capacity.per_day(w.action).unwrap_or(0);
+        let n = used.entry(w.action).or_default();
+        if *n >= limit {
+            *skipped.entry("CAPACITY".into()).or_default() += 1;
+            continue;
+        }
+        *n += 1;
+        // The first run of allowed slots (a referral's is the working day).
+        let Some(first) = w.slots.first() else { continue };
+        let mut end = first.1;
+        for slot in &w.slots[1..] {
+            if slot.0 != end {
+                break;
+            }
+            end = slot.1;
+        }
+        let start = first.0;
+        out.push((w.weight, action_of(w, start, end)));
+    }
+    out
+}
+
+/// The day's 15-minute slots (in `zone`) the pack allows for `request`, after `now`; and how
+/// many slots each rule denied.
+fn allowed_slots(
+    pack: &Pack,
+    request: &Request,
+    history: &[Contact],
+    date: Date,
+    zone: &TimeZone,
+    now: Timestamp,
+) -> Result<(Vec<(Timestamp, Timestamp, usize)>, BTreeMap<&'static str, usize>), PlanError> {
+    let start = date.to_zoned(zone.clone()).map_err(|e| perr("PLAN_INPUT", format!("date {date}: {e}")))?;
+    let quarter = SignedDuration::from_mins(15);
+    let mut allowed = Vec::new();
+    let mut denied = BTreeMap::new();
+    let mut t = start.timestamp();
+    let mut slot = 0;
+    while t.to_zoned(zone.clone()).date() == date {
+        let end = t + quarter;
+        if end > now {
+            let at = t.max(now);
+            let mut req = request.clone();
+            req.at = Some(at);
+            let d = daylight_compliance::evaluate(pack, &req, history, at);
+            if d.allowed {
+                let local = t.to_zoned(zone.clone());
+                let index = (local.hour() as usize * 60 + local.minute() as usize) / 15;
+                allowed.push((at, end, index.min(SLOTS - 1)));
+            } else {
+                for r in d.violations {
+                    *denied.entry(r.code()).or_insert(0) += 1;
+                }
+            }
+        }
+        t = end;
+        slot += 1;
+        if slot > 100 {
+            break;
+        }
+    }
+    Ok((allowed, denied))
+}
+
+/// 09:00–18:00 of `date` in `zone`: when a referral is handed over.
+fn working_day(date: Date, zone: &TimeZone) -> Result<(Timestamp, Timestamp, usize), PlanError> {
+    let at = |h: i8| {
+        date.at(h, 0, 0, 0)
+            .to_zoned(zone.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| perr("PLAN_INPUT", format!("date {date}: {e}")))
+    };
+    Ok((at(9)?, at(18)?, 36))
+}
+
+fn facts(c: &PlanCase) -> CaseFacts {
+    let dials: Vec<&PastContact> = c
+        .contacts
+        .iter()
+        .filter(|a| a.channel.is_call() && a.recipient == Recipient::Debtor && a.outcome.is_some())
+        .collect();
+    let conversations =
+        dials.iter().filter(|a| a.outcome.is_some_and(|o| o == Outcome::Conversation)).count();
+    let last = c.contacts.last().map_or(Timestamp::UNIX_EPOCH, |a| a.at);
+    let cutoff = last.max(c.payments.last().map_or(Timestamp::UNIX_EPOCH, |p| p.0))
+        - SignedDuration::from_hours(24 * 90);
+    CaseFacts {
+        case: c.case.clone(),
+        customer: c.customer.clone(),
+        bucket: c.bucket,
+        dpd: c.dpd,
+        overdue_fen: c.overdue_fen,
+        propensity: None,
+        dials: u32::try_from(dials.len()).unwrap_or(u32::MAX),
+        conversations: u32::try_from(conversations).unwrap_or(u32::MAX),
+        promises_kept: c.promises.iter().filter(|p| p.kept).count() as u32,
+        promises_broken: c.promises.iter().filter(|p| p.broken).count() as u32,
+        promises: c.promises.len() as u32,
+        payments_90d: c.payments.iter().filter(|p| p.0 >= cutoff).count() as u32,
+        hardship: c.hardship,
+        abusive: c.abusive,
+    }
+}
+
+/// Days between the case's last contact on the step's channel (to the step's recipient) and
+/// the planned date, in the debtor's zone.
+fn days_since(c: &PlanCase, step: &Step, date: Date) -> Option<u32> {
+    let zone = TimeZone::get(&c.zone).ok()?;
+    let last = c
+        .contacts
+        .iter()
+        .filter(|a| Move::Contact(a.channel) == step.action && a.recipient == step.recipient)
+        .map(|a| a.at)
+        .max()?;
+    let day = last.to_zoned(zone).date();
+    let days = (date - day).get_days();
+    u32::try_from(days).ok()
+}
+
+fn weight(c: &PlanCase) -> f64 {
+    let yuan = c.overdue_fen.max(0) as f64 / 100.0;
+    (1.0 + yuan).ln() * (1.0 + c.bucket.rank() as f64 / 7.0)
+}
+
+fn pick_point(c: &PlanCase, channel: Channel, recipient: Recipient) -> Option<String> {
+    let kind = match channel {
+        Channel::Call | Channel::RobotCall | Channel::Sms => "phone",
+        Channel::Email => "email",
+        Channel::Letter | Channel::Visit => "address",
+    };
+    let reached = |id: &str| {
+        c.contacts
+            .iter()
+            .any(|a| a.contact_point.as_deref() == Some(id) && a.outcome == Some(Outcome::Conversation))
+    };
+    c.points
+        .iter()
+        .filter(|p| {
+            p.recipient == recipient
+                && p.kind == kind
+                && !matches!(p.status.as_str(), "invalid" | "suspended")
+        })
+        .min_by_key(|p| (!reached(&p.id), p.status != "valid", p.id.clone()))
+        .map(|p| p.id.clone())
+}
+
+fn request_of(
+    c: &PlanCase,
+    channel: Channel,
+    recipient: Recipient,
+    point: &str,
+) -> Result<Request, PlanError> {
+    let mut names = vec![c.zone.clone()];
+    if let Some(z) = c.points.iter().find(|p| p.id == point).and_then(|p| p.zone.clone())
+        && z != c.zone
+    {
+        names.push(z);
+    }
+    let zones = names
+        .iter()
+        .map(|z| {
+            TimeZone::get(z).map_err(|_| perr("PLAN_INPUT", format!("case {}: time zone {z:?}", c.case)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut req = Request::new(channel, recipient, zones).map_err(|e| perr(e.code, e.message))?;
+    req.debt = c.account.clone();
+    req.contact_point = Some(point.to_owned());
+    req.debtor_contact_points = c
+        .points
+        .iter()
+        .filter(|p| p.recipient == Recipient::Debtor && p.kind == "phone")
+        .map(|p| p.id.clone())
+        .collect();
+    req.flags = daylight_compliance::Flags {
+        cease: c.cease,
+        opt_out: c.opt_out.iter().copied().collect(),
+        consented_hours: c.consented_hours,
+    };
+    Ok(req)
+}
+
+fn contact_of(a: &PastContact) -> Contact {
+    Contact {
+        at: a.at,
+        channel: a.channel,
+        recipient: a.recipient,
+        contact_point: a.contact_point.clone(),
+        debt: a.debt.clone(),
+        outcome: a.outcome,
+    }
+}
+
+fn history_of(c: &PlanCase) -> Result<DebtorHistory, PlanError> {
+    let zone = TimeZone::get(&c.zone)
+        .map_err(|_| perr("PLAN_INPUT", format!("case {}: time zone {:?}", c.case, c.zone)))?;
+    let mut h = DebtorHistory {
+        case: c.case.clone(),
+        zone,
+        birth_date: c.birth_date,
+        credit_limit: c.credit_limit_fen,
+        accounts: vec![AccountPath { now: c.bucket, moves: Vec::new() }],
+        attempts: c
+            .contacts
+            .iter()
+            .filter_map(|a| {
+                Some(AttemptFact {
+                    at: a.at,
+                    channel: a.channel,
+                    recipient: a.recipient,
+                    outcome: a.outcome?,
+                    duration_secs: a.duration_secs,
+                })
+            })
+            .collect(),
+        payments: c.payments.iter().map(|(at, amount)| PaymentFact { at: *at, amount: *amount }).collect(),
+        promises: c
+            .promises
+            .iter()
+            .map(|p| PromiseFact {
+                created_at: p.created_at,
+                settled_at: p.settled_at,
+                kept: p.kept,
+                broken: p.broken,
+            })
+            .collect(),
+    };
+    h.sort();
+    Ok(h)
+}
+
+/// The shrinkage estimator over the input's own histories (what `best-time` falls back to).
+fn shrinkage(histories: &[DebtorHistory], until: Timestamp) -> Result<Contactability, PlanError> {
+    let priors = Priors::estimate(
+        histories,
+        until,
+        daylight_scoring::features::DEBTOR_STRENGTH,
+        daylight_scoring::features::SEGMENT_STRENGTH,
+    );
+    Contactability::new(ProductModel {
+        format: product::FORMAT.to_owned(),
+        kind: product::Kind::Contactability,
+        features_version: daylight_scoring::features::VERSION,
+        features: Vec::new(),
+        created_at: String::new(),
+        from: Timestamp::UNIX_EPOCH,
+        until,
+        priors,
+        examples: 0,
+        positives: 0,
+        gbdt: None,
+    })
+    .map_err(|e| perr(e.code, e.message))
+}
+
+/// The debtor's user vector: their features and their related people's.
+pub fn user_vector(c: &PlanCase, s: &Segment) -> [f64; select::USER_DIM] {
+    let f = facts(c);
+    let rate = if f.dials == 0 { 0.5 } else { f64::from(f.conversations) / f64::from(f.dials) };
+    let promises = f64::from(f.promises.max(1));
+    let debtor = [
+        c.bucket.rank() as f64 / 7.0,
+        ((1.0 + c.overdue_fen.max(0) as f64 / 100.0).ln() / 12.0).min(1.0),
+        rate,
+        f64::from(f.promises_broken) / promises,
+        f64::from(f.promises_kept) / promises,
+        if s.quadrant == crate::segment::Quadrant::WillingAble { 1.0 } else { 0.0 },
+        if c.hardship { 1.0 } else { 0.0 },
+        if c.abusive { 1.0 } else { 0.0 },
+    ];
+    let related: Vec<[f64; select::RELATED_FEATURES]> = c
+        .points
+        .iter()
+        .filter(|p| p.recipient != Recipient::Debtor && p.kind == "phone")
+        .map(|p| {
+            let talks = c
+                .contacts
+                .iter()
+                .filter(|a| {
+                    a.contact_point.as_deref() == Some(&p.id) && a.outcome == Some(Outcome::Conversation)
+                })
+                .count();
+            [
+                if p.recipient == Recipient::Guarantor { 1.0 } else { 0.0 },
+                if p.status == "valid" { 1.0 } else { 0.0 },
+                if talks > 0 { 1.0 } else { 0.0 },
+                (talks as f64 / 5.0).min(1.0),
+            ]
+        })
+        .collect();
+    select::user_vector(&debtor, &related)
+}
+
+/// A per-case seed: SHA-256 of the strategy's seed, the date and the case.
+fn seed_of(seed: u64, date: Date, case: &str) -> u64 {
+    let mut h = Sha256::new();
+    h.update(seed.to_be_bytes());
+    h.update(date.to_string().as_bytes());
+    h.update(case.as_bytes());
+    let d = h.finalize();
+    u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
