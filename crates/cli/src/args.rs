@@ -129,6 +129,31 @@ pub enum ExperimentCommand {
     Size(ExperimentSizeArgs),
     /// The experiments in the database.
     List(JsonFlag),
+    /// Per arm since the experiment began: T+1 contact rate, right-party-contact rate, PTP rate,
+    /// kept rate, recovered amount, cost per customer, complaints; 95 % intervals and p-values
+    /// against the first arm; a warning for arms below the sample size.
+    Report(ExperimentReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentReportArgs {
+    /// The experiment.
+    pub name: String,
+    /// Start of the window (RFC 3339; default: when the experiment was created).
+    #[arg(long)]
+    pub from: Option<jiff::Timestamp>,
+    /// End of the window (RFC 3339; default now).
+    #[arg(long)]
+    pub until: Option<jiff::Timestamp>,
+    /// σ of the primary metric for the sample-size check (the requirements' 0.18).
+    #[arg(long, default_value_t = 0.18)]
+    pub sigma: f64,
+    /// δ worth detecting for the sample-size check (the requirements' 0.05).
+    #[arg(long, default_value_t = 0.05)]
+    pub delta: f64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

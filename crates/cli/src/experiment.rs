@@ -78,6 +78,27 @@ async fn with_store(
                 print!("{}", t.render());
             }
         }
+        ExperimentCommand::Report(a) => {
+            let e = store.experiment(&a.name).await?;
+            let arms = Arms::parse(&e.arms).with_context(|| format!("experiment {} as stored", e.name))?;
+            let until = a.until.unwrap_or_else(crate::now);
+            let histories =
+                store.debtor_histories(&daylight_store::model::HistoryFilter::default(), until).await?;
+            let size = sample_size(a.sigma, a.delta, 0.05, 0.8)?;
+            let r = daylight_strategy::report::report(
+                &arms,
+                &e.salt,
+                &histories,
+                a.from.unwrap_or(e.created_at),
+                until,
+                size,
+            );
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_report(&e.name, &r);
+            }
+        }
         ExperimentCommand::Size(a) => return size(&a),
     }
     Ok(Outcome::Done)
@@ -100,4 +121,48 @@ fn size(a: &crate::args::ExperimentSizeArgs) -> Result<Outcome> {
         );
     }
     Ok(Outcome::Done)
+}
+
+fn print_report(name: &str, r: &daylight_strategy::report::Report) {
+    use daylight_strategy::report::{MeanStat, RateStat};
+    let pct = |s: &RateStat| {
+        if s.counts.trials == 0 {
+            return "-".to_owned();
+        }
+        let p = s.p_value.map_or(String::new(), |p| format!(" p={p:.3}"));
+        format!("{:.1}% [{:.1}–{:.1}]{p}", s.rate * 100.0, s.ci.0 * 100.0, s.ci.1 * 100.0)
+    };
+    let yuan = |s: &MeanStat| {
+        let p = s.p_value.map_or(String::new(), |p| format!(" p={p:.3}"));
+        format!("{:.2} [{:.2}–{:.2}]{p}", s.mean, s.ci.0, s.ci.1)
+    };
+    println!("experiment {name}: {} – {} (95 % intervals; p against {})", r.from, r.until, r.arms[0].arm);
+    let mut t = crate::output::Table::new(&[
+        "arm",
+        "customers",
+        "T+1 contact",
+        "RPC",
+        "PTP",
+        "kept",
+        "recovered ¥/customer",
+        "cost ¥/customer",
+        "complaints/10k",
+    ]);
+    for a in &r.arms {
+        t.row(vec![
+            a.arm.clone(),
+            a.customers.to_string(),
+            pct(&a.contact_rate),
+            pct(&a.rpc_rate),
+            pct(&a.ptp_rate),
+            pct(&a.kept_rate),
+            yuan(&a.recovered_per_customer),
+            yuan(&a.cost_per_customer),
+            a.complaints_per_10k.map_or_else(|| "not recorded".to_owned(), |c| format!("{c:.1}")),
+        ]);
+    }
+    print!("{}", t.render());
+    for w in &r.warnings {
+        println!("warning: {w}");
+    }
 }

@@ -8,6 +8,7 @@
 //!   vectors, a Bayesian logistic scorer, Thompson sampling).
 //! - [`assign`]: calls into 15-minute slots under the team's capacity, by marginal value.
 //! - [`plan`]: the daily contact plan, a pure function of its stored inputs.
+//! - [`report`]: an experiment's per-arm results with intervals and p-values.
 //! - [`experiment`]: champion / challenger / holdout arms by a stable hash, sample sizes, and
 //!   the statistics of the report.
 //!
@@ -17,5 +18,6 @@ pub mod assign;
 pub mod document;
 pub mod experiment;
 pub mod plan;
+pub mod report;
 pub mod segment;
 pub mod select;

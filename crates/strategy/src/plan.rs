@@ -333,7 +333,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
             None => "none".to_owned(),
         };
         arm_of.push(arm.clone());
-        let segment = strategy.segmentation.segment(&facts(c));
+        let segment = strategy.segmentation.segment(&facts(c, h.zone.clone(), input.date));
         let Some(ladder) = strategy.ladder_for(&segment) else {
             considered += 1;
             *skipped.entry("NO_LADDER".into()).or_default() += 1;
@@ -391,7 +391,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         let model_driven = arm != HOLDOUT;
         let (pick, how) = match (&input.selector, model_driven) {
             (Some(scorer), true) => {
-                let user = user_vector(c, &segment);
+                let user = user_vector(c, &segment, input.date);
                 let items: Vec<Item> = options
                     .iter()
                     .map(|(step, script, _)| Item {
@@ -611,7 +611,17 @@ fn working_day(date: Date, zone: &TimeZone) -> Result<(Timestamp, Timestamp, usi
     Ok((at(9)?, at(18)?, 36))
 }
 
-fn facts(c: &PlanCase) -> CaseFacts {
+/// Days a hardship or abuse outcome of a call keeps routing the debtor (a tag lasts until
+/// cleared).
+pub const SIGNAL_DAYS: i64 = 90;
+
+fn facts(c: &PlanCase, zone: TimeZone, date: Date) -> CaseFacts {
+    let since = date
+        .checked_sub(jiff::Span::new().days(SIGNAL_DAYS))
+        .ok()
+        .and_then(|d| d.to_zoned(zone).ok())
+        .map_or(Timestamp::UNIX_EPOCH, |z| z.timestamp());
+    let heard = |o: Outcome| c.contacts.iter().any(|a| a.at >= since && a.outcome == Some(o));
     let dials: Vec<&PastContact> = c
         .contacts
         .iter()
@@ -635,8 +645,8 @@ fn facts(c: &PlanCase) -> CaseFacts {
         promises_broken: c.promises.iter().filter(|p| p.broken).count() as u32,
         promises: c.promises.len() as u32,
         payments_90d: c.payments.iter().filter(|p| p.0 >= cutoff).count() as u32,
-        hardship: c.hardship,
-        abusive: c.abusive,
+        hardship: c.hardship || heard(Outcome::Hardship),
+        abusive: c.abusive || heard(Outcome::Abusive),
     }
 }
 
@@ -791,8 +801,8 @@ fn shrinkage(histories: &[DebtorHistory], until: Timestamp) -> Result<Contactabi
 }
 
 /// The debtor's user vector: their features and their related people's.
-pub fn user_vector(c: &PlanCase, s: &Segment) -> [f64; select::USER_DIM] {
-    let f = facts(c);
+pub fn user_vector(c: &PlanCase, s: &Segment, date: Date) -> [f64; select::USER_DIM] {
+    let f = facts(c, TimeZone::UTC, date);
     let rate = if f.dials == 0 { 0.5 } else { f64::from(f.conversations) / f64::from(f.dials) };
     let promises = f64::from(f.promises.max(1));
     let debtor = [
@@ -802,8 +812,8 @@ pub fn user_vector(c: &PlanCase, s: &Segment) -> [f64; select::USER_DIM] {
         f64::from(f.promises_broken) / promises,
         f64::from(f.promises_kept) / promises,
         if s.quadrant == crate::segment::Quadrant::WillingAble { 1.0 } else { 0.0 },
-        if c.hardship { 1.0 } else { 0.0 },
-        if c.abusive { 1.0 } else { 0.0 },
+        if s.hardship { 1.0 } else { 0.0 },
+        if s.abusive { 1.0 } else { 0.0 },
     ];
     let related: Vec<[f64; select::RELATED_FEATURES]> = c
         .points

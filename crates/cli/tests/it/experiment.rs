@@ -52,3 +52,22 @@ fn experiment_size_explains_itself() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[EXPERIMENT_SIZE]: --delta 0"));
 }
+
+crate::both! {
+    /// The report counts every customer in their arm and warns when arms are too small.
+    fn the_report_covers_every_customer(db) {
+        crate::support::load_examples(db);
+        expect(db, &["experiment", "create", "--name", "t", "--arms", "champion:45,challenger:45,holdout:10"], 0);
+        let r: serde_json::Value = serde_json::from_str(&expect(db, &["experiment", "report", "t", "--from", "2020-01-01T00:00:00Z", "--json"], 0)).unwrap();
+        let arms = r["arms"].as_array().unwrap();
+        assert_eq!(arms.iter().map(|a| a["arm"].as_str().unwrap()).collect::<Vec<_>>(), ["champion", "challenger", "holdout"]);
+        let cases = crate::support::stats(db)["tables"]["cases"].as_u64().unwrap();
+        let customers: u64 = arms.iter().map(|a| a["customers"].as_u64().unwrap()).sum();
+        assert_eq!(customers, cases, "every case's customer is in an arm: {r}");
+        assert_eq!(r["sample_size"]["per_arm"], 204);
+        assert_eq!(r["warnings"].as_array().unwrap().len(), 3, "{r}");
+        assert!(arms[0]["contact_rate"]["p_value"].is_null());
+        let text = expect(db, &["experiment", "report", "t"], 0);
+        assert!(text.contains("T+1 contact") && text.contains("warning: arm holdout"), "{text}");
+    }
+}

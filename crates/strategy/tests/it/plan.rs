@@ -207,3 +207,31 @@ fn plans_replay_bit_for_bit_from_their_stored_input() {
         assert!(x.reasons.iter().any(|r| r.contains("holdout arm")), "{x:?}");
     }
 }
+
+/// A call that ended in hardship routes the debtor to negotiation from the next plan; an
+/// abusive one changes the channel mix (no agent calls).
+#[test]
+fn call_outcomes_route_hardship_and_abuse() {
+    let mut hard = case(1, Bucket::M2, 40);
+    let mut rude = case(2, Bucket::M2, 40);
+    for (c, outcome) in [(&mut hard, Outcome::Hardship), (&mut rude, Outcome::Abusive)] {
+        c.contacts.push(PastContact {
+            at: "2026-02-20T02:00:00Z".parse().unwrap(),
+            channel: Channel::Call,
+            recipient: Recipient::Debtor,
+            contact_point: Some(c.points[0].id.clone()),
+            debt: c.account.clone(),
+            outcome: Some(outcome),
+            duration_secs: 120,
+        });
+    }
+    let p = plan(&input(mar4(), vec![hard, rude])).unwrap();
+    let one: Vec<_> = p.actions.iter().filter(|a| a.case == "CASE-C0001").collect();
+    assert!(one.iter().all(|a| a.reasons.iter().any(|r| r == "LADDER: hardship")), "{one:?}");
+    let two: Vec<_> = p.actions.iter().filter(|a| a.case == "CASE-C0002").collect();
+    assert!(
+        !two.is_empty()
+            && two.iter().all(|a| a.channel != "call" && a.reasons.iter().any(|r| r == "LADDER: abusive")),
+        "{two:?}"
+    );
+}
