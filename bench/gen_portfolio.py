@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--customers", type=int, default=500_000)
     ap.add_argument("--accounts", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--payments", type=int, default=0, help="payments to write (payments.csv), on delinquent accounts")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -69,8 +70,11 @@ def main():
         w.writerow(["account_id", "customer_id", "card_number", "currency", "credit_limit", "balance",
                     "minimum_payment", "statement_day", "due_date", "cycles_delinquent", "days_past_due",
                     "overdue_principal", "overdue_interest", "overdue_fees", "overdue_late_fees"])
+        delinquent = []
         for i in range(a.accounts):
             dpd = rng.choice([0, 0, 0, rng.randint(1, 30), rng.randint(31, 90), rng.randint(91, 400)])
+            if dpd:
+                delinquent.append(i)
             balance = rng.randint(100_00, 200_000_00)
             if dpd:
                 principal = balance // 3
@@ -81,6 +85,16 @@ def main():
                         yuan(rng.choice([10_000_00, 30_000_00, 50_000_00, 200_000_00])), yuan(balance),
                         yuan(balance // 10), rng.randint(1, 28), "2026-11-05", "", dpd,
                         yuan(principal), yuan(interest), yuan(fees), yuan(late)])
+
+    if a.payments:
+        with open(os.path.join(a.out, "payments.csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["payment_id", "account_id", "paid_at", "amount", "currency", "channel"])
+            for k in range(a.payments):
+                i = delinquent[rng.randrange(len(delinquent))]
+                day = rng.randint(1, 28)
+                w.writerow([f"Y{k:09d}", f"A{i:08d}", f"2026-10-{day:02d}T10:{rng.randint(0, 59):02d}:00+08:00",
+                            yuan(rng.randint(100_00, 5_000_00)), "CNY", "bank_transfer"])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 //! almost as well later take the golden slot from one who can only be reached then. Daylight
 //! assigns by **regret** (the marginal value of deciding now): the call that would lose most by
 //! missing its best open slot — its best value minus its second-best — goes first, into its
-//! best slot. A slot filling up re-ranks only the calls that had it among their options.
+//! best slot. Keys are kept in a heap and refreshed when popped (a slot that filled since a key
+//! was computed changes it), so a day of a million calls costs a few heap operations per call
+//! rather than a re-ranking of everyone each time a slot fills.
 //!
 //! Guarantees, each tested: no slot holds more than its capacity; a call is left out only when
 //! every slot it could take is full; the same input gives the same assignment.
@@ -60,13 +62,6 @@ pub fn assign(capacity: &[u32], candidates: &[Candidate]) -> Vec<Option<usize>> 
             o
         })
         .collect();
-    // Who has each slot among their options.
-    let mut wanting: Vec<Vec<usize>> = vec![Vec::new(); left.len()];
-    for (i, o) in options.iter().enumerate() {
-        for (s, _) in o {
-            wanting[*s].push(i);
-        }
-    }
     let mut cursor = vec![0usize; candidates.len()];
     let mut version = vec![0u32; candidates.len()];
     let mut out: Vec<Option<usize>> = vec![None; candidates.len()];
@@ -87,11 +82,16 @@ pub fn assign(capacity: &[u32], candidates: &[Candidate]) -> Vec<Option<usize>> 
             heap.push(Entry { regret, best, who: i, version: 0 });
         }
     }
+    let mut room: u64 = left.iter().map(|c| u64::from(*c)).sum();
     while let Some(e) = heap.pop() {
+        if room == 0 {
+            break;
+        }
         let i = e.who;
         if out[i].is_some() || e.version != version[i] {
             continue;
         }
+        // Keys are refreshed when popped: a slot filling since the entry was made changes it.
         let Some((regret, best)) = key(i, &mut cursor, &left) else { continue };
         if regret != e.regret || best != e.best {
             version[i] += 1;
@@ -101,17 +101,7 @@ pub fn assign(capacity: &[u32], candidates: &[Candidate]) -> Vec<Option<usize>> 
         let slot = options[i][cursor[i]].0;
         out[i] = Some(slot);
         left[slot] -= 1;
-        if left[slot] == 0 {
-            // Everyone who wanted the slot is re-ranked on what remains open to them.
-            for &j in &wanting[slot] {
-                if out[j].is_none()
-                    && let Some((regret, best)) = key(j, &mut cursor, &left)
-                {
-                    version[j] += 1;
-                    heap.push(Entry { regret, best, who: j, version: version[j] });
-                }
-            }
-        }
+        room -= 1;
     }
     out
 }

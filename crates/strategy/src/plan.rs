@@ -45,6 +45,7 @@ use daylight_scoring::product::{self, ProductModel, Scorer as Contactability};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -298,6 +299,8 @@ struct Want {
     p: Vec<f64>,
     weight: f64,
     reasons: Vec<String>,
+    /// Contacts: the alternative's place in the case's order (0 first); referrals: none.
+    rank: Option<usize>,
 }
 
 const SLOTS: usize = 96;
@@ -323,146 +326,33 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     let script_vectors: BTreeMap<&str, [f64; select::SCRIPT_DIM]> =
         strategy.scripts.iter().map(|s| (s.id.as_str(), vectors.vector(&s.text))).collect();
 
+    let ctx = Context {
+        input,
+        strategy: &strategy,
+        pack: &pack,
+        arms: arms.as_ref(),
+        timing: &timing,
+        script_vectors: &script_vectors,
+    };
+    // Cases are independent until capacity: judged in parallel, gathered in case order.
+    let judged: Vec<Result<Judged, PlanError>> = cases
+        .par_iter()
+        .zip(histories.par_iter())
+        .enumerate()
+        .map(|(ci, (c, h))| ctx.judge(ci, c, h))
+        .collect();
     let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
     let mut considered = 0u64;
     let mut wants: Vec<Want> = Vec::new();
-    let mut arm_of: Vec<String> = Vec::new();
-    for (ci, (c, h)) in cases.iter().zip(&histories).enumerate() {
-        let arm = match &arms {
-            Some((a, salt)) => a.assign(salt, &c.customer).name.clone(),
-            None => "none".to_owned(),
-        };
-        arm_of.push(arm.clone());
-        let segment = strategy.segmentation.segment(&facts(c, h.zone.clone(), input.date));
-        let Some(ladder) = strategy.ladder_for(&segment) else {
-            considered += 1;
-            *skipped.entry("NO_LADDER".into()).or_default() += 1;
-            continue;
-        };
-        let due: Vec<&Step> =
-            ladder.steps.iter().filter(|s| s.due(c.dpd, days_since(c, s, input.date))).collect();
-        let mut reasons = segment.reasons.clone();
-        reasons.push(format!("LADDER: {}", ladder.name));
-        let weight = weight(c);
-        for referral in due.iter().filter(|s| !matches!(s.action, Move::Contact(_))) {
-            considered += 1;
-            wants.push(Want {
-                case: ci,
-                action: referral.action,
-                recipient: Recipient::Debtor,
-                point: None,
-                script: None,
-                slots: vec![working_day(input.date, &h.zone)?],
-                p: Vec::new(),
-                weight,
-                reasons: [
-                    reasons.clone(),
-                    vec![format!("STEP: {} from day {}", referral.action, referral.from_day)],
-                ]
-                .concat(),
-            });
+    let mut arm_of: Vec<String> = Vec::with_capacity(cases.len());
+    for j in judged {
+        let j = j?;
+        considered += j.considered;
+        if let Some(code) = j.skipped {
+            *skipped.entry(code.to_owned()).or_default() += 1;
         }
-        let contacts: Vec<&Step> = due.into_iter().filter(|s| matches!(s.action, Move::Contact(_))).collect();
-        if contacts.is_empty() {
-            continue;
-        }
-        considered += 1;
-        // The options: (step, script) pairs the tones allow, with a usable contact point.
-        let mut options: Vec<(&Step, &str, String)> = Vec::new();
-        let mut missing = None;
-        for step in &contacts {
-            let Move::Contact(channel) = step.action else { continue };
-            let Some(point) = pick_point(c, channel, step.recipient) else {
-                missing = Some("NO_CONTACT_POINT");
-                continue;
-            };
-            let scripts = strategy.scripts_for_step(step, &segment);
-            if scripts.is_empty() {
-                missing.get_or_insert("NO_SCRIPT");
-            }
-            for s in scripts {
-                options.push((step, s.id.as_str(), point.clone()));
-            }
-        }
-        if options.is_empty() {
-            *skipped.entry(missing.unwrap_or("NO_SCRIPT").into()).or_default() += 1;
-            continue;
-        }
-        let model_driven = arm != HOLDOUT;
-        let (pick, how) = match (&input.selector, model_driven) {
-            (Some(scorer), true) => {
-                let user = user_vector(c, &segment, input.date);
-                let items: Vec<Item> = options
-                    .iter()
-                    .map(|(step, script, _)| Item {
-                        script: script_vectors[script],
-                        channel: select::channel_vector(step.action),
-                    })
-                    .collect();
-                let seed = seed_of(strategy.exploration.seed, input.date, &c.case);
-                let explore = ((seed >> 11) as f64 / (1u64 << 53) as f64) < strategy.exploration.share;
-                let (i, p) = scorer.choose(&user, &items, explore, seed).unwrap_or((0, 0.0));
-                let how = if explore {
-                    format!("SELECTION: explored (Thompson sampling), P(pay) {p:.3}")
-                } else {
-                    format!("SELECTION: highest expected repayment, P(pay) {p:.3}")
-                };
-                (i, how)
-            }
-            _ => {
-                // The most recently opened step, the library's first script for it.
-                let latest = options.iter().map(|(s, _, _)| s.from_day).max().unwrap_or(0);
-                let i = options.iter().position(|(s, _, _)| s.from_day == latest).unwrap_or(0);
-                let why = if model_driven { "no scorer yet" } else { "holdout arm" };
-                (i, format!("SELECTION: ladder order ({why})"))
-            }
-        };
-        let (step, script, point) = options.swap_remove(pick);
-        let Move::Contact(channel) = step.action else { continue };
-        let request = request_of(c, channel, step.recipient, &point)?;
-        let history: Vec<Contact> = c.contacts.iter().map(contact_of).collect();
-        let (slots, denied) = allowed_slots(&pack, &request, &history, input.date, &h.zone, input.as_of)?;
-        if slots.is_empty() {
-            let code = Rule::ALL
-                .iter()
-                .filter_map(|r| denied.get(r.code()).map(|n| (r.code(), *n)))
-                .fold(None::<(&str, usize)>, |best, (code, n)| match best {
-                    Some((_, m)) if m >= n => best,
-                    _ => Some((code, n)),
-                })
-                .map_or("PAST", |(code, _)| code);
-            *skipped.entry(code.into()).or_default() += 1;
-            continue;
-        }
-        let timed = channel.is_call() && model_driven && segment.extreme.is_none();
-        let p = if timed {
-            let items: Vec<(&DebtorHistory, Timestamp)> = slots.iter().map(|s| (h, s.0)).collect();
-            timing.score_many(&items).map_err(|e| perr(e.code, e.message))?
-        } else {
-            vec![1.0; slots.len()]
-        };
-        reasons.push(format!("STEP: {channel} from day {}", step.from_day));
-        reasons.push(how);
-        if channel.is_call() {
-            reasons.push(match (timed, segment.extreme) {
-                (true, _) => "TIME: best allowed slot by P(connect)".to_owned(),
-                (false, Some(Extreme::Low | Extreme::High)) => {
-                    "TIME: no model-driven timing (extreme contact group)".to_owned()
-                }
-                (false, None) => "TIME: no model-driven timing (holdout arm)".to_owned(),
-            });
-        }
-        wants.push(Want {
-            case: ci,
-            action: step.action,
-            recipient: step.recipient,
-            point: Some(point),
-            script: Some(script.to_owned()),
-            slots,
-            p,
-            weight,
-            reasons,
-        });
+        wants.extend(j.wants);
+        arm_of.push(j.arm);
     }
 
     let mut actions = place(&strategy, &wants, &cases, &arm_of, &mut skipped);
@@ -478,6 +368,215 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         })
         .collect();
     Ok(Plan { date: input.date, strategy: strategy.name, considered, actions, skipped })
+}
+
+/// What the planner holds while judging cases.
+struct Context<'a> {
+    input: &'a PlanInput,
+    strategy: &'a Strategy,
+    pack: &'a Pack,
+    arms: Option<&'a (Arms, String)>,
+    timing: &'a Contactability,
+    script_vectors: &'a BTreeMap<&'a str, [f64; select::SCRIPT_DIM]>,
+}
+
+/// One case judged: what it wants, or why it was skipped.
+struct Judged {
+    considered: u64,
+    skipped: Option<&'static str>,
+    wants: Vec<Want>,
+    arm: String,
+}
+
+/// Which of the day's slots to put to the pack.
+#[derive(Clone, Copy)]
+enum Scan<'a> {
+    /// Only those in these shifts (minutes of the day): calls go where there are agents.
+    Shifts(&'a [(u32, u32)]),
+    /// From the day's start to the end of the first run of allowed slots (a window).
+    FirstRun,
+}
+
+impl Context<'_> {
+    fn scan(&self, channel: Channel) -> Scan<'_> {
+        match channel {
+            Channel::Call => Scan::Shifts(&self.strategy.capacity.call.shifts),
+            Channel::RobotCall => {
+                Scan::Shifts(self.strategy.capacity.robot_call.as_ref().map_or(&[][..], |l| &l.shifts[..]))
+            }
+            _ => Scan::FirstRun,
+        }
+    }
+
+    /// Segment, ladder, selection, compliance and timing of one case.
+    fn judge(&self, ci: usize, c: &PlanCase, h: &DebtorHistory) -> Result<Judged, PlanError> {
+        let arm = match self.arms {
+            Some((a, salt)) => a.assign(salt, &c.customer).name.clone(),
+            None => "none".to_owned(),
+        };
+        let mut out = Judged { considered: 0, skipped: None, wants: Vec::new(), arm: arm.clone() };
+        let segment = self.strategy.segmentation.segment(&facts(c, h.zone.clone(), self.input.date));
+        let Some(ladder) = self.strategy.ladder_for(&segment) else {
+            out.considered += 1;
+            out.skipped = Some("NO_LADDER");
+            return Ok(out);
+        };
+        let due: Vec<&Step> =
+            ladder.steps.iter().filter(|s| s.due(c.dpd, days_since(c, s, self.input.date))).collect();
+        let mut reasons = segment.reasons.clone();
+        reasons.push(format!("LADDER: {}", ladder.name));
+        let weight = weight(c);
+        for referral in due.iter().filter(|s| !matches!(s.action, Move::Contact(_))) {
+            out.considered += 1;
+            out.wants.push(Want {
+                case: ci,
+                action: referral.action,
+                recipient: Recipient::Debtor,
+                point: None,
+                script: None,
+                slots: vec![working_day(self.input.date, &h.zone)?],
+                p: Vec::new(),
+                weight,
+                reasons: [
+                    reasons.clone(),
+                    vec![format!("STEP: {} from day {}", referral.action, referral.from_day)],
+                ]
+                .concat(),
+                rank: None,
+            });
+        }
+        let contacts: Vec<&Step> = due.into_iter().filter(|s| matches!(s.action, Move::Contact(_))).collect();
+        if contacts.is_empty() {
+            return Ok(out);
+        }
+        out.considered += 1;
+        // The options: (step, script) pairs the tones allow, with a usable contact point.
+        let mut options: Vec<(&Step, &str, String)> = Vec::new();
+        let mut missing = None;
+        for step in &contacts {
+            let Move::Contact(channel) = step.action else { return Ok(out) };
+            let Some(point) = pick_point(c, channel, step.recipient) else {
+                missing = Some("NO_CONTACT_POINT");
+                continue;
+            };
+            let scripts = self.strategy.scripts_for_step(step, &segment);
+            if scripts.is_empty() {
+                missing.get_or_insert("NO_SCRIPT");
+            }
+            for s in scripts {
+                options.push((step, s.id.as_str(), point.clone()));
+            }
+        }
+        if options.is_empty() {
+            out.skipped = Some(missing.unwrap_or("NO_SCRIPT"));
+            return Ok(out);
+        }
+        let model_driven = arm != HOLDOUT;
+        // The alternatives, most wanted first: if the first has no capacity or is not
+        // allowed today, the next is tried (one contact per debtor per day).
+        let (order, how): (Vec<usize>, String) = match (&self.input.selector, model_driven) {
+            (Some(scorer), true) => {
+                let user = user_vector(c, &segment, self.input.date);
+                let items: Vec<Item> = options
+                    .iter()
+                    .map(|(step, script, _)| Item {
+                        script: self.script_vectors[script],
+                        channel: select::channel_vector(step.action),
+                    })
+                    .collect();
+                let seed = seed_of(self.strategy.exploration.seed, self.input.date, &c.case);
+                let explore = ((seed >> 11) as f64 / (1u64 << 53) as f64) < self.strategy.exploration.share;
+                let ranked = scorer.rank(&user, &items, explore, seed);
+                let p = ranked.first().map_or(0.0, |r| r.1);
+                let how = if explore {
+                    format!("SELECTION: explored (Thompson sampling), P(pay) {p:.3}")
+                } else {
+                    format!("SELECTION: highest expected repayment, P(pay) {p:.3}")
+                };
+                (ranked.into_iter().map(|r| r.0).collect(), how)
+            }
+            _ => {
+                // The most recently opened step first, the library's first script for each.
+                let mut order: Vec<usize> = (0..options.len()).collect();
+                order.sort_by(|a, b| options[*b].0.from_day.cmp(&options[*a].0.from_day).then(a.cmp(b)));
+                let why = if model_driven { "no scorer yet" } else { "holdout arm" };
+                (order, format!("SELECTION: ladder order ({why})"))
+            }
+        };
+        let history: Vec<Contact> = c.contacts.iter().map(contact_of).collect();
+        let mut tried: Vec<Move> = Vec::new();
+        let mut first_denial: Option<&'static str> = None;
+        for k in order {
+            let (step, script, point) = &options[k];
+            // One alternative per channel and recipient: the best script for it.
+            let Move::Contact(channel) = step.action else { continue };
+            if tried.contains(&step.action) {
+                continue;
+            }
+            tried.push(step.action);
+            let request = request_of(c, channel, step.recipient, point)?;
+            let (slots, denied) = allowed_slots(
+                self.pack,
+                &request,
+                &history,
+                self.input.date,
+                &h.zone,
+                self.input.as_of,
+                self.scan(channel),
+            )?;
+            if slots.is_empty() {
+                let code = Rule::ALL
+                    .iter()
+                    .filter_map(|r| denied.get(r.code()).map(|n| (r.code(), *n)))
+                    .fold(None::<(&str, usize)>, |best, (code, n)| match best {
+                        Some((_, m)) if m >= n => best,
+                        _ => Some((code, n)),
+                    })
+                    .map_or_else(|| denied.keys().next().copied().unwrap_or("PAST"), |(code, _)| code);
+                first_denial.get_or_insert(code);
+                continue;
+            }
+            let timed = channel.is_call() && model_driven && segment.extreme.is_none();
+            let p = if timed {
+                let items: Vec<(&DebtorHistory, Timestamp)> = slots.iter().map(|s| (h, s.0)).collect();
+                self.timing.score_many(&items).map_err(|e| perr(e.code, e.message))?
+            } else {
+                vec![1.0; slots.len()]
+            };
+            let mut why = reasons.clone();
+            why.push(format!("STEP: {channel} from day {}", step.from_day));
+            why.push(how.clone());
+            if channel.is_call() {
+                why.push(match (timed, segment.extreme) {
+                    (true, _) => "TIME: best allowed slot by P(connect)".to_owned(),
+                    (false, Some(Extreme::Low | Extreme::High)) => {
+                        "TIME: no model-driven timing (extreme contact group)".to_owned()
+                    }
+                    (false, None) => "TIME: no model-driven timing (holdout arm)".to_owned(),
+                });
+            }
+            let rank = out.wants.iter().filter(|w| w.rank.is_some()).count();
+            if rank > 0 {
+                why.push(format!("FALLBACK: alternative {} of the day", rank + 1));
+            }
+            out.wants.push(Want {
+                case: ci,
+                action: step.action,
+                recipient: step.recipient,
+                point: Some(point.clone()),
+                script: Some((*script).to_owned()),
+                slots,
+                p,
+                weight,
+                reasons: why,
+                rank: Some(rank),
+            });
+        }
+        if !out.wants.iter().any(|w| w.rank.is_some()) {
+            out.skipped = Some(first_denial.unwrap_or("PAST"));
+        }
+        Ok(out)
+    }
 }
 
 /// Capacity: calls and robot calls into slots by regret, the rest by weight up to the day's
@@ -502,64 +601,103 @@ fn place(
         arm: arm_of[w.case].clone(),
         reasons: w.reasons.clone(),
     };
-    for (channel, lines) in [
-        (Channel::Call, Some(&strategy.capacity.call)),
-        (Channel::RobotCall, strategy.capacity.robot_call.as_ref()),
-    ] {
-        let group: Vec<&Want> = wants.iter().filter(|w| w.action == Move::Contact(channel)).collect();
-        let capacity: Vec<u32> =
-            (0..SLOTS).map(|s| lines.map_or(0, |l| l.per_slot(u32::try_from(s * 15).unwrap_or(0)))).collect();
-        let candidates: Vec<Candidate> = group
-            .iter()
-            .map(|w| Candidate {
-                options: w.slots.iter().zip(&w.p).map(|((_, _, slot), p)| (*slot, p * w.weight)).collect(),
-            })
-            .collect();
-        for (w, got) in group.iter().zip(assign(&capacity, &candidates)) {
-            match got {
-                Some(slot) => {
+    // Referrals are granted by weight up to their daily limits.
+    let mut used: BTreeMap<Move, u32> = BTreeMap::new();
+    let mut referrals: Vec<&Want> = wants.iter().filter(|w| w.rank.is_none()).collect();
+    referrals.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(cases[a.case].case.cmp(&cases[b.case].case)));
+    for w in referrals {
+        let n = used.entry(w.action).or_default();
+        if *n >= strategy.capacity.per_day(w.action).unwrap_or(0) {
+            *skipped.entry("CAPACITY".into()).or_default() += 1;
+            continue;
+        }
+        *n += 1;
+        if let Some(first) = w.slots.first() {
+            out.push((w.weight, action_of(w, first.0, first.1)));
+        }
+    }
+    // Contacts, in rounds: every case's first alternative, then the second of those still
+    // without a contact, and so on; what capacity one round used is gone for the next.
+    let per_slot = |lines: Option<&crate::document::Lines>| -> Vec<u32> {
+        (0..SLOTS).map(|s| lines.map_or(0, |l| l.per_slot(u32::try_from(s * 15).unwrap_or(0)))).collect()
+    };
+    let mut left: BTreeMap<Channel, Vec<u32>> = BTreeMap::from([
+        (Channel::Call, per_slot(Some(&strategy.capacity.call))),
+        (Channel::RobotCall, per_slot(strategy.capacity.robot_call.as_ref())),
+    ]);
+    let mut placed = vec![false; cases.len()];
+    let rounds = wants.iter().filter_map(|w| w.rank).max().map_or(0, |r| r + 1);
+    for round in 0..rounds {
+        let this: Vec<&Want> = wants.iter().filter(|w| w.rank == Some(round) && !placed[w.case]).collect();
+        for channel in [Channel::Call, Channel::RobotCall] {
+            let group: Vec<&&Want> = this.iter().filter(|w| w.action == Move::Contact(channel)).collect();
+            if group.is_empty() {
+                continue;
+            }
+            let capacity = left.get_mut(&channel).map(std::mem::take).unwrap_or_default();
+            let candidates: Vec<Candidate> = group
+                .iter()
+                .map(|w| Candidate {
+                    options: w
+                        .slots
+                        .iter()
+                        .zip(&w.p)
+                        .map(|((_, _, slot), p)| (*slot, p * w.weight))
+                        .collect(),
+                })
+                .collect();
+            let got = assign(&capacity, &candidates);
+            let mut capacity = capacity;
+            for (w, got) in group.iter().zip(got) {
+                if let Some(slot) = got {
+                    capacity[slot] -= 1;
+                    placed[w.case] = true;
                     let k = w.slots.iter().position(|s| s.2 == slot).unwrap_or(0);
                     let (start, end, _) = w.slots[k];
                     let mut a = action_of(w, start, end);
                     a.reasons.push(format!("P(connect) {:.3} at {}", w.p[k], start));
                     out.push((w.p[k] * w.weight, a));
                 }
-                None => *skipped.entry("CAPACITY".into()).or_default() += 1,
             }
+            left.insert(channel, capacity);
+        }
+        let mut rest: Vec<&&Want> = this
+            .iter()
+            .filter(|w| !matches!(w.action, Move::Contact(Channel::Call | Channel::RobotCall)))
+            .collect();
+        rest.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(cases[a.case].case.cmp(&cases[b.case].case)));
+        for w in rest {
+            let n = used.entry(w.action).or_default();
+            if *n >= strategy.capacity.per_day(w.action).unwrap_or(0) {
+                continue;
+            }
+            *n += 1;
+            placed[w.case] = true;
+            // The first run of allowed slots.
+            let Some(first) = w.slots.first() else { continue };
+            let mut end = first.1;
+            for slot in &w.slots[1..] {
+                if slot.0 != end {
+                    break;
+                }
+                end = slot.1;
+            }
+            out.push((w.weight, action_of(w, first.0, end)));
         }
     }
-    // Daily limits, by weight (then case id).
-    let mut rest: Vec<&Want> = wants
-        .iter()
-        .filter(|w| !matches!(w.action, Move::Contact(Channel::Call | Channel::RobotCall)))
-        .collect();
-    rest.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(cases[a.case].case.cmp(&cases[b.case].case)));
-    let mut used: BTreeMap<Move, u32> = BTreeMap::new();
-    for w in rest {
-        let limit = strategy.capacity.per_day(w.action).unwrap_or(0);
-        let n = used.entry(w.action).or_default();
-        if *n >= limit {
-            *skipped.entry("CAPACITY".into()).or_default() += 1;
-            continue;
-        }
-        *n += 1;
-        // The first run of allowed slots (a referral's is the working day).
-        let Some(first) = w.slots.first() else { continue };
-        let mut end = first.1;
-        for slot in &w.slots[1..] {
-            if slot.0 != end {
-                break;
-            }
-            end = slot.1;
-        }
-        let start = first.0;
-        out.push((w.weight, action_of(w, start, end)));
+    // A case none of whose alternatives found room.
+    let wanting: std::collections::BTreeSet<usize> =
+        wants.iter().filter(|w| w.rank.is_some()).map(|w| w.case).collect();
+    let unplaced = wanting.iter().filter(|c| !placed[**c]).count() as u64;
+    if unplaced > 0 {
+        *skipped.entry("CAPACITY".into()).or_default() += unplaced;
     }
     out
 }
 
-/// The day's 15-minute slots (in `zone`) the pack allows for `request`, after `now`; and how
-/// many slots each rule denied.
+/// The day's 15-minute slots (in `zone`) the pack allows for `request` after `now`, among
+/// those `scan` names; when none is allowed, how many slots each rule denied.
+#[allow(clippy::too_many_arguments)]
 fn allowed_slots(
     pack: &Pack,
     request: &Request,
@@ -567,34 +705,50 @@ fn allowed_slots(
     date: Date,
     zone: &TimeZone,
     now: Timestamp,
+    scan: Scan<'_>,
 ) -> Result<(Vec<(Timestamp, Timestamp, usize)>, BTreeMap<&'static str, usize>), PlanError> {
     let start = date.to_zoned(zone.clone()).map_err(|e| perr("PLAN_INPUT", format!("date {date}: {e}")))?;
     let quarter = SignedDuration::from_mins(15);
-    let mut allowed = Vec::new();
-    let mut denied = BTreeMap::new();
+    // The slots to put to the pack: start, end, index of the local quarter hour.
+    let mut scanned = Vec::new();
     let mut t = start.timestamp();
-    let mut slot = 0;
-    while t.to_zoned(zone.clone()).date() == date {
+    while scanned.len() < 100 {
+        let local = t.to_zoned(zone.clone());
+        if local.date() != date {
+            break;
+        }
+        let minute = local.hour() as u32 * 60 + local.minute() as u32;
         let end = t + quarter;
-        if end > now {
-            let at = t.max(now);
-            let mut req = request.clone();
-            req.at = Some(at);
-            let d = daylight_compliance::evaluate(pack, &req, history, at);
-            if d.allowed {
-                let local = t.to_zoned(zone.clone());
-                let index = (local.hour() as usize * 60 + local.minute() as usize) / 15;
-                allowed.push((at, end, index.min(SLOTS - 1)));
-            } else {
-                for r in d.violations {
-                    *denied.entry(r.code()).or_insert(0) += 1;
-                }
-            }
+        let wanted = match scan {
+            Scan::Shifts(shifts) => shifts.iter().any(|(a, b)| *a <= minute && minute < *b),
+            Scan::FirstRun => true,
+        };
+        if wanted && end > now {
+            scanned.push((t.max(now), end, (minute / 15) as usize));
         }
         t = end;
-        slot += 1;
-        if slot > 100 {
+    }
+    let mut req = request.clone();
+    let mut allowed = Vec::new();
+    for &(at, end, index) in &scanned {
+        req.at = Some(at);
+        if daylight_compliance::allowed_at(pack, &req, history, at) {
+            allowed.push((at, end, index.min(SLOTS - 1)));
+        } else if matches!(scan, Scan::FirstRun) && !allowed.is_empty() {
             break;
+        }
+    }
+    let mut denied = BTreeMap::new();
+    if scanned.is_empty() {
+        // Nothing to ask: the day is over, or no shift has hours left in it.
+        denied.insert(if t <= now { "PAST" } else { "CAPACITY" }, 1);
+    }
+    if allowed.is_empty() {
+        for &(at, _, _) in &scanned {
+            req.at = Some(at);
+            for r in daylight_compliance::evaluate(pack, &req, history, at).violations {
+                *denied.entry(r.code()).or_insert(0) += 1;
+            }
         }
     }
     Ok((allowed, denied))

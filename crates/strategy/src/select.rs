@@ -289,6 +289,18 @@ impl Scorer {
         explore: bool,
         seed: u64,
     ) -> Option<(usize, f64)> {
+        self.rank(user, items, explore, seed).into_iter().next()
+    }
+
+    /// Every item with its probability, best first (earlier first on ties), under the mean or
+    /// (`explore`) one posterior draw made with `seed`.
+    pub fn rank(
+        &self,
+        user: &[f64; USER_DIM],
+        items: &[Item],
+        explore: bool,
+        seed: u64,
+    ) -> Vec<(usize, f64)> {
         let drawn;
         let w: &[f64] = if explore {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
@@ -302,14 +314,10 @@ impl Scorer {
         } else {
             &self.mean
         };
-        let mut best: Option<(usize, f64)> = None;
-        for (i, item) in items.iter().enumerate() {
-            let p = Self::probability_with(w, user, item);
-            if best.is_none_or(|(_, b)| p > b) {
-                best = Some((i, p));
-            }
-        }
-        best
+        let mut out: Vec<(usize, f64)> =
+            items.iter().enumerate().map(|(i, item)| (i, Self::probability_with(w, user, item))).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
     }
 }
 

@@ -235,3 +235,23 @@ fn call_outcomes_route_hardship_and_abuse() {
         "{two:?}"
     );
 }
+
+/// A case whose first choice has no room today gets its next alternative, not nothing.
+#[test]
+fn a_full_channel_falls_back_to_the_next_alternative() {
+    // No letters today: day 50 of M2 would be a letter (the latest rung), so a call or an SMS.
+    let strategy = DEFAULT.replace("letter_per_day = 500", "letter_per_day = 0");
+    let mut i = input(mar4(), vec![case(1, Bucket::M2, 50)]);
+    i.strategy = strategy;
+    let p = plan(&i).unwrap();
+    assert_eq!(p.actions.len(), 1, "{:?} {:?}", p.actions, p.skipped);
+    assert!(["call", "sms"].contains(&p.actions[0].channel.as_str()));
+    assert!(
+        p.actions[0].reasons.iter().any(|r| r == "FALLBACK: alternative 2 of the day"),
+        "{:?}",
+        p.actions[0].reasons
+    );
+    // With letters, the letter.
+    let p = plan(&input(mar4(), vec![case(1, Bucket::M2, 50)])).unwrap();
+    assert_eq!(p.actions[0].channel, "letter");
+}
