@@ -278,7 +278,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -304,6 +304,9 @@ struct Want {
 }
 
 const SLOTS: usize = 96;
+
+/// An allowed slot: start, end, index of the local quarter hour (0–95).
+type SlotSpan = (Timestamp, Timestamp, usize);
 
 /// Makes the plan.
 pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
@@ -706,7 +709,7 @@ fn allowed_slots(
     zone: &TimeZone,
     now: Timestamp,
     scan: Scan<'_>,
-) -> Result<(Vec<(Timestamp, Timestamp, usize)>, BTreeMap<&'static str, usize>), PlanError> {
+) -> Result<(Vec<SlotSpan>, BTreeMap<&'static str, usize>), PlanError> {
     let start = date.to_zoned(zone.clone()).map_err(|e| perr("PLAN_INPUT", format!("date {date}: {e}")))?;
     let quarter = SignedDuration::from_mins(15);
     // The slots to put to the pack: start, end, index of the local quarter hour.

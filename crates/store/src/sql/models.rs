@@ -199,12 +199,20 @@ fn experiment_from_row(row: &DbRow) -> Result<Experiment> {
     })
 }
 
-async fn insert_experiment(write: &DbPool, e: &NewExperiment, actor: &str, now: Timestamp) -> Result<Experiment> {
+async fn insert_experiment(
+    write: &DbPool,
+    e: &NewExperiment,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Experiment> {
     required("actor", actor)?;
     check_model_name(&e.name).map_err(|_| {
         Invalid::new(
             Code::IdFormat,
-            format!("experiment name {:?}; expected lower-case letters, digits, - and _ (at most 64)", e.name),
+            format!(
+                "experiment name {:?}; expected lower-case letters, digits, - and _ (at most 64)",
+                e.name
+            ),
         )
     })?;
     required("arms", &e.arms)?;
@@ -217,18 +225,23 @@ async fn insert_experiment(write: &DbPool, e: &NewExperiment, actor: &str, now: 
     if taken.is_some() {
         return Err(Invalid::new(
             Code::Exists,
-            format!("experiment {:?} exists; its arms and salt never change (create one under a new name)", e.name),
+            format!(
+                "experiment {:?} exists; its arms and salt never change (create one under a new name)",
+                e.name
+            ),
         )
         .into());
     }
-    sqlx::query("INSERT INTO experiments (name, arms, salt, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&e.name)
-        .bind(&e.arms)
-        .bind(&e.salt)
-        .bind(actor)
-        .bind(DbTime::new(now))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO experiments (name, arms, salt, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&e.name)
+    .bind(&e.arms)
+    .bind(&e.salt)
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .execute(&mut *tx)
+    .await?;
     let payload = json!({"arms": e.arms, "salt": e.salt});
     append(
         &mut tx,
@@ -248,12 +261,10 @@ async fn insert_experiment(write: &DbPool, e: &NewExperiment, actor: &str, now: 
 async fn select_experiments(read: &DbPool, name: Option<&str>) -> Result<Vec<Experiment>> {
     let rows = match name {
         Some(n) => {
-            sqlx::query(
-                "SELECT name, arms, salt, created_by, created_at FROM experiments WHERE name = $1",
-            )
-            .bind(n)
-            .fetch_all(read)
-            .await?
+            sqlx::query("SELECT name, arms, salt, created_by, created_at FROM experiments WHERE name = $1")
+                .bind(n)
+                .fetch_all(read)
+                .await?
         }
         None => {
             sqlx::query("SELECT name, arms, salt, created_by, created_at FROM experiments ORDER BY id")

@@ -86,11 +86,9 @@ async fn read_plan_cases(read: &DbPool, until: Timestamp) -> Result<Vec<daylight
             zone: opt_text(row, "time_zone")?,
         });
     }
-    let flags = sqlx::query(
-        "SELECT customer_id, cease, opt_out, consented_hours FROM contact_flags",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let flags = sqlx::query("SELECT customer_id, cease, opt_out, consented_hours FROM contact_flags")
+        .fetch_all(&mut *tx)
+        .await?;
     for row in &flags {
         let Some(&i) = at.get(&text(row, "customer_id")?) else { continue };
         out[i].cease = int(row, "cease")? != 0;
@@ -101,11 +99,7 @@ async fn read_plan_cases(read: &DbPool, until: Timestamp) -> Result<Vec<daylight
             .map(|s| s.parse().map_err(|e| corrupt("opt_out", e)))
             .collect::<Result<_>>()?;
     }
-    let tags = sqlx::query(
-        "SELECT customer_id, tag FROM debtor_tags",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let tags = sqlx::query("SELECT customer_id, tag FROM debtor_tags").fetch_all(&mut *tx).await?;
     for row in &tags {
         let Some(&i) = at.get(&text(row, "customer_id")?) else { continue };
         match text(row, "tag")?.as_str() {
@@ -133,7 +127,9 @@ async fn read_plan_cases(read: &DbPool, until: Timestamp) -> Result<Vec<daylight
             recipient: word(row, "recipient")?,
             contact_point: opt_text(row, "contact_point_id")?,
             debt: opt_text(row, "account_id")?,
-            outcome: opt_text(row, "outcome")?.map(|o| o.parse().map_err(|e| corrupt("outcome", e))).transpose()?,
+            outcome: opt_text(row, "outcome")?
+                .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
+                .transpose()?,
             duration_secs: small(row, "duration_secs")?,
         });
     }
@@ -239,7 +235,8 @@ async fn insert_plan(write: &DbPool, p: &NewPlan, actor: &str, now: Timestamp) -
         "skipped": serde_json::from_str::<serde_json::Value>(&p.skipped).unwrap_or_default(),
         "input_sha256": input_sha, "plan_sha256": plan_sha,
     });
-    append(&mut tx, &Event::new(now, actor, EventKind::PlanSaved, format!("plan:{}", p.date), &payload)).await?;
+    append(&mut tx, &Event::new(now, actor, EventKind::PlanSaved, format!("plan:{}", p.date), &payload))
+        .await?;
     tx.commit().await?;
     Ok(StoredPlan {
         date: p.date,
@@ -271,14 +268,12 @@ async fn select_plan(read: &DbPool, day: Date, version: Option<i64>) -> Result<S
             .fetch_optional(read)
             .await?
         }
-        None => {
-            sqlx::query(AssertSqlSafe(format!(
-                "SELECT {PLAN_COLUMNS}, input, plan FROM plans WHERE plan_date = $1 ORDER BY version DESC LIMIT 1"
-            )))
-            .bind(day.to_sqlx())
-            .fetch_optional(read)
-            .await?
-        }
+        None => sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PLAN_COLUMNS}, input, plan FROM plans WHERE plan_date = $1 ORDER BY version DESC LIMIT 1"
+        )))
+        .bind(day.to_sqlx())
+        .fetch_optional(read)
+        .await?,
     };
     let what = match version {
         Some(v) => format!("{day} version {v}"),

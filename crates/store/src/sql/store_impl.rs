@@ -190,7 +190,12 @@ impl Store for Adapter {
         write_debtor_tag(&self.write, customer, tag, note, actor, now).await
     }
 
-    async fn create_experiment(&self, experiment: &NewExperiment, actor: &str, now: Timestamp) -> Result<Experiment> {
+    async fn create_experiment(
+        &self,
+        experiment: &NewExperiment,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Experiment> {
         insert_experiment(&self.write, experiment, actor, now).await
     }
 
