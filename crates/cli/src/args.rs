@@ -109,6 +109,26 @@ pub enum StrategyCommand {
     Check(StrategyCheckArgs),
     /// Print the built-in strategy, annotated, to copy and edit.
     Default,
+    /// Train the script-and-channel scorer on what followed earlier plans: each proposed
+    /// contact, and whether the case paid within --window-days. With --register it becomes a
+    /// challenger named `selector`; promote it and `daylight plan` uses it.
+    Learn(LearnArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// Days after a plan's day a payment counts as its outcome.
+    #[arg(long, default_value_t = 7)]
+    pub window_days: i64,
+    /// Learn as of this instant (RFC 3339; default now): plans whose window has closed by then.
+    #[arg(long)]
+    pub until: Option<jiff::Timestamp>,
+    /// Register the result as a challenger named `selector`.
+    #[arg(long)]
+    pub register: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

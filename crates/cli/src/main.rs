@@ -99,7 +99,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Contact(c) => policy::contact(&url, &actor, c).await,
         Command::Model(c) => model::run(&url, &actor, c).await,
         Command::Plan(a) => plan::run(&url, &actor, &a).await,
-        Command::Strategy(c) => plan::strategy(c),
+        Command::Strategy(c) => plan::strategy(&url, &actor, c).await,
         Command::Experiment(c) => experiment::run(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
     }

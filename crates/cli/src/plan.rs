@@ -34,6 +34,16 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         }
         None => None,
     };
+    let selector = match store.model_document("selector", None).await {
+        Ok((v, doc)) => {
+            let s: daylight_strategy::learn::Selector = serde_json::from_str(&doc).with_context(|| {
+                format!("the selector champion (version {}) is not a selector document", v.version)
+            })?;
+            Some(s.scorer)
+        }
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
     let contactability = match store.model_document("contactability", None).await {
         Ok((v, doc)) => {
             Some(serde_json::from_str::<daylight_scoring::product::ProductModel>(&doc).with_context(
@@ -68,7 +78,7 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         pack: store.pack_source().await?,
         experiment,
         contactability,
-        selector: None,
+        selector,
         cases: store.plan_cases(as_of).await?,
     };
     let made = plan(&input)?;
@@ -178,8 +188,14 @@ fn write_csv(p: &Plan, path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-pub fn strategy(c: StrategyCommand) -> Result<Outcome> {
+pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Outcome> {
     match c {
+        StrategyCommand::Learn(a) => {
+            let store = crate::open(url, false).await?;
+            let result = learn(&*store, actor, &a).await;
+            store.close().await;
+            return result;
+        }
         StrategyCommand::Default => {
             let mut out = std::io::stdout().lock();
             out.write_all(DEFAULT.as_bytes())?;
@@ -215,6 +231,91 @@ pub fn strategy(c: StrategyCommand) -> Result<Outcome> {
             if s.ladders.iter().all(|l| l.route.is_some()) {
                 bail!("no ladder serves a bucket: every case would be skipped");
             }
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+async fn learn(store: &dyn Store, actor: &str, a: &crate::args::LearnArgs) -> Result<Outcome> {
+    use daylight_strategy::learn;
+    if !(1..=90).contains(&a.window_days) {
+        bail!("--window-days {}: expected 1 to 90", a.window_days);
+    }
+    let until = a.until.unwrap_or_else(crate::now);
+    // The latest version of each day whose outcome window has closed.
+    let mut latest: std::collections::BTreeMap<jiff::civil::Date, i64> = std::collections::BTreeMap::new();
+    for p in store.list_plans().await? {
+        let closed = p
+            .date
+            .checked_add(jiff::Span::new().days(a.window_days + 2))
+            .ok()
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .is_some_and(|z| z.timestamp() <= until);
+        if closed {
+            let v = latest.entry(p.date).or_insert(p.version);
+            *v = (*v).max(p.version);
+        }
+    }
+    let histories = store.debtor_histories(&daylight_store::model::HistoryFilter::default(), until).await?;
+    let payments: std::collections::HashMap<&str, Vec<jiff::Timestamp>> =
+        histories.iter().map(|h| (h.case.as_str(), h.payments.iter().map(|p| p.at).collect())).collect();
+    let paid = |case: &str, from: jiff::Timestamp, to: jiff::Timestamp| {
+        payments.get(case).is_some_and(|ps| ps.iter().any(|t| *t > from && *t <= to))
+    };
+    let vectors = daylight_strategy::select::ScriptVectors::default();
+    let mut batches = Vec::new();
+    for (day, version) in &latest {
+        let stored = store.stored_plan(*day, Some(*version)).await?;
+        let input: PlanInput = serde_json::from_str(stored.input.as_deref().unwrap_or_default())
+            .with_context(|| format!("plan {day} version {version}: the stored input"))?;
+        let made: Plan = serde_json::from_str(stored.plan.as_deref().unwrap_or_default())
+            .with_context(|| format!("plan {day} version {version}: the stored plan"))?;
+        batches.push((*day, learn::examples(&input, &made, a.window_days, &paid, &vectors)?));
+    }
+    let selector = learn::train(batches, a.window_days);
+    if selector.examples == 0 {
+        bail!(
+            "no plan's {}-day outcome window has closed by {until}: nothing to learn from yet (make plans with `daylight plan`)",
+            a.window_days
+        );
+    }
+    let metrics = serde_json::json!({"examples": selector.examples, "positives": selector.positives, "plans": selector.plans.len(), "window_days": a.window_days});
+    let registered = if a.register {
+        Some(
+            store
+                .register_model(
+                    &daylight_store::model::NewModel {
+                        name: "selector".into(),
+                        source: "daylight".into(),
+                        metrics: metrics.to_string(),
+                        document: serde_json::to_string(&selector)?,
+                    },
+                    actor,
+                    crate::now(),
+                )
+                .await?,
+        )
+    } else {
+        None
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"metrics": metrics, "version": registered.as_ref().map(|v| v.version)})
+        );
+    } else {
+        println!(
+            "learnt from {} proposed contacts in {} plans ({} followed by a payment within {} days)",
+            selector.examples,
+            selector.plans.len(),
+            selector.positives,
+            a.window_days
+        );
+        if let Some(v) = registered {
+            println!(
+                "registered selector version {} (challenger); `daylight model promote selector {}` puts it in the plan",
+                v.version, v.version
+            );
         }
     }
     Ok(Outcome::Done)

@@ -6,6 +6,7 @@
 //! - [`document`]: the strategy document (TOML): ladders, tones, capacity, the script library.
 //! - [`select`]: script and channel per debtor (user vector × script word vectors × channel
 //!   vectors, a Bayesian logistic scorer, Thompson sampling).
+//! - [`learn`]: the scorer learns from the outcomes of stored plans.
 //! - [`assign`]: calls into 15-minute slots under the team's capacity, by marginal value.
 //! - [`plan`]: the daily contact plan, a pure function of its stored inputs.
 //! - [`report`]: an experiment's per-arm results with intervals and p-values.
@@ -17,6 +18,7 @@
 pub mod assign;
 pub mod document;
 pub mod experiment;
+pub mod learn;
 pub mod plan;
 pub mod report;
 pub mod segment;

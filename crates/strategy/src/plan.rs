@@ -768,6 +768,13 @@ fn working_day(date: Date, zone: &TimeZone) -> Result<(Timestamp, Timestamp, usi
     Ok((at(9)?, at(18)?, 36))
 }
 
+/// The facts segmentation reads of a case on `date` (as the plan of that day read them).
+pub fn facts_for(c: &PlanCase, date: Date) -> Result<CaseFacts, PlanError> {
+    let zone = TimeZone::get(&c.zone)
+        .map_err(|_| perr("PLAN_INPUT", format!("case {}: time zone {:?}", c.case, c.zone)))?;
+    Ok(facts(c, zone, date))
+}
+
 /// Days a hardship or abuse outcome of a call keeps routing the debtor (a tag lasts until
 /// cleared).
 pub const SIGNAL_DAYS: i64 = 90;

@@ -125,3 +125,40 @@ fn strategy_files_are_checked_with_their_place() {
         "{err}"
     );
 }
+
+crate::both! {
+    /// The scorer learns from what followed stored plans, is registered and promoted, and the
+    /// next plan selects by it.
+    fn the_selector_learns_from_earlier_plans(db) {
+        load_examples(db);
+        plan_json(db, "2026-03-04");
+        // Too early: the 7-day window of the 4 March plan has not closed on the 6th.
+        let out = daylight(db, &["strategy", "learn", "--until", "2026-03-06T00:00:00Z"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to learn from yet"));
+        // Payments on 6 March for half the debtors.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("payments.csv");
+        std::fs::write(&file, "payment_id,account_id,paid_at,amount,currency,channel\n\
+            Z1,A0005,2026-03-06T10:00:00+08:00,500.00,CNY,app\n\
+            Z2,A0007,2026-03-06T11:00:00+08:00,800.00,CNY,app\n\
+            Z3,A0009,2026-03-07T11:00:00+08:00,300.00,CNY,app\n").unwrap();
+        expect(db, &["import", "payments", file.to_str().unwrap()], 0);
+        let out: serde_json::Value = serde_json::from_str(&expect(db, &["strategy", "learn", "--until", "2026-03-20T00:00:00Z", "--register", "--json"], 0)).unwrap();
+        assert!(out["metrics"]["examples"].as_u64().unwrap() > 0, "{out}");
+        assert!(out["metrics"]["positives"].as_u64().unwrap() > 0, "{out}");
+        assert_eq!(out["version"], 1);
+        expect(db, &["model", "promote", "selector", "1"], 0);
+        let next: serde_json::Value = serde_json::from_str(&expect(db, &["plan", "--date", "2026-03-21", "--as-of", "2026-03-20T00:00:00Z", "--json"], 0)).unwrap();
+        let selected = next["actions"].as_array().unwrap().iter().filter(|a| a["script"].is_string()).all(|a| {
+            a["reasons"].as_array().unwrap().iter().any(|r| {
+                let r = r.as_str().unwrap();
+                r.starts_with("SELECTION: highest expected repayment") || r.starts_with("SELECTION: explored")
+            })
+        });
+        assert!(selected, "{next}");
+        // And the plan that used it replays.
+        let out = expect(db, &["plan", "--date", "2026-03-21", "--replay"], 0);
+        assert!(out.contains("identical"), "{out}");
+    }
+}

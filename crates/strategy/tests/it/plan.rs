@@ -255,3 +255,29 @@ fn a_full_channel_falls_back_to_the_next_alternative() {
     let p = plan(&input(mar4(), vec![case(1, Bucket::M2, 50)])).unwrap();
     assert_eq!(p.actions[0].channel, "letter");
 }
+
+/// Each proposed contact of a stored plan is one example, labelled by a payment within the
+/// window after the plan's day; referrals are not examples.
+#[test]
+fn stored_plans_become_labelled_examples() {
+    use daylight_strategy::learn::{examples, train};
+    let i = input(mar4(), portfolio());
+    let p = plan(&i).unwrap();
+    let contacts = p.actions.iter().filter(|a| a.script.is_some()).count();
+    let vectors = daylight_strategy::select::ScriptVectors::default();
+    let window_end = std::cell::RefCell::new(Vec::new());
+    let paid = |case: &str, from: Timestamp, until: Timestamp| {
+        window_end.borrow_mut().push((from, until));
+        case.ends_with('0') || case.ends_with('2')
+    };
+    let ex = examples(&i, &p, 7, &paid, &vectors).unwrap();
+    assert_eq!(ex.len(), contacts);
+    // The window: the plan's day (Shanghai) plus seven days.
+    let (from, until) = window_end.borrow()[0];
+    assert_eq!(from, "2026-03-03T16:00:00Z".parse::<Timestamp>().unwrap());
+    assert_eq!(until, "2026-03-11T16:00:00Z".parse::<Timestamp>().unwrap());
+    let positives = ex.iter().filter(|e| e.paid).count();
+    let s = train(vec![(mar4(), ex)], 7);
+    assert_eq!((s.examples, s.positives, s.plans.len()), (contacts, positives, 1));
+    assert!(s.scorer.precision.iter().any(|q| *q > 1.0), "the posterior narrowed");
+}
