@@ -53,6 +53,20 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         Err(StoreError::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
+    let propensity = match store.model_document("propensity", None).await {
+        Ok((v, doc)) => match serde_json::from_str::<daylight_scoring::product::ProductModel>(&doc) {
+            Ok(m) if m.kind == daylight_scoring::product::Kind::Propensity => Some(m),
+            _ => {
+                eprintln!(
+                    "note: the propensity champion (version {}) is not a Daylight propensity model (`daylight model fit --kind propensity`); the plan rates risk without it",
+                    v.version
+                );
+                None
+            }
+        },
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
     let as_of = a.as_of.unwrap_or_else(crate::now);
     // A day is over everywhere (UTC−12 included) by the start of the day after next in UTC.
     let over = a
@@ -78,6 +92,7 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         pack: store.pack_source().await?,
         experiment,
         contactability,
+        propensity,
         selector,
         cases: store.plan_cases(as_of).await?,
     };

@@ -53,6 +53,7 @@ pub fn examples(
         .map_err(|e| PlanError { code: e.code, message: e.to_string() })?;
     let by_case: BTreeMap<&str, &crate::plan::PlanCase> =
         input.cases.iter().map(|c| (c.case.as_str(), c)).collect();
+    let segments = crate::plan::segments(input, &strategy)?;
     let day_start = |zone: &str| -> Option<Timestamp> {
         let tz = jiff::tz::TimeZone::get(zone).ok()?;
         plan.date.to_zoned(tz).ok().map(|z| z.timestamp())
@@ -60,12 +61,15 @@ pub fn examples(
     let mut out = Vec::new();
     for a in &plan.actions {
         let (Some(script), Ok(m)) = (a.script.as_deref(), a.channel.parse::<Move>()) else { continue };
-        let (Some(c), Some(s)) = (by_case.get(a.case.as_str()), strategy.script(script)) else { continue };
+        let (Some(c), Some(s), Some(segment)) =
+            (by_case.get(a.case.as_str()), strategy.script(script), segments.get(&a.case))
+        else {
+            continue;
+        };
         let Some(from) = day_start(&c.zone) else { continue };
         let until = from + jiff::SignedDuration::from_hours(24 * (window_days + 1));
-        let segment = strategy.segmentation.segment(&crate::plan::facts_for(c, input.date)?);
         out.push(Example {
-            user: user_vector(c, &segment, input.date),
+            user: user_vector(c, segment, input.date),
             item: Item { script: vectors.vector(&s.text), channel: select::channel_vector(m) },
             paid: paid(&c.case, from, until),
         });

@@ -193,6 +193,9 @@ pub struct PlanInput {
     pub experiment: Option<ExperimentInput>,
     /// The contactability model (a `daylight-product/1` document), if one is champion.
     pub contactability: Option<ProductModel>,
+    /// The propensity-to-pay model, if one is champion: it feeds the risk rating and ability.
+    #[serde(default)]
+    pub propensity: Option<ProductModel>,
     /// The script-and-channel scorer's posterior, if it has learnt.
     pub selector: Option<select::Scorer>,
     /// The open cases.
@@ -328,8 +331,10 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     let vectors = ScriptVectors::default();
     let script_vectors: BTreeMap<&str, [f64; select::SCRIPT_DIM]> =
         strategy.scripts.iter().map(|s| (s.id.as_str(), vectors.vector(&s.text))).collect();
+    let propensity = propensities(input, &histories)?;
 
     let ctx = Context {
+        propensity: propensity.as_deref(),
         input,
         strategy: &strategy,
         pack: &pack,
@@ -381,6 +386,8 @@ struct Context<'a> {
     arms: Option<&'a (Arms, String)>,
     timing: &'a Contactability,
     script_vectors: &'a BTreeMap<&'a str, [f64; select::SCRIPT_DIM]>,
+    /// P(pay within 30 days) per case, in case order, when a propensity model is champion.
+    propensity: Option<&'a [f64]>,
 }
 
 /// One case judged: what it wants, or why it was skipped.
@@ -418,7 +425,9 @@ impl Context<'_> {
             None => "none".to_owned(),
         };
         let mut out = Judged { considered: 0, skipped: None, wants: Vec::new(), arm: arm.clone() };
-        let segment = self.strategy.segmentation.segment(&facts(c, h.zone.clone(), self.input.date));
+        let mut f = facts(c, h.zone.clone(), self.input.date);
+        f.propensity = self.propensity.map(|p| p[ci]);
+        let segment = self.strategy.segmentation.segment(&f);
         let Some(ladder) = self.strategy.ladder_for(&segment) else {
             out.considered += 1;
             out.skipped = Some("NO_LADDER");
@@ -768,11 +777,28 @@ fn working_day(date: Date, zone: &TimeZone) -> Result<(Timestamp, Timestamp, usi
     Ok((at(9)?, at(18)?, 36))
 }
 
-/// The facts segmentation reads of a case on `date` (as the plan of that day read them).
-pub fn facts_for(c: &PlanCase, date: Date) -> Result<CaseFacts, PlanError> {
-    let zone = TimeZone::get(&c.zone)
-        .map_err(|_| perr("PLAN_INPUT", format!("case {}: time zone {:?}", c.case, c.zone)))?;
-    Ok(facts(c, zone, date))
+/// Each case's segment as the plan made from `input` sees it (scores included), by case id.
+pub fn segments(input: &PlanInput, strategy: &Strategy) -> Result<BTreeMap<String, Segment>, PlanError> {
+    let mut cases: Vec<&PlanCase> = input.cases.iter().collect();
+    cases.sort_by(|a, b| a.case.cmp(&b.case));
+    let histories: Vec<DebtorHistory> = cases.iter().map(|c| history_of(c)).collect::<Result<_, _>>()?;
+    let propensity = propensities(input, &histories)?;
+    let mut out = BTreeMap::new();
+    for (ci, (c, h)) in cases.iter().zip(&histories).enumerate() {
+        let mut f = facts(c, h.zone.clone(), input.date);
+        f.propensity = propensity.as_ref().map(|p| p[ci]);
+        out.insert(c.case.clone(), strategy.segmentation.segment(&f));
+    }
+    Ok(out)
+}
+
+/// P(pay within 30 days) of every case at the plan's as-of instant, when the input has a
+/// propensity model.
+fn propensities(input: &PlanInput, histories: &[DebtorHistory]) -> Result<Option<Vec<f64>>, PlanError> {
+    let Some(model) = &input.propensity else { return Ok(None) };
+    let scorer = Contactability::new(model.clone()).map_err(|e| perr(e.code, e.message))?;
+    let items: Vec<(&DebtorHistory, Timestamp)> = histories.iter().map(|h| (h, input.as_of)).collect();
+    scorer.score_many(&items).map(Some).map_err(|e| perr(e.code, e.message))
 }
 
 /// Days a hardship or abuse outcome of a call keeps routing the debtor (a tag lasts until

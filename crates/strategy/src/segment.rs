@@ -270,10 +270,11 @@ impl Segmentation {
             } else {
                 Risk::Medium
             };
+        let scored = f.propensity.map_or(String::new(), |p| format!(", propensity {p:.2}"));
         reasons.insert(
             0,
             format!(
-                "SEGMENT: {} {amount_band}, {} risk, {}",
+                "SEGMENT: {} {amount_band}, {} risk, {}{scored}",
                 f.bucket,
                 match risk {
                     Risk::Low => "low",

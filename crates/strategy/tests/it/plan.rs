@@ -64,6 +64,7 @@ fn input(day: Date, cases: Vec<PlanCase>) -> PlanInput {
         pack: pack_source(),
         experiment: None,
         contactability: None,
+        propensity: None,
         selector: None,
         cases,
     }
@@ -280,4 +281,92 @@ fn stored_plans_become_labelled_examples() {
     let s = train(vec![(mar4(), ex)], 7);
     assert_eq!((s.examples, s.positives, s.plans.len()), (contacts, positives, 1));
     assert!(s.scorer.precision.iter().any(|q| *q > 1.0), "the posterior narrowed");
+}
+
+/// A propensity champion feeds the segment: its score is in the reasons and drives the risk.
+#[test]
+fn a_propensity_model_rates_the_cases() {
+    use daylight_scoring::features::{AccountPath, AttemptFact, DebtorHistory, PaymentFact};
+    use daylight_scoring::product::{FitOptions, Kind, ProductModel};
+    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let start: Timestamp = "2026-01-05T02:00:00Z".parse().unwrap();
+    let day = |d: i64| start + jiff::SignedDuration::from_hours(24 * d);
+    // 300 debtors called daily for 8 weeks; the willing half pay after promising.
+    let world: Vec<DebtorHistory> = (0..300)
+        .map(|i| {
+            let willing = i % 2 == 0;
+            let attempts = (0..56)
+                .map(|d| AttemptFact {
+                    at: day(d),
+                    channel: Channel::Call,
+                    recipient: Recipient::Debtor,
+                    outcome: if willing && d % 7 == 0 { Outcome::PromiseToPay } else { Outcome::NoAnswer },
+                    duration_secs: 60,
+                })
+                .collect();
+            let payments = if willing {
+                (0..8).map(|w| PaymentFact { at: day(w * 7 + 2), amount: 50_000 }).collect()
+            } else {
+                vec![]
+            };
+            DebtorHistory {
+                case: format!("CASE-W{i:04}"),
+                zone: zone.clone(),
+                birth_date: None,
+                credit_limit: 1_000_000,
+                accounts: vec![AccountPath { now: Bucket::M2, moves: vec![] }],
+                attempts,
+                payments,
+                promises: vec![],
+            }
+        })
+        .collect();
+    let opts = FitOptions {
+        kind: Kind::Propensity,
+        from: start,
+        until: day(56),
+        params: daylight_scoring::gbdt::Params {
+            rounds: 40,
+            max_depth: 3,
+            eta: 0.2,
+            threads: 1,
+            ..Default::default()
+        },
+        seed: 1,
+        created_at: "2026-03-01T00:00:00Z".into(),
+        debtor_strength: 8.0,
+        segment_strength: 50.0,
+    };
+    let model = ProductModel::fit(&world, &opts).unwrap();
+    let mut payer = case(1, Bucket::M2, 40);
+    payer.payments = (0..4).map(|w| (day(28 + w * 7 + 2), 50_000)).collect();
+    payer.contacts = (28..56)
+        .map(|d| PastContact {
+            at: day(d),
+            channel: Channel::Call,
+            recipient: Recipient::Debtor,
+            contact_point: Some("P0001".into()),
+            debt: Some("A0001".into()),
+            outcome: Some(if d % 7 == 0 { Outcome::PromiseToPay } else { Outcome::NoAnswer }),
+            duration_secs: 60,
+        })
+        .collect();
+    let mut i = input(mar4(), vec![payer, case(2, Bucket::M2, 40)]);
+    i.propensity = Some(model);
+    let segments = daylight_strategy::plan::segments(
+        &i,
+        &daylight_strategy::document::Strategy::from_toml(DEFAULT, "d").unwrap(),
+    )
+    .unwrap();
+    let score = |c: &str| {
+        let r = &segments[c].reasons[0];
+        r.rsplit("propensity ").next().unwrap().parse::<f64>().unwrap_or_else(|_| panic!("{r}"))
+    };
+    assert!(score("CASE-C0001") > score("CASE-C0002"), "the payer scores higher");
+    let p = plan(&i).unwrap();
+    assert!(
+        p.actions
+            .iter()
+            .all(|a| a.reasons[0].contains("propensity 0.") || a.reasons[0].contains("propensity 1."))
+    );
 }
