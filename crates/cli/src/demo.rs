@@ -117,6 +117,12 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
         "  {run} contact record --case CASE-C0008 --channel call --agent collector:E001 --outcome no_answer --at 2026-03-04T09:00:00+08:00"
     );
     println!("  {run} model best-time --case CASE-C0008 --date 2026-03-04 --as-of 2026-03-04T00:00:00+08:00");
+    println!(
+        "  {run} plan --date 2026-03-05 --as-of 2026-03-04T16:00:00Z --out {}",
+        dir.join("plan.csv").display()
+    );
+    println!("  {run} strategy default");
+    println!("  {run} experiment size --sigma 0.18 --delta 0.05");
     println!("  {run} calendar cn --year 2026");
     println!("  sqlite3 {} \"UPDATE ledger SET actor = 'mallory' WHERE seq = 3\"", db.display());
     println!("  {run} ledger verify     # now names seq 3");

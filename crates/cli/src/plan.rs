@@ -68,6 +68,7 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         Err(e) => return Err(e.into()),
     };
     let as_of = a.as_of.unwrap_or_else(crate::now);
+    let clock = crate::commands::stopwatch();
     // A day is over everywhere (UTC−12 included) by the start of the day after next in UTC.
     let over = a
         .date
@@ -96,7 +97,9 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         selector,
         cases: store.plan_cases(as_of).await?,
     };
+    tracing::debug!(cases = input.cases.len(), secs = clock.elapsed().as_secs_f64(), "plan: portfolio read");
     let made = plan(&input)?;
+    tracing::debug!(actions = made.actions.len(), secs = clock.elapsed().as_secs_f64(), "plan: planned");
     let text = serde_json::to_string(&made)?;
     let stored = store
         .save_plan(
@@ -112,6 +115,7 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
             crate::now(),
         )
         .await?;
+    tracing::debug!(version = stored.version, secs = clock.elapsed().as_secs_f64(), "plan: stored");
     if let Some(out) = &a.out {
         write_csv(&made, out)?;
     }

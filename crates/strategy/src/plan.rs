@@ -301,7 +301,10 @@ struct Want {
     /// P(connect) per allowed slot (1 without model-driven timing).
     p: Vec<f64>,
     weight: f64,
-    reasons: Vec<String>,
+    /// The case's reasons (segment, ladder), shared by its alternatives.
+    reasons: std::sync::Arc<[String]>,
+    /// This alternative's own (step, selection, time, fallback).
+    own: Vec<String>,
     /// Contacts: the alternative's place in the case's order (0 first); referrals: none.
     rank: Option<usize>,
 }
@@ -328,9 +331,14 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         Some(m) => Contactability::new(m.clone()).map_err(|e| perr(e.code, e.message))?,
         None => shrinkage(&histories, input.as_of)?,
     };
-    let vectors = ScriptVectors::default();
-    let script_vectors: BTreeMap<&str, [f64; select::SCRIPT_DIM]> =
-        strategy.scripts.iter().map(|s| (s.id.as_str(), vectors.vector(&s.text))).collect();
+    // Scripts' word vectors are only read by the scorer (loading jieba's dictionary is not free).
+    let script_vectors: BTreeMap<&str, [f64; select::SCRIPT_DIM]> = match &input.selector {
+        Some(_) => {
+            let vectors = ScriptVectors::default();
+            strategy.scripts.iter().map(|s| (s.id.as_str(), vectors.vector(&s.text))).collect()
+        }
+        None => BTreeMap::new(),
+    };
     let propensity = propensities(input, &histories)?;
 
     let ctx = Context {
@@ -435,8 +443,10 @@ impl Context<'_> {
         };
         let due: Vec<&Step> =
             ladder.steps.iter().filter(|s| s.due(c.dpd, days_since(c, s, self.input.date))).collect();
-        let mut reasons = segment.reasons.clone();
-        reasons.push(format!("LADDER: {}", ladder.name));
+        // The case's reasons, shared by its alternatives (each adds its own few).
+        let mut base = segment.reasons.clone();
+        base.push(format!("LADDER: {}", ladder.name));
+        let reasons: std::sync::Arc<[String]> = base.into();
         let weight = weight(c);
         for referral in due.iter().filter(|s| !matches!(s.action, Move::Contact(_))) {
             out.considered += 1;
@@ -449,11 +459,8 @@ impl Context<'_> {
                 slots: vec![working_day(self.input.date, &h.zone)?],
                 p: Vec::new(),
                 weight,
-                reasons: [
-                    reasons.clone(),
-                    vec![format!("STEP: {} from day {}", referral.action, referral.from_day)],
-                ]
-                .concat(),
+                reasons: reasons.clone(),
+                own: vec![format!("STEP: {} from day {}", referral.action, referral.from_day)],
                 rank: None,
             });
         }
@@ -548,6 +555,19 @@ impl Context<'_> {
                 first_denial.get_or_insert(code);
                 continue;
             }
+            // Other channels need only their window: the first run of allowed slots.
+            let slots = if channel.is_call() {
+                slots
+            } else {
+                let (start, mut end, index) = slots[0];
+                for slot in &slots[1..] {
+                    if slot.0 != end {
+                        break;
+                    }
+                    end = slot.1;
+                }
+                vec![(start, end, index)]
+            };
             let timed = channel.is_call() && model_driven && segment.extreme.is_none();
             let p = if timed {
                 let items: Vec<(&DebtorHistory, Timestamp)> = slots.iter().map(|s| (h, s.0)).collect();
@@ -555,7 +575,7 @@ impl Context<'_> {
             } else {
                 vec![1.0; slots.len()]
             };
-            let mut why = reasons.clone();
+            let mut why = Vec::with_capacity(4);
             why.push(format!("STEP: {channel} from day {}", step.from_day));
             why.push(how.clone());
             if channel.is_call() {
@@ -580,7 +600,8 @@ impl Context<'_> {
                 slots,
                 p,
                 weight,
-                reasons: why,
+                reasons: reasons.clone(),
+                own: why,
                 rank: Some(rank),
             });
         }
@@ -611,7 +632,7 @@ fn place(
         window_end: end,
         priority: 0,
         arm: arm_of[w.case].clone(),
-        reasons: w.reasons.clone(),
+        reasons: w.reasons.iter().chain(&w.own).cloned().collect(),
     };
     // Referrals are granted by weight up to their daily limits.
     let mut used: BTreeMap<Move, u32> = BTreeMap::new();

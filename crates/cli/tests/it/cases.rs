@@ -78,6 +78,7 @@ fn the_demo_sets_up_a_working_database() {
         .filter(|l| !l.is_empty() && !l.starts_with("sqlite3") && !l.contains("# now names"))
         .collect();
     assert!(hints.iter().any(|h| h.contains("model best-time")), "{hints:?}");
+    assert!(hints.iter().any(|h| h.contains(" plan --date ")), "{hints:?}");
     for hint in hints {
         let out = std::process::Command::new("sh").args(["-c", hint]).output().unwrap();
         assert!(
