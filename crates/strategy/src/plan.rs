@@ -147,6 +147,9 @@ pub struct PlanCase {
     pub account: Option<String>,
     /// Statement day, when the debtor has one account.
     pub statement_day: Option<i8>,
+    /// The agency the case is placed with, if any (no second placement is proposed).
+    #[serde(default)]
+    pub agency: Option<String>,
     /// Contact points.
     pub points: Vec<Point>,
     /// Cease request.
@@ -448,7 +451,13 @@ impl Context<'_> {
         base.push(format!("LADDER: {}", ladder.name));
         let reasons: std::sync::Arc<[String]> = base.into();
         let weight = weight(c);
+        // A case already with an agency is not placed again (the legal team takes a case out
+        // of the open ones by its status).
+        let placed = c.agency.is_some();
         for referral in due.iter().filter(|s| !matches!(s.action, Move::Contact(_))) {
+            if referral.action == Move::Agency && placed {
+                continue;
+            }
             out.considered += 1;
             out.wants.push(Want {
                 case: ci,

@@ -15,7 +15,7 @@ async fn read_plan_cases(read: &DbPool, until: Timestamp) -> Result<Vec<daylight
     let cut = DbTime::new(until);
     let mut tx: Tx = read.begin().await?;
     let mut rows = sqlx::query(
-        "SELECT c.id, c.customer_id, c.bucket, c.max_dpd, u.time_zone, u.birth_date \
+        "SELECT c.id, c.customer_id, c.bucket, c.max_dpd, c.agency, u.time_zone, u.birth_date \
          FROM cases c JOIN customers u ON u.id = c.customer_id WHERE c.status = 'open' ORDER BY c.id",
     )
     .fetch(&mut *tx);
@@ -36,6 +36,7 @@ async fn read_plan_cases(read: &DbPool, until: Timestamp) -> Result<Vec<daylight
             credit_limit_fen: 0,
             account: None,
             statement_day: None,
+            agency: opt_text(row, "agency")?,
             points: Vec::new(),
             cease: false,
             opt_out: Vec::new(),

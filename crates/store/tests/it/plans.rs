@@ -31,7 +31,10 @@ contract! {
         assert_eq!(store.tag_debtor(&c1, "angry", Some("x"), "E001", now()).await.unwrap_err().code(), "ENUM");
         assert_eq!(store.tag_debtor(&CustomerId::parse("C0099").unwrap(), "abusive", Some("x"), "E001", now()).await.unwrap_err().code(), "NOT_FOUND");
 
+        let placed = daylight_store::model::Assignment { team: None, collector: None, agency: Some("AG01".into()) };
+        store.assign_case(&case_id(2), &placed, "L001", now()).await.unwrap();
         let cases = store.plan_cases(t("2026-03-10T00:00:00Z")).await.unwrap();
+        assert_eq!((cases[0].agency.as_deref(), cases[1].agency.as_deref()), (None, Some("AG01")));
         assert_eq!(cases.iter().map(|c| c.case.as_str()).collect::<Vec<_>>(), ["CASE-C0001", "CASE-C0002"]);
         let c = &cases[0];
         assert_eq!((c.customer.as_str(), c.zone.as_str(), c.dpd), ("C0001", "Asia/Shanghai", 30));

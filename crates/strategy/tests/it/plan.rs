@@ -34,6 +34,7 @@ fn case(n: usize, bucket: Bucket, dpd: u32) -> PlanCase {
         credit_limit_fen: 5_000_000,
         account: Some(format!("A{n:04}")),
         statement_day: Some(5),
+        agency: None,
         points: vec![
             phone(&format!("P{n:04}"), Recipient::Debtor),
             Point {
@@ -369,4 +370,15 @@ fn a_propensity_model_rates_the_cases() {
             .iter()
             .all(|a| a.reasons[0].contains("propensity 0.") || a.reasons[0].contains("propensity 1."))
     );
+}
+
+/// A case placed with an agency is not proposed for placement again.
+#[test]
+fn a_placed_case_is_not_placed_again() {
+    let mut placed = case(1, Bucket::M6Plus, 200);
+    placed.agency = Some("AG01".into());
+    let p = plan(&input(mar4(), vec![placed, case(2, Bucket::M6Plus, 200)])).unwrap();
+    let agency: Vec<&str> =
+        p.actions.iter().filter(|a| a.channel == "agency").map(|a| a.case.as_str()).collect();
+    assert_eq!(agency, ["CASE-C0002"]);
 }
