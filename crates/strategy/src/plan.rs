@@ -145,7 +145,7 @@ pub struct PlanCase {
     pub credit_limit_fen: i64,
     /// The account contacts are about (the worst one).
     pub account: Option<String>,
-    /// Statement day, when the debtor has one account.
+    /// The statement day of `account`: the cycle the contacts' caps count in.
     pub statement_day: Option<i8>,
     /// The agency the case is placed with, if any (no second placement is proposed).
     #[serde(default)]
@@ -542,7 +542,7 @@ impl Context<'_> {
                 continue;
             }
             tried.push(step.action);
-            let request = request_of(c, channel, step.recipient, point)?;
+            let request = request_of(c, channel, step.recipient, point, self.input.date)?;
             let (slots, denied) = allowed_slots(
                 self.pack,
                 &request,
@@ -917,6 +917,7 @@ fn request_of(
     channel: Channel,
     recipient: Recipient,
     point: &str,
+    date: Date,
 ) -> Result<Request, PlanError> {
     let mut names = vec![c.zone.clone()];
     if let Some(z) = c.points.iter().find(|p| p.id == point).and_then(|p| p.zone.clone())
@@ -933,6 +934,8 @@ fn request_of(
     let mut req = Request::new(channel, recipient, zones).map_err(|e| perr(e.code, e.message))?;
     req.debt = c.account.clone();
     req.contact_point = Some(point.to_owned());
+    // As the gate: the statement cycle of the account the contact is about.
+    req.cycle_start = c.statement_day.map(|d| daylight_compliance::statement_anchor(d, date));
     req.debtor_contact_points = c
         .points
         .iter()

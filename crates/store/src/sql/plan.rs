@@ -56,22 +56,18 @@ async fn read_plan_cases(read: &DbPool, until: Timestamp) -> Result<Vec<daylight
          FROM accounts ORDER BY customer_id, days_past_due DESC, id",
     )
     .fetch(&mut *tx);
-    let mut seen: HashMap<usize, u32> = HashMap::new();
     while let Some(row) = accounts.try_next().await? {
         let row = &row;
         let Some(&i) = at.get(&text(row, "customer_id")?) else { continue };
         let c = &mut out[i];
         c.overdue_fen += int(row, "overdue")?;
         c.credit_limit_fen += int(row, "credit_limit")?;
-        let n = seen.entry(i).or_default();
-        if *n == 0 {
+        // The worst account comes first: contacts are about it, and its cycle is theirs (the
+        // gate takes the cycle of the account a contact names).
+        if c.account.is_none() {
             c.account = Some(text(row, "id")?);
             c.statement_day = Some(small(row, "statement_day")?);
-        } else {
-            // The cycle is the account's: with several, none is assumed.
-            c.statement_day = None;
         }
-        *n += 1;
     }
     drop(accounts);
     let mut points = sqlx::query(

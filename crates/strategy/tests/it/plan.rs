@@ -382,3 +382,30 @@ fn a_placed_case_is_not_placed_again() {
         p.actions.iter().filter(|a| a.channel == "agency").map(|a| a.case.as_str()).collect();
     assert_eq!(agency, ["CASE-C0002"]);
 }
+
+/// The cycle cap counts the statement cycle of the account the contact is about, as the gate
+/// does: sixteen calls just before the cycle began (within the rolling 30 days) do not count.
+#[test]
+fn the_cycle_cap_counts_the_accounts_statement_cycle() {
+    let mut c = case(1, Bucket::M2, 40);
+    // Statement day 5: the cycle of 4 March began on 5 February.
+    for (day, n) in [("2026-02-03", 8), ("2026-02-04", 8)] {
+        for k in 0..n {
+            c.contacts.push(PastContact {
+                at: format!("{day}T{:02}:00:00Z", 1 + k).parse().unwrap(),
+                channel: Channel::Call,
+                recipient: Recipient::Debtor,
+                contact_point: Some("P0001".into()),
+                debt: Some("A0001".into()),
+                outcome: Some(Outcome::NoAnswer),
+                duration_secs: 0,
+            });
+        }
+    }
+    let p = plan(&input(mar4(), vec![c.clone()])).unwrap();
+    assert!(p.actions.iter().any(|a| a.channel == "call"), "{:?} {:?}", p.actions, p.skipped);
+    // Without a statement day the rolling 30 days count them, and the call is not planned.
+    c.statement_day = None;
+    let p = plan(&input(mar4(), vec![c])).unwrap();
+    assert!(p.actions.iter().all(|a| a.channel != "call"), "{:?}", p.actions);
+}
