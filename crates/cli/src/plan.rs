@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use anyhow::{Context, Result, bail};
-use daylight_store::{DbUrl, Store, StoreError};
+use daylight_store::{DbUrl, Store};
 use daylight_strategy::document::{DEFAULT, Strategy};
 use daylight_strategy::plan::{ExperimentInput, Plan, PlanInput, plan};
 
@@ -34,38 +34,34 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         }
         None => None,
     };
-    let selector = match store.model_document("selector", None).await {
-        Ok((v, doc)) => {
+    use crate::product::champion;
+    use daylight_scoring::product::{Kind, ProductModel};
+    let selector = match champion(store, "selector").await? {
+        Some((version, doc)) => {
             let s: daylight_strategy::learn::Selector = serde_json::from_str(&doc).with_context(|| {
-                format!("the selector champion (version {}) is not a selector document", v.version)
+                format!("the selector champion (version {version}) is not a selector document")
             })?;
             Some(s.scorer)
         }
-        Err(StoreError::NotFound { .. }) => None,
-        Err(e) => return Err(e.into()),
+        None => None,
     };
-    let contactability = match store.model_document("contactability", None).await {
-        Ok((v, doc)) => {
-            Some(serde_json::from_str::<daylight_scoring::product::ProductModel>(&doc).with_context(
-                || format!("the contactability champion (version {}) is not a product model", v.version),
-            )?)
-        }
-        Err(StoreError::NotFound { .. }) => None,
-        Err(e) => return Err(e.into()),
+    let contactability = match champion(store, "contactability").await? {
+        Some((version, doc)) => Some(serde_json::from_str::<ProductModel>(&doc).with_context(|| {
+            format!("the contactability champion (version {version}) is not a product model")
+        })?),
+        None => None,
     };
-    let propensity = match store.model_document("propensity", None).await {
-        Ok((v, doc)) => match serde_json::from_str::<daylight_scoring::product::ProductModel>(&doc) {
-            Ok(m) if m.kind == daylight_scoring::product::Kind::Propensity => Some(m),
+    let propensity = match champion(store, "propensity").await? {
+        Some((version, doc)) => match serde_json::from_str::<ProductModel>(&doc) {
+            Ok(m) if m.kind == Kind::Propensity => Some(m),
             _ => {
                 eprintln!(
-                    "note: the propensity champion (version {}) is not a Daylight propensity model (`daylight model fit --kind propensity`); the plan rates risk without it",
-                    v.version
+                    "note: the propensity champion (version {version}) is not a Daylight propensity model (`daylight model fit --kind propensity`); the plan rates risk without it"
                 );
                 None
             }
         },
-        Err(StoreError::NotFound { .. }) => None,
-        Err(e) => return Err(e.into()),
+        None => None,
     };
     let as_of = a.as_of.unwrap_or_else(crate::now);
     let clock = crate::commands::stopwatch();

@@ -183,13 +183,21 @@ async fn load_scorer(
             std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
             p.display().to_string(),
         ),
-        None => match store.model_document(name, None).await {
-            Ok((v, doc)) => (doc.into_bytes(), format!("{} version {} (champion)", v.name, v.version)),
-            Err(daylight_store::StoreError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e.into()),
+        None => match champion(store, name).await? {
+            Some((version, doc)) => (doc.into_bytes(), format!("{name} version {version} (champion)")),
+            None => return Ok(None),
         },
     };
     Ok(Some(Scorer::load(&bytes).with_context(|| format!("model {origin}"))?))
+}
+
+/// The registry's champion of `name`: its version and document; `None` when it has none.
+pub async fn champion(store: &dyn Store, name: &str) -> Result<Option<(i64, String)>> {
+    match store.model_document(name, None).await {
+        Ok((v, doc)) => Ok(Some((v.version, doc))),
+        Err(daylight_store::StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn best_time(url: &daylight_store::DbUrl, a: &BestTimeArgs) -> Result<()> {

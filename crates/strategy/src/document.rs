@@ -640,25 +640,7 @@ pub fn check_template(text: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::segment::CaseFacts;
-
-    fn facts() -> CaseFacts {
-        CaseFacts {
-            case: "CASE-1".into(),
-            customer: "C1".into(),
-            bucket: Bucket::M1,
-            dpd: 5,
-            overdue_fen: 350_000,
-            propensity: None,
-            dials: 0,
-            conversations: 0,
-            promises_kept: 0,
-            promises_broken: 0,
-            promises: 0,
-            payments_90d: 0,
-            hardship: false,
-            abusive: false,
-        }
-    }
+    use crate::segment::tests::facts;
 
     #[test]
     fn the_default_strategy_reads() {

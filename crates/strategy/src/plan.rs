@@ -444,8 +444,11 @@ impl Context<'_> {
             out.skipped = Some("NO_LADDER");
             return Ok(out);
         };
-        let due: Vec<&Step> =
-            ladder.steps.iter().filter(|s| s.due(c.dpd, days_since(c, s, self.input.date))).collect();
+        let due: Vec<&Step> = ladder
+            .steps
+            .iter()
+            .filter(|s| s.due(c.dpd, days_since(c, &h.zone, s, self.input.date)))
+            .collect();
         // The case's reasons, shared by its alternatives (each adds its own few).
         let mut base = segment.reasons.clone();
         base.push(format!("LADDER: {}", ladder.name));
@@ -872,15 +875,14 @@ fn facts(c: &PlanCase, zone: TimeZone, date: Date) -> CaseFacts {
 
 /// Days between the case's last contact on the step's channel (to the step's recipient) and
 /// the planned date, in the debtor's zone.
-fn days_since(c: &PlanCase, step: &Step, date: Date) -> Option<u32> {
-    let zone = TimeZone::get(&c.zone).ok()?;
+fn days_since(c: &PlanCase, zone: &TimeZone, step: &Step, date: Date) -> Option<u32> {
     let last = c
         .contacts
         .iter()
         .filter(|a| Move::Contact(a.channel) == step.action && a.recipient == step.recipient)
         .map(|a| a.at)
         .max()?;
-    let day = last.to_zoned(zone).date();
+    let day = last.to_zoned(zone.clone()).date();
     let days = (date - day).get_days();
     u32::try_from(days).ok()
 }

@@ -267,11 +267,20 @@ impl Scorer {
         self.precision = q;
     }
 
-    /// P(payment) under weights `w`.
+    /// P(payment) under weights `w`: the dot product with [`features`], without building them.
     fn probability_with(w: &[f64], user: &[f64; USER_DIM], item: &Item) -> f64 {
-        let mut x = vec![0.0; WEIGHTS];
-        features(user, item, &mut x);
-        sigmoid(x.iter().zip(w).map(|(a, b)| a * b).sum())
+        let it = item.script.iter().chain(item.channel.iter());
+        let mut z = w[WEIGHTS - 1];
+        for (i, ui) in user.iter().enumerate() {
+            let row = &w[i * ITEM_DIM..(i + 1) * ITEM_DIM];
+            z += ui * row.iter().zip(it.clone()).map(|(a, b)| a * b).sum::<f64>();
+        }
+        z += w[USER_DIM * ITEM_DIM..USER_DIM * ITEM_DIM + ITEM_DIM]
+            .iter()
+            .zip(it)
+            .map(|(a, b)| a * b)
+            .sum::<f64>();
+        sigmoid(z)
     }
 
     /// P(payment) at the posterior mean.
