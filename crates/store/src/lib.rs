@@ -21,6 +21,7 @@ pub mod settings;
 pub mod sqlite;
 
 mod bucket_sql;
+mod plan_rows;
 mod rows;
 mod types;
 

@@ -258,21 +258,41 @@ pub struct Experiment {
     pub created_at: Timestamp,
 }
 
-/// A plan to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewPlan {
-    /// The day planned.
-    pub date: jiff::civil::Date,
-    /// The strategy's name.
-    pub strategy: String,
-    /// The planner's input (JSON).
-    pub input: String,
-    /// The plan (JSON).
-    pub plan: String,
-    /// Actions planned.
-    pub actions: i64,
-    /// Skipped contacts by reason code (JSON).
-    pub skipped: String,
+/// A plan to store: the planner's input, already compressed, and what it made of it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPlan<'a> {
+    /// The planner's input.
+    pub input: &'a PlanInputJson,
+    /// The plan (stored as JSON, with its SHA-256).
+    pub plan: &'a daylight_strategy::plan::Plan,
+}
+
+/// A planner's input as the store keeps it: its JSON, zstd-compressed, and the SHA-256 of the
+/// JSON. Made apart from storing so that a caller can compress while it plans.
+#[derive(Debug, Clone)]
+pub struct PlanInputJson {
+    pub(crate) date: jiff::civil::Date,
+    pub(crate) zstd: Vec<u8>,
+    pub(crate) sha256: String,
+}
+
+impl PlanInputJson {
+    /// Writes `input` as JSON through zstd (on two workers) and SHA-256 in one pass: the JSON
+    /// of a large portfolio (about 450 bytes a case) is never held whole.
+    pub fn of(input: &daylight_strategy::plan::PlanInput) -> crate::Result<PlanInputJson> {
+        let (zstd, sha256) = crate::plan_rows::compressed_json(input)?;
+        Ok(PlanInputJson { date: input.date, zstd, sha256 })
+    }
+
+    /// The SHA-256 of the JSON.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Compressed bytes.
+    pub fn compressed_len(&self) -> usize {
+        self.zstd.len()
+    }
 }
 
 /// A stored plan version.
@@ -296,7 +316,7 @@ pub struct StoredPlan {
     pub created_by: String,
     /// When.
     pub created_at: Timestamp,
-    /// The input (when read one by one).
+    /// The input, JSON (when read one by one).
     #[serde(skip)]
     pub input: Option<String>,
     /// The plan (when read one by one).

@@ -197,7 +197,7 @@ pub trait Store: Send + Sync {
     async fn pack_source(&self) -> Result<String>;
 
     /// Stores a plan as the next version of its date, with its `plan.saved` event.
-    async fn save_plan(&self, plan: &NewPlan, actor: &str, now: Timestamp) -> Result<StoredPlan>;
+    async fn save_plan(&self, plan: &NewPlan<'_>, actor: &str, now: Timestamp) -> Result<StoredPlan>;
 
     /// A stored plan with its input and plan documents: a version, or the latest of the date.
     async fn stored_plan(&self, date: jiff::civil::Date, version: Option<i64>) -> Result<StoredPlan>;

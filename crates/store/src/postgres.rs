@@ -61,6 +61,139 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// The open cases as the planner reads them, in one read transaction (see
+    /// [`crate::plan_rows`]): each table in one streamed scan.
+    async fn read_plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>> {
+        use daylight_strategy::plan::{PastContact, PastPromise};
+        use futures::TryStreamExt as _;
+        let cut = DbTime::new(until);
+        let mut tx: Tx = self.read.begin().await?;
+        let mut cases = crate::plan_rows::Cases::default();
+        let mut rows = sqlx::query(
+            "SELECT c.id, c.customer_id, c.bucket, c.max_dpd, c.agency, u.time_zone, u.birth_date \
+             FROM cases c JOIN customers u ON u.id = c.customer_id WHERE c.status = 'open'",
+        )
+        .fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await? {
+            let row = &row;
+            let mut c = daylight_strategy::plan::PlanCase::new(
+                text(row, "id")?,
+                text(row, "customer_id")?,
+                text(row, "time_zone")?,
+            );
+            c.birth_date = Some(date(row, "birth_date")?);
+            c.bucket = word(row, "bucket")?;
+            c.dpd = small(row, "max_dpd")?;
+            c.agency = opt_text(row, "agency")?;
+            cases.case(c);
+        }
+        drop(rows);
+        let mut accounts = sqlx::query(
+            "SELECT id, customer_id, credit_limit, statement_day, days_past_due, \
+             overdue_principal + overdue_interest + overdue_fees + overdue_late_fees AS overdue FROM accounts",
+        )
+        .fetch(&mut *tx);
+        let mut rollups = vec![crate::plan_rows::Rollup::default(); cases.len()];
+        while let Some(row) = accounts.try_next().await? {
+            let row = &row;
+            let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
+            rollups[i].add(
+                &text(row, "id")?,
+                int(row, "credit_limit")?,
+                small(row, "statement_day")?,
+                int(row, "days_past_due")?,
+                int(row, "overdue")?,
+            );
+        }
+        for (i, r) in rollups.into_iter().enumerate() {
+            cases.rows.accounts(i, r);
+        }
+        drop(accounts);
+        let mut points =
+            sqlx::query("SELECT id, customer_id, role, kind, status, time_zone FROM contact_points")
+                .fetch(&mut *tx);
+        while let Some(row) = points.try_next().await? {
+            let row = &row;
+            let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
+            cases.rows.point(
+                i,
+                text(row, "id")?,
+                &text(row, "role")?,
+                text(row, "kind")?,
+                text(row, "status")?,
+                opt_text(row, "time_zone")?,
+            )?;
+        }
+        drop(points);
+        let mut flags = sqlx::query("SELECT customer_id, cease, opt_out, consented_hours FROM contact_flags")
+            .fetch(&mut *tx);
+        while let Some(row) = flags.try_next().await? {
+            let row = &row;
+            let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
+            cases.rows.flags(
+                i,
+                int(row, "cease")? != 0,
+                &text(row, "opt_out")?,
+                int(row, "consented_hours")? != 0,
+            )?;
+        }
+        drop(flags);
+        let mut tags = sqlx::query("SELECT customer_id, tag FROM debtor_tags").fetch(&mut *tx);
+        while let Some(row) = tags.try_next().await? {
+            let row = &row;
+            let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
+            cases.rows.tag(i, &text(row, "tag")?)?;
+        }
+        drop(tags);
+        let mut contacts = sqlx::query(crate::plan_rows::CONTACTS).bind(cut).fetch(&mut *tx);
+        while let Some(row) = contacts.try_next().await? {
+            let row = &row;
+            let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
+            cases.rows.contact(
+                i,
+                PastContact {
+                    at: time(row, "at")?,
+                    channel: word(row, "channel")?,
+                    recipient: word(row, "recipient")?,
+                    contact_point: opt_text(row, "contact_point_id")?,
+                    debt: opt_text(row, "account_id")?,
+                    outcome: opt_text(row, "outcome")?
+                        .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
+                        .transpose()?,
+                    duration_secs: small(row, "duration_secs")?,
+                },
+            );
+        }
+        drop(contacts);
+        let mut payments = sqlx::query(crate::plan_rows::PAYMENTS).bind(cut).fetch(&mut *tx);
+        while let Some(row) = payments.try_next().await? {
+            let row = &row;
+            let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
+            cases.rows.payment(i, time(row, "paid_at")?, int(row, "amount")?);
+        }
+        drop(payments);
+        let mut promises = sqlx::query(crate::plan_rows::PROMISES).bind(cut).fetch(&mut *tx);
+        while let Some(row) = promises.try_next().await? {
+            let row = &row;
+            let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
+            let status: PromiseStatus = word(row, "status")?;
+            cases.rows.promise(
+                i,
+                PastPromise {
+                    created_at: time(row, "created_at")?,
+                    settled_at: opt_time(row, "settled_at")?,
+                    kept: status == PromiseStatus::Kept,
+                    broken: status == PromiseStatus::Broken,
+                },
+            );
+        }
+        drop(promises);
+        tx.rollback().await?;
+        Ok(cases.finish())
+    }
+}
+
 include!("sql/common.rs");
 include!("sql/read.rs");
 include!("sql/import.rs");

@@ -17,6 +17,11 @@ use sqlx::{Decode, Encode, Type};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DbTime(pub Timestamp);
 
+/// A time as SQLite stores it (canonical text, microseconds), for rusqlite's statements.
+pub(crate) fn sqlite_time(t: Timestamp) -> String {
+    canonical_time(to_micros(t))
+}
+
 impl DbTime {
     pub(crate) fn new(t: Timestamp) -> DbTime {
         DbTime(to_micros(t))

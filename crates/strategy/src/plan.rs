@@ -7,7 +7,12 @@
 //! read them. The input is serialisable, so the store keeps it beside the plan and
 //! `daylight plan --replay` rebuilds the plan from it bit for bit.
 //!
-//! For each case, in case-id order:
+//! Cases are taken heaviest first (by weight, below; ties by case id), in tranches of
+//! [`TRANCHE`]: each tranche is judged in parallel and placed into the room the tranches
+//! before it left. A brief pass first finds, for every case, the moves it could take (steps 1,
+//! 2 and 4 without the pack); a case none of whose moves has room left is skipped for
+//! `CAPACITY` without being put to the pack, and an alternative on a channel with no room left
+//! is passed over. For each case judged:
 //!
 //! 1. **Segment** it ([`crate::segment`]) and find its arm (stable hash of the customer id).
 //! 2. **Ladder**: the strategy's ladder for the segment; its steps due today (by days past
@@ -170,6 +175,35 @@ pub struct PlanCase {
     pub promises: Vec<PastPromise>,
 }
 
+impl PlanCase {
+    /// A case with nothing known of it yet but its id, its debtor and their zone: M0, no
+    /// accounts, points, flags or history.
+    pub fn new(case: String, customer: String, zone: String) -> PlanCase {
+        PlanCase {
+            case,
+            customer,
+            zone,
+            birth_date: None,
+            bucket: Bucket::M0,
+            dpd: 0,
+            overdue_fen: 0,
+            credit_limit_fen: 0,
+            account: None,
+            statement_day: None,
+            agency: None,
+            points: Vec::new(),
+            cease: false,
+            opt_out: Vec::new(),
+            consented_hours: false,
+            hardship: false,
+            abusive: false,
+            contacts: Vec::new(),
+            payments: Vec::new(),
+            promises: Vec::new(),
+        }
+    }
+}
+
 /// An experiment the plan follows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentInput {
@@ -319,6 +353,11 @@ type SlotSpan = (Timestamp, Timestamp, usize);
 
 /// Makes the plan.
 pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
+    plan_in(input, TRANCHE)
+}
+
+/// [`plan`], `tranche` cases at a time.
+fn plan_in(input: &PlanInput, tranche_size: usize) -> Result<Plan, PlanError> {
     let strategy = Strategy::from_toml(&input.strategy, "strategy")
         .map_err(|e| PlanError { code: e.code, message: e.to_string() })?;
     let pack = Pack::from_toml(&input.pack, "pack")
@@ -329,10 +368,19 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     };
     let mut cases: Vec<&PlanCase> = input.cases.iter().collect();
     cases.sort_by(|a, b| a.case.cmp(&b.case));
-    let histories: Vec<DebtorHistory> = cases.iter().map(|c| history_of(c)).collect::<Result<_, _>>()?;
+    let zones = Zones::read(&cases)?;
     let timing = match &input.contactability {
         Some(m) => Contactability::new(m.clone()).map_err(|e| perr(e.code, e.message))?,
-        None => shrinkage(&histories, input.as_of)?,
+        None => {
+            // Only debtors who were dialled move the estimator.
+            let dialled: Vec<DebtorHistory> = cases
+                .par_iter()
+                .enumerate()
+                .filter(|(_, c)| c.contacts.iter().any(|a| a.channel.is_call()))
+                .map(|(ci, c)| history_of(c, zones.of(ci)))
+                .collect();
+            shrinkage(&dialled, input.as_of)?
+        }
     };
     // Scripts' word vectors are only read by the scorer (loading jieba's dictionary is not free).
     let script_vectors: BTreeMap<&str, [f64; select::SCRIPT_DIM]> = match &input.selector {
@@ -342,7 +390,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         }
         None => BTreeMap::new(),
     };
-    let propensity = propensities(input, &histories)?;
+    let propensity = propensities(input, &cases, &zones)?;
 
     let ctx = Context {
         propensity: propensity.as_deref(),
@@ -353,28 +401,62 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         timing: &timing,
         script_vectors: &script_vectors,
     };
-    // Cases are independent until capacity: judged in parallel, gathered in case order.
-    let judged: Vec<Result<Judged, PlanError>> = cases
-        .par_iter()
-        .zip(histories.par_iter())
-        .enumerate()
-        .map(|(ci, (c, h))| ctx.judge(ci, c, h))
-        .collect();
+    // Cases are taken by weight (what is at stake), heaviest first, in tranches: each
+    // tranche is judged in parallel and placed into the room the tranches before it left.
+    // Once every move still wanted has no room left, the cases not reached are skipped for
+    // capacity without being put to the pack.
+    let briefs: Vec<Brief> =
+        cases.par_iter().enumerate().map(|(ci, c)| ctx.brief(ci, c, zones.of(ci))).collect();
+    let weights: Vec<f64> = cases.iter().map(|c| weight(c)).collect();
+    let mut order: Vec<usize> = (0..cases.len()).collect();
+    order.sort_by(|a, b| weights[*b].total_cmp(&weights[*a]).then(a.cmp(b)));
     let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
     let mut considered = 0u64;
-    let mut wants: Vec<Want> = Vec::new();
-    let mut arm_of: Vec<String> = Vec::with_capacity(cases.len());
-    for j in judged {
-        let j = j?;
-        considered += j.considered;
-        if let Some(code) = j.skipped {
+    let mut arm_of: Vec<Option<String>> = vec![None; cases.len()];
+    let mut room = Room::new(&strategy);
+    let mut actions: Vec<(f64, Action)> = Vec::new();
+    // Cases not judged: skipped for capacity (the reasons known without the pack kept).
+    let unreached = |b: Brief, considered: &mut u64, skipped: &mut BTreeMap<String, u64>| {
+        let contact = u64::from(b.contact);
+        *considered += u64::from(b.referrals) + contact;
+        let capacity = u64::from(b.referrals) + if b.missing.is_none() { contact } else { 0 };
+        if capacity > 0 {
+            *skipped.entry("CAPACITY".into()).or_default() += capacity;
+        }
+        if let (true, Some(code)) = (b.contact, b.missing) {
             *skipped.entry(code.to_owned()).or_default() += 1;
         }
-        wants.extend(j.wants);
-        arm_of.push(j.arm);
+    };
+    let mut next = 0;
+    let mut tranche: Vec<usize> = Vec::with_capacity(tranche_size);
+    while next < order.len() {
+        let full = room.full();
+        tranche.clear();
+        while next < order.len() && tranche.len() < tranche_size {
+            let ci = order[next];
+            next += 1;
+            // Room is left for something it wants: judged; otherwise nothing it could take
+            // has room, and it is not put to the pack.
+            if briefs[ci].moves & !full != 0 || briefs[ci].moves == 0 {
+                tranche.push(ci);
+            } else {
+                unreached(briefs[ci], &mut considered, &mut skipped);
+            }
+        }
+        let judged: Vec<Result<Judged, PlanError>> =
+            tranche.par_iter().map(|&ci| ctx.judge(ci, cases[ci], zones.of(ci), full)).collect();
+        let mut wants: Vec<Want> = Vec::new();
+        for (j, &ci) in judged.into_iter().zip(&tranche) {
+            let j = j?;
+            considered += j.considered;
+            if let Some(code) = j.skipped {
+                *skipped.entry(code.to_owned()).or_default() += 1;
+            }
+            wants.extend(j.wants);
+            arm_of[ci] = Some(j.arm);
+        }
+        actions.extend(room.place(&wants, &cases, &arm_of, &mut skipped));
     }
-
-    let mut actions = place(&strategy, &wants, &cases, &arm_of, &mut skipped);
     actions.sort_by(|a, b| {
         b.0.total_cmp(&a.0).then(a.1.case.cmp(&b.1.case)).then(a.1.channel.cmp(&b.1.channel))
     });
@@ -409,6 +491,51 @@ struct Judged {
     arm: String,
 }
 
+/// A case's segment, ladder and options, before compliance and capacity.
+struct Prepared<'s> {
+    arm: String,
+    segment: Segment,
+    /// The ladder's name (`None`: no ladder serves the segment).
+    ladder: Option<&'s str>,
+    /// Referral steps due.
+    referrals: Vec<&'s Step>,
+    /// Contact options: (step, script, contact point), the ladder's order.
+    options: Vec<(&'s Step, &'s str, String)>,
+    /// A contact step is due.
+    due: bool,
+    /// Why there is no option (`NO_LADDER`, `NO_CONTACT_POINT`, `NO_SCRIPT`).
+    missing: Option<&'static str>,
+}
+
+/// What a case wants, in brief.
+#[derive(Clone, Copy)]
+struct Brief {
+    /// Referrals due.
+    referrals: u32,
+    /// A contact step is due.
+    contact: bool,
+    /// Why it has no contact option although one is due.
+    missing: Option<&'static str>,
+    /// The moves it could take ([`bit`]).
+    moves: u16,
+}
+
+/// A move's bit in a set of moves.
+fn bit(m: Move) -> u16 {
+    match m {
+        Move::Contact(c) => match c {
+            Channel::Call => 1,
+            Channel::RobotCall => 1 << 1,
+            Channel::Sms => 1 << 2,
+            Channel::Email => 1 << 3,
+            Channel::Letter => 1 << 4,
+            Channel::Visit => 1 << 5,
+        },
+        Move::Legal => 1 << 6,
+        Move::Agency => 1 << 7,
+    }
+}
+
 /// Which of the day's slots to put to the pack.
 #[derive(Clone, Copy)]
 enum Scan<'a> {
@@ -429,63 +556,46 @@ impl Context<'_> {
         }
     }
 
-    /// Segment, ladder, selection, compliance and timing of one case.
-    fn judge(&self, ci: usize, c: &PlanCase, h: &DebtorHistory) -> Result<Judged, PlanError> {
+    /// Segment, ladder and options of one case: what it wants before compliance and capacity.
+    fn prepare<'s>(&'s self, ci: usize, c: &PlanCase, zone: &TimeZone) -> Prepared<'s> {
         let arm = match self.arms {
             Some((a, salt)) => a.assign(salt, &c.customer).name.clone(),
             None => "none".to_owned(),
         };
-        let mut out = Judged { considered: 0, skipped: None, wants: Vec::new(), arm: arm.clone() };
-        let mut f = facts(c, h.zone.clone(), self.input.date);
+        let mut f = facts(c, zone.clone(), self.input.date);
         f.propensity = self.propensity.map(|p| p[ci]);
         let segment = self.strategy.segmentation.segment(&f);
         let Some(ladder) = self.strategy.ladder_for(&segment) else {
-            out.considered += 1;
-            out.skipped = Some("NO_LADDER");
-            return Ok(out);
+            return Prepared {
+                arm,
+                segment,
+                ladder: None,
+                referrals: Vec::new(),
+                options: Vec::new(),
+                due: false,
+                missing: Some("NO_LADDER"),
+            };
         };
-        let due: Vec<&Step> = ladder
-            .steps
-            .iter()
-            .filter(|s| s.due(c.dpd, days_since(c, &h.zone, s, self.input.date)))
-            .collect();
-        // The case's reasons, shared by its alternatives (each adds its own few).
-        let mut base = segment.reasons.clone();
-        base.push(format!("LADDER: {}", ladder.name));
-        let reasons: std::sync::Arc<[String]> = base.into();
-        let weight = weight(c);
+        let due: Vec<&Step> =
+            ladder.steps.iter().filter(|s| s.due(c.dpd, days_since(c, zone, s, self.input.date))).collect();
         // A case already with an agency is not placed again (the legal team takes a case out
         // of the open ones by its status).
         let placed = c.agency.is_some();
-        for referral in due.iter().filter(|s| !matches!(s.action, Move::Contact(_))) {
-            if referral.action == Move::Agency && placed {
-                continue;
-            }
-            out.considered += 1;
-            out.wants.push(Want {
-                case: ci,
-                action: referral.action,
-                recipient: Recipient::Debtor,
-                point: None,
-                script: None,
-                slots: vec![working_day(self.input.date, &h.zone)?],
-                p: Vec::new(),
-                weight,
-                reasons: reasons.clone(),
-                own: vec![format!("STEP: {} from day {}", referral.action, referral.from_day)],
-                rank: None,
-            });
-        }
+        let referrals: Vec<&Step> = due
+            .iter()
+            .copied()
+            .filter(|s| match s.action {
+                Move::Contact(_) => false,
+                Move::Agency => !placed,
+                Move::Legal => true,
+            })
+            .collect();
         let contacts: Vec<&Step> = due.into_iter().filter(|s| matches!(s.action, Move::Contact(_))).collect();
-        if contacts.is_empty() {
-            return Ok(out);
-        }
-        out.considered += 1;
         // The options: (step, script) pairs the tones allow, with a usable contact point.
         let mut options: Vec<(&Step, &str, String)> = Vec::new();
         let mut missing = None;
         for step in &contacts {
-            let Move::Contact(channel) = step.action else { return Ok(out) };
+            let Move::Contact(channel) = step.action else { continue };
             let Some(point) = pick_point(c, channel, step.recipient) else {
                 missing = Some("NO_CONTACT_POINT");
                 continue;
@@ -498,6 +608,78 @@ impl Context<'_> {
                 options.push((step, s.id.as_str(), point.clone()));
             }
         }
+        if options.is_empty() && !contacts.is_empty() {
+            missing.get_or_insert("NO_SCRIPT");
+        } else if !options.is_empty() {
+            missing = None;
+        }
+        Prepared {
+            arm,
+            segment,
+            ladder: Some(&ladder.name),
+            referrals,
+            options,
+            due: !contacts.is_empty(),
+            missing,
+        }
+    }
+
+    /// What a case wants, in brief: for the order in which cases are judged and for cases
+    /// the day's capacity never reaches.
+    fn brief(&self, ci: usize, c: &PlanCase, zone: &TimeZone) -> Brief {
+        let p = self.prepare(ci, c, zone);
+        let mut moves = 0u16;
+        for r in &p.referrals {
+            moves |= bit(r.action);
+        }
+        for (step, _, _) in &p.options {
+            moves |= bit(step.action);
+        }
+        Brief {
+            referrals: u32::try_from(p.referrals.len()).unwrap_or(u32::MAX),
+            contact: p.due || p.ladder.is_none(),
+            missing: if p.options.is_empty() { p.missing } else { None },
+            moves,
+        }
+    }
+
+    /// Segment, ladder, selection, compliance and timing of one case. Alternatives on
+    /// channels in `full` (no room left today) are not put to the pack.
+    fn judge(&self, ci: usize, c: &PlanCase, zone: &TimeZone, full: u16) -> Result<Judged, PlanError> {
+        let Prepared { arm, segment, ladder, referrals, options, due, missing } = self.prepare(ci, c, zone);
+        // The debtor's history, for the timing model: built when a call is timed.
+        let mut facts_of: Option<DebtorHistory> = None;
+        let mut out = Judged { considered: 0, skipped: None, wants: Vec::new(), arm: arm.clone() };
+        let Some(ladder) = ladder else {
+            out.considered += 1;
+            out.skipped = missing;
+            return Ok(out);
+        };
+        // The case's reasons, shared by its alternatives (each adds its own few).
+        let mut base = segment.reasons.clone();
+        base.push(format!("LADDER: {ladder}"));
+        let reasons: std::sync::Arc<[String]> = base.into();
+        let weight = weight(c);
+        for referral in referrals {
+            out.considered += 1;
+            out.wants.push(Want {
+                case: ci,
+                action: referral.action,
+                recipient: Recipient::Debtor,
+                point: None,
+                script: None,
+                slots: vec![working_day(self.input.date, zone)?],
+                p: Vec::new(),
+                weight,
+                reasons: reasons.clone(),
+                own: vec![format!("STEP: {} from day {}", referral.action, referral.from_day)],
+                rank: None,
+            });
+        }
+        if !due {
+            return Ok(out);
+        }
+        out.considered += 1;
         if options.is_empty() {
             out.skipped = Some(missing.unwrap_or("NO_SCRIPT"));
             return Ok(out);
@@ -536,6 +718,8 @@ impl Context<'_> {
         };
         let history: Vec<Contact> = c.contacts.iter().map(contact_of).collect();
         let mut tried: Vec<Move> = Vec::new();
+        // Alternatives passed over because their channel has no room left today.
+        let mut no_room = 0;
         let mut first_denial: Option<&'static str> = None;
         for k in order {
             let (step, script, point) = &options[k];
@@ -545,13 +729,17 @@ impl Context<'_> {
                 continue;
             }
             tried.push(step.action);
+            if full & bit(step.action) != 0 {
+                no_room += 1;
+                continue;
+            }
             let request = request_of(c, channel, step.recipient, point, self.input.date)?;
             let (slots, denied) = allowed_slots(
                 self.pack,
                 &request,
                 &history,
                 self.input.date,
-                &h.zone,
+                zone,
                 self.input.as_of,
                 self.scan(channel),
             )?;
@@ -582,7 +770,8 @@ impl Context<'_> {
             };
             let timed = channel.is_call() && model_driven && segment.extreme.is_none();
             let p = if timed {
-                let items: Vec<(&DebtorHistory, Timestamp)> = slots.iter().map(|s| (h, s.0)).collect();
+                let h = facts_of.get_or_insert_with(|| history_of(c, zone));
+                let items: Vec<(&DebtorHistory, Timestamp)> = slots.iter().map(|s| (&*h, s.0)).collect();
                 self.timing.score_many(&items).map_err(|e| perr(e.code, e.message))?
             } else {
                 vec![1.0; slots.len()]
@@ -600,8 +789,8 @@ impl Context<'_> {
                 });
             }
             let rank = out.wants.iter().filter(|w| w.rank.is_some()).count();
-            if rank > 0 {
-                why.push(format!("FALLBACK: alternative {} of the day", rank + 1));
+            if rank + no_room > 0 {
+                why.push(format!("FALLBACK: alternative {} of the day", rank + no_room + 1));
             }
             out.wants.push(Want {
                 case: ci,
@@ -618,126 +807,176 @@ impl Context<'_> {
             });
         }
         if !out.wants.iter().any(|w| w.rank.is_some()) {
-            out.skipped = Some(first_denial.unwrap_or("PAST"));
+            // Denied by the pack, or every channel it could take is full.
+            out.skipped = Some(first_denial.unwrap_or(if full != 0 { "CAPACITY" } else { "PAST" }));
         }
         Ok(out)
     }
 }
 
-/// Capacity: calls and robot calls into slots by regret, the rest by weight up to the day's
-/// limit. Returns (value, action).
-fn place(
-    strategy: &Strategy,
-    wants: &[Want],
-    cases: &[&PlanCase],
-    arm_of: &[String],
-    skipped: &mut BTreeMap<String, u64>,
-) -> Vec<(f64, Action)> {
-    let mut out = Vec::new();
-    let action_of = |w: &Want, start: Timestamp, end: Timestamp| Action {
-        case: cases[w.case].case.clone(),
-        channel: w.action.as_str().to_owned(),
-        recipient: w.recipient,
-        contact_point: w.point.clone(),
-        script: w.script.clone(),
-        window_start: start,
-        window_end: end,
-        priority: 0,
-        arm: arm_of[w.case].clone(),
-        reasons: w.reasons.iter().chain(&w.own).cloned().collect(),
-    };
-    // Referrals are granted by weight up to their daily limits.
-    let mut used: BTreeMap<Move, u32> = BTreeMap::new();
-    let mut referrals: Vec<&Want> = wants.iter().filter(|w| w.rank.is_none()).collect();
-    referrals.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(cases[a.case].case.cmp(&cases[b.case].case)));
-    for w in referrals {
-        let n = used.entry(w.action).or_default();
-        if *n >= strategy.capacity.per_day(w.action).unwrap_or(0) {
-            *skipped.entry("CAPACITY".into()).or_default() += 1;
-            continue;
-        }
-        *n += 1;
-        if let Some(first) = w.slots.first() {
-            out.push((w.weight, action_of(w, first.0, first.1)));
+/// Cases judged and placed at a time (see [`plan`]).
+pub const TRANCHE: usize = 1 << 15;
+
+/// The day's room left: per slot for calls and robot calls, per day for the other moves.
+struct Room<'a> {
+    strategy: &'a Strategy,
+    left: BTreeMap<Channel, Vec<u32>>,
+    used: BTreeMap<Move, u32>,
+    /// Cases with a contact placed.
+    placed: Vec<bool>,
+}
+
+impl<'a> Room<'a> {
+    fn new(strategy: &'a Strategy) -> Room<'a> {
+        let per_slot = |lines: Option<&crate::document::Lines>| -> Vec<u32> {
+            (0..SLOTS).map(|s| lines.map_or(0, |l| l.per_slot(u32::try_from(s * 15).unwrap_or(0)))).collect()
+        };
+        Room {
+            strategy,
+            left: BTreeMap::from([
+                (Channel::Call, per_slot(Some(&strategy.capacity.call))),
+                (Channel::RobotCall, per_slot(strategy.capacity.robot_call.as_ref())),
+            ]),
+            used: BTreeMap::new(),
+            placed: Vec::new(),
         }
     }
-    // Contacts, in rounds: every case's first alternative, then the second of those still
-    // without a contact, and so on; what capacity one round used is gone for the next.
-    let per_slot = |lines: Option<&crate::document::Lines>| -> Vec<u32> {
-        (0..SLOTS).map(|s| lines.map_or(0, |l| l.per_slot(u32::try_from(s * 15).unwrap_or(0)))).collect()
-    };
-    let mut left: BTreeMap<Channel, Vec<u32>> = BTreeMap::from([
-        (Channel::Call, per_slot(Some(&strategy.capacity.call))),
-        (Channel::RobotCall, per_slot(strategy.capacity.robot_call.as_ref())),
-    ]);
-    let mut placed = vec![false; cases.len()];
-    let rounds = wants.iter().filter_map(|w| w.rank).max().map_or(0, |r| r + 1);
-    for round in 0..rounds {
-        let this: Vec<&Want> = wants.iter().filter(|w| w.rank == Some(round) && !placed[w.case]).collect();
-        for channel in [Channel::Call, Channel::RobotCall] {
-            let group: Vec<&&Want> = this.iter().filter(|w| w.action == Move::Contact(channel)).collect();
-            if group.is_empty() {
-                continue;
+
+    /// The moves with no room left ([`bit`]).
+    fn full(&self) -> u16 {
+        let mut full = 0;
+        for (channel, left) in &self.left {
+            if left.iter().all(|n| *n == 0) {
+                full |= bit(Move::Contact(*channel));
             }
-            let capacity = left.get_mut(&channel).map(std::mem::take).unwrap_or_default();
-            let candidates: Vec<Candidate> = group
-                .iter()
-                .map(|w| Candidate {
-                    options: w
-                        .slots
-                        .iter()
-                        .zip(&w.p)
-                        .map(|((_, _, slot), p)| (*slot, p * w.weight))
-                        .collect(),
-                })
-                .collect();
-            let got = assign(&capacity, &candidates);
-            let mut capacity = capacity;
-            for (w, got) in group.iter().zip(got) {
-                if let Some(slot) = got {
-                    capacity[slot] -= 1;
-                    placed[w.case] = true;
-                    let k = w.slots.iter().position(|s| s.2 == slot).unwrap_or(0);
-                    let (start, end, _) = w.slots[k];
-                    let mut a = action_of(w, start, end);
-                    a.reasons.push(format!("P(connect) {:.3} at {}", w.p[k], start));
-                    out.push((w.p[k] * w.weight, a));
-                }
-            }
-            left.insert(channel, capacity);
         }
-        let mut rest: Vec<&&Want> = this
-            .iter()
-            .filter(|w| !matches!(w.action, Move::Contact(Channel::Call | Channel::RobotCall)))
-            .collect();
-        rest.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(cases[a.case].case.cmp(&cases[b.case].case)));
-        for w in rest {
+        for m in [Channel::Sms, Channel::Email, Channel::Letter, Channel::Visit]
+            .map(Move::Contact)
+            .into_iter()
+            .chain([Move::Legal, Move::Agency])
+        {
+            if self.used.get(&m).copied().unwrap_or(0) >= self.strategy.capacity.per_day(m).unwrap_or(0) {
+                full |= bit(m);
+            }
+        }
+        full
+    }
+
+    /// Places a tranche's wants: referrals by weight up to their daily limits; contacts in
+    /// rounds (every case's first alternative, then the second of those still without a
+    /// contact, and so on), calls and robot calls into slots by regret, the rest by weight.
+    /// Returns (value, action).
+    fn place(
+        &mut self,
+        wants: &[Want],
+        cases: &[&PlanCase],
+        arm_of: &[Option<String>],
+        skipped: &mut BTreeMap<String, u64>,
+    ) -> Vec<(f64, Action)> {
+        let strategy = self.strategy;
+        if self.placed.len() < cases.len() {
+            self.placed.resize(cases.len(), false);
+        }
+        let mut out = Vec::new();
+        let action_of = |w: &Want, start: Timestamp, end: Timestamp| Action {
+            case: cases[w.case].case.clone(),
+            channel: w.action.as_str().to_owned(),
+            recipient: w.recipient,
+            contact_point: w.point.clone(),
+            script: w.script.clone(),
+            window_start: start,
+            window_end: end,
+            priority: 0,
+            arm: arm_of[w.case].clone().unwrap_or_default(),
+            reasons: w.reasons.iter().chain(&w.own).cloned().collect(),
+        };
+        let used = &mut self.used;
+        let mut referrals: Vec<&Want> = wants.iter().filter(|w| w.rank.is_none()).collect();
+        referrals
+            .sort_by(|a, b| b.weight.total_cmp(&a.weight).then(cases[a.case].case.cmp(&cases[b.case].case)));
+        for w in referrals {
             let n = used.entry(w.action).or_default();
             if *n >= strategy.capacity.per_day(w.action).unwrap_or(0) {
+                *skipped.entry("CAPACITY".into()).or_default() += 1;
                 continue;
             }
             *n += 1;
-            placed[w.case] = true;
-            // The first run of allowed slots.
-            let Some(first) = w.slots.first() else { continue };
-            let mut end = first.1;
-            for slot in &w.slots[1..] {
-                if slot.0 != end {
-                    break;
-                }
-                end = slot.1;
+            if let Some(first) = w.slots.first() {
+                out.push((w.weight, action_of(w, first.0, first.1)));
             }
-            out.push((w.weight, action_of(w, first.0, end)));
         }
+        let placed = &mut self.placed;
+        let rounds = wants.iter().filter_map(|w| w.rank).max().map_or(0, |r| r + 1);
+        for round in 0..rounds {
+            let this: Vec<&Want> =
+                wants.iter().filter(|w| w.rank == Some(round) && !placed[w.case]).collect();
+            for channel in [Channel::Call, Channel::RobotCall] {
+                let group: Vec<&&Want> = this.iter().filter(|w| w.action == Move::Contact(channel)).collect();
+                if group.is_empty() {
+                    continue;
+                }
+                let capacity = self.left.get_mut(&channel).map(std::mem::take).unwrap_or_default();
+                let candidates: Vec<Candidate> = group
+                    .iter()
+                    .map(|w| Candidate {
+                        options: w
+                            .slots
+                            .iter()
+                            .zip(&w.p)
+                            .map(|((_, _, slot), p)| (*slot, p * w.weight))
+                            .collect(),
+                    })
+                    .collect();
+                let got = assign(&capacity, &candidates);
+                let mut capacity = capacity;
+                for (w, got) in group.iter().zip(got) {
+                    if let Some(slot) = got {
+                        capacity[slot] -= 1;
+                        placed[w.case] = true;
+                        let k = w.slots.iter().position(|s| s.2 == slot).unwrap_or(0);
+                        let (start, end, _) = w.slots[k];
+                        let mut a = action_of(w, start, end);
+                        a.reasons.push(format!("P(connect) {:.3} at {}", w.p[k], start));
+                        out.push((w.p[k] * w.weight, a));
+                    }
+                }
+                self.left.insert(channel, capacity);
+            }
+            let mut rest: Vec<&&Want> = this
+                .iter()
+                .filter(|w| !matches!(w.action, Move::Contact(Channel::Call | Channel::RobotCall)))
+                .collect();
+            rest.sort_by(|a, b| {
+                b.weight.total_cmp(&a.weight).then(cases[a.case].case.cmp(&cases[b.case].case))
+            });
+            for w in rest {
+                let n = used.entry(w.action).or_default();
+                if *n >= strategy.capacity.per_day(w.action).unwrap_or(0) {
+                    continue;
+                }
+                *n += 1;
+                placed[w.case] = true;
+                // The first run of allowed slots.
+                let Some(first) = w.slots.first() else { continue };
+                let mut end = first.1;
+                for slot in &w.slots[1..] {
+                    if slot.0 != end {
+                        break;
+                    }
+                    end = slot.1;
+                }
+                out.push((w.weight, action_of(w, first.0, end)));
+            }
+        }
+        // A case none of whose alternatives found room.
+        let wanting: std::collections::BTreeSet<usize> =
+            wants.iter().filter(|w| w.rank.is_some()).map(|w| w.case).collect();
+        let unplaced = wanting.iter().filter(|c| !placed[**c]).count() as u64;
+        if unplaced > 0 {
+            *skipped.entry("CAPACITY".into()).or_default() += unplaced;
+        }
+        out
     }
-    // A case none of whose alternatives found room.
-    let wanting: std::collections::BTreeSet<usize> =
-        wants.iter().filter(|w| w.rank.is_some()).map(|w| w.case).collect();
-    let unplaced = wanting.iter().filter(|c| !placed[**c]).count() as u64;
-    if unplaced > 0 {
-        *skipped.entry("CAPACITY".into()).or_default() += unplaced;
-    }
-    out
 }
 
 /// The day's 15-minute slots (in `zone`) the pack allows for `request` after `now`, among
@@ -814,11 +1053,11 @@ fn working_day(date: Date, zone: &TimeZone) -> Result<(Timestamp, Timestamp, usi
 pub fn segments(input: &PlanInput, strategy: &Strategy) -> Result<BTreeMap<String, Segment>, PlanError> {
     let mut cases: Vec<&PlanCase> = input.cases.iter().collect();
     cases.sort_by(|a, b| a.case.cmp(&b.case));
-    let histories: Vec<DebtorHistory> = cases.iter().map(|c| history_of(c)).collect::<Result<_, _>>()?;
-    let propensity = propensities(input, &histories)?;
+    let zones = Zones::read(&cases)?;
+    let propensity = propensities(input, &cases, &zones)?;
     let mut out = BTreeMap::new();
-    for (ci, (c, h)) in cases.iter().zip(&histories).enumerate() {
-        let mut f = facts(c, h.zone.clone(), input.date);
+    for (ci, c) in cases.iter().enumerate() {
+        let mut f = facts(c, zones.of(ci).clone(), input.date);
         f.propensity = propensity.as_ref().map(|p| p[ci]);
         out.insert(c.case.clone(), strategy.segmentation.segment(&f));
     }
@@ -827,11 +1066,61 @@ pub fn segments(input: &PlanInput, strategy: &Strategy) -> Result<BTreeMap<Strin
 
 /// P(pay within 30 days) of every case at the plan's as-of instant, when the input has a
 /// propensity model.
-fn propensities(input: &PlanInput, histories: &[DebtorHistory]) -> Result<Option<Vec<f64>>, PlanError> {
+fn propensities(
+    input: &PlanInput,
+    cases: &[&PlanCase],
+    zones: &Zones,
+) -> Result<Option<Vec<f64>>, PlanError> {
     let Some(model) = &input.propensity else { return Ok(None) };
     let scorer = Contactability::new(model.clone()).map_err(|e| perr(e.code, e.message))?;
-    let items: Vec<(&DebtorHistory, Timestamp)> = histories.iter().map(|h| (h, input.as_of)).collect();
-    scorer.score_many(&items).map(Some).map_err(|e| perr(e.code, e.message))
+    // Each history is built, scored and dropped: a million of them are not held at once.
+    cases
+        .par_iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            let h = history_of(c, zones.of(ci));
+            let p = scorer.score_many(&[(&h, input.as_of)]).map_err(|e| perr(e.code, e.message))?;
+            Ok(p.first().copied().unwrap_or(0.0))
+        })
+        .collect::<Result<Vec<f64>, PlanError>>()
+        .map(Some)
+}
+
+/// Each case's zone, looked up once per zone name.
+struct Zones {
+    zones: Vec<TimeZone>,
+    /// Index into `zones` of each case (case order).
+    index: Vec<u16>,
+}
+
+impl Zones {
+    fn read(cases: &[&PlanCase]) -> Result<Zones, PlanError> {
+        let mut names: BTreeMap<&str, u16> = BTreeMap::new();
+        let mut zones = Vec::new();
+        let mut index = Vec::with_capacity(cases.len());
+        for c in cases {
+            let k = match names.get(c.zone.as_str()) {
+                Some(k) => *k,
+                None => {
+                    let z = TimeZone::get(&c.zone).map_err(|_| {
+                        perr("PLAN_INPUT", format!("case {}: time zone {:?}", c.case, c.zone))
+                    })?;
+                    let k = u16::try_from(zones.len())
+                        .map_err(|_| perr("PLAN_INPUT", "more than 65,535 time zones"))?;
+                    zones.push(z);
+                    names.insert(c.zone.as_str(), k);
+                    k
+                }
+            };
+            index.push(k);
+        }
+        Ok(Zones { zones, index })
+    }
+
+    /// Case `ci`'s zone.
+    fn of(&self, ci: usize) -> &TimeZone {
+        &self.zones[usize::from(self.index[ci])]
+    }
 }
 
 /// Days a hardship or abuse outcome of a call keeps routing the debtor (a tag lasts until
@@ -963,12 +1252,10 @@ fn contact_of(a: &PastContact) -> Contact {
     }
 }
 
-fn history_of(c: &PlanCase) -> Result<DebtorHistory, PlanError> {
-    let zone = TimeZone::get(&c.zone)
-        .map_err(|_| perr("PLAN_INPUT", format!("case {}: time zone {:?}", c.case, c.zone)))?;
+fn history_of(c: &PlanCase, zone: &TimeZone) -> DebtorHistory {
     let mut h = DebtorHistory {
         case: c.case.clone(),
-        zone,
+        zone: zone.clone(),
         birth_date: c.birth_date,
         credit_limit: c.credit_limit_fen,
         accounts: vec![AccountPath { now: c.bucket, moves: Vec::new() }],
@@ -998,7 +1285,7 @@ fn history_of(c: &PlanCase) -> Result<DebtorHistory, PlanError> {
             .collect(),
     };
     h.sort();
-    Ok(h)
+    h
 }
 
 /// The shrinkage estimator over the input's own histories (what `best-time` falls back to).
@@ -1071,4 +1358,77 @@ fn seed_of(seed: u64, date: Date, case: &str) -> u64 {
     h.update(case.as_bytes());
     let d = h.finalize();
     u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` M2 cases on day 40, heavier as `n` grows; four calls a day and no other room.
+    fn short_day(n: usize) -> PlanInput {
+        let cases = (0..n)
+            .map(|k| PlanCase {
+                bucket: Bucket::M2,
+                dpd: 40,
+                overdue_fen: 300_000 + k as i64 * 1000,
+                credit_limit_fen: 5_000_000,
+                account: Some(format!("A{k:04}")),
+                statement_day: Some(5),
+                points: vec![Point {
+                    id: format!("P{k:04}"),
+                    recipient: Recipient::Debtor,
+                    kind: "phone".into(),
+                    status: "valid".into(),
+                    zone: None,
+                }],
+                ..PlanCase::new(format!("CASE-C{k:04}"), format!("C{k:04}"), "Asia/Shanghai".into())
+            })
+            .collect();
+        let mut strategy = crate::document::DEFAULT.to_owned();
+        for (from, to) in [
+            ("sms_per_day = 50000", "sms_per_day = 0"),
+            ("letter_per_day = 500", "letter_per_day = 0"),
+            ("lines = 40 ", "lines = 1 "),
+            ("minutes_per_call = 5 ", "minutes_per_call = 15 "),
+            ("shifts = [\"09:00-12:00\", \"14:00-18:00\", \"19:00-20:00\"]", "shifts = [\"09:00-10:00\"]"),
+        ] {
+            assert!(strategy.contains(from), "{from}");
+            strategy = strategy.replacen(from, to, 1);
+        }
+        PlanInput {
+            date: jiff::civil::date(2026, 3, 4),
+            as_of: "2026-03-01T00:00:00Z".parse().unwrap(),
+            strategy,
+            pack: daylight_compliance::pack::SHIPPED
+                .iter()
+                .find(|(n, _)| *n == daylight_compliance::DEFAULT_PACK)
+                .map(|(_, t)| (*t).to_owned())
+                .unwrap(),
+            experiment: None,
+            contactability: None,
+            propensity: None,
+            selector: None,
+            cases,
+        }
+    }
+
+    /// Cases are taken heaviest first, a tranche at a time; once nothing they could take has
+    /// room, the rest are skipped for capacity, and every contact considered is either planned
+    /// or skipped, whatever the tranche.
+    #[test]
+    fn the_heaviest_cases_get_the_room_tranche_by_tranche() {
+        let input = short_day(12);
+        let whole = plan_in(&input, TRANCHE).unwrap();
+        for tranche in [1, 3, 5, TRANCHE] {
+            let p = plan_in(&input, tranche).unwrap();
+            let mut got: Vec<&str> = p.actions.iter().map(|a| a.case.as_str()).collect();
+            got.sort_unstable();
+            assert_eq!(got, ["CASE-C0008", "CASE-C0009", "CASE-C0010", "CASE-C0011"], "tranche {tranche}");
+            assert!(p.actions.iter().all(|a| a.channel == "call"), "{:?}", p.actions);
+            let skipped: u64 = p.skipped.values().sum();
+            assert_eq!(p.actions.len() as u64 + skipped, p.considered, "tranche {tranche}: {:?}", p.skipped);
+            assert_eq!((p.considered, &p.skipped), (whole.considered, &whole.skipped), "tranche {tranche}");
+        }
+        assert_eq!(whole.skipped.get("CAPACITY"), Some(&8));
+    }
 }

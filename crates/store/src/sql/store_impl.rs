@@ -160,14 +160,14 @@ impl Store for Adapter {
     }
 
     async fn plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>> {
-        read_plan_cases(&self.read, until).await
+        self.read_plan_cases(until).await
     }
 
     async fn pack_source(&self) -> Result<String> {
         read_pack_source(&self.read).await
     }
 
-    async fn save_plan(&self, plan: &NewPlan, actor: &str, now: Timestamp) -> Result<StoredPlan> {
+    async fn save_plan(&self, plan: &NewPlan<'_>, actor: &str, now: Timestamp) -> Result<StoredPlan> {
         insert_plan(&self.write, plan, actor, now).await
     }
 

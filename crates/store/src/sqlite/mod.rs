@@ -13,6 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::settings::DbUrl;
 
 mod bulk;
+mod planread;
 
 type Db = sqlx::Sqlite;
 type DbPool = sqlx::SqlitePool;
@@ -94,6 +95,11 @@ impl SqliteStore {
             .await
             .map_err(unavailable)?;
         Ok(SqliteStore { read, write, path })
+    }
+
+    /// The planner's read runs on a connection of its own (see `planread.rs`).
+    async fn read_plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>> {
+        tokio::task::block_in_place(|| planread::read(&self.path, until))
     }
 
     /// Imports run on a connection of their own (see `bulk.rs`).

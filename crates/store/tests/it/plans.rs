@@ -56,28 +56,62 @@ contract! {
         assert!(store.pack_source().await.unwrap().contains("name = \"cn-default\""));
     }
 
-    /// Plans are versions per date, stored with their input; the latest is read by default.
+    /// Plans are versions per date, stored with their input (compressed, its digest that of
+    /// the JSON); the latest is read by default; a plan stored before 0006 reads as it was.
     fn plans_are_stored_as_versions(store, db) {
+        use daylight_store::model::PlanInputJson;
+        use sha2::Digest as _;
         store.migrate(ACTOR, now()).await.unwrap();
         let day = jiff::civil::date(2026, 3, 4);
-        let new = |n: i64| NewPlan {
+        let input = |n: i64| daylight_strategy::plan::PlanInput {
+            date: day,
+            as_of: now(),
+            strategy: format!("# version {n}"),
+            pack: String::new(),
+            experiment: None,
+            contactability: None,
+            propensity: None,
+            selector: None,
+            cases: Vec::new(),
+        };
+        let made = |n: u64| daylight_strategy::plan::Plan {
             date: day,
             strategy: "default".into(),
-            input: format!("{{\"n\":{n}}}"),
-            plan: format!("{{\"actions\":{n}}}"),
-            actions: n,
-            skipped: "{\"HOLIDAY\":2}".into(),
+            considered: n,
+            actions: Vec::new(),
+            skipped: [("HOLIDAY".to_owned(), 2)].into(),
         };
-        let v1 = store.save_plan(&new(1), "planner", now()).await.unwrap();
-        let v2 = store.save_plan(&new(2), "planner", now()).await.unwrap();
+        let (i1, i2) = (input(1), input(2));
+        let (j1, j2) = (PlanInputJson::of(&i1).unwrap(), PlanInputJson::of(&i2).unwrap());
+        let json2 = serde_json::to_string(&i2).unwrap();
+        let sha = |s: &str| sha2::Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(j2.sha256(), sha(&json2));
+        let v1 = store.save_plan(&NewPlan { input: &j1, plan: &made(1) }, "planner", now()).await.unwrap();
+        let v2 = store.save_plan(&NewPlan { input: &j2, plan: &made(2) }, "planner", now()).await.unwrap();
         assert_eq!((v1.version, v2.version), (1, 2));
-        assert_eq!(v1.plan_sha256.len(), 64);
+        assert_eq!((v2.input_sha256.as_str(), v2.skipped.as_str()), (sha(&json2).as_str(), "{\"HOLIDAY\":2}"));
         let latest = store.stored_plan(day, None).await.unwrap();
-        assert_eq!((latest.version, latest.input.as_deref()), (2, Some("{\"n\":2}")));
-        assert_eq!(store.stored_plan(day, Some(1)).await.unwrap().plan.as_deref(), Some("{\"actions\":1}"));
+        assert_eq!((latest.version, latest.input.as_deref()), (2, Some(json2.as_str())));
+        let plan1 = serde_json::to_string(&made(1)).unwrap();
+        let first = store.stored_plan(day, Some(1)).await.unwrap();
+        assert_eq!(first.plan.as_deref(), Some(plan1.as_str()));
+        assert_eq!(first.plan_sha256, sha(&plan1));
         assert_eq!(store.stored_plan(jiff::civil::date(2026, 3, 5), None).await.unwrap_err().code(), "NOT_FOUND");
-        let bad = NewPlan { input: "not json".into(), ..new(3) };
-        assert_eq!(store.save_plan(&bad, "planner", now()).await.unwrap_err().code(), "INCONSISTENT");
+        // A plan and an input of different days are refused, and nothing is stored.
+        let other = PlanInputJson::of(&daylight_strategy::plan::PlanInput { date: jiff::civil::date(2026, 3, 5), ..input(3) }).unwrap();
+        assert_eq!(store.save_plan(&NewPlan { input: &other, plan: &made(3) }, "planner", now()).await.unwrap_err().code(), "INCONSISTENT");
+        // A version stored before the input was compressed keeps its JSON in `input`.
+        let legacy = format!(
+            "INSERT INTO plans (plan_date, version, strategy, input, input_sha256, plan, plan_sha256, actions, skipped, created_by, created_at) \
+             VALUES ('2026-03-01', 1, 'default', '{{\"n\":0}}', '{}', '{{}}', '{}', 0, '{{}}', 'planner', {})",
+            sha("{\"n\":0}"),
+            sha("{}"),
+            if db.url().to_string().starts_with("sqlite") { "'2026-03-01T00:00:00.000000Z'" } else { "now()" },
+        );
+        assert_eq!(db.execute_raw(&legacy).await, 1);
+        let old = store.stored_plan(jiff::civil::date(2026, 3, 1), None).await.unwrap();
+        assert_eq!(old.input.as_deref(), Some("{\"n\":0}"));
+        db.execute_raw("DELETE FROM plans WHERE plan_date = '2026-03-01'").await;
         assert_eq!(store.list_plans().await.unwrap().len(), 2);
         let saved = events(store, "plan.saved").await;
         assert_eq!(saved.len(), 2);

@@ -24,9 +24,6 @@ fn phone(id: &str, recipient: Recipient) -> Point {
 
 fn case(n: usize, bucket: Bucket, dpd: u32) -> PlanCase {
     PlanCase {
-        case: format!("CASE-C{n:04}"),
-        customer: format!("C{n:04}"),
-        zone: "Asia/Shanghai".into(),
         birth_date: Some(date(1990, 1, 1)),
         bucket,
         dpd,
@@ -34,7 +31,6 @@ fn case(n: usize, bucket: Bucket, dpd: u32) -> PlanCase {
         credit_limit_fen: 5_000_000,
         account: Some(format!("A{n:04}")),
         statement_day: Some(5),
-        agency: None,
         points: vec![
             phone(&format!("P{n:04}"), Recipient::Debtor),
             Point {
@@ -46,14 +42,7 @@ fn case(n: usize, bucket: Bucket, dpd: u32) -> PlanCase {
             },
             phone(&format!("G{n:04}"), Recipient::Guarantor),
         ],
-        cease: false,
-        opt_out: Vec::new(),
-        consented_hours: false,
-        hardship: false,
-        abusive: false,
-        contacts: Vec::new(),
-        payments: Vec::new(),
-        promises: Vec::new(),
+        ..PlanCase::new(format!("CASE-C{n:04}"), format!("C{n:04}"), "Asia/Shanghai".into())
     }
 }
 
