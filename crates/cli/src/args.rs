@@ -71,6 +71,32 @@ pub enum Command {
     Experiment(ExperimentCommand),
     /// Set up ./daylight-demo with the example portfolio imported, and show what is in it.
     Demo(DemoArgs),
+    /// The digital twin: simulate a virtual portfolio day by day under a strategy (the real
+    /// planner and compliance engine, simulated debtors) and print what came of it. Every
+    /// number it prints is simulated.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Card accounts (one debtor each).
+    #[arg(long, default_value_t = 20_000)]
+    pub accounts: u64,
+    /// Days to simulate.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// The seed: the same seed gives the same population and the same run.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// The strategy (TOML; default: the baseline, `daylight strategy baseline`).
+    #[arg(long)]
+    pub strategy: Option<PathBuf>,
+    /// The first simulated day.
+    #[arg(long, default_value = "2026-03-02")]
+    pub start: jiff::civil::Date,
+    /// Print JSON: {"summary":{...},"days":[...]}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +135,8 @@ pub enum StrategyCommand {
     Check(StrategyCheckArgs),
     /// Print the built-in strategy, annotated, to copy and edit.
     Default,
+    /// Print the baseline strategy: the default ladders at fixed hours, without models.
+    Baseline,
     /// Train the script-and-channel scorer on what followed earlier plans: each proposed
     /// contact, and whether the case paid within --window-days. With --register it becomes a
     /// challenger named `selector`; promote it and `daylight plan` uses it.

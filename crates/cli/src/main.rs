@@ -28,6 +28,7 @@ mod output;
 mod plan;
 mod policy;
 mod product;
+mod simulate;
 
 use args::{Cli, Command};
 
@@ -102,6 +103,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Strategy(c) => plan::strategy(&url, &actor, c).await,
         Command::Experiment(c) => experiment::run(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
+        Command::Simulate(a) => simulate::run(&a),
     }
 }
 
@@ -119,6 +121,8 @@ fn code_of(e: &anyhow::Error) -> Option<&'static str> {
         } else if let Some(x) = cause.downcast_ref::<daylight_strategy::document::StrategyError>() {
             Some(x.code)
         } else if let Some(x) = cause.downcast_ref::<daylight_strategy::plan::PlanError>() {
+            Some(x.code)
+        } else if let Some(x) = cause.downcast_ref::<daylight_sim::world::SimError>() {
             Some(x.code)
         } else {
             cause.downcast_ref::<daylight_import::ImportError>().map(|i| i.code())

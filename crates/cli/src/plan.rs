@@ -214,6 +214,10 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
             let mut out = std::io::stdout().lock();
             out.write_all(DEFAULT.as_bytes())?;
         }
+        StrategyCommand::Baseline => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(daylight_strategy::document::BASELINE.as_bytes())?;
+        }
         StrategyCommand::Check(a) => {
             let text = std::fs::read_to_string(&a.file)
                 .with_context(|| format!("cannot read {}", a.file.display()))?;

@@ -134,6 +134,8 @@ struct RawStrategy {
     name: String,
     #[serde(default)]
     description: String,
+    #[serde(default = "yes")]
+    models: bool,
     #[serde(default)]
     segmentation: Segmentation,
     #[serde(default)]
@@ -361,6 +363,9 @@ pub struct Strategy {
     pub name: String,
     /// What it is for.
     pub description: String,
+    /// Whether the models drive it (`models = false`: the scorer does not pick scripts and
+    /// channels and no model times calls, for every case, as for the holdout arm: a baseline).
+    pub models: bool,
     /// Segmentation thresholds.
     pub segmentation: Segmentation,
     /// Tones per quadrant, in [`Quadrant::ALL`] order.
@@ -377,6 +382,11 @@ pub struct Strategy {
 
 /// The strategy `daylight plan` uses without `--strategy` (docs/strategy.md annotates it).
 pub const DEFAULT: &str = include_str!("../strategies/default.toml");
+
+/// The baseline strategy: the default ladders and team, calls at fixed hours (09:00–12:00 and
+/// 14:00–18:00) and no models — what a champion/challenger test and the digital twin compare
+/// against.
+pub const BASELINE: &str = include_str!("../strategies/baseline.toml");
 
 fn parse_hhmm(s: &str) -> Option<u32> {
     let (h, m) = s.split_once(':')?;
@@ -605,6 +615,7 @@ impl RawStrategy {
         Ok(Strategy {
             name: self.name,
             description: self.description,
+            models: self.models,
             segmentation: self.segmentation,
             tones,
             capacity,
@@ -613,6 +624,10 @@ impl RawStrategy {
             ladders,
         })
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Checks a template's `{variable}`s: known names, braces closed.

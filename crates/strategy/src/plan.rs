@@ -684,7 +684,9 @@ impl Context<'_> {
             out.skipped = Some(missing.unwrap_or("NO_SCRIPT"));
             return Ok(out);
         }
-        let model_driven = arm != HOLDOUT;
+        let model_driven = arm != HOLDOUT && self.strategy.models;
+        // Why not, when not.
+        let unmodelled = if self.strategy.models { "holdout arm" } else { "the strategy uses no models" };
         // The alternatives, most wanted first: if the first has no capacity or is not
         // allowed today, the next is tried (one contact per debtor per day).
         let (order, how): (Vec<usize>, String) = match (&self.input.selector, model_driven) {
@@ -712,7 +714,7 @@ impl Context<'_> {
                 // The most recently opened step first, the library's first script for each.
                 let mut order: Vec<usize> = (0..options.len()).collect();
                 order.sort_by(|a, b| options[*b].0.from_day.cmp(&options[*a].0.from_day).then(a.cmp(b)));
-                let why = if model_driven { "no scorer yet" } else { "holdout arm" };
+                let why = if model_driven { "no scorer yet" } else { unmodelled };
                 (order, format!("SELECTION: ladder order ({why})"))
             }
         };
@@ -785,7 +787,7 @@ impl Context<'_> {
                     (false, Some(Extreme::Low | Extreme::High)) => {
                         "TIME: no model-driven timing (extreme contact group)".to_owned()
                     }
-                    (false, None) => "TIME: no model-driven timing (holdout arm)".to_owned(),
+                    (false, None) => format!("TIME: no model-driven timing ({unmodelled})"),
                 });
             }
             let rank = out.wants.iter().filter(|w| w.rank.is_some()).count();
@@ -1203,7 +1205,10 @@ fn pick_point(c: &PlanCase, channel: Channel, recipient: Recipient) -> Option<St
         .map(|p| p.id.clone())
 }
 
-fn request_of(
+/// The compliance request the gate builds for a contact of case `c` on `date` (zones, the
+/// statement cycle of the account it is about, the debtor's numbers, flags), as the planner
+/// puts it to the pack. The request's `at` is left for the caller.
+pub fn request_of(
     c: &PlanCase,
     channel: Channel,
     recipient: Recipient,
@@ -1241,7 +1246,8 @@ fn request_of(
     Ok(req)
 }
 
-fn contact_of(a: &PastContact) -> Contact {
+/// An earlier contact as the compliance engine counts it.
+pub fn contact_of(a: &PastContact) -> Contact {
     Contact {
         at: a.at,
         channel: a.channel,
@@ -1399,11 +1405,7 @@ mod tests {
             date: jiff::civil::date(2026, 3, 4),
             as_of: "2026-03-01T00:00:00Z".parse().unwrap(),
             strategy,
-            pack: daylight_compliance::pack::SHIPPED
-                .iter()
-                .find(|(n, _)| *n == daylight_compliance::DEFAULT_PACK)
-                .map(|(_, t)| (*t).to_owned())
-                .unwrap(),
+            pack: Pack::shipped(daylight_compliance::DEFAULT_PACK).unwrap().source,
             experiment: None,
             contactability: None,
             propensity: None,

@@ -8,4 +8,5 @@ mod ledger;
 mod model;
 mod plan;
 mod policy;
+mod simulate;
 mod support;

@@ -398,3 +398,26 @@ fn the_cycle_cap_counts_the_accounts_statement_cycle() {
     let p = plan(&input(mar4(), vec![c])).unwrap();
     assert!(p.actions.iter().all(|a| a.channel != "call"), "{:?}", p.actions);
 }
+
+/// The baseline strategy uses no models: ladder order, every allowed slot worth the same, and
+/// the reasons say why.
+#[test]
+fn the_baseline_uses_no_models() {
+    let mut i = input(mar4(), portfolio());
+    i.strategy = daylight_strategy::document::BASELINE.to_owned();
+    let p = plan(&i).unwrap();
+    let calls: Vec<_> = p.actions.iter().filter(|a| a.channel == "call").collect();
+    assert!(!calls.is_empty());
+    for a in calls {
+        assert!(
+            a.reasons.iter().any(|r| r == "SELECTION: ladder order (the strategy uses no models)"),
+            "{:?}",
+            a.reasons
+        );
+        assert!(
+            a.reasons.iter().any(|r| r == "TIME: no model-driven timing (the strategy uses no models)"),
+            "{:?}",
+            a.reasons
+        );
+    }
+}

@@ -1,0 +1,51 @@
+//! `daylight simulate`: the digital twin in memory.
+
+fn run(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_daylight")).args(args).output().unwrap()
+}
+
+/// The same seed gives the same output, with no violations; the JSON says it is simulated and
+/// holds the summary's rates and one entry per day.
+#[test]
+fn a_seeded_run_repeats_itself_and_breaks_no_rule() {
+    let args = ["simulate", "--accounts", "1500", "--days", "4", "--seed", "7", "--json"];
+    let first = run(&args);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(first.stdout, run(&args).stdout);
+    let v: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(v["simulated"], true);
+    let s = &v["summary"];
+    for key in
+        ["contact_rate", "rpc_rate", "ptp_rate", "kept_rate", "recovery_rate", "complaints_per_10k", "cost"]
+    {
+        assert!(s[key].as_f64().is_some_and(|x| x >= 0.0), "{key}: {s}");
+    }
+    assert_eq!(s["violations"], 0);
+    assert_eq!(v["days"].as_array().unwrap().len(), 4);
+    assert_eq!(v["days"][0]["date"], "2026-03-02");
+    let other = run(&["simulate", "--accounts", "1500", "--days", "4", "--seed", "8", "--json"]);
+    assert_ne!(other.stdout, first.stdout);
+}
+
+/// The table labels its numbers as simulated; a bad strategy file is refused with its place.
+#[test]
+fn the_table_says_simulated_and_a_bad_strategy_is_refused() {
+    let out = run(&["simulate", "--accounts", "800", "--days", "2"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("SIMULATED") && text.contains("contact rate") && text.contains("violations"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("s.toml");
+    std::fs::write(&bad, daylight_strategy_baseline().replace("models = false", "models = maybe")).unwrap();
+    let out = run(&["simulate", "--accounts", "100", "--days", "1", "--strategy", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("error[STRATEGY_TOML]") && err.contains("strategy:7"), "{err}");
+}
+
+fn daylight_strategy_baseline() -> String {
+    String::from_utf8(run(&["strategy", "baseline"]).stdout).unwrap()
+}

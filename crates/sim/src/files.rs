@@ -1,0 +1,91 @@
+//! A population in Daylight's import formats (`customers.csv`, `contacts.csv`,
+//! `accounts.csv`; docs/import.md), so that the twin's debtors enter a database by the same
+//! path as a bank's files.
+
+use std::fmt::Write as _;
+
+use jiff::civil::Date;
+
+use crate::dynamics::{GRACE_DAYS, MINIMUM_PERCENT};
+use crate::population::Debtor;
+
+/// The zone of every virtual debtor (China keeps one).
+pub const TIME_ZONE: &str = "Asia/Shanghai";
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// `customers.csv`.
+pub fn customers(debtors: &[Debtor]) -> String {
+    let mut out = String::from(
+        "customer_id,name,resident_id,gender,birth_date,mobile,employer,address,region,time_zone\n",
+    );
+    for d in debtors {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},,{},{TIME_ZONE}",
+            d.customer_id,
+            d.name,
+            d.resident_id,
+            d.gender,
+            d.birth_date,
+            d.mobile,
+            d.employer.as_deref().unwrap_or(""),
+            d.region,
+        );
+    }
+    out
+}
+
+/// `contacts.csv`: the related people's phones (the debtor's own mobile is on the customer).
+pub fn contacts(debtors: &[Debtor]) -> String {
+    let mut out = String::from("contact_id,customer_id,role,kind,value,name,status,time_zone\n");
+    for d in debtors {
+        for r in &d.related {
+            let _ = writeln!(
+                out,
+                "{},{},{},phone,{},{},unknown,",
+                r.contact_id, d.customer_id, r.role, r.mobile, r.name
+            );
+        }
+    }
+    out
+}
+
+/// `accounts.csv` as of `today`: a delinquent account's due date is `dpd` days before
+/// `today`; a current one's is the next due date after its statement.
+pub fn accounts(debtors: &[Debtor], today: Date) -> String {
+    let mut out = String::from(
+        "account_id,customer_id,card_number,currency,credit_limit,balance,minimum_payment,statement_day,due_date,\
+         cycles_delinquent,days_past_due,overdue_principal,overdue_interest,overdue_fees,overdue_late_fees\n",
+    );
+    for d in debtors {
+        let a = &d.account;
+        let due = if a.dpd > 0 {
+            today.checked_sub(jiff::Span::new().days(i64::from(a.dpd))).unwrap_or(today)
+        } else {
+            let statement = today.with().day(a.statement_day).build().unwrap_or(today);
+            let due = statement.checked_add(jiff::Span::new().days(i64::from(GRACE_DAYS))).unwrap_or(today);
+            if due > today { due } else { due.checked_add(jiff::Span::new().months(1)).unwrap_or(due) }
+        };
+        let _ = writeln!(
+            out,
+            "{},{},{},CNY,{},{},{},{},{},,{},{},{},{},{}",
+            a.account_id,
+            d.customer_id,
+            a.card_number,
+            yuan(a.credit_limit),
+            yuan(a.balance),
+            yuan(a.balance * MINIMUM_PERCENT / 100),
+            a.statement_day,
+            due,
+            a.dpd,
+            yuan(a.overdue_principal),
+            yuan(a.overdue_interest),
+            yuan(a.overdue_fees),
+            yuan(a.late_fees),
+        );
+    }
+    out
+}

@@ -1,0 +1,515 @@
+//! The twin's world, one day at a time. Each day the real planner plans the open cases from
+//! what the product could know (records, contact history, payments, promises — never the
+//! hidden traits); each planned contact is put to the real compliance engine at its window's
+//! start with the history the gate would count; allowed contacts are answered by the
+//! debtors' hidden behaviour; then every account moves a day. A day's contacts are audited
+//! afterwards against the pack, each with the full history before it: a contact the pack
+//! would deny is a violation (there must be none).
+
+use std::collections::BTreeMap;
+
+use daylight_compliance::Pack;
+use daylight_domain::attempt::{Channel, Outcome};
+use daylight_domain::bucket::{Bucket, BucketScheme};
+use daylight_domain::customer::Recipient;
+use daylight_strategy::document::Strategy;
+use daylight_strategy::plan::{
+    ExperimentInput, PastContact, PastPromise, Plan, PlanCase, PlanInput, Point, contact_of, plan, request_of,
+};
+use daylight_strategy::report::UNIT_COST_FEN;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::behaviour::{self, Contact};
+use crate::dynamics::{self, Nudges, Promise};
+use crate::files::TIME_ZONE;
+use crate::population::{self, Debtor};
+use crate::rng::{Stream, uniform};
+
+/// A world that cannot be simulated: stable code and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimError {
+    /// `SIM_INPUT`, or the planner's own code.
+    pub code: &'static str,
+    /// What, and where.
+    pub message: String,
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// Days a promise runs before it falls due.
+pub const PROMISE_DAYS: u32 = 3;
+
+/// A debtor's day so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Touched {
+    /// Contacts made.
+    made: u32,
+    /// Dialled on their own number.
+    dialed: bool,
+    /// Someone picked up their number.
+    connected: bool,
+    /// Spoken to.
+    spoke: bool,
+    /// An SMS delivered or a robot call heard.
+    reminded: bool,
+}
+
+/// What the product knows of a debtor, as the twin keeps it.
+#[derive(Debug, Clone, Default)]
+struct Known {
+    contacts: Vec<PastContact>,
+    payments: Vec<(Timestamp, i64)>,
+    promises: Vec<PastPromise>,
+    /// The promise the debtor will keep or break (the twin's side of the last one).
+    pending: Option<Promise>,
+    cease: bool,
+    /// The debtor's own number as outcomes showed it: `unknown`, `valid`, `invalid`,
+    /// `suspended`.
+    line: &'static str,
+}
+
+/// One simulated day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayReport {
+    /// The date.
+    pub date: Date,
+    /// Open (delinquent) cases at the start of the day.
+    pub open: u64,
+    /// Actions the planner planned.
+    pub planned: u64,
+    /// Contacts made (allowed by the gate).
+    pub contacts: u64,
+    /// Debtors dialled on their own number (calls and robot calls).
+    pub dialed: u64,
+    /// Of those, debtors whose phone someone picked up.
+    pub connected: u64,
+    /// Of those, debtors spoken to (a right-party contact).
+    pub rpc: u64,
+    /// Promises to pay made.
+    pub ptp: u64,
+    /// Promises that fell due today and were kept.
+    pub kept: u64,
+    /// Promises that fell due today and were broken.
+    pub broken: u64,
+    /// Paid today, fen.
+    pub paid_fen: i64,
+    /// Complaints made about today's contacts.
+    pub complaints: u64,
+    /// Planned contacts the gate refused at their time.
+    pub denials: u64,
+    /// Contacts made that the pack would deny (must be 0).
+    pub violations: u64,
+    /// What the contacts cost, fen ([`UNIT_COST_FEN`]).
+    pub cost_fen: i64,
+    /// Accounts per bucket at the end of the day (M0 … M6+).
+    pub buckets: [u64; 8],
+}
+
+/// The twin's portfolio and what the product has learnt of it.
+pub struct World {
+    seed: u64,
+    start: Date,
+    zone: TimeZone,
+    scheme: BucketScheme,
+    strategy_source: String,
+    strategy: Strategy,
+    pack_source: String,
+    pack: Pack,
+    experiment: Option<ExperimentInput>,
+    /// The debtors, with their hidden traits.
+    pub debtors: Vec<Debtor>,
+    known: Vec<Known>,
+    /// What was overdue when the simulation began, fen.
+    pub overdue_at_start: i64,
+    /// Each debtor's bucket when the simulation began.
+    pub start_buckets: Vec<Bucket>,
+}
+
+impl World {
+    /// `accounts` debtors of the population `seed`, on `start`, treated with the strategy and
+    /// pack sources (TOML), following `experiment` if given.
+    pub fn new(
+        seed: u64,
+        accounts: u64,
+        start: Date,
+        strategy: &str,
+        pack: &str,
+        experiment: Option<ExperimentInput>,
+    ) -> Result<World, SimError> {
+        let parsed = Strategy::from_toml(strategy, "strategy")
+            .map_err(|e| SimError { code: e.code, message: e.to_string() })?;
+        let pack_parsed =
+            Pack::from_toml(pack, "pack").map_err(|e| SimError { code: e.code, message: e.to_string() })?;
+        let zone =
+            TimeZone::get(TIME_ZONE).map_err(|e| SimError { code: "SIM_INPUT", message: e.to_string() })?;
+        let debtors = population::population(seed, accounts, start);
+        let scheme = BucketScheme::default();
+        let overdue_at_start = debtors.iter().map(|d| d.account.overdue()).sum();
+        let start_buckets = debtors.iter().map(|d| scheme.bucket(d.account.dpd)).collect();
+        let known = vec![Known { line: "unknown", ..Known::default() }; debtors.len()];
+        Ok(World {
+            seed,
+            start,
+            zone,
+            scheme,
+            strategy_source: strategy.to_owned(),
+            strategy: parsed,
+            pack_source: pack.to_owned(),
+            pack: pack_parsed,
+            experiment,
+            debtors,
+            known,
+            overdue_at_start,
+            start_buckets,
+        })
+    }
+
+    /// Day `day`'s date.
+    pub fn date(&self, day: u32) -> Date {
+        self.start.checked_add(jiff::Span::new().days(i64::from(day))).unwrap_or(self.start)
+    }
+
+    /// The open cases as the store would give them to the planner.
+    fn cases(&self) -> Vec<PlanCase> {
+        self.debtors
+            .iter()
+            .zip(&self.known)
+            .filter(|(d, _)| d.account.dpd > 0)
+            .map(|(d, k)| {
+                let a = &d.account;
+                let mut points = vec![Point {
+                    id: format!("{}-M", d.customer_id),
+                    recipient: Recipient::Debtor,
+                    kind: "phone".into(),
+                    status: k.line.into(),
+                    zone: None,
+                }];
+                points.extend(d.related.iter().map(|r| Point {
+                    id: r.contact_id.clone(),
+                    recipient: r.role.recipient(),
+                    kind: "phone".into(),
+                    status: "unknown".into(),
+                    zone: None,
+                }));
+                PlanCase {
+                    birth_date: Some(d.birth_date),
+                    bucket: self.scheme.bucket(a.dpd),
+                    dpd: a.dpd,
+                    overdue_fen: a.overdue(),
+                    credit_limit_fen: a.credit_limit,
+                    account: Some(a.account_id.clone()),
+                    statement_day: Some(a.statement_day),
+                    points,
+                    cease: k.cease,
+                    contacts: k.contacts.clone(),
+                    payments: k.payments.clone(),
+                    promises: k.promises.clone(),
+                    ..PlanCase::new(
+                        format!("CASE-{}", d.customer_id),
+                        d.customer_id.clone(),
+                        TIME_ZONE.into(),
+                    )
+                }
+            })
+            .collect()
+    }
+
+    /// The planner's input for day `day`, planned at the day's start.
+    pub fn plan_input(&self, day: u32) -> Result<PlanInput, SimError> {
+        let date = self.date(day);
+        let as_of = date
+            .to_zoned(self.zone.clone())
+            .map_err(|e| SimError { code: "SIM_INPUT", message: e.to_string() })?
+            .timestamp();
+        Ok(PlanInput {
+            date,
+            as_of,
+            strategy: self.strategy_source.clone(),
+            pack: self.pack_source.clone(),
+            experiment: self.experiment.clone(),
+            contactability: None,
+            propensity: None,
+            selector: None,
+            cases: self.cases(),
+        })
+    }
+
+    /// Simulates day `day`: plan, contacts through the gate, answers, then the accounts.
+    pub fn day(&mut self, day: u32) -> Result<(DayReport, Plan), SimError> {
+        let input = self.plan_input(day)?;
+        let made = plan(&input).map_err(|e| SimError { code: e.code, message: e.message })?;
+        let date = input.date;
+        let mut r = DayReport {
+            date,
+            open: input.cases.len() as u64,
+            planned: made.actions.len() as u64,
+            contacts: 0,
+            dialed: 0,
+            connected: 0,
+            rpc: 0,
+            ptp: 0,
+            kept: 0,
+            broken: 0,
+            paid_fen: 0,
+            complaints: 0,
+            denials: 0,
+            violations: 0,
+            cost_fen: 0,
+            buckets: [0; 8],
+        };
+        let cases: BTreeMap<&str, &PlanCase> = input.cases.iter().map(|c| (c.case.as_str(), c)).collect();
+        let mut order: Vec<usize> = (0..made.actions.len()).collect();
+        order.sort_by(|a, b| {
+            let (x, y) = (&made.actions[*a], &made.actions[*b]);
+            x.window_start.cmp(&y.window_start).then(x.case.cmp(&y.case))
+        });
+        let mut today: BTreeMap<usize, Touched> = BTreeMap::new();
+        let mut made_today: Vec<(usize, usize)> = Vec::new();
+        for k in order {
+            let a = &made.actions[k];
+            let Some(c) = cases.get(a.case.as_str()) else { continue };
+            let Some(i) = index_of(&c.customer) else { continue };
+            let channel = match a.channel.parse::<Channel>() {
+                Ok(ch) => ch,
+                // Referrals (legal, agency) leave the twin's hands.
+                Err(_) => continue,
+            };
+            let point = a.contact_point.clone().unwrap_or_default();
+            let mut request = request_of(c, channel, a.recipient, &point, date)
+                .map_err(|e| SimError { code: e.code, message: e.message })?;
+            let at = a.window_start;
+            request.at = Some(at);
+            let history: Vec<daylight_compliance::Contact> =
+                self.known[i].contacts.iter().map(contact_of).collect();
+            if !daylight_compliance::allowed_at(&self.pack, &request, &history, at) {
+                r.denials += 1;
+                continue;
+            }
+            let entry = today.entry(i).or_default();
+            let tone = a.script.as_deref().and_then(|s| self.strategy.script(s)).map(|s| s.tone);
+            let since = at - SignedDuration::from_hours(24 * 30);
+            let recent = self.known[i]
+                .contacts
+                .iter()
+                .filter(|p| {
+                    p.at >= since
+                        && p.outcome.is_some_and(|o| {
+                            o.class() == daylight_domain::attempt::OutcomeClass::Conversation
+                        })
+                })
+                .count() as u32;
+            let local = at.to_zoned(self.zone.clone());
+            let answer = behaviour::answer(
+                self.seed,
+                i as u64,
+                &self.debtors[i],
+                day,
+                Contact {
+                    channel,
+                    recipient: a.recipient,
+                    hour: u8::try_from(local.hour()).unwrap_or(0),
+                    tone,
+                    earlier_today: entry.made,
+                    recent_conversations: recent,
+                },
+            );
+            entry.made += 1;
+            r.contacts += 1;
+            r.cost_fen += UNIT_COST_FEN.iter().find(|(ch, _)| *ch == channel).map_or(0, |(_, c)| *c);
+            r.complaints += u64::from(answer.complaint);
+            let o = answer.outcome;
+            let spoke = o.class() == daylight_domain::attempt::OutcomeClass::Conversation;
+            if channel.is_call() && a.recipient == Recipient::Debtor {
+                entry.dialed = true;
+                entry.connected |= spoke || o == Outcome::ThirdPartyAnswered;
+                entry.spoke |= spoke;
+            }
+            if channel == Channel::Sms && o == Outcome::Delivered || channel == Channel::RobotCall && spoke {
+                entry.reminded = true;
+            }
+            let k = &mut self.known[i];
+            match o {
+                Outcome::InvalidNumber => k.line = "invalid",
+                Outcome::NotConnected => k.line = "suspended",
+                _ if spoke => k.line = "valid",
+                Outcome::CeaseRequest => k.cease = true,
+                _ => {}
+            }
+            if o == Outcome::CeaseRequest {
+                k.cease = true;
+            }
+            if o == Outcome::PromiseToPay {
+                r.ptp += 1;
+                let d = &self.debtors[i].account;
+                let amount =
+                    d.overdue().min((d.overdue() / 2).max(d.balance * dynamics::MINIMUM_PERCENT / 100));
+                k.pending = Some(Promise { due_day: day + PROMISE_DAYS, amount });
+                k.promises.push(PastPromise { created_at: at, settled_at: None, kept: false, broken: false });
+            }
+            let duration = if spoke {
+                60 + (uniform(self.seed, Stream::Answer, i as u64, u64::from(day) << 24 | 7) * 240.0) as u32
+            } else {
+                0
+            };
+            k.contacts.push(PastContact {
+                at,
+                channel,
+                recipient: a.recipient,
+                contact_point: a.contact_point.clone(),
+                debt: c.account.clone(),
+                outcome: Some(o),
+                duration_secs: duration,
+            });
+            made_today.push((i, k.contacts.len() - 1));
+        }
+        for t in today.values() {
+            r.dialed += u64::from(t.dialed);
+            r.connected += u64::from(t.connected);
+            r.rpc += u64::from(t.spoke);
+        }
+        // The audit: each contact made today against the pack, with everything before it.
+        for (i, n) in made_today {
+            let c = &self.known[i].contacts[n];
+            let Some(case) = cases.get(format!("CASE-{}", self.debtors[i].customer_id).as_str()) else {
+                continue;
+            };
+            let mut request =
+                request_of(case, c.channel, c.recipient, c.contact_point.as_deref().unwrap_or(""), date)
+                    .map_err(|e| SimError { code: e.code, message: e.message })?;
+            request.at = Some(c.at);
+            let before: Vec<daylight_compliance::Contact> =
+                self.known[i].contacts[..n].iter().map(contact_of).collect();
+            if !daylight_compliance::allowed_at(&self.pack, &request, &before, c.at) {
+                r.violations += 1;
+            }
+        }
+        // The accounts move a day; payments land in the evening.
+        let evening = date
+            .at(20, 0, 0, 0)
+            .to_zoned(self.zone.clone())
+            .map_err(|e| SimError { code: "SIM_INPUT", message: e.to_string() })?
+            .timestamp();
+        for (i, d) in self.debtors.iter_mut().enumerate() {
+            let k = &mut self.known[i];
+            let Touched { spoke, reminded, .. } = today.get(&i).copied().unwrap_or_default();
+            let read = reminded
+                && uniform(self.seed, Stream::Pay, i as u64, u64::from(day) << 8 | 99) < d.hidden.sms_reads;
+            let was_open = d.account.dpd > 0;
+            let t = dynamics::advance(
+                self.seed,
+                i as u64,
+                d,
+                day,
+                date,
+                Nudges { promise: k.pending, reminded: read, talked: spoke },
+            );
+            if t.paid > 0 {
+                r.paid_fen += t.paid;
+                k.payments.push((evening, t.paid));
+            }
+            if let Some(kept) = t.promise_kept {
+                k.pending = None;
+                if let Some(p) = k.promises.last_mut() {
+                    p.settled_at = Some(evening);
+                    p.kept = kept;
+                    p.broken = !kept;
+                }
+                if kept { r.kept += 1 } else { r.broken += 1 }
+            }
+            if was_open && d.account.dpd == 0 {
+                k.pending = None;
+            }
+            r.buckets
+                [Bucket::ALL.iter().position(|b| *b == self.scheme.bucket(d.account.dpd)).unwrap_or(0)] += 1;
+        }
+        Ok((r, made))
+    }
+
+    /// Each debtor's bucket now.
+    pub fn buckets(&self) -> Vec<Bucket> {
+        self.debtors.iter().map(|d| self.scheme.bucket(d.account.dpd)).collect()
+    }
+}
+
+/// The population index of a twin customer id (`T00000042` → 42).
+pub fn index_of(customer: &str) -> Option<usize> {
+    customer.strip_prefix('T')?.parse().ok()
+}
+
+/// A run's results (simulated).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Connected debtors ÷ dialled debtors, over the days (each debtor counted once a day).
+    pub contact_rate: f64,
+    /// Debtors spoken to ÷ dialled debtors.
+    pub rpc_rate: f64,
+    /// Promises ÷ debtors spoken to.
+    pub ptp_rate: f64,
+    /// Promises kept ÷ promises that fell due.
+    pub kept_rate: f64,
+    /// Paid ÷ what was overdue when the run began.
+    pub recovery_rate: f64,
+    /// Of the accounts that began in each bucket (M0 … M6+), the share that ended in a worse
+    /// one (`None`: none began there).
+    pub roll_rates: [Option<f64>; 8],
+    /// Complaints per 10,000 contacts.
+    pub complaints_per_10k: f64,
+    /// Planned contacts the gate refused at their time.
+    pub denials: u64,
+    /// Contacts made that the pack would deny.
+    pub violations: u64,
+    /// What the contacts cost, yuan.
+    pub cost: f64,
+    /// Contacts made.
+    pub contacts: u64,
+    /// Paid, yuan.
+    pub paid: f64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+impl World {
+    /// The summary of the days simulated so far.
+    pub fn summary(&self, days: &[DayReport]) -> Summary {
+        let sum = |f: fn(&DayReport) -> u64| days.iter().map(f).sum::<u64>();
+        let paid: i64 = days.iter().map(|d| d.paid_fen).sum();
+        let now = self.buckets();
+        let mut roll_rates = [None; 8];
+        for (k, b) in Bucket::ALL.iter().enumerate() {
+            let began: Vec<usize> = (0..now.len()).filter(|i| self.start_buckets[*i] == *b).collect();
+            if !began.is_empty() {
+                let worse = began.iter().filter(|i| now[**i] > *b).count();
+                roll_rates[k] = Some(worse as f64 / began.len() as f64);
+            }
+        }
+        Summary {
+            contact_rate: ratio(sum(|d| d.connected), sum(|d| d.dialed)),
+            rpc_rate: ratio(sum(|d| d.rpc), sum(|d| d.dialed)),
+            ptp_rate: ratio(sum(|d| d.ptp), sum(|d| d.rpc)),
+            kept_rate: ratio(sum(|d| d.kept), sum(|d| d.kept + d.broken)),
+            recovery_rate: if self.overdue_at_start > 0 {
+                paid as f64 / self.overdue_at_start as f64
+            } else {
+                0.0
+            },
+            roll_rates,
+            complaints_per_10k: 10_000.0 * ratio(sum(|d| d.complaints), sum(|d| d.contacts)),
+            denials: sum(|d| d.denials),
+            violations: sum(|d| d.violations),
+            cost: days.iter().map(|d| d.cost_fen).sum::<i64>() as f64 / 100.0,
+            contacts: sum(|d| d.contacts),
+            paid: paid as f64 / 100.0,
+        }
+    }
+}

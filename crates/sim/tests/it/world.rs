@@ -1,0 +1,67 @@
+//! The day loop: the real planner and compliance engine on the twin's debtors.
+
+use daylight_domain::attempt::{Channel, Outcome};
+use daylight_domain::customer::Recipient;
+use daylight_sim::population::Line;
+use daylight_sim::world::World;
+use daylight_strategy::document::{BASELINE, DEFAULT};
+use jiff::civil::date;
+
+fn pack() -> String {
+    daylight_compliance::Pack::shipped(daylight_compliance::DEFAULT_PACK).unwrap().source
+}
+
+fn run(strategy: &str, accounts: u64, days: u32) -> (World, Vec<daylight_sim::world::DayReport>) {
+    let mut w = World::new(7, accounts, date(2026, 3, 2), strategy, &pack(), None).unwrap();
+    let reports = (0..days).map(|d| w.day(d).unwrap().0).collect();
+    (w, reports)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run_with_no_violations() {
+    let (a, ra) = run(BASELINE, 2_000, 6);
+    let (_, rb) = run(BASELINE, 2_000, 6);
+    assert_eq!(ra, rb);
+    let s = a.summary(&ra);
+    assert_eq!(s.violations, 0);
+    assert!(s.contacts > 1_000, "{s:?}");
+    assert!(ra.iter().all(|d| d.dialed > 0 && d.connected <= d.dialed && d.rpc <= d.connected), "{ra:?}");
+}
+
+#[test]
+fn what_a_call_shows_changes_what_is_planned_next() {
+    let (w, _) = run(BASELINE, 3_000, 8);
+    for (d, i) in w.debtors.iter().zip(0..) {
+        let contacts = &w.plan_input(8).unwrap().cases.into_iter().find(|c| c.customer == d.customer_id);
+        let Some(c) = contacts else { continue };
+        // A number found not to exist is never dialled again.
+        let dead = c.contacts.iter().position(|p| p.outcome == Some(Outcome::InvalidNumber));
+        if let Some(k) = dead {
+            assert_eq!(d.hidden.line, Line::Invalid, "debtor {i}");
+            assert!(
+                c.contacts[k + 1..].iter().all(|p| !(p.channel.is_call()
+                    && p.recipient == Recipient::Debtor
+                    && p.contact_point.as_deref() == c.contacts[k].contact_point.as_deref())),
+                "debtor {i} was dialled on a dead number: {:?}",
+                c.contacts
+            );
+        }
+        // After a cease request, nothing more.
+        if let Some(k) = c.contacts.iter().position(|p| p.outcome == Some(Outcome::CeaseRequest)) {
+            assert!(c.cease);
+            assert!(c.contacts[k + 1..].iter().all(|p| p.channel == Channel::Letter), "{:?}", c.contacts);
+        }
+    }
+}
+
+/// The calibration target of docs/twin.md: the baseline's daily contact rate near 12 %; the
+/// model-driven default strategy (evening shift, timing by the shrinkage estimator) above it.
+#[test]
+fn the_baseline_contacts_about_twelve_percent_and_the_model_driven_strategy_more() {
+    let (w, r) = run(BASELINE, 6_000, 8);
+    let baseline = w.summary(&r).contact_rate;
+    assert!((0.10..=0.15).contains(&baseline), "baseline contact rate {baseline}");
+    let (w, r) = run(DEFAULT, 6_000, 8);
+    let modelled = w.summary(&r).contact_rate;
+    assert!(modelled > baseline + 0.02, "default {modelled} against baseline {baseline}");
+}
