@@ -94,6 +94,18 @@ pub struct SimulateArgs {
     /// The first simulated day.
     #[arg(long, default_value = "2026-03-02")]
     pub start: jiff::civil::Date,
+    /// Run an experiment: arms `name:weight,…` (e.g. champion:45,challenger:45,holdout:10);
+    /// debtors are assigned by the stable hash of --salt and their id. An arm follows its
+    /// --arm-strategy, or else `challenger` the default (model-driven) strategy and every other
+    /// arm the --strategy. The team is shared.
+    #[arg(long)]
+    pub arms: Option<String>,
+    /// The experiment's salt.
+    #[arg(long, default_value = "twin")]
+    pub salt: String,
+    /// An arm's strategy, `NAME=FILE` (repeatable).
+    #[arg(long = "arm-strategy", value_name = "NAME=FILE")]
+    pub arm_strategy: Vec<String>,
     /// Print JSON: {"summary":{...},"days":[...]}.
     #[arg(long)]
     pub json: bool,

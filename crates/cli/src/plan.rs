@@ -91,6 +91,7 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         contactability,
         propensity,
         selector,
+        arm_strategies: Default::default(),
         cases: store.plan_cases(as_of).await?,
     };
     tracing::debug!(cases = input.cases.len(), secs = clock.elapsed().as_secs_f64(), "plan: portfolio read");

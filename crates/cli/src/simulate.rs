@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 use daylight_sim::world::{DayReport, Summary, World};
-use daylight_strategy::document::BASELINE;
+use daylight_strategy::document::{BASELINE, DEFAULT};
 use serde_json::json;
 
 use crate::Outcome;
@@ -21,17 +21,46 @@ pub fn run(a: &SimulateArgs) -> Result<Outcome> {
         None => BASELINE.to_owned(),
     };
     let pack = daylight_compliance::Pack::shipped(daylight_compliance::DEFAULT_PACK)?.source;
-    let mut world = World::new(a.seed, a.accounts, a.start, &strategy, &pack, None)?;
+    let mut world = World::new(a.seed, a.accounts, a.start, &strategy, &pack)?;
+    if let Some(arms) = &a.arms {
+        let mut by_arm = std::collections::BTreeMap::new();
+        for spec in &a.arm_strategy {
+            let (name, file) = spec
+                .split_once('=')
+                .with_context(|| format!("--arm-strategy {spec:?}: expected NAME=FILE"))?;
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+            by_arm.insert(name.to_owned(), text);
+        }
+        let names = daylight_strategy::experiment::Arms::parse(arms)?;
+        if names.arms().iter().any(|x| x.name == "challenger") {
+            by_arm.entry("challenger".to_owned()).or_insert_with(|| DEFAULT.to_owned());
+        }
+        if let Some(unknown) = by_arm.keys().find(|k| !names.arms().iter().any(|x| &x.name == *k)) {
+            anyhow::bail!("--arm-strategy names {unknown:?}, which is not one of --arms {arms}");
+        }
+        let experiment = daylight_strategy::plan::ExperimentInput {
+            name: "twin".into(),
+            arms: arms.clone(),
+            salt: a.salt.clone(),
+        };
+        world = world.with_experiment(experiment, by_arm)?;
+    }
     let mut days: Vec<DayReport> = Vec::with_capacity(a.days as usize);
     for day in 0..a.days {
         let (report, _) = world.day(day)?;
         days.push(report);
     }
     let summary = world.summary(&days);
+    let arms = world.arm_summaries(&days);
     if a.json {
-        println!("{}", json!({"simulated": true, "summary": summary, "days": days}));
+        let arms: serde_json::Map<String, serde_json::Value> =
+            arms.iter().map(|(n, s)| (n.clone(), json!(s))).collect();
+        println!("{}", json!({"simulated": true, "summary": summary, "days": days, "arms": arms}));
     } else {
         print_run(&days, &summary, a);
+        if !arms.is_empty() {
+            print_arms(&arms);
+        }
     }
     Ok(if summary.violations == 0 { Outcome::Done } else { Outcome::Refused })
 }
@@ -86,4 +115,47 @@ fn print_run(days: &[DayReport], s: &Summary, a: &SimulateArgs) {
     println!("  contacts             {} (cost {:.2} yuan)", s.contacts, s.cost);
     println!("  denials              {}", s.denials);
     println!("  violations           {}", s.violations);
+}
+
+fn print_arms(arms: &[(String, daylight_sim::world::ArmSummary)]) {
+    let interval =
+        |r: &daylight_sim::world::Rate| format!("{} [{}, {}]", pct(r.rate), pct(r.low), pct(r.high));
+    println!("\nArms (simulated; 95 % intervals):");
+    let mut t = crate::output::Table::new(&[
+        "arm",
+        ">debtors",
+        ">contact rate",
+        ">uplift vs first arm",
+        ">RPC",
+        ">PTP",
+        ">kept",
+        ">recovery",
+        ">cost/debtor",
+    ]);
+    for (name, s) in arms {
+        let uplift = s.contact_uplift.map_or_else(
+            || "-".to_owned(),
+            |u| {
+                format!(
+                    "{:+.1} pt [{:+.1}, {:+.1}]{}",
+                    100.0 * u.difference,
+                    100.0 * u.low,
+                    100.0 * u.high,
+                    u.p_value.map(|p| format!(" p={p:.3}")).unwrap_or_default()
+                )
+            },
+        );
+        t.row(vec![
+            name.clone(),
+            s.debtors.to_string(),
+            interval(&s.contact_rate),
+            uplift,
+            pct(s.rpc_rate.rate),
+            pct(s.ptp_rate.rate),
+            pct(s.kept_rate.rate),
+            pct(s.recovery_rate),
+            format!("{:.2}", s.cost_per_debtor),
+        ]);
+    }
+    print!("{}", t.render());
 }

@@ -13,6 +13,7 @@ use daylight_domain::attempt::{Channel, Outcome};
 use daylight_domain::bucket::{Bucket, BucketScheme};
 use daylight_domain::customer::Recipient;
 use daylight_strategy::document::Strategy;
+use daylight_strategy::experiment::Proportion;
 use daylight_strategy::plan::{
     ExperimentInput, PastContact, PastPromise, Plan, PlanCase, PlanInput, Point, contact_of, plan, request_of,
 };
@@ -112,6 +113,36 @@ pub struct DayReport {
     pub cost_fen: i64,
     /// Accounts per bucket at the end of the day (M0 … M6+).
     pub buckets: [u64; 8],
+    /// The same, per arm of the experiment.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub arms: BTreeMap<String, ArmDay>,
+}
+
+/// One arm's day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ArmDay {
+    /// Open cases of the arm at the start of the day.
+    pub open: u64,
+    /// Contacts made.
+    pub contacts: u64,
+    /// Debtors dialled on their own number.
+    pub dialed: u64,
+    /// Of those, picked up.
+    pub connected: u64,
+    /// Of those, spoken to.
+    pub rpc: u64,
+    /// Promises made.
+    pub ptp: u64,
+    /// Promises kept.
+    pub kept: u64,
+    /// Promises broken.
+    pub broken: u64,
+    /// Paid, fen.
+    pub paid_fen: i64,
+    /// Complaints.
+    pub complaints: u64,
+    /// Cost, fen.
+    pub cost_fen: i64,
 }
 
 /// The twin's portfolio and what the product has learnt of it.
@@ -125,6 +156,10 @@ pub struct World {
     pack_source: String,
     pack: Pack,
     experiment: Option<ExperimentInput>,
+    arm_strategies: BTreeMap<String, String>,
+    /// The experiment's arms, and each debtor's (index into `arm_names`).
+    arm_names: Vec<String>,
+    arm_of: Vec<usize>,
     /// The debtors, with their hidden traits.
     pub debtors: Vec<Debtor>,
     known: Vec<Known>,
@@ -132,19 +167,14 @@ pub struct World {
     pub overdue_at_start: i64,
     /// Each debtor's bucket when the simulation began.
     pub start_buckets: Vec<Bucket>,
+    /// What each debtor owed when the simulation began, fen.
+    owed_at_start: Vec<i64>,
 }
 
 impl World {
     /// `accounts` debtors of the population `seed`, on `start`, treated with the strategy and
-    /// pack sources (TOML), following `experiment` if given.
-    pub fn new(
-        seed: u64,
-        accounts: u64,
-        start: Date,
-        strategy: &str,
-        pack: &str,
-        experiment: Option<ExperimentInput>,
-    ) -> Result<World, SimError> {
+    /// pack sources (TOML).
+    pub fn new(seed: u64, accounts: u64, start: Date, strategy: &str, pack: &str) -> Result<World, SimError> {
         let parsed = Strategy::from_toml(strategy, "strategy")
             .map_err(|e| SimError { code: e.code, message: e.to_string() })?;
         let pack_parsed =
@@ -155,6 +185,7 @@ impl World {
         let scheme = BucketScheme::default();
         let overdue_at_start = debtors.iter().map(|d| d.account.overdue()).sum();
         let start_buckets = debtors.iter().map(|d| scheme.bucket(d.account.dpd)).collect();
+        let owed_at_start = debtors.iter().map(|d| d.account.overdue()).collect();
         let known = vec![Known { line: "unknown", ..Known::default() }; debtors.len()];
         Ok(World {
             seed,
@@ -165,12 +196,40 @@ impl World {
             strategy: parsed,
             pack_source: pack.to_owned(),
             pack: pack_parsed,
-            experiment,
+            experiment: None,
+            arm_strategies: BTreeMap::new(),
+            arm_names: Vec::new(),
+            arm_of: Vec::new(),
             debtors,
             known,
             overdue_at_start,
             start_buckets,
+            owed_at_start,
         })
+    }
+
+    /// Runs `experiment` on the population: each debtor's arm by the stable hash of the salt
+    /// and their customer id; an arm named in `arm_strategies` follows that strategy (TOML),
+    /// the others the world's. The team is shared.
+    pub fn with_experiment(
+        mut self,
+        experiment: ExperimentInput,
+        arm_strategies: BTreeMap<String, String>,
+    ) -> Result<World, SimError> {
+        let arms = daylight_strategy::experiment::Arms::parse(&experiment.arms)
+            .map_err(|e| SimError { code: e.code, message: e.message })?;
+        self.arm_names = arms.arms().iter().map(|a| a.name.clone()).collect();
+        self.arm_of = self
+            .debtors
+            .iter()
+            .map(|d| {
+                let name = &arms.assign(&experiment.salt, &d.customer_id).name;
+                self.arm_names.iter().position(|n| n == name).unwrap_or(0)
+            })
+            .collect();
+        self.experiment = Some(experiment);
+        self.arm_strategies = arm_strategies;
+        Ok(self)
     }
 
     /// Day `day`'s date.
@@ -239,6 +298,7 @@ impl World {
             contactability: None,
             propensity: None,
             selector: None,
+            arm_strategies: self.arm_strategies.clone(),
             cases: self.cases(),
         })
     }
@@ -265,7 +325,17 @@ impl World {
             violations: 0,
             cost_fen: 0,
             buckets: [0; 8],
+            arms: self.arm_names.iter().map(|n| (n.clone(), ArmDay::default())).collect(),
         };
+        if !self.arm_names.is_empty() {
+            for c in &input.cases {
+                if let Some(arm) =
+                    index_of(&c.customer).and_then(|i| arm_day(&mut r, &self.arm_names, &self.arm_of, i))
+                {
+                    arm.open += 1;
+                }
+            }
+        }
         let cases: BTreeMap<&str, &PlanCase> = input.cases.iter().map(|c| (c.case.as_str(), c)).collect();
         let mut order: Vec<usize> = (0..made.actions.len()).collect();
         order.sort_by(|a, b| {
@@ -326,6 +396,12 @@ impl World {
             r.contacts += 1;
             r.cost_fen += UNIT_COST_FEN.iter().find(|(ch, _)| *ch == channel).map_or(0, |(_, c)| *c);
             r.complaints += u64::from(answer.complaint);
+            let cost = UNIT_COST_FEN.iter().find(|(ch, _)| *ch == channel).map_or(0, |(_, c)| *c);
+            if let Some(arm) = arm_day(&mut r, &self.arm_names, &self.arm_of, i) {
+                arm.contacts += 1;
+                arm.cost_fen += cost;
+                arm.complaints += u64::from(answer.complaint);
+            }
             let o = answer.outcome;
             let spoke = o.class() == daylight_domain::attempt::OutcomeClass::Conversation;
             if channel.is_call() && a.recipient == Recipient::Debtor {
@@ -349,6 +425,9 @@ impl World {
             }
             if o == Outcome::PromiseToPay {
                 r.ptp += 1;
+                if let Some(arm) = arm_day(&mut r, &self.arm_names, &self.arm_of, i) {
+                    arm.ptp += 1;
+                }
                 let d = &self.debtors[i].account;
                 let amount =
                     d.overdue().min((d.overdue() / 2).max(d.balance * dynamics::MINIMUM_PERCENT / 100));
@@ -371,10 +450,15 @@ impl World {
             });
             made_today.push((i, k.contacts.len() - 1));
         }
-        for t in today.values() {
+        for (i, t) in &today {
             r.dialed += u64::from(t.dialed);
             r.connected += u64::from(t.connected);
             r.rpc += u64::from(t.spoke);
+            if let Some(arm) = arm_day(&mut r, &self.arm_names, &self.arm_of, *i) {
+                arm.dialed += u64::from(t.dialed);
+                arm.connected += u64::from(t.connected);
+                arm.rpc += u64::from(t.spoke);
+            }
         }
         // The audit: each contact made today against the pack, with everything before it.
         for (i, n) in made_today {
@@ -412,6 +496,15 @@ impl World {
                 date,
                 Nudges { promise: k.pending, reminded: read, talked: spoke },
             );
+            let arm = arm_day(&mut r, &self.arm_names, &self.arm_of, i);
+            if let Some(arm) = arm {
+                arm.paid_fen += t.paid;
+                match t.promise_kept {
+                    Some(true) => arm.kept += 1,
+                    Some(false) => arm.broken += 1,
+                    None => {}
+                }
+            }
             if t.paid > 0 {
                 r.paid_fen += t.paid;
                 k.payments.push((evening, t.paid));
@@ -438,6 +531,12 @@ impl World {
     pub fn buckets(&self) -> Vec<Bucket> {
         self.debtors.iter().map(|d| self.scheme.bucket(d.account.dpd)).collect()
     }
+}
+
+/// Debtor `i`'s arm's day, when there is an experiment.
+fn arm_day<'r>(r: &'r mut DayReport, names: &[String], arm_of: &[usize], i: usize) -> Option<&'r mut ArmDay> {
+    let name = names.get(*arm_of.get(i)?)?;
+    r.arms.get_mut(name)
 }
 
 /// The population index of a twin customer id (`T00000042` → 42).
@@ -511,5 +610,117 @@ impl World {
             contacts: sum(|d| d.contacts),
             paid: paid as f64 / 100.0,
         }
+    }
+}
+
+/// A rate with its 95 % interval (Wilson).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rate {
+    /// The rate.
+    pub rate: f64,
+    /// The interval's lower end.
+    pub low: f64,
+    /// The interval's upper end.
+    pub high: f64,
+    /// Successes.
+    pub n: u64,
+    /// Trials.
+    pub of: u64,
+}
+
+impl Rate {
+    fn of(successes: u64, trials: u64) -> Rate {
+        let p = Proportion { successes, trials };
+        let (low, high) = p.wilson(0.95);
+        Rate { rate: p.rate(), low, high, n: successes, of: trials }
+    }
+}
+
+/// One arm over the run (simulated).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmSummary {
+    /// Debtors in the arm.
+    pub debtors: u64,
+    /// Connected ÷ dialled, debtor-days.
+    pub contact_rate: Rate,
+    /// Spoken to ÷ dialled.
+    pub rpc_rate: Rate,
+    /// Promises ÷ debtors spoken to.
+    pub ptp_rate: Rate,
+    /// Kept ÷ fallen due.
+    pub kept_rate: Rate,
+    /// Paid ÷ what the arm's debtors owed at the start.
+    pub recovery_rate: f64,
+    /// Cost per debtor, yuan.
+    pub cost_per_debtor: f64,
+    /// Complaints per 10,000 contacts.
+    pub complaints_per_10k: f64,
+    /// Against the first arm: the difference in contact rate with its 95 % interval (normal
+    /// approximation) and the two-sided p-value (`None` for the first arm).
+    pub contact_uplift: Option<Uplift>,
+}
+
+/// A difference of two rates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Uplift {
+    /// This arm's rate minus the first arm's.
+    pub difference: f64,
+    /// The interval's lower end.
+    pub low: f64,
+    /// The interval's upper end.
+    pub high: f64,
+    /// Two-sided p-value of no difference.
+    pub p_value: Option<f64>,
+}
+
+impl World {
+    /// Each arm's results over `days`, in the experiment's arm order (empty without an
+    /// experiment). Debtor-days are counted as independent trials, which overstates the
+    /// precision a little when a debtor is dialled on many days.
+    pub fn arm_summaries(&self, days: &[DayReport]) -> Vec<(String, ArmSummary)> {
+        let mut out: Vec<(String, ArmSummary)> = Vec::new();
+        let mut first: Option<Proportion> = None;
+        for (k, name) in self.arm_names.iter().enumerate() {
+            let sum =
+                |f: fn(&ArmDay) -> u64| days.iter().filter_map(|d| d.arms.get(name)).map(f).sum::<u64>();
+            let paid: i64 = days.iter().filter_map(|d| d.arms.get(name)).map(|a| a.paid_fen).sum();
+            let cost: i64 = days.iter().filter_map(|d| d.arms.get(name)).map(|a| a.cost_fen).sum();
+            let members: Vec<usize> = (0..self.debtors.len()).filter(|i| self.arm_of[*i] == k).collect();
+            let owed: i64 = members.iter().map(|i| self.owed_at_start[*i]).sum();
+            let contact = Proportion { successes: sum(|a| a.connected), trials: sum(|a| a.dialed) };
+            let uplift = first.map(|base| {
+                let (p1, p0) = (contact.rate(), base.rate());
+                let se = (p1 * (1.0 - p1) / contact.trials.max(1) as f64
+                    + p0 * (1.0 - p0) / base.trials.max(1) as f64)
+                    .sqrt();
+                let z = daylight_strategy::experiment::normal_quantile(0.975);
+                Uplift {
+                    difference: p1 - p0,
+                    low: p1 - p0 - z * se,
+                    high: p1 - p0 + z * se,
+                    p_value: contact.p_value(&base),
+                }
+            });
+            first.get_or_insert(contact);
+            out.push((
+                name.clone(),
+                ArmSummary {
+                    debtors: members.len() as u64,
+                    contact_rate: Rate::of(contact.successes, contact.trials),
+                    rpc_rate: Rate::of(sum(|a| a.rpc), sum(|a| a.dialed)),
+                    ptp_rate: Rate::of(sum(|a| a.ptp), sum(|a| a.rpc)),
+                    kept_rate: Rate::of(sum(|a| a.kept), sum(|a| a.kept + a.broken)),
+                    recovery_rate: if owed > 0 { paid as f64 / owed as f64 } else { 0.0 },
+                    cost_per_debtor: if members.is_empty() {
+                        0.0
+                    } else {
+                        cost as f64 / 100.0 / members.len() as f64
+                    },
+                    complaints_per_10k: 10_000.0 * ratio(sum(|a| a.complaints), sum(|a| a.contacts)),
+                    contact_uplift: uplift,
+                },
+            ));
+        }
+        out
     }
 }

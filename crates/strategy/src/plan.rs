@@ -235,6 +235,12 @@ pub struct PlanInput {
     pub propensity: Option<ProductModel>,
     /// The script-and-channel scorer's posterior, if it has learnt.
     pub selector: Option<select::Scorer>,
+    /// Strategies (TOML) for arms of the experiment, by arm name: a champion/challenger test of
+    /// strategies. A case in a named arm is segmented, laddered, scripted and timed by its
+    /// arm's strategy; other arms follow `strategy`. The team (capacity and shifts) is always
+    /// `strategy`'s, shared by every arm.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arm_strategies: BTreeMap<String, String>,
     /// The open cases.
     pub cases: Vec<PlanCase>,
 }
@@ -382,13 +388,32 @@ fn plan_in(input: &PlanInput, tranche_size: usize) -> Result<Plan, PlanError> {
             shrinkage(&dialled, input.as_of)?
         }
     };
+    // The arms' own strategies, checked against the experiment's arms.
+    let mut strategies: Vec<Strategy> = Vec::new();
+    let mut arm_strategy: BTreeMap<String, usize> = BTreeMap::new();
+    for (arm, source) in &input.arm_strategies {
+        let known = arms.as_ref().is_some_and(|(a, _)| a.arms().iter().any(|x| &x.name == arm));
+        if !known {
+            return Err(perr(
+                "PLAN_INPUT",
+                format!("arm_strategies names {arm:?}, which is not an arm of the experiment"),
+            ));
+        }
+        let s = Strategy::from_toml(source, &format!("strategy of arm {arm}"))
+            .map_err(|e| PlanError { code: e.code, message: e.to_string() })?;
+        arm_strategy.insert(arm.clone(), strategies.len() + 1);
+        strategies.push(s);
+    }
+    let all: Vec<&Strategy> = std::iter::once(&strategy).chain(&strategies).collect();
     // Scripts' word vectors are only read by the scorer (loading jieba's dictionary is not free).
-    let script_vectors: BTreeMap<&str, [f64; select::SCRIPT_DIM]> = match &input.selector {
+    let script_vectors: Vec<BTreeMap<&str, [f64; select::SCRIPT_DIM]>> = match &input.selector {
         Some(_) => {
             let vectors = ScriptVectors::default();
-            strategy.scripts.iter().map(|s| (s.id.as_str(), vectors.vector(&s.text))).collect()
+            all.iter()
+                .map(|st| st.scripts.iter().map(|s| (s.id.as_str(), vectors.vector(&s.text))).collect())
+                .collect()
         }
-        None => BTreeMap::new(),
+        None => vec![BTreeMap::new(); all.len()],
     };
     let propensity = propensities(input, &cases, &zones)?;
 
@@ -396,6 +421,8 @@ fn plan_in(input: &PlanInput, tranche_size: usize) -> Result<Plan, PlanError> {
         propensity: propensity.as_deref(),
         input,
         strategy: &strategy,
+        strategies: &all,
+        arm_strategy: &arm_strategy,
         pack: &pack,
         arms: arms.as_ref(),
         timing: &timing,
@@ -478,7 +505,12 @@ struct Context<'a> {
     pack: &'a Pack,
     arms: Option<&'a (Arms, String)>,
     timing: &'a Contactability,
-    script_vectors: &'a BTreeMap<&'a str, [f64; select::SCRIPT_DIM]>,
+    /// The main strategy, then the arms' own.
+    strategies: &'a [&'a Strategy],
+    /// Arm name → index in `strategies`.
+    arm_strategy: &'a BTreeMap<String, usize>,
+    /// Scripts' word vectors, per strategy.
+    script_vectors: &'a [BTreeMap<&'a str, [f64; select::SCRIPT_DIM]>],
     /// P(pay within 30 days) per case, in case order, when a propensity model is champion.
     propensity: Option<&'a [f64]>,
 }
@@ -494,6 +526,9 @@ struct Judged {
 /// A case's segment, ladder and options, before compliance and capacity.
 struct Prepared<'s> {
     arm: String,
+    /// The strategy the case follows (its arm's, or the main one) and its index.
+    strategy: &'s Strategy,
+    sx: usize,
     segment: Segment,
     /// The ladder's name (`None`: no ladder serves the segment).
     ladder: Option<&'s str>,
@@ -562,12 +597,16 @@ impl Context<'_> {
             Some((a, salt)) => a.assign(salt, &c.customer).name.clone(),
             None => "none".to_owned(),
         };
+        let sx = self.arm_strategy.get(&arm).copied().unwrap_or(0);
+        let strategy = self.strategies[sx];
         let mut f = facts(c, zone.clone(), self.input.date);
         f.propensity = self.propensity.map(|p| p[ci]);
-        let segment = self.strategy.segmentation.segment(&f);
-        let Some(ladder) = self.strategy.ladder_for(&segment) else {
+        let segment = strategy.segmentation.segment(&f);
+        let Some(ladder) = strategy.ladder_for(&segment) else {
             return Prepared {
                 arm,
+                strategy,
+                sx,
                 segment,
                 ladder: None,
                 referrals: Vec::new(),
@@ -600,7 +639,7 @@ impl Context<'_> {
                 missing = Some("NO_CONTACT_POINT");
                 continue;
             };
-            let scripts = self.strategy.scripts_for_step(step, &segment);
+            let scripts = strategy.scripts_for_step(step, &segment);
             if scripts.is_empty() {
                 missing.get_or_insert("NO_SCRIPT");
             }
@@ -615,6 +654,8 @@ impl Context<'_> {
         }
         Prepared {
             arm,
+            strategy,
+            sx,
             segment,
             ladder: Some(&ladder.name),
             referrals,
@@ -646,7 +687,8 @@ impl Context<'_> {
     /// Segment, ladder, selection, compliance and timing of one case. Alternatives on
     /// channels in `full` (no room left today) are not put to the pack.
     fn judge(&self, ci: usize, c: &PlanCase, zone: &TimeZone, full: u16) -> Result<Judged, PlanError> {
-        let Prepared { arm, segment, ladder, referrals, options, due, missing } = self.prepare(ci, c, zone);
+        let Prepared { arm, strategy, sx, segment, ladder, referrals, options, due, missing } =
+            self.prepare(ci, c, zone);
         // The debtor's history, for the timing model: built when a call is timed.
         let mut facts_of: Option<DebtorHistory> = None;
         let mut out = Judged { considered: 0, skipped: None, wants: Vec::new(), arm: arm.clone() };
@@ -684,9 +726,9 @@ impl Context<'_> {
             out.skipped = Some(missing.unwrap_or("NO_SCRIPT"));
             return Ok(out);
         }
-        let model_driven = arm != HOLDOUT && self.strategy.models;
+        let model_driven = arm != HOLDOUT && strategy.models;
         // Why not, when not.
-        let unmodelled = if self.strategy.models { "holdout arm" } else { "the strategy uses no models" };
+        let unmodelled = if strategy.models { "holdout arm" } else { "the strategy uses no models" };
         // The alternatives, most wanted first: if the first has no capacity or is not
         // allowed today, the next is tried (one contact per debtor per day).
         let (order, how): (Vec<usize>, String) = match (&self.input.selector, model_driven) {
@@ -695,12 +737,12 @@ impl Context<'_> {
                 let items: Vec<Item> = options
                     .iter()
                     .map(|(step, script, _)| Item {
-                        script: self.script_vectors[script],
+                        script: self.script_vectors[sx][script],
                         channel: select::channel_vector(step.action),
                     })
                     .collect();
-                let seed = seed_of(self.strategy.exploration.seed, self.input.date, &c.case);
-                let explore = ((seed >> 11) as f64 / (1u64 << 53) as f64) < self.strategy.exploration.share;
+                let seed = seed_of(strategy.exploration.seed, self.input.date, &c.case);
+                let explore = ((seed >> 11) as f64 / (1u64 << 53) as f64) < strategy.exploration.share;
                 let ranked = scorer.rank(&user, &items, explore, seed);
                 let p = ranked.first().map_or(0.0, |r| r.1);
                 let how = if explore {
@@ -1410,6 +1452,7 @@ mod tests {
             contactability: None,
             propensity: None,
             selector: None,
+            arm_strategies: BTreeMap::new(),
             cases,
         }
     }

@@ -46,6 +46,42 @@ fn the_table_says_simulated_and_a_bad_strategy_is_refused() {
     assert!(err.contains("error[STRATEGY_TOML]") && err.contains("strategy:7"), "{err}");
 }
 
+/// With arms, the JSON holds each arm's rates with intervals and the uplift over the first arm.
+#[test]
+fn an_experiment_reports_each_arm_with_its_interval() {
+    let out = run(&[
+        "simulate",
+        "--accounts",
+        "1500",
+        "--days",
+        "3",
+        "--arms",
+        "champion:45,challenger:45,holdout:10",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arms = v["arms"].as_object().unwrap();
+    assert_eq!(arms.len(), 3);
+    let c = &arms["challenger"];
+    assert!(c["contact_rate"]["low"].as_f64().unwrap() <= c["contact_rate"]["rate"].as_f64().unwrap());
+    assert!(c["contact_uplift"]["difference"].is_number());
+    assert!(arms["champion"]["contact_uplift"].is_null());
+    assert!(v["days"][0]["arms"]["holdout"]["open"].as_u64().unwrap() > 0);
+    let bad = run(&[
+        "simulate",
+        "--accounts",
+        "100",
+        "--days",
+        "1",
+        "--arms",
+        "a:1,b:1",
+        "--arm-strategy",
+        "c=x.toml",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
 fn daylight_strategy_baseline() -> String {
     String::from_utf8(run(&["strategy", "baseline"]).stdout).unwrap()
 }

@@ -72,6 +72,7 @@ contract! {
             contactability: None,
             propensity: None,
             selector: None,
+            arm_strategies: Default::default(),
             cases: Vec::new(),
         };
         let made = |n: u64| daylight_strategy::plan::Plan {

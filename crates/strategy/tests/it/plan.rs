@@ -56,6 +56,7 @@ fn input(day: Date, cases: Vec<PlanCase>) -> PlanInput {
         contactability: None,
         propensity: None,
         selector: None,
+        arm_strategies: Default::default(),
         cases,
     }
 }
