@@ -106,6 +106,10 @@ pub struct SimulateArgs {
     /// An arm's strategy, `NAME=FILE` (repeatable).
     #[arg(long = "arm-strategy", value_name = "NAME=FILE")]
     pub arm_strategy: Vec<String>,
+    /// Write an HTML report with SVG charts (daily contact rate per arm, recovery curve,
+    /// bucket flow).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
     /// Print JSON: {"summary":{...},"days":[...]}.
     #[arg(long)]
     pub json: bool,

@@ -29,6 +29,7 @@ mod plan;
 mod policy;
 mod product;
 mod simulate;
+mod twin_report;
 
 use args::{Cli, Command};
 

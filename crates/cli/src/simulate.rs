@@ -52,6 +52,22 @@ pub fn run(a: &SimulateArgs) -> Result<Outcome> {
     }
     let summary = world.summary(&days);
     let arms = world.arm_summaries(&days);
+    if let Some(path) = &a.report {
+        let strategy_name = daylight_strategy::document::Strategy::from_toml(&strategy, "strategy")?.name;
+        let page = crate::twin_report::html(&crate::twin_report::Run {
+            accounts: a.accounts,
+            days: &days,
+            seed: a.seed,
+            strategy: &strategy_name,
+            summary: &summary,
+            arms: &arms,
+            owed_fen: world.overdue_at_start,
+        });
+        std::fs::write(path, page).with_context(|| format!("cannot write {}", path.display()))?;
+        if !a.json {
+            println!("report written to {}", path.display());
+        }
+    }
     if a.json {
         let arms: serde_json::Map<String, serde_json::Value> =
             arms.iter().map(|(n, s)| (n.clone(), json!(s))).collect();
@@ -133,18 +149,7 @@ fn print_arms(arms: &[(String, daylight_sim::world::ArmSummary)]) {
         ">cost/debtor",
     ]);
     for (name, s) in arms {
-        let uplift = s.contact_uplift.map_or_else(
-            || "-".to_owned(),
-            |u| {
-                format!(
-                    "{:+.1} pt [{:+.1}, {:+.1}]{}",
-                    100.0 * u.difference,
-                    100.0 * u.low,
-                    100.0 * u.high,
-                    u.p_value.map(|p| format!(" p={p:.3}")).unwrap_or_default()
-                )
-            },
-        );
+        let uplift = crate::twin_report::uplift(s.contact_uplift);
         t.row(vec![
             name.clone(),
             s.debtors.to_string(),

@@ -651,6 +651,8 @@ pub struct ArmSummary {
     pub kept_rate: Rate,
     /// Paid ÷ what the arm's debtors owed at the start.
     pub recovery_rate: f64,
+    /// What the arm's debtors owed at the start, fen.
+    pub owed_fen: i64,
     /// Cost per debtor, yuan.
     pub cost_per_debtor: f64,
     /// Complaints per 10,000 contacts.
@@ -711,6 +713,7 @@ impl World {
                     ptp_rate: Rate::of(sum(|a| a.ptp), sum(|a| a.rpc)),
                     kept_rate: Rate::of(sum(|a| a.kept), sum(|a| a.kept + a.broken)),
                     recovery_rate: if owed > 0 { paid as f64 / owed as f64 } else { 0.0 },
+                    owed_fen: owed,
                     cost_per_debtor: if members.is_empty() {
                         0.0
                     } else {

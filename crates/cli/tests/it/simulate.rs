@@ -82,6 +82,32 @@ fn an_experiment_reports_each_arm_with_its_interval() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// The HTML report holds the three charts as SVG, one line per arm, and says it is simulated.
+#[test]
+fn the_report_draws_its_charts_in_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    let out = run(&[
+        "simulate",
+        "--accounts",
+        "1200",
+        "--days",
+        "3",
+        "--arms",
+        "champion:50,challenger:50",
+        "--report",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_eq!((html.matches("<svg").count(), html.matches("</svg>").count()), (3, 3));
+    // Two arms: two lines in each of the two line charts; the bucket flow is stacked bars.
+    assert_eq!(html.matches("<polyline").count(), 4);
+    assert!(html.matches("<rect").count() > 3);
+    assert!(html.contains("SIMULATED") && html.contains("challenger") && html.contains("可联率"));
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+}
+
 fn daylight_strategy_baseline() -> String {
     String::from_utf8(run(&["strategy", "baseline"]).stdout).unwrap()
 }
