@@ -10,10 +10,7 @@ use serde_json::json;
 
 use crate::Outcome;
 use crate::args::SimulateArgs;
-
-fn pct(x: f64) -> String {
-    format!("{:.1} %", 100.0 * x)
-}
+use crate::twin_report::pct;
 
 pub fn run(a: &SimulateArgs) -> Result<Outcome> {
     let strategy = match &a.strategy {
@@ -53,12 +50,11 @@ pub fn run(a: &SimulateArgs) -> Result<Outcome> {
     let summary = world.summary(&days);
     let arms = world.arm_summaries(&days);
     if let Some(path) = &a.report {
-        let strategy_name = daylight_strategy::document::Strategy::from_toml(&strategy, "strategy")?.name;
         let page = crate::twin_report::html(&crate::twin_report::Run {
             accounts: a.accounts,
             days: &days,
             seed: a.seed,
-            strategy: &strategy_name,
+            strategy: world.strategy_name(),
             summary: &summary,
             arms: &arms,
             owed_fen: world.overdue_at_start,
@@ -102,15 +98,15 @@ fn print_run(days: &[DayReport], s: &Summary, a: &SimulateArgs) {
     for d in days {
         t.row(vec![
             d.date.to_string(),
-            d.open.to_string(),
+            d.all.open.to_string(),
             d.planned.to_string(),
-            d.dialed.to_string(),
-            pct(if d.dialed == 0 { 0.0 } else { d.connected as f64 / d.dialed as f64 }),
-            pct(if d.dialed == 0 { 0.0 } else { d.rpc as f64 / d.dialed as f64 }),
-            d.ptp.to_string(),
-            d.kept.to_string(),
-            format!("{:.2}", d.paid_fen as f64 / 100.0),
-            d.complaints.to_string(),
+            d.all.dialed.to_string(),
+            pct(if d.all.dialed == 0 { 0.0 } else { d.all.connected as f64 / d.all.dialed as f64 }),
+            pct(if d.all.dialed == 0 { 0.0 } else { d.all.rpc as f64 / d.all.dialed as f64 }),
+            d.all.ptp.to_string(),
+            d.all.kept.to_string(),
+            format!("{:.2}", d.all.paid_fen as f64 / 100.0),
+            d.all.complaints.to_string(),
             d.violations.to_string(),
         ]);
     }

@@ -31,7 +31,8 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn pct(x: f64) -> String {
+/// A rate as a percentage with one decimal.
+pub fn pct(x: f64) -> String {
     format!("{:.1} %", 100.0 * x)
 }
 
@@ -209,14 +210,14 @@ pub fn html(r: &Run<'_>) -> String {
     let mut contact: Vec<(&str, Vec<f64>)> = Vec::new();
     let mut recovery: Vec<(&str, Vec<f64>)> = Vec::new();
     if r.arms.is_empty() {
-        contact.push(("all", r.days.iter().map(|d| rate(d.connected, d.dialed)).collect()));
+        contact.push(("all", r.days.iter().map(|d| rate(d.all.connected, d.all.dialed)).collect()));
         let mut paid = 0i64;
         recovery.push((
             "all",
             r.days
                 .iter()
                 .map(|d| {
-                    paid += d.paid_fen;
+                    paid += d.all.paid_fen;
                     if r.owed_fen > 0 { paid as f64 / r.owed_fen as f64 } else { 0.0 }
                 })
                 .collect(),

@@ -83,10 +83,27 @@ struct Known {
 pub struct DayReport {
     /// The date.
     pub date: Date,
-    /// Open (delinquent) cases at the start of the day.
-    pub open: u64,
     /// Actions the planner planned.
     pub planned: u64,
+    /// Planned contacts the gate refused at their time.
+    pub denials: u64,
+    /// Contacts made that the pack would deny (must be 0).
+    pub violations: u64,
+    /// What happened to the whole portfolio.
+    #[serde(flatten)]
+    pub all: Counts,
+    /// Accounts per bucket at the end of the day (M0 … M6+).
+    pub buckets: [u64; 8],
+    /// The same counts, per arm of the experiment.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub arms: BTreeMap<String, Counts>,
+}
+
+/// What happened to a set of debtors (the portfolio, or an arm) on a day, or over days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counts {
+    /// Open (delinquent) cases at the start of the day.
+    pub open: u64,
     /// Contacts made (allowed by the gate).
     pub contacts: u64,
     /// Debtors dialled on their own number (calls and robot calls).
@@ -97,52 +114,55 @@ pub struct DayReport {
     pub rpc: u64,
     /// Promises to pay made.
     pub ptp: u64,
-    /// Promises that fell due today and were kept.
+    /// Promises that fell due and were kept.
     pub kept: u64,
-    /// Promises that fell due today and were broken.
-    pub broken: u64,
-    /// Paid today, fen.
-    pub paid_fen: i64,
-    /// Complaints made about today's contacts.
-    pub complaints: u64,
-    /// Planned contacts the gate refused at their time.
-    pub denials: u64,
-    /// Contacts made that the pack would deny (must be 0).
-    pub violations: u64,
-    /// What the contacts cost, fen ([`UNIT_COST_FEN`]).
-    pub cost_fen: i64,
-    /// Accounts per bucket at the end of the day (M0 … M6+).
-    pub buckets: [u64; 8],
-    /// The same, per arm of the experiment.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub arms: BTreeMap<String, ArmDay>,
-}
-
-/// One arm's day.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ArmDay {
-    /// Open cases of the arm at the start of the day.
-    pub open: u64,
-    /// Contacts made.
-    pub contacts: u64,
-    /// Debtors dialled on their own number.
-    pub dialed: u64,
-    /// Of those, picked up.
-    pub connected: u64,
-    /// Of those, spoken to.
-    pub rpc: u64,
-    /// Promises made.
-    pub ptp: u64,
-    /// Promises kept.
-    pub kept: u64,
-    /// Promises broken.
+    /// Promises that fell due and were broken.
     pub broken: u64,
     /// Paid, fen.
     pub paid_fen: i64,
-    /// Complaints.
+    /// Complaints made about the contacts.
     pub complaints: u64,
-    /// Cost, fen.
+    /// What the contacts cost, fen ([`UNIT_COST_FEN`]).
     pub cost_fen: i64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.open += o.open;
+        self.contacts += o.contacts;
+        self.dialed += o.dialed;
+        self.connected += o.connected;
+        self.rpc += o.rpc;
+        self.ptp += o.ptp;
+        self.kept += o.kept;
+        self.broken += o.broken;
+        self.paid_fen += o.paid_fen;
+        self.complaints += o.complaints;
+        self.cost_fen += o.cost_fen;
+    }
+}
+
+impl std::iter::Sum for Counts {
+    fn sum<I: Iterator<Item = Counts>>(iter: I) -> Counts {
+        let mut total = Counts::default();
+        for c in iter {
+            total += c;
+        }
+        total
+    }
+}
+
+/// Adds `f` to the day's counts and to those of `arm`.
+fn tally(r: &mut DayReport, arm: Option<&String>, f: impl Fn(&mut Counts)) {
+    f(&mut r.all);
+    if let Some(counts) = arm.and_then(|a| r.arms.get_mut(a)) {
+        f(counts);
+    }
+}
+
+/// Debtor `i`'s arm, when there is an experiment.
+fn arm_of<'a>(names: &'a [String], arm_of: &[usize], i: usize) -> Option<&'a String> {
+    names.get(*arm_of.get(i)?)
 }
 
 /// The twin's portfolio and what the product has learnt of it.
@@ -232,6 +252,11 @@ impl World {
         Ok(self)
     }
 
+    /// The name of the strategy the world is treated with.
+    pub fn strategy_name(&self) -> &str {
+        &self.strategy.name
+    }
+
     /// Day `day`'s date.
     pub fn date(&self, day: u32) -> Date {
         self.start.checked_add(jiff::Span::new().days(i64::from(day))).unwrap_or(self.start)
@@ -310,31 +335,16 @@ impl World {
         let date = input.date;
         let mut r = DayReport {
             date,
-            open: input.cases.len() as u64,
             planned: made.actions.len() as u64,
-            contacts: 0,
-            dialed: 0,
-            connected: 0,
-            rpc: 0,
-            ptp: 0,
-            kept: 0,
-            broken: 0,
-            paid_fen: 0,
-            complaints: 0,
             denials: 0,
             violations: 0,
-            cost_fen: 0,
+            all: Counts::default(),
             buckets: [0; 8],
-            arms: self.arm_names.iter().map(|n| (n.clone(), ArmDay::default())).collect(),
+            arms: self.arm_names.iter().map(|n| (n.clone(), Counts::default())).collect(),
         };
-        if !self.arm_names.is_empty() {
-            for c in &input.cases {
-                if let Some(arm) =
-                    index_of(&c.customer).and_then(|i| arm_day(&mut r, &self.arm_names, &self.arm_of, i))
-                {
-                    arm.open += 1;
-                }
-            }
+        for c in &input.cases {
+            let arm = index_of(&c.customer).and_then(|i| arm_of(&self.arm_names, &self.arm_of, i));
+            tally(&mut r, arm, |n| n.open += 1);
         }
         let cases: BTreeMap<&str, &PlanCase> = input.cases.iter().map(|c| (c.case.as_str(), c)).collect();
         let mut order: Vec<usize> = (0..made.actions.len()).collect();
@@ -393,15 +403,13 @@ impl World {
                 },
             );
             entry.made += 1;
-            r.contacts += 1;
-            r.cost_fen += UNIT_COST_FEN.iter().find(|(ch, _)| *ch == channel).map_or(0, |(_, c)| *c);
-            r.complaints += u64::from(answer.complaint);
             let cost = UNIT_COST_FEN.iter().find(|(ch, _)| *ch == channel).map_or(0, |(_, c)| *c);
-            if let Some(arm) = arm_day(&mut r, &self.arm_names, &self.arm_of, i) {
-                arm.contacts += 1;
-                arm.cost_fen += cost;
-                arm.complaints += u64::from(answer.complaint);
-            }
+            let arm = arm_of(&self.arm_names, &self.arm_of, i);
+            tally(&mut r, arm, |n| {
+                n.contacts += 1;
+                n.cost_fen += cost;
+                n.complaints += u64::from(answer.complaint);
+            });
             let o = answer.outcome;
             let spoke = o.class() == daylight_domain::attempt::OutcomeClass::Conversation;
             if channel.is_call() && a.recipient == Recipient::Debtor {
@@ -417,17 +425,13 @@ impl World {
                 Outcome::InvalidNumber => k.line = "invalid",
                 Outcome::NotConnected => k.line = "suspended",
                 _ if spoke => k.line = "valid",
-                Outcome::CeaseRequest => k.cease = true,
                 _ => {}
             }
             if o == Outcome::CeaseRequest {
                 k.cease = true;
             }
             if o == Outcome::PromiseToPay {
-                r.ptp += 1;
-                if let Some(arm) = arm_day(&mut r, &self.arm_names, &self.arm_of, i) {
-                    arm.ptp += 1;
-                }
+                tally(&mut r, arm, |n| n.ptp += 1);
                 let d = &self.debtors[i].account;
                 let amount =
                     d.overdue().min((d.overdue() / 2).max(d.balance * dynamics::MINIMUM_PERCENT / 100));
@@ -451,14 +455,11 @@ impl World {
             made_today.push((i, k.contacts.len() - 1));
         }
         for (i, t) in &today {
-            r.dialed += u64::from(t.dialed);
-            r.connected += u64::from(t.connected);
-            r.rpc += u64::from(t.spoke);
-            if let Some(arm) = arm_day(&mut r, &self.arm_names, &self.arm_of, *i) {
-                arm.dialed += u64::from(t.dialed);
-                arm.connected += u64::from(t.connected);
-                arm.rpc += u64::from(t.spoke);
-            }
+            tally(&mut r, arm_of(&self.arm_names, &self.arm_of, *i), |n| {
+                n.dialed += u64::from(t.dialed);
+                n.connected += u64::from(t.connected);
+                n.rpc += u64::from(t.spoke);
+            });
         }
         // The audit: each contact made today against the pack, with everything before it.
         for (i, n) in made_today {
@@ -496,17 +497,12 @@ impl World {
                 date,
                 Nudges { promise: k.pending, reminded: read, talked: spoke },
             );
-            let arm = arm_day(&mut r, &self.arm_names, &self.arm_of, i);
-            if let Some(arm) = arm {
-                arm.paid_fen += t.paid;
-                match t.promise_kept {
-                    Some(true) => arm.kept += 1,
-                    Some(false) => arm.broken += 1,
-                    None => {}
-                }
-            }
+            tally(&mut r, arm_of(&self.arm_names, &self.arm_of, i), |n| {
+                n.paid_fen += t.paid;
+                n.kept += u64::from(t.promise_kept == Some(true));
+                n.broken += u64::from(t.promise_kept == Some(false));
+            });
             if t.paid > 0 {
-                r.paid_fen += t.paid;
                 k.payments.push((evening, t.paid));
             }
             if let Some(kept) = t.promise_kept {
@@ -516,7 +512,6 @@ impl World {
                     p.kept = kept;
                     p.broken = !kept;
                 }
-                if kept { r.kept += 1 } else { r.broken += 1 }
             }
             if was_open && d.account.dpd == 0 {
                 k.pending = None;
@@ -531,12 +526,6 @@ impl World {
     pub fn buckets(&self) -> Vec<Bucket> {
         self.debtors.iter().map(|d| self.scheme.bucket(d.account.dpd)).collect()
     }
-}
-
-/// Debtor `i`'s arm's day, when there is an experiment.
-fn arm_day<'r>(r: &'r mut DayReport, names: &[String], arm_of: &[usize], i: usize) -> Option<&'r mut ArmDay> {
-    let name = names.get(*arm_of.get(i)?)?;
-    r.arms.get_mut(name)
 }
 
 /// The population index of a twin customer id (`T00000042` → 42).
@@ -581,8 +570,8 @@ fn ratio(a: u64, b: u64) -> f64 {
 impl World {
     /// The summary of the days simulated so far.
     pub fn summary(&self, days: &[DayReport]) -> Summary {
-        let sum = |f: fn(&DayReport) -> u64| days.iter().map(f).sum::<u64>();
-        let paid: i64 = days.iter().map(|d| d.paid_fen).sum();
+        let t: Counts = days.iter().map(|d| d.all).sum();
+        let paid = t.paid_fen;
         let now = self.buckets();
         let mut roll_rates = [None; 8];
         for (k, b) in Bucket::ALL.iter().enumerate() {
@@ -593,21 +582,21 @@ impl World {
             }
         }
         Summary {
-            contact_rate: ratio(sum(|d| d.connected), sum(|d| d.dialed)),
-            rpc_rate: ratio(sum(|d| d.rpc), sum(|d| d.dialed)),
-            ptp_rate: ratio(sum(|d| d.ptp), sum(|d| d.rpc)),
-            kept_rate: ratio(sum(|d| d.kept), sum(|d| d.kept + d.broken)),
+            contact_rate: ratio(t.connected, t.dialed),
+            rpc_rate: ratio(t.rpc, t.dialed),
+            ptp_rate: ratio(t.ptp, t.rpc),
+            kept_rate: ratio(t.kept, t.kept + t.broken),
             recovery_rate: if self.overdue_at_start > 0 {
                 paid as f64 / self.overdue_at_start as f64
             } else {
                 0.0
             },
             roll_rates,
-            complaints_per_10k: 10_000.0 * ratio(sum(|d| d.complaints), sum(|d| d.contacts)),
-            denials: sum(|d| d.denials),
-            violations: sum(|d| d.violations),
-            cost: days.iter().map(|d| d.cost_fen).sum::<i64>() as f64 / 100.0,
-            contacts: sum(|d| d.contacts),
+            complaints_per_10k: 10_000.0 * ratio(t.complaints, t.contacts),
+            denials: days.iter().map(|d| d.denials).sum(),
+            violations: days.iter().map(|d| d.violations).sum(),
+            cost: t.cost_fen as f64 / 100.0,
+            contacts: t.contacts,
             paid: paid as f64 / 100.0,
         }
     }
@@ -683,13 +672,10 @@ impl World {
         let mut out: Vec<(String, ArmSummary)> = Vec::new();
         let mut first: Option<Proportion> = None;
         for (k, name) in self.arm_names.iter().enumerate() {
-            let sum =
-                |f: fn(&ArmDay) -> u64| days.iter().filter_map(|d| d.arms.get(name)).map(f).sum::<u64>();
-            let paid: i64 = days.iter().filter_map(|d| d.arms.get(name)).map(|a| a.paid_fen).sum();
-            let cost: i64 = days.iter().filter_map(|d| d.arms.get(name)).map(|a| a.cost_fen).sum();
+            let t: Counts = days.iter().filter_map(|d| d.arms.get(name)).copied().sum();
             let members: Vec<usize> = (0..self.debtors.len()).filter(|i| self.arm_of[*i] == k).collect();
             let owed: i64 = members.iter().map(|i| self.owed_at_start[*i]).sum();
-            let contact = Proportion { successes: sum(|a| a.connected), trials: sum(|a| a.dialed) };
+            let contact = Proportion { successes: t.connected, trials: t.dialed };
             let uplift = first.map(|base| {
                 let (p1, p0) = (contact.rate(), base.rate());
                 let se = (p1 * (1.0 - p1) / contact.trials.max(1) as f64
@@ -709,17 +695,17 @@ impl World {
                 ArmSummary {
                     debtors: members.len() as u64,
                     contact_rate: Rate::of(contact.successes, contact.trials),
-                    rpc_rate: Rate::of(sum(|a| a.rpc), sum(|a| a.dialed)),
-                    ptp_rate: Rate::of(sum(|a| a.ptp), sum(|a| a.rpc)),
-                    kept_rate: Rate::of(sum(|a| a.kept), sum(|a| a.kept + a.broken)),
-                    recovery_rate: if owed > 0 { paid as f64 / owed as f64 } else { 0.0 },
+                    rpc_rate: Rate::of(t.rpc, t.dialed),
+                    ptp_rate: Rate::of(t.ptp, t.rpc),
+                    kept_rate: Rate::of(t.kept, t.kept + t.broken),
+                    recovery_rate: if owed > 0 { t.paid_fen as f64 / owed as f64 } else { 0.0 },
                     owed_fen: owed,
                     cost_per_debtor: if members.is_empty() {
                         0.0
                     } else {
-                        cost as f64 / 100.0 / members.len() as f64
+                        t.cost_fen as f64 / 100.0 / members.len() as f64
                     },
-                    complaints_per_10k: 10_000.0 * ratio(sum(|a| a.complaints), sum(|a| a.contacts)),
+                    complaints_per_10k: 10_000.0 * ratio(t.complaints, t.contacts),
                     contact_uplift: uplift,
                 },
             ));

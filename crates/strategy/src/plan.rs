@@ -440,7 +440,7 @@ fn plan_in(input: &PlanInput, tranche_size: usize) -> Result<Plan, PlanError> {
     let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
     let mut considered = 0u64;
     let mut arm_of: Vec<Option<String>> = vec![None; cases.len()];
-    let mut room = Room::new(&strategy);
+    let mut room = Room::new(&strategy, cases.len());
     let mut actions: Vec<(f64, Action)> = Vec::new();
     // Cases not judged: skipped for capacity (the reasons known without the pack kept).
     let unreached = |b: Brief, considered: &mut u64, skipped: &mut BTreeMap<String, u64>| {
@@ -871,7 +871,7 @@ struct Room<'a> {
 }
 
 impl<'a> Room<'a> {
-    fn new(strategy: &'a Strategy) -> Room<'a> {
+    fn new(strategy: &'a Strategy, cases: usize) -> Room<'a> {
         let per_slot = |lines: Option<&crate::document::Lines>| -> Vec<u32> {
             (0..SLOTS).map(|s| lines.map_or(0, |l| l.per_slot(u32::try_from(s * 15).unwrap_or(0)))).collect()
         };
@@ -882,7 +882,7 @@ impl<'a> Room<'a> {
                 (Channel::RobotCall, per_slot(strategy.capacity.robot_call.as_ref())),
             ]),
             used: BTreeMap::new(),
-            placed: Vec::new(),
+            placed: vec![false; cases],
         }
     }
 
@@ -918,9 +918,6 @@ impl<'a> Room<'a> {
         skipped: &mut BTreeMap<String, u64>,
     ) -> Vec<(f64, Action)> {
         let strategy = self.strategy;
-        if self.placed.len() < cases.len() {
-            self.placed.resize(cases.len(), false);
-        }
         let mut out = Vec::new();
         let action_of = |w: &Want, start: Timestamp, end: Timestamp| Action {
             case: cases[w.case].case.clone(),

@@ -25,7 +25,11 @@ fn the_same_seed_gives_the_same_run_with_no_violations() {
     let s = a.summary(&ra);
     assert_eq!(s.violations, 0);
     assert!(s.contacts > 1_000, "{s:?}");
-    assert!(ra.iter().all(|d| d.dialed > 0 && d.connected <= d.dialed && d.rpc <= d.connected), "{ra:?}");
+    assert!(
+        ra.iter()
+            .all(|d| d.all.dialed > 0 && d.all.connected <= d.all.dialed && d.all.rpc <= d.all.connected),
+        "{ra:?}"
+    );
 }
 
 #[test]
