@@ -1,31 +1,32 @@
-//! `daylight demo`: a newcomer's first look. Sets up `./daylight-demo/` with a SQLite database,
-//! imports the example portfolio shipped in the binary (the same files as
-//! `examples/import/`), shows a file with errors being refused, and prints what is stored and
-//! the ledger head. (The digital twin will grow this into a simulated portfolio.)
+//! `daylight demo`: a newcomer's first look, on one machine. Sets up `./daylight-demo/` with a
+//! SQLite database and runs the digital twin through it: a virtual portfolio (20,000 card
+//! accounts by default) is imported as a bank's files; sixty days of collections under the
+//! baseline strategy go through the planner, the compliance gate and the store; the
+//! contactability and propensity models are trained on that history and made champions; a
+//! thirty-day champion (baseline) / challenger (model-driven) / holdout experiment follows;
+//! the report is written and the headline printed. Every number is simulated.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use daylight_import::{Encoding, ImportOptions, import_file};
-use daylight_store::DbUrl;
-use daylight_store::model::ImportKind;
+use daylight_scoring::product::{FitOptions, Kind, ProductModel};
+use daylight_sim::world::{ArmSummary, DayReport, Summary, World};
+use daylight_store::model::{HistoryFilter, NewExperiment, NewModel};
+use daylight_store::{DbUrl, Store};
+use daylight_strategy::document::{BASELINE, DEFAULT};
+use daylight_strategy::plan::ExperimentInput;
 use serde_json::json;
 
-use crate::args::{DemoArgs, LedgerCommand, VerifyArgs};
-use crate::commands::{print_import, stopwatch};
-use crate::{Outcome, commands, now, open};
+use crate::args::DemoArgs;
+use crate::commands::stopwatch;
+use crate::simulate::{arm_strategies, print_arms, print_stored, run_days};
+use crate::twin_report::pct;
+use crate::twin_store::Recorder;
+use crate::{Outcome, now, open};
 
-/// The example files, in import order (customers before what refers to them).
-const EXAMPLES: [(ImportKind, &str, &str); 5] = [
-    (ImportKind::Customers, "customers.csv", include_str!("../../../examples/import/customers.csv")),
-    (ImportKind::Contacts, "contacts.csv", include_str!("../../../examples/import/contacts.csv")),
-    (ImportKind::Accounts, "accounts.csv", include_str!("../../../examples/import/accounts.csv")),
-    (ImportKind::Transactions, "transactions.csv", include_str!("../../../examples/import/transactions.csv")),
-    (ImportKind::Payments, "payments.csv", include_str!("../../../examples/import/payments.csv")),
-];
-
-/// A file with a bad ID checksum, a bad mobile and a wrong gender: refused whole.
-const BAD_CUSTOMERS: &str = include_str!("../../../examples/import/bad/customers.csv");
+/// The demo's experiment.
+const EXPERIMENT: &str = "twin-demo";
+const ARMS: &str = "champion:45,challenger:45,holdout:10";
 
 pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
     let dir = &a.dir;
@@ -42,194 +43,250 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
             _ => {}
         }
     }
-    let files = dir.join("import");
-    std::fs::create_dir_all(files.join("bad")).with_context(|| format!("creating {}", files.display()))?;
-    for (_, name, text) in EXAMPLES {
-        std::fs::write(files.join(name), text)?;
-    }
-    std::fs::write(files.join("bad/customers.csv"), BAD_CUSTOMERS)?;
-
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let url = DbUrl::parse(&format!("sqlite://{}", db.display()))?;
     let store = open(&url, true).await?;
-    store.migrate(actor, now()).await?;
-    if !a.json {
-        println!("Daylight demo: {url}\n");
+    let result = async {
+        store.migrate(actor, now()).await?;
+        demo(&*store, actor, a, &url).await
     }
-    let mut reports = Vec::new();
-    let plan = EXAMPLES
-        .iter()
-        .map(|(k, n, _)| (*k, files.join(n)))
-        .chain([(ImportKind::Customers, files.join("bad/customers.csv"))]);
-    for (kind, path) in plan {
-        let opts = ImportOptions {
-            kind,
-            path,
-            encoding: Encoding::Utf8,
-            partial: false,
-            check: false,
-            actor: actor.to_owned(),
-            at: now(),
-            time_zone: daylight_domain::customer::DEFAULT_TIME_ZONE.to_owned(),
-            chunk_rows: daylight_import::DEFAULT_CHUNK_ROWS,
-        };
-        let started = stopwatch();
-        let report = import_file(&*store, &opts, &|_, _| {}).await?;
-        if !a.json {
-            print_import(&report, started.elapsed().as_secs_f64(), false)?;
-        }
-        reports.push(report);
-    }
-    let gated = gate_tour(&*store, actor).await?;
-    let stats = store.stats().await?;
-    let head = store.ledger_head().await?;
+    .await;
     store.close().await;
+    result
+}
+
+/// A step's line: what was done and how long it took.
+fn step(json: bool, n: u32, secs: f64, text: &str) {
+    if !json {
+        println!("{n}. {text} ({secs:.1} s)");
+    }
+}
+
+async fn demo(store: &dyn Store, actor: &str, a: &DemoArgs, url: &DbUrl) -> Result<Outcome> {
+    let total = stopwatch();
+    if !a.json {
+        println!(
+            "Daylight demo: {url}\nA digital twin (SIMULATED): {} virtual card accounts, seed {}, from {}.\n",
+            a.accounts, a.seed, a.start
+        );
+    }
+    let pack = store.pack_source().await?;
+    let mut world = World::new(a.seed, a.accounts, a.start, BASELINE, &pack)?;
+    let clock = stopwatch();
+    let mut recorder = Recorder::new(store, &world, &a.dir.join("import")).await?;
+    step(
+        a.json,
+        1,
+        clock.elapsed().as_secs_f64(),
+        &format!(
+            "Imported the portfolio as a bank's files: {} customers with their contacts and accounts",
+            a.accounts
+        ),
+    );
+
+    let clock = stopwatch();
+    let history = run_days(&mut world, 0..a.history_days, Some(&mut recorder)).await?;
+    let before = world.summary(&history);
+    step(
+        a.json,
+        2,
+        clock.elapsed().as_secs_f64(),
+        &format!(
+            "{} days under the baseline strategy (calls 09–12 and 14–18, no models): {} contacts through the gate, contact rate {}, {} promises, {} violations",
+            a.history_days,
+            before.contacts,
+            pct(before.contact_rate),
+            history.iter().map(|d| d.all.ptp).sum::<u64>(),
+            before.violations
+        ),
+    );
+
+    let clock = stopwatch();
+    let until = world.local(a.history_days, 0, 0)?;
+    let histories = store.debtor_histories(&HistoryFilter::default(), until).await?;
+    let mut models = Vec::new();
+    let mut trained = Vec::new();
+    for kind in [Kind::Contactability, Kind::Propensity] {
+        let opts = FitOptions {
+            kind,
+            from: world.local(0, 0, 0)?,
+            until,
+            params: daylight_scoring::gbdt::Params::default(),
+            seed: a.seed,
+            created_at: until.to_string(),
+            debtor_strength: daylight_scoring::features::DEBTOR_STRENGTH,
+            segment_strength: daylight_scoring::features::SEGMENT_STRENGTH,
+        };
+        let model = match ProductModel::fit(&histories, &opts) {
+            Ok(m) => m,
+            Err(e) => {
+                // Too little history (a small demo): the challenger plans without this one.
+                let text = format!("{}: not trained ({e})", kind.as_str());
+                trained.push(json!({"model": kind.as_str(), "error": e.to_string()}));
+                models.push((None, text));
+                continue;
+            }
+        };
+        let metrics = crate::product::product_metrics(&model);
+        let version = store
+            .register_model(
+                &NewModel {
+                    name: kind.as_str().to_owned(),
+                    source: "daylight".to_owned(),
+                    metrics: metrics.to_string(),
+                    document: serde_json::to_string(&model)?,
+                },
+                actor,
+                until,
+            )
+            .await?;
+        store.promote_model(kind.as_str(), version.version, actor, until).await?;
+        let auc = model.gbdt.as_ref().map(|g| g.metrics.auc);
+        trained.push(json!({"model": kind.as_str(), "version": version.version, "examples": model.examples, "auc": auc}));
+        let text = format!(
+            "{} ({} examples, held-out AUC {})",
+            kind.as_str(),
+            model.examples,
+            auc.map_or("—".to_owned(), |x| format!("{x:.3}"))
+        );
+        models.push((Some(model), text));
+    }
+    let described: Vec<&str> = models.iter().map(|(_, t)| t.as_str()).collect();
+    step(
+        a.json,
+        3,
+        clock.elapsed().as_secs_f64(),
+        &format!("Trained on that history and made champions: {}", described.join("; ")),
+    );
+
+    let clock = stopwatch();
+    let e = store
+        .create_experiment(
+            &NewExperiment { name: EXPERIMENT.into(), arms: ARMS.into(), salt: EXPERIMENT.into() },
+            actor,
+            until,
+        )
+        .await?;
+    let mut by_kind = models.into_iter().map(|(m, _)| m);
+    let (contactability, propensity) = (by_kind.next().flatten(), by_kind.next().flatten());
+    world = world
+        .with_strategy(DEFAULT)?
+        .with_experiment(
+            ExperimentInput { name: e.name, arms: e.arms.clone(), salt: e.salt },
+            arm_strategies(&e.arms, &[])?,
+        )?
+        .with_models(contactability, propensity);
+    world.rebase();
+    let end = a.history_days + a.days;
+    let days = run_days(&mut world, a.history_days..end, Some(&mut recorder)).await?;
+    let summary = world.summary(&days);
+    let arms = world.arm_summaries(&days);
+    step(
+        a.json,
+        4,
+        clock.elapsed().as_secs_f64(),
+        &format!(
+            "{} days of experiment {EXPERIMENT} ({ARMS}): champion the baseline, challenger the default strategy with the models, holdout the default strategy without them",
+            a.days
+        ),
+    );
+
+    let report = a.dir.join("report.html");
+    let page = crate::twin_report::html(&crate::twin_report::Run {
+        accounts: a.accounts,
+        days: &days,
+        seed: a.seed,
+        strategy: world.strategy_name(),
+        summary: &summary,
+        arms: &arms,
+        owed_fen: world.overdue_at_start,
+    });
+    std::fs::write(&report, page).with_context(|| format!("cannot write {}", report.display()))?;
+    let stored = recorder.stored;
+    let head = store.ledger_head().await?;
+    let case = store
+        .list_cases(&daylight_store::model::CaseFilter {
+            status: Some(daylight_domain::case::CaseStatus::Open),
+            bucket: None,
+            collector: None,
+            limit: 1,
+            offset: 0,
+        })
+        .await?
+        .into_iter()
+        .next()
+        .map(|c| c.case.id.to_string());
+    let secs = total.elapsed().as_secs_f64();
+    let violations = before.violations + summary.violations;
     if a.json {
-        let hash: String = head.hash.iter().map(|b| format!("{b:02x}")).collect();
+        let arms: serde_json::Map<String, serde_json::Value> =
+            arms.iter().map(|(n, s)| (n.clone(), json!(s))).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "db": url.to_string(), "imports": reports, "stats": stats, "contacts": gated,
-                "ledger_head": {"seq": head.seq, "hash": hash},
+                "simulated": true,
+                "db": url.to_string(),
+                "report": report.display().to_string(),
+                "history": before,
+                "models": trained,
+                "experiment": {"name": EXPERIMENT, "arms": arms, "summary": summary},
+                "stored": stored,
+                "ledger_head": head.seq,
+                "seconds": secs,
             }))?
         );
-        return Ok(Outcome::Done);
+    } else {
+        headline(&arms, &summary, &days);
+        print_stored(&stored, url);
+        println!("  ledger events        {}", head.seq);
+        println!("\nReport: {}   (all in {secs:.0} s)", report.display());
+        next(url, a, case.as_deref());
     }
-    println!("\nThe compliance gate (pack cn-default), one debtor's day, 2026-03-03 Asia/Shanghai:");
-    for g in &gated {
-        println!("  {}", g["line"].as_str().unwrap_or_default());
+    let ok = violations == 0 && stored.gate_disagreements == 0;
+    Ok(if ok { Outcome::Done } else { Outcome::Refused })
+}
+
+/// The experiment's headline: each arm with its interval, and the uplift.
+fn headline(arms: &[(String, ArmSummary)], s: &Summary, days: &[DayReport]) {
+    println!("\nExperiment (SIMULATED), {} days:", days.len());
+    print_arms(arms);
+    if let Some((name, arm)) = arms.iter().find(|(n, _)| n == "challenger")
+        && let Some(u) = arm.contact_uplift
+    {
+        println!(
+            "\nThe {name} reaches {} of the debtors it dials against the champion's {}: {} (95 % interval).",
+            pct(arm.contact_rate.rate),
+            arms.first().map_or("—".to_owned(), |(_, c)| pct(c.contact_rate.rate)),
+            crate::twin_report::uplift(Some(u)),
+        );
     }
-    println!();
-    commands::stats(&url, false).await?;
-    println!();
-    commands::ledger(&url, LedgerCommand::Verify(VerifyArgs { checkpoints: Vec::new(), json: false }))
-        .await?;
+    println!(
+        "Portfolio: contact rate {}, promises {} of right-party contacts, kept {}, recovered {} of what was owed, {} violations.",
+        pct(s.contact_rate),
+        pct(s.ptp_rate),
+        pct(s.kept_rate),
+        pct(s.recovery_rate),
+        s.violations
+    );
+}
+
+/// What to try next, each a command that works as printed.
+fn next(url: &DbUrl, a: &DemoArgs, case: Option<&str>) {
     // The binary as it was run (target/release/daylight after `cargo run`), so the hints work
     // whether or not it is installed.
     let me = std::env::args().next().unwrap_or_else(|| "daylight".into());
     let run = format!("{me} --db {url}");
+    let tomorrow =
+        a.start.checked_add(jiff::Span::new().days(i64::from(a.history_days + a.days))).unwrap_or(a.start);
     println!("\nNext:");
-    println!("  {run} cases list");
-    println!("  {run} cases show CASE-C0003");
-    println!("  {run} cases show CASE-C0003 --reveal name,resident_id --purpose \"核实身份\"");
-    println!("  {run} ledger list");
-    println!("  {run} policy explain");
-    println!(
-        "  {run} contact record --case CASE-C0008 --channel call --agent collector:E001 --outcome no_answer --at 2026-03-04T09:00:00+08:00"
-    );
-    println!("  {run} model best-time --case CASE-C0008 --date 2026-03-04 --as-of 2026-03-04T00:00:00+08:00");
-    println!(
-        "  {run} plan --date 2026-03-05 --as-of 2026-03-04T16:00:00Z --out {}",
-        dir.join("plan.csv").display()
-    );
-    println!("  {run} strategy default");
-    println!("  {run} experiment size --sigma 0.18 --delta 0.05");
-    println!("  {run} calendar cn --year 2026");
-    println!("  sqlite3 {} \"UPDATE ledger SET actor = 'mallory' WHERE seq = 3\"", db.display());
-    println!("  {run} ledger verify     # now names seq 3");
-    Ok(Outcome::Done)
-}
-
-/// Contacts for CASE-C0008 on one day, each through the gate: three calls, a fourth the daily
-/// cap stops, the emergency contact after three failures, a text after hours and a call on
-/// a Spring Festival day off.
-async fn gate_tour(store: &dyn daylight_store::Store, actor: &str) -> Result<Vec<serde_json::Value>> {
-    use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome as Out};
-    use daylight_domain::customer::Recipient;
-    use daylight_domain::id::{CaseId, ContactId};
-
-    let plan: [(&str, Channel, Recipient, &str, Agent, Out); 7] = [
-        (
-            "2026-03-03T09:05:00+08:00",
-            Channel::Call,
-            Recipient::Debtor,
-            "C0008:mobile",
-            Agent::Collector("E001".into()),
-            Out::NoAnswer,
-        ),
-        (
-            "2026-03-03T11:40:00+08:00",
-            Channel::RobotCall,
-            Recipient::Debtor,
-            "C0008:mobile",
-            Agent::Robot("R7".into()),
-            Out::PoweredOff,
-        ),
-        (
-            "2026-03-03T14:10:00+08:00",
-            Channel::Call,
-            Recipient::Debtor,
-            "C0008:mobile",
-            Agent::Agency { agency: "ACME".into(), collector: "A12".into() },
-            Out::NoAnswer,
-        ),
-        (
-            "2026-03-03T16:00:00+08:00",
-            Channel::Call,
-            Recipient::Debtor,
-            "C0008:mobile",
-            Agent::Collector("E001".into()),
-            Out::Conversation,
-        ),
-        (
-            "2026-03-03T16:05:00+08:00",
-            Channel::Call,
-            Recipient::ThirdParty,
-            "P0008-E1",
-            Agent::Collector("E001".into()),
-            Out::ThirdPartyAnswered,
-        ),
-        (
-            "2026-03-03T20:30:00+08:00",
-            Channel::Sms,
-            Recipient::Debtor,
-            "C0008:mobile",
-            Agent::Robot("sms".into()),
-            Out::Delivered,
-        ),
-        (
-            "2026-02-17T10:00:00+08:00",
-            Channel::Call,
-            Recipient::Debtor,
-            "C0008:mobile",
-            Agent::Collector("E001".into()),
-            Out::NoAnswer,
-        ),
-    ];
-    let mut out = Vec::new();
-    for (at, channel, recipient, point, agent, outcome) in plan {
-        let attempt = Attempt {
-            case: CaseId::parse("CASE-C0008")?,
-            account: None,
-            at: at.parse()?,
-            channel,
-            recipient,
-            contact_point: Some(ContactId::parse(point)?),
-            agent,
-            outcome,
-            duration_secs: 0,
-            note: None,
-        };
-        let confirmed = recipient == Recipient::ThirdParty;
-        let g = store.record_attempt(&attempt, confirmed, actor, now()).await?;
-        let zone = jiff::tz::TimeZone::get(&g.time_zone)?;
-        let verdict = if g.decision.allowed {
-            format!("allowed, recorded as attempt {}", g.id.unwrap_or_default())
-        } else {
-            let rules: Vec<&str> = g.decision.violations.iter().map(|r| r.code()).collect();
-            let next = g
-                .decision
-                .next_allowed_at
-                .map(|t| daylight_compliance::wire::local_rfc3339(t, &zone))
-                .unwrap_or_else(|| "never".into());
-            format!("DENIED {} (next allowed {next})", rules.join(", "))
-        };
-        let line = format!(
-            "{} {:<10} {:<11} {verdict}",
-            &at[..16].replace('T', " "),
-            channel.as_str(),
-            recipient.as_str()
-        );
-        out.push(json!({"at": at, "channel": channel, "recipient": recipient, "allowed": g.decision.allowed, "attempt": g.id, "line": line}));
+    println!("  {run} stats");
+    println!("  {run} experiment report {EXPERIMENT}");
+    println!("  {run} model list");
+    println!("  {run} cases list --limit 10");
+    if let Some(case) = case {
+        println!("  {run} cases show {case}");
     }
-    Ok(out)
+    println!("  {run} plan --date {tomorrow} --as-of {tomorrow}T00:00:00+08:00 --experiment {EXPERIMENT}");
+    println!("  {run} ledger verify");
+    println!("  {me} simulate --accounts 20000 --days 30 --seed 7 --arms {ARMS}");
 }

@@ -13,7 +13,6 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
 use daylight_store::postgres::PgStore;
 use daylight_store::sqlite::SqliteStore;
 use daylight_store::{Backend, DbUrl, Store, require_current_schema};
@@ -30,6 +29,7 @@ mod policy;
 mod product;
 mod simulate;
 mod twin_report;
+mod twin_store;
 
 use args::{Cli, Command};
 
@@ -59,7 +59,10 @@ fn main() -> ExitCode {
         }
         default_hook(info)
     }));
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // Only a --db typed on the command line sends the twin to a database (never DAYLIGHT_DB).
+    let db_typed = matches.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DAYLIGHT_LOG")
@@ -72,7 +75,7 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, db_typed)) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Refused) => ExitCode::from(1),
         Ok(Outcome::Partial) => ExitCode::from(3),
@@ -86,7 +89,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<Outcome> {
+async fn run(cli: Cli, db_typed: bool) -> Result<Outcome> {
     let actor = cli.actor.clone().unwrap_or_else(default_actor);
     let url = DbUrl::parse(&cli.db)?;
     match cli.command {
@@ -104,7 +107,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Strategy(c) => plan::strategy(&url, &actor, c).await,
         Command::Experiment(c) => experiment::run(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
-        Command::Simulate(a) => simulate::run(&a),
+        Command::Simulate(a) => simulate::run(&a, &actor, db_typed.then_some(&url)).await,
     }
 }
 

@@ -1,52 +1,126 @@
 //! `daylight simulate`: the digital twin, in memory. A seeded virtual portfolio is planned each
 //! day by the real planner under a strategy (the baseline unless `--strategy` says otherwise),
 //! every contact is put to the real compliance engine, the twin's hidden behaviour answers, and
-//! the accounts move. Every number printed is simulated.
+//! the accounts move. Every number printed is simulated. With `--db` the run goes through a
+//! database (see `twin_store`).
 
-use anyhow::{Context, Result};
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
 use daylight_sim::world::{DayReport, Summary, World};
+use daylight_store::{DbUrl, Store};
 use daylight_strategy::document::{BASELINE, DEFAULT};
+use daylight_strategy::plan::ExperimentInput;
 use serde_json::json;
 
 use crate::Outcome;
 use crate::args::SimulateArgs;
 use crate::twin_report::pct;
+use crate::twin_store::{Recorder, Stored};
 
-pub fn run(a: &SimulateArgs) -> Result<Outcome> {
+/// The arms' own strategies: each `NAME=FILE` of `specs`, and the baseline for an arm named
+/// `champion` that has none (the other arms follow the run's strategy, the challenger's).
+pub fn arm_strategies(arms: &str, specs: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut by_arm = BTreeMap::new();
+    for spec in specs {
+        let (name, file) =
+            spec.split_once('=').with_context(|| format!("--arm-strategy {spec:?}: expected NAME=FILE"))?;
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+        by_arm.insert(name.to_owned(), text);
+    }
+    let names = daylight_strategy::experiment::Arms::parse(arms)?;
+    if names.arms().iter().any(|x| x.name == "champion") {
+        by_arm.entry("champion".to_owned()).or_insert_with(|| BASELINE.to_owned());
+    }
+    if let Some(unknown) = by_arm.keys().find(|k| !names.arms().iter().any(|x| &x.name == *k)) {
+        bail!("--arm-strategy names {unknown:?}, which is not one of the arms {arms}");
+    }
+    Ok(by_arm)
+}
+
+/// Runs days `days` of `world`, through `recorder` when there is one.
+pub async fn run_days(
+    world: &mut World,
+    days: std::ops::Range<u32>,
+    mut recorder: Option<&mut Recorder<'_>>,
+) -> Result<Vec<DayReport>> {
+    let mut out = Vec::with_capacity(days.len());
+    for day in days {
+        let d = match recorder.as_deref_mut() {
+            Some(r) => {
+                let input = r.input(world, day).await?;
+                let clock = crate::commands::stopwatch();
+                let d = world.run(day, &input)?;
+                tracing::debug!(secs = clock.elapsed().as_secs_f64(), "twin: day simulated");
+                r.record(world, day, &input, &d).await?;
+                d
+            }
+            None => world.day(day)?,
+        };
+        out.push(d.report);
+    }
+    Ok(out)
+}
+
+pub async fn run(a: &SimulateArgs, actor: &str, db: Option<&DbUrl>) -> Result<Outcome> {
+    let store = match db {
+        Some(url) => {
+            let store = crate::open(url, true).await?;
+            store.migrate(actor, crate::now()).await?;
+            Some(store)
+        }
+        None => None,
+    };
+    let result = simulate(a, store.as_deref(), db).await;
+    if let Some(s) = store {
+        s.close().await;
+    }
+    result
+}
+
+async fn simulate(a: &SimulateArgs, store: Option<&dyn Store>, db: Option<&DbUrl>) -> Result<Outcome> {
+    // Without an experiment the baseline; with one, the strategy under test (the team's).
     let strategy = match &a.strategy {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None if a.arms.is_some() || a.experiment.is_some() => DEFAULT.to_owned(),
         None => BASELINE.to_owned(),
     };
-    let pack = daylight_compliance::Pack::shipped(daylight_compliance::DEFAULT_PACK)?.source;
+    let pack = match store {
+        Some(s) => s.pack_source().await?,
+        None => daylight_compliance::Pack::shipped(daylight_compliance::DEFAULT_PACK)?.source,
+    };
     let mut world = World::new(a.seed, a.accounts, a.start, &strategy, &pack)?;
-    if let Some(arms) = &a.arms {
-        let mut by_arm = std::collections::BTreeMap::new();
-        for spec in &a.arm_strategy {
-            let (name, file) = spec
-                .split_once('=')
-                .with_context(|| format!("--arm-strategy {spec:?}: expected NAME=FILE"))?;
-            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
-            by_arm.insert(name.to_owned(), text);
+    let experiment = match (&a.arms, &a.experiment) {
+        (Some(arms), _) => {
+            Some(ExperimentInput { name: "twin".into(), arms: arms.clone(), salt: a.salt.clone() })
         }
-        let names = daylight_strategy::experiment::Arms::parse(arms)?;
-        if names.arms().iter().any(|x| x.name == "challenger") {
-            by_arm.entry("challenger".to_owned()).or_insert_with(|| DEFAULT.to_owned());
+        (None, Some(name)) => {
+            let Some(store) = store else {
+                bail!("--experiment {name} names an experiment stored in a database: give --db URL");
+            };
+            let e = store.experiment(name).await?;
+            Some(ExperimentInput { name: e.name, arms: e.arms, salt: e.salt })
         }
-        if let Some(unknown) = by_arm.keys().find(|k| !names.arms().iter().any(|x| &x.name == *k)) {
-            anyhow::bail!("--arm-strategy names {unknown:?}, which is not one of --arms {arms}");
-        }
-        let experiment = daylight_strategy::plan::ExperimentInput {
-            name: "twin".into(),
-            arms: arms.clone(),
-            salt: a.salt.clone(),
-        };
-        world = world.with_experiment(experiment, by_arm)?;
+        (None, None) => None,
+    };
+    if let Some(e) = experiment {
+        let by_arm = arm_strategies(&e.arms, &a.arm_strategy)?;
+        world = world.with_experiment(e, by_arm)?;
+    } else if !a.arm_strategy.is_empty() {
+        bail!("--arm-strategy needs an experiment: give --arms or --experiment");
     }
-    let mut days: Vec<DayReport> = Vec::with_capacity(a.days as usize);
-    for day in 0..a.days {
-        let (report, _) = world.day(day)?;
-        days.push(report);
+    let files = std::env::temp_dir().join(format!("daylight-twin-{}", std::process::id()));
+    let mut recorder = match store {
+        Some(s) => Some(Recorder::new(s, &world, &files).await?),
+        None => None,
+    };
+    let days = run_days(&mut world, 0..a.days, recorder.as_mut()).await;
+    // The day's files are kept when an import refused one, for its rejects.
+    if store.is_some() && days.is_ok() {
+        let _ = std::fs::remove_dir_all(&files);
     }
+    let days = days?;
+    let stored = recorder.map(|r| r.stored);
     let summary = world.summary(&days);
     let arms = world.arm_summaries(&days);
     if let Some(path) = &a.report {
@@ -67,14 +141,35 @@ pub fn run(a: &SimulateArgs) -> Result<Outcome> {
     if a.json {
         let arms: serde_json::Map<String, serde_json::Value> =
             arms.iter().map(|(n, s)| (n.clone(), json!(s))).collect();
-        println!("{}", json!({"simulated": true, "summary": summary, "days": days, "arms": arms}));
+        let mut out = json!({"simulated": true, "summary": summary, "days": days, "arms": arms});
+        if let (Some(st), Some(url)) = (stored, db) {
+            out["stored"] = json!(st);
+            out["db"] = json!(url.to_string());
+        }
+        println!("{out}");
     } else {
         print_run(&days, &summary, a);
         if !arms.is_empty() {
             print_arms(&arms);
         }
+        if let (Some(st), Some(url)) = (stored, db) {
+            print_stored(&st, url);
+        }
     }
-    Ok(if summary.violations == 0 { Outcome::Done } else { Outcome::Refused })
+    let disagreements = stored.map_or(0, |s| s.gate_disagreements);
+    Ok(if summary.violations == 0 && disagreements == 0 { Outcome::Done } else { Outcome::Refused })
+}
+
+/// What the run wrote to the database.
+pub fn print_stored(s: &Stored, url: &DbUrl) {
+    println!("\nStored in {url} (simulated records):");
+    println!("  plans                {}", s.plans);
+    println!("  attempts (gated)     {}", s.attempts);
+    println!("  notes                {}", s.notes);
+    println!("  promises             {}", s.promises);
+    println!("  payments             {}", s.payments);
+    println!("  account rows         {}", s.account_rows);
+    println!("  gate disagreements   {}", s.gate_disagreements);
 }
 
 fn print_run(days: &[DayReport], s: &Summary, a: &SimulateArgs) {
@@ -129,7 +224,7 @@ fn print_run(days: &[DayReport], s: &Summary, a: &SimulateArgs) {
     println!("  violations           {}", s.violations);
 }
 
-fn print_arms(arms: &[(String, daylight_sim::world::ArmSummary)]) {
+pub fn print_arms(arms: &[(String, daylight_sim::world::ArmSummary)]) {
     let interval =
         |r: &daylight_sim::world::Rate| format!("{} [{}, {}]", pct(r.rate), pct(r.low), pct(r.high));
     println!("\nArms (simulated; 95 % intervals):");

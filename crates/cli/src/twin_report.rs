@@ -196,7 +196,9 @@ pub fn uplift(u: Option<daylight_sim::world::Uplift>) -> String {
                 100.0 * u.difference,
                 100.0 * u.low,
                 100.0 * u.high,
-                u.p_value.map(|p| format!(", p = {p:.3}")).unwrap_or_default()
+                u.p_value
+                    .map(|p| if p < 0.001 { ", p < 0.001".to_owned() } else { format!(", p = {p:.3}") })
+                    .unwrap_or_default()
             )
         },
     )

@@ -48,6 +48,8 @@ vocabulary! {
         InvalidNumber = "invalid_number",
         /// The phone is off (关机).
         PoweredOff = "powered_off",
+        /// The carrier says the number is suspended (停机).
+        Suspended = "suspended",
         /// Reached voicemail.
         Voicemail = "voicemail",
         /// Spoke with the right party.
@@ -97,7 +99,9 @@ impl Outcome {
     pub const fn class(self) -> OutcomeClass {
         use Outcome::*;
         match self {
-            NoAnswer | Busy | NotConnected | InvalidNumber | PoweredOff | Voicemail => OutcomeClass::Failed,
+            NoAnswer | Busy | NotConnected | InvalidNumber | PoweredOff | Suspended | Voicemail => {
+                OutcomeClass::Failed
+            }
             Conversation | PromiseToPay | Refused | Hardship | Dispute | Abusive | CeaseRequest => {
                 OutcomeClass::Conversation
             }
@@ -112,6 +116,7 @@ impl Outcome {
         match self {
             InvalidNumber | WrongNumber | Undelivered => Some(ContactStatus::Invalid),
             PoweredOff => Some(ContactStatus::PoweredOff),
+            Suspended => Some(ContactStatus::Suspended),
             Delivered | Visited => Some(ContactStatus::Valid),
             _ => match self.class() {
                 OutcomeClass::Conversation => Some(ContactStatus::Valid),
@@ -300,7 +305,7 @@ mod tests {
     #[test]
     fn outcome_classes_match_the_compliance_vocabulary() {
         use Outcome::*;
-        let failed = [NoAnswer, Busy, NotConnected, InvalidNumber, PoweredOff, Voicemail];
+        let failed = [NoAnswer, Busy, NotConnected, InvalidNumber, PoweredOff, Suspended, Voicemail];
         let conv = [Conversation, PromiseToPay, Refused, Hardship, Dispute, Abusive, CeaseRequest];
         for o in Outcome::ALL {
             let want = if failed.contains(o) {

@@ -85,7 +85,7 @@ pub fn answer(seed: u64, i: u64, d: &Debtor, day: u32, c: Contact) -> Answer {
     }
     match h.line {
         Line::Invalid => return Answer { outcome: Outcome::InvalidNumber, complaint: false },
-        Line::Suspended => return Answer { outcome: Outcome::NotConnected, complaint: false },
+        Line::Suspended => return Answer { outcome: Outcome::Suspended, complaint: false },
         Line::Flaky if uniform(seed, Stream::Answer, i, u64::from(day) << 20) >= FLAKY_ON => {
             return Answer { outcome: Outcome::PoweredOff, complaint: false };
         }

@@ -84,11 +84,16 @@ pub fn advance(seed: u64, i: u64, d: &mut Debtor, day: u32, date: Date, nudges: 
         }
         return today;
     }
-    // Interest and fees.
-    a.overdue_interest += a.overdue_principal * DAILY_INTEREST_BP / 10_000;
+    // Interest and fees, charged to the balance (so what is overdue never exceeds it).
+    let interest = a.overdue_principal * DAILY_INTEREST_BP / 10_000;
+    a.overdue_interest += interest;
+    a.balance += interest;
     if date.day() == a.statement_day {
-        a.late_fees += minimum * LATE_FEE_PERCENT / 100;
-        a.overdue_principal = (a.overdue_principal + minimum).min(a.balance);
+        let fee = minimum * LATE_FEE_PERCENT / 100;
+        a.late_fees += fee;
+        a.balance += fee;
+        let charges = a.overdue_interest + a.overdue_fees + a.late_fees;
+        a.overdue_principal = (a.overdue_principal + minimum).min(a.balance - charges);
     }
     // Payments.
     let capacity = h.ability * h.willingness;

@@ -8,6 +8,7 @@ use jiff::civil::Date;
 
 use crate::dynamics::{GRACE_DAYS, MINIMUM_PERCENT};
 use crate::population::Debtor;
+use crate::world::Payment;
 
 /// The zone of every virtual debtor (China keeps one).
 pub const TIME_ZONE: &str = "Asia/Shanghai";
@@ -55,7 +56,7 @@ pub fn contacts(debtors: &[Debtor]) -> String {
 
 /// `accounts.csv` as of `today`: a delinquent account's due date is `dpd` days before
 /// `today`; a current one's is the next due date after its statement.
-pub fn accounts(debtors: &[Debtor], today: Date) -> String {
+pub fn accounts<'a>(debtors: impl IntoIterator<Item = &'a Debtor>, today: Date) -> String {
     let mut out = String::from(
         "account_id,customer_id,card_number,currency,credit_limit,balance,minimum_payment,statement_day,due_date,\
          cycles_delinquent,days_past_due,overdue_principal,overdue_interest,overdue_fees,overdue_late_fees\n",
@@ -85,6 +86,25 @@ pub fn accounts(debtors: &[Debtor], today: Date) -> String {
             yuan(a.overdue_interest),
             yuan(a.overdue_fees),
             yuan(a.late_fees),
+        );
+    }
+    out
+}
+
+/// `payments.csv`: the day's payments, as the bank's repayment feed reports them.
+pub fn payments(payments: &[Payment]) -> String {
+    let mut out = String::from("payment_id,account_id,paid_at,amount,currency,channel,reference\n");
+    // China keeps UTC+8 all year.
+    let zone = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+    for p in payments {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},CNY,bank_transfer,{}",
+            p.id,
+            p.account,
+            p.at.to_zoned(zone.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z"),
+            yuan(p.amount_fen),
+            p.id
         );
     }
     out

@@ -284,15 +284,27 @@ fn luhn(body: &str) -> String {
     format!("{body}{}", (10 - sum % 10) % 10)
 }
 
+/// Debtors with distinct (birth date, sequence) pairs: 100 serials × 336 days of the year ×
+/// 43 ages × 5 pairs of sequence digits. Resident IDs are unique among the first this many
+/// debtors of a population.
+pub const IDENTITIES: u64 = 100 * 336 * 43 * 5;
+
 /// Debtor `i` of the population `seed`, as of `today`.
 pub fn debtor(seed: u64, i: u64, today: Date) -> Debtor {
     let u = |k: u64| uniform(seed, Stream::Record, i, k);
     let (code, region) = REGIONS[(u(0) * REGIONS.len() as f64) as usize];
-    let age = 22 + (u(1) * 43.0) as i16;
-    let birth_date = jiff::civil::date(today.year() - age, 1 + (u(2) * 12.0) as i8, 1 + (u(3) * 28.0) as i8);
+    // Birth date and sequence digits are a scrambled digit-split of `i`, so no two debtors
+    // share a resident ID (a bank's file never does): see `IDENTITIES`.
+    let j = (i % IDENTITIES * 7_919 + seed % IDENTITIES * 104_729 + 1_234_567) % IDENTITIES;
+    let (serial, j) = (j % 100, j / 100);
+    let (day_of_year, j) = (j % 336, j / 336);
+    let (years, fifth) = (j % 43, j / 43);
+    let age = 22 + years as i16;
+    let birth_date =
+        jiff::civil::date(today.year() - age, 1 + (day_of_year / 28) as i8, 1 + (day_of_year % 28) as i8);
     let male = u(4) < 0.55;
-    // The sequence digits' last one is odd for men, even for women; the first two vary with `i`.
-    let seq = (i % 50) * 10 + 2 * ((u(5) * 5.0) as u64) + u64::from(male);
+    // The sequence digits' last one is odd for men, even for women.
+    let seq = serial * 10 + 2 * fifth + u64::from(male);
     let first17 = format!("{code}{}{seq:03}", birth_date.strftime("%Y%m%d"));
     let mut digits = [0u8; 17];
     digits.copy_from_slice(first17.as_bytes());

@@ -9,9 +9,11 @@
 use std::collections::BTreeMap;
 
 use daylight_compliance::Pack;
-use daylight_domain::attempt::{Channel, Outcome};
+use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome};
 use daylight_domain::bucket::{Bucket, BucketScheme};
 use daylight_domain::customer::Recipient;
+use daylight_domain::id::{AccountId, CaseId, ContactId};
+use daylight_scoring::product::ProductModel;
 use daylight_strategy::document::Strategy;
 use daylight_strategy::experiment::Proportion;
 use daylight_strategy::plan::{
@@ -73,9 +75,15 @@ struct Known {
     /// The promise the debtor will keep or break (the twin's side of the last one).
     pending: Option<Promise>,
     cease: bool,
-    /// The debtor's own number as outcomes showed it: `unknown`, `valid`, `invalid`,
-    /// `suspended`.
-    line: &'static str,
+    /// What outcomes showed of the points used (`valid`, `invalid`, `powered_off`), as the
+    /// store records it; a point not here is `unknown`.
+    statuses: Vec<(String, &'static str)>,
+}
+
+impl Known {
+    fn status(&self, point: &str) -> String {
+        self.statuses.iter().find(|(p, _)| p == point).map_or("unknown", |(_, s)| s).to_owned()
+    }
 }
 
 /// One simulated day.
@@ -97,6 +105,87 @@ pub struct DayReport {
     /// The same counts, per arm of the experiment.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub arms: BTreeMap<String, Counts>,
+}
+
+/// What happened on a day as a store records it: the contacts made (in time order, each with
+/// its note), the promises made and settled, the payments, and the accounts that moved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayLog {
+    /// The contacts the gate allowed, in the order they were made.
+    pub attempts: Vec<Attempt>,
+    /// Promises made in those contacts.
+    pub promises: Vec<MadePromise>,
+    /// Promises that fell due today: the case and whether it was kept.
+    pub settled: Vec<(CaseId, bool)>,
+    /// Payments received today.
+    pub payments: Vec<Payment>,
+    /// Debtors (population indices) whose account moved today: overdue, cured or paid.
+    pub moved: Vec<usize>,
+}
+
+/// A promise made in a contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MadePromise {
+    /// Its contact: an index into [`DayLog::attempts`].
+    pub attempt: usize,
+    /// The amount promised, fen.
+    pub amount_fen: i64,
+    /// When it falls due.
+    pub due_at: Timestamp,
+}
+
+/// A payment received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    /// A stable id (`TY<debtor>D<day>`).
+    pub id: String,
+    /// The account paid.
+    pub account: String,
+    /// When.
+    pub at: Timestamp,
+    /// How much, fen.
+    pub amount_fen: i64,
+}
+
+/// One simulated day: what was counted, the plan, and what a store would record.
+#[derive(Debug, Clone)]
+pub struct Day {
+    /// The day's counts.
+    pub report: DayReport,
+    /// The planner's plan for it.
+    pub plan: Plan,
+    /// What happened, as records.
+    pub log: DayLog,
+}
+
+/// The collectors of the twin's team (`E001` … `E020`): a debtor's calls are made by one of them.
+pub const COLLECTORS: u64 = 20;
+
+/// Who makes a contact on `channel` for debtor `i`.
+fn agent_for(channel: Channel, i: usize) -> Agent {
+    match channel {
+        Channel::RobotCall => Agent::Robot("R1".into()),
+        Channel::Sms | Channel::Email => Agent::Robot("SMS1".into()),
+        _ => Agent::Collector(format!("E{:03}", 1 + i as u64 % COLLECTORS)),
+    }
+}
+
+/// The collector's note (催记) for a conversation.
+fn note_for(outcome: Outcome, amount_fen: i64, due: Date) -> Option<String> {
+    let yuan = |f: i64| format!("{}.{:02}", f / 100, f % 100);
+    Some(match outcome {
+        Outcome::PromiseToPay => {
+            format!("本人接听，承诺{}月{}日前还款{}元", due.month(), due.day(), yuan(amount_fen))
+        }
+        Outcome::Conversation => "本人接听，告知欠款金额及还款方式".to_owned(),
+        Outcome::Refused => "本人接听，拒绝还款".to_owned(),
+        Outcome::Hardship => "本人接听，称失业或生病，暂无还款能力".to_owned(),
+        Outcome::Dispute => "本人接听，对欠款金额有异议，需核实账单".to_owned(),
+        Outcome::Abusive => "本人接听，情绪激动并辱骂，已安抚后结束通话".to_owned(),
+        Outcome::CeaseRequest => "本人接听，要求停止催收联系".to_owned(),
+        Outcome::ThirdPartyAnswered => "他人接听，未透露欠款信息".to_owned(),
+        _ => return None,
+    })
 }
 
 /// What happened to a set of debtors (the portfolio, or an arm) on a day, or over days.
@@ -177,6 +266,8 @@ pub struct World {
     pack: Pack,
     experiment: Option<ExperimentInput>,
     arm_strategies: BTreeMap<String, String>,
+    contactability: Option<ProductModel>,
+    propensity: Option<ProductModel>,
     /// The experiment's arms, and each debtor's (index into `arm_names`).
     arm_names: Vec<String>,
     arm_of: Vec<usize>,
@@ -206,7 +297,7 @@ impl World {
         let overdue_at_start = debtors.iter().map(|d| d.account.overdue()).sum();
         let start_buckets = debtors.iter().map(|d| scheme.bucket(d.account.dpd)).collect();
         let owed_at_start = debtors.iter().map(|d| d.account.overdue()).collect();
-        let known = vec![Known { line: "unknown", ..Known::default() }; debtors.len()];
+        let known = vec![Known::default(); debtors.len()];
         Ok(World {
             seed,
             start,
@@ -218,6 +309,8 @@ impl World {
             pack: pack_parsed,
             experiment: None,
             arm_strategies: BTreeMap::new(),
+            contactability: None,
+            propensity: None,
             arm_names: Vec::new(),
             arm_of: Vec::new(),
             debtors,
@@ -252,6 +345,27 @@ impl World {
         Ok(self)
     }
 
+    /// Treats the world with another strategy (TOML) from now on: its team, and the cases of
+    /// arms without their own strategy.
+    pub fn with_strategy(mut self, strategy: &str) -> Result<World, SimError> {
+        self.strategy = Strategy::from_toml(strategy, "strategy")
+            .map_err(|e| SimError { code: e.code, message: e.to_string() })?;
+        self.strategy_source = strategy.to_owned();
+        Ok(self)
+    }
+
+    /// Gives the planner these models (champions trained on the world's history): a strategy
+    /// that uses models times calls by contactability and rates risk by propensity.
+    pub fn with_models(
+        mut self,
+        contactability: Option<ProductModel>,
+        propensity: Option<ProductModel>,
+    ) -> World {
+        self.contactability = contactability;
+        self.propensity = propensity;
+        self
+    }
+
     /// The name of the strategy the world is treated with.
     pub fn strategy_name(&self) -> &str {
         &self.strategy.name
@@ -259,7 +373,18 @@ impl World {
 
     /// Day `day`'s date.
     pub fn date(&self, day: u32) -> Date {
-        self.start.checked_add(jiff::Span::new().days(i64::from(day))).unwrap_or(self.start)
+        day_date(self.start, day)
+    }
+
+    /// The instant `hour:minute` on day `day`, in the twin's zone (day 0's midnight is when its
+    /// plan is made; contacts end by 21:00; payments land at 20:00).
+    pub fn local(&self, day: u32, hour: i8, minute: i8) -> Result<Timestamp, SimError> {
+        Ok(self
+            .date(day)
+            .at(hour, minute, 0, 0)
+            .to_zoned(self.zone.clone())
+            .map_err(|e| SimError { code: "SIM_INPUT", message: e.to_string() })?
+            .timestamp())
     }
 
     /// The open cases as the store would give them to the planner.
@@ -270,18 +395,19 @@ impl World {
             .filter(|(d, _)| d.account.dpd > 0)
             .map(|(d, k)| {
                 let a = &d.account;
+                let mobile = format!("{}:mobile", d.customer_id);
                 let mut points = vec![Point {
-                    id: format!("{}-M", d.customer_id),
+                    status: k.status(&mobile),
+                    id: mobile,
                     recipient: Recipient::Debtor,
                     kind: "phone".into(),
-                    status: k.line.into(),
                     zone: None,
                 }];
                 points.extend(d.related.iter().map(|r| Point {
                     id: r.contact_id.clone(),
                     recipient: r.role.recipient(),
                     kind: "phone".into(),
-                    status: "unknown".into(),
+                    status: k.status(&r.contact_id),
                     zone: None,
                 }));
                 PlanCase {
@@ -307,31 +433,42 @@ impl World {
             .collect()
     }
 
-    /// The planner's input for day `day`, planned at the day's start.
+    /// The planner's input for day `day`, planned at the day's start, with the open cases as
+    /// the twin keeps them.
     pub fn plan_input(&self, day: u32) -> Result<PlanInput, SimError> {
+        self.input_for(day, self.cases())
+    }
+
+    /// The planner's input for day `day` with `cases` (a store's, when the twin writes to one).
+    pub fn input_for(&self, day: u32, cases: Vec<PlanCase>) -> Result<PlanInput, SimError> {
         let date = self.date(day);
-        let as_of = date
-            .to_zoned(self.zone.clone())
-            .map_err(|e| SimError { code: "SIM_INPUT", message: e.to_string() })?
-            .timestamp();
+        let as_of = self.local(day, 0, 0)?;
         Ok(PlanInput {
             date,
             as_of,
             strategy: self.strategy_source.clone(),
             pack: self.pack_source.clone(),
             experiment: self.experiment.clone(),
-            contactability: None,
-            propensity: None,
+            contactability: self.contactability.clone(),
+            propensity: self.propensity.clone(),
             selector: None,
             arm_strategies: self.arm_strategies.clone(),
-            cases: self.cases(),
+            cases,
         })
     }
 
     /// Simulates day `day`: plan, contacts through the gate, answers, then the accounts.
-    pub fn day(&mut self, day: u32) -> Result<(DayReport, Plan), SimError> {
+    pub fn day(&mut self, day: u32) -> Result<Day, SimError> {
         let input = self.plan_input(day)?;
-        let made = plan(&input).map_err(|e| SimError { code: e.code, message: e.message })?;
+        self.run(day, &input)
+    }
+
+    /// Simulates day `day` from `input` (made by [`World::plan_input`] or
+    /// [`World::input_for`]).
+    pub fn run(&mut self, day: u32, input: &PlanInput) -> Result<Day, SimError> {
+        let made = plan(input).map_err(|e| SimError { code: e.code, message: e.message })?;
+        let mut log = DayLog::default();
+        let (start, zone) = (self.start, self.zone.clone());
         let date = input.date;
         let mut r = DayReport {
             date,
@@ -421,11 +558,12 @@ impl World {
                 entry.reminded = true;
             }
             let k = &mut self.known[i];
-            match o {
-                Outcome::InvalidNumber => k.line = "invalid",
-                Outcome::NotConnected => k.line = "suspended",
-                _ if spoke => k.line = "valid",
-                _ => {}
+            // What the outcome says of the point, as the store records it.
+            if let (Some(p), Some(status)) = (&a.contact_point, o.contact_status()) {
+                match k.statuses.iter_mut().find(|(q, _)| q == p) {
+                    Some(entry) => entry.1 = status.as_str(),
+                    None => k.statuses.push((p.clone(), status.as_str())),
+                }
             }
             if o == Outcome::CeaseRequest {
                 k.cease = true;
@@ -443,6 +581,46 @@ impl World {
             } else {
                 0
             };
+            let bad = |what: &str, e: daylight_domain::Invalid| SimError {
+                code: "SIM_INPUT",
+                message: format!("{what} of case {}: {}", c.case, e.message),
+            };
+            let promised = k.pending.filter(|_| o == Outcome::PromiseToPay);
+            let due = promised.map_or(date, |p| day_date(start, p.due_day));
+            log.attempts.push(Attempt {
+                case: CaseId::parse(&c.case).map_err(|e| bad("the case id", e))?,
+                account: c
+                    .account
+                    .as_deref()
+                    .map(AccountId::parse)
+                    .transpose()
+                    .map_err(|e| bad("the account", e))?,
+                at,
+                channel,
+                recipient: a.recipient,
+                contact_point: a
+                    .contact_point
+                    .as_deref()
+                    .map(ContactId::parse)
+                    .transpose()
+                    .map_err(|e| bad("the contact point", e))?,
+                agent: agent_for(channel, i),
+                outcome: o,
+                duration_secs: duration,
+                note: note_for(o, promised.map_or(0, |p| p.amount), due),
+            });
+            if let Some(p) = promised {
+                let due_at = due
+                    .at(20, 0, 0, 0)
+                    .to_zoned(zone.clone())
+                    .map_err(|e| SimError { code: "SIM_INPUT", message: e.to_string() })?
+                    .timestamp();
+                log.promises.push(MadePromise {
+                    attempt: log.attempts.len() - 1,
+                    amount_fen: p.amount,
+                    due_at,
+                });
+            }
             k.contacts.push(PastContact {
                 at,
                 channel,
@@ -504,8 +682,20 @@ impl World {
             });
             if t.paid > 0 {
                 k.payments.push((evening, t.paid));
+                log.payments.push(Payment {
+                    id: format!("TY{i:08}D{day:04}"),
+                    account: d.account.account_id.clone(),
+                    at: evening,
+                    amount_fen: t.paid,
+                });
+            }
+            if was_open || t.paid > 0 || d.account.dpd > 0 {
+                log.moved.push(i);
             }
             if let Some(kept) = t.promise_kept {
+                if let Ok(case) = CaseId::parse(&format!("CASE-{}", d.customer_id)) {
+                    log.settled.push((case, kept));
+                }
                 k.pending = None;
                 if let Some(p) = k.promises.last_mut() {
                     p.settled_at = Some(evening);
@@ -519,13 +709,26 @@ impl World {
             r.buckets
                 [Bucket::ALL.iter().position(|b| *b == self.scheme.bucket(d.account.dpd)).unwrap_or(0)] += 1;
         }
-        Ok((r, made))
+        Ok(Day { report: r, plan: made, log })
+    }
+
+    /// Starts the run's measures again from today (what is owed, each debtor's bucket): for a
+    /// run after a history, such as an experiment after the demo's sixty days.
+    pub fn rebase(&mut self) {
+        self.overdue_at_start = self.debtors.iter().map(|d| d.account.overdue()).sum();
+        self.start_buckets = self.buckets();
+        self.owed_at_start = self.debtors.iter().map(|d| d.account.overdue()).collect();
     }
 
     /// Each debtor's bucket now.
     pub fn buckets(&self) -> Vec<Bucket> {
         self.debtors.iter().map(|d| self.scheme.bucket(d.account.dpd)).collect()
     }
+}
+
+/// The date `day` days after `start`.
+fn day_date(start: Date, day: u32) -> Date {
+    start.checked_add(jiff::Span::new().days(i64::from(day))).unwrap_or(start)
 }
 
 /// The population index of a twin customer id (`T00000042` → 42).

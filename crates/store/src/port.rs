@@ -90,6 +90,18 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<Gated>;
 
+    /// [`Store::record_attempt`] for a batch of attempts already made (each with whether a
+    /// third-party contact was confirmed), in one transaction: each is judged, in order, against
+    /// everything stored before it, including the batch's earlier attempts, exactly as
+    /// `record_attempt` would judge it. For a provider's call-detail records or the digital
+    /// twin. A bad attempt (an error, not a denial) writes none of the batch.
+    async fn record_attempts(
+        &self,
+        batch: &[(Attempt, bool)],
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Gated>>;
+
     /// The contact gate, before dialling (`at` within a minute of `now`): as
     /// [`Store::record_attempt`], but an allowed contact is stored as started, holding its place
     /// under the caps (as the worst outcome each rule could see) until

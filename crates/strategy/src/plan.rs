@@ -341,8 +341,10 @@ struct Want {
     script: Option<String>,
     /// Allowed slots `(start, end, index of the slot in the day)`.
     slots: Vec<(Timestamp, Timestamp, usize)>,
-    /// P(connect) per allowed slot (1 without model-driven timing).
+    /// P(connect) per allowed slot (about 1 without model-driven timing: see [`spread`]).
     p: Vec<f64>,
+    /// Whether `p` is a model's P(connect).
+    timed: bool,
     weight: f64,
     /// The case's reasons (segment, ladder), shared by its alternatives.
     reasons: std::sync::Arc<[String]>,
@@ -420,7 +422,6 @@ fn plan_in(input: &PlanInput, tranche_size: usize) -> Result<Plan, PlanError> {
     let ctx = Context {
         propensity: propensity.as_deref(),
         input,
-        strategy: &strategy,
         strategies: &all,
         arm_strategy: &arm_strategy,
         pack: &pack,
@@ -501,7 +502,6 @@ fn plan_in(input: &PlanInput, tranche_size: usize) -> Result<Plan, PlanError> {
 /// What the planner holds while judging cases.
 struct Context<'a> {
     input: &'a PlanInput,
-    strategy: &'a Strategy,
     pack: &'a Pack,
     arms: Option<&'a (Arms, String)>,
     timing: &'a Contactability,
@@ -581,11 +581,14 @@ enum Scan<'a> {
 }
 
 impl Context<'_> {
-    fn scan(&self, channel: Channel) -> Scan<'_> {
+    /// Where a case following `strategy` may be contacted on `channel`: calls and robot calls
+    /// within that strategy's shifts (an arm's own calling hours; the team's room in each slot
+    /// is the main strategy's), other channels in the day's first allowed run.
+    fn scan<'s>(strategy: &'s Strategy, channel: Channel) -> Scan<'s> {
         match channel {
-            Channel::Call => Scan::Shifts(&self.strategy.capacity.call.shifts),
+            Channel::Call => Scan::Shifts(&strategy.capacity.call.shifts),
             Channel::RobotCall => {
-                Scan::Shifts(self.strategy.capacity.robot_call.as_ref().map_or(&[][..], |l| &l.shifts[..]))
+                Scan::Shifts(strategy.capacity.robot_call.as_ref().map_or(&[][..], |l| &l.shifts[..]))
             }
             _ => Scan::FirstRun,
         }
@@ -712,6 +715,7 @@ impl Context<'_> {
                 script: None,
                 slots: vec![working_day(self.input.date, zone)?],
                 p: Vec::new(),
+                timed: false,
                 weight,
                 reasons: reasons.clone(),
                 own: vec![format!("STEP: {} from day {}", referral.action, referral.from_day)],
@@ -785,7 +789,7 @@ impl Context<'_> {
                 self.input.date,
                 zone,
                 self.input.as_of,
-                self.scan(channel),
+                Self::scan(strategy, channel),
             )?;
             if slots.is_empty() {
                 let code = Rule::ALL
@@ -818,7 +822,7 @@ impl Context<'_> {
                 let items: Vec<(&DebtorHistory, Timestamp)> = slots.iter().map(|s| (&*h, s.0)).collect();
                 self.timing.score_many(&items).map_err(|e| perr(e.code, e.message))?
             } else {
-                vec![1.0; slots.len()]
+                spread(&c.case, slots.len())
             };
             let mut why = Vec::with_capacity(4);
             why.push(format!("STEP: {channel} from day {}", step.from_day));
@@ -844,6 +848,7 @@ impl Context<'_> {
                 script: Some((*script).to_owned()),
                 slots,
                 p,
+                timed,
                 weight,
                 reasons: reasons.clone(),
                 own: why,
@@ -856,6 +861,18 @@ impl Context<'_> {
         }
         Ok(out)
     }
+}
+
+/// How much an untimed call prefers one allowed slot over another: enough to break ties.
+const SPREAD: f64 = 1e-3;
+
+/// An untimed call's values of its `n` allowed slots: about 1, highest at a slot chosen by the
+/// stable hash of the case and falling away after it, so that calls without model-driven
+/// timing spread evenly over the shifts (as a team working a queue through the day does)
+/// instead of filling the first slots.
+fn spread(case: &str, n: usize) -> Vec<f64> {
+    let first = (crate::experiment::unit_hash("daylight-spread", case) % n.max(1) as u64) as usize;
+    (0..n).map(|k| 1.0 - SPREAD * ((k + n - first) % n.max(1)) as f64 / n as f64).collect()
 }
 
 /// Cases judged and placed at a time (see [`plan`]).
@@ -977,7 +994,9 @@ impl<'a> Room<'a> {
                         let k = w.slots.iter().position(|s| s.2 == slot).unwrap_or(0);
                         let (start, end, _) = w.slots[k];
                         let mut a = action_of(w, start, end);
-                        a.reasons.push(format!("P(connect) {:.3} at {}", w.p[k], start));
+                        if w.timed {
+                            a.reasons.push(format!("P(connect) {:.3} at {}", w.p[k], start));
+                        }
                         out.push((w.p[k] * w.weight, a));
                     }
                 }

@@ -54,31 +54,52 @@ crate::both! {
 }
 
 #[test]
-fn the_demo_sets_up_a_working_database() {
+fn the_demo_runs_the_twin_through_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_daylight"))
-        .args(["demo", "--dir", demo.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let args = [
+        "demo",
+        "--dir",
+        demo.to_str().unwrap(),
+        "--accounts",
+        "2500",
+        "--history-days",
+        "20",
+        "--days",
+        "8",
+    ];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_daylight")).args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("ledger intact: 13 events"), "{stdout}");
-    assert!(stdout.contains("DENIED DAILY_CAP (next allowed 2026-03-04T08:00:00+08:00)"), "{stdout}");
-    assert!(stdout.contains("DENIED HOLIDAY (next allowed 2026-02-24T08:00:00+08:00)"), "{stdout}");
-    assert!(stdout.contains("refused — 3 of 4 rows have errors"), "{stdout}");
-    // Every hint under "Next:" works as printed (the tampering hint and the verify after it
-    // are left out: they are meant to fail).
+    for step in [
+        "1. Imported the portfolio",
+        "2. 20 days under the baseline",
+        "3. Trained on that history",
+        "4. 8 days of experiment twin-demo",
+    ] {
+        assert!(stdout.contains(step), "{step}:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("SIMULATED") && stdout.contains("challenger") && stdout.contains("holdout"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("contactability (") && stdout.contains("held-out AUC"), "{stdout}");
+    assert!(stdout.contains("gate disagreements   0"), "{stdout}");
+    let html = std::fs::read_to_string(demo.join("report.html")).unwrap();
+    assert!(html.contains("SIMULATED") && html.matches("<svg").count() == 3, "report");
+    // Every hint under "Next:" works as printed (the last, a 20,000-account rehearsal, is
+    // left to the reader: it takes a while in a debug build).
     let hints: Vec<&str> = stdout
         .split("\nNext:\n")
         .nth(1)
         .unwrap()
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("sqlite3") && !l.contains("# now names"))
+        .filter(|l| !l.is_empty() && !l.contains(" simulate "))
         .collect();
-    assert!(hints.iter().any(|h| h.contains("model best-time")), "{hints:?}");
-    assert!(hints.iter().any(|h| h.contains(" plan --date ")), "{hints:?}");
+    assert!(hints.iter().any(|h| h.contains("experiment report twin-demo")), "{hints:?}");
+    assert!(hints.iter().any(|h| h.contains(" plan --date 2026-06-29 ")), "{hints:?}");
+    assert!(hints.iter().any(|h| h.contains(" cases show CASE-T")), "{hints:?}");
     for hint in hints {
         let out = std::process::Command::new("sh").args(["-c", hint]).output().unwrap();
         assert!(
@@ -88,15 +109,18 @@ fn the_demo_sets_up_a_working_database() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // Running it again starts over.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_daylight"))
-        .args(["demo", "--dir", demo.to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
+    // Running it again starts over; --json says what was stored.
+    let mut again = args.to_vec();
+    again.push("--json");
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_daylight")).args(&again).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     let json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(json["ledger_head"]["seq"], 13);
-    let allowed: Vec<bool> =
-        json["contacts"].as_array().unwrap().iter().map(|c| c["allowed"].as_bool().unwrap()).collect();
-    assert_eq!(allowed, [true, true, true, false, true, false, false]);
-    assert_eq!(json["stats"]["tables"][0]["rows"], 12);
+    assert_eq!(json["simulated"], true);
+    assert_eq!(json["stored"]["plans"], 28);
+    assert_eq!(json["stored"]["gate_disagreements"], 0);
+    assert_eq!(json["experiment"]["summary"]["violations"], 0);
+    let arms: Vec<&String> = json["experiment"]["arms"].as_object().unwrap().keys().collect();
+    assert_eq!(arms, ["challenger", "champion", "holdout"]);
+    assert_eq!(json["models"][0]["model"], "contactability");
+    assert!(json["models"][0]["version"] == 1, "{}", json["models"]);
 }

@@ -1,4 +1,6 @@
-//! `daylight simulate`: the digital twin in memory.
+//! `daylight simulate`: the digital twin, in memory and through a database.
+
+use crate::support::*;
 
 fn run(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_daylight")).args(args).output().unwrap()
@@ -106,6 +108,67 @@ fn the_report_draws_its_charts_in_svg() {
     assert!(html.matches("<rect").count() > 3);
     assert!(html.contains("SIMULATED") && html.contains("challenger") && html.contains("可联率"));
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+}
+
+crate::both! {
+    /// Through a database the run is the same as in memory: the population is imported, each
+    /// day is planned from the store, and every contact passes the store's gate (none denied
+    /// that the twin allowed); notes, promises, payments and plans are stored, the ledger
+    /// holds, and a database that already holds customers is refused.
+    fn a_run_through_a_database_is_the_run_in_memory(db) {
+        let args = ["simulate", "--accounts", "1200", "--days", "5", "--json"];
+        let memory: serde_json::Value = serde_json::from_slice(&run(&args).stdout).unwrap();
+        let stored: serde_json::Value = serde_json::from_str(&expect(db, &args, 0)).unwrap();
+        assert_eq!(stored["summary"], memory["summary"]);
+        assert_eq!(stored["days"], memory["days"]);
+        let st = &stored["stored"];
+        assert_eq!(st["gate_disagreements"], 0, "{st}");
+        assert_eq!(st["plans"], 5);
+        let contacts = memory["summary"]["contacts"].as_u64().unwrap();
+        assert!(contacts > 500, "{contacts}");
+        assert_eq!(st["attempts"].as_u64(), Some(contacts), "{st}");
+        assert!(st["notes"].as_u64().unwrap() > 50 && st["promises"].as_u64().unwrap() > 10, "{st}");
+        assert!(st["payments"].as_u64().unwrap() > 0, "{st}");
+        let tables: std::collections::BTreeMap<String, i64> =
+            serde_json::from_value(stats(db)["tables"].clone()).unwrap();
+        assert_eq!(tables["customers"], 1200);
+        assert_eq!(tables["attempts"] as u64, contacts);
+        assert_eq!(tables["notes"], st["notes"].as_i64().unwrap());
+        assert_eq!(tables["promises"], st["promises"].as_i64().unwrap());
+        assert!(expect(db, &["ledger", "verify"], 0).contains("ledger intact"));
+        let plans = expect(db, &["plan", "--date", "2026-03-04", "--replay"], 0);
+        assert!(plans.contains("identical"), "{plans}");
+        let again = daylight(db, &["simulate", "--accounts", "100", "--days", "1"]);
+        let err = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(2), "{err}");
+        assert!(err.contains("error[SIM_DB_NOT_EMPTY]") && err.contains("holds 1200"), "{err}");
+    }
+
+    /// A stored experiment's arms and salt drive the run (`--experiment NAME` with `--db`).
+    fn a_stored_experiment_drives_the_run(db) {
+        expect(db, &["init"], 0);
+        expect(db, &["experiment", "create", "--name", "rehearsal", "--arms", "champion:50,challenger:50", "--salt", "s1"], 0);
+        let out: serde_json::Value = serde_json::from_str(&expect(
+            db,
+            &["simulate", "--accounts", "800", "--days", "2", "--experiment", "rehearsal", "--json"],
+            0,
+        ))
+        .unwrap();
+        let arms: Vec<&String> = out["arms"].as_object().unwrap().keys().collect();
+        assert_eq!(arms, ["challenger", "champion"]);
+        let memory = run(&["simulate", "--accounts", "800", "--days", "2", "--arms", "champion:50,challenger:50", "--salt", "s1", "--json"]);
+        let memory: serde_json::Value = serde_json::from_slice(&memory.stdout).unwrap();
+        assert_eq!(out["arms"], memory["arms"]);
+    }
+}
+
+/// `--experiment` names a stored experiment, so it needs a database.
+#[test]
+fn a_stored_experiment_needs_a_database() {
+    let out = run(&["simulate", "--accounts", "100", "--days", "1", "--experiment", "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("give --db URL"), "{err}");
 }
 
 fn daylight_strategy_baseline() -> String {

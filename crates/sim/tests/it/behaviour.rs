@@ -58,7 +58,7 @@ fn dead_lines_never_answer_and_answers_repeat() {
         assert_eq!(a, answer(4, i as u64, d, 3, call(19, Some(Tone::Reminder))));
         match d.hidden.line {
             Line::Invalid => assert_eq!(a.outcome, Outcome::InvalidNumber),
-            Line::Suspended => assert_eq!(a.outcome, Outcome::NotConnected),
+            Line::Suspended => assert_eq!(a.outcome, Outcome::Suspended),
             _ => {}
         }
     }

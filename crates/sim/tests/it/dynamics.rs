@@ -70,3 +70,25 @@ fn paying_everything_cures_and_some_current_accounts_roll_in() {
     }
     assert!(cured > 50 && rolled > 20, "cured {cured} rolled in {rolled}");
 }
+
+/// Interest and fees are charged to the balance: what is overdue never exceeds it (an import
+/// refuses such an account), through statements, payments and cures.
+#[test]
+fn what_is_overdue_never_exceeds_the_balance() {
+    let start = date(2026, 3, 2);
+    let mut debtors = population(5, 3_000, start);
+    for day in 0..75u32 {
+        let today = start.checked_add(jiff::Span::new().days(i64::from(day))).unwrap();
+        for (i, d) in debtors.iter_mut().enumerate() {
+            advance(5, i as u64, d, day, today, Nudges { talked: i % 3 == 0, ..Nudges::default() });
+            let a = &d.account;
+            assert!(
+                a.overdue() <= a.balance,
+                "debtor {i} day {day}: overdue {} balance {}",
+                a.overdue(),
+                a.balance
+            );
+            assert!(a.overdue_principal >= 0 && a.balance >= 0, "debtor {i} day {day}: {a:?}");
+        }
+    }
+}

@@ -78,3 +78,30 @@ fn the_longer_overdue_the_less_able_and_willing() {
     let late = mean(&|d| d.account.dpd > 90);
     assert!(current > late + 0.1, "current {current} late {late}");
 }
+
+/// No two debtors share a resident ID, a mobile, a card number or an account (a bank's file
+/// never does, and the import refuses one that did).
+#[test]
+fn identities_are_unique() {
+    for seed in [7, 8] {
+        let people = population(seed, 120_000, TODAY);
+        let mut ids: Vec<&str> = people.iter().map(|d| d.resident_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), people.len(), "seed {seed}: resident IDs repeat");
+        let mut phones: Vec<&str> = people
+            .iter()
+            .flat_map(|d| {
+                std::iter::once(d.mobile.as_str()).chain(d.related.iter().map(|r| r.mobile.as_str()))
+            })
+            .collect();
+        let n = phones.len();
+        phones.sort_unstable();
+        phones.dedup();
+        assert_eq!(phones.len(), n, "seed {seed}: mobiles repeat");
+        let mut cards: Vec<&str> = people.iter().map(|d| d.account.card_number.as_str()).collect();
+        cards.sort_unstable();
+        cards.dedup();
+        assert_eq!(cards.len(), people.len(), "seed {seed}: card numbers repeat");
+    }
+}

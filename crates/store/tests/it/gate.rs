@@ -97,6 +97,41 @@ contract! {
         verified_head(store).await;
     }
 
+    /// A batch is judged in order as single records would be: its fourth call on one day is
+    /// denied by the cap its first three fill; a bad attempt writes none of the batch.
+    fn a_batch_is_gated_in_order_in_one_transaction(store, db) {
+        portfolio(store, 2, |_| 40).await;
+        let calls = ["2026-03-03T00:30:00Z", "2026-03-03T01:30:00Z", "2026-03-03T02:30:00Z", "2026-03-03T03:30:00Z"];
+        let mut batch: Vec<(Attempt, bool)> = calls.iter().map(|at| (debtor_call(at, Outcome::NoAnswer), false)).collect();
+        batch.push((attempt(2, "2026-03-03T13:00:00Z", Channel::Call, Recipient::Debtor, Outcome::NoAnswer), false));
+        batch.push((attempt(2, "2026-03-03T03:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::Delivered), false));
+        let head = store.ledger_head().await.unwrap();
+        let gated = store.record_attempts(&batch, "twin", late()).await.unwrap();
+        let verdicts: Vec<(bool, Vec<&str>)> = gated.iter().map(|g| (g.id.is_some(), rules(g))).collect();
+        assert_eq!(verdicts, [(true, vec![]), (true, vec![]), (true, vec![]), (false, vec!["DAILY_CAP"]), (false, vec!["HOURS"]), (true, vec![])]);
+        assert_eq!(store.case_detail(&case_id(1)).await.unwrap().attempts.len(), 3);
+        assert_eq!(store.case_detail(&case_id(2)).await.unwrap().attempts.len(), 1);
+        // Four recorded, two denied: one ledger event each.
+        assert_eq!(store.ledger_head().await.unwrap().seq, head.seq + 6);
+        // A text with a call's outcome is an error, not a denial: nothing of the batch is kept.
+        let bad = vec![
+            (attempt(2, "2026-03-04T01:00:00Z", Channel::Call, Recipient::Debtor, Outcome::NoAnswer), false),
+            (attempt(2, "2026-03-04T02:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::NoAnswer), false),
+        ];
+        let e = store.record_attempts(&bad, "twin", late()).await.unwrap_err();
+        assert_eq!(e.code(), "INCONSISTENT");
+        assert!(e.to_string().contains("attempt 2 of the batch: outcome no_answer cannot come of a sms attempt"), "{e}");
+        // A number the store does not keep, found inside the transaction after the first
+        // contact was written: the whole batch is rolled back.
+        let unknown = Attempt { contact_point: Some(ContactId::parse("P9999-debtor").unwrap()), ..bad[0].0.clone() };
+        let head = store.ledger_head().await.unwrap();
+        let e = store.record_attempts(&[bad[0].clone(), (unknown, false)], "twin", late()).await.unwrap_err();
+        assert_eq!(e.code(), "NOT_FOUND", "{e}");
+        assert_eq!(store.case_detail(&case_id(2)).await.unwrap().attempts.len(), 1);
+        assert_eq!(store.ledger_head().await.unwrap(), head);
+        verified_head(store).await;
+    }
+
     /// An emergency contact needs three failed calls to the debtor and the operator's word.
     fn third_parties_wait_for_failures_and_a_confirmation(store, db) {
         portfolio(store, 1, |_| 40).await;

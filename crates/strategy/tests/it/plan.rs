@@ -422,3 +422,55 @@ fn the_baseline_uses_no_models() {
         );
     }
 }
+
+/// Calls without model-driven timing spread over the shifts (a team works its queue through the
+/// day) rather than filling the first slots; they carry no P(connect).
+#[test]
+fn untimed_calls_spread_over_the_shifts() {
+    let mut i = input(mar4(), (0..300).map(|n| case(n, Bucket::M2, 40)).collect());
+    i.strategy = daylight_strategy::document::BASELINE.to_owned();
+    let p = plan(&i).unwrap();
+    let hours: std::collections::BTreeMap<i8, usize> =
+        p.actions.iter().filter(|a| a.channel == "call").fold(Default::default(), |mut m, a| {
+            *m.entry(a.window_start.to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap()).hour())
+                .or_default() += 1;
+            m
+        });
+    let calls: usize = hours.values().sum();
+    assert!(calls > 200, "{hours:?}");
+    // Every hour of 09–12 and 14–18 gets a share, none most of them.
+    assert_eq!(hours.keys().copied().collect::<Vec<_>>(), [9, 10, 11, 14, 15, 16, 17], "{hours:?}");
+    assert!(hours.values().all(|n| *n * 4 < calls), "{hours:?}");
+    assert!(p.actions.iter().all(|a| !a.reasons.iter().any(|r| r.starts_with("P(connect)"))));
+    // The same plan every time.
+    assert_eq!(plan(&i).unwrap(), p);
+}
+
+/// In an experiment each arm calls within its own strategy's shifts: the baseline champion
+/// never in the default team's evening hour; the challenger may.
+#[test]
+fn each_arm_calls_within_its_own_hours() {
+    let mut i = input(mar4(), (0..400).map(|n| case(n, Bucket::M2, 40)).collect());
+    i.experiment = Some(ExperimentInput {
+        name: "e".into(),
+        arms: "champion:50,challenger:50".into(),
+        salt: "s".into(),
+    });
+    i.arm_strategies = [("champion".to_owned(), daylight_strategy::document::BASELINE.to_owned())].into();
+    let p = plan(&i).unwrap();
+    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let evening = |arm: &str| {
+        p.actions
+            .iter()
+            .filter(|a| {
+                a.channel == "call" && a.arm == arm && a.window_start.to_zoned(zone.clone()).hour() >= 19
+            })
+            .count()
+    };
+    assert_eq!(evening("champion"), 0);
+    assert!(
+        evening("challenger") > 0,
+        "{:?}",
+        p.actions.iter().map(|a| (&a.arm, a.window_start)).collect::<Vec<_>>()
+    );
+}
