@@ -1,5 +1,6 @@
 //! The digital twin through a store (`simulate --db`, `demo`): the twin's debtors enter by the
-//! import path as a bank's files; each day is planned from the store's open cases and stored
+//! import path as a bank's files (customers, contacts, accounts, three months of card
+//! transactions); each day is planned from the store's open cases and stored
 //! as a plan version; the day's contacts pass the store's compliance gate (one transaction per
 //! day, each contact judged against everything stored before it) with their notes (催记);
 //! promises are locked in the call and settled when they fall due; payments and the day's
@@ -77,6 +78,8 @@ impl<'a> Recorder<'a> {
         r.import(ImportKind::Contacts, "contacts.csv", daylight_sim::files::contacts(debtors), at).await?;
         let accounts = daylight_sim::files::accounts(debtors, world.date(0));
         r.stored.account_rows += r.import(ImportKind::Accounts, "accounts.csv", accounts, at).await?;
+        let spent = daylight_sim::files::transactions(world.seed(), debtors, world.date(0));
+        r.import(ImportKind::Transactions, "transactions.csv", spent, at).await?;
         Ok(r)
     }
 

@@ -8,6 +8,7 @@ use jiff::civil::Date;
 
 use crate::dynamics::{GRACE_DAYS, MINIMUM_PERCENT};
 use crate::population::Debtor;
+use crate::rng::{Stream, uniform};
 use crate::world::Payment;
 
 /// The zone of every virtual debtor (China keeps one).
@@ -87,6 +88,63 @@ pub fn accounts<'a>(debtors: impl IntoIterator<Item = &'a Debtor>, today: Date) 
             yuan(a.overdue_fees),
             yuan(a.late_fees),
         );
+    }
+    out
+}
+
+/// Where the twin's cardholders spend (the transactions' descriptions).
+const MERCHANTS: [&str; 12] = [
+    "天猫超市",
+    "京东商城",
+    "美团外卖",
+    "滴滴出行",
+    "中国石化",
+    "携程旅行",
+    "苏宁易购",
+    "盒马鲜生",
+    "国美电器",
+    "屈臣氏",
+    "星巴克",
+    "12306铁路",
+];
+
+/// `transactions.csv` as of `today`: each account's purchases over the three months before
+/// it (three to ten, a cash advance now and then), adding up to its balance.
+pub fn transactions(seed: u64, debtors: &[Debtor], today: Date) -> String {
+    let mut out = String::from(
+        "transaction_id,account_id,transaction_date,posting_date,kind,amount,currency,description\n",
+    );
+    for (i, d) in debtors.iter().enumerate() {
+        let u = |k: u64| uniform(seed, Stream::Record, i as u64, 1_000 + k);
+        let a = &d.account;
+        let n = 3 + (u(0) * 8.0) as u64;
+        let weights: Vec<f64> = (0..n).map(|k| 0.2 + u(1 + k)).collect();
+        let total: f64 = weights.iter().sum();
+        let mut left = a.balance;
+        let mut rows: Vec<(Date, i64, u64)> = Vec::new();
+        for (k, w) in (0..n).zip(&weights) {
+            let amount = if k + 1 == n { left } else { ((a.balance as f64) * w / total) as i64 };
+            left -= amount;
+            let back = 1 + (u(20 + k) * 90.0) as i64;
+            rows.push((today.checked_sub(jiff::Span::new().days(back)).unwrap_or(today), amount, k));
+        }
+        rows.sort_by_key(|r| (r.0, r.2));
+        for (date, amount, k) in rows {
+            if amount <= 0 {
+                continue;
+            }
+            let cash = u(40 + k) < 0.05;
+            let posted = date.checked_add(jiff::Span::new().days(1)).unwrap_or(date);
+            let what =
+                if cash { "ATM取现" } else { MERCHANTS[(u(60 + k) * MERCHANTS.len() as f64) as usize] };
+            let _ = writeln!(
+                out,
+                "TT{i:08}-{k:02},{},{date},{posted},{},{},CNY,{what}",
+                a.account_id,
+                if cash { "cash_advance" } else { "purchase" },
+                yuan(amount)
+            );
+        }
     }
     out
 }

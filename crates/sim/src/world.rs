@@ -366,6 +366,11 @@ impl World {
         self
     }
 
+    /// The population's seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// The name of the strategy the world is treated with.
     pub fn strategy_name(&self) -> &str {
         &self.strategy.name

@@ -377,18 +377,30 @@ fn plan_in(input: &PlanInput, tranche_size: usize) -> Result<Plan, PlanError> {
     let mut cases: Vec<&PlanCase> = input.cases.iter().collect();
     cases.sort_by(|a, b| a.case.cmp(&b.case));
     let zones = Zones::read(&cases)?;
+    // Only debtors who were dialled move the hour tables.
+    let dialled = || -> Vec<DebtorHistory> {
+        cases
+            .par_iter()
+            .enumerate()
+            .filter(|(_, c)| c.contacts.iter().any(|a| a.channel.is_call()))
+            .map(|(ci, c)| history_of(c, zones.of(ci)))
+            .collect()
+    };
     let timing = match &input.contactability {
-        Some(m) => Contactability::new(m.clone()).map_err(|e| perr(e.code, e.message))?,
-        None => {
-            // Only debtors who were dialled move the estimator.
-            let dialled: Vec<DebtorHistory> = cases
-                .par_iter()
-                .enumerate()
-                .filter(|(_, c)| c.contacts.iter().any(|a| a.channel.is_call()))
-                .map(|(ci, c)| history_of(c, zones.of(ci)))
-                .collect();
-            shrinkage(&dialled, input.as_of)?
+        Some(m) => {
+            // The champion's trees, with its hour tables (statistics, not learnt weights)
+            // brought up to the plan's as-of from the portfolio's own dials: hours tried since
+            // it was trained count.
+            let mut m = m.clone();
+            m.priors = Priors::estimate(
+                &dialled(),
+                input.as_of,
+                m.priors.debtor_strength,
+                m.priors.segment_strength,
+            );
+            Contactability::new(m).map_err(|e| perr(e.code, e.message))?
         }
+        None => shrinkage(&dialled(), input.as_of)?,
     };
     // The arms' own strategies, checked against the experiment's arms.
     let mut strategies: Vec<Strategy> = Vec::new();

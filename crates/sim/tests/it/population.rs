@@ -105,3 +105,32 @@ fn identities_are_unique() {
         assert_eq!(cards.len(), people.len(), "seed {seed}: card numbers repeat");
     }
 }
+
+/// Each account's three months of transactions add up to its balance, dated before today.
+#[test]
+fn transactions_add_up_to_the_balance() {
+    let people = population(7, 500, TODAY);
+    let text = daylight_sim::files::transactions(7, &people, TODAY);
+    let mut sums: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut rows = 0;
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 8, "{line}");
+        let date: jiff::civil::Date = f[2].parse().unwrap();
+        assert!(date < TODAY && date >= TODAY.checked_sub(jiff::Span::new().days(91)).unwrap(), "{line}");
+        assert!(["purchase", "cash_advance"].contains(&f[4]), "{line}");
+        let (yuan, fen) = f[5].split_once('.').unwrap();
+        *sums.entry(f[1].to_owned()).or_default() +=
+            yuan.parse::<i64>().unwrap() * 100 + fen.parse::<i64>().unwrap();
+        rows += 1;
+    }
+    assert!(rows >= 3 * people.iter().filter(|d| d.account.balance > 1_000).count(), "{rows}");
+    for d in &people {
+        assert_eq!(
+            sums.get(&d.account.account_id).copied().unwrap_or(0),
+            d.account.balance,
+            "{}",
+            d.account.account_id
+        );
+    }
+}

@@ -62,12 +62,13 @@ fn what_a_call_shows_changes_what_is_planned_next() {
 /// model-driven default strategy (evening shift, timing by the shrinkage estimator) above it.
 #[test]
 fn the_baseline_contacts_about_twelve_percent_and_the_model_driven_strategy_more() {
-    let (w, r) = run(BASELINE, 6_000, 8);
+    let (w, r) = run(BASELINE, 10_000, 12);
     let baseline = w.summary(&r).contact_rate;
     assert!((0.10..=0.15).contains(&baseline), "baseline contact rate {baseline}");
-    let (w, r) = run(DEFAULT, 6_000, 8);
+    let (w, r) = run(DEFAULT, 10_000, 12);
     let modelled = w.summary(&r).contact_rate;
-    assert!(modelled > baseline + 0.015, "default {modelled} against baseline {baseline}");
+    // Seed 7: 11.9 % and 15.5 %.
+    assert!(modelled > baseline + 0.02, "default {modelled} against baseline {baseline}");
 }
 
 /// Champion (the baseline, calling 09–12 and 14–18) against challenger (the model-driven

@@ -446,8 +446,9 @@ fn untimed_calls_spread_over_the_shifts() {
     assert_eq!(plan(&i).unwrap(), p);
 }
 
-/// In an experiment each arm calls within its own strategy's shifts: the baseline champion
-/// never in the default team's evening hour; the challenger may.
+/// In an experiment each arm calls within its own strategy's shifts, in the team's room: the
+/// baseline champion never in the default team's evening hour, a challenger that calls only
+/// in the evening only then.
 #[test]
 fn each_arm_calls_within_its_own_hours() {
     let mut i = input(mar4(), (0..400).map(|n| case(n, Bucket::M2, 40)).collect());
@@ -456,21 +457,76 @@ fn each_arm_calls_within_its_own_hours() {
         arms: "champion:50,challenger:50".into(),
         salt: "s".into(),
     });
-    i.arm_strategies = [("champion".to_owned(), daylight_strategy::document::BASELINE.to_owned())].into();
+    let evening_only = DEFAULT
+        .replace(r#"shifts = ["09:00-12:00", "14:00-18:00", "19:00-20:00"]"#, r#"shifts = ["19:00-20:00"]"#);
+    assert_ne!(evening_only, DEFAULT);
+    i.arm_strategies = [
+        ("champion".to_owned(), daylight_strategy::document::BASELINE.to_owned()),
+        ("challenger".to_owned(), evening_only),
+    ]
+    .into();
     let p = plan(&i).unwrap();
     let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
-    let evening = |arm: &str| {
+    let calls = |arm: &str, evening: bool| {
         p.actions
             .iter()
-            .filter(|a| {
-                a.channel == "call" && a.arm == arm && a.window_start.to_zoned(zone.clone()).hour() >= 19
-            })
+            .filter(|a| a.channel == "call" && a.arm == arm)
+            .filter(|a| !evening || a.window_start.to_zoned(zone.clone()).hour() >= 19)
             .count()
     };
-    assert_eq!(evening("champion"), 0);
-    assert!(
-        evening("challenger") > 0,
-        "{:?}",
-        p.actions.iter().map(|a| (&a.arm, a.window_start)).collect::<Vec<_>>()
-    );
+    assert!(calls("champion", false) > 50, "{}", calls("champion", false));
+    assert_eq!(calls("champion", true), 0);
+    assert!(calls("challenger", false) > 50, "{}", calls("challenger", false));
+    assert_eq!(calls("challenger", true), calls("challenger", false));
+}
+
+/// A contactability champion's hour tables are brought up to the plan's as-of from the
+/// portfolio's own dials: a champion trained on nothing still times debtors without history by
+/// what the portfolio shows since (here: answered at 19:00, never at 10:00).
+#[test]
+fn a_champions_hour_tables_learn_from_dials_since_it_was_trained() {
+    use daylight_scoring::product::{FitOptions, Kind, ProductModel};
+    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let at = |d: Date, h: i8| d.at(h, 0, 0, 0).to_zoned(zone.clone()).unwrap().timestamp();
+    let mut cases: Vec<PlanCase> = Vec::new();
+    for n in 0..120 {
+        let mut c = case(n, Bucket::M2, 40);
+        for k in 1..=20 {
+            let d = date(2026, 3, 1).checked_sub(jiff::Span::new().days(k)).unwrap();
+            for (h, outcome) in [(10, Outcome::NoAnswer), (19, Outcome::Conversation)] {
+                c.contacts.push(PastContact {
+                    at: at(d, h),
+                    channel: Channel::Call,
+                    recipient: Recipient::Debtor,
+                    contact_point: Some(format!("P{n:04}")),
+                    debt: Some(format!("A{n:04}")),
+                    outcome: Some(outcome),
+                    duration_secs: 0,
+                });
+            }
+        }
+        cases.push(c);
+    }
+    cases.extend((500..530).map(|n| case(n, Bucket::M2, 40)));
+    let opts = FitOptions {
+        kind: Kind::Contactability,
+        from: "2025-01-01T00:00:00Z".parse().unwrap(),
+        until: "2025-02-01T00:00:00Z".parse().unwrap(),
+        params: daylight_scoring::gbdt::Params::default(),
+        seed: 1,
+        created_at: "2025-02-01T00:00:00Z".into(),
+        debtor_strength: daylight_scoring::features::DEBTOR_STRENGTH,
+        segment_strength: daylight_scoring::features::SEGMENT_STRENGTH,
+    };
+    let mut i = input(mar4(), cases);
+    i.contactability = Some(ProductModel::shrinkage(&[], &opts));
+    let p = plan(&i).unwrap();
+    let fresh: Vec<i8> = p
+        .actions
+        .iter()
+        .filter(|a| a.channel == "call" && a.case.as_str() >= "CASE-C0500")
+        .map(|a| a.window_start.to_zoned(zone.clone()).hour())
+        .collect();
+    assert!(fresh.len() >= 20, "{fresh:?}");
+    assert!(fresh.iter().all(|h| *h == 19), "{fresh:?}");
 }
