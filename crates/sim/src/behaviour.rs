@@ -73,15 +73,22 @@ pub fn answer(seed: u64, i: u64, d: &Debtor, day: u32, c: Contact) -> Answer {
         }
         Channel::Call | Channel::RobotCall => {}
     }
+    let night = c.hour < 8 || c.hour >= 21;
     if c.recipient != Recipient::Debtor {
         // Related people pick up more readily than debtors do; the twin counts their calls
-        // but says nothing about the debt to them.
+        // but says nothing about the debt to them. A debtor whose family or guarantor is
+        // called may complain (harassment of third parties), the anti-collection most.
         let picked = u(1) < 0.35;
-        return if picked {
-            Answer { outcome: Outcome::ThirdPartyAnswered, complaint: false }
-        } else {
-            quiet
-        };
+        if !picked {
+            return quiet;
+        }
+        let odds = match h.temperament {
+            Temperament::AntiCollection => 0.15,
+            Temperament::Abusive => 0.05,
+            Temperament::Anxious => 0.03,
+            Temperament::Calm => 0.01,
+        } * if night { 4.0 } else { 1.0 };
+        return Answer { outcome: Outcome::ThirdPartyAnswered, complaint: u(12) < odds };
     }
     match h.line {
         Line::Invalid => return Answer { outcome: Outcome::InvalidNumber, complaint: false },
@@ -106,7 +113,6 @@ pub fn answer(seed: u64, i: u64, d: &Debtor, day: u32, c: Contact) -> Answer {
     }
     // A conversation: what is said.
     let pressure = matches!(c.tone, Some(Tone::Firm | Tone::LegalNotice));
-    let night = c.hour < 8 || c.hour >= 21;
     let complaint_odds = match h.temperament {
         Temperament::AntiCollection => 0.05 + if pressure { 0.25 } else { 0.0 },
         Temperament::Abusive => 0.03,

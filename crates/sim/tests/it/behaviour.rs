@@ -108,3 +108,27 @@ fn robots_are_hung_up_on_more_than_people() {
     };
     assert!(rate(Channel::Call) > 1.3 * rate(Channel::RobotCall));
 }
+
+/// Calling a debtor's family or guarantor draws complaints, more from the anti-collection than
+/// from the calm, and more at night.
+#[test]
+fn third_party_calls_draw_complaints() {
+    let people = population(13, 40_000, date(2026, 3, 2));
+    let rate = |temper: Temperament, hour: u8| {
+        let (mut answered, mut complaints) = (0u32, 0u32);
+        for (i, d) in people.iter().enumerate().filter(|(_, d)| d.hidden.temperament == temper) {
+            for day in 0..4 {
+                let c = Contact { recipient: Recipient::ThirdParty, ..call(hour, None) };
+                let a = answer(13, i as u64, d, day, c);
+                if a.outcome == Outcome::ThirdPartyAnswered {
+                    answered += 1;
+                    complaints += u32::from(a.complaint);
+                }
+            }
+        }
+        f64::from(complaints) / f64::from(answered.max(1))
+    };
+    let (anti, calm) = (rate(Temperament::AntiCollection, 15), rate(Temperament::Calm, 15));
+    assert!(anti > 0.10 && anti > 5.0 * calm && calm > 0.0, "anti {anti}, calm {calm}");
+    assert!(rate(Temperament::Calm, 21) > 2.0 * calm, "night");
+}
