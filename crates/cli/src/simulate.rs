@@ -169,6 +169,8 @@ pub fn print_stored(s: &Stored, url: &DbUrl) {
     println!("  promises             {}", s.promises);
     println!("  payments             {}", s.payments);
     println!("  account rows         {}", s.account_rows);
+    println!("  to the legal team    {}", s.legal);
+    println!("  placed with agency   {}", s.placed);
     println!("  gate disagreements   {}", s.gate_disagreements);
 }
 

@@ -3,19 +3,21 @@
 //! transactions); each day is planned from the store's open cases and stored
 //! as a plan version; the day's contacts pass the store's compliance gate (one transaction per
 //! day, each contact judged against everything stored before it) with their notes (催记);
-//! promises are locked in the call and settled when they fall due; payments and the day's
-//! account file are imported as the bank's daily feeds. Every record is simulated.
+//! promises are locked in the call and settled when they fall due; the plan's referrals hand
+//! cases to the legal team or place them with an agency (委案); payments and the day's account
+//! file are imported as the bank's daily feeds. Every record is simulated.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use daylight_domain::agreement::PromiseStatus;
+use daylight_domain::case::CaseStatus;
 use daylight_domain::money::{Currency, Money};
 use daylight_import::{Encoding, ImportOptions, import_file};
-use daylight_sim::world::{Day, World};
+use daylight_sim::world::{Day, Referral, World};
 use daylight_store::Store;
-use daylight_store::model::{ImportKind, NewPlan, NewPromise, PlanInputJson};
+use daylight_store::model::{Assignment, ImportKind, NewPlan, NewPromise, PlanInputJson};
 use daylight_strategy::plan::PlanInput;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -38,6 +40,10 @@ pub struct Stored {
     pub payments: u64,
     /// Account rows imported (the first load and each day's file).
     pub account_rows: u64,
+    /// Cases handed to the legal team.
+    pub legal: u64,
+    /// Cases placed with the agency.
+    pub placed: u64,
     /// Contacts the twin's gate allowed and the store's denied (must be 0: both are the same
     /// engine on the same history).
     pub gate_disagreements: u64,
@@ -126,6 +132,28 @@ impl<'a> Recorder<'a> {
         let json = PlanInputJson::of(input)?;
         store.save_plan(&NewPlan { input: &json, plan: &d.plan }, ACTOR, input.as_of).await?;
         self.stored.plans += 1;
+        // Referrals, at their time: the legal team takes the case; an agency is assigned it.
+        for (case, at, referral) in &d.log.referrals {
+            match referral {
+                Referral::Legal => {
+                    store
+                        .set_case_status(
+                            case,
+                            CaseStatus::Legal,
+                            "referred to the legal team by the plan",
+                            ACTOR,
+                            *at,
+                        )
+                        .await?;
+                    self.stored.legal += 1;
+                }
+                Referral::Agency(agency) => {
+                    let to = Assignment { agency: Some(agency.clone()), ..Assignment::default() };
+                    store.assign_case(case, &to, ACTOR, *at).await?;
+                    self.stored.placed += 1;
+                }
+            }
+        }
         // The day's contacts, recorded after the last window closes.
         let late = world.local(day, 23, 0)?;
         let batch: Vec<_> = d.log.attempts.iter().map(|a| (a.clone(), false)).collect();

@@ -75,6 +75,10 @@ struct Known {
     /// The promise the debtor will keep or break (the twin's side of the last one).
     pending: Option<Promise>,
     cease: bool,
+    /// Handed to the legal team: no longer an open case.
+    legal: bool,
+    /// The agency the case was placed with.
+    agency: Option<String>,
     /// What outcomes showed of the points used (`valid`, `invalid`, `powered_off`), as the
     /// store records it; a point not here is `unknown`.
     statuses: Vec<(String, &'static str)>,
@@ -121,7 +125,21 @@ pub struct DayLog {
     pub payments: Vec<Payment>,
     /// Debtors (population indices) whose account moved today: overdue, cured or paid.
     pub moved: Vec<usize>,
+    /// Cases the plan referred today, at the referral's time.
+    pub referrals: Vec<(CaseId, Timestamp, Referral)>,
 }
+
+/// A referral the plan made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Referral {
+    /// Handed to the legal team (the case's status becomes `legal`).
+    Legal,
+    /// Placed with this outside agency (委案).
+    Agency(String),
+}
+
+/// The agency the twin's placements go to.
+pub const AGENCY: &str = "AG01";
 
 /// A promise made in a contact.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,11 +179,15 @@ pub struct Day {
 /// The collectors of the twin's team (`E001` … `E020`): a debtor's calls are made by one of them.
 pub const COLLECTORS: u64 = 20;
 
-/// Who makes a contact on `channel` for debtor `i`.
-fn agent_for(channel: Channel, i: usize) -> Agent {
-    match channel {
-        Channel::RobotCall => Agent::Robot("R1".into()),
-        Channel::Sms | Channel::Email => Agent::Robot("SMS1".into()),
+/// Who makes a contact on `channel` for debtor `i`: the bank's robots and collectors, or the
+/// agency's collectors once the case is placed with one.
+fn agent_for(channel: Channel, i: usize, agency: Option<&str>) -> Agent {
+    match (channel, agency) {
+        (Channel::RobotCall, _) => Agent::Robot("R1".into()),
+        (Channel::Sms | Channel::Email, _) => Agent::Robot("SMS1".into()),
+        (_, Some(agency)) => {
+            Agent::Agency { agency: agency.to_owned(), collector: format!("A{:03}", 1 + i as u64 % 10) }
+        }
         _ => Agent::Collector(format!("E{:03}", 1 + i as u64 % COLLECTORS)),
     }
 }
@@ -213,6 +235,10 @@ pub struct Counts {
     pub complaints: u64,
     /// What the contacts cost, fen ([`UNIT_COST_FEN`]).
     pub cost_fen: i64,
+    /// Cases handed to the legal team.
+    pub legal: u64,
+    /// Cases placed with an agency.
+    pub placed: u64,
 }
 
 impl std::ops::AddAssign for Counts {
@@ -228,6 +254,8 @@ impl std::ops::AddAssign for Counts {
         self.paid_fen += o.paid_fen;
         self.complaints += o.complaints;
         self.cost_fen += o.cost_fen;
+        self.legal += o.legal;
+        self.placed += o.placed;
     }
 }
 
@@ -397,7 +425,7 @@ impl World {
         self.debtors
             .iter()
             .zip(&self.known)
-            .filter(|(d, _)| d.account.dpd > 0)
+            .filter(|(d, k)| d.account.dpd > 0 && !k.legal)
             .map(|(d, k)| {
                 let a = &d.account;
                 let mobile = format!("{}:mobile", d.customer_id);
@@ -425,6 +453,7 @@ impl World {
                     statement_day: Some(a.statement_day),
                     points,
                     cease: k.cease,
+                    agency: k.agency.clone(),
                     contacts: k.contacts.clone(),
                     payments: k.payments.clone(),
                     promises: k.promises.clone(),
@@ -502,8 +531,31 @@ impl World {
             let Some(i) = index_of(&c.customer) else { continue };
             let channel = match a.channel.parse::<Channel>() {
                 Ok(ch) => ch,
-                // Referrals (legal, agency) leave the twin's hands.
-                Err(_) => continue,
+                // Referrals: the legal team takes the case out of collection; an agency takes
+                // over its calls.
+                Err(_) => {
+                    let referral = match a.channel.as_str() {
+                        "legal" => Referral::Legal,
+                        "agency" => Referral::Agency(AGENCY.to_owned()),
+                        _ => continue,
+                    };
+                    let k = &mut self.known[i];
+                    let arm = arm_of(&self.arm_names, &self.arm_of, i);
+                    match &referral {
+                        Referral::Legal => {
+                            k.legal = true;
+                            tally(&mut r, arm, |n| n.legal += 1);
+                        }
+                        Referral::Agency(name) => {
+                            k.agency = Some(name.clone());
+                            tally(&mut r, arm, |n| n.placed += 1);
+                        }
+                    }
+                    let case = CaseId::parse(&c.case)
+                        .map_err(|e| SimError { code: "SIM_INPUT", message: e.message })?;
+                    log.referrals.push((case, a.window_start, referral));
+                    continue;
+                }
             };
             let point = a.contact_point.clone().unwrap_or_default();
             let mut request = request_of(c, channel, a.recipient, &point, date)
@@ -609,7 +661,7 @@ impl World {
                     .map(ContactId::parse)
                     .transpose()
                     .map_err(|e| bad("the contact point", e))?,
-                agent: agent_for(channel, i),
+                agent: agent_for(channel, i, k.agency.as_deref()),
                 outcome: o,
                 duration_secs: duration,
                 note: note_for(o, promised.map_or(0, |p| p.amount), due),

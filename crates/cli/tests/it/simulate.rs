@@ -129,6 +129,10 @@ crate::both! {
         assert_eq!(st["attempts"].as_u64(), Some(contacts), "{st}");
         assert!(st["notes"].as_u64().unwrap() > 50 && st["promises"].as_u64().unwrap() > 10, "{st}");
         assert!(st["payments"].as_u64().unwrap() > 0, "{st}");
+        let legal: u64 = memory["days"].as_array().unwrap().iter().map(|d| d["legal"].as_u64().unwrap()).sum();
+        assert!(legal > 0 && st["legal"].as_u64() == Some(legal), "{st}");
+        let cases = expect(db, &["cases", "list", "--status", "legal", "--limit", "1000", "--json"], 0);
+        assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&cases).unwrap().len() as u64, legal);
         let tables: std::collections::BTreeMap<String, i64> =
             serde_json::from_value(stats(db)["tables"].clone()).unwrap();
         assert_eq!(tables["customers"], 1200);

@@ -148,3 +148,32 @@ fn a_days_log_records_what_its_report_counts() {
     }
     assert!(notes > 100, "{notes} notes");
 }
+
+/// The plan's referrals take effect: a case handed to the legal team leaves the open cases,
+/// and a case placed with the agency is called by the agency's collectors from then on.
+#[test]
+fn referrals_hand_cases_to_the_legal_team_and_the_agency() {
+    use daylight_domain::attempt::Agent;
+    use daylight_sim::world::Referral;
+    let mut w = World::new(7, 3_000, date(2026, 3, 2), BASELINE, &pack()).unwrap();
+    let (mut legal, mut placed) = (Vec::new(), Vec::new());
+    for d in 0..8 {
+        let day = w.day(d).unwrap();
+        assert_eq!(day.log.referrals.len() as u64, day.report.all.legal + day.report.all.placed);
+        for (case, _, r) in &day.log.referrals {
+            match r {
+                Referral::Legal => legal.push(case.as_str().to_owned()),
+                Referral::Agency(_) => placed.push(case.as_str().to_owned()),
+            }
+        }
+        for a in &day.log.attempts {
+            if placed.iter().any(|c| c == a.case.as_str()) && a.channel == Channel::Call {
+                assert!(matches!(a.agent, Agent::Agency { .. }), "{a:?}");
+            }
+        }
+    }
+    assert!(legal.len() > 20 && !placed.is_empty(), "{} legal, {} placed", legal.len(), placed.len());
+    let open = w.plan_input(8).unwrap().cases;
+    assert!(open.iter().all(|c| !legal.contains(&c.case)));
+    assert!(placed.iter().all(|p| open.iter().find(|c| &c.case == p).is_none_or(|c| c.agency.is_some())));
+}
