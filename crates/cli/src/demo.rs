@@ -192,16 +192,7 @@ async fn demo(store: &dyn Store, actor: &str, a: &DemoArgs, url: &DbUrl) -> Resu
     );
 
     let report = a.dir.join("report.html");
-    let page = crate::twin_report::html(&crate::twin_report::Run {
-        accounts: a.accounts,
-        days: &days,
-        seed: a.seed,
-        strategy: world.strategy_name(),
-        summary: &summary,
-        arms: &arms,
-        owed_fen: world.overdue_at_start,
-    });
-    std::fs::write(&report, page).with_context(|| format!("cannot write {}", report.display()))?;
+    crate::twin_report::write(&report, &world, &days, &summary, &arms)?;
     let stored = recorder.stored;
     let head = store.ledger_head().await?;
     let case = store

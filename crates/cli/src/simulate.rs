@@ -124,16 +124,7 @@ async fn simulate(a: &SimulateArgs, store: Option<&dyn Store>, db: Option<&DbUrl
     let summary = world.summary(&days);
     let arms = world.arm_summaries(&days);
     if let Some(path) = &a.report {
-        let page = crate::twin_report::html(&crate::twin_report::Run {
-            accounts: a.accounts,
-            days: &days,
-            seed: a.seed,
-            strategy: world.strategy_name(),
-            summary: &summary,
-            arms: &arms,
-            owed_fen: world.overdue_at_start,
-        });
-        std::fs::write(path, page).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::twin_report::write(path, &world, &days, &summary, &arms)?;
         if !a.json {
             println!("report written to {}", path.display());
         }

@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use daylight_sim::world::{ArmSummary, DayReport, Summary};
+use anyhow::Context as _;
+use daylight_sim::world::{ArmSummary, DayReport, Summary, World};
 
 /// What the report is about.
 pub struct Run<'a> {
@@ -16,6 +17,26 @@ pub struct Run<'a> {
     pub arms: &'a [(String, ArmSummary)],
     /// What was overdue at the start, fen.
     pub owed_fen: i64,
+}
+
+/// Writes the report of `world`'s `days` (with their summary and arms) to `path`.
+pub fn write(
+    path: &std::path::Path,
+    world: &World,
+    days: &[DayReport],
+    summary: &Summary,
+    arms: &[(String, ArmSummary)],
+) -> anyhow::Result<()> {
+    let page = html(&Run {
+        accounts: world.debtors.len() as u64,
+        days,
+        seed: world.seed(),
+        strategy: world.strategy_name(),
+        summary,
+        arms,
+        owed_fen: world.overdue_at_start,
+    });
+    std::fs::write(path, page).with_context(|| format!("cannot write {}", path.display()))
 }
 
 const PALETTE: [&str; 8] =

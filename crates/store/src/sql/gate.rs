@@ -157,6 +157,15 @@ fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ")
 }
 
+/// Runs `sql`, whose `$1…` list is `ids`, in `tx`.
+async fn fetch_in<S: AsRef<str>>(tx: &mut Tx, sql: String, ids: &[S]) -> Result<Vec<DbRow>> {
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(id.as_ref());
+    }
+    Ok(q.fetch_all(&mut **tx).await?)
+}
+
 /// [`read_debtor`] for many debtors, a few statements per 500 of them.
 async fn read_debtors(
     tx: &mut Tx,
@@ -170,11 +179,7 @@ async fn read_debtors(
         let list = placeholders(1, chunk.len());
         // Locked in id order, so that two batches cannot wait for each other.
         let sql = format!("SELECT id, time_zone FROM customers WHERE id IN ({list}) ORDER BY id{lock}");
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for c in chunk {
-            q = q.bind(c);
-        }
-        for row in q.fetch_all(&mut **tx).await? {
+        for row in fetch_in(tx, sql, chunk).await? {
             let customer = text(&row, "id")?;
             out.insert(
                 customer.clone(),
@@ -213,11 +218,7 @@ async fn read_debtors(
         let sql = format!(
             "SELECT customer_id, id, role, kind, time_zone FROM contact_points WHERE customer_id IN ({list}) ORDER BY id"
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for c in chunk {
-            q = q.bind(c);
-        }
-        for row in q.fetch_all(&mut **tx).await? {
+        for row in fetch_in(tx, sql, chunk).await? {
             if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
                 d.points.push(GatePoint {
                     id: text(&row, "id")?,
@@ -230,11 +231,7 @@ async fn read_debtors(
         let sql = format!(
             "SELECT customer_id, id, statement_day FROM accounts WHERE customer_id IN ({list}) ORDER BY id{lock}"
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for c in chunk {
-            q = q.bind(c);
-        }
-        for row in q.fetch_all(&mut **tx).await? {
+        for row in fetch_in(tx, sql, chunk).await? {
             if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
                 d.statement_days.push((text(&row, "id")?, int(&row, "statement_day")?));
             }
@@ -242,11 +239,7 @@ async fn read_debtors(
         let sql = format!(
             "SELECT customer_id, cease, opt_out, consented_hours FROM contact_flags WHERE customer_id IN ({list})"
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for c in chunk {
-            q = q.bind(c);
-        }
-        for row in q.fetch_all(&mut **tx).await? {
+        for row in fetch_in(tx, sql, chunk).await? {
             if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
                 d.flags = flags_from_row(&row)?;
             }
@@ -260,11 +253,7 @@ async fn read_debtors(
              SELECT c.customer_id, s.at, s.channel, s.recipient, s.contact_point_id, s.account_id, NULL \
              FROM attempts_started s JOIN cases c ON c.id = s.case_id WHERE c.customer_id IN ({list})"
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for c in chunk {
-            q = q.bind(c);
-        }
-        for row in q.fetch_all(&mut **tx).await? {
+        for row in fetch_in(tx, sql, chunk).await? {
             if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
                 d.history.push(daylight_compliance::Contact {
                     at: time(&row, "at")?,
@@ -471,14 +460,46 @@ async fn gate_and_store(
     actor: &str,
     now: Timestamp,
 ) -> Result<Gated> {
+    let customer = case_customer(tx, &a.case).await?;
+    let mut chain = Chain::default();
+    let mut debtor = read_debtor(tx, &mut chain, &customer, Some(now)).await?;
+    let pack = pack_in_force(tx).await?;
+    let gated =
+        judge_and_store(tx, &mut chain, &pack, &mut debtor, a, confirmed_third_party, actor, now).await?;
+    chain.close(tx).await?;
+    Ok(gated)
+}
+
+/// Judges an attempt already made against `debtor` and, when allowed, stores it and adds it to
+/// the debtor as read (history, cease flag) for their later contacts in the same transaction.
+#[allow(clippy::too_many_arguments)]
+async fn judge_and_store(
+    tx: &mut Tx,
+    chain: &mut Chain,
+    pack: &Pack,
+    debtor: &mut GateDebtor,
+    a: &Attempt,
+    confirmed_third_party: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Gated> {
     let planned = Planned::from(a);
     let input = GateInput { planned: &planned, confirmed_third_party, mode: "record" };
-    let mut chain = Chain::default();
-    let mut gated = gate(tx, &mut chain, &input, actor, now).await?;
+    let mut gated = judge(tx, chain, pack, debtor, &input, actor, now).await?;
     if gated.decision.allowed {
-        gated.id = Some(store_attempt(tx, &mut chain, a, None, actor, now).await?);
+        gated.id = Some(store_attempt(tx, chain, a, None, actor, now).await?);
+        debtor.history.push(daylight_compliance::Contact {
+            at: a.at,
+            channel: a.channel,
+            recipient: a.recipient,
+            contact_point: a.contact_point.as_ref().map(|c| c.as_str().to_owned()),
+            debt: a.account.as_ref().map(|x| x.as_str().to_owned()),
+            outcome: Some(a.outcome),
+        });
+        if a.outcome == Outcome::CeaseRequest {
+            debtor.flags.cease = true;
+        }
     }
-    chain.close(tx).await?;
     Ok(gated)
 }
 
@@ -522,11 +543,7 @@ async fn gate_record_batch(
     let mut customers: HashMap<String, String> = HashMap::with_capacity(cases.len());
     for chunk in cases.chunks(GATE_CHUNK) {
         let sql = format!("SELECT id, customer_id FROM cases WHERE id IN ({})", placeholders(1, chunk.len()));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for c in chunk {
-            q = q.bind(*c);
-        }
-        for row in q.fetch_all(&mut *tx).await? {
+        for row in fetch_in(&mut tx, sql, chunk).await? {
             customers.insert(text(&row, "id")?, text(&row, "customer_id")?);
         }
     }
@@ -540,24 +557,7 @@ async fn gate_record_batch(
         let customer =
             customers.get(a.case.as_str()).ok_or_else(|| StoreError::not_found("case", a.case.as_str()))?;
         let debtor = debtors.get_mut(customer).ok_or_else(|| StoreError::not_found("customer", customer))?;
-        let planned = Planned::from(a);
-        let input = GateInput { planned: &planned, confirmed_third_party: *confirmed, mode: "record" };
-        let mut gated = judge(&mut tx, &mut chain, &pack, debtor, &input, actor, now).await?;
-        if gated.decision.allowed {
-            gated.id = Some(store_attempt(&mut tx, &mut chain, a, None, actor, now).await?);
-            debtor.history.push(daylight_compliance::Contact {
-                at: a.at,
-                channel: a.channel,
-                recipient: a.recipient,
-                contact_point: a.contact_point.as_ref().map(|c| c.as_str().to_owned()),
-                debt: a.account.as_ref().map(|x| x.as_str().to_owned()),
-                outcome: Some(a.outcome),
-            });
-            if a.outcome == Outcome::CeaseRequest {
-                debtor.flags.cease = true;
-            }
-        }
-        out.push(gated);
+        out.push(judge_and_store(&mut tx, &mut chain, &pack, debtor, a, *confirmed, actor, now).await?);
     }
     chain.close(&mut tx).await?;
     tx.commit().await?;
