@@ -38,8 +38,8 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// Counts per table, per bucket and per case status.
     Stats(JsonFlag),
-    /// Collection cases: list them, show one.
-    #[command(subcommand)]
+    /// Collection cases: list them, show one, assign one (also `daylight case …`).
+    #[command(subcommand, visible_alias = "case")]
     Cases(CasesCommand),
     /// Settings: show them, change the bucket scheme.
     #[command(subcommand)]
@@ -80,6 +80,80 @@ pub enum Command {
     /// planned from it, and its contacts, notes, promises and payments are recorded through
     /// the store's compliance gate and imports.
     Simulate(SimulateArgs),
+    /// Serve the console and the REST API (OpenAPI at /api/openapi.json) on --bind; stops
+    /// cleanly on Ctrl-C. Settings from --config, then DAYLIGHT_ variables, then the flags.
+    Serve(ServeArgs),
+    /// Users of the console and the API: add one, list them, reset a password.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (default 127.0.0.1:8080, or the settings file's).
+    #[arg(long, env = "DAYLIGHT_BIND")]
+    pub bind: Option<String>,
+    /// A TOML settings file (sections server, auth, limits, log; see docs/console.md).
+    #[arg(long, env = "DAYLIGHT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// TLS certificate chain (PEM); with --tls-key the server speaks HTTPS only.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Run the server's clock from this instant (RFC 3339) instead of the system's: to work a
+    /// demo or rehearsal database on its own day. The console shows it in the header.
+    #[arg(long)]
+    pub clock: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. Without --password-stdin a one-time password is made and printed once;
+    /// the user must change it at first sign-in.
+    Add(UserAddArgs),
+    /// List users (mobiles masked).
+    List(JsonFlag),
+    /// Give a user a new one-time password (printed once) and end their sessions.
+    ResetPassword(UserLoginArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// Employee number: the login (E001).
+    #[arg(long)]
+    pub login: String,
+    /// Full name.
+    #[arg(long)]
+    pub name: String,
+    /// admin, compliance_officer, strategy_analyst, team_lead, collector, agency_manager,
+    /// agency_collector or auditor.
+    #[arg(long)]
+    pub role: String,
+    /// Team (required for team leads and collectors).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Agency (required for agency roles).
+    #[arg(long)]
+    pub agency: Option<String>,
+    /// Mobile phone: a second way to sign in.
+    #[arg(long)]
+    pub mobile: Option<String>,
+    /// Read the password from standard input (one line) instead of making a one-time one. It
+    /// must meet the password rules and need not be changed.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserLoginArgs {
+    /// The user's login.
+    #[arg(long)]
+    pub login: String,
 }
 
 #[derive(Debug, Args)]
@@ -850,6 +924,19 @@ pub enum CasesCommand {
     /// Show one case: debtor (masked), contacts, accounts, attempts, notes, promises, plans,
     /// waivers, bucket moves, payments.
     Show(CaseShowArgs),
+    /// Assign a case to a user (a collector, team lead or agency user): the case takes their
+    /// team or agency.
+    Assign(CaseAssignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaseAssignArgs {
+    /// The case id (CASE-C0003).
+    #[arg(long)]
+    pub case: String,
+    /// The user's login.
+    #[arg(long)]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]
@@ -930,10 +1017,13 @@ pub struct DemoArgs {
     /// statutory holidays).
     #[arg(long, default_value = "2026-06-01")]
     pub start: jiff::civil::Date,
-    /// Stop after the report. (The console is not part of this build yet, so the demo always
-    /// stops there; the flag is accepted so that scripts written for later builds work.)
+    /// Stop after the report and the console's set-up (users, tomorrow's plan), printing the
+    /// command that serves it, instead of serving the console until Ctrl-C.
     #[arg(long)]
     pub no_serve: bool,
+    /// Where the console listens.
+    #[arg(long, default_value = daylight_server::settings::DEFAULT_BIND)]
+    pub bind: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

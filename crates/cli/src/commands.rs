@@ -273,6 +273,7 @@ pub async fn cases(url: &DbUrl, actor: &str, command: CasesCommand) -> Result<Ou
     let result = match command {
         CasesCommand::List(a) => list_cases(&*store, &a).await,
         CasesCommand::Show(a) => show_case(&*store, actor, &a).await,
+        CasesCommand::Assign(a) => crate::serve::assign_case(&*store, actor, &a).await,
     };
     store.close().await;
     result.map(|()| Outcome::Done)
@@ -285,6 +286,7 @@ async fn list_cases(store: &dyn Store, a: &CaseListArgs) -> Result<()> {
         collector: a.collector.clone(),
         limit: a.limit,
         offset: a.offset,
+        ..CaseFilter::default()
     };
     let list = store.list_cases(&filter).await?;
     let overdue = |m: &[daylight_domain::Money]| {

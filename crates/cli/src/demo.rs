@@ -198,10 +198,8 @@ async fn demo(store: &dyn Store, actor: &str, a: &DemoArgs, url: &DbUrl) -> Resu
     let case = store
         .list_cases(&daylight_store::model::CaseFilter {
             status: Some(daylight_domain::case::CaseStatus::Open),
-            bucket: None,
-            collector: None,
             limit: 1,
-            offset: 0,
+            ..daylight_store::model::CaseFilter::default()
         })
         .await?
         .into_iter()
@@ -234,7 +232,129 @@ async fn demo(store: &dyn Store, actor: &str, a: &DemoArgs, url: &DbUrl) -> Resu
         next(url, a, case.as_deref());
     }
     let ok = violations == 0 && stored.gate_disagreements == 0;
+    if !a.json {
+        let tomorrow = a.start.checked_add(jiff::Span::new().days(i64::from(end)))?;
+        let console = console_setup(store, actor, tomorrow).await?;
+        console.print(url, a);
+        if !a.no_serve && ok {
+            return serve_console(url, a, &console).await;
+        }
+    }
     Ok(if ok { Outcome::Done } else { Outcome::Refused })
+}
+
+/// The console's demo users and the day it opens on.
+struct Console {
+    /// `(login, role, password)`.
+    users: Vec<(&'static str, &'static str, String)>,
+    /// The server's clock starts here: the morning after the twin's last day.
+    clock: jiff::Timestamp,
+    /// Cases in the collectors' queues.
+    assigned: usize,
+}
+
+/// The demo's users, and the morning after the twin's last day: its plan made (the
+/// experiment's arms, the champions), and its first calls given to two collectors.
+async fn console_setup(store: &dyn Store, actor: &str, tomorrow: jiff::civil::Date) -> Result<Console> {
+    use daylight_store::access::{NewUser, Role};
+    let zone = jiff::tz::TimeZone::get(daylight_server::work::TEAM_ZONE)?;
+    let as_of = tomorrow.at(8, 0, 0, 0).to_zoned(zone.clone())?.timestamp();
+    let clock = tomorrow.at(9, 30, 0, 0).to_zoned(zone)?.timestamp();
+    let (plan, _) = crate::plan::make_plan(
+        store,
+        actor,
+        (DEFAULT, "default strategy"),
+        tomorrow,
+        as_of,
+        Some(EXPERIMENT),
+    )
+    .await?;
+    let people: [(&str, &str, Role, Option<&str>); 4] = [
+        ("A001", "管理员", Role::Admin, None),
+        ("L001", "李组长", Role::TeamLead, Some("T1")),
+        ("E001", "张催收", Role::Collector, Some("T1")),
+        ("E002", "王催收", Role::Collector, Some("T1")),
+    ];
+    let mut users = Vec::new();
+    for (login, name, role, team) in people {
+        // Demo passwords meet the rules (upper, lower, other) and need not be changed.
+        let password = format!("Demo-{}", daylight_server::auth::one_time_password());
+        let hash = daylight_server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+        let u = NewUser {
+            login: login.into(),
+            name: name.into(),
+            mobile: None,
+            role,
+            team: team.map(Into::into),
+            agency: None,
+            disabled: false,
+            password_hash: hash,
+            must_change: false,
+        };
+        store.create_user(&u, actor, as_of).await?;
+        users.push((login, role.as_str(), password));
+    }
+    // The plan's first calls, alternately to the two collectors: 30 each.
+    let mut seen = std::collections::HashSet::new();
+    let calls = plan.actions.iter().filter(|x| x.channel == "call" && seen.insert(x.case.clone())).take(60);
+    let mut assigned = 0;
+    for (i, action) in calls.enumerate() {
+        let to = daylight_store::model::Assignment {
+            team: Some("T1".into()),
+            collector: Some(if i % 2 == 0 { "E001" } else { "E002" }.into()),
+            agency: None,
+        };
+        store.assign_case(&daylight_domain::id::CaseId::parse(&action.case)?, &to, actor, as_of).await?;
+        assigned += 1;
+    }
+    Ok(Console { users, clock, assigned })
+}
+
+impl Console {
+    fn print(&self, url: &DbUrl, a: &DemoArgs) {
+        let me = std::env::args().next().unwrap_or_else(|| "daylight".into());
+        println!(
+            "\nConsole: the morning after the twin's last day ({}), its plan made and {} of its calls in two collectors' queues.",
+            self.clock
+                .to_zoned(
+                    jiff::tz::TimeZone::get(daylight_server::work::TEAM_ZONE)
+                        .unwrap_or(jiff::tz::TimeZone::UTC)
+                )
+                .strftime("%Y-%m-%d %H:%M"),
+            self.assigned
+        );
+        println!("Sign in at http://{}/ as (passwords shown once):", a.bind);
+        for (login, role, password) in &self.users {
+            println!("  {login:<5} {role:<10} {password}");
+        }
+        if a.no_serve {
+            println!("Serve it: {me} --db {url} serve --bind {} --clock {}", a.bind, self.clock);
+        }
+    }
+}
+
+/// Serves the console on the demo database until Ctrl-C.
+async fn serve_console(url: &DbUrl, a: &DemoArgs, c: &Console) -> Result<Outcome> {
+    let over = daylight_server::settings::Overrides {
+        bind: Some(a.bind.clone()),
+        db: Some(url.expose().to_owned()),
+        clock: Some(c.clock),
+        ..Default::default()
+    };
+    let mut settings = daylight_server::Settings::from_parts(None, &[], &over)?;
+    settings.log_format = daylight_server::settings::LogFormat::Text;
+    let listener = tokio::net::TcpListener::bind(settings.bind).await.with_context(|| {
+        format!("cannot listen on {} (another server there? try --bind 127.0.0.1:8081)", settings.bind)
+    })?;
+    println!("Serving the console on http://{}/ — Ctrl-C stops it.", listener.local_addr()?);
+    // The server has connections of its own; the demo's are closed by the caller.
+    let server_store: std::sync::Arc<dyn Store> = std::sync::Arc::from(open(url, false).await?);
+    daylight_server::serve(settings, server_store.clone(), listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    server_store.close().await;
+    Ok(Outcome::Done)
 }
 
 /// The experiment's headline: each arm with its interval, and the uplift.

@@ -27,6 +27,7 @@ mod output;
 mod plan;
 mod policy;
 mod product;
+mod serve;
 mod simulate;
 mod twin_report;
 mod twin_store;
@@ -63,13 +64,16 @@ fn main() -> ExitCode {
     let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // Only a --db typed on the command line sends the twin to a database (never DAYLIGHT_DB).
     let db_typed = matches.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DAYLIGHT_LOG")
-                .unwrap_or_else(|_| "warn,sqlx=error".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The server sets up its own logs (JSON by default, from its settings).
+    if !matches!(cli.command, Command::Serve(_)) {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("DAYLIGHT_LOG")
+                    .unwrap_or_else(|_| "warn,sqlx=error".into()),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -108,6 +112,8 @@ async fn run(cli: Cli, db_typed: bool) -> Result<Outcome> {
         Command::Experiment(c) => experiment::run(&url, &actor, c).await,
         Command::Demo(a) => demo::run(&actor, &a).await,
         Command::Simulate(a) => simulate::run(&a, &actor, db_typed.then_some(&url)).await,
+        Command::Serve(a) => serve::serve(&cli.db, db_typed, &a).await,
+        Command::User(c) => serve::user(&url, &actor, c).await,
     }
 }
 

@@ -25,9 +25,40 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         ),
         None => (DEFAULT.to_owned(), "default strategy".to_owned()),
     };
+    let as_of = a.as_of.unwrap_or_else(crate::now);
+    let (made, stored) =
+        make_plan(store, actor, (&strategy, &origin), a.date, as_of, a.experiment.as_deref()).await?;
+    if let Some(out) = &a.out {
+        write_csv(&made, out)?;
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&made)?);
+    } else {
+        print_plan(&made, stored.version);
+        if let Some(out) = &a.out {
+            println!("actions written to {}", out.display());
+        }
+        println!(
+            "stored as {} version {}; rebuild it with `daylight plan --date {} --replay --plan-version {}`",
+            a.date, stored.version, a.date, stored.version
+        );
+    }
+    Ok(Outcome::Done)
+}
+
+/// Makes the plan of `date` as of `as_of` under `strategy` (its text and where it came from)
+/// with the stored champions, and stores it as the day's next version.
+pub async fn make_plan(
+    store: &dyn Store,
+    actor: &str,
+    (strategy, origin): (&str, &str),
+    date: jiff::civil::Date,
+    as_of: jiff::Timestamp,
+    experiment: Option<&str>,
+) -> Result<(Plan, daylight_store::model::StoredPlan)> {
     // Refuse a bad file before reading the portfolio, naming the file.
-    Strategy::from_toml(&strategy, &origin)?;
-    let experiment = match &a.experiment {
+    Strategy::from_toml(strategy, origin)?;
+    let experiment = match experiment {
         Some(name) => {
             let e = store.experiment(name).await?;
             Some(ExperimentInput { name: e.name, arms: e.arms, salt: e.salt })
@@ -63,11 +94,9 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         },
         None => None,
     };
-    let as_of = a.as_of.unwrap_or_else(crate::now);
     let clock = crate::commands::stopwatch();
     // A day is over everywhere (UTC−12 included) by the start of the day after next in UTC.
-    let over = a
-        .date
+    let over = date
         .checked_add(jiff::Span::new().days(2))
         .ok()
         .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
@@ -77,15 +106,15 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
             code: "PLAN_DATE",
             message: format!(
                 "--date {} is over as of {as_of}: plan today or a later day (or give --as-of)",
-                a.date
+                date
             ),
         }
         .into());
     }
     let input = PlanInput {
-        date: a.date,
+        date,
         as_of,
-        strategy,
+        strategy: strategy.to_owned(),
         pack: store.pack_source().await?,
         experiment,
         contactability,
@@ -109,25 +138,10 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
         .save_plan(&daylight_store::model::NewPlan { input: &json, plan: &made }, actor, crate::now())
         .await?;
     tracing::debug!(version = stored.version, secs = clock.elapsed().as_secs_f64(), "plan: stored");
-    if let Some(out) = &a.out {
-        write_csv(&made, out)?;
-    }
-    if a.json {
-        println!("{}", serde_json::to_string(&made)?);
-    } else {
-        print_plan(&made, stored.version);
-        if let Some(out) = &a.out {
-            println!("actions written to {}", out.display());
-        }
-        println!(
-            "stored as {} version {}; rebuild it with `daylight plan --date {} --replay --plan-version {}`",
-            a.date, stored.version, a.date, stored.version
-        );
-    }
-    // The process ends here: freeing a million cases one allocation at a time would only
-    // delay its exit (by most of a second), so the portfolio is left to the operating system.
+    // Freeing a million cases one allocation at a time would only delay the caller (by most of
+    // a second), so the portfolio is left to the operating system.
     std::mem::forget(input);
-    Ok(Outcome::Done)
+    Ok((made, stored))
 }
 
 async fn replay(store: &dyn Store, a: &PlanArgs) -> Result<Outcome> {

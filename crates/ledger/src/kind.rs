@@ -50,6 +50,16 @@ pub enum EventKind {
     PlanSaved,
     /// A debtor was tagged (hardship, abusive) or a tag was cleared.
     DebtorTagged,
+    /// A user was created (by an admin or the command line).
+    UserCreated,
+    /// A user's name, mobile, role, team, agency or disabled flag changed.
+    UserChanged,
+    /// A user's password was set: changed by the user or reset by an admin.
+    PasswordSet,
+    /// A user was locked out after repeated failed logins.
+    UserLocked,
+    /// A user logged in (a session was opened).
+    UserLogin,
 }
 
 impl EventKind {
@@ -78,6 +88,11 @@ impl EventKind {
             EventKind::ExperimentCreated => "experiment.created",
             EventKind::PlanSaved => "plan.saved",
             EventKind::DebtorTagged => "debtor.tagged",
+            EventKind::UserCreated => "user.created",
+            EventKind::UserChanged => "user.changed",
+            EventKind::PasswordSet => "user.password",
+            EventKind::UserLocked => "user.locked",
+            EventKind::UserLogin => "user.login",
         }
     }
 }

@@ -355,6 +355,8 @@ pub struct CaseFilter {
     pub bucket: Option<Bucket>,
     /// Only cases assigned to this collector.
     pub collector: Option<String>,
+    /// Only cases the caller may see (applied in the query).
+    pub scope: crate::access::Scope,
     /// At most this many (capped at [`CaseFilter::MAX_LIMIT`]).
     pub limit: u32,
     /// Skip this many.
@@ -368,7 +370,14 @@ impl CaseFilter {
 
 impl Default for CaseFilter {
     fn default() -> Self {
-        CaseFilter { status: None, bucket: None, collector: None, limit: 100, offset: 0 }
+        CaseFilter {
+            status: None,
+            bucket: None,
+            collector: None,
+            scope: crate::access::Scope::All,
+            limit: 100,
+            offset: 0,
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use daylight_domain::id::{CaseId, CustomerId};
 use daylight_ledger::{Link, Row};
 use jiff::Timestamp;
 
+use crate::access::{NewSession, NewUser, Scope, Session, User};
 use crate::error::Result;
 use crate::model::*;
 use crate::settings::Backend;
@@ -62,7 +63,17 @@ pub trait Store: Send + Sync {
     async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
 
     /// Everything about one case.
-    async fn case_detail(&self, id: &CaseId) -> Result<CaseDetail>;
+    async fn case_detail(&self, id: &CaseId) -> Result<CaseDetail> {
+        self.case_detail_in(&Scope::All, id).await
+    }
+
+    /// Everything about one case, if it is within `scope`; a case outside it is `NOT_FOUND`,
+    /// exactly as one that does not exist.
+    async fn case_detail_in(&self, scope: &Scope, id: &CaseId) -> Result<CaseDetail>;
+
+    /// `Ok` if the case exists within `scope`, `NOT_FOUND` otherwise: the check a scoped caller
+    /// passes before any change to a case.
+    async fn case_in_scope(&self, scope: &Scope, id: &CaseId) -> Result<()>;
 
     /// Moves a case to another status (open, closed, legal, written off).
     async fn set_case_status(
@@ -269,6 +280,56 @@ pub trait Store: Send + Sync {
         actor: &str,
         now: Timestamp,
     ) -> Result<String>;
+
+    /// Creates a user (`EXISTS` if the login or mobile is taken as either) and records it.
+    async fn create_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User>;
+
+    /// Replaces a user's name, mobile, role, team, agency and disabled flag (not the
+    /// password); disabling ends their sessions.
+    async fn update_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User>;
+
+    /// Every user, by login.
+    async fn users(&self) -> Result<Vec<User>>;
+
+    /// One user.
+    async fn user(&self, login: &str) -> Result<User>;
+
+    /// The user who logs in as `who` (login or mobile) and their password hash.
+    async fn credentials(&self, who: &str) -> Result<Option<(User, String)>>;
+
+    /// Counts a failed login; at `lock_after` failures the user is locked until `lock_until`
+    /// (and the lock is recorded). Returns the user as now stored.
+    async fn login_failed(
+        &self,
+        login: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<User>;
+
+    /// Opens a session (the login is recorded, failures are reset). Expired sessions go.
+    async fn open_session(&self, session: &NewSession, now: Timestamp) -> Result<()>;
+
+    /// The live session with this token digest, if any (not expired, user not disabled).
+    async fn session(&self, token_sha256: &str, now: Timestamp) -> Result<Option<Session>>;
+
+    /// Marks a session used now and moves its end.
+    async fn touch_session(&self, token_sha256: &str, now: Timestamp, expires_at: Timestamp) -> Result<()>;
+
+    /// Ends a session (logout).
+    async fn close_session(&self, token_sha256: &str) -> Result<()>;
+
+    /// Sets a user's password hash; `must_change` makes it one-time. Ends the user's other
+    /// sessions than `keep_session`, and records who set it.
+    async fn set_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
 }
 
 /// One import batch in progress: a single open transaction.

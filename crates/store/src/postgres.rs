@@ -202,4 +202,5 @@ include!("sql/gate.rs");
 include!("sql/models.rs");
 include!("sql/plan.rs");
 include!("sql/history.rs");
+include!("sql/users.rs");
 include!("sql/store_impl.rs");

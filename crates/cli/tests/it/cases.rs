@@ -57,6 +57,8 @@ crate::both! {
 fn the_demo_runs_the_twin_through_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
     let args = [
         "demo",
         "--dir",
@@ -67,6 +69,9 @@ fn the_demo_runs_the_twin_through_a_database() {
         "20",
         "--days",
         "8",
+        "--no-serve",
+        "--bind",
+        &bind,
     ];
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_daylight")).args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -95,7 +100,8 @@ fn the_demo_runs_the_twin_through_a_database() {
         .unwrap()
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.contains(" simulate "))
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.contains(" simulate "))
         .collect();
     assert!(hints.iter().any(|h| h.contains("experiment report twin-demo")), "{hints:?}");
     assert!(hints.iter().any(|h| h.contains(" plan --date 2026-06-29 ")), "{hints:?}");
@@ -109,6 +115,7 @@ fn the_demo_runs_the_twin_through_a_database() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    console_serves_the_demo(&stdout, &bind);
     // Running it again starts over; --json says what was stored.
     let mut again = args.to_vec();
     again.push("--json");
@@ -123,4 +130,52 @@ fn the_demo_runs_the_twin_through_a_database() {
     assert_eq!(arms, ["challenger", "champion", "holdout"]);
     assert_eq!(json["models"][0]["model"], "contactability");
     assert!(json["models"][0]["version"] == 1, "{}", json["models"]);
+}
+
+/// The demo's console: the printed "Serve it" command serves the demo database, and the
+/// printed collector signs in and finds their queue.
+fn console_serves_the_demo(stdout: &str, bind: &str) {
+    use std::io::{Read, Write};
+    let console = stdout.split("\nConsole: ").nth(1).expect("a console section");
+    assert!(console.contains("30 of its calls") || console.contains("60 of its calls"), "{console}");
+    let password = console
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("E001 "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .expect("E001's password")
+        .to_owned();
+    let serve = console.lines().find_map(|l| l.strip_prefix("Serve it: ")).expect("the serve command");
+    let mut server = std::process::Command::new("sh").args(["-c", &format!("exec {serve}")]).spawn().unwrap();
+    let request = |text: String| -> String {
+        for _ in 0..100 {
+            if let Ok(mut s) = std::net::TcpStream::connect(bind) {
+                s.write_all(text.as_bytes()).unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                return out;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the server did not listen on {bind}");
+    };
+    let body = format!("{{\"login\":\"E001\",\"password\":\"{password}\"}}");
+    let login = request(format!(
+        "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no session cookie:\n{login}"))
+        .to_owned();
+    let queue = request(format!(
+        "GET /api/queue HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    ));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(queue.starts_with("HTTP/1.1 200"), "{queue}");
+    let planned = queue.matches("\"window\":\"").count();
+    assert_eq!(planned, 30, "E001's queue is today's plan: {queue}");
 }

@@ -286,21 +286,24 @@ async fn read_config(pool: &DbPool) -> Result<Vec<ConfigEntry>> {
 async fn read_case_list(pool: &DbPool, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
     let limit = i64::from(filter.limit.min(CaseFilter::MAX_LIMIT));
     let mut tx = pool.begin().await?;
-    let rows = sqlx::query(
+    let mut qb = QueryBuilder::<Db>::new(
         "SELECT c.*, cu.name AS customer_name, \
          (SELECT COUNT(*) FROM accounts a WHERE a.customer_id = c.customer_id) AS n_accounts \
-         FROM cases c JOIN customers cu ON cu.id = c.customer_id \
-         WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.bucket = $2) \
-         AND ($3 IS NULL OR c.collector = $3) \
-         ORDER BY c.max_dpd DESC, c.id LIMIT $4 OFFSET $5",
-    )
-    .bind(filter.status.map(|s| s.as_str()))
-    .bind(filter.bucket.map(|b| b.label()))
-    .bind(filter.collector.as_deref())
-    .bind(limit)
-    .bind(i64::from(filter.offset))
-    .fetch_all(&mut *tx)
-    .await?;
+         FROM cases c JOIN customers cu ON cu.id = c.customer_id WHERE 1 = 1",
+    );
+    if let Some(s) = filter.status {
+        qb.push(" AND c.status = ").push_bind(s.as_str());
+    }
+    if let Some(b) = filter.bucket {
+        qb.push(" AND c.bucket = ").push_bind(b.label());
+    }
+    if let Some(c) = &filter.collector {
+        qb.push(" AND c.collector = ").push_bind(c.clone());
+    }
+    push_scope(&mut qb, &filter.scope);
+    qb.push(" ORDER BY c.max_dpd DESC, c.id LIMIT ").push_bind(limit);
+    qb.push(" OFFSET ").push_bind(i64::from(filter.offset));
+    let rows = qb.build().fetch_all(&mut *tx).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         out.push(CaseSummary {
@@ -331,10 +334,13 @@ async fn read_case_list(pool: &DbPool, filter: &CaseFilter) -> Result<Vec<CaseSu
     Ok(out)
 }
 
-async fn read_case_detail(pool: &DbPool, case_id: &CaseId) -> Result<CaseDetail> {
+async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Result<CaseDetail> {
     let mut tx = pool.begin().await?;
-    let row = sqlx::query("SELECT * FROM cases WHERE id = $1")
-        .bind(case_id.as_str())
+    let mut qb = QueryBuilder::<Db>::new("SELECT c.* FROM cases c WHERE c.id = ");
+    qb.push_bind(case_id.as_str().to_owned());
+    push_scope(&mut qb, scope);
+    let row = qb
+        .build()
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::not_found("case", case_id.as_str()))?;

@@ -53,8 +53,12 @@ impl Store for Adapter {
         read_case_list(&self.read, filter).await
     }
 
-    async fn case_detail(&self, id: &CaseId) -> Result<CaseDetail> {
-        read_case_detail(&self.read, id).await
+    async fn case_detail_in(&self, scope: &Scope, id: &CaseId) -> Result<CaseDetail> {
+        read_case_detail(&self.read, scope, id).await
+    }
+
+    async fn case_in_scope(&self, scope: &Scope, id: &CaseId) -> Result<()> {
+        read_case_in_scope(&self.read, scope, id).await
     }
 
     async fn set_case_status(
@@ -312,5 +316,63 @@ impl Store for Adapter {
         now: Timestamp,
     ) -> Result<String> {
         reveal_field(&self.write, customer, field, purpose, actor, now).await
+    }
+
+    async fn create_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User> {
+        insert_user(&self.write, user, actor, now).await
+    }
+
+    async fn update_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User> {
+        change_user(&self.write, user, actor, now).await
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        read_users(&self.read).await
+    }
+
+    async fn user(&self, login: &str) -> Result<User> {
+        read_user(&self.read, login).await
+    }
+
+    async fn credentials(&self, who: &str) -> Result<Option<(User, String)>> {
+        read_credentials(&self.read, who).await
+    }
+
+    async fn login_failed(
+        &self,
+        login: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<User> {
+        write_login_failed(&self.write, login, lock_after, lock_until, now).await
+    }
+
+    async fn open_session(&self, session: &NewSession, now: Timestamp) -> Result<()> {
+        write_open_session(&self.write, session, now).await
+    }
+
+    async fn session(&self, token_sha256: &str, now: Timestamp) -> Result<Option<UserSession>> {
+        read_session(&self.read, token_sha256, now).await
+    }
+
+    async fn touch_session(&self, token_sha256: &str, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+        write_touch_session(&self.write, token_sha256, now, expires_at).await
+    }
+
+    async fn close_session(&self, token_sha256: &str) -> Result<()> {
+        write_close_session(&self.write, token_sha256).await
+    }
+
+    async fn set_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        write_set_password(&self.write, login, password_hash, must_change, keep_session, actor, now).await
     }
 }

@@ -1,6 +1,7 @@
 //! The storage contract: every test runs against a fresh SQLite database and a fresh
 //! PostgreSQL database (see `daylight_testdb::contract!`).
 
+mod access;
 mod buckets;
 mod concurrency;
 mod fixtures;

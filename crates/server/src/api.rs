@@ -1,0 +1,586 @@
+//! The REST API under `/api`: JSON in and out, errors in one shape ([`crate::error::ErrorBody`])
+//! with stable codes, described by the OpenAPI document served at `/api/openapi.json`.
+//!
+//! Signing in (`POST /api/login`) sets the session cookie and returns the session's CSRF token,
+//! which every later POST, PUT and DELETE carries in `X-CSRF-Token`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use daylight_domain::case::CaseStatus;
+use daylight_domain::id::{CaseId, ContactId, CustomerId};
+use daylight_store::access::{NewUser, Role, User};
+use daylight_store::model::{Assignment, CaseFilter, PiiField};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::{self, AnyCaller, Caller};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::roles::Permission;
+use crate::work::{self, CaseView, ContactRecorded, NewContact, NewPromiseInput, QueueItem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Daylight API", description = "Credit-card collections: cases, contacts through the compliance gate, promises, users. Errors: {\"error\": {\"code\", \"message\", \"field\"}} with stable codes."),
+    modifiers(&SessionCookie),
+    tags((name = "auth", description = "Signing in and out"), (name = "cases", description = "Cases within the caller's scope"), (name = "users", description = "Administration"))
+)]
+struct ApiDoc;
+
+struct SessionCookie;
+
+impl utoipa::Modify for SessionCookie {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))),
+        );
+    }
+}
+
+/// The API's routes with their OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(my_queue))
+        .routes(routes!(list_cases))
+        .routes(routes!(get_case))
+        .routes(routes!(record_contact))
+        .routes(routes!(add_note))
+        .routes(routes!(lock_promise))
+        .routes(routes!(reveal))
+        .routes(routes!(assign))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(reset_password))
+}
+
+/// The OpenAPI document.
+pub async fn openapi_json() -> Response {
+    let (_, doc) = routes().split_for_parts();
+    ([(header::CONTENT_TYPE, "application/json")], doc.to_pretty_json().unwrap_or_default()).into_response()
+}
+
+/// Who signs in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Employee number (E001) or mobile phone.
+    pub login: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A user as the API shows one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    /// Employee number.
+    pub login: String,
+    /// Name.
+    pub name: String,
+    /// Mobile, masked.
+    pub mobile: Option<String>,
+    /// Role.
+    pub role: String,
+    /// Team.
+    pub team: Option<String>,
+    /// Agency.
+    pub agency: Option<String>,
+    /// The password is one-time and must be changed.
+    pub must_change_password: bool,
+    /// Disabled.
+    pub disabled: bool,
+    /// Locked out until then (RFC 3339), if locked.
+    pub locked_until: Option<String>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> UserView {
+        UserView {
+            login: u.login.clone(),
+            name: u.name.clone(),
+            mobile: u.mobile.as_deref().map(daylight_domain::pii::mask_phone),
+            role: u.role.as_str().to_owned(),
+            team: u.team.clone(),
+            agency: u.agency.clone(),
+            must_change_password: u.must_change,
+            disabled: u.disabled,
+            locked_until: u.locked_until.map(|t| t.to_string()),
+        }
+    }
+}
+
+/// A session just opened.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Who signed in.
+    pub user: UserView,
+    /// The CSRF token to send as `X-CSRF-Token` with every POST, PUT and DELETE.
+    pub csrf: String,
+}
+
+/// Signs in by employee number or mobile phone; sets the session cookie.
+#[utoipa::path(post, path = "/api/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, description = "BAD_CREDENTIALS", body = ErrorBody),
+        (status = 423, description = "LOCKED", body = ErrorBody), (status = 429, description = "RATE_LIMITED", body = ErrorBody)))]
+async fn login(State(app): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
+    match auth::sign_in(&app, &req.login, &req.password).await? {
+        Err(refused) => Err(ApiError::from(refused)),
+        Ok(o) => {
+            let cookie =
+                auth::session_cookie(&o.token, app.settings.session_ttl, app.settings.secure_cookies);
+            let body = LoginResponse { user: UserView::from(&o.user), csrf: o.csrf };
+            Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+        }
+    }
+}
+
+/// Signs out: ends the session.
+#[utoipa::path(post, path = "/api/logout", tag = "auth", responses((status = 204)), security(("session" = []), ("csrf" = [])))]
+async fn logout(State(app): State<AppState>, AnyCaller(c): AnyCaller) -> ApiResult<Response> {
+    app.store.close_session(&c.session).await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, auth::clear_cookie(app.settings.secure_cookies))])
+        .into_response())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "auth", responses((status = 200, body = UserView), (status = 401, body = ErrorBody)), security(("session" = [])))]
+async fn me(AnyCaller(c): AnyCaller) -> Json<UserView> {
+    Json(UserView::from(&c.user))
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now (the one-time password, after an admin set one).
+    pub current_password: String,
+    /// The new one: at least 10 characters (by default) of three kinds, without the login.
+    pub new_password: String,
+}
+
+/// Changes the caller's own password; ends their other sessions.
+#[utoipa::path(post, path = "/api/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 422, description = "PASSWORD_WRONG or PASSWORD_WEAK", body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn change_password(
+    State(app): State<AppState>,
+    AnyCaller(c): AnyCaller,
+    Json(req): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    set_own_password(&app, &c, &req.current_password, &req.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks the current password and sets a new one (shared with the console).
+pub async fn set_own_password(app: &AppState, c: &Caller, current: &str, new: &str) -> ApiResult<()> {
+    let Some((_, hash)) = app.store.credentials(&c.user.login).await? else {
+        return Err(ApiError::unauthenticated());
+    };
+    let cur = current.to_owned();
+    if !tokio::task::spawn_blocking(move || auth::verify_password(&hash, &cur)).await.unwrap_or(false) {
+        return Err(ApiError::field(
+            "current_password",
+            "PASSWORD_WRONG",
+            "the current password is not right",
+        ));
+    }
+    auth::check_new_password(new, app.settings.min_password_chars, &c.user.login)?;
+    if new == current {
+        return Err(ApiError::field(
+            "new_password",
+            "PASSWORD_WEAK",
+            "the new password must differ from the current one",
+        ));
+    }
+    let pw = new.to_owned();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "hashing failed"))??;
+    app.store.set_password(&c.user.login, &hash, false, Some(&c.session), &c.user.login, app.now()).await?;
+    Ok(())
+}
+
+/// The caller's open cases: today's plan first, in plan order.
+#[utoipa::path(get, path = "/api/queue", tag = "cases", responses((status = 200, body = Vec<QueueItem>)), security(("session" = [])))]
+async fn my_queue(State(app): State<AppState>, c: Caller) -> ApiResult<Json<Vec<QueueItem>>> {
+    Ok(Json(work::queue(&app, &c).await?))
+}
+
+/// Filters of the case list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CaseQuery {
+    /// `open`, `closed`, `legal`, `written_off`.
+    pub status: Option<String>,
+    /// At most this many (default 100, at most 10,000).
+    pub limit: Option<u32>,
+    /// Skip this many.
+    pub offset: Option<u32>,
+}
+
+/// A case in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseLine {
+    /// Case id.
+    pub id: String,
+    /// Debtor's name, masked.
+    pub name: String,
+    /// Status.
+    pub status: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Days past due.
+    pub dpd: u32,
+    /// Overdue (CNY), yuan.
+    pub overdue: String,
+    /// Team.
+    pub team: Option<String>,
+    /// Collector.
+    pub collector: Option<String>,
+    /// Agency.
+    pub agency: Option<String>,
+}
+
+/// Cases within the caller's scope, worst first.
+#[utoipa::path(get, path = "/api/cases", tag = "cases", params(CaseQuery), responses((status = 200, body = Vec<CaseLine>), (status = 422, body = ErrorBody)), security(("session" = [])))]
+async fn list_cases(
+    State(app): State<AppState>,
+    c: Caller,
+    Query(q): Query<CaseQuery>,
+) -> ApiResult<Json<Vec<CaseLine>>> {
+    c.require(Permission::ViewCases, "view cases")?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => {
+            Some(s.parse::<CaseStatus>().map_err(|e| ApiError::field("status", e.code.as_str(), e.message))?)
+        }
+    };
+    let filter = CaseFilter {
+        status,
+        scope: c.scope.clone(),
+        limit: q.limit.unwrap_or(100).min(CaseFilter::MAX_LIMIT),
+        offset: q.offset.unwrap_or(0),
+        ..CaseFilter::default()
+    };
+    let list = app.store.list_cases(&filter).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|s| CaseLine {
+                id: s.case.id.as_str().to_owned(),
+                name: s.customer_name.masked(),
+                status: s.case.status.as_str().to_owned(),
+                bucket: s.case.bucket.label().to_owned(),
+                dpd: s.case.max_dpd,
+                overdue: work::yuan(
+                    s.overdue
+                        .iter()
+                        .filter(|m| m.currency == daylight_domain::Currency::Cny)
+                        .map(|m| m.minor)
+                        .sum(),
+                ),
+                team: s.case.team,
+                collector: s.case.collector,
+                agency: s.case.agency,
+            })
+            .collect(),
+    ))
+}
+
+/// One case (masked), with the gate's status per contact point, today's plan and the timeline.
+/// A case outside the caller's scope is 404, as one that does not exist.
+#[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, body = CaseView), (status = 404, description = "NOT_FOUND (also outside the caller's scope)", body = ErrorBody)), security(("session" = [])))]
+async fn get_case(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CaseView>> {
+    Ok(Json(work::case_view(&app, &c, &id).await?))
+}
+
+/// Records a contact made now through the compliance gate.
+#[utoipa::path(post, path = "/api/cases/{id}/contacts", tag = "cases", request_body = NewContact, params(("id" = String, Path)),
+    responses((status = 201, body = ContactRecorded), (status = 409, description = "Denied by the gate: the rule's code (DAILY_CAP, HOURS, …)", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn record_contact(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<NewContact>,
+) -> ApiResult<(StatusCode, Json<ContactRecorded>)> {
+    Ok((StatusCode::CREATED, Json(work::record_contact(&app, &c, &id, &req).await?)))
+}
+
+/// A note (催记).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    /// The text (at most 4,000 characters).
+    pub text: String,
+}
+
+/// A record's id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    /// The new record's id.
+    pub id: i64,
+}
+
+/// Adds a note to a case.
+#[utoipa::path(post, path = "/api/cases/{id}/notes", tag = "cases", request_body = NoteInput, params(("id" = String, Path)),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn add_note(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<NoteInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    c.require(Permission::WorkCases, "add notes")?;
+    let case = CaseId::parse(&id).map_err(|_| ApiError::not_found("case", &id))?;
+    app.store.case_in_scope(&c.scope, &case).await?;
+    let id = app.store.add_note(&case, &req.text, None, &c.user.login, app.now()).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Locks a promise to pay.
+#[utoipa::path(post, path = "/api/cases/{id}/promises", tag = "cases", request_body = NewPromiseInput, params(("id" = String, Path)),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn lock_promise(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<NewPromiseInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = work::lock_promise(&app, &c, &id, &req).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// A personal field to see in clear.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// `name`, `resident_id`, `address` or `contact:<id>`.
+    pub field: String,
+    /// Why (kept in the ledger).
+    pub purpose: String,
+}
+
+/// The field in clear.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revealed {
+    /// The value.
+    pub value: String,
+}
+
+/// Shows a personal field in clear: a permission, and a ledger event naming who, when and why.
+#[utoipa::path(post, path = "/api/cases/{id}/reveal", tag = "cases", request_body = RevealRequest, params(("id" = String, Path)),
+    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn reveal(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<RevealRequest>,
+) -> ApiResult<Json<Revealed>> {
+    c.require(Permission::Unmask, "see personal data in clear")?;
+    let case = CaseId::parse(&id).map_err(|_| ApiError::not_found("case", &id))?;
+    let d = app.store.case_detail_in(&c.scope, &case).await?;
+    let field = match req.field.as_str() {
+        "name" => PiiField::Name,
+        "resident_id" => PiiField::ResidentId,
+        "address" => PiiField::Address,
+        other => match other.strip_prefix("contact:") {
+            Some(cid) if d.contacts.iter().any(|p| p.id.as_str() == cid) => PiiField::Contact(
+                ContactId::parse(cid).map_err(|e| ApiError::field("field", e.code.as_str(), e.message))?,
+            ),
+            _ => {
+                return Err(ApiError::field(
+                    "field",
+                    "ENUM",
+                    "name, resident_id, address or contact:<id of this case's point>",
+                ));
+            }
+        },
+    };
+    let customer: CustomerId = d.case.customer.clone();
+    let value = app.store.reveal(&customer, &field, &req.purpose, &c.user.login, app.now()).await?;
+    Ok(Json(Revealed { value }))
+}
+
+/// Who a case goes to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// The collector's login (a collector of the caller's team for a team lead, of the
+    /// caller's agency for an agency manager).
+    pub collector: String,
+}
+
+/// Reassigns a case in scope to a collector.
+#[utoipa::path(put, path = "/api/cases/{id}/assignment", tag = "cases", request_body = AssignRequest, params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn assign(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<AssignRequest>,
+) -> ApiResult<StatusCode> {
+    c.require(Permission::Assign, "reassign cases")?;
+    let case = CaseId::parse(&id).map_err(|_| ApiError::not_found("case", &id))?;
+    assign_case(&app, &c, &case, &req.collector).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Assigns a case within the caller's scope to a collector the caller may give work to.
+pub async fn assign_case(app: &AppState, c: &Caller, case: &CaseId, to: &str) -> ApiResult<()> {
+    let d = app.store.case_detail_in(&c.scope, case).await?;
+    let target = app
+        .store
+        .user(to)
+        .await
+        .map_err(|_| ApiError::field("collector", "NOT_FOUND", format!("no user {to}")))?;
+    let fits = match c.user.role {
+        Role::Admin => matches!(
+            target.role,
+            Role::Collector | Role::TeamLead | Role::AgencyCollector | Role::AgencyManager
+        ),
+        Role::TeamLead => {
+            matches!(target.role, Role::Collector | Role::TeamLead) && target.team == c.user.team
+        }
+        Role::AgencyManager => {
+            matches!(target.role, Role::AgencyCollector | Role::AgencyManager)
+                && target.agency == c.user.agency
+        }
+        _ => false,
+    };
+    if !fits || target.disabled {
+        return Err(ApiError::field(
+            "collector",
+            "ASSIGNEE",
+            format!("{to} is not a collector you can give cases to"),
+        ));
+    }
+    let agency = match target.role {
+        Role::AgencyCollector | Role::AgencyManager => target.agency.clone(),
+        _ => None,
+    };
+    let team = if agency.is_some() { None } else { target.team.clone().or(d.case.team.clone()) };
+    let to = Assignment { team, collector: Some(target.login.clone()), agency };
+    app.store.assign_case(case, &to, &c.user.login, app.now()).await?;
+    Ok(())
+}
+
+/// Every user.
+#[utoipa::path(get, path = "/api/users", tag = "users", responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn list_users(State(app): State<AppState>, c: Caller) -> ApiResult<Json<Vec<UserView>>> {
+    c.require(Permission::ManageUsers, "manage users")?;
+    Ok(Json(app.store.users().await?.iter().map(UserView::from).collect()))
+}
+
+/// A user to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    /// Employee number.
+    pub login: String,
+    /// Name.
+    pub name: String,
+    /// Mobile (a second way to sign in).
+    #[serde(default)]
+    pub mobile: Option<String>,
+    /// `admin`, `compliance_officer`, `strategy_analyst`, `team_lead`, `collector`,
+    /// `agency_manager`, `agency_collector`, `auditor`.
+    pub role: String,
+    /// Team (team leads and collectors).
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Agency (agency roles).
+    #[serde(default)]
+    pub agency: Option<String>,
+}
+
+/// A user created with a one-time password, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserCreated {
+    /// The user.
+    pub user: UserView,
+    /// The one-time password: hand it over; it must be changed at first sign-in.
+    pub one_time_password: String,
+}
+
+/// Creates a user (admin) with a one-time password.
+#[utoipa::path(post, path = "/api/users", tag = "users", request_body = UserInput,
+    responses((status = 201, body = UserCreated), (status = 403, body = ErrorBody), (status = 422, description = "a field is wrong (EXISTS, REQUIRED, …)", body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn create_user(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(req): Json<UserInput>,
+) -> ApiResult<(StatusCode, Json<UserCreated>)> {
+    c.require(Permission::ManageUsers, "manage users")?;
+    let (user, otp) = add_user(&app, &c.user.login, &req).await?;
+    Ok((StatusCode::CREATED, Json(UserCreated { user: UserView::from(&user), one_time_password: otp })))
+}
+
+/// Creates a user with a one-time password (shared with the console).
+pub async fn add_user(app: &AppState, actor: &str, req: &UserInput) -> ApiResult<(User, String)> {
+    let role: Role = req
+        .role
+        .parse()
+        .map_err(|e: daylight_domain::Invalid| ApiError::field("role", e.code.as_str(), e.message))?;
+    let otp = auth::one_time_password();
+    let pw = otp.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "hashing failed"))??;
+    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let new = NewUser {
+        login: req.login.trim().to_owned(),
+        name: req.name.trim().to_owned(),
+        mobile: blank(&req.mobile),
+        role,
+        team: blank(&req.team),
+        agency: blank(&req.agency),
+        disabled: false,
+        password_hash: hash,
+        must_change: true,
+    };
+    new.validate().map_err(|e| ApiError::field(e.field, e.error.code.as_str(), e.error.message))?;
+    let user = app.store.create_user(&new, actor, app.now()).await?;
+    Ok((user, otp))
+}
+
+/// A new one-time password.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// Hand it over; it must be changed at first sign-in. The user's sessions have ended.
+    pub one_time_password: String,
+}
+
+/// Resets a user's password to a new one-time password (admin); ends their sessions.
+#[utoipa::path(post, path = "/api/users/{login}/password-reset", tag = "users", params(("login" = String, Path)),
+    responses((status = 200, body = PasswordReset), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn reset_password(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(login): Path<String>,
+) -> ApiResult<Json<PasswordReset>> {
+    c.require(Permission::ManageUsers, "manage users")?;
+    let otp = auth::one_time_password();
+    let pw = otp.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "hashing failed"))??;
+    app.store.set_password(&login, &hash, true, None, &c.user.login, app.now()).await?;
+    Ok(Json(PasswordReset { one_time_password: otp }))
+}

@@ -1,0 +1,426 @@
+//! Signing in and staying signed in: argon2id passwords, session cookies, CSRF tokens, lockout.
+//!
+//! - A session cookie holds 256 random bits; the store keeps only their SHA-256. It is
+//!   `HttpOnly`, `SameSite=Strict`, and `Secure` with TLS (or when configured behind a proxy).
+//! - Every session has its own CSRF token. Every unsafe request of a session (POST, PUT, PATCH,
+//!   DELETE) must carry it, in the `X-CSRF-Token` header (htmx and API clients) or a `csrf`
+//!   form field (plain forms); [`csrf_guard`] refuses the rest with `CSRF`.
+//! - After `lock_after` failed passwords in a row a user is locked for `lock_for`; the lock is
+//!   a ledger event. A wrong login and a wrong password take the same time and answer alike.
+//! - A session ends `session_ttl` after login, or `idle_timeout` after its last use.
+//! - A one-time password (set by an admin) lets its user do nothing but change it.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHash};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use daylight_store::access::{NewSession, Scope, User};
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::roles::{Permission, allows};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "daylight_session";
+/// The header that carries the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How often a session's last use is written (at most): a busy collector does not write the
+/// database on every click.
+const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
+
+/// Hashes a password with argon2id (the crate's defaults: 19 MiB, 2 passes, 1 lane; OWASP's
+/// minimum) and a random salt, as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the password could not be stored")
+    })
+}
+
+/// Whether `password` matches the PHC string `hash`.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// 256 random bits, hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).expect("the operating system's random source");
+    hex::encode(b)
+}
+
+/// A password an admin hands over once: 12 characters from an alphabet without look-alikes.
+pub fn one_time_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut b = [0u8; 12];
+    getrandom::fill(&mut b).expect("the operating system's random source");
+    // 256 % 54 leaves a bias of under 0.4 % per character: immaterial for a password that must
+    // be changed at first use.
+    b.iter().map(|x| ALPHABET[usize::from(*x) % ALPHABET.len()] as char).collect()
+}
+
+/// SHA-256 of a session token, hex: what the store keeps.
+pub fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Checks a new password against the settings; the error names the field.
+pub fn check_new_password(password: &str, min_chars: usize, login: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if n < min_chars {
+        return Err(ApiError::field(
+            "new_password",
+            "PASSWORD_WEAK",
+            format!("at least {min_chars} characters"),
+        ));
+    }
+    if n > 256 {
+        return Err(ApiError::field("new_password", "PASSWORD_WEAK", "at most 256 characters"));
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|x| **x).count() < 3 {
+        return Err(ApiError::field(
+            "new_password",
+            "PASSWORD_WEAK",
+            "use at least three of: lower case, upper case, digits, other characters",
+        ));
+    }
+    if password.to_lowercase().contains(&login.to_lowercase()) {
+        return Err(ApiError::field("new_password", "PASSWORD_WEAK", "a password may not contain the login"));
+    }
+    Ok(())
+}
+
+/// The signed-in caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The user as stored now.
+    pub user: User,
+    /// The cases they may see.
+    pub scope: Scope,
+    /// The session's CSRF token (for forms the console renders).
+    pub csrf: String,
+    /// The session's token digest.
+    pub session: String,
+}
+
+impl Caller {
+    /// `Ok` if the caller's role has `p`, else 403 naming `what`.
+    pub fn require(&self, p: Permission, what: &str) -> Result<(), ApiError> {
+        if allows(self.user.role, p) { Ok(()) } else { Err(ApiError::forbidden(what)) }
+    }
+
+    /// Whether the caller's role has `p`.
+    pub fn can(&self, p: Permission) -> bool {
+        allows(self.user.role, p)
+    }
+}
+
+/// The session, if any, resolved once per request by [`resolve_session`].
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The `Set-Cookie` value that opens a session.
+pub fn session_cookie(token: &str, max_age: SignedDuration, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let v = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        max_age.as_secs()
+    );
+    HeaderValue::from_str(&v).expect("a cookie of hex and ASCII")
+}
+
+/// The `Set-Cookie` value that ends it in the browser.
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
+        .expect("ASCII")
+}
+
+/// Middleware: finds the request's session (ending it when idle too long) and puts
+/// [`MaybeCaller`] into the request's extensions.
+pub async fn resolve_session(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = cookie(req.headers(), SESSION_COOKIE).map(token_digest);
+    let mut caller = None;
+    if let Some(digest) = token {
+        match lookup(&app, &digest).await {
+            Ok(c) => caller = c,
+            Err(e) => return e.into_response(),
+        }
+    }
+    let login = caller.as_ref().map(|c| c.user.login.clone());
+    req.extensions_mut().insert(MaybeCaller(caller));
+    let mut resp = next.run(req).await;
+    if let Some(l) = login {
+        resp.extensions_mut().insert(crate::ops::LoggedIn(l));
+    }
+    resp
+}
+
+async fn lookup(app: &AppState, digest: &str) -> Result<Option<Caller>, ApiError> {
+    let now = app.now();
+    let Some(s) = app.store.session(digest, now).await? else { return Ok(None) };
+    if now.duration_since(s.last_seen) > app.settings.idle_timeout {
+        app.store.close_session(digest).await?;
+        return Ok(None);
+    }
+    if now.duration_since(s.last_seen) > TOUCH_EVERY {
+        app.store.touch_session(digest, now, s.expires_at).await?;
+    }
+    let scope = Scope::of(&s.user);
+    Ok(Some(Caller { user: s.user, scope, csrf: s.csrf, session: digest.to_owned() }))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    /// A signed-in caller whose password is not one-time.
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
+        let c = any_caller(parts)?;
+        if c.user.must_change {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "PASSWORD_CHANGE_REQUIRED",
+                "this is a one-time password: change it first (POST /api/password)",
+            ));
+        }
+        Ok(c)
+    }
+}
+
+/// A signed-in caller, one-time password or not (for changing it, and signing out).
+#[derive(Debug, Clone)]
+pub struct AnyCaller(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for AnyCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<AnyCaller, ApiError> {
+        any_caller(parts).map(AnyCaller)
+    }
+}
+
+fn any_caller(parts: &Parts) -> Result<Caller, ApiError> {
+    parts.extensions.get::<MaybeCaller>().and_then(|m| m.0.clone()).ok_or_else(ApiError::unauthenticated)
+}
+
+/// The client's address (for rate limits), or 0.0.0.0 when the server runs without one (tests).
+pub fn client_ip(parts_ext: &axum::http::Extensions) -> IpAddr {
+    parts_ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(a)| a.ip())
+}
+
+fn unsafe_method(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Paths an unsafe request may reach without a session's CSRF token: signing in has no
+/// session yet (its forms are protected by `SameSite=Strict` and the login rate limit).
+fn csrf_exempt(path: &str) -> bool {
+    matches!(path, "/api/login" | "/login")
+}
+
+/// Middleware: refuses an unsafe request of a session that does not carry its CSRF token.
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    if !unsafe_method(req.method()) || csrf_exempt(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let Some(expected) =
+        req.extensions().get::<MaybeCaller>().and_then(|m| m.0.as_ref()).map(|c| c.csrf.clone())
+    else {
+        // No session: the handler answers 401 (or the console sends the person to sign in).
+        return next.run(req).await;
+    };
+    if let Some(h) = req.headers().get(CSRF_HEADER) {
+        return if constant_eq(h.as_bytes(), expected.as_bytes()) {
+            next.run(req).await
+        } else {
+            csrf_refused()
+        };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return csrf_refused();
+    }
+    // A plain form: read the body (already bounded by the body limit), find `csrf`, put it back.
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else { return csrf_refused() };
+    let given = form_field(&bytes, "csrf");
+    if !given.is_some_and(|g| constant_eq(g.as_bytes(), expected.as_bytes())) {
+        return csrf_refused();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn csrf_refused() -> Response {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "CSRF",
+        "the request did not carry this session's CSRF token (reload the page and try again)",
+    )
+    .into_response()
+}
+
+/// Compares without stopping at the first difference.
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why a sign-in failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefused {
+    /// Unknown login, wrong password, or a disabled user (answered alike).
+    BadCredentials,
+    /// Locked after repeated failures, until then.
+    Locked(Timestamp),
+}
+
+impl From<LoginRefused> for ApiError {
+    fn from(r: LoginRefused) -> ApiError {
+        match r {
+            LoginRefused::BadCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "BAD_CREDENTIALS", "wrong login or password")
+            }
+            LoginRefused::Locked(until) => ApiError::new(
+                StatusCode::LOCKED,
+                "LOCKED",
+                format!("too many failed sign-ins: locked until {until}; an admin can reset the password"),
+            ),
+        }
+    }
+}
+
+/// A session just opened: the cookie's token and the CSRF token.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The user.
+    pub user: User,
+    /// The cookie's token (sent once, kept by the store only as its digest).
+    pub token: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+/// Checks a login (employee number or mobile) and password and opens a session.
+pub async fn sign_in(
+    app: &AppState,
+    who: &str,
+    password: &str,
+) -> Result<Result<Opened, LoginRefused>, ApiError> {
+    let now = app.now();
+    let found = app.store.credentials(who.trim()).await?;
+    let hash = found.as_ref().map_or_else(|| app.dummy_hash.clone(), |(_, h)| h.clone());
+    let pw = password.to_owned();
+    // Verified on a blocking thread: argon2 takes tens of milliseconds of CPU on purpose.
+    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &pw)).await.unwrap_or(false);
+    let Some((user, _)) = found else { return Ok(Err(LoginRefused::BadCredentials)) };
+    if let Some(until) = user.locked_until
+        && until > now
+    {
+        return Ok(Err(LoginRefused::Locked(until)));
+    }
+    if user.disabled {
+        return Ok(Err(LoginRefused::BadCredentials));
+    }
+    if !ok {
+        let after = app
+            .store
+            .login_failed(&user.login, app.settings.lock_after, now + app.settings.lock_for, now)
+            .await?;
+        tracing::info!(login = %user.login, failed = after.failed_logins, "sign-in refused");
+        return Ok(Err(match after.locked_until {
+            Some(until) if until > now => LoginRefused::Locked(until),
+            _ => LoginRefused::BadCredentials,
+        }));
+    }
+    let token = random_token();
+    let csrf = random_token();
+    let session = NewSession {
+        token_sha256: token_digest(&token),
+        login: user.login.clone(),
+        csrf: csrf.clone(),
+        expires_at: now + app.settings.session_ttl,
+    };
+    app.store.open_session(&session, now).await?;
+    tracing::info!(login = %user.login, role = %user.role, "signed in");
+    Ok(Ok(Opened { user, token, csrf }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("Correct horse 1").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$"), "{h}");
+        assert!(verify_password(&h, "Correct horse 1"));
+        assert!(!verify_password(&h, "Correct horse 2"));
+        assert!(!verify_password("not a hash", "x"));
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_the_reason() {
+        let min = 10;
+        assert!(check_new_password("Abcdefgh12", min, "E001").is_ok());
+        assert_eq!(
+            check_new_password("Abc12", min, "E001").unwrap_err().field.as_deref(),
+            Some("new_password")
+        );
+        assert!(check_new_password("abcdefghijkl", min, "E001").unwrap_err().message.contains("three"));
+        assert!(check_new_password("xxE001xxAb1", min, "e001").unwrap_err().message.contains("login"));
+    }
+
+    #[test]
+    fn cookies_forms_and_tokens() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("lang=en; daylight_session=abc"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(form_field(b"a=1&csrf=x%2By+z&b=", "csrf").as_deref(), Some("x+y z"));
+        assert_eq!(random_token().len(), 64);
+        assert_ne!(random_token(), random_token());
+        let otp = one_time_password();
+        assert_eq!(otp.chars().count(), 12);
+        assert!(!otp.contains(['0', 'O', 'l', '1', 'I']));
+        let c = session_cookie("t", SignedDuration::from_hours(12), true);
+        assert_eq!(
+            c.to_str().unwrap(),
+            "daylight_session=t; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure"
+        );
+        assert!(constant_eq(b"ab", b"ab") && !constant_eq(b"ab", b"ac") && !constant_eq(b"ab", b"abc"));
+    }
+}

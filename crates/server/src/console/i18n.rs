@@ -1,0 +1,254 @@
+//! The console's words in Simplified Chinese (the default) and English.
+//!
+//! One table, each key with both languages side by side, so a missing translation cannot
+//! compile. Templates call `t("key")`; codes (rule codes, outcomes) stay codes and are
+//! translated here by their code.
+
+/// A language the console speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 简体中文 (the default).
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// From the `lang` cookie's value; anything else is Chinese.
+    pub fn from_tag(tag: Option<&str>) -> Lang {
+        match tag {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+
+    /// The BCP 47 tag for `<html lang>`.
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// `(key, 中文, English)`.
+const WORDS: &[(&str, &str, &str)] = &[
+    ("app", "阳光催收", "Daylight"),
+    ("sign_in", "登录", "Sign in"),
+    ("sign_out", "退出", "Sign out"),
+    ("login_label", "工号或手机号", "Employee number or mobile"),
+    ("password", "密码", "Password"),
+    ("bad_credentials", "工号或密码错误", "Wrong login or password"),
+    ("locked", "登录失败次数过多，账号已锁定至", "Too many failed sign-ins: locked until"),
+    ("rate_limited", "请求过于频繁，请稍后再试", "Too many attempts: wait a moment"),
+    ("change_password", "修改密码", "Change password"),
+    ("must_change", "这是一次性密码，请先设置新密码。", "This is a one-time password: set a new one first."),
+    ("current_password", "当前密码", "Current password"),
+    ("new_password", "新密码", "New password"),
+    (
+        "password_rules",
+        "至少10位，包含大写、小写、数字、符号中的三类，不得包含工号。",
+        "At least 10 characters of three kinds (lower, upper, digits, symbols), without your login.",
+    ),
+    ("save", "保存", "Save"),
+    ("saved", "已保存", "Saved"),
+    ("workbench", "工作台", "Workbench"),
+    ("my_queue", "我的队列", "My queue"),
+    (
+        "queue_empty",
+        "队列为空：没有分配给您的未结案件。",
+        "The queue is empty: no open cases are assigned to you.",
+    ),
+    ("planned", "今日计划", "Today's plan"),
+    ("not_planned", "今日未计划", "Not planned today"),
+    ("case", "案件", "Case"),
+    ("debtor", "债务人", "Debtor"),
+    ("bucket", "账龄", "Bucket"),
+    ("dpd", "逾期天数", "Days past due"),
+    ("overdue", "逾期金额", "Overdue"),
+    ("channel", "渠道", "Channel"),
+    ("window", "时段", "Window"),
+    ("script", "话术", "Script"),
+    ("arm", "实验组", "Arm"),
+    ("open", "打开", "Open"),
+    ("resident_id", "身份证号", "Resident ID"),
+    ("address", "地址", "Address"),
+    ("employer", "单位", "Employer"),
+    ("assigned_to", "分配给", "Assigned to"),
+    ("accounts", "账户", "Accounts"),
+    ("card", "卡号", "Card"),
+    ("balance", "余额", "Balance"),
+    ("principal", "本金", "Principal"),
+    ("interest", "利息", "Interest"),
+    ("fees", "费用", "Fees"),
+    ("late_fees", "滞纳金", "Late fees"),
+    ("minimum", "最低还款", "Minimum"),
+    ("contacts", "联系方式", "Contact points"),
+    ("role", "关系", "Role"),
+    ("value", "号码", "Number"),
+    ("status", "状态", "Status"),
+    ("compliance", "合规状态", "Compliance"),
+    ("can_call_now", "现在可以拨打", "Can call now"),
+    ("next_allowed", "下次允许", "Next allowed at"),
+    ("never", "不可联系", "not allowed"),
+    ("suggested", "建议动作", "Suggested action"),
+    ("no_suggestion", "今日计划中没有此案件。", "Today's plan has no action for this case."),
+    ("reasons", "理由", "Reasons"),
+    ("log_contact", "登记联系结果", "Log a contact"),
+    ("contact_point", "联系号码", "Contact point"),
+    ("outcome", "结果", "Outcome"),
+    ("note", "催记", "Note"),
+    ("record", "登记", "Record"),
+    ("recorded", "已登记", "Recorded"),
+    ("promise", "承诺还款", "Promise to pay"),
+    ("amount_yuan", "金额（元）", "Amount (yuan)"),
+    ("due_date", "日期", "Date"),
+    ("due_time", "时间", "Time"),
+    ("lock_promise", "锁定承诺", "Lock promise"),
+    ("pending_promises", "待兑现承诺", "Pending promises"),
+    ("timeline", "时间线", "Timeline"),
+    ("nothing_yet", "暂无记录", "Nothing yet"),
+    ("denied", "合规网关拒绝", "Refused by the compliance gate"),
+    ("next_case", "下一个案件", "Next case"),
+    ("back_to_queue", "返回队列", "Back to queue"),
+    ("shortcuts", "快捷键", "Shortcuts"),
+    (
+        "shortcut_help",
+        "j/k 上下选择 · Enter 打开 · n 下一案件 · o 登记结果 · p 承诺 · g 队列 · ? 帮助",
+        "j/k move · Enter open · n next case · o log outcome · p promise · g queue · ? help",
+    ),
+    ("users", "用户", "Users"),
+    ("add_user", "新增用户", "Add user"),
+    ("login", "工号", "Login"),
+    ("name", "姓名", "Name"),
+    ("mobile", "手机号", "Mobile"),
+    ("team", "小组", "Team"),
+    ("agency", "委外机构", "Agency"),
+    ("one_time_password", "一次性密码（仅显示一次）", "One-time password (shown once)"),
+    ("disabled", "已停用", "Disabled"),
+    ("active", "正常", "Active"),
+    ("must_change_short", "待改密", "Must change password"),
+    ("cases", "案件", "Cases"),
+    ("error", "出错了", "Something went wrong"),
+    ("not_found", "未找到，或不在您的权限范围内。", "Not found, or not within what you may see."),
+    ("forbidden", "您的角色无权执行此操作。", "Your role may not do this."),
+    ("language", "English", "中文"),
+    ("simulated_clock", "演示时钟", "Rehearsal clock"),
+];
+
+/// The word for `key` in `lang`; an unknown key shows as itself (and a test catches it).
+pub fn t(lang: Lang, key: &str) -> &str {
+    match WORDS.iter().find(|(k, _, _)| *k == key) {
+        Some((_, zh, en)) => match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        },
+        None => key,
+    }
+}
+
+/// Whether the catalogue has `key`.
+pub fn has(key: &str) -> bool {
+    WORDS.iter().any(|(k, _, _)| *k == key)
+}
+
+/// A vocabulary code in words: contact roles and statuses, case statuses, channels,
+/// recipients. Unknown codes show as themselves.
+pub fn word(lang: Lang, code: &str) -> String {
+    let zh = match code {
+        "debtor" => "本人",
+        "guarantor" => "担保人",
+        "emergency_contact" => "紧急联系人",
+        "relative" => "亲属",
+        "colleague" => "同事",
+        "other" => "其他",
+        "third_party" => "第三方",
+        "valid" => "有效",
+        "invalid" => "无效",
+        "unknown" => "未知",
+        "suspended" => "停机",
+        "powered_off" => "关机",
+        "open" => "在催",
+        "closed" => "已结案",
+        "legal" => "诉讼",
+        "written_off" => "已核销",
+        "call" => "电话",
+        "robot_call" => "机器人外呼",
+        "sms" => "短信",
+        "email" => "邮件",
+        "letter" => "信函",
+        "visit" => "外访",
+        "agency" => "委外",
+        "attempt" => "联系",
+        "note" => "催记",
+        "promise" => "承诺",
+        "payment" => "还款",
+        "bucket" => "账龄变化",
+        "arrangement" => "分期方案",
+        "waiver" => "减免",
+        _ => return code.replace('_', " "),
+    };
+    match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => code.replace('_', " "),
+    }
+}
+
+/// Outcomes in words, by code.
+pub fn outcome(lang: Lang, code: &str) -> String {
+    let zh = match code {
+        "no_answer" => "无人接听",
+        "busy" => "占线",
+        "not_connected" => "未接通",
+        "invalid_number" => "空号",
+        "powered_off" => "关机",
+        "suspended" => "停机",
+        "voicemail" => "语音信箱",
+        "conversation" => "有效沟通",
+        "promise_to_pay" => "承诺还款",
+        "refused" => "拒绝还款",
+        "hardship" => "经济困难",
+        "dispute" => "有异议",
+        "abusive" => "辱骂",
+        "cease_request" => "要求停止联系",
+        "third_party_answered" => "第三方接听",
+        "wrong_number" => "号码错误",
+        _ => code,
+    };
+    match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => code.replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_used_by_a_template_is_in_the_catalogue() {
+        let templates = [
+            include_str!("../../templates/base.html"),
+            include_str!("../../templates/login.html"),
+            include_str!("../../templates/password.html"),
+            include_str!("../../templates/workbench.html"),
+            include_str!("../../templates/case.html"),
+            include_str!("../../templates/users.html"),
+            include_str!("../../templates/error.html"),
+        ];
+        let mut missing = Vec::new();
+        for text in templates {
+            for part in text.split("t(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                if !has(key) {
+                    missing.push(key.to_owned());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys without words: {missing:?}");
+        let mut keys: Vec<_> = WORDS.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), WORDS.len(), "a key is listed twice");
+    }
+}

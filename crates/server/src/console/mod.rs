@@ -1,0 +1,516 @@
+//! The console: server-rendered pages (minijinja templates compiled into the binary), htmx for
+//! in-place updates, Simplified Chinese by default with an English switch (the `lang` cookie).
+//!
+//! Pages read and write through [`crate::work`], the same code as the API, so the console can
+//! do nothing the API would refuse. Forms carry the session's CSRF token; htmx requests carry
+//! it in `X-CSRF-Token` (set once on `<body>`).
+
+pub mod i18n;
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::{Environment, Value, context};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::{UserInput, UserView, add_user, set_own_password};
+use crate::auth::{self, Caller, LoginRefused, MaybeCaller};
+use crate::error::ApiError;
+use crate::roles::{Permission, role_label};
+use crate::work::{self, NewContact, NewPromiseInput};
+use i18n::Lang;
+
+/// The templates, compiled into the binary.
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, text) in [
+        ("base.html", include_str!("../../templates/base.html")),
+        ("login.html", include_str!("../../templates/login.html")),
+        ("password.html", include_str!("../../templates/password.html")),
+        ("workbench.html", include_str!("../../templates/workbench.html")),
+        ("case.html", include_str!("../../templates/case.html")),
+        ("users.html", include_str!("../../templates/users.html")),
+        ("error.html", include_str!("../../templates/error.html")),
+    ] {
+        env.add_template(name, text).expect("the templates parse (checked by the tests)");
+    }
+    env.add_function("t", |state: &minijinja::State, key: &str| -> String {
+        let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+        i18n::t(lang, key).to_owned()
+    });
+    env.add_function("word", |state: &minijinja::State, code: &str| -> String {
+        let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+        i18n::word(lang, code)
+    });
+    env.add_function("outcome", |state: &minijinja::State, code: &str| -> String {
+        let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+        i18n::outcome(lang, code)
+    });
+    env
+}
+
+/// The console's routes.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/password", get(password_page).post(password_submit))
+        .route("/lang/{tag}", get(set_lang))
+        .route("/workbench", get(workbench))
+        .route("/cases/{id}", get(case_page))
+        .route("/cases/{id}/contact", post(contact_submit))
+        .route("/cases/{id}/promise", post(promise_submit))
+        .route("/admin/users", get(users_page).post(user_submit))
+        .route("/static/htmx.min.js", get(htmx_js))
+        .route("/static/app.js", get(app_js))
+        .route("/static/app.css", get(app_css))
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    let tag = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .map(|(_, v)| v.to_owned());
+    Lang::from_tag(tag.as_deref())
+}
+
+/// A page's shared context: language, user, CSRF token, what the nav shows.
+fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
+    let zh = lang == Lang::Zh;
+    let user = caller.map(|c| {
+        context! {
+            login => c.user.login.clone(),
+            name => c.user.name.clone(),
+            role => role_label(c.user.role, zh),
+            can_manage_users => c.can(Permission::ManageUsers),
+            can_work => c.can(Permission::WorkCases),
+        }
+    });
+    let rehearsal = match app.settings.clock {
+        crate::settings::Clock::System => None,
+        crate::settings::Clock::StartingAt { .. } => {
+            Some(app.now().to_zoned(work::team_zone()).strftime("%Y-%m-%d %H:%M").to_string())
+        }
+    };
+    context! {
+        lang => lang.tag(),
+        other_lang => if zh { "en" } else { "zh-CN" },
+        user => user,
+        csrf => caller.map(|c| c.csrf.clone()),
+        rehearsal => rehearsal,
+    }
+}
+
+fn render(app: &AppState, name: &str, ctx: Value) -> Response {
+    match app.templates.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(template = name, error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered; it has been logged")
+                .into_response()
+        }
+    }
+}
+
+/// An API error as a page (or, for htmx, as a fragment with the message).
+fn error_page(app: &AppState, lang: Lang, caller: Option<&Caller>, e: ApiError) -> Response {
+    let key = match e.status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::FORBIDDEN => "forbidden",
+        _ => "error",
+    };
+    let ctx = context! { ..page_ctx(app, lang, caller), ..context! { message_key => key, code => e.code.clone(), message => e.message.clone() } };
+    let mut r = render(app, "error.html", ctx);
+    *r.status_mut() = e.status;
+    r
+}
+
+/// The signed-in caller for a page, or where to send the person instead (a redirect, built
+/// once per request: its size does not matter).
+#[allow(clippy::result_large_err)]
+fn page_caller(req_caller: &MaybeCaller) -> Result<Caller, Response> {
+    match &req_caller.0 {
+        None => Err(Redirect::to("/login").into_response()),
+        Some(c) if c.user.must_change => Err(Redirect::to("/password").into_response()),
+        Some(c) => Ok(c.clone()),
+    }
+}
+
+async fn home(axum::Extension(mc): axum::Extension<MaybeCaller>) -> Response {
+    match page_caller(&mc) {
+        Err(r) => r,
+        Ok(c) if c.can(Permission::ManageUsers) => Redirect::to("/admin/users").into_response(),
+        Ok(_) => Redirect::to("/workbench").into_response(),
+    }
+}
+
+async fn set_lang(Path(tag): Path<String>, headers: HeaderMap) -> Response {
+    let tag = if tag == "en" { "en" } else { "zh-CN" };
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned())))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/lang/"))
+        .unwrap_or_else(|| "/".to_owned());
+    let cookie =
+        HeaderValue::from_str(&format!("lang={tag}; Path=/; SameSite=Lax; Max-Age=31536000")).expect("ASCII");
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}
+
+async fn login_page(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    render(&app, "login.html", page_ctx(&app, lang_of(&headers), None))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+}
+
+async fn login_submit(State(app): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let lang = lang_of(&headers);
+    let refused = |key: &str, until: Option<String>| {
+        let ctx = context! { ..page_ctx(&app, lang, None), ..context! { error_key => key, until => until, login => f.login.clone() } };
+        let mut r = render(&app, "login.html", ctx);
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        r
+    };
+    match auth::sign_in(&app, &f.login, &f.password).await {
+        Err(e) => error_page(&app, lang, None, e),
+        Ok(Err(LoginRefused::BadCredentials)) => refused("bad_credentials", None),
+        Ok(Err(LoginRefused::Locked(until))) => {
+            refused("locked", Some(until.to_zoned(work::team_zone()).strftime("%H:%M").to_string()))
+        }
+        Ok(Ok(o)) => {
+            let cookie =
+                auth::session_cookie(&o.token, app.settings.session_ttl, app.settings.secure_cookies);
+            let to = if o.user.must_change { "/password" } else { "/" };
+            ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response()
+        }
+    }
+}
+
+async fn logout(State(app): State<AppState>, axum::Extension(mc): axum::Extension<MaybeCaller>) -> Response {
+    if let Some(c) = &mc.0
+        && let Err(e) = app.store.close_session(&c.session).await
+    {
+        tracing::warn!(error = %e, "closing a session failed");
+    }
+    ([(header::SET_COOKIE, auth::clear_cookie(app.settings.secure_cookies))], Redirect::to("/login"))
+        .into_response()
+}
+
+async fn password_page(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(mc): axum::Extension<MaybeCaller>,
+) -> Response {
+    let Some(c) = mc.0 else { return Redirect::to("/login").into_response() };
+    let ctx = context! { ..page_ctx(&app, lang_of(&headers), Some(&c)), ..context! { must_change => c.user.must_change } };
+    render(&app, "password.html", ctx)
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    #[serde(default)]
+    #[allow(dead_code)] // Checked by the CSRF guard before the handler runs.
+    csrf: String,
+}
+
+async fn password_submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(mc): axum::Extension<MaybeCaller>,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let Some(c) = mc.0 else { return Redirect::to("/login").into_response() };
+    let lang = lang_of(&headers);
+    match set_own_password(&app, &c, &f.current_password, &f.new_password).await {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(e) => {
+            let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
+            must_change => c.user.must_change, error => e.message.clone(), field => e.field.clone() } };
+            let mut r = render(&app, "password.html", ctx);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
+async fn workbench(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(mc): axum::Extension<MaybeCaller>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let c = match page_caller(&mc) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match work::queue(&app, &c).await {
+        Err(e) => error_page(&app, lang, Some(&c), e),
+        Ok(items) => {
+            let planned = items.iter().filter(|i| i.window.is_some()).count();
+            let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! { items => Value::from(minijinja::value::Serde(&items)), planned => planned } };
+            render(&app, "workbench.html", ctx)
+        }
+    }
+}
+
+/// The case after `id` in the caller's queue (for "next case").
+async fn next_in_queue(app: &AppState, c: &Caller, id: &str) -> Option<String> {
+    let items = work::queue(app, c).await.ok()?;
+    let at = items.iter().position(|i| i.case == id);
+    match at {
+        Some(i) => items.get(i + 1).map(|n| n.case.clone()),
+        None => items.first().map(|n| n.case.clone()),
+    }
+}
+
+async fn case_response(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    id: &str,
+    flash: Option<(&str, String)>,
+    status: StatusCode,
+) -> Response {
+    match work::case_view(app, c, id).await {
+        Err(e) => error_page(app, lang, Some(c), e),
+        Ok(view) => {
+            let next = next_in_queue(app, c, id).await;
+            let outcomes: Vec<&str> = daylight_domain::attempt::Outcome::ALL
+                .iter()
+                .map(|o| o.as_str())
+                .filter(|o| !matches!(*o, "delivered" | "undelivered" | "sent" | "visited"))
+                .collect();
+            let today = app.now().to_zoned(work::team_zone()).date().to_string();
+            let (flash_kind, flash_text) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
+            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
+            case => Value::from(minijinja::value::Serde(&view)), next => next, outcomes => outcomes, today => today,
+            flash_kind => flash_kind, flash => flash_text } };
+            let mut r = render(app, "case.html", ctx);
+            *r.status_mut() = status;
+            r
+        }
+    }
+}
+
+async fn case_page(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(mc): axum::Extension<MaybeCaller>,
+    Path(id): Path<String>,
+) -> Response {
+    let c = match page_caller(&mc) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    case_response(&app, lang_of(&headers), &c, &id, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct ContactForm {
+    contact_point: String,
+    outcome: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    #[allow(dead_code)] // Checked by the CSRF guard.
+    csrf: String,
+}
+
+async fn contact_submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(mc): axum::Extension<MaybeCaller>,
+    Path(id): Path<String>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    let c = match page_caller(&mc) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = lang_of(&headers);
+    let input = NewContact {
+        contact_point: f.contact_point,
+        channel: None,
+        outcome: f.outcome,
+        duration_secs: None,
+        note: Some(f.note),
+    };
+    match work::record_contact(&app, &c, &id, &input).await {
+        Ok(r) => {
+            case_response(&app, lang, &c, &id, Some(("ok", format!("#{}", r.attempt))), StatusCode::OK).await
+        }
+        // A denial names its rule; the contact table shows the next allowed time.
+        Err(e) if e.status == StatusCode::CONFLICT => {
+            case_response(&app, lang, &c, &id, Some(("denied", e.code.clone())), e.status).await
+        }
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let field = e.field.clone().unwrap_or_default();
+            case_response(&app, lang, &c, &id, Some(("invalid", format!("{field}: {}", e.message))), e.status)
+                .await
+        }
+        Err(e) => error_page(&app, lang, Some(&c), e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PromiseForm {
+    amount: String,
+    date: String,
+    #[serde(default)]
+    time: String,
+    #[serde(default)]
+    #[allow(dead_code)] // Checked by the CSRF guard.
+    csrf: String,
+}
+
+async fn promise_submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(mc): axum::Extension<MaybeCaller>,
+    Path(id): Path<String>,
+    Form(f): Form<PromiseForm>,
+) -> Response {
+    let c = match page_caller(&mc) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = lang_of(&headers);
+    let input = NewPromiseInput { amount: f.amount, date: f.date, time: Some(f.time), attempt: None };
+    match work::lock_promise(&app, &c, &id, &input).await {
+        Ok(pid) => case_response(&app, lang, &c, &id, Some(("ok", format!("#{pid}"))), StatusCode::OK).await,
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let field = e.field.clone().unwrap_or_default();
+            case_response(&app, lang, &c, &id, Some(("invalid", format!("{field}: {}", e.message))), e.status)
+                .await
+        }
+        Err(e) => error_page(&app, lang, Some(&c), e),
+    }
+}
+
+async fn users_response(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    extra: Value,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = c.require(Permission::ManageUsers, "manage users") {
+        return error_page(app, lang, Some(c), e);
+    }
+    match app.store.users().await {
+        Err(e) => error_page(app, lang, Some(c), e.into()),
+        Ok(users) => {
+            let zh = lang == Lang::Zh;
+            let rows: Vec<Value> = users
+                .iter()
+                .map(|u| {
+                    let v = UserView::from(u);
+                    context! { ..Value::from(minijinja::value::Serde(&v)), ..context! { role_label => role_label(u.role, zh) } }
+                })
+                .collect();
+            let roles: Vec<Value> = daylight_store::access::Role::ALL
+                .iter()
+                .map(|r| context! { value => r.as_str(), label => role_label(*r, zh) })
+                .collect();
+            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! { users => rows, roles => roles }, ..extra };
+            let mut r = render(app, "users.html", ctx);
+            *r.status_mut() = status;
+            r
+        }
+    }
+}
+
+async fn users_page(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(mc): axum::Extension<MaybeCaller>,
+) -> Response {
+    let c = match page_caller(&mc) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    users_response(&app, lang_of(&headers), &c, context! {}, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    login: String,
+    name: String,
+    #[serde(default)]
+    mobile: String,
+    role: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    #[allow(dead_code)] // Checked by the CSRF guard.
+    csrf: String,
+}
+
+async fn user_submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::Extension(mc): axum::Extension<MaybeCaller>,
+    Form(f): Form<UserForm>,
+) -> Response {
+    let c = match page_caller(&mc) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = lang_of(&headers);
+    if let Err(e) = c.require(Permission::ManageUsers, "manage users") {
+        return error_page(&app, lang, Some(&c), e);
+    }
+    let some = |s: String| if s.trim().is_empty() { None } else { Some(s) };
+    let input = UserInput {
+        login: f.login,
+        name: f.name,
+        mobile: some(f.mobile),
+        role: f.role,
+        team: some(f.team),
+        agency: some(f.agency),
+    };
+    match add_user(&app, &c.user.login, &input).await {
+        Ok((u, otp)) => {
+            users_response(&app, lang, &c, context! { created => u.login, otp => otp }, StatusCode::CREATED)
+                .await
+        }
+        Err(e) => {
+            let extra =
+                context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) };
+            users_response(&app, lang, &c, extra, e.status).await
+        }
+    }
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+        .into_response()
+}
+
+async fn htmx_js() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("../../static/htmx.min.js"))
+}
+
+async fn app_js() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("../../static/app.js"))
+}
+
+async fn app_css() -> Response {
+    asset("text/css; charset=utf-8", include_str!("../../static/app.css"))
+}

@@ -1,0 +1,122 @@
+//! Daylight's HTTP server: the REST API, the server-rendered console, signing in and roles.
+//! It is a library; `daylight serve` and the tests start it with [`serve`].
+//!
+//! - [`settings`]: settings from TOML and `DAYLIGHT_` variables, validated.
+//! - [`auth`]: argon2id passwords, session cookies, CSRF, lockout; the [`auth::Caller`].
+//! - [`roles`]: what each role may do. Which cases it sees is its scope, which the store
+//!   applies in every case query (`daylight_store::access::Scope`).
+//! - [`api`]: the REST API under `/api`, described by `/api/openapi.json`.
+//! - [`console`]: the console's pages (minijinja templates, htmx, zh-CN and English).
+//! - [`work`]: what the API and the console share: the queue, the case view, the gate status.
+//! - [`ops`]: `/healthz`, `/metrics`, request logs, body and rate limits.
+//!
+//! The server reads the clock in one place, [`settings::Clock`], and passes the time down.
+
+pub mod api;
+pub mod auth;
+pub mod console;
+pub mod error;
+pub mod ops;
+pub mod roles;
+pub mod settings;
+pub mod work;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use daylight_store::Store;
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+
+pub use settings::Settings;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The settings.
+    pub settings: Arc<Settings>,
+    /// The console's templates.
+    pub templates: Arc<minijinja::Environment<'static>>,
+    /// A hash verified when a login is unknown, so that it takes as long as a wrong password.
+    pub dummy_hash: String,
+    /// Request and login rate limits.
+    pub limits: Arc<ops::Limits>,
+    /// Today's plan, parsed once per version.
+    pub plans: Arc<work::PlanCache>,
+}
+
+impl AppState {
+    /// A state for `store` under `settings`.
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> AppState {
+        let limits = Arc::new(ops::Limits::new(&settings));
+        AppState {
+            store,
+            templates: Arc::new(console::templates()),
+            dummy_hash: auth::hash_password("not a password of anyone").expect("hashing works"),
+            limits,
+            plans: Arc::new(work::PlanCache::default()),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The time now, by the settings' clock.
+    pub fn now(&self) -> Timestamp {
+        self.settings.clock.now()
+    }
+}
+
+/// The whole application: API, console, operations routes and middleware.
+pub fn router(app: AppState) -> Router {
+    let (api, _) = api::routes().split_for_parts();
+    Router::new()
+        .merge(api)
+        .route("/api/openapi.json", axum::routing::get(api::openapi_json))
+        .merge(console::routes())
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn(auth::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), auth::resolve_session))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), ops::rate_limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(app.settings.body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            app.settings.request_timeout.unsigned_abs(),
+        ))
+        .layer(axum::middleware::from_fn(ops::observe))
+        .with_state(app)
+}
+
+/// Serves `store` on `listener` until `shutdown` completes, then finishes the requests in
+/// flight. With `settings.tls` the server speaks HTTPS only.
+pub async fn serve(
+    settings: Settings,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let tls = settings.tls.clone();
+    let app = router(AppState::new(store, settings)).into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("TLS certificate {} or key {}: {e}", cert.display(), key.display()),
+                    )
+                })?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle).serve(app).await
+        }
+    }
+}

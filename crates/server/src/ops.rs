@@ -1,0 +1,144 @@
+//! Running the server: `/healthz`, Prometheus metrics at `/metrics`, one log line per request,
+//! and rate limits per client address (all requests, and sign-ins more strictly).
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use governor::{DefaultKeyedRateLimiter, Quota};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::client_ip;
+use crate::error::ApiError;
+
+/// Rate limiters keyed by client address.
+pub struct Limits {
+    all: DefaultKeyedRateLimiter<IpAddr>,
+    logins: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl Limits {
+    /// Limits as the settings give them.
+    pub fn new(s: &crate::Settings) -> Limits {
+        let nz = |n: u32| NonZeroU32::new(n.max(1)).expect("at least 1");
+        Limits {
+            all: governor::RateLimiter::keyed(
+                Quota::per_second(nz(s.requests_per_second)).allow_burst(nz(s.burst)),
+            ),
+            logins: governor::RateLimiter::keyed(
+                Quota::per_minute(nz(s.logins_per_minute)).allow_burst(nz(s.logins_per_minute)),
+            ),
+        }
+    }
+}
+
+/// The routes of this module.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics_text))
+}
+
+/// Whether the server and its database answer.
+async fn healthz(State(app): State<AppState>) -> Response {
+    match app.store.schema().await {
+        Ok(s) if s.applied == s.known => Json(json!({"status": "ok", "schema": s.applied})).into_response(),
+        Ok(s) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "schema", "applied": s.applied, "known": s.known})),
+        )
+            .into_response(),
+        Err(e) => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "db", "code": e.code()}))).into_response()
+        }
+    }
+}
+
+/// The process's one metrics recorder (installed on first use; every server in the process
+/// shares it).
+fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5])
+            .expect("buckets are given")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed by an embedding program: then it records.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+async fn metrics_text() -> Response {
+    let body = prometheus().render();
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))], body).into_response()
+}
+
+/// The time a request took, by the one monotonic clock reading the server allows itself.
+#[allow(clippy::disallowed_methods)] // Measuring a request is IO-side: the engines never see it.
+fn stopwatch() -> impl FnOnce() -> Duration {
+    let start = std::time::Instant::now();
+    move || start.elapsed()
+}
+
+/// Middleware: counts and times each request by route and status, and logs it.
+pub async fn observe(req: Request, next: Next) -> Response {
+    prometheus();
+    let elapsed = stopwatch();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(unmatched)".to_owned(), |m| m.as_str().to_owned());
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let took = elapsed();
+    let status = resp.status().as_u16().to_string();
+    let labels = [("method", method.to_string()), ("route", route.clone()), ("status", status.clone())];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels[..2]).record(took.as_secs_f64());
+    tracing::info!(
+        target: "daylight_server::request",
+        method = %method,
+        path = %path,
+        route = %route,
+        status = resp.status().as_u16(),
+        ms = took.as_secs_f64() * 1000.0,
+        login = resp.extensions().get::<LoggedIn>().map_or("", |l| l.0.as_str()),
+        "request"
+    );
+    resp
+}
+
+/// Put on a response by [`crate::auth::resolve_session`] so the request log names who made it.
+#[derive(Debug, Clone)]
+pub struct LoggedIn(pub String);
+
+/// Middleware: refuses a client over its rate (429, `RATE_LIMITED`) and sign-ins over theirs.
+pub async fn rate_limit(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = client_ip(req.extensions());
+    let login =
+        matches!(req.uri().path(), "/api/login" | "/login") && req.method() == axum::http::Method::POST;
+    let limited = if login {
+        app.limits.logins.check_key(&ip).is_err()
+    } else {
+        app.limits.all.check_key(&ip).is_err()
+    };
+    if limited {
+        metrics::counter!("http_rate_limited_total").increment(1);
+        let mut r =
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "too many requests: slow down")
+                .into_response();
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    }
+    next.run(req).await
+}

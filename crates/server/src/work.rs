@@ -1,0 +1,660 @@
+//! What the API and the console share: the caller's queue in plan order, the case view (masked),
+//! the gate's status for each contact point, and the writes a collector makes. Every read and
+//! write goes through the caller's scope in the store.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use daylight_compliance::eval::evaluate;
+use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
+use daylight_domain::case::CaseStatus;
+use daylight_domain::customer::{ContactKind, ContactPoint};
+use daylight_domain::id::{AccountId, CaseId, ContactId};
+use daylight_domain::pii::{mask_address, mask_name};
+use daylight_domain::{Currency, Money};
+use daylight_store::access::Role;
+use daylight_store::model::{CaseDetail, CaseFilter, NewPromise};
+use daylight_strategy::plan::{Action, Plan};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::roles::Permission;
+
+/// The zone the team works in: "today" and the times the console shows.
+pub const TEAM_ZONE: &str = "Asia/Shanghai";
+
+/// How often the latest plan version is looked up (a new version is picked up within this).
+const PLAN_CHECK: SignedDuration = SignedDuration::from_secs(30);
+
+/// The most cases a queue lists.
+pub const QUEUE_LIMIT: u32 = 2_000;
+
+/// The team's zone.
+pub fn team_zone() -> TimeZone {
+    TimeZone::get(TEAM_ZONE).expect("the bundled time zone database has Asia/Shanghai")
+}
+
+/// A day's plan, parsed once per version, with each case's actions.
+#[derive(Debug, Default)]
+pub struct PlanIndex {
+    /// The day.
+    pub date: Option<jiff::civil::Date>,
+    /// The version.
+    pub version: i64,
+    /// Actions by case, in plan order.
+    pub by_case: HashMap<String, Vec<Action>>,
+}
+
+/// The latest plan of today, looked up again at most every 30 seconds.
+#[derive(Default)]
+pub struct PlanCache {
+    inner: Mutex<Option<(Timestamp, Arc<PlanIndex>)>>,
+}
+
+impl PlanCache {
+    /// Today's latest plan (an empty index when there is none).
+    pub async fn today(&self, app: &AppState) -> ApiResult<Arc<PlanIndex>> {
+        let now = app.now();
+        let date = now.to_zoned(team_zone()).date();
+        if let Some((checked, idx)) = self.inner.lock().expect("not poisoned").as_ref()
+            && now.duration_since(*checked) < PLAN_CHECK
+            && idx.date == Some(date)
+        {
+            return Ok(idx.clone());
+        }
+        let latest =
+            app.store.list_plans().await?.into_iter().filter(|p| p.date == date).map(|p| p.version).max();
+        let current = self.inner.lock().expect("not poisoned").as_ref().map(|(_, i)| i.clone());
+        let idx = match (latest, current) {
+            (Some(v), Some(cur)) if cur.date == Some(date) && cur.version == v => cur,
+            (Some(v), _) => {
+                let stored = app.store.stored_plan(date, Some(v)).await?;
+                let plan: Plan =
+                    serde_json::from_str(stored.plan.as_deref().unwrap_or("{}")).map_err(|e| {
+                        tracing::error!(error = %e, %date, version = v, "stored plan does not parse");
+                        ApiError::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "CORRUPT",
+                            "today's plan could not be read",
+                        )
+                    })?;
+                let mut by_case: HashMap<String, Vec<Action>> = HashMap::new();
+                for a in plan.actions {
+                    by_case.entry(a.case.clone()).or_default().push(a);
+                }
+                Arc::new(PlanIndex { date: Some(date), version: v, by_case })
+            }
+            (None, _) => Arc::new(PlanIndex { date: Some(date), version: 0, by_case: HashMap::new() }),
+        };
+        *self.inner.lock().expect("not poisoned") = Some((now, idx.clone()));
+        Ok(idx)
+    }
+}
+
+/// A case in the caller's queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueueItem {
+    /// The case id.
+    pub case: String,
+    /// The debtor's name, masked (张*).
+    pub name: String,
+    /// Bucket (M1…M6+).
+    pub bucket: String,
+    /// Days past due (worst account).
+    pub dpd: u32,
+    /// Overdue in yuan, two decimals (CNY only; other currencies follow).
+    pub overdue: String,
+    /// Overdue in fen (CNY).
+    pub overdue_fen: i64,
+    /// Today's planned channel, if the plan has the case.
+    pub channel: Option<String>,
+    /// Today's window start, local `HH:MM`.
+    pub window: Option<String>,
+    /// The script to use.
+    pub script: Option<String>,
+    /// The experiment arm.
+    pub arm: Option<String>,
+    /// Who the case is assigned to.
+    pub collector: Option<String>,
+}
+
+fn overdue_fen(list: &[Money]) -> i64 {
+    list.iter().filter(|m| m.currency == Currency::Cny).map(|m| m.minor).sum()
+}
+
+/// Yuan with two decimals and thousands separators: `12,345.67`.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    let whole = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{:02}", abs % 100)
+}
+
+fn local_hm(t: Timestamp) -> String {
+    t.to_zoned(team_zone()).strftime("%H:%M").to_string()
+}
+
+/// The caller's open cases: today's planned ones first, in the plan's order (window start,
+/// then priority), then the rest, worst first.
+pub async fn queue(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>> {
+    caller.require(Permission::ViewCases, "view cases")?;
+    let filter = CaseFilter {
+        status: Some(CaseStatus::Open),
+        scope: caller.scope.clone(),
+        limit: QUEUE_LIMIT,
+        ..CaseFilter::default()
+    };
+    let cases = app.store.list_cases(&filter).await?;
+    let plan = app.plans.today(app).await?;
+    let mut items: Vec<(Option<(Timestamp, u32)>, QueueItem)> = cases
+        .into_iter()
+        .map(|s| {
+            let action = plan
+                .by_case
+                .get(s.case.id.as_str())
+                .and_then(|v| v.iter().find(|a| a.contact_point.is_some()));
+            let key = action.map(|a| (a.window_start, a.priority));
+            let fen = overdue_fen(&s.overdue);
+            let item = QueueItem {
+                case: s.case.id.as_str().to_owned(),
+                name: s.customer_name.masked(),
+                bucket: s.case.bucket.label().to_owned(),
+                dpd: s.case.max_dpd,
+                overdue: yuan(fen),
+                overdue_fen: fen,
+                channel: action.map(|a| a.channel.clone()),
+                window: action.map(|a| local_hm(a.window_start)),
+                script: action.and_then(|a| a.script.clone()),
+                arm: action.map(|a| a.arm.clone()),
+                collector: s.case.collector.clone(),
+            };
+            (key, item)
+        })
+        .collect();
+    // Planned first (by window, then priority); the store's order (worst first) otherwise.
+    items.sort_by(|a, b| match (&a.0, &b.0) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    Ok(items.into_iter().map(|(_, i)| i).collect())
+}
+
+/// A contact point as the caller sees it, with the gate's answer for a call now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PointView {
+    /// The point's id.
+    pub id: String,
+    /// `debtor`, `guarantor`, `emergency_contact`, …
+    pub role: String,
+    /// `mobile`, `landline`, `email`, `address`.
+    pub kind: String,
+    /// The value, masked (138****5678).
+    pub value: String,
+    /// The owner's name, masked, when not the debtor.
+    pub name: Option<String>,
+    /// `valid`, `invalid`, `suspended`, …
+    pub status: String,
+    /// The gate's answer for a call to this point now (phones only).
+    pub gate: Option<GateStatus>,
+}
+
+/// Whether a call may be made now, and if not, when and why not.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GateStatus {
+    /// A call now would be allowed.
+    pub allowed: bool,
+    /// The rules a call now would break (stable codes: `HOURS`, `DAILY_CAP`, …).
+    pub rules: Vec<String>,
+    /// The next allowed minute, local `YYYY-MM-DD HH:MM` (none within 400 days: never).
+    pub next_allowed_at: Option<String>,
+    /// The pack that judged.
+    pub pack: String,
+}
+
+/// An account as the case screen shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountLine {
+    /// Account id.
+    pub id: String,
+    /// Card number, masked.
+    pub card: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Days past due.
+    pub dpd: u32,
+    /// Balance, yuan.
+    pub balance: String,
+    /// Overdue principal, yuan.
+    pub principal: String,
+    /// Overdue interest, yuan.
+    pub interest: String,
+    /// Overdue fees, yuan.
+    pub fees: String,
+    /// Overdue late fees, yuan.
+    pub late_fees: String,
+    /// Overdue in all, fen.
+    pub overdue_fen: i64,
+    /// Minimum payment, yuan.
+    pub minimum: String,
+}
+
+/// One line of the case's timeline.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    /// When, local `YYYY-MM-DD HH:MM`.
+    pub at: String,
+    /// Sort key (RFC 3339, UTC).
+    #[serde(skip)]
+    pub instant: String,
+    /// `attempt`, `note`, `promise`, `payment`, `bucket`, `arrangement`, `waiver`.
+    pub kind: String,
+    /// What happened, in words (codes stay codes).
+    pub text: String,
+    /// Who.
+    pub by: Option<String>,
+}
+
+/// Today's planned action for the case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Suggestion {
+    /// Channel.
+    pub channel: String,
+    /// Recipient.
+    pub recipient: String,
+    /// Contact point id.
+    pub contact_point: Option<String>,
+    /// Script id.
+    pub script: Option<String>,
+    /// Window, local `HH:MM–HH:MM`.
+    pub window: String,
+    /// Experiment arm.
+    pub arm: String,
+    /// Why, as the planner said.
+    pub reasons: Vec<String>,
+}
+
+/// A case as the caller may see it: personal data masked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseView {
+    /// The case id.
+    pub id: String,
+    /// The customer id.
+    pub customer: String,
+    /// `open`, `closed`, `legal`, `written_off`.
+    pub status: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Days past due.
+    pub dpd: u32,
+    /// Assignment: team, collector, agency.
+    pub team: Option<String>,
+    /// Collector.
+    pub collector: Option<String>,
+    /// Agency.
+    pub agency: Option<String>,
+    /// Name, masked.
+    pub name: String,
+    /// Resident ID, masked.
+    pub resident_id: String,
+    /// Address, masked.
+    pub address: Option<String>,
+    /// Employer.
+    pub employer: Option<String>,
+    /// Overdue in all, yuan.
+    pub overdue: String,
+    /// Accounts.
+    pub accounts: Vec<AccountLine>,
+    /// Contact points with the gate's answer.
+    pub contacts: Vec<PointView>,
+    /// Today's plan for the case.
+    pub suggestion: Option<Suggestion>,
+    /// Timeline, newest first.
+    pub timeline: Vec<TimelineEntry>,
+    /// Pending promises: id, amount (yuan), due (local).
+    pub pending_promises: Vec<(i64, String, String)>,
+}
+
+fn local_full(t: Timestamp) -> String {
+    t.to_zoned(team_zone()).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The agent a caller records contacts as.
+pub fn agent_of(caller: &Caller) -> Agent {
+    match (caller.user.role, &caller.user.agency) {
+        (Role::AgencyManager | Role::AgencyCollector, Some(a)) => {
+            Agent::Agency { agency: a.clone(), collector: caller.user.login.clone() }
+        }
+        _ => Agent::Collector(caller.user.login.clone()),
+    }
+}
+
+fn is_phone(p: &ContactPoint) -> bool {
+    matches!(p.value.kind(), ContactKind::Phone)
+}
+
+/// The gate's answer for a call to `point` of `case` now, by `caller`.
+pub async fn gate_status(
+    app: &AppState,
+    caller: &Caller,
+    case: &CaseId,
+    point: &ContactPoint,
+) -> ApiResult<GateStatus> {
+    let now = app.now();
+    let planned = Planned {
+        case: case.clone(),
+        account: None,
+        at: now,
+        channel: Channel::Call,
+        recipient: point.role.recipient(),
+        contact_point: Some(point.id.clone()),
+        agent: agent_of(caller),
+    };
+    let ctx = app.store.contact_context(&planned).await?;
+    let d = evaluate(&ctx.pack, &ctx.request, &ctx.history, now);
+    Ok(GateStatus {
+        allowed: d.allowed,
+        rules: d.violations.iter().map(|r| r.code().to_owned()).collect(),
+        next_allowed_at: d.next_allowed_at.map(local_full),
+        pack: ctx.pack.name.clone(),
+    })
+}
+
+/// The case, if it is in the caller's scope, masked.
+pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<CaseView> {
+    caller.require(Permission::ViewCases, "view cases")?;
+    let case_id = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    let d = app.store.case_detail_in(&caller.scope, &case_id).await?;
+    let mut contacts = Vec::with_capacity(d.contacts.len());
+    for p in &d.contacts {
+        let gate = if is_phone(p) && d.case.status == CaseStatus::Open {
+            Some(gate_status(app, caller, &case_id, p).await?)
+        } else {
+            None
+        };
+        contacts.push(PointView {
+            id: p.id.as_str().to_owned(),
+            role: p.role.as_str().to_owned(),
+            kind: p.value.kind().as_str().to_owned(),
+            value: p.value.masked(),
+            name: p.name.as_ref().map(|n| n.masked()),
+            status: p.status.as_str().to_owned(),
+            gate,
+        });
+    }
+    let plan = app.plans.today(app).await?;
+    let suggestion = plan.by_case.get(id).and_then(|v| v.first()).map(|a| Suggestion {
+        channel: a.channel.clone(),
+        recipient: a.recipient.as_str().to_owned(),
+        contact_point: a.contact_point.clone(),
+        script: a.script.clone(),
+        window: format!("{}–{}", local_hm(a.window_start), local_hm(a.window_end)),
+        arm: a.arm.clone(),
+        reasons: a.reasons.clone(),
+    });
+    Ok(view_of(d, contacts, suggestion))
+}
+
+fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestion>) -> CaseView {
+    let accounts: Vec<AccountLine> = d
+        .accounts
+        .iter()
+        .map(|a| {
+            let o = &a.account.overdue;
+            let total = o.principal.minor + o.interest.minor + o.fees.minor + o.late_fees.minor;
+            AccountLine {
+                id: a.account.id.as_str().to_owned(),
+                card: a.account.pan.to_string(),
+                bucket: a.bucket.label().to_owned(),
+                dpd: a.account.days_past_due,
+                balance: yuan(a.account.balance.minor),
+                principal: yuan(o.principal.minor),
+                interest: yuan(o.interest.minor),
+                fees: yuan(o.fees.minor),
+                late_fees: yuan(o.late_fees.minor),
+                overdue_fen: total,
+                minimum: yuan(a.account.minimum_payment.minor),
+            }
+        })
+        .collect();
+    let overdue: i64 = accounts.iter().map(|a| a.overdue_fen).sum();
+    let mut timeline = Vec::new();
+    let mut push = |at: Timestamp, kind: &str, text: String, by: Option<String>| {
+        timeline.push(TimelineEntry {
+            at: local_full(at),
+            instant: at.to_string(),
+            kind: kind.to_owned(),
+            text,
+            by,
+        });
+    };
+    for a in &d.attempts {
+        let at = &a.attempt;
+        let mut text =
+            format!("{} · {} · {}", at.channel.as_str(), at.recipient.as_str(), at.outcome.as_str());
+        if let Some(n) = &at.note {
+            text.push_str(" — ");
+            text.push_str(n);
+        }
+        push(at.at, "attempt", text, Some(a.recorded_by.clone()));
+    }
+    for n in &d.notes {
+        if d.attempts
+            .iter()
+            .any(|a| a.attempt.note.as_deref() == Some(n.note.text.as_str()) && a.attempt.at == n.note.at)
+        {
+            continue;
+        }
+        push(n.note.at, "note", n.note.text.clone(), Some(n.note.author.clone()));
+    }
+    let mut pending = Vec::new();
+    for p in &d.promises {
+        let text = format!(
+            "{} · due {} · {}",
+            yuan(p.promise.amount.minor),
+            local_full(p.promise.due_at),
+            p.status.as_str()
+        );
+        push(p.created_at, "promise", text, Some(p.created_by.clone()));
+        if p.status == daylight_domain::agreement::PromiseStatus::Pending {
+            pending.push((p.id, yuan(p.promise.amount.minor), local_full(p.promise.due_at)));
+        }
+    }
+    for p in &d.payments {
+        push(p.paid_at, "payment", format!("{} · {}", yuan(p.amount.minor), p.channel.as_str()), None);
+    }
+    for m in &d.bucket_moves {
+        push(m.at, "bucket", format!("{} → {} ({} dpd)", m.from.label(), m.to.label(), m.dpd), None);
+    }
+    for a in &d.arrangements {
+        let text = format!("{} instalments · {}", a.arrangement.terms.instalments, a.status.as_str());
+        push(a.proposed_at, "arrangement", text, Some(a.proposed_by.clone()));
+    }
+    for w in &d.waivers {
+        push(
+            w.requested_at,
+            "waiver",
+            format!("{} · {}", yuan(w.waiver.amount.minor), w.status.as_str()),
+            Some(w.requested_by.clone()),
+        );
+    }
+    timeline.sort_by(|a, b| b.instant.cmp(&a.instant));
+    CaseView {
+        id: d.case.id.as_str().to_owned(),
+        customer: d.case.customer.as_str().to_owned(),
+        status: d.case.status.as_str().to_owned(),
+        bucket: d.case.bucket.label().to_owned(),
+        dpd: d.case.max_dpd,
+        team: d.case.team.clone(),
+        collector: d.case.collector.clone(),
+        agency: d.case.agency.clone(),
+        name: mask_name(d.customer.name.expose()),
+        resident_id: d.customer.resident_id.masked(),
+        address: d.customer.address.as_ref().map(|a| mask_address(a.expose())),
+        employer: d.customer.employer.clone(),
+        overdue: yuan(overdue),
+        accounts,
+        contacts,
+        suggestion,
+        timeline,
+        pending_promises: pending,
+    }
+}
+
+/// A contact to record: made now by the caller.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    /// The contact point called.
+    pub contact_point: String,
+    /// `call` (default), `sms`, …
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The outcome: `no_answer`, `promise_to_pay`, `conversation`, … (see the domain's list).
+    pub outcome: String,
+    /// The call's length in seconds.
+    #[serde(default)]
+    pub duration_secs: Option<u32>,
+    /// The note (催记).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What the gate answered for a recorded contact.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ContactRecorded {
+    /// The attempt's id.
+    pub attempt: i64,
+    /// The pack that allowed it.
+    pub pack: String,
+}
+
+fn parse_word<T: std::str::FromStr<Err = daylight_domain::Invalid>>(field: &str, v: &str) -> ApiResult<T> {
+    v.parse::<T>().map_err(|e| ApiError::field(field, e.code.as_str(), e.message))
+}
+
+/// Records a contact the caller made now, through the gate. A denial is 409 with the rule's
+/// code and the next allowed time; nothing but the denial is stored.
+pub async fn record_contact(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    c: &NewContact,
+) -> ApiResult<ContactRecorded> {
+    caller.require(Permission::WorkCases, "record contacts")?;
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    app.store.case_in_scope(&caller.scope, &case).await?;
+    let channel: Channel = parse_word("channel", c.channel.as_deref().unwrap_or("call"))?;
+    let outcome: Outcome = parse_word("outcome", &c.outcome)?;
+    let point = ContactId::parse(&c.contact_point)
+        .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
+    let d = app.store.case_detail_in(&caller.scope, &case).await?;
+    let Some(p) = d.contacts.iter().find(|p| p.id == point) else {
+        return Err(ApiError::field(
+            "contact_point",
+            "NOT_FOUND",
+            format!("case {id} has no contact point {}", c.contact_point),
+        ));
+    };
+    let note = c.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    let now = app.now();
+    let attempt = Attempt {
+        case: case.clone(),
+        account: d.accounts.first().map(|a| a.account.id.clone()),
+        at: now,
+        channel,
+        recipient: p.role.recipient(),
+        contact_point: Some(point),
+        agent: agent_of(caller),
+        outcome,
+        duration_secs: c.duration_secs.unwrap_or(0),
+        note,
+    };
+    let gated = app.store.record_attempt(&attempt, false, &caller.user.login, now).await?;
+    match gated.id {
+        Some(attempt) => Ok(ContactRecorded { attempt, pack: gated.pack }),
+        None => {
+            let rules: Vec<&str> = gated.decision.violations.iter().map(|r| r.code()).collect();
+            let next = gated.decision.next_allowed_at.map(local_full).unwrap_or_else(|| "—".into());
+            let first = rules.first().copied().unwrap_or("DENIED");
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                first,
+                format!("the gate refused the contact ({}); next allowed at {next}", rules.join(", ")),
+            ))
+        }
+    }
+}
+
+/// A promise to lock.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPromiseInput {
+    /// Amount in yuan (`2000` or `2000.50`).
+    pub amount: String,
+    /// Due date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Due time, `HH:MM` (default 18:00).
+    #[serde(default)]
+    pub time: Option<String>,
+    /// The attempt in which it was made.
+    #[serde(default)]
+    pub attempt: Option<i64>,
+}
+
+/// Locks a promise to pay on a case in scope. Returns its id.
+pub async fn lock_promise(app: &AppState, caller: &Caller, id: &str, p: &NewPromiseInput) -> ApiResult<i64> {
+    caller.require(Permission::WorkCases, "lock promises")?;
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    app.store.case_in_scope(&caller.scope, &case).await?;
+    let amount = Money::parse(p.amount.trim(), Currency::Cny)
+        .map_err(|e| ApiError::field("amount", e.code.as_str(), e.message))?;
+    if amount.minor <= 0 {
+        return Err(ApiError::field("amount", "AMOUNT_RANGE", "a promise is for more than 0"));
+    }
+    let date: jiff::civil::Date =
+        p.date.trim().parse().map_err(|_| ApiError::field("date", "DATE_FORMAT", "expected YYYY-MM-DD"))?;
+    let time_text = p.time.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("18:00");
+    let time: jiff::civil::Time =
+        time_text.parse().map_err(|_| ApiError::field("time", "DATE_TIME_FORMAT", "expected HH:MM"))?;
+    let due_at = date
+        .to_datetime(time)
+        .to_zoned(team_zone())
+        .map_err(|_| ApiError::field("date", "DATE_FORMAT", "not a time in the team's zone"))?
+        .timestamp();
+    let now = app.now();
+    if due_at <= now {
+        return Err(ApiError::field("date", "DATE_RANGE", "a promise falls due in the future"));
+    }
+    let d = app.store.case_detail_in(&caller.scope, &case).await?;
+    let account: Option<AccountId> = d.accounts.first().map(|a| a.account.id.clone());
+    let promise = NewPromise { case, account, attempt: p.attempt, amount, due_at };
+    Ok(app.store.create_promise(&promise, &caller.user.login, now).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_groups_thousands() {
+        assert_eq!(yuan(0), "0.00");
+        assert_eq!(yuan(123_456_789), "1,234,567.89");
+        assert_eq!(yuan(-5), "-0.05");
+        assert_eq!(yuan(100_000), "1,000.00");
+    }
+}

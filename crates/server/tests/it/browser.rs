@@ -1,0 +1,327 @@
+//! The console end to end in a real headless Chromium, driven through chromedriver (Debian's
+//! `chromium` and `chromium-driver`). Without them the test says so and passes, except under
+//! `CI=true`, where it fails.
+//!
+//! On failure a screenshot of the page goes to `target/e2e/<scenario>.png`. With
+//! `DAYLIGHT_SCREENSHOTS=DIR` the pages the docs show are saved there too.
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use daylight_store::Store;
+use daylight_testdb::TestDb;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::fixture::*;
+
+fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Ok(p) = std::env::var(env) {
+        return Some(PathBuf::from(p));
+    }
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// chromedriver, stopped when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+type Step = Result<(), String>;
+
+fn fail<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+async fn text_of(c: &Client, css: &str) -> Result<String, String> {
+    c.find(Locator::Css(css)).await.map_err(fail(css))?.text().await.map_err(fail(css))
+}
+
+async fn wait_for(c: &Client, css: &str) -> Step {
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.map_err(fail(css))?;
+    Ok(())
+}
+
+async fn fill(c: &Client, css: &str, value: &str) -> Step {
+    let e = c.find(Locator::Css(css)).await.map_err(fail(css))?;
+    e.clear().await.map_err(fail(css))?;
+    e.send_keys(value).await.map_err(fail(css))
+}
+
+async fn click(c: &Client, css: &str) -> Step {
+    c.find(Locator::Css(css)).await.map_err(fail(css))?.click().await.map_err(fail(css))
+}
+
+async fn path_of(c: &Client) -> Result<String, String> {
+    Ok(c.current_url().await.map_err(fail("url"))?.path().to_owned())
+}
+
+async fn sign_in(c: &Client, base: &str, login: &str, password: &str) -> Step {
+    c.delete_all_cookies().await.map_err(fail("cookies"))?;
+    c.goto(&format!("{base}/login")).await.map_err(fail("goto /login"))?;
+    fill(c, "#login", login).await?;
+    fill(c, "#password", password).await?;
+    click(c, "#sign-in").await?;
+    // Wait for the navigation the form starts: away from /login, or back with an error.
+    for _ in 0..100 {
+        if path_of(c).await? != "/login" || c.find(Locator::Css("#login-error")).await.is_ok() {
+            return wait_for(c, "main").await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("signing in as {login} went nowhere"))
+}
+
+/// Polls `css`'s text until `pred` holds (htmx swaps the case in place).
+async fn until_text(c: &Client, css: &str, pred: impl Fn(&str) -> bool) -> Result<String, String> {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(t) = text_of(c, css).await {
+            if pred(&t) {
+                return Ok(t);
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{css}: text never matched; last {last:?}"))
+}
+
+async fn shot(c: &Client, dir: &Path, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::create_dir_all(dir);
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+async fn docs_shot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("DAYLIGHT_SCREENSHOTS") {
+        shot(c, Path::new(&dir), name).await;
+    }
+}
+
+/// A collector signs in, opens the first case of the queue, logs no-answers until the gate's
+/// status changes to the daily cap, and locks a promise.
+async fn collector_works_the_queue(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "E002", PASSWORD).await?;
+    if path_of(c).await? != "/workbench" {
+        return Err(format!("after sign-in: {}", path_of(c).await?));
+    }
+    docs_shot(c, "workbench").await;
+    let first = text_of(c, "#queue tbody tr:first-child .case-link").await?;
+    if first != "CASE-C0011" {
+        return Err(format!("first in the queue: {first}"));
+    }
+    // Keyboard: j selects the first row, Enter opens it.
+    c.find(Locator::Css("body")).await.map_err(fail("body"))?.send_keys("j").await.map_err(fail("j"))?;
+    c.find(Locator::Css("body"))
+        .await
+        .map_err(fail("body"))?
+        .send_keys("\u{E007}")
+        .await
+        .map_err(fail("enter"))?;
+    wait_for(c, "#case").await?;
+    if path_of(c).await? != "/cases/CASE-C0011" {
+        return Err(format!("Enter opened {}", path_of(c).await?));
+    }
+    let gate = "tr[data-point='C0011:mobile'] td.gate";
+    let before = text_of(c, gate).await?;
+    if !before.contains("现在可以拨打") {
+        return Err(format!("gate before: {before:?}"));
+    }
+    if !text_of(c, "#debtor-name").await?.contains('*') {
+        return Err("the debtor's name is not masked".into());
+    }
+    docs_shot(c, "case").await;
+    let mut logged = 0;
+    loop {
+        c.find(Locator::Css("#outcome"))
+            .await
+            .map_err(fail("#outcome"))?
+            .select_by_value("no_answer")
+            .await
+            .map_err(fail("select"))?;
+        fill(c, "#note", "无人接听").await?;
+        click(c, "#record-contact").await?;
+        let flash =
+            until_text(c, "#flash", |t| t.contains(&format!("#{}", logged + 1)) || t.contains("DAILY_CAP"))
+                .await?;
+        if flash.contains("DAILY_CAP") {
+            break;
+        }
+        logged += 1;
+        if logged > 8 {
+            return Err("the gate never refused".into());
+        }
+    }
+    let after = until_text(c, gate, |t| t.contains("DAILY_CAP")).await?;
+    if !after.contains("下次允许") || !after.contains("2026-03-04") {
+        return Err(format!("gate after: {after:?}"));
+    }
+    let attempts = c.find_all(Locator::Css("#timeline li.k-attempt")).await.map_err(fail("timeline"))?.len();
+    if attempts != logged {
+        return Err(format!("timeline shows {attempts} attempts, {logged} were logged"));
+    }
+    docs_shot(c, "case-denied").await;
+    fill(c, "#promise-amount", "2000").await?;
+    fill(c, "#promise-date", "03/10/2026").await?;
+    click(c, "#lock-promise").await?;
+    let pending = until_text(c, "#pending-promises", |t| t.contains("2,000.00")).await?;
+    if !pending.contains("2026-03-10") {
+        return Err(format!("pending promise: {pending:?}"));
+    }
+    Ok(())
+}
+
+/// A collector cannot open another collector's case by its URL.
+async fn collector_cannot_open_anothers_case(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "E002", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0008")).await.map_err(fail("goto"))?;
+    let code = text_of(c, "#error-code").await?;
+    if code != "NOT_FOUND" {
+        return Err(format!("another's case showed {code:?}"));
+    }
+    let page = c.source().await.map_err(fail("source"))?;
+    if page.contains("黄") {
+        return Err("the other debtor's name leaked".into());
+    }
+    Ok(())
+}
+
+/// An admin adds a user in the console; the user signs in with the one-time password, must
+/// change it, and then sees the workbench, in English.
+async fn admin_adds_a_user_who_must_change_the_password(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "A1", PASSWORD).await?;
+    if path_of(c).await? != "/admin/users" {
+        return Err(format!("admin's home: {}", path_of(c).await?));
+    }
+    fill(c, "#add-user input[name=login]", "E200").await?;
+    fill(c, "#add-user input[name=name]", "赵六").await?;
+    c.find(Locator::Css("#add-user select[name=role]"))
+        .await
+        .map_err(fail("role"))?
+        .select_by_value("collector")
+        .await
+        .map_err(fail("role"))?;
+    fill(c, "#add-user input[name=team]", "T1").await?;
+    click(c, "#add-user button[type=submit]").await?;
+    let otp = until_text(c, "#otp", |t| t.len() == 12).await?;
+    docs_shot(c, "users").await;
+    sign_in(c, base, "E200", &otp).await?;
+    if path_of(c).await? != "/password" {
+        return Err(format!("one-time password led to {}", path_of(c).await?));
+    }
+    fill(c, "#current-password", &otp).await?;
+    fill(c, "#new-password", "weak").await?;
+    click(c, "#save-password").await?;
+    until_text(c, "#password-error", |t| !t.is_empty()).await?;
+    fill(c, "#current-password", &otp).await?;
+    fill(c, "#new-password", "Zhao-Liu-2026").await?;
+    click(c, "#save-password").await?;
+    for _ in 0..100 {
+        if path_of(c).await? != "/password" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if path_of(c).await? != "/workbench" {
+        return Err(format!("after the change: {}", path_of(c).await?));
+    }
+    click(c, "#lang-switch").await?;
+    let empty = until_text(c, "#queue-empty", |t| t.contains("queue is empty")).await?;
+    if empty.is_empty() {
+        return Err("no English".into());
+    }
+    click(c, "#lang-switch").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_in_a_real_browser() {
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    let driver_bin =
+        find("DAYLIGHT_CHROMEDRIVER", &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+    let chrome_bin = find("DAYLIGHT_CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+    let (Some(driver_bin), Some(chrome_bin)) = (driver_bin, chrome_bin) else {
+        assert!(
+            !ci,
+            "CI=true and Chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("note: skipping the browser test: chromium and chromedriver not found");
+        return;
+    };
+    let db = TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        tokio::spawn(daylight_server::serve(settings(db.url().expose()), store.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+    let port = free_port();
+    let driver = Driver(
+        Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chrome_bin,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,768", "--lang=zh-CN"]
+        }
+    });
+    let mut client = None;
+    for _ in 0..50 {
+        let mut b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        b.capabilities(caps.as_object().unwrap().clone());
+        match b.connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("chromedriver answers within 10 s");
+    let failures_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    let mut failures = Vec::new();
+    macro_rules! scenario {
+        ($name:ident) => {
+            if let Err(why) = $name(&c, &base).await {
+                shot(&c, &failures_dir, stringify!($name)).await;
+                failures.push(format!(
+                    "{}: {why} (screenshot: target/e2e/{}.png)",
+                    stringify!($name),
+                    stringify!($name)
+                ));
+            }
+        };
+    }
+    scenario!(collector_works_the_queue);
+    scenario!(collector_cannot_open_anothers_case);
+    scenario!(admin_adds_a_user_who_must_change_the_password);
+    let _ = c.close().await;
+    drop(driver);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    store.close().await;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,7 @@
+//! The server's tests: the API and its role matrix (through the router, on SQLite and
+//! PostgreSQL), and the console end to end in a real headless Chromium.
+
+mod api;
+mod browser;
+mod fixture;
+mod matrix;

@@ -1,0 +1,332 @@
+// Shared by both adapters (see common.rs). This part: users, sessions, and the scope
+// predicate every case query of a scoped caller carries.
+
+use crate::access::{NewSession, NewUser, Role, Scope, Session as UserSession, User};
+
+/// The columns of a user, without the password hash.
+const USER_COLUMNS: &str = "u.login, u.name, u.mobile, u.role, u.team, u.agency, u.must_change, u.disabled, \
+     u.failed_logins, u.locked_until, u.password_set_at, u.created_at";
+
+fn user_from_row(r: &DbRow) -> Result<User> {
+    Ok(User {
+        login: text(r, "login")?,
+        name: text(r, "name")?,
+        mobile: opt_text(r, "mobile")?,
+        role: word::<Role>(r, "role")?,
+        team: opt_text(r, "team")?,
+        agency: opt_text(r, "agency")?,
+        must_change: r.try_get::<bool, _>("must_change")?,
+        disabled: r.try_get::<bool, _>("disabled")?,
+        failed_logins: small(r, "failed_logins")?,
+        locked_until: opt_time(r, "locked_until")?,
+        password_set_at: time(r, "password_set_at")?,
+        created_at: time(r, "created_at")?,
+    })
+}
+
+/// Appends ` AND <the scope's condition on alias c>` to a case query.
+fn push_scope(qb: &mut QueryBuilder<Db>, scope: &Scope) {
+    match scope {
+        Scope::All => {}
+        Scope::Team(team) => {
+            qb.push(" AND c.team = ").push_bind(team.clone());
+        }
+        Scope::Collector(login) => {
+            qb.push(" AND c.collector = ").push_bind(login.clone());
+        }
+        Scope::Agency(agency) => {
+            qb.push(" AND c.agency = ").push_bind(agency.clone());
+        }
+        Scope::AgencyCollector { agency, login } => {
+            qb.push(" AND c.agency = ").push_bind(agency.clone());
+            qb.push(" AND c.collector = ").push_bind(login.clone());
+        }
+    }
+}
+
+async fn read_case_in_scope(pool: &DbPool, scope: &Scope, case: &CaseId) -> Result<()> {
+    let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM cases c WHERE c.id = ");
+    qb.push_bind(case.as_str().to_owned());
+    push_scope(&mut qb, scope);
+    let n: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+    if n == 0 {
+        return Err(StoreError::not_found("case", case.as_str()));
+    }
+    Ok(())
+}
+
+/// The user `login` (or whose mobile is `login`) as the same transaction sees them.
+async fn user_in(tx: &mut Tx, login: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.login = $1");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(login).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+/// Refuses a login or mobile that another user already logs in with, either way round.
+async fn check_unique_login(tx: &mut Tx, u: &NewUser, except: Option<&str>) -> Result<()> {
+    let mut names = vec![u.login.as_str()];
+    names.extend(u.mobile.as_deref());
+    for name in names {
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE (login = $1 OR mobile = $1) AND login <> $2",
+        )
+        .bind(name)
+        .bind(except.unwrap_or(""))
+        .fetch_one(&mut **tx)
+        .await?;
+        if taken > 0 {
+            return Err(
+                Invalid::new(Code::Exists, format!("another user already logs in as {name:?}")).into()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn user_payload(u: &NewUser) -> serde_json::Value {
+    json!({"role": u.role.as_str(), "team": u.team, "agency": u.agency, "disabled": u.disabled})
+}
+
+async fn insert_user(write: &DbPool, u: &NewUser, actor: &str, now: Timestamp) -> Result<User> {
+    required("actor", actor)?;
+    u.validate().map_err(Invalid::from)?;
+    let mut tx = begin_write(write).await?;
+    if user_in(&mut tx, &u.login).await?.is_some() {
+        return Err(Invalid::new(Code::Exists, format!("user {} already exists", u.login)).into());
+    }
+    check_unique_login(&mut tx, u, None).await?;
+    sqlx::query(
+        "INSERT INTO users (login, name, mobile, role, team, agency, password_hash, must_change, disabled, \
+         failed_logins, locked_until, password_set_at, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, NULL, $10, $11, $10)",
+    )
+    .bind(&u.login)
+    .bind(u.name.trim())
+    .bind(u.mobile.as_deref())
+    .bind(u.role.as_str())
+    .bind(u.team.as_deref())
+    .bind(u.agency.as_deref())
+    .bind(&u.password_hash)
+    .bind(u.must_change)
+    .bind(u.disabled)
+    .bind(DbTime::new(now))
+    .bind(actor)
+    .execute(&mut *tx)
+    .await?;
+    let mut payload = user_payload(u);
+    payload["one_time_password"] = json!(u.must_change);
+    append(&mut tx, &Event::new(now, actor, EventKind::UserCreated, format!("user:{}", u.login), &payload))
+        .await?;
+    let user = user_in(&mut tx, &u.login).await?.ok_or_else(|| StoreError::not_found("user", &u.login))?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+async fn change_user(write: &DbPool, u: &NewUser, actor: &str, now: Timestamp) -> Result<User> {
+    required("actor", actor)?;
+    u.validate().map_err(Invalid::from)?;
+    let mut tx = begin_write(write).await?;
+    if user_in(&mut tx, &u.login).await?.is_none() {
+        return Err(StoreError::not_found("user", &u.login));
+    }
+    check_unique_login(&mut tx, u, Some(&u.login)).await?;
+    sqlx::query(
+        "UPDATE users SET name = $1, mobile = $2, role = $3, team = $4, agency = $5, disabled = $6 WHERE login = $7",
+    )
+    .bind(u.name.trim())
+    .bind(u.mobile.as_deref())
+    .bind(u.role.as_str())
+    .bind(u.team.as_deref())
+    .bind(u.agency.as_deref())
+    .bind(u.disabled)
+    .bind(&u.login)
+    .execute(&mut *tx)
+    .await?;
+    if u.disabled {
+        sqlx::query("DELETE FROM sessions WHERE login = $1").bind(&u.login).execute(&mut *tx).await?;
+    }
+    let payload = user_payload(u);
+    append(&mut tx, &Event::new(now, actor, EventKind::UserChanged, format!("user:{}", u.login), &payload))
+        .await?;
+    let user = user_in(&mut tx, &u.login).await?.ok_or_else(|| StoreError::not_found("user", &u.login))?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+async fn read_users(pool: &DbPool) -> Result<Vec<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.login");
+    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(pool).await?;
+    rows.iter().map(user_from_row).collect()
+}
+
+async fn read_user(pool: &DbPool, login: &str) -> Result<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.login = $1");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(login).fetch_optional(pool).await?;
+    user_from_row(&row.ok_or_else(|| StoreError::not_found("user", login))?)
+}
+
+async fn read_credentials(pool: &DbPool, who: &str) -> Result<Option<(User, String)>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.login = $1 OR u.mobile = $1 ORDER BY u.login LIMIT 1"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(who).fetch_optional(pool).await?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some((user_from_row(&r)?, text(&r, "password_hash")?))),
+    }
+}
+
+async fn write_login_failed(
+    write: &DbPool,
+    login: &str,
+    lock_after: u32,
+    lock_until: Timestamp,
+    now: Timestamp,
+) -> Result<User> {
+    let mut tx = begin_write(write).await?;
+    let before = user_in(&mut tx, login).await?.ok_or_else(|| StoreError::not_found("user", login))?;
+    let failed = before.failed_logins.saturating_add(1);
+    if failed >= lock_after.max(1) {
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE login = $2")
+            .bind(DbTime::new(lock_until))
+            .bind(login)
+            .execute(&mut *tx)
+            .await?;
+        let payload = json!({"failed_logins": failed, "locked_until": lock_until.to_string()});
+        append(
+            &mut tx,
+            &Event::new(now, "daylight", EventKind::UserLocked, format!("user:{login}"), &payload),
+        )
+        .await?;
+    } else {
+        sqlx::query("UPDATE users SET failed_logins = $1 WHERE login = $2")
+            .bind(i64::from(failed))
+            .bind(login)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let user = user_in(&mut tx, login).await?.ok_or_else(|| StoreError::not_found("user", login))?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+async fn write_open_session(write: &DbPool, s: &NewSession, now: Timestamp) -> Result<()> {
+    let mut tx = begin_write(write).await?;
+    let done = sqlx::query(
+        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE login = $1 AND NOT disabled",
+    )
+    .bind(&s.login)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("user", &s.login));
+    }
+    // Sessions past their end are swept here, so the table holds only live ones and a few.
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(DbTime::new(now))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_sha256, login, csrf, created_at, last_seen, expires_at) \
+         VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(&s.token_sha256)
+    .bind(&s.login)
+    .bind(&s.csrf)
+    .bind(DbTime::new(now))
+    .bind(DbTime::new(s.expires_at))
+    .execute(&mut *tx)
+    .await?;
+    let payload = json!({"expires_at": s.expires_at.to_string()});
+    append(&mut tx, &Event::new(now, &s.login, EventKind::UserLogin, format!("user:{}", s.login), &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn read_session(pool: &DbPool, token_sha256: &str, now: Timestamp) -> Result<Option<UserSession>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, s.csrf, s.created_at AS s_created_at, s.last_seen, s.expires_at \
+         FROM sessions s JOIN users u ON u.login = s.login \
+         WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND NOT u.disabled"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(token_sha256)
+        .bind(DbTime::new(now))
+        .fetch_optional(pool)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(UserSession {
+        user: user_from_row(&r)?,
+        csrf: text(&r, "csrf")?,
+        created_at: time(&r, "s_created_at")?,
+        last_seen: time(&r, "last_seen")?,
+        expires_at: time(&r, "expires_at")?,
+    }))
+}
+
+async fn write_touch_session(
+    write: &DbPool,
+    token_sha256: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<()> {
+    let mut tx = begin_write(write).await?;
+    sqlx::query("UPDATE sessions SET last_seen = $1, expires_at = $2 WHERE token_sha256 = $3")
+        .bind(DbTime::new(now))
+        .bind(DbTime::new(expires_at))
+        .bind(token_sha256)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write_close_session(write: &DbPool, token_sha256: &str) -> Result<()> {
+    let mut tx = begin_write(write).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1").bind(token_sha256).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_set_password(
+    write: &DbPool,
+    login: &str,
+    password_hash: &str,
+    must_change: bool,
+    keep_session: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    if !password_hash.starts_with("$argon2id$") {
+        return Err(Invalid::new(Code::Inconsistent, "a password is stored as an argon2id PHC string").into());
+    }
+    let mut tx = begin_write(write).await?;
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, must_change = $2, password_set_at = $3, failed_logins = 0, \
+         locked_until = NULL WHERE login = $4",
+    )
+    .bind(password_hash)
+    .bind(must_change)
+    .bind(DbTime::new(now))
+    .bind(login)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("user", login));
+    }
+    // Every other session of the user ends: a reset password must lock out whoever had it.
+    sqlx::query("DELETE FROM sessions WHERE login = $1 AND token_sha256 <> $2")
+        .bind(login)
+        .bind(keep_session.unwrap_or(""))
+        .execute(&mut *tx)
+        .await?;
+    let payload =
+        json!({"by": if actor == login { "self" } else { "admin" }, "one_time_password": must_change});
+    append(&mut tx, &Event::new(now, actor, EventKind::PasswordSet, format!("user:{login}"), &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,139 @@
+use daylight_domain::Code;
+use daylight_store::StoreError;
+use daylight_store::access::{NewSession, NewUser, Role, Scope};
+use daylight_store::model::{Assignment, CaseFilter};
+use daylight_testdb::contract;
+use jiff::ToSpan;
+
+use crate::fixtures::*;
+
+/// A PHC string of the right kind; the store keeps it and never checks the password.
+const HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+
+fn user(login: &str, role: Role, team: Option<&str>, agency: Option<&str>) -> NewUser {
+    NewUser {
+        login: login.into(),
+        name: "张三".into(),
+        mobile: None,
+        role,
+        team: team.map(Into::into),
+        agency: agency.map(Into::into),
+        disabled: false,
+        password_hash: HASH.into(),
+        must_change: true,
+    }
+}
+
+fn code(e: StoreError) -> String {
+    e.code().to_owned()
+}
+
+fn session(token: &str, login: &str) -> NewSession {
+    NewSession {
+        token_sha256: token.into(),
+        login: login.into(),
+        csrf: format!("csrf-{token}"),
+        expires_at: now() + 8.hours(),
+    }
+}
+
+contract! {
+    fn users_are_created_once_and_log_in_by_login_or_mobile(store, db) {
+        store.migrate(ACTOR, now()).await.unwrap();
+        let e001 = NewUser { mobile: Some("13800000001".into()), ..user("E001", Role::Collector, Some("T1"), None) };
+        let made = store.create_user(&e001, "admin", now()).await.unwrap();
+        assert_eq!((made.role, made.must_change, made.failed_logins), (Role::Collector, true, 0));
+        assert_eq!(code(store.create_user(&e001, "admin", now()).await.unwrap_err()), Code::Exists.as_str());
+        // A login that is someone's mobile would make "log in by mobile" ambiguous.
+        let clash = user("13800000001", Role::Auditor, None, None);
+        assert_eq!(code(store.create_user(&clash, "admin", now()).await.unwrap_err()), Code::Exists.as_str());
+        let no_team = user("E002", Role::Collector, None, None);
+        assert_eq!(code(store.create_user(&no_team, "admin", now()).await.unwrap_err()), "REQUIRED");
+        let (by_mobile, hash) = store.credentials("13800000001").await.unwrap().unwrap();
+        assert_eq!((by_mobile.login.as_str(), hash.as_str()), ("E001", HASH));
+        assert!(store.credentials("E404").await.unwrap().is_none());
+        let changed = store
+            .update_user(&NewUser { role: Role::TeamLead, ..e001.clone() }, "admin", now())
+            .await
+            .unwrap();
+        assert_eq!(changed.role, Role::TeamLead);
+        assert_eq!(store.users().await.unwrap().len(), 1);
+        assert_eq!(events(store, "user.created").await.len(), 1);
+        let changed_events = events(store, "user.changed").await;
+        assert_eq!(changed_events.len(), 1);
+        assert!(!changed_events[0].payload.contains("argon2"), "no hash in the ledger");
+    }
+
+    fn repeated_failures_lock_a_user_and_a_login_resets_them(store, db) {
+        store.migrate(ACTOR, now()).await.unwrap();
+        store.create_user(&user("E001", Role::Collector, Some("T1"), None), "admin", now()).await.unwrap();
+        let until = now() + 15.minutes();
+        assert_eq!(store.login_failed("E001", 3, until, now()).await.unwrap().failed_logins, 1);
+        assert_eq!(store.login_failed("E001", 3, until, now()).await.unwrap().locked_until, None);
+        let locked = store.login_failed("E001", 3, until, now()).await.unwrap();
+        assert_eq!((locked.failed_logins, locked.locked_until), (0, Some(until)));
+        assert_eq!(events(store, "user.locked").await.len(), 1);
+        store.open_session(&session("t1", "E001"), now()).await.unwrap();
+        let after = store.user("E001").await.unwrap();
+        assert_eq!((after.failed_logins, after.locked_until), (0, None));
+        assert_eq!(events(store, "user.login").await.len(), 1);
+    }
+
+    fn sessions_expire_end_on_password_change_and_on_disable(store, db) {
+        store.migrate(ACTOR, now()).await.unwrap();
+        let e001 = user("E001", Role::Collector, Some("T1"), None);
+        store.create_user(&e001, "admin", now()).await.unwrap();
+        store.open_session(&session("t1", "E001"), now()).await.unwrap();
+        store.open_session(&session("t2", "E001"), now()).await.unwrap();
+        let live = store.session("t1", now() + 1.hours()).await.unwrap().unwrap();
+        assert_eq!((live.user.login.as_str(), live.csrf.as_str()), ("E001", "csrf-t1"));
+        assert!(store.session("t1", now() + 8.hours()).await.unwrap().is_none(), "expired");
+        assert!(store.session("nope", now()).await.unwrap().is_none());
+        store.touch_session("t1", now() + 1.hours(), now() + 20.hours()).await.unwrap();
+        assert!(store.session("t1", now() + 10.hours()).await.unwrap().is_some(), "moved end");
+        store.set_password("E001", HASH, false, Some("t1"), "E001", now()).await.unwrap();
+        assert!(store.session("t2", now()).await.unwrap().is_none(), "other sessions end");
+        let kept = store.session("t1", now()).await.unwrap().unwrap();
+        assert!(!kept.user.must_change);
+        assert_eq!(code(store.set_password("E001", "plain", false, None, "E001", now()).await.unwrap_err()), "INCONSISTENT");
+        store.update_user(&NewUser { disabled: true, ..e001 }, "admin", now()).await.unwrap();
+        assert!(store.session("t1", now()).await.unwrap().is_none(), "disabled");
+        assert_eq!(code(store.open_session(&session("t3", "E001"), now()).await.unwrap_err()), "NOT_FOUND");
+        store.close_session("t1").await.unwrap();
+        assert_eq!(events(store, "user.password").await.len(), 1);
+    }
+
+    fn scope_is_applied_in_the_store(store, db) {
+        portfolio(store, 4, |_| 40).await;
+        let assign = |team: Option<&str>, collector: &str, agency: Option<&str>| Assignment {
+            team: team.map(Into::into),
+            collector: Some(collector.into()),
+            agency: agency.map(Into::into),
+        };
+        store.assign_case(&case_id(1), &assign(Some("T1"), "E001", None), "L001", now()).await.unwrap();
+        store.assign_case(&case_id(2), &assign(Some("T1"), "E002", None), "L001", now()).await.unwrap();
+        store.assign_case(&case_id(3), &assign(None, "X1", Some("AG01")), "L001", now()).await.unwrap();
+        store.assign_case(&case_id(4), &assign(None, "X2", Some("AG01")), "L001", now()).await.unwrap();
+        let ids = |scope: Scope| async move {
+            let list = store.list_cases(&CaseFilter { scope, ..CaseFilter::default() }).await.unwrap();
+            let mut ids: Vec<String> = list.into_iter().map(|s| s.case.id.as_str().to_owned()).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(Scope::All).await.len(), 4);
+        assert_eq!(ids(Scope::Collector("E001".into())).await, [case_id(1).as_str()]);
+        assert_eq!(ids(Scope::Team("T1".into())).await, [case_id(1).as_str(), case_id(2).as_str()]);
+        assert_eq!(ids(Scope::Agency("AG01".into())).await, [case_id(3).as_str(), case_id(4).as_str()]);
+        let x1 = Scope::AgencyCollector { agency: "AG01".into(), login: "X1".into() };
+        assert_eq!(ids(x1.clone()).await, [case_id(3).as_str()]);
+        // Outside the scope reads as absent, on the detail and on the check before a change.
+        let e001 = Scope::Collector("E001".into());
+        assert!(store.case_detail_in(&e001, &case_id(1)).await.is_ok());
+        assert_eq!(code(store.case_detail_in(&e001, &case_id(2)).await.unwrap_err()), "NOT_FOUND");
+        assert_eq!(code(store.case_detail_in(&x1, &case_id(4)).await.unwrap_err()), "NOT_FOUND");
+        assert!(store.case_in_scope(&x1, &case_id(3)).await.is_ok());
+        assert_eq!(code(store.case_in_scope(&e001, &case_id(3)).await.unwrap_err()), "NOT_FOUND");
+        assert_eq!(code(store.case_in_scope(&Scope::All, &case_id(9)).await.unwrap_err()), "NOT_FOUND");
+    }
+}
