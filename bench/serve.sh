@@ -59,7 +59,7 @@ cat >"$work/bench.toml" <<TOML
 [limits]
 requests_per_second = 1000000
 burst = 1000000
-logins_per_minute = 1000000
+logins_per_minute = 100000
 [log]
 level = "warn"
 TOML
@@ -67,6 +67,7 @@ TOML
     2>"$work/server.log" &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
 
 echo "signing in $COLLECTORS collectors…" >&2
 sign_in() {
@@ -86,9 +87,12 @@ sign_in() {
 export -f sign_in
 export work port password
 seq 0 $((COLLECTORS - 1)) | xargs -P 2 -I{} bash -c 'sign_in $(printf "B%04d" {})' >"$work/sessions.tsv"
-echo "$(wc -l <"$work/sessions.tsv") sessions; running wrk for $DURATION (think time ~${THINK_MS} ms)…" >&2
+signed=$(grep -c "daylight_session=" "$work/sessions.tsv" || true)
+[ "$signed" -eq "$COLLECTORS" ] || { echo "only $signed of $COLLECTORS collectors signed in" >&2; tail -5 "$work/server.log" >&2; exit 1; }
+echo "$signed sessions; running wrk for $DURATION (think time ~${THINK_MS} ms)…" >&2
 
-ulimit -n 65536
+# One connection per collector: raise the open-file limit as far as this shell may.
+[ "$(ulimit -n)" -ge $((COLLECTORS + 100)) ] || ulimit -n "$(ulimit -Hn)"
 wrk -t2 -c"$COLLECTORS" -d"$DURATION" --timeout 10s -s "$root/bench/serve.lua" "http://127.0.0.1:$port" \
     -- "$work/sessions.tsv" "$THINK_MS" >"$work/wrk.txt"
 grep -E '^(requests|latency|throughput)' "$work/wrk.txt"

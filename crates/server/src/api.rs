@@ -150,6 +150,7 @@ async fn login(State(app): State<AppState>, Json(req): Json<LoginRequest>) -> Ap
 /// Signs out: ends the session.
 #[utoipa::path(post, path = "/api/logout", tag = "auth", responses((status = 204)), security(("session" = []), ("csrf" = [])))]
 async fn logout(State(app): State<AppState>, AnyCaller(c): AnyCaller) -> ApiResult<Response> {
+    app.sessions.forget(&c.session);
     app.store.close_session(&c.session).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, auth::clear_cookie(app.settings.secure_cookies))])
         .into_response())
@@ -209,6 +210,7 @@ pub async fn set_own_password(app: &AppState, c: &Caller, current: &str, new: &s
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "hashing failed"))??;
     app.store.set_password(&c.user.login, &hash, false, Some(&c.session), &c.user.login, app.now()).await?;
+    app.sessions.forget_user(&c.user.login);
     Ok(())
 }
 
@@ -582,5 +584,6 @@ async fn reset_password(
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "hashing failed"))??;
     app.store.set_password(&login, &hash, true, None, &c.user.login, app.now()).await?;
+    app.sessions.forget_user(&login);
     Ok(Json(PasswordReset { one_time_password: otp }))
 }

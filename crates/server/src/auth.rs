@@ -183,6 +183,9 @@ pub async fn resolve_session(State(app): State<AppState>, mut req: Request, next
 
 async fn lookup(app: &AppState, digest: &str) -> Result<Option<Caller>, ApiError> {
     let now = app.now();
+    if let Some(c) = app.sessions.get(digest, now) {
+        return Ok(Some(c));
+    }
     let Some(s) = app.store.session(digest, now).await? else { return Ok(None) };
     if now.duration_since(s.last_seen) > app.settings.idle_timeout {
         app.store.close_session(digest).await?;
@@ -192,7 +195,49 @@ async fn lookup(app: &AppState, digest: &str) -> Result<Option<Caller>, ApiError
         app.store.touch_session(digest, now, s.expires_at).await?;
     }
     let scope = Scope::of(&s.user);
-    Ok(Some(Caller { user: s.user, scope, csrf: s.csrf, session: digest.to_owned() }))
+    let caller = Caller { user: s.user, scope, csrf: s.csrf, session: digest.to_owned() };
+    app.sessions.put(digest, now, s.expires_at, &caller);
+    Ok(Some(caller))
+}
+
+/// How long a session read from the store is used without reading it again. A session ended
+/// by another server process (a logout, a password reset, a disabled user) ends here within
+/// this; one ended by this process ends at once.
+pub const SESSION_CACHE_FOR: SignedDuration = SignedDuration::from_secs(5);
+/// The most sessions kept in memory (the cache is emptied when it would hold more).
+const SESSION_CACHE_MAX: usize = 50_000;
+
+/// Sessions recently read from the store: one database read per session every few seconds
+/// instead of one per request.
+#[derive(Default)]
+pub struct SessionCache {
+    inner: std::sync::Mutex<std::collections::HashMap<String, (Timestamp, Timestamp, Caller)>>,
+}
+
+impl SessionCache {
+    fn get(&self, digest: &str, now: Timestamp) -> Option<Caller> {
+        let map = self.inner.lock().expect("not poisoned");
+        let (read_at, expires_at, c) = map.get(digest)?;
+        (now.duration_since(*read_at) < SESSION_CACHE_FOR && now < *expires_at).then(|| c.clone())
+    }
+
+    fn put(&self, digest: &str, now: Timestamp, expires_at: Timestamp, c: &Caller) {
+        let mut map = self.inner.lock().expect("not poisoned");
+        if map.len() >= SESSION_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(digest.to_owned(), (now, expires_at, c.clone()));
+    }
+
+    /// Forgets one session (signed out).
+    pub fn forget(&self, digest: &str) {
+        self.inner.lock().expect("not poisoned").remove(digest);
+    }
+
+    /// Forgets every session of a user (password set, user changed).
+    pub fn forget_user(&self, login: &str) {
+        self.inner.lock().expect("not poisoned").retain(|_, (_, _, c)| c.user.login != login);
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

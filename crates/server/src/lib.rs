@@ -47,6 +47,10 @@ pub struct AppState {
     pub limits: Arc<ops::Limits>,
     /// Today's plan, parsed once per version.
     pub plans: Arc<work::PlanCache>,
+    /// Sessions read in the last few seconds.
+    pub sessions: Arc<auth::SessionCache>,
+    /// Each user's queue as last listed (for "next case").
+    pub queues: Arc<work::QueueCache>,
 }
 
 impl AppState {
@@ -59,6 +63,8 @@ impl AppState {
             dummy_hash: auth::hash_password("not a password of anyone").expect("hashing works"),
             limits,
             plans: Arc::new(work::PlanCache::default()),
+            sessions: Arc::new(auth::SessionCache::default()),
+            queues: Arc::new(work::QueueCache::default()),
             settings: Arc::new(settings),
         }
     }

@@ -97,6 +97,48 @@ impl PlanCache {
     }
 }
 
+/// Each user's queue order as last listed, so that "next case" need not list it again.
+#[derive(Default)]
+pub struct QueueCache {
+    inner: Mutex<HashMap<String, Listed>>,
+}
+
+/// When a queue was listed, and its case ids in order.
+type Listed = (Timestamp, Arc<Vec<String>>);
+
+/// How long a listed queue serves "next case".
+const QUEUE_CACHE_FOR: SignedDuration = SignedDuration::from_secs(60);
+
+impl QueueCache {
+    fn put(&self, login: &str, now: Timestamp, cases: Vec<String>) {
+        let mut map = self.inner.lock().expect("not poisoned");
+        if map.len() >= 50_000 {
+            map.clear();
+        }
+        map.insert(login.to_owned(), (now, Arc::new(cases)));
+    }
+
+    fn get(&self, login: &str, now: Timestamp) -> Option<Arc<Vec<String>>> {
+        let map = self.inner.lock().expect("not poisoned");
+        map.get(login).filter(|(at, _)| now.duration_since(*at) < QUEUE_CACHE_FOR).map(|(_, q)| q.clone())
+    }
+}
+
+/// The case after `id` in the caller's queue (the first if `id` is not in it).
+pub async fn next_case(app: &AppState, caller: &Caller, id: &str) -> ApiResult<Option<String>> {
+    let order = match app.queues.get(&caller.user.login, app.now()) {
+        Some(q) => q,
+        None => {
+            queue(app, caller).await?;
+            app.queues.get(&caller.user.login, app.now()).unwrap_or_default()
+        }
+    };
+    Ok(match order.iter().position(|c| c == id) {
+        Some(i) => order.get(i + 1).cloned(),
+        None => order.first().cloned(),
+    })
+}
+
 /// A case in the caller's queue.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QueueItem {
@@ -191,7 +233,9 @@ pub async fn queue(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>>
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
-    Ok(items.into_iter().map(|(_, i)| i).collect())
+    let items: Vec<QueueItem> = items.into_iter().map(|(_, i)| i).collect();
+    app.queues.put(&caller.user.login, app.now(), items.iter().map(|i| i.case.clone()).collect());
+    Ok(items)
 }
 
 /// A contact point as the caller sees it, with the gate's answer for a call now.
@@ -347,31 +391,40 @@ fn is_phone(p: &ContactPoint) -> bool {
     matches!(p.value.kind(), ContactKind::Phone)
 }
 
-/// The gate's answer for a call to `point` of `case` now, by `caller`.
-pub async fn gate_status(
+/// The gate's answers for a call now, by `caller`, to each of `points` of `case` (the debtor
+/// and the pack read once).
+pub async fn gate_statuses(
     app: &AppState,
     caller: &Caller,
     case: &CaseId,
-    point: &ContactPoint,
-) -> ApiResult<GateStatus> {
+    points: &[&ContactPoint],
+) -> ApiResult<Vec<GateStatus>> {
     let now = app.now();
-    let planned = Planned {
-        case: case.clone(),
-        account: None,
-        at: now,
-        channel: Channel::Call,
-        recipient: point.role.recipient(),
-        contact_point: Some(point.id.clone()),
-        agent: agent_of(caller),
-    };
-    let ctx = app.store.contact_context(&planned).await?;
-    let d = evaluate(&ctx.pack, &ctx.request, &ctx.history, now);
-    Ok(GateStatus {
-        allowed: d.allowed,
-        rules: d.violations.iter().map(|r| r.code().to_owned()).collect(),
-        next_allowed_at: d.next_allowed_at.map(local_full),
-        pack: ctx.pack.name.clone(),
-    })
+    let planned: Vec<Planned> = points
+        .iter()
+        .map(|point| Planned {
+            case: case.clone(),
+            account: None,
+            at: now,
+            channel: Channel::Call,
+            recipient: point.role.recipient(),
+            contact_point: Some(point.id.clone()),
+            agent: agent_of(caller),
+        })
+        .collect();
+    let contexts = app.store.contact_contexts(&planned).await?;
+    Ok(contexts
+        .iter()
+        .map(|ctx| {
+            let d = evaluate(&ctx.pack, &ctx.request, &ctx.history, now);
+            GateStatus {
+                allowed: d.allowed,
+                rules: d.violations.iter().map(|r| r.code().to_owned()).collect(),
+                next_allowed_at: d.next_allowed_at.map(local_full),
+                pack: ctx.pack.name.clone(),
+            }
+        })
+        .collect())
 }
 
 /// The case, if it is in the caller's scope, masked.
@@ -379,13 +432,12 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
     caller.require(Permission::ViewCases, "view cases")?;
     let case_id = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
     let d = app.store.case_detail_in(&caller.scope, &case_id).await?;
+    let open = d.case.status == CaseStatus::Open;
+    let phones: Vec<&ContactPoint> = d.contacts.iter().filter(|p| open && is_phone(p)).collect();
+    let mut gates = gate_statuses(app, caller, &case_id, &phones).await?.into_iter();
     let mut contacts = Vec::with_capacity(d.contacts.len());
     for p in &d.contacts {
-        let gate = if is_phone(p) && d.case.status == CaseStatus::Open {
-            Some(gate_status(app, caller, &case_id, p).await?)
-        } else {
-            None
-        };
+        let gate = if open && is_phone(p) { gates.next() } else { None };
         contacts.push(PointView {
             id: p.id.as_str().to_owned(),
             role: p.role.as_str().to_owned(),

@@ -141,6 +141,10 @@ pub trait Store: Send + Sync {
     /// read without taking the debtor's lock.
     async fn contact_context(&self, planned: &Planned) -> Result<ContactContext>;
 
+    /// [`Store::contact_context`] for several contacts of one case (its contact points, say),
+    /// reading the debtor and the pack once: for the case screen's "can I call now?".
+    async fn contact_contexts(&self, planned: &[Planned]) -> Result<Vec<ContactContext>>;
+
     /// The facts the product models read, for every case the filter keeps (by case id): the
     /// debtor's zone, birth date, accounts' limits and bucket moves, and the attempts, payments
     /// and promises before `until`.

@@ -199,10 +199,11 @@ async fn login_submit(State(app): State<AppState>, headers: HeaderMap, Form(f): 
 }
 
 async fn logout(State(app): State<AppState>, axum::Extension(mc): axum::Extension<MaybeCaller>) -> Response {
-    if let Some(c) = &mc.0
-        && let Err(e) = app.store.close_session(&c.session).await
-    {
-        tracing::warn!(error = %e, "closing a session failed");
+    if let Some(c) = &mc.0 {
+        app.sessions.forget(&c.session);
+        if let Err(e) = app.store.close_session(&c.session).await {
+            tracing::warn!(error = %e, "closing a session failed");
+        }
     }
     ([(header::SET_COOKIE, auth::clear_cookie(app.settings.secure_cookies))], Redirect::to("/login"))
         .into_response()
@@ -267,16 +268,6 @@ async fn workbench(
     }
 }
 
-/// The case after `id` in the caller's queue (for "next case").
-async fn next_in_queue(app: &AppState, c: &Caller, id: &str) -> Option<String> {
-    let items = work::queue(app, c).await.ok()?;
-    let at = items.iter().position(|i| i.case == id);
-    match at {
-        Some(i) => items.get(i + 1).map(|n| n.case.clone()),
-        None => items.first().map(|n| n.case.clone()),
-    }
-}
-
 async fn case_response(
     app: &AppState,
     lang: Lang,
@@ -288,7 +279,7 @@ async fn case_response(
     match work::case_view(app, c, id).await {
         Err(e) => error_page(app, lang, Some(c), e),
         Ok(view) => {
-            let next = next_in_queue(app, c, id).await;
+            let next = work::next_case(app, c, id).await.ok().flatten();
             let outcomes: Vec<&str> = daylight_domain::attempt::Outcome::ALL
                 .iter()
                 .map(|o| o.as_str())

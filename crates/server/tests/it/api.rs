@@ -154,6 +154,14 @@ both! {
         }
     }
 
+    a_password_reset_ends_the_users_sessions_at_once(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        assert_eq!(e2.get("/api/queue").await.0, StatusCode::OK, "the session is read and kept a few seconds");
+        let mut admin = Client::signed_in(&app, "A1").await;
+        assert_eq!(admin.post("/api/users/E002/password-reset", json!({})).await.0, StatusCode::OK);
+        assert_eq!(e2.get("/api/queue").await.0, StatusCode::UNAUTHORIZED, "not a moment later");
+    }
+
     revealing_a_field_is_a_permission_and_a_ledger_event(app, store) {
         let mut lead = Client::signed_in(&app, "L001").await;
         let (s, b) = lead.post("/api/cases/CASE-C0011/reveal", json!({"field": "name", "purpose": "核实身份"})).await;

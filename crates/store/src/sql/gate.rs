@@ -362,6 +362,29 @@ async fn read_contact_context(read: &DbPool, p: &Planned) -> Result<ContactConte
     Ok(ContactContext { pack: (*pack).clone(), request, history: debtor.history, time_zone: debtor.zone })
 }
 
+async fn read_contact_contexts(read: &DbPool, ps: &[Planned]) -> Result<Vec<ContactContext>> {
+    let Some(first) = ps.first() else { return Ok(Vec::new()) };
+    if ps.iter().any(|p| p.case != first.case) {
+        return Err(Invalid::new(Code::Inconsistent, "contact contexts are read for one case at a time").into());
+    }
+    let mut tx: Tx = read.begin().await?;
+    let customer = case_customer(&mut tx, &first.case).await?;
+    let debtor = read_debtor(&mut tx, &mut Chain::default(), &customer, None).await?;
+    let pack = pack_in_force(&mut tx).await?;
+    let mut out = Vec::with_capacity(ps.len());
+    for p in ps {
+        let request = gate_request(&mut tx, &debtor, p, false).await?;
+        out.push(ContactContext {
+            pack: (*pack).clone(),
+            request,
+            history: debtor.history.clone(),
+            time_zone: debtor.zone.clone(),
+        });
+    }
+    tx.rollback().await?;
+    Ok(out)
+}
+
 /// Locks the debtor's row; returns their time zone.
 async fn lock_debtor(tx: &mut Tx, customer: &str) -> Result<String> {
     Ok(sqlx::query_scalar(AssertSqlSafe(format!(

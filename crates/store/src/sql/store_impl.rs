@@ -166,6 +166,10 @@ impl Store for Adapter {
         read_contact_context(&self.read, planned).await
     }
 
+    async fn contact_contexts(&self, planned: &[Planned]) -> Result<Vec<ContactContext>> {
+        read_contact_contexts(&self.read, planned).await
+    }
+
     async fn debtor_histories(
         &self,
         filter: &HistoryFilter,

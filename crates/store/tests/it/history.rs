@@ -108,6 +108,19 @@ contract! {
         assert!(ctx.request.cycle_start.is_some());
         let d = daylight_compliance::evaluate(&ctx.pack, &ctx.request, &ctx.history, planned.at);
         assert_eq!(d.violations.iter().map(|r| r.code()).collect::<Vec<_>>(), ["DAILY_CAP"]);
+        // Several contact points of the case at once: the same contexts as one by one.
+        let guarantor = Planned {
+            recipient: Recipient::Guarantor,
+            contact_point: Some(ContactId::parse("P0001-guarantor").unwrap()),
+            ..planned.clone()
+        };
+        let both = store.contact_contexts(&[planned.clone(), guarantor.clone()]).await.unwrap();
+        let one = store.contact_context(&guarantor).await.unwrap();
+        assert_eq!(format!("{:?}", both[0].request), format!("{:?}", ctx.request));
+        assert_eq!(format!("{:?}", both[1].request), format!("{:?}", one.request));
+        assert_eq!(both[1].history, one.history);
+        let other_case = Planned { case: case_id(2), ..planned.clone() };
+        assert_eq!(store.contact_contexts(&[planned.clone(), other_case]).await.unwrap_err().code(), "INCONSISTENT");
         let gate = store.start_attempt(&planned, false, "E001", planned.at).await.unwrap();
         assert_eq!(gate.decision, d, "the gate agrees with its preview");
         assert_eq!(store.ledger_head().await.unwrap().seq, head.seq + 1, "only the gate's denial was written");
