@@ -22,7 +22,9 @@ use crate::AppState;
 use crate::auth::{self, AnyCaller, Caller};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::roles::Permission;
-use crate::work::{self, CaseView, ContactRecorded, NewContact, NewPromiseInput, QueueItem};
+use crate::work::{
+    self, CaseView, ContactRecorded, NewContact, NewPromiseInput, PendingPlan, PlanTerms, QueueItem, Quote,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -62,6 +64,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(add_note))
         .routes(routes!(lock_promise))
         .routes(routes!(reveal))
+        .routes(routes!(propose_plan))
+        .routes(routes!(quote_plan))
+        .routes(routes!(pending_plans))
+        .routes(routes!(decide_plan))
         .routes(routes!(assign))
         .routes(routes!(list_users, create_user))
         .routes(routes!(reset_password))
@@ -205,10 +211,7 @@ pub async fn set_own_password(app: &AppState, c: &Caller, current: &str, new: &s
             "the new password must differ from the current one",
         ));
     }
-    let pw = new.to_owned();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "hashing failed"))??;
+    let hash = auth::hash_off_thread(new).await?;
     app.store.set_password(&c.user.login, &hash, false, Some(&c.session), &c.user.login, app.now()).await?;
     app.sessions.forget_user(&c.user.login);
     Ok(())
@@ -367,6 +370,65 @@ async fn lock_promise(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let id = work::lock_promise(&app, &c, &id, &req).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// A plan proposed: its id and what it costs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanProposed {
+    /// The plan's id.
+    pub id: i64,
+    /// The schedule and fees.
+    pub quote: Quote,
+}
+
+/// Proposes a repayment plan (≤ 60 monthly instalments); it waits for a team lead's approval.
+#[utoipa::path(post, path = "/api/cases/{id}/arrangements", tag = "cases", request_body = PlanTerms, params(("id" = String, Path)),
+    responses((status = 201, body = PlanProposed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn propose_plan(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(t): Json<PlanTerms>,
+) -> ApiResult<(StatusCode, Json<PlanProposed>)> {
+    let quote = work::quote(&t)?;
+    let id = work::propose_plan(&app, &c, &id, &t).await?;
+    Ok((StatusCode::CREATED, Json(PlanProposed { id, quote })))
+}
+
+/// The calculator: a plan's schedule and fees, nothing stored.
+#[utoipa::path(post, path = "/api/arrangements/quote", tag = "cases", request_body = PlanTerms,
+    responses((status = 200, body = Quote), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn quote_plan(c: Caller, Json(t): Json<PlanTerms>) -> ApiResult<Json<Quote>> {
+    c.require(Permission::ViewCases, "use the calculator")?;
+    Ok(Json(work::quote(&t)?))
+}
+
+/// Plans waiting for the caller's approval (team leads: the team's).
+#[utoipa::path(get, path = "/api/arrangements/pending", tag = "cases",
+    responses((status = 200, body = Vec<PendingPlan>), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn pending_plans(State(app): State<AppState>, c: Caller) -> ApiResult<Json<Vec<PendingPlan>>> {
+    Ok(Json(work::pending_plans(&app, &c).await?))
+}
+
+/// A decision on a plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Approve (true) or reject (false).
+    pub approve: bool,
+}
+
+/// Approves or rejects a waiting plan (not one the caller proposed: `SELF_APPROVAL`).
+#[utoipa::path(post, path = "/api/arrangements/{id}/decision", tag = "cases", request_body = Decision, params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, description = "FORBIDDEN or SELF_APPROVAL", body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn decide_plan(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(d): Json<Decision>,
+) -> ApiResult<StatusCode> {
+    work::decide_plan(&app, &c, id, d.approve).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A personal field to see in clear.
@@ -541,10 +603,7 @@ pub async fn add_user(app: &AppState, actor: &str, req: &UserInput) -> ApiResult
         .parse()
         .map_err(|e: daylight_domain::Invalid| ApiError::field("role", e.code.as_str(), e.message))?;
     let otp = auth::one_time_password();
-    let pw = otp.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "hashing failed"))??;
+    let hash = auth::hash_off_thread(&otp).await?;
     let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let new = NewUser {
         login: req.login.trim().to_owned(),
@@ -579,10 +638,7 @@ async fn reset_password(
 ) -> ApiResult<Json<PasswordReset>> {
     c.require(Permission::ManageUsers, "manage users")?;
     let otp = auth::one_time_password();
-    let pw = otp.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "hashing failed"))??;
+    let hash = auth::hash_off_thread(&otp).await?;
     app.store.set_password(&login, &hash, true, None, &c.user.login, app.now()).await?;
     app.sessions.forget_user(&login);
     Ok(Json(PasswordReset { one_time_password: otp }))

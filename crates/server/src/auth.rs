@@ -45,6 +45,15 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     })
 }
 
+/// [`hash_password`] on a blocking thread: argon2 takes tens of milliseconds of CPU on purpose,
+/// which must not stall the server's other requests.
+pub async fn hash_off_thread(password: &str) -> Result<String, ApiError> {
+    let pw = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&pw)).await.map_err(|_| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the password could not be stored")
+    })?
+}
+
 /// Whether `password` matches the PHC string `hash`.
 pub fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())

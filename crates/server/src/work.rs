@@ -698,9 +698,206 @@ pub async fn lock_promise(app: &AppState, caller: &Caller, id: &str, p: &NewProm
     Ok(app.store.create_promise(&promise, &caller.user.login, now).await?)
 }
 
+/// A repayment plan as proposed: the terms in the units a person types.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanTerms {
+    /// The amount the plan repays, yuan (`12000` or `12000.50`).
+    pub total: String,
+    /// Monthly instalments, 1–60.
+    pub instalments: u32,
+    /// Monthly fee in basis points of the total (60 = 0.60 % a month), at most 200.
+    #[serde(default)]
+    pub monthly_fee_bp: u32,
+    /// First instalment's due date, `YYYY-MM-DD`; the rest fall on the same day of later months.
+    pub first_due: String,
+}
+
+/// One instalment of a quote.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuoteLine {
+    /// 1-based.
+    pub number: u32,
+    /// Due date.
+    pub due: String,
+    /// Principal, yuan.
+    pub principal: String,
+    /// Fee, yuan.
+    pub fee: String,
+    /// Principal and fee, yuan.
+    pub amount: String,
+}
+
+/// What a plan costs the debtor, instalment by instalment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Quote {
+    /// The schedule.
+    pub schedule: Vec<QuoteLine>,
+    /// Fees over the plan, yuan.
+    pub total_fees: String,
+    /// Everything the debtor pays, yuan.
+    pub total_due: String,
+}
+
+fn plan_terms(t: &PlanTerms) -> ApiResult<daylight_domain::agreement::ArrangementTerms> {
+    let total = Money::parse(t.total.trim(), Currency::Cny)
+        .map_err(|e| ApiError::field("total", e.code.as_str(), e.message))?;
+    let first_due: jiff::civil::Date = t
+        .first_due
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::field("first_due", "DATE_FORMAT", "expected YYYY-MM-DD"))?;
+    let terms = daylight_domain::agreement::ArrangementTerms {
+        total,
+        instalments: t.instalments,
+        monthly_fee_bp: t.monthly_fee_bp,
+        first_due,
+    };
+    if !(1..=daylight_domain::agreement::MAX_INSTALMENTS).contains(&t.instalments) {
+        return Err(ApiError::field("instalments", "ARRANGEMENT", "1 to 60 monthly instalments"));
+    }
+    terms.check().map_err(|e| {
+        let field = if t.monthly_fee_bp > daylight_domain::agreement::MAX_MONTHLY_FEE_BP {
+            "monthly_fee_bp"
+        } else {
+            "total"
+        };
+        ApiError::field(field, e.code.as_str(), e.message)
+    })?;
+    Ok(terms)
+}
+
+/// The schedule and fees of a plan (the calculator; nothing is stored).
+pub fn quote(t: &PlanTerms) -> ApiResult<Quote> {
+    let terms = plan_terms(t)?;
+    let schedule = terms.schedule().map_err(|e| ApiError::field("first_due", e.code.as_str(), e.message))?;
+    let fees: i64 = schedule.iter().map(|i| i.fee.minor).sum();
+    Ok(Quote {
+        schedule: schedule
+            .iter()
+            .map(|i| QuoteLine {
+                number: i.number,
+                due: i.due.to_string(),
+                principal: yuan(i.principal.minor),
+                fee: yuan(i.fee.minor),
+                amount: yuan(i.principal.minor + i.fee.minor),
+            })
+            .collect(),
+        total_fees: yuan(fees),
+        total_due: yuan(terms.total.minor + fees),
+    })
+}
+
+/// Proposes a repayment plan on a case in scope; it waits for a team lead's approval.
+pub async fn propose_plan(app: &AppState, caller: &Caller, id: &str, t: &PlanTerms) -> ApiResult<i64> {
+    caller.require(Permission::WorkCases, "propose repayment plans")?;
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    app.store.case_in_scope(&caller.scope, &case).await?;
+    let terms = plan_terms(t)?;
+    if terms.first_due < app.now().to_zoned(team_zone()).date() {
+        return Err(ApiError::field(
+            "first_due",
+            "DATE_RANGE",
+            "the first instalment falls due today or later",
+        ));
+    }
+    let plan = daylight_store::model::NewArrangement { case, account: None, terms };
+    Ok(app.store.propose_arrangement(&plan, &caller.user.login, app.now()).await?)
+}
+
+/// A plan waiting for approval.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PendingPlan {
+    /// The plan's id.
+    pub id: i64,
+    /// The case.
+    pub case: String,
+    /// Who proposed it.
+    pub proposed_by: String,
+    /// When, local.
+    pub proposed_at: String,
+    /// Total, yuan.
+    pub total: String,
+    /// Instalments.
+    pub instalments: u32,
+    /// Monthly fee, basis points.
+    pub monthly_fee_bp: u32,
+    /// First due date.
+    pub first_due: String,
+}
+
+/// The plans waiting for the caller's approval (their scope's).
+pub async fn pending_plans(app: &AppState, caller: &Caller) -> ApiResult<Vec<PendingPlan>> {
+    caller.require(Permission::Approve, "approve repayment plans")?;
+    let list = app
+        .store
+        .arrangements_in(&caller.scope, Some(daylight_domain::agreement::ArrangementStatus::Proposed), 1_000)
+        .await?;
+    Ok(list
+        .into_iter()
+        .map(|a| PendingPlan {
+            id: a.id,
+            case: a.arrangement.case.as_str().to_owned(),
+            proposed_by: a.proposed_by,
+            proposed_at: local_full(a.proposed_at),
+            total: yuan(a.arrangement.terms.total.minor),
+            instalments: a.arrangement.terms.instalments,
+            monthly_fee_bp: a.arrangement.terms.monthly_fee_bp,
+            first_due: a.arrangement.terms.first_due.to_string(),
+        })
+        .collect())
+}
+
+/// Approves or rejects a plan waiting in the caller's scope (not one they proposed).
+pub async fn decide_plan(app: &AppState, caller: &Caller, plan: i64, approve: bool) -> ApiResult<()> {
+    caller.require(Permission::Approve, "approve repayment plans")?;
+    let waiting = pending_plans(app, caller).await?;
+    if !waiting.iter().any(|p| p.id == plan) {
+        return Err(ApiError::not_found("repayment plan waiting for approval", &plan.to_string()));
+    }
+    let status = if approve {
+        daylight_domain::agreement::ArrangementStatus::Approved
+    } else {
+        daylight_domain::agreement::ArrangementStatus::Rejected
+    };
+    app.store.decide_arrangement(plan, status, &caller.user.login, app.now()).await.map_err(|e| {
+        let code = e.code();
+        if code == "SELF_APPROVAL" {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                code,
+                "a plan is approved by someone other than who proposed it",
+            )
+        } else {
+            e.into()
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_calculator_splits_the_total_and_adds_the_fee() {
+        let t = PlanTerms {
+            total: "10000".into(),
+            instalments: 3,
+            monthly_fee_bp: 60,
+            first_due: "2026-01-31".into(),
+        };
+        let q = quote(&t).unwrap();
+        let due: Vec<&str> = q.schedule.iter().map(|l| l.due.as_str()).collect();
+        assert_eq!(due, ["2026-01-31", "2026-02-28", "2026-03-31"]);
+        assert_eq!(q.schedule[0].principal, "3,333.34");
+        assert_eq!(q.schedule[2].principal, "3,333.33");
+        assert_eq!(q.schedule[0].fee, "60.00");
+        assert_eq!((q.total_fees.as_str(), q.total_due.as_str()), ("180.00", "10,180.00"));
+        let too_many = PlanTerms { instalments: 61, ..t.clone() };
+        assert_eq!(quote(&too_many).unwrap_err().field.as_deref(), Some("instalments"));
+        let dear = PlanTerms { monthly_fee_bp: 500, ..t };
+        assert_eq!(quote(&dear).unwrap_err().field.as_deref(), Some("monthly_fee_bp"));
+    }
 
     #[test]
     fn yuan_groups_thousands() {

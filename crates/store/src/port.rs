@@ -211,6 +211,15 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<()>;
 
+    /// Repayment plans on cases within `scope`, oldest first (without their stored schedules:
+    /// `terms.schedule()` gives them): a team lead's approval queue with `Proposed`.
+    async fn arrangements_in(
+        &self,
+        scope: &Scope,
+        status: Option<ArrangementStatus>,
+        limit: u32,
+    ) -> Result<Vec<StoredArrangement>>;
+
     /// Requests a waiver. Returns its id.
     async fn request_waiver(&self, waiver: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64>;
 

@@ -134,6 +134,26 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("forbidden", "您的角色无权执行此操作。", "Your role may not do this."),
     ("language", "English", "中文"),
     ("simulated_clock", "演示时钟", "Rehearsal clock"),
+    ("repayment_plan", "分期还款方案", "Repayment plan"),
+    ("total_yuan", "分期总额（元）", "Total (yuan)"),
+    ("instalments", "期数（≤60）", "Instalments (≤ 60)"),
+    ("fee_bp", "月费率（基点）", "Monthly fee (bp)"),
+    ("first_due", "首期还款日", "First due"),
+    ("calculate", "试算", "Calculate"),
+    ("submit_for_approval", "提交审批", "Submit for approval"),
+    ("instalment", "期次", "No."),
+    ("amount", "金额", "Amount"),
+    ("total_fees", "费用合计", "Fees in all"),
+    ("total_due", "应还合计", "To repay in all"),
+    ("approvals", "审批", "Approvals"),
+    ("pending_plans", "待审批分期方案", "Plans waiting for approval"),
+    ("proposed_by", "申请人", "Proposed by"),
+    ("proposed_at", "申请时间", "Proposed at"),
+    ("approve", "批准", "Approve"),
+    ("reject", "驳回", "Reject"),
+    ("approved", "已批准", "approved"),
+    ("rejected", "已驳回", "rejected"),
+    ("no_approvals", "没有待审批的方案。", "Nothing is waiting for approval."),
 ];
 
 /// The word for `key` in `lang`; an unknown key shows as itself (and a test catches it).
@@ -234,6 +254,8 @@ mod tests {
             include_str!("../../templates/workbench.html"),
             include_str!("../../templates/case.html"),
             include_str!("../../templates/users.html"),
+            include_str!("../../templates/approvals.html"),
+            include_str!("../../templates/quote.html"),
             include_str!("../../templates/error.html"),
         ];
         let mut missing = Vec::new();

@@ -33,6 +33,8 @@ pub fn templates() -> Environment<'static> {
         ("workbench.html", include_str!("../../templates/workbench.html")),
         ("case.html", include_str!("../../templates/case.html")),
         ("users.html", include_str!("../../templates/users.html")),
+        ("approvals.html", include_str!("../../templates/approvals.html")),
+        ("quote.html", include_str!("../../templates/quote.html")),
         ("error.html", include_str!("../../templates/error.html")),
     ] {
         env.add_template(name, text).expect("the templates parse (checked by the tests)");
@@ -52,6 +54,9 @@ pub fn templates() -> Environment<'static> {
     env
 }
 
+// Forms carry a `csrf` field, which the CSRF guard reads before any handler; the form types
+// below leave it out (serde skips fields a type does not name).
+
 /// The console's routes.
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -64,6 +69,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/contact", post(contact_submit))
         .route("/cases/{id}/promise", post(promise_submit))
+        .route("/cases/{id}/quote", get(quote_fragment))
+        .route("/cases/{id}/arrangement", post(plan_submit))
+        .route("/approvals", get(approvals_page))
+        .route("/approvals/{plan}", post(decision_submit))
         .route("/admin/users", get(users_page).post(user_submit))
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/static/app.js", get(app_js))
@@ -92,6 +101,7 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
             role => role_label(c.user.role, zh),
             can_manage_users => c.can(Permission::ManageUsers),
             can_work => c.can(Permission::WorkCases),
+            can_approve => c.can(Permission::Approve),
         }
     });
     let rehearsal = match app.settings.clock {
@@ -133,23 +143,44 @@ fn error_page(app: &AppState, lang: Lang, caller: Option<&Caller>, e: ApiError) 
     r
 }
 
-/// The signed-in caller for a page, or where to send the person instead (a redirect, built
-/// once per request: its size does not matter).
-#[allow(clippy::result_large_err)]
-fn page_caller(req_caller: &MaybeCaller) -> Result<Caller, Response> {
-    match &req_caller.0 {
-        None => Err(Redirect::to("/login").into_response()),
-        Some(c) if c.user.must_change => Err(Redirect::to("/password").into_response()),
-        Some(c) => Ok(c.clone()),
+/// The signed-in caller of a page whose password is not one-time; a person without one is
+/// sent to sign in, or to change the one-time password.
+struct PageUser(Caller);
+
+/// What a page handler of a signed-in user needs: the state, the person's language, the caller.
+struct Page {
+    app: AppState,
+    lang: Lang,
+    c: Caller,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &AppState,
+    ) -> Result<Page, Response> {
+        let PageUser(c) = PageUser::from_request_parts(parts, app).await?;
+        Ok(Page { app: app.clone(), lang: lang_of(&parts.headers), c })
     }
 }
 
-async fn home(axum::Extension(mc): axum::Extension<MaybeCaller>) -> Response {
-    match page_caller(&mc) {
-        Err(r) => r,
-        Ok(c) if c.can(Permission::ManageUsers) => Redirect::to("/admin/users").into_response(),
-        Ok(_) => Redirect::to("/workbench").into_response(),
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<PageUser, Response> {
+        match parts.extensions.get::<MaybeCaller>().and_then(|m| m.0.clone()) {
+            None => Err(Redirect::to("/login").into_response()),
+            Some(c) if c.user.must_change => Err(Redirect::to("/password").into_response()),
+            Some(c) => Ok(PageUser(c)),
+        }
     }
+}
+
+async fn home(PageUser(c): PageUser) -> Response {
+    let to = if c.can(Permission::ManageUsers) { "/admin/users" } else { "/workbench" };
+    Redirect::to(to).into_response()
 }
 
 async fn set_lang(Path(tag): Path<String>, headers: HeaderMap) -> Response {
@@ -223,9 +254,6 @@ async fn password_page(
 struct PasswordForm {
     current_password: String,
     new_password: String,
-    #[serde(default)]
-    #[allow(dead_code)] // Checked by the CSRF guard before the handler runs.
-    csrf: String,
 }
 
 async fn password_submit(
@@ -248,16 +276,7 @@ async fn password_submit(
     }
 }
 
-async fn workbench(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    axum::Extension(mc): axum::Extension<MaybeCaller>,
-) -> Response {
-    let lang = lang_of(&headers);
-    let c = match page_caller(&mc) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn workbench(Page { app, lang, c }: Page) -> Response {
     match work::queue(&app, &c).await {
         Err(e) => error_page(&app, lang, Some(&c), e),
         Ok(items) => {
@@ -297,17 +316,29 @@ async fn case_response(
     }
 }
 
-async fn case_page(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    axum::Extension(mc): axum::Extension<MaybeCaller>,
-    Path(id): Path<String>,
+/// The case again after a change to it: the new record's id, a compliance refusal (its rule;
+/// the contact table shows the next allowed time), or the field at fault.
+async fn case_after(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    id: &str,
+    done: Result<i64, ApiError>,
 ) -> Response {
-    let c = match page_caller(&mc) {
-        Ok(c) => c,
-        Err(r) => return r,
+    let flash = match &done {
+        Ok(n) => ("ok", format!("#{n}")),
+        Err(e) if e.status == StatusCode::CONFLICT => ("denied", e.code.clone()),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            ("invalid", format!("{}: {}", e.field.clone().unwrap_or_default(), e.message))
+        }
+        Err(e) => return error_page(app, lang, Some(c), e.clone()),
     };
-    case_response(&app, lang_of(&headers), &c, &id, None, StatusCode::OK).await
+    let status = done.err().map_or(StatusCode::OK, |e| e.status);
+    case_response(app, lang, c, id, Some(flash), status).await
+}
+
+async fn case_page(Page { app, lang, c }: Page, Path(id): Path<String>) -> Response {
+    case_response(&app, lang, &c, &id, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -316,23 +347,13 @@ struct ContactForm {
     outcome: String,
     #[serde(default)]
     note: String,
-    #[serde(default)]
-    #[allow(dead_code)] // Checked by the CSRF guard.
-    csrf: String,
 }
 
 async fn contact_submit(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    axum::Extension(mc): axum::Extension<MaybeCaller>,
+    Page { app, lang, c }: Page,
     Path(id): Path<String>,
     Form(f): Form<ContactForm>,
 ) -> Response {
-    let c = match page_caller(&mc) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let lang = lang_of(&headers);
     let input = NewContact {
         contact_point: f.contact_point,
         channel: None,
@@ -340,21 +361,8 @@ async fn contact_submit(
         duration_secs: None,
         note: Some(f.note),
     };
-    match work::record_contact(&app, &c, &id, &input).await {
-        Ok(r) => {
-            case_response(&app, lang, &c, &id, Some(("ok", format!("#{}", r.attempt))), StatusCode::OK).await
-        }
-        // A denial names its rule; the contact table shows the next allowed time.
-        Err(e) if e.status == StatusCode::CONFLICT => {
-            case_response(&app, lang, &c, &id, Some(("denied", e.code.clone())), e.status).await
-        }
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let field = e.field.clone().unwrap_or_default();
-            case_response(&app, lang, &c, &id, Some(("invalid", format!("{field}: {}", e.message))), e.status)
-                .await
-        }
-        Err(e) => error_page(&app, lang, Some(&c), e),
-    }
+    let done = work::record_contact(&app, &c, &id, &input).await.map(|r| r.attempt);
+    case_after(&app, lang, &c, &id, done).await
 }
 
 #[derive(Deserialize)]
@@ -363,30 +371,117 @@ struct PromiseForm {
     date: String,
     #[serde(default)]
     time: String,
-    #[serde(default)]
-    #[allow(dead_code)] // Checked by the CSRF guard.
-    csrf: String,
 }
 
 async fn promise_submit(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    axum::Extension(mc): axum::Extension<MaybeCaller>,
+    Page { app, lang, c }: Page,
     Path(id): Path<String>,
     Form(f): Form<PromiseForm>,
 ) -> Response {
-    let c = match page_caller(&mc) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let lang = lang_of(&headers);
     let input = NewPromiseInput { amount: f.amount, date: f.date, time: Some(f.time), attempt: None };
-    match work::lock_promise(&app, &c, &id, &input).await {
-        Ok(pid) => case_response(&app, lang, &c, &id, Some(("ok", format!("#{pid}"))), StatusCode::OK).await,
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let field = e.field.clone().unwrap_or_default();
-            case_response(&app, lang, &c, &id, Some(("invalid", format!("{field}: {}", e.message))), e.status)
-                .await
+    case_after(&app, lang, &c, &id, work::lock_promise(&app, &c, &id, &input).await).await
+}
+
+#[derive(Deserialize)]
+struct PlanForm {
+    total: String,
+    instalments: String,
+    #[serde(default)]
+    monthly_fee_bp: String,
+    first_due: String,
+}
+
+impl PlanForm {
+    fn terms(&self) -> Result<work::PlanTerms, ApiError> {
+        let number = |field: &str, v: &str| {
+            v.trim().parse::<u32>().map_err(|_| ApiError::field(field, "INTEGER", "a whole number"))
+        };
+        Ok(work::PlanTerms {
+            total: self.total.clone(),
+            instalments: number("instalments", &self.instalments)?,
+            monthly_fee_bp: if self.monthly_fee_bp.trim().is_empty() {
+                0
+            } else {
+                number("monthly_fee_bp", &self.monthly_fee_bp)?
+            },
+            first_due: self.first_due.clone(),
+        })
+    }
+}
+
+/// The calculator's answer, as a fragment for htmx.
+async fn quote_fragment(
+    Page { app, lang, c }: Page,
+    axum::extract::Query(f): axum::extract::Query<PlanForm>,
+) -> Response {
+    let ctx = match f.terms().and_then(|t| work::quote(&t)) {
+        Ok(q) => {
+            context! { ..page_ctx(&app, lang, Some(&c)), ..context! { quote => Value::from(minijinja::value::Serde(&q)) } }
+        }
+        Err(e) => {
+            context! { ..page_ctx(&app, lang, Some(&c)), ..context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) } }
+        }
+    };
+    render(&app, "quote.html", ctx)
+}
+
+async fn plan_submit(
+    Page { app, lang, c }: Page,
+    Path(id): Path<String>,
+    Form(f): Form<PlanForm>,
+) -> Response {
+    let proposed = match f.terms() {
+        Ok(t) => work::propose_plan(&app, &c, &id, &t).await,
+        Err(e) => Err(e),
+    };
+    case_after(&app, lang, &c, &id, proposed).await
+}
+
+async fn approvals_response(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    flash: Option<String>,
+    status: StatusCode,
+) -> Response {
+    match work::pending_plans(app, c).await {
+        Err(e) => error_page(app, lang, Some(c), e),
+        Ok(plans) => {
+            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
+            plans => Value::from(minijinja::value::Serde(&plans)), flash => flash } };
+            let mut r = render(app, "approvals.html", ctx);
+            *r.status_mut() = status;
+            r
+        }
+    }
+}
+
+async fn approvals_page(Page { app, lang, c }: Page) -> Response {
+    approvals_response(&app, lang, &c, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    decision: String,
+}
+
+async fn decision_submit(
+    Page { app, lang, c }: Page,
+    Path(plan): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let approve = f.decision == "approve";
+    match work::decide_plan(&app, &c, plan, approve).await {
+        Ok(()) => {
+            let word = if approve { "approved" } else { "rejected" };
+            approvals_response(
+                &app,
+                lang,
+                &c,
+                Some(format!("#{plan} {}", i18n::t(lang, word))),
+                StatusCode::OK,
+            )
+            .await
         }
         Err(e) => error_page(&app, lang, Some(&c), e),
     }
@@ -425,16 +520,8 @@ async fn users_response(
     }
 }
 
-async fn users_page(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    axum::Extension(mc): axum::Extension<MaybeCaller>,
-) -> Response {
-    let c = match page_caller(&mc) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    users_response(&app, lang_of(&headers), &c, context! {}, StatusCode::OK).await
+async fn users_page(Page { app, lang, c }: Page) -> Response {
+    users_response(&app, lang, &c, context! {}, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -448,22 +535,9 @@ struct UserForm {
     team: String,
     #[serde(default)]
     agency: String,
-    #[serde(default)]
-    #[allow(dead_code)] // Checked by the CSRF guard.
-    csrf: String,
 }
 
-async fn user_submit(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    axum::Extension(mc): axum::Extension<MaybeCaller>,
-    Form(f): Form<UserForm>,
-) -> Response {
-    let c = match page_caller(&mc) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let lang = lang_of(&headers);
+async fn user_submit(Page { app, lang, c }: Page, Form(f): Form<UserForm>) -> Response {
     if let Err(e) = c.require(Permission::ManageUsers, "manage users") {
         return error_page(&app, lang, Some(&c), e);
     }

@@ -154,6 +154,34 @@ both! {
         }
     }
 
+    a_repayment_plan_is_proposed_and_approved_by_someone_else(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let terms = json!({"total": "12000", "instalments": 12, "monthly_fee_bp": 60, "first_due": "2026-04-01"});
+        let (s, q) = e2.post("/api/arrangements/quote", terms.clone()).await;
+        assert_eq!((s, q["schedule"].as_array().map(Vec::len)), (StatusCode::OK, Some(12)));
+        assert_eq!((q["total_fees"].as_str(), q["total_due"].as_str()), (Some("864.00"), Some("12,864.00")));
+        let (s, b) = e2.post("/api/cases/CASE-C0011/arrangements", json!({"total": "12000", "instalments": 61, "first_due": "2026-04-01"})).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("instalments")));
+        let (s, made) = e2.post("/api/cases/CASE-C0011/arrangements", terms.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{made}");
+        let plan = made["id"].as_i64().unwrap();
+        assert_eq!(e2.get("/api/arrangements/pending").await.0, StatusCode::FORBIDDEN);
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let (_, pending) = lead.get("/api/arrangements/pending").await;
+        assert_eq!(pending[0]["case"], "CASE-C0011");
+        // The lead cannot approve a plan they proposed themselves.
+        let (_, own) = lead.post("/api/cases/CASE-C0011/arrangements", terms).await;
+        let (s, b) = lead.post(&format!("/api/arrangements/{}/decision", own["id"]), json!({"approve": true})).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("SELF_APPROVAL")));
+        let (s, _) = lead.post(&format!("/api/arrangements/{plan}/decision"), json!({"approve": true})).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = lead.post(&format!("/api/arrangements/{plan}/decision"), json!({"approve": false})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "no longer waiting");
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        let approved = case["timeline"].as_array().unwrap().iter().any(|e| e["kind"] == "arrangement" && e["text"].as_str().unwrap().contains("approved"));
+        assert!(approved, "{}", case["timeline"]);
+    }
+
     a_password_reset_ends_the_users_sessions_at_once(app, store) {
         let mut e2 = Client::signed_in(&app, "E002").await;
         assert_eq!(e2.get("/api/queue").await.0, StatusCode::OK, "the session is read and kept a few seconds");

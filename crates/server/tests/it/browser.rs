@@ -185,6 +185,42 @@ async fn collector_works_the_queue(c: &Client, base: &str) -> Step {
     Ok(())
 }
 
+/// A collector works out a repayment plan with the calculator and submits it; the team lead
+/// approves it from the approval queue; the collector's case shows it approved.
+async fn a_team_lead_approves_a_plan(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "E002", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
+    fill(c, "#plan-total", "12000").await?;
+    fill(c, "#plan-instalments", "24").await?;
+    fill(c, "#plan-fee", "50").await?;
+    fill(c, "#plan-first-due", "04/01/2026").await?;
+    click(c, "#plan-quote").await?;
+    let total = until_text(c, "#quote-total", |t| t.contains("¥")).await?;
+    if !total.contains("1,440.00") || !total.contains("13,440.00") {
+        return Err(format!("calculator: {total:?}"));
+    }
+    let rows = c.find_all(Locator::Css("#quote-table tbody tr")).await.map_err(fail("quote rows"))?.len();
+    if rows != 24 {
+        return Err(format!("{rows} instalments shown"));
+    }
+    docs_shot(c, "plan").await;
+    click(c, "#plan-submit").await?;
+    until_text(c, "#flash", |t| t.contains('#')).await?;
+    sign_in(c, base, "L001", PASSWORD).await?;
+    click(c, "#nav-approvals").await?;
+    let row = until_text(c, "#approvals tbody tr:first-child", |t| t.contains("CASE-C0011")).await?;
+    if !row.contains("E002") || !row.contains("12,000.00") {
+        return Err(format!("approval row: {row:?}"));
+    }
+    docs_shot(c, "approvals").await;
+    click(c, "#approvals tbody tr:first-child button.approve").await?;
+    until_text(c, "#flash", |t| t.contains("已批准")).await?;
+    sign_in(c, base, "E002", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
+    until_text(c, "#timeline", |t| t.contains("approved")).await?;
+    Ok(())
+}
+
 /// A collector cannot open another collector's case by its URL.
 async fn collector_cannot_open_anothers_case(c: &Client, base: &str) -> Step {
     sign_in(c, base, "E002", PASSWORD).await?;
@@ -316,6 +352,7 @@ async fn the_console_in_a_real_browser() {
         };
     }
     scenario!(collector_works_the_queue);
+    scenario!(a_team_lead_approves_a_plan);
     scenario!(collector_cannot_open_anothers_case);
     scenario!(admin_adds_a_user_who_must_change_the_password);
     let _ = c.close().await;

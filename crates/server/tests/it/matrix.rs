@@ -51,6 +51,19 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
             json!({"collector": "X1"}),
             [204, 403, 403, 404, 403, 204, 403, 403],
         ),
+        (
+            "POST",
+            "/api/cases/CASE-C0011/arrangements",
+            json!({"total": "12000", "instalments": 12, "first_due": "2026-04-01"}),
+            [403, 403, 403, 201, 201, 404, 404, 403],
+        ),
+        (
+            "POST",
+            "/api/cases/CASE-C0012/arrangements",
+            json!({"total": "12000", "instalments": 12, "first_due": "2026-04-01"}),
+            [403, 403, 403, 404, 404, 201, 201, 403],
+        ),
+        ("GET", "/api/arrangements/pending", Value::Null, [403, 403, 403, 200, 403, 403, 403, 403]),
         ("GET", "/api/users", Value::Null, [200, 403, 403, 403, 403, 403, 403, 403]),
         ("POST", "/api/users/E001/password-reset", Value::Null, [200, 403, 403, 403, 403, 403, 403, 403]),
     ]

@@ -365,7 +365,9 @@ async fn read_contact_context(read: &DbPool, p: &Planned) -> Result<ContactConte
 async fn read_contact_contexts(read: &DbPool, ps: &[Planned]) -> Result<Vec<ContactContext>> {
     let Some(first) = ps.first() else { return Ok(Vec::new()) };
     if ps.iter().any(|p| p.case != first.case) {
-        return Err(Invalid::new(Code::Inconsistent, "contact contexts are read for one case at a time").into());
+        return Err(
+            Invalid::new(Code::Inconsistent, "contact contexts are read for one case at a time").into()
+        );
     }
     let mut tx: Tx = read.begin().await?;
     let customer = case_customer(&mut tx, &first.case).await?;

@@ -57,6 +57,15 @@ impl Store for Adapter {
         read_case_detail(&self.read, scope, id).await
     }
 
+    async fn arrangements_in(
+        &self,
+        scope: &Scope,
+        status: Option<ArrangementStatus>,
+        limit: u32,
+    ) -> Result<Vec<StoredArrangement>> {
+        read_arrangements_in(&self.read, scope, status, limit).await
+    }
+
     async fn case_in_scope(&self, scope: &Scope, id: &CaseId) -> Result<()> {
         read_case_in_scope(&self.read, scope, id).await
     }

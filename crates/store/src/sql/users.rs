@@ -55,6 +55,24 @@ async fn read_case_in_scope(pool: &DbPool, scope: &Scope, case: &CaseId) -> Resu
     Ok(())
 }
 
+async fn read_arrangements_in(
+    pool: &DbPool,
+    scope: &Scope,
+    status: Option<ArrangementStatus>,
+    limit: u32,
+) -> Result<Vec<StoredArrangement>> {
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT a.* FROM arrangements a JOIN cases c ON c.id = a.case_id WHERE 1 = 1",
+    );
+    if let Some(s) = status {
+        qb.push(" AND a.status = ").push_bind(s.as_str());
+    }
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY a.proposed_at, a.id LIMIT ").push_bind(i64::from(limit.min(CaseFilter::MAX_LIMIT)));
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(arrangement_from_row).collect()
+}
+
 /// The user `login` (or whose mobile is `login`) as the same transaction sees them.
 async fn user_in(tx: &mut Tx, login: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.login = $1");

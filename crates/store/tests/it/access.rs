@@ -1,9 +1,11 @@
 use daylight_domain::Code;
+use daylight_domain::agreement::{ArrangementStatus, ArrangementTerms};
 use daylight_store::StoreError;
 use daylight_store::access::{NewSession, NewUser, Role, Scope};
-use daylight_store::model::{Assignment, CaseFilter};
+use daylight_store::model::{Assignment, CaseFilter, NewArrangement};
 use daylight_testdb::contract;
 use jiff::ToSpan;
+use jiff::civil::Date;
 
 use crate::fixtures::*;
 
@@ -135,5 +137,18 @@ contract! {
         assert!(store.case_in_scope(&x1, &case_id(3)).await.is_ok());
         assert_eq!(code(store.case_in_scope(&e001, &case_id(3)).await.unwrap_err()), "NOT_FOUND");
         assert_eq!(code(store.case_in_scope(&Scope::All, &case_id(9)).await.unwrap_err()), "NOT_FOUND");
+        // A team lead's approval queue holds the team's proposed plans only.
+        let terms = ArrangementTerms { total: cny(120_000), instalments: 6, monthly_fee_bp: 0, first_due: Date::new(2026, 4, 1).unwrap() };
+        for case in [1, 2, 3] {
+            let plan = NewArrangement { case: case_id(case), account: None, terms };
+            store.propose_arrangement(&plan, "E001", now()).await.unwrap();
+        }
+        let team = store.arrangements_in(&Scope::Team("T1".into()), Some(ArrangementStatus::Proposed), 100).await.unwrap();
+        let cases: Vec<&str> = team.iter().map(|a| a.arrangement.case.as_str()).collect();
+        assert_eq!(cases, [case_id(1).as_str(), case_id(2).as_str()]);
+        store.decide_arrangement(team[0].id, ArrangementStatus::Approved, "L001", now()).await.unwrap();
+        let left = store.arrangements_in(&Scope::Team("T1".into()), Some(ArrangementStatus::Proposed), 100).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(store.arrangements_in(&Scope::All, None, 100).await.unwrap().len(), 3);
     }
 }
