@@ -64,6 +64,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(add_note))
         .routes(routes!(lock_promise))
         .routes(routes!(reveal))
+        .routes(routes!(close_cases))
         .routes(routes!(propose_plan))
         .routes(routes!(quote_plan))
         .routes(routes!(pending_plans))
@@ -370,6 +371,29 @@ async fn lock_promise(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let id = work::lock_promise(&app, &c, &id, &req).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Cases to close together.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    /// The case ids (at most 1,000).
+    pub cases: Vec<String>,
+    /// Why (its digest is in each case's ledger event).
+    pub reason: String,
+}
+
+/// Closes several cases in one transaction: all of them, or none if any is outside the
+/// caller's scope or may not close.
+#[utoipa::path(post, path = "/api/cases/close", tag = "cases", request_body = CloseRequest,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn close_cases(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(req): Json<CloseRequest>,
+) -> ApiResult<StatusCode> {
+    work::close_cases(&app, &c, &req.cases, &req.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A plan proposed: its id and what it costs.

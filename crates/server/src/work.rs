@@ -189,9 +189,8 @@ fn local_hm(t: Timestamp) -> String {
     t.to_zoned(team_zone()).strftime("%H:%M").to_string()
 }
 
-/// The caller's open cases: today's planned ones first, in the plan's order (window start,
-/// then priority), then the rest, worst first.
-pub async fn queue(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>> {
+/// The caller's open cases, worst first (the store applies the scope).
+async fn open_cases(app: &AppState, caller: &Caller) -> ApiResult<Vec<daylight_store::model::CaseSummary>> {
     caller.require(Permission::ViewCases, "view cases")?;
     let filter = CaseFilter {
         status: Some(CaseStatus::Open),
@@ -199,7 +198,32 @@ pub async fn queue(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>>
         limit: QUEUE_LIMIT,
         ..CaseFilter::default()
     };
-    let cases = app.store.list_cases(&filter).await?;
+    Ok(app.store.list_cases(&filter).await?)
+}
+
+impl QueueItem {
+    fn new(s: daylight_store::model::CaseSummary, action: Option<&Action>) -> QueueItem {
+        let fen = overdue_fen(&s.overdue);
+        QueueItem {
+            case: s.case.id.as_str().to_owned(),
+            name: s.customer_name.masked(),
+            bucket: s.case.bucket.label().to_owned(),
+            dpd: s.case.max_dpd,
+            overdue: yuan(fen),
+            overdue_fen: fen,
+            channel: action.map(|a| a.channel.clone()),
+            window: action.map(|a| local_hm(a.window_start)),
+            script: action.and_then(|a| a.script.clone()),
+            arm: action.map(|a| a.arm.clone()),
+            collector: s.case.collector,
+        }
+    }
+}
+
+/// The caller's open cases: today's planned ones first, in the plan's order (window start,
+/// then priority), then the rest, worst first.
+pub async fn queue(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>> {
+    let cases = open_cases(app, caller).await?;
     let plan = app.plans.today(app).await?;
     let mut items: Vec<(Option<(Timestamp, u32)>, QueueItem)> = cases
         .into_iter()
@@ -208,22 +232,7 @@ pub async fn queue(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>>
                 .by_case
                 .get(s.case.id.as_str())
                 .and_then(|v| v.iter().find(|a| a.contact_point.is_some()));
-            let key = action.map(|a| (a.window_start, a.priority));
-            let fen = overdue_fen(&s.overdue);
-            let item = QueueItem {
-                case: s.case.id.as_str().to_owned(),
-                name: s.customer_name.masked(),
-                bucket: s.case.bucket.label().to_owned(),
-                dpd: s.case.max_dpd,
-                overdue: yuan(fen),
-                overdue_fen: fen,
-                channel: action.map(|a| a.channel.clone()),
-                window: action.map(|a| local_hm(a.window_start)),
-                script: action.and_then(|a| a.script.clone()),
-                arm: action.map(|a| a.arm.clone()),
-                collector: s.case.collector.clone(),
-            };
-            (key, item)
+            (action.map(|a| (a.window_start, a.priority)), QueueItem::new(s, action))
         })
         .collect();
     // Planned first (by window, then priority); the store's order (worst first) otherwise.
@@ -872,6 +881,51 @@ pub async fn decide_plan(app: &AppState, caller: &Caller, plan: i64, approve: bo
             e.into()
         }
     })
+}
+
+/// Closes the given cases within the caller's scope, all in one transaction (all or none).
+pub async fn close_cases(app: &AppState, caller: &Caller, ids: &[String], reason: &str) -> ApiResult<usize> {
+    caller.require(Permission::Close, "close cases")?;
+    if ids.is_empty() {
+        return Err(ApiError::field("cases", "REQUIRED", "select at least one case"));
+    }
+    if ids.len() > 1_000 {
+        return Err(ApiError::field("cases", "TOO_LONG", "at most 1,000 cases at once"));
+    }
+    if reason.trim().is_empty() {
+        return Err(ApiError::field("reason", "REQUIRED", "say why the cases close"));
+    }
+    let cases = ids
+        .iter()
+        .map(|id| CaseId::parse(id).map_err(|_| ApiError::not_found("case", id)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    app.store
+        .set_cases_status(
+            &caller.scope,
+            &cases,
+            CaseStatus::Closed,
+            reason.trim(),
+            &caller.user.login,
+            app.now(),
+        )
+        .await?;
+    Ok(cases.len())
+}
+
+/// The caller's open cases as a team lead sees them (with who works each), worst first.
+pub async fn team_cases(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>> {
+    Ok(open_cases(app, caller).await?.into_iter().map(|s| QueueItem::new(s, None)).collect())
+}
+
+/// A table as CSV (UTF-8 with a byte-order mark, so that Excel on Chinese Windows reads it).
+pub fn csv_of(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> ApiResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let fail = |e: csv::Error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string());
+    w.write_record(header).map_err(fail)?;
+    for r in rows {
+        w.write_record(&r).map_err(fail)?;
+    }
+    w.into_inner().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()))
 }
 
 #[cfg(test)]

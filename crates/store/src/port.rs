@@ -85,6 +85,18 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<()>;
 
+    /// Moves several cases within `scope` to a status in one transaction (a team lead's bulk
+    /// close): all of them, or, if any is outside the scope or may not move, none.
+    async fn set_cases_status(
+        &self,
+        scope: &Scope,
+        cases: &[CaseId],
+        status: CaseStatus,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
     /// Sets who owns a case.
     async fn assign_case(&self, id: &CaseId, to: &Assignment, actor: &str, now: Timestamp) -> Result<()>;
 

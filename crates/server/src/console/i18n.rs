@@ -154,6 +154,15 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("approved", "已批准", "approved"),
     ("rejected", "已驳回", "rejected"),
     ("no_approvals", "没有待审批的方案。", "Nothing is waiting for approval."),
+    ("team_cases", "团队案件", "Team cases"),
+    ("selected", "选中的案件", "Selected cases"),
+    ("close_reason", "结案原因", "Reason for closing"),
+    ("bulk_close", "批量结案", "Close selected"),
+    ("reassign_to", "改派给", "Reassign to"),
+    ("reassign", "改派", "Reassign"),
+    ("export_csv", "导出 CSV", "Export CSV"),
+    ("done_cases", "已处理案件数", "Cases done"),
+    ("no_cases", "没有在催案件。", "No open cases."),
 ];
 
 /// The word for `key` in `lang`; an unknown key shows as itself (and a test catches it).
@@ -256,6 +265,7 @@ mod tests {
             include_str!("../../templates/users.html"),
             include_str!("../../templates/approvals.html"),
             include_str!("../../templates/quote.html"),
+            include_str!("../../templates/team.html"),
             include_str!("../../templates/error.html"),
         ];
         let mut missing = Vec::new();

@@ -34,6 +34,7 @@ pub fn templates() -> Environment<'static> {
         ("case.html", include_str!("../../templates/case.html")),
         ("users.html", include_str!("../../templates/users.html")),
         ("approvals.html", include_str!("../../templates/approvals.html")),
+        ("team.html", include_str!("../../templates/team.html")),
         ("quote.html", include_str!("../../templates/quote.html")),
         ("error.html", include_str!("../../templates/error.html")),
     ] {
@@ -72,6 +73,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/cases/{id}/quote", get(quote_fragment))
         .route("/cases/{id}/arrangement", post(plan_submit))
         .route("/approvals", get(approvals_page))
+        .route("/team", get(team_page).post(team_submit))
+        .route("/team/cases.csv", get(team_csv))
         .route("/approvals/{plan}", post(decision_submit))
         .route("/admin/users", get(users_page).post(user_submit))
         .route("/static/htmx.min.js", get(htmx_js))
@@ -102,6 +105,7 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
             can_manage_users => c.can(Permission::ManageUsers),
             can_work => c.can(Permission::WorkCases),
             can_approve => c.can(Permission::Approve),
+            can_manage_cases => c.can(Permission::Close) || c.can(Permission::Assign),
         }
     });
     let rehearsal = match app.settings.clock {
@@ -483,6 +487,126 @@ async fn decision_submit(
             )
             .await
         }
+        Err(e) => error_page(&app, lang, Some(&c), e),
+    }
+}
+
+/// Whom the caller may give cases to (what `api::assign_case` accepts).
+async fn assignees(app: &AppState, c: &Caller) -> Result<Vec<String>, ApiError> {
+    use daylight_store::access::Role;
+    let users = app.store.users().await?;
+    Ok(users
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .filter(|u| match c.user.role {
+            Role::Admin => matches!(
+                u.role,
+                Role::Collector | Role::TeamLead | Role::AgencyCollector | Role::AgencyManager
+            ),
+            Role::TeamLead => matches!(u.role, Role::Collector | Role::TeamLead) && u.team == c.user.team,
+            Role::AgencyManager => {
+                matches!(u.role, Role::AgencyCollector | Role::AgencyManager) && u.agency == c.user.agency
+            }
+            _ => false,
+        })
+        .map(|u| u.login)
+        .collect())
+}
+
+async fn team_response(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    flash: Option<(&str, String)>,
+    status: StatusCode,
+) -> Response {
+    let cases = match work::team_cases(app, c).await {
+        Ok(v) => v,
+        Err(e) => return error_page(app, lang, Some(c), e),
+    };
+    let to = match assignees(app, c).await {
+        Ok(v) => v,
+        Err(e) => return error_page(app, lang, Some(c), e),
+    };
+    let (flash_kind, flash) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
+    let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
+    cases => Value::from(minijinja::value::Serde(&cases)), assignees => to,
+    can_close => c.can(Permission::Close), can_assign => c.can(Permission::Assign),
+    flash_kind => flash_kind, flash => flash } };
+    let mut r = render(app, "team.html", ctx);
+    *r.status_mut() = status;
+    r
+}
+
+async fn team_page(Page { app, lang, c }: Page) -> Response {
+    team_response(&app, lang, &c, None, StatusCode::OK).await
+}
+
+/// Bulk actions on the selected cases: close them all (one transaction) or reassign them.
+async fn team_submit(Page { app, lang, c }: Page, body: axum::body::Bytes) -> Response {
+    // Repeated `case` fields: read the pairs (axum's Form takes no sequences).
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let field =
+        |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let cases: Vec<String> = pairs.iter().filter(|(k, _)| k == "case").map(|(_, v)| v.clone()).collect();
+    let done = match field("action").as_str() {
+        "close" => work::close_cases(&app, &c, &cases, &field("reason")).await,
+        "assign" => reassign(&app, &c, &cases, &field("to")).await,
+        other => Err(ApiError::field("action", "ENUM", format!("{other:?}: close or assign"))),
+    };
+    match done {
+        Ok(n) => team_response(&app, lang, &c, Some(("ok", format!("{n}"))), StatusCode::OK).await,
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::NOT_FOUND => {
+            let text = format!("{} {}", e.code, e.message);
+            team_response(&app, lang, &c, Some(("denied", text)), e.status).await
+        }
+        Err(e) => error_page(&app, lang, Some(&c), e),
+    }
+}
+
+/// Reassigns the selected cases one by one (each its own ledger event); stops at the first
+/// that cannot go.
+async fn reassign(app: &AppState, c: &Caller, cases: &[String], to: &str) -> Result<usize, ApiError> {
+    c.require(Permission::Assign, "reassign cases")?;
+    if cases.is_empty() {
+        return Err(ApiError::field("cases", "REQUIRED", "select at least one case"));
+    }
+    for id in cases {
+        let case = daylight_domain::id::CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+        crate::api::assign_case(app, c, &case, to).await?;
+    }
+    Ok(cases.len())
+}
+
+/// The team's cases as CSV.
+async fn team_csv(Page { app, lang, c }: Page) -> Response {
+    if let Err(e) = c.require(Permission::Export, "export tables") {
+        return error_page(&app, lang, Some(&c), e);
+    }
+    let cases = match work::team_cases(&app, &c).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&app, lang, Some(&c), e),
+    };
+    let header = ["case", "debtor", "bucket", "dpd", "overdue_yuan", "collector"];
+    let rows = cases.into_iter().map(|i| {
+        vec![
+            i.case,
+            i.name,
+            i.bucket,
+            i.dpd.to_string(),
+            i.overdue.replace(',', ""),
+            i.collector.unwrap_or_default(),
+        ]
+    });
+    match work::csv_of(&header, rows) {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"cases.csv\""),
+            ],
+            bytes,
+        )
+            .into_response(),
         Err(e) => error_page(&app, lang, Some(&c), e),
     }
 }

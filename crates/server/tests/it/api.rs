@@ -182,6 +182,27 @@ both! {
         assert!(approved, "{}", case["timeline"]);
     }
 
+    a_team_lead_closes_cases_in_bulk_and_exports_the_team_table(app, store) {
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let close = |cases: &[&str]| json!({"cases": cases, "reason": "已结清"});
+        // One case outside the team: nothing closes.
+        let (s, _) = lead.post("/api/cases/close", close(&["CASE-C0008", "CASE-C0012"])).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, open) = lead.get("/api/cases?status=open").await;
+        assert_eq!(open.as_array().unwrap().len(), 2);
+        let (s, _) = lead.post("/api/cases/close", close(&["CASE-C0008", "CASE-C0011"])).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, open) = lead.get("/api/cases?status=open").await;
+        assert!(open.as_array().unwrap().is_empty());
+        let (s, b) = lead.post("/api/cases/close", json!({"cases": [], "reason": "x"})).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cases")));
+        let (s, csv) = lead.get("/team/cases.csv").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(csv.as_str().unwrap().starts_with("\u{feff}case,debtor,bucket,dpd,overdue_yuan,collector"), "{csv}");
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        assert_eq!(e2.get("/team/cases.csv").await.0, StatusCode::FORBIDDEN);
+    }
+
     a_password_reset_ends_the_users_sessions_at_once(app, store) {
         let mut e2 = Client::signed_in(&app, "E002").await;
         assert_eq!(e2.get("/api/queue").await.0, StatusCode::OK, "the session is read and kept a few seconds");

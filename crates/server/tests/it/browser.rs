@@ -221,6 +221,36 @@ async fn a_team_lead_approves_a_plan(c: &Client, base: &str) -> Step {
     Ok(())
 }
 
+/// A team lead reassigns a case to another collector of the team, then closes two cases in
+/// one action.
+async fn a_team_lead_reassigns_and_closes_in_bulk(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "L001", PASSWORD).await?;
+    click(c, "#nav-team").await?;
+    wait_for(c, "#team-cases").await?;
+    click(c, "#team-cases tr[data-case='CASE-C0008'] input[type=checkbox]").await?;
+    c.find(Locator::Css("#reassign-to"))
+        .await
+        .map_err(fail("to"))?
+        .select_by_value("E002")
+        .await
+        .map_err(fail("to"))?;
+    click(c, "#bulk-assign").await?;
+    until_text(c, "#flash", |t| t.contains('1')).await?;
+    let row = text_of(c, "#team-cases tr[data-case='CASE-C0008']").await?;
+    if !row.contains("E002") {
+        return Err(format!("after reassigning: {row:?}"));
+    }
+    docs_shot(c, "team").await;
+    click(c, "#select-all").await?;
+    fill(c, "#close-reason", "已结清").await?;
+    click(c, "#bulk-close").await?;
+    until_text(c, "#flash", |t| t.contains('2')).await?;
+    if c.find(Locator::Css("#team-cases")).await.is_ok() {
+        return Err("closed cases still listed".into());
+    }
+    Ok(())
+}
+
 /// A collector cannot open another collector's case by its URL.
 async fn collector_cannot_open_anothers_case(c: &Client, base: &str) -> Step {
     sign_in(c, base, "E002", PASSWORD).await?;
@@ -355,6 +385,7 @@ async fn the_console_in_a_real_browser() {
     scenario!(a_team_lead_approves_a_plan);
     scenario!(collector_cannot_open_anothers_case);
     scenario!(admin_adds_a_user_who_must_change_the_password);
+    scenario!(a_team_lead_reassigns_and_closes_in_bulk);
     let _ = c.close().await;
     drop(driver);
     let _ = stop.send(());

@@ -66,6 +66,13 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
         ("GET", "/api/arrangements/pending", Value::Null, [403, 403, 403, 200, 403, 403, 403, 403]),
         ("GET", "/api/users", Value::Null, [200, 403, 403, 403, 403, 403, 403, 403]),
         ("POST", "/api/users/E001/password-reset", Value::Null, [200, 403, 403, 403, 403, 403, 403, 403]),
+        // Last: it closes a case.
+        (
+            "POST",
+            "/api/cases/close",
+            json!({"cases": ["CASE-C0008"], "reason": "结清"}),
+            [403, 403, 403, 204, 403, 403, 403, 403],
+        ),
     ]
 }
 

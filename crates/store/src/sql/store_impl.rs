@@ -66,6 +66,18 @@ impl Store for Adapter {
         read_arrangements_in(&self.read, scope, status, limit).await
     }
 
+    async fn set_cases_status(
+        &self,
+        scope: &Scope,
+        cases: &[CaseId],
+        status: CaseStatus,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        change_cases_status(&self.write, scope, cases, status, reason, actor, now).await
+    }
+
     async fn case_in_scope(&self, scope: &Scope, id: &CaseId) -> Result<()> {
         read_case_in_scope(&self.read, scope, id).await
     }

@@ -117,26 +117,48 @@ async fn change_case_status(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
+    change_cases_status(write, &Scope::All, std::slice::from_ref(case), status, reason, actor, now).await
+}
+
+/// Moves every case of `cases` within `scope` to `status`, in one transaction: all or none.
+#[allow(clippy::too_many_arguments)]
+async fn change_cases_status(
+    write: &DbPool,
+    scope: &Scope,
+    cases: &[CaseId],
+    status: CaseStatus,
+    reason: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
     required("actor", actor)?;
     required("a reason", reason)?;
     let mut tx = begin_write(write).await?;
-    let current: String =
-        sqlx::query_scalar(AssertSqlSafe(format!("SELECT status FROM cases WHERE id = $1{FOR_UPDATE}")))
-            .bind(case.as_str())
+    let mut chain = Chain::default();
+    for case in cases {
+        let mut qb = QueryBuilder::<Db>::new("SELECT c.status FROM cases c WHERE c.id = ");
+        qb.push_bind(case.as_str().to_owned());
+        push_scope(&mut qb, scope);
+        qb.push(FOR_UPDATE);
+        let current: String = qb
+            .build_query_scalar()
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::not_found("case", case.as_str()))?;
-    let current: CaseStatus = current.parse().map_err(|e| corrupt("status", e))?;
-    current.become_(status)?;
-    sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(status.as_str())
-        .bind(DbTime::new(now))
-        .bind(case.as_str())
-        .execute(&mut *tx)
-        .await?;
-    let payload =
-        json!({"status": {"from": current.as_str(), "to": status.as_str()}, "reason_sha256": digest(reason)});
-    append(&mut tx, &Event::new(now, actor, EventKind::CaseChanged, case.as_str(), &payload)).await?;
+        let current: CaseStatus = current.parse().map_err(|e| corrupt("status", e))?;
+        current.become_(status)?;
+        sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(DbTime::new(now))
+            .bind(case.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let payload = json!({"status": {"from": current.as_str(), "to": status.as_str()}, "reason_sha256": digest(reason)});
+        chain
+            .append(&mut tx, &Event::new(now, actor, EventKind::CaseChanged, case.as_str(), &payload))
+            .await?;
+    }
+    chain.close(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 use daylight_domain::Code;
 use daylight_domain::agreement::{ArrangementStatus, ArrangementTerms};
+use daylight_domain::case::CaseStatus;
 use daylight_store::StoreError;
 use daylight_store::access::{NewSession, NewUser, Role, Scope};
 use daylight_store::model::{Assignment, CaseFilter, NewArrangement};
@@ -150,5 +151,18 @@ contract! {
         let left = store.arrangements_in(&Scope::Team("T1".into()), Some(ArrangementStatus::Proposed), 100).await.unwrap();
         assert_eq!(left.len(), 1);
         assert_eq!(store.arrangements_in(&Scope::All, None, 100).await.unwrap().len(), 3);
+        // A bulk close is all or nothing, and only within the scope.
+        let t1 = Scope::Team("T1".into());
+        let status = |i| async move { store.case_detail(&case_id(i)).await.unwrap().case.status };
+        let e = store.set_cases_status(&t1, &[case_id(1), case_id(3)], CaseStatus::Closed, "结清", "L001", now()).await.unwrap_err();
+        assert_eq!(code(e), "NOT_FOUND");
+        assert_eq!(status(1).await, CaseStatus::Open, "nothing closed");
+        store.set_cases_status(&t1, &[case_id(1), case_id(2)], CaseStatus::Closed, "结清", "L001", now()).await.unwrap();
+        assert_eq!((status(1).await, status(2).await), (CaseStatus::Closed, CaseStatus::Closed));
+        let before = store.ledger_head().await.unwrap().seq;
+        let e = store.set_cases_status(&Scope::All, &[case_id(4), case_id(1)], CaseStatus::WrittenOff, "核销", "L001", now()).await;
+        assert!(e.is_err(), "a closed case cannot be written off here: {e:?}");
+        assert_eq!(status(4).await, CaseStatus::Open, "the first was rolled back");
+        assert_eq!(store.ledger_head().await.unwrap().seq, before, "and nothing recorded");
     }
 }
