@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use daylight_domain::id::CaseId;
 use daylight_server::auth::{check_new_password, hash_password, one_time_password};
-use daylight_server::settings::{LogFormat, Overrides, Settings};
+use daylight_server::settings::{DEFAULT_MIN_PASSWORD_CHARS, LogFormat, Overrides, Settings};
 use daylight_store::access::{NewUser, Role};
 use daylight_store::model::Assignment;
 use daylight_store::{DbUrl, Store};
@@ -83,12 +83,11 @@ pub async fn user(url: &DbUrl, actor: &str, c: UserCommand) -> Result<Outcome> {
 async fn add(store: &dyn Store, actor: &str, a: &UserAddArgs) -> Result<()> {
     let role: Role =
         a.role.parse().map_err(|e: daylight_domain::Invalid| anyhow::anyhow!("--role: {}", e.message))?;
-    let settings = Settings::for_db("sqlite://unused");
     let (password, one_time) = if a.password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
         let pw = line.trim_end_matches(['\n', '\r']).to_owned();
-        if let Err(e) = check_new_password(&pw, settings.min_password_chars, &a.login) {
+        if let Err(e) = check_new_password(&pw, DEFAULT_MIN_PASSWORD_CHARS as usize, &a.login) {
             bail!("--password-stdin: {}", e.message);
         }
         (pw, false)
@@ -130,14 +129,8 @@ async fn add(store: &dyn Store, actor: &str, a: &UserAddArgs) -> Result<()> {
 async fn list(store: &dyn Store, as_json: bool) -> Result<()> {
     let users = store.users().await?;
     if as_json {
-        let v: Vec<_> = users
-            .iter()
-            .map(|u| {
-                json!({"login": u.login, "name": u.name, "mobile": u.mobile.as_deref().map(daylight_domain::pii::mask_phone),
-                    "role": u.role.as_str(), "team": u.team, "agency": u.agency, "must_change_password": u.must_change,
-                    "disabled": u.disabled, "locked_until": u.locked_until.map(|t| t.to_string())})
-            })
-            .collect();
+        // The API's view of a user: the same fields, the mobile masked.
+        let v: Vec<_> = users.iter().map(daylight_server::api::UserView::from).collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }

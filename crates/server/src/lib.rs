@@ -77,10 +77,12 @@ impl AppState {
 
 /// The whole application: API, console, operations routes and middleware.
 pub fn router(app: AppState) -> Router {
-    let (api, _) = api::routes().split_for_parts();
+    let (api, doc) = api::routes().split_for_parts();
+    // The document is the same for the server's life: serialised once, served as it is.
+    let doc: Arc<str> = doc.to_pretty_json().unwrap_or_default().into();
     Router::new()
         .merge(api)
-        .route("/api/openapi.json", axum::routing::get(api::openapi_json))
+        .route("/api/openapi.json", axum::routing::get(move || api::openapi_json(doc.clone())))
         .merge(console::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn(auth::csrf_guard))

@@ -184,6 +184,9 @@ pub struct Overrides {
     pub clock: Option<Timestamp>,
 }
 
+/// The shortest password accepted unless `auth.min_password_chars` says otherwise.
+pub const DEFAULT_MIN_PASSWORD_CHARS: i64 = 10;
+
 /// The default address: loopback only, so a first start exposes nothing.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -337,8 +340,14 @@ fn validate(raw: Raw, over: &Overrides, origin: &str) -> Result<Settings, Settin
         idle_timeout: minutes(ranged(origin, "auth.idle_minutes", a.idle_minutes, 30, 1, 24 * 60)?),
         lock_after: ranged(origin, "auth.lock_after", a.lock_after, 5, 1, 100)? as u32,
         lock_for: minutes(ranged(origin, "auth.lock_minutes", a.lock_minutes, 15, 1, 24 * 60)?),
-        min_password_chars: ranged(origin, "auth.min_password_chars", a.min_password_chars, 10, 8, 128)?
-            as usize,
+        min_password_chars: ranged(
+            origin,
+            "auth.min_password_chars",
+            a.min_password_chars,
+            DEFAULT_MIN_PASSWORD_CHARS,
+            8,
+            128,
+        )? as usize,
         body_bytes: ranged(origin, "limits.body_bytes", l.body_bytes, 1 << 20, 1 << 10, 1 << 30)? as usize,
         requests_per_second: ranged(
             origin,

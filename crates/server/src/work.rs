@@ -618,12 +618,12 @@ pub async fn record_contact(
 ) -> ApiResult<ContactRecorded> {
     caller.require(Permission::WorkCases, "record contacts")?;
     let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
-    app.store.case_in_scope(&caller.scope, &case).await?;
+    // One read gives the scope check, the contact points and the account.
+    let d = app.store.case_detail_in(&caller.scope, &case).await?;
     let channel: Channel = parse_word("channel", c.channel.as_deref().unwrap_or("call"))?;
     let outcome: Outcome = parse_word("outcome", &c.outcome)?;
     let point = ContactId::parse(&c.contact_point)
         .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
-    let d = app.store.case_detail_in(&caller.scope, &case).await?;
     let Some(p) = d.contacts.iter().find(|p| p.id == point) else {
         return Err(ApiError::field(
             "contact_point",
@@ -681,7 +681,8 @@ pub struct NewPromiseInput {
 pub async fn lock_promise(app: &AppState, caller: &Caller, id: &str, p: &NewPromiseInput) -> ApiResult<i64> {
     caller.require(Permission::WorkCases, "lock promises")?;
     let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
-    app.store.case_in_scope(&caller.scope, &case).await?;
+    // One read gives the scope check and the account the promise pays.
+    let d = app.store.case_detail_in(&caller.scope, &case).await?;
     let amount = Money::parse(p.amount.trim(), Currency::Cny)
         .map_err(|e| ApiError::field("amount", e.code.as_str(), e.message))?;
     if amount.minor <= 0 {
@@ -701,7 +702,6 @@ pub async fn lock_promise(app: &AppState, caller: &Caller, id: &str, p: &NewProm
     if due_at <= now {
         return Err(ApiError::field("date", "DATE_RANGE", "a promise falls due in the future"));
     }
-    let d = app.store.case_detail_in(&caller.scope, &case).await?;
     let account: Option<AccountId> = d.accounts.first().map(|a| a.account.id.clone());
     let promise = NewPromise { case, account, attempt: p.attempt, amount, due_at };
     Ok(app.store.create_promise(&promise, &caller.user.login, now).await?)

@@ -83,15 +83,7 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {
-    let tag = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == "lang")
-        .map(|(_, v)| v.to_owned());
-    Lang::from_tag(tag.as_deref())
+    Lang::from_tag(auth::cookie(headers, "lang"))
 }
 
 /// A page's shared context: language, user, CSRF token, what the nav shows.

@@ -352,14 +352,8 @@ async fn gate_request(
 
 /// What the gate would judge `p` by, read without the debtor's lock (a preview).
 async fn read_contact_context(read: &DbPool, p: &Planned) -> Result<ContactContext> {
-    let mut tx: Tx = read.begin().await?;
-    let customer = case_customer(&mut tx, &p.case).await?;
-    // A plain read appends nothing.
-    let debtor = read_debtor(&mut tx, &mut Chain::default(), &customer, None).await?;
-    let pack = pack_in_force(&mut tx).await?;
-    let request = gate_request(&mut tx, &debtor, p, false).await?;
-    tx.rollback().await?;
-    Ok(ContactContext { pack: (*pack).clone(), request, history: debtor.history, time_zone: debtor.zone })
+    let mut one = read_contact_contexts(read, std::slice::from_ref(p)).await?;
+    one.pop().ok_or_else(|| StoreError::Corrupt("no context read for a contact".into()))
 }
 
 async fn read_contact_contexts(read: &DbPool, ps: &[Planned]) -> Result<Vec<ContactContext>> {
