@@ -74,7 +74,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_password))
 }
 
-/// The OpenAPI document, as [`routes`] describes it (serialised once by [`crate::router`]).
+/// The OpenAPI document, as [`fn@routes`] describes it (serialised once by [`crate::router`]).
 pub async fn openapi_json(doc: std::sync::Arc<str>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()
 }
