@@ -60,6 +60,14 @@ pub enum EventKind {
     UserLocked,
     /// A user logged in (a session was opened).
     UserLogin,
+    /// A collector asked to contact a third party (an emergency contact, say).
+    ThirdPartyRequested,
+    /// A team lead confirmed or refused a third-party contact.
+    ThirdPartyDecided,
+    /// A complaint was registered against a case (and perhaps one of its contacts).
+    ComplaintRegistered,
+    /// A task (a promise's reminder, a broken promise's escalation) was done.
+    TaskDone,
 }
 
 impl EventKind {
@@ -93,6 +101,10 @@ impl EventKind {
             EventKind::PasswordSet => "user.password",
             EventKind::UserLocked => "user.locked",
             EventKind::UserLogin => "user.login",
+            EventKind::ThirdPartyRequested => "third_party.requested",
+            EventKind::ThirdPartyDecided => "third_party.decided",
+            EventKind::ComplaintRegistered => "complaint.registered",
+            EventKind::TaskDone => "task.done",
         }
     }
 }

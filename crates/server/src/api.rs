@@ -30,7 +30,7 @@ use crate::work::{
 #[openapi(
     info(title = "Daylight API", description = "Credit-card collections: cases, contacts through the compliance gate, promises, users. Errors: {\"error\": {\"code\", \"message\", \"field\"}} with stable codes."),
     modifiers(&SessionCookie),
-    tags((name = "auth", description = "Signing in and out"), (name = "cases", description = "Cases within the caller's scope"), (name = "users", description = "Administration"))
+    tags((name = "auth", description = "Signing in and out"), (name = "cases", description = "Cases within the caller's scope"), (name = "users", description = "Administration"), (name = "desk", description = "Waivers, third-party contacts, complaints and tasks"), (name = "kpis", description = "The team's figures"))
 )]
 struct ApiDoc;
 
@@ -72,6 +72,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(assign))
         .routes(routes!(list_users, create_user))
         .routes(routes!(reset_password))
+        .routes(routes!(change_user))
+        .merge(crate::api_desk::routes())
 }
 
 /// The OpenAPI document, as [`fn@routes`] describes it (serialised once by [`crate::router`]).
@@ -665,4 +667,70 @@ async fn reset_password(
     app.store.set_password(&login, &hash, true, None, &c.user.login, app.now()).await?;
     app.sessions.forget_user(&login);
     Ok(Json(PasswordReset { one_time_password: otp }))
+}
+
+/// A user's new role, team, agency, name, mobile and status (the login stays; the password is
+/// changed by its own route).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    /// Name.
+    pub name: String,
+    /// Mobile.
+    #[serde(default)]
+    pub mobile: Option<String>,
+    /// Role (see `UserInput`).
+    pub role: String,
+    /// Team.
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Agency.
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// Disabled: the user cannot sign in and their sessions end.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// Changes a user (admin): a `user.changed` ledger event; disabling ends their sessions.
+#[utoipa::path(put, path = "/api/users/{login}", tag = "users", request_body = UserChange, params(("login" = String, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn change_user(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(login): Path<String>,
+    Json(req): Json<UserChange>,
+) -> ApiResult<Json<UserView>> {
+    let user = edit_user(&app, &c, &login, &req).await?;
+    Ok(Json(UserView::from(&user)))
+}
+
+/// Changes a user as an admin asks (the API's and the console's one path).
+pub async fn edit_user(app: &AppState, c: &Caller, login: &str, req: &UserChange) -> ApiResult<User> {
+    c.require(Permission::ManageUsers, "manage users")?;
+    let role: Role = req
+        .role
+        .parse()
+        .map_err(|e: daylight_domain::Invalid| ApiError::field("role", e.code.as_str(), e.message))?;
+    if login == c.user.login && (req.disabled || role != Role::Admin) {
+        return Err(ApiError::field("role", "SELF_LOCKOUT", "an admin cannot disable or demote themselves"));
+    }
+    let current = app.store.user(login).await?;
+    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let new = NewUser {
+        login: current.login.clone(),
+        name: req.name.trim().to_owned(),
+        mobile: blank(&req.mobile),
+        role,
+        team: blank(&req.team),
+        agency: blank(&req.agency),
+        disabled: req.disabled,
+        // Not stored by an update (the password has its own route); it only passes the check.
+        password_hash: app.dummy_hash.clone(),
+        must_change: current.must_change,
+    };
+    new.validate().map_err(|e| ApiError::field(e.field, e.error.code.as_str(), e.error.message))?;
+    let user = app.store.update_user(&new, &c.user.login, app.now()).await?;
+    app.sessions.forget_user(login);
+    Ok(user)
 }

@@ -8,14 +8,22 @@
 //! - [`api`]: the REST API under `/api`, described by `/api/openapi.json`.
 //! - [`console`]: the console's pages (minijinja templates, htmx, zh-CN and English).
 //! - [`work`]: what the API and the console share: the queue, the case view, the gate status.
+//! - [`desk`]: waivers and third-party contacts to approve, complaints, tasks, the promise sweep.
+//! - [`kpi`]: the team lead's figures by collector, team, bucket and agency; [`charts`] draws
+//!   them as SVG; [`export`] writes any table as CSV or xlsx.
 //! - [`ops`]: `/healthz`, `/metrics`, request logs, body and rate limits.
 //!
 //! The server reads the clock in one place, [`settings::Clock`], and passes the time down.
 
 pub mod api;
+pub mod api_desk;
 pub mod auth;
+pub mod charts;
 pub mod console;
+pub mod desk;
 pub mod error;
+pub mod export;
+pub mod kpi;
 pub mod ops;
 pub mod roles;
 pub mod settings;
@@ -86,6 +94,11 @@ pub fn router(app: AppState) -> Router {
         .merge(console::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
+        // No page is framed by another site; the side-by-side view's frames say SAMEORIGIN.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::X_FRAME_OPTIONS,
+            axum::http::HeaderValue::from_static("DENY"),
+        ))
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth::resolve_session))
         .layer(axum::middleware::from_fn_with_state(app.clone(), ops::rate_limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(app.settings.body_bytes))
@@ -106,7 +119,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let tls = settings.tls.clone();
-    let app = router(AppState::new(store, settings)).into_make_service_with_connect_info::<SocketAddr>();
+    let state = AppState::new(store, settings);
+    // Promises are swept (reminders, kept, broken) while the server runs.
+    let sweeper = desk::spawn_sweeper(state.clone());
+    let _stop = AbortOnDrop(sweeper);
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     match tls {
         None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
         Some((cert, key)) => {
@@ -126,5 +143,14 @@ pub async fn serve(
             });
             axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle).serve(app).await
         }
+    }
+}
+
+/// Aborts a background task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -10,7 +10,7 @@ pub enum Permission {
     ViewCases,
     /// Record contacts, notes and promises; propose repayment plans; request waivers.
     WorkCases,
-    /// Approve or reject repayment plans and waivers.
+    /// Approve or reject repayment plans, waivers and third-party contacts; see escalations.
     Approve,
     /// Reassign cases.
     Assign,
@@ -26,6 +26,10 @@ pub enum Permission {
     ViewLedger,
     /// Export tables (xlsx, CSV).
     Export,
+    /// See the team's figures (KPIs, charts).
+    ViewKpis,
+    /// Register complaints against cases and their contacts.
+    RegisterComplaints,
 }
 
 /// Whether `role` has `permission`.
@@ -43,6 +47,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ManagePolicy => matches!(role, R::Admin | R::Compliance),
         P::ViewLedger => matches!(role, R::Admin | R::Compliance | R::Auditor),
         P::Export => !matches!(role, R::Collector | R::AgencyCollector),
+        P::ViewKpis => !matches!(role, R::Collector | R::AgencyCollector),
+        P::RegisterComplaints => matches!(role, R::Admin | R::Compliance | R::TeamLead | R::AgencyManager),
     }
 }
 

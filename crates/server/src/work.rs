@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use daylight_compliance::eval::evaluate;
+use daylight_domain::agreement::WaiverStatus;
 use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
 use daylight_domain::case::CaseStatus;
-use daylight_domain::customer::{ContactKind, ContactPoint};
+use daylight_domain::customer::{ContactKind, ContactPoint, Recipient};
 use daylight_domain::id::{AccountId, CaseId, ContactId};
 use daylight_domain::pii::{mask_address, mask_name};
 use daylight_domain::{Currency, Money};
@@ -264,6 +265,12 @@ pub struct PointView {
     pub status: String,
     /// The gate's answer for a call to this point now (phones only).
     pub gate: Option<GateStatus>,
+    /// Whether the point is a third party's (an emergency contact, a relative …): a call needs a
+    /// team lead's confirmation.
+    pub third_party: bool,
+    /// For a third party: the latest request to contact it (`requested`, `rejected`,
+    /// `expired`, or `approved:YYYY-MM-DD HH:MM`, until when).
+    pub confirmation: Option<String>,
 }
 
 /// Whether a call may be made now, and if not, when and why not.
@@ -380,9 +387,12 @@ pub struct CaseView {
     pub timeline: Vec<TimelineEntry>,
     /// Pending promises: id, amount (yuan), due (local).
     pub pending_promises: Vec<(i64, String, String)>,
+    /// The latest attempts (id, local time and outcome), for a complaint to name one.
+    pub attempt_choices: Vec<(i64, String)>,
 }
 
-fn local_full(t: Timestamp) -> String {
+/// An instant as the team reads it: `YYYY-MM-DD HH:MM` in the team's zone.
+pub fn local_full(t: Timestamp) -> String {
     t.to_zoned(team_zone()).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -401,12 +411,13 @@ fn is_phone(p: &ContactPoint) -> bool {
 }
 
 /// The gate's answers for a call now, by `caller`, to each of `points` of `case` (the debtor
-/// and the pack read once).
+/// and the pack read once); third parties among `confirmed` have a team lead's confirmation.
 pub async fn gate_statuses(
     app: &AppState,
     caller: &Caller,
     case: &CaseId,
     points: &[&ContactPoint],
+    confirmed: &[ContactId],
 ) -> ApiResult<Vec<GateStatus>> {
     let now = app.now();
     let planned: Vec<Planned> = points
@@ -421,7 +432,10 @@ pub async fn gate_statuses(
             agent: agent_of(caller),
         })
         .collect();
-    let contexts = app.store.contact_contexts(&planned).await?;
+    let mut contexts = app.store.contact_contexts(&planned).await?;
+    for (ctx, point) in contexts.iter_mut().zip(points) {
+        ctx.request.confirmed_third_party = confirmed.contains(&point.id);
+    }
     Ok(contexts
         .iter()
         .map(|ctx| {
@@ -443,10 +457,26 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
     let d = app.store.case_detail_in(&caller.scope, &case_id).await?;
     let open = d.case.status == CaseStatus::Open;
     let phones: Vec<&ContactPoint> = d.contacts.iter().filter(|p| open && is_phone(p)).collect();
-    let mut gates = gate_statuses(app, caller, &case_id, &phones).await?.into_iter();
+    let now = app.now();
+    let requests = app.store.third_party_requests_in(&caller.scope, Some(&case_id), None, 100).await?;
+    let confirmed: Vec<ContactId> = requests
+        .iter()
+        .filter(|r| r.decided_at.is_some_and(|d| d <= now) && r.valid_until.is_some_and(|u| u > now))
+        .map(|r| r.request.contact_point.clone())
+        .collect();
+    let mut gates = gate_statuses(app, caller, &case_id, &phones, &confirmed).await?.into_iter();
     let mut contacts = Vec::with_capacity(d.contacts.len());
     for p in &d.contacts {
         let gate = if open && is_phone(p) { gates.next() } else { None };
+        // The latest request about a third party's point: waiting, or confirmed until when.
+        let confirmation = (p.role.recipient() == Recipient::ThirdParty)
+            .then(|| requests.iter().rev().find(|r| r.request.contact_point == p.id))
+            .flatten()
+            .map(|r| match (r.status, r.valid_until) {
+                (WaiverStatus::Approved, Some(u)) if u > now => format!("approved:{}", local_full(u)),
+                (WaiverStatus::Approved, _) => "expired".to_owned(),
+                (s, _) => s.as_str().to_owned(),
+            });
         contacts.push(PointView {
             id: p.id.as_str().to_owned(),
             role: p.role.as_str().to_owned(),
@@ -455,6 +485,8 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
             name: p.name.as_ref().map(|n| n.masked()),
             status: p.status.as_str().to_owned(),
             gate,
+            third_party: p.role.recipient() == Recipient::ThirdParty,
+            confirmation,
         });
     }
     let plan = app.plans.today(app).await?;
@@ -573,6 +605,12 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
         suggestion,
         timeline,
         pending_promises: pending,
+        attempt_choices: d
+            .attempts
+            .iter()
+            .take(20)
+            .map(|a| (a.id, format!("{} · {}", local_full(a.attempt.at), a.attempt.outcome.as_str())))
+            .collect(),
     }
 }
 
@@ -622,9 +660,9 @@ pub async fn record_contact(
     let d = app.store.case_detail_in(&caller.scope, &case).await?;
     let channel: Channel = parse_word("channel", c.channel.as_deref().unwrap_or("call"))?;
     let outcome: Outcome = parse_word("outcome", &c.outcome)?;
-    let point = ContactId::parse(&c.contact_point)
+    let point_id = ContactId::parse(&c.contact_point)
         .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
-    let Some(p) = d.contacts.iter().find(|p| p.id == point) else {
+    let Some(p) = d.contacts.iter().find(|p| p.id == point_id) else {
         return Err(ApiError::field(
             "contact_point",
             "NOT_FOUND",
@@ -639,13 +677,16 @@ pub async fn record_contact(
         at: now,
         channel,
         recipient: p.role.recipient(),
-        contact_point: Some(point),
+        contact_point: Some(point_id.clone()),
         agent: agent_of(caller),
         outcome,
         duration_secs: c.duration_secs.unwrap_or(0),
         note,
     };
-    let gated = app.store.record_attempt(&attempt, false, &caller.user.login, now).await?;
+    // A third party is called only with a team lead's confirmation, which the gate checks.
+    let confirmed = attempt.recipient == Recipient::ThirdParty
+        && app.store.third_party_confirmed(&case, &point_id, now).await?;
+    let gated = app.store.record_attempt(&attempt, confirmed, &caller.user.login, now).await?;
     match gated.id {
         Some(attempt) => Ok(ContactRecorded { attempt, pack: gated.pack }),
         None => {
@@ -915,17 +956,6 @@ pub async fn close_cases(app: &AppState, caller: &Caller, ids: &[String], reason
 /// The caller's open cases as a team lead sees them (with who works each), worst first.
 pub async fn team_cases(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>> {
     Ok(open_cases(app, caller).await?.into_iter().map(|s| QueueItem::new(s, None)).collect())
-}
-
-/// A table as CSV (UTF-8 with a byte-order mark, so that Excel on Chinese Windows reads it).
-pub fn csv_of(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> ApiResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let fail = |e: csv::Error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string());
-    w.write_record(header).map_err(fail)?;
-    for r in rows {
-        w.write_record(&r).map_err(fail)?;
-    }
-    w.into_inner().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()))
 }
 
 #[cfg(test)]

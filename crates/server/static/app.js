@@ -8,7 +8,7 @@
     }
     var rows = Array.prototype.slice.call(document.querySelectorAll("table.queue tbody tr"));
     rows.forEach(function (r) {
-      r.addEventListener("click", function (e) { if (e.target.tagName !== "A") location.href = r.dataset.href; });
+      r.addEventListener("click", function (e) { if (e.target.tagName !== "A" && e.target.tagName !== "INPUT") location.href = r.dataset.href; });
     });
     var sel = -1;
     function select(i) {

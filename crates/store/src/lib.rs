@@ -3,6 +3,7 @@
 //! - [`port`]: the [`Store`] and [`ImportSession`] traits. Every state change appends its ledger
 //!   event in the same transaction as the change.
 //! - [`access`]: users, roles, sessions and the [`access::Scope`] a role gives over cases.
+//! - [`desk`]: tasks, third-party confirmations, complaints and the team lead's figures.
 //! - [`model`]: what crosses the port besides domain types (batches, views, statistics).
 //! - [`settings`]: [`DbUrl`], chosen once from `--db` / `DAYLIGHT_DB`, printed redacted.
 //! - [`error`]: [`StoreError`], with a stable code per variant.
@@ -15,6 +16,7 @@
 //! The contract suite in `tests/it/` runs every test against both backends.
 
 pub mod access;
+pub mod desk;
 pub mod error;
 pub mod model;
 pub mod port;

@@ -203,4 +203,5 @@ include!("sql/models.rs");
 include!("sql/plan.rs");
 include!("sql/history.rs");
 include!("sql/users.rs");
+include!("sql/desk.rs");
 include!("sql/store_impl.rs");

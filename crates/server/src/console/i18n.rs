@@ -163,6 +163,119 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("export_csv", "导出 CSV", "Export CSV"),
     ("done_cases", "已处理案件数", "Cases done"),
     ("no_cases", "没有在催案件。", "No open cases."),
+    ("dashboard", "团队看板", "Dashboard"),
+    ("strategy", "策略", "Strategy"),
+    ("policy", "合规策略包", "Compliance pack"),
+    ("confirmed_until", "已确认，有效至", "Confirmed until"),
+    ("confirmation", "第三方联系确认", "Confirmation"),
+    ("third_party_reason", "联系理由", "Why"),
+    ("ask_confirmation", "申请确认", "Ask to confirm"),
+    ("waiver", "减免申请", "Waiver"),
+    ("account", "账户", "Account"),
+    ("component", "减免项目", "Part"),
+    ("reason", "理由", "Reason"),
+    ("complaint", "投诉登记", "Complaint"),
+    ("source", "投诉来源", "From"),
+    ("attempt", "关联通话", "Contact"),
+    ("text", "内容", "Text"),
+    ("register", "登记", "Register"),
+    ("pending_waivers", "待审批减免", "Waivers to approve"),
+    ("pending_third_party", "待确认第三方联系", "Third-party contacts to confirm"),
+    (
+        "third_party_hint",
+        "确认后 24 小时内可联系该号码，且仍须符合合规策略包（如本人连续未接通）。",
+        "A confirmation allows calls to that number for 24 hours, still within the pack's rules (the debtor unreachable first, say).",
+    ),
+    ("broken_promises", "未兑现承诺（升级处理）", "Broken promises (escalated)"),
+    ("task", "任务", "Task"),
+    ("mark_done", "已处理", "Done"),
+    ("no_tasks", "没有待处理任务。", "No tasks."),
+    ("my_tasks", "我的待办", "My tasks"),
+    ("open_side_by_side", "并排打开所选案件", "Open selected side by side"),
+    ("side_by_side_hint", "最多 4 个案件", "up to 4 cases"),
+    ("side_by_side", "并排查看", "Side by side"),
+    ("group_by", "分组", "Group by"),
+    ("period", "期间", "Period"),
+    ("period_today", "今天", "Today"),
+    ("period_7d", "近 7 天", "Last 7 days"),
+    ("period_30d", "近 30 天", "Last 30 days"),
+    ("show", "显示", "Show"),
+    ("attempts", "联系次数", "Attempts"),
+    ("contact_rate", "接通率", "Contact rate"),
+    ("rpc", "本人有效沟通", "Right-party contacts"),
+    ("rpc_rate", "本人沟通率", "RPC rate"),
+    ("promises", "承诺还款", "Promises"),
+    ("ptp_rate", "承诺率", "PTP rate"),
+    ("promised", "承诺金额", "Promised"),
+    ("kept_rate", "兑现率", "Kept rate"),
+    ("recovered", "回款金额", "Recovered"),
+    ("roll_rate", "迁徙率", "Roll rate"),
+    ("complaints", "投诉", "Complaints"),
+    ("total", "合计", "Total"),
+    ("kpi_trend", "每日趋势", "Day by day"),
+    ("top", "前", "top"),
+    (
+        "kpi_definitions",
+        "接通率 = 接通人数 ÷ 联系次数；本人沟通率 = 本人有效沟通 ÷ 联系次数；承诺率 = 承诺 ÷ 本人有效沟通；兑现率 = 兑现 ÷（兑现 + 未兑现）；迁徙率 = 迁入更差账龄的账户 ÷ 账户数。按案件当前归属统计，每 60 秒刷新。",
+        "Contact rate = people reached ÷ attempts; RPC rate = right-party contacts ÷ attempts; PTP rate = promises ÷ RPC; kept rate = kept ÷ (kept + broken); roll rate = accounts rolled to a worse bucket ÷ accounts. Grouped by each case's owner now; refreshes every 60 s.",
+    ),
+    ("edit", "修改", "Edit"),
+    ("teams", "团队", "Teams"),
+    ("team_leads", "组长", "Team leads"),
+    ("collectors", "组员", "Members"),
+    (
+        "teams_hint",
+        "团队由成员组成：在用户上设置团队即加入该团队。",
+        "A team is its members: set a user's team to add them to it.",
+    ),
+    ("pack_in_force", "已生效", "In force"),
+    (
+        "pack_ledger_hint",
+        "每次变更都记入存证账本（config.changed）。",
+        "Every change is a ledger event (config.changed).",
+    ),
+    ("last_change", "最近变更", "last changed"),
+    ("calling_hours", "允许联系时段", "Calling hours"),
+    ("daily_cap", "每日上限", "Daily cap"),
+    ("cycle_cap", "周期上限", "Cycle cap"),
+    ("third_party_confirmation", "第三方联系需确认", "Third parties need confirmation"),
+    ("yes", "是", "yes"),
+    ("no", "否", "no"),
+    ("shipped_packs", "内置策略包", "Shipped packs"),
+    ("put_in_force", "设为生效", "Put in force"),
+    ("rules", "规则", "Rules"),
+    ("code", "代码", "Code"),
+    ("rule", "规则", "Rule"),
+    ("citation", "依据", "Source"),
+    ("parameters", "参数（TOML）", "Parameters (TOML)"),
+    (
+        "pack_edit_hint",
+        "保存前校验；有误时指出行与列，原策略包不变。",
+        "Checked before it is saved; an error names the line and column and the pack in force stays.",
+    ),
+    ("calendar", "法定节假日日历", "Holiday calendar"),
+    ("days_off", "天休息", "days off"),
+    ("workdays", "调休上班", "make-up workdays"),
+    (
+        "calendar_hint",
+        "新的一年：在策略包的 [[calendar.year]] 中加入国务院通知的日期。",
+        "A new year: add the State Council notice's dates under [[calendar.year]] in the pack.",
+    ),
+    (
+        "strategy_hint",
+        "策略是 TOML 文件：daylight strategy check FILE 校验，daylight plan --strategy FILE 按它制定计划；实验用 daylight experiment create。",
+        "A strategy is a TOML file: check it with daylight strategy check FILE, plan with it by daylight plan --strategy FILE; experiments come from daylight experiment create.",
+    ),
+    ("script_library", "话术库", "Script library"),
+    ("tone", "语气", "Tone"),
+    ("ladders", "渠道阶梯", "Channel ladders"),
+    ("experiments", "实验", "Experiments"),
+    ("arms", "分组", "Arms"),
+    ("created", "创建", "Created"),
+    ("plans", "每日计划", "Daily plans"),
+    ("date", "日期", "Date"),
+    ("actions", "动作数", "Actions"),
+    ("models", "模型", "Models"),
 ];
 
 /// The word for `key` in `lang`; an unknown key shows as itself (and a test catches it).
@@ -215,6 +328,29 @@ pub fn word(lang: Lang, code: &str) -> String {
         "bucket" => "账龄变化",
         "arrangement" => "分期方案",
         "waiver" => "减免",
+        "principal" => "本金",
+        "interest" => "利息",
+        "fees" => "费用",
+        "late_fees" => "滞纳金",
+        "bank" => "银行",
+        "regulator" => "监管",
+        "requested" => "待审批",
+        "approved" => "已批准",
+        "rejected" => "已驳回",
+        "expired" => "已过期",
+        "promise_reminder" => "承诺到期提醒",
+        "promise_broken" => "承诺未兑现",
+        "collector" => "催收员",
+        "team" => "团队",
+        "reminder" => "提醒",
+        "soothing" => "安抚",
+        "firm" => "严肃",
+        "education" => "教育",
+        "negotiation" => "协商",
+        "legal_notice" => "法务告知",
+        "champion" => "冠军",
+        "challenger" => "挑战者",
+        "retired" => "已退役",
         _ => return code.replace('_', " "),
     };
     match lang {
@@ -267,14 +403,28 @@ mod tests {
             include_str!("../../templates/quote.html"),
             include_str!("../../templates/team.html"),
             include_str!("../../templates/error.html"),
+            include_str!("../../templates/kpi.html"),
+            include_str!("../../templates/side.html"),
+            include_str!("../../templates/policy.html"),
+            include_str!("../../templates/strategy.html"),
         ];
         let mut missing = Vec::new();
         for text in templates {
-            for part in text.split("t(\"").skip(1) {
-                let key = &part[..part.find('"').unwrap()];
-                if !has(key) {
-                    missing.push(key.to_owned());
+            for quote in ['"', '\''] {
+                for part in text.split(&format!("t({quote}")).skip(1) {
+                    let key = &part[..part.find(quote).unwrap()];
+                    // A prefix the template completes (`t("period_" ~ p)`) is checked below.
+                    let built = part[key.len() + 1..].trim_start().starts_with('~');
+                    if !built && !has(key) {
+                        missing.push(key.to_owned());
+                    }
                 }
+            }
+        }
+        // Keys a template builds: t("period_" ~ p).
+        for p in ["today", "7d", "30d"] {
+            if !has(&format!("period_{p}")) {
+                missing.push(format!("period_{p}"));
             }
         }
         assert!(missing.is_empty(), "keys without words: {missing:?}");

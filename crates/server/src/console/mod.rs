@@ -5,6 +5,8 @@
 //! do nothing the API would refuse. Forms carry the session's CSRF token; htmx requests carry
 //! it in `X-CSRF-Token` (set once on `<body>`).
 
+mod admin;
+mod desk;
 pub mod i18n;
 
 use axum::Form;
@@ -36,6 +38,10 @@ pub fn templates() -> Environment<'static> {
         ("approvals.html", include_str!("../../templates/approvals.html")),
         ("team.html", include_str!("../../templates/team.html")),
         ("quote.html", include_str!("../../templates/quote.html")),
+        ("kpi.html", include_str!("../../templates/kpi.html")),
+        ("side.html", include_str!("../../templates/side.html")),
+        ("policy.html", include_str!("../../templates/policy.html")),
+        ("strategy.html", include_str!("../../templates/strategy.html")),
         ("error.html", include_str!("../../templates/error.html")),
     ] {
         env.add_template(name, text).expect("the templates parse (checked by the tests)");
@@ -72,11 +78,22 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/cases/{id}/promise", post(promise_submit))
         .route("/cases/{id}/quote", get(quote_fragment))
         .route("/cases/{id}/arrangement", post(plan_submit))
+        .route("/cases/{id}/waiver", post(desk::waiver_submit))
+        .route("/cases/{id}/third-party", post(desk::third_party_submit))
+        .route("/cases/{id}/complaint", post(desk::complaint_submit))
+        .route("/side", get(desk::side_by_side))
         .route("/approvals", get(approvals_page))
+        .route("/approvals/{plan}", post(desk::plan_decision))
+        .route("/approvals/waivers/{id}", post(desk::waiver_decision))
+        .route("/approvals/third-party/{id}", post(desk::third_party_decision))
+        .route("/tasks/{id}/done", post(desk::task_done))
+        .route("/dashboard", get(desk::dashboard))
+        .route("/export/{file}", get(desk::export))
         .route("/team", get(team_page).post(team_submit))
-        .route("/team/cases.csv", get(team_csv))
-        .route("/approvals/{plan}", post(decision_submit))
         .route("/admin/users", get(users_page).post(user_submit))
+        .route("/admin/users/{login}", post(user_edit))
+        .route("/admin/policy", get(admin::policy_page).post(admin::policy_submit))
+        .route("/admin/strategy", get(admin::strategy_page))
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/static/app.js", get(app_js))
         .route("/static/app.css", get(app_css))
@@ -98,6 +115,11 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
             can_work => c.can(Permission::WorkCases),
             can_approve => c.can(Permission::Approve),
             can_manage_cases => c.can(Permission::Close) || c.can(Permission::Assign),
+            can_complain => c.can(Permission::RegisterComplaints),
+            can_view_kpis => c.can(Permission::ViewKpis),
+            can_export => c.can(Permission::Export),
+            can_manage_policy => c.can(Permission::ManagePolicy),
+            can_see_strategy => c.can(Permission::ManagePolicy) || c.user.role == daylight_store::access::Role::Analyst || c.user.role == daylight_store::access::Role::Auditor,
         }
     });
     let rehearsal = match app.settings.clock {
@@ -290,6 +312,7 @@ async fn case_response(
     id: &str,
     flash: Option<(&str, String)>,
     status: StatusCode,
+    embed: bool,
 ) -> Response {
     match work::case_view(app, c, id).await {
         Err(e) => error_page(app, lang, Some(c), e),
@@ -304,7 +327,7 @@ async fn case_response(
             let (flash_kind, flash_text) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
             let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
             case => Value::from(minijinja::value::Serde(&view)), next => next, outcomes => outcomes, today => today,
-            flash_kind => flash_kind, flash => flash_text } };
+            flash_kind => flash_kind, flash => flash_text, embed => embed } };
             let mut r = render(app, "case.html", ctx);
             *r.status_mut() = status;
             r
@@ -330,11 +353,27 @@ async fn case_after(
         Err(e) => return error_page(app, lang, Some(c), e.clone()),
     };
     let status = done.err().map_or(StatusCode::OK, |e| e.status);
-    case_response(app, lang, c, id, Some(flash), status).await
+    case_response(app, lang, c, id, Some(flash), status, false).await
 }
 
-async fn case_page(Page { app, lang, c }: Page, Path(id): Path<String>) -> Response {
-    case_response(&app, lang, &c, &id, None, StatusCode::OK).await
+#[derive(Deserialize)]
+struct CaseQuery {
+    #[serde(default)]
+    embed: Option<String>,
+}
+
+async fn case_page(
+    Page { app, lang, c }: Page,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<CaseQuery>,
+) -> Response {
+    let embed = q.embed.is_some();
+    let mut r = case_response(&app, lang, &c, &id, None, StatusCode::OK, embed).await;
+    if embed {
+        // A frame of the side-by-side page: framed by this origin only (elsewhere, DENY).
+        r.headers_mut().insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    }
+    r
 }
 
 #[derive(Deserialize)]
@@ -433,54 +472,8 @@ async fn plan_submit(
     case_after(&app, lang, &c, &id, proposed).await
 }
 
-async fn approvals_response(
-    app: &AppState,
-    lang: Lang,
-    c: &Caller,
-    flash: Option<String>,
-    status: StatusCode,
-) -> Response {
-    match work::pending_plans(app, c).await {
-        Err(e) => error_page(app, lang, Some(c), e),
-        Ok(plans) => {
-            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
-            plans => Value::from(minijinja::value::Serde(&plans)), flash => flash } };
-            let mut r = render(app, "approvals.html", ctx);
-            *r.status_mut() = status;
-            r
-        }
-    }
-}
-
 async fn approvals_page(Page { app, lang, c }: Page) -> Response {
-    approvals_response(&app, lang, &c, None, StatusCode::OK).await
-}
-
-#[derive(Deserialize)]
-struct DecisionForm {
-    decision: String,
-}
-
-async fn decision_submit(
-    Page { app, lang, c }: Page,
-    Path(plan): Path<i64>,
-    Form(f): Form<DecisionForm>,
-) -> Response {
-    let approve = f.decision == "approve";
-    match work::decide_plan(&app, &c, plan, approve).await {
-        Ok(()) => {
-            let word = if approve { "approved" } else { "rejected" };
-            approvals_response(
-                &app,
-                lang,
-                &c,
-                Some(format!("#{plan} {}", i18n::t(lang, word))),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(e) => error_page(&app, lang, Some(&c), e),
-    }
+    desk::approvals_response(&app, lang, &c, None, StatusCode::OK).await
 }
 
 /// Whom the caller may give cases to (what `api::assign_case` accepts).
@@ -570,39 +563,6 @@ async fn reassign(app: &AppState, c: &Caller, cases: &[String], to: &str) -> Res
     Ok(cases.len())
 }
 
-/// The team's cases as CSV.
-async fn team_csv(Page { app, lang, c }: Page) -> Response {
-    if let Err(e) = c.require(Permission::Export, "export tables") {
-        return error_page(&app, lang, Some(&c), e);
-    }
-    let cases = match work::team_cases(&app, &c).await {
-        Ok(v) => v,
-        Err(e) => return error_page(&app, lang, Some(&c), e),
-    };
-    let header = ["case", "debtor", "bucket", "dpd", "overdue_yuan", "collector"];
-    let rows = cases.into_iter().map(|i| {
-        vec![
-            i.case,
-            i.name,
-            i.bucket,
-            i.dpd.to_string(),
-            i.overdue.replace(',', ""),
-            i.collector.unwrap_or_default(),
-        ]
-    });
-    match work::csv_of(&header, rows) {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"cases.csv\""),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => error_page(&app, lang, Some(&c), e),
-    }
-}
-
 async fn users_response(
     app: &AppState,
     lang: Lang,
@@ -624,11 +584,26 @@ async fn users_response(
                     context! { ..Value::from(minijinja::value::Serde(&v)), ..context! { role_label => role_label(u.role, zh) } }
                 })
                 .collect();
+            // Teams are who is in them: leads and collectors by team.
+            let mut teams: std::collections::BTreeMap<String, (Vec<String>, Vec<String>)> =
+                Default::default();
+            for u in users.iter().filter(|u| !u.disabled) {
+                if let Some(t) = &u.team {
+                    let e = teams.entry(t.clone()).or_default();
+                    let list =
+                        if u.role == daylight_store::access::Role::TeamLead { &mut e.0 } else { &mut e.1 };
+                    list.push(u.login.clone());
+                }
+            }
+            let teams: Vec<Value> = teams
+                .into_iter()
+                .map(|(name, (leads, members))| context! { name => name, leads => leads, members => members })
+                .collect();
             let roles: Vec<Value> = daylight_store::access::Role::ALL
                 .iter()
                 .map(|r| context! { value => r.as_str(), label => role_label(*r, zh) })
                 .collect();
-            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! { users => rows, roles => roles }, ..extra };
+            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! { users => rows, roles => roles, teams => teams }, ..extra };
             let mut r = render(app, "users.html", ctx);
             *r.status_mut() = status;
             r
@@ -671,6 +646,45 @@ async fn user_submit(Page { app, lang, c }: Page, Form(f): Form<UserForm>) -> Re
             users_response(&app, lang, &c, context! { created => u.login, otp => otp }, StatusCode::CREATED)
                 .await
         }
+        Err(e) => {
+            let extra =
+                context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) };
+            users_response(&app, lang, &c, extra, e.status).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct UserEditForm {
+    name: String,
+    #[serde(default)]
+    mobile: String,
+    role: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    disabled: Option<String>,
+}
+
+async fn user_edit(
+    Page { app, lang, c }: Page,
+    Path(login): Path<String>,
+    Form(f): Form<UserEditForm>,
+) -> Response {
+    let some = |s: String| if s.trim().is_empty() { None } else { Some(s) };
+    let change = crate::api::UserChange {
+        name: f.name,
+        mobile: some(f.mobile),
+        role: f.role,
+        team: some(f.team),
+        agency: some(f.agency),
+        disabled: f.disabled.is_some(),
+    };
+    match crate::api::edit_user(&app, &c, &login, &change).await {
+        Ok(u) => users_response(&app, lang, &c, context! { changed => u.login }, StatusCode::OK).await,
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(&app, lang, Some(&c), e),
         Err(e) => {
             let extra =
                 context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) };

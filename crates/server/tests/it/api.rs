@@ -10,39 +10,6 @@ use serde_json::json;
 
 use crate::fixture::*;
 
-/// Runs `body` against a seeded SQLite store and a seeded PostgreSQL store.
-macro_rules! both {
-    ($($name:ident($app:ident, $store:ident) $body:block)+) => {$(
-        mod $name {
-            use super::*;
-
-            #[allow(unused_variables)]
-            async fn body($app: axum::Router, $store: Arc<dyn Store>) $body
-
-            async fn run(db: TestDb) {
-                let store: Arc<dyn Store> = Arc::from(db.open().await);
-                seed(&*store).await;
-                body(app(store.clone(), settings(db.url().expose())), store.clone()).await;
-                store.close().await;
-                drop(store);
-                db.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(TestDb::sqlite()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = TestDb::postgres().await {
-                    run(db).await;
-                }
-            }
-        }
-    )+};
-}
-
 both! {
     a_collector_sees_only_their_cases_and_calls_through_the_gate(app, store) {
         let mut anon = Client::new(&app);
@@ -196,11 +163,11 @@ both! {
         assert!(open.as_array().unwrap().is_empty());
         let (s, b) = lead.post("/api/cases/close", json!({"cases": [], "reason": "x"})).await;
         assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cases")));
-        let (s, csv) = lead.get("/team/cases.csv").await;
+        let (s, csv) = lead.get("/export/team-cases.csv").await;
         assert_eq!(s, StatusCode::OK);
         assert!(csv.as_str().unwrap().starts_with("\u{feff}case,debtor,bucket,dpd,overdue_yuan,collector"), "{csv}");
         let mut e2 = Client::signed_in(&app, "E002").await;
-        assert_eq!(e2.get("/team/cases.csv").await.0, StatusCode::FORBIDDEN);
+        assert_eq!(e2.get("/export/team-cases.csv").await.0, StatusCode::FORBIDDEN);
     }
 
     a_password_reset_ends_the_users_sessions_at_once(app, store) {

@@ -169,7 +169,81 @@ impl Client {
         self.send("GET", path, None).await
     }
 
+    /// A request's status, headers and body as bytes (a form when `form` is given).
+    pub async fn raw(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(t) = &self.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        let body = match form {
+            Some(pairs) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(serde_urlencoded::to_string(pairs).unwrap())
+            }
+            None => Body::empty(),
+        };
+        let resp = self.app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        (parts.status, parts.headers, bytes.to_vec())
+    }
+
+    /// Posts a console form; returns the status and the page.
+    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let (s, _, body) = self.raw("POST", path, Some(form)).await;
+        (s, String::from_utf8(body).unwrap())
+    }
+
+    /// Gets a console page.
+    pub async fn page(&mut self, path: &str) -> (StatusCode, String) {
+        let (s, _, body) = self.raw("GET", path, None).await;
+        (s, String::from_utf8_lossy(&body).into_owned())
+    }
+
     pub async fn post(&mut self, path: &str, json: Value) -> (StatusCode, Value) {
         self.send("POST", path, Some(json)).await
     }
 }
+
+/// Runs each body against a seeded SQLite store and a seeded PostgreSQL store (under `CI=true`
+/// a missing PostgreSQL fails).
+macro_rules! both {
+    ($($name:ident($app:ident, $store:ident) $body:block)+) => {$(
+        mod $name {
+            use super::*;
+
+            #[allow(unused_variables)]
+            async fn body($app: axum::Router, $store: Arc<dyn Store>) $body
+
+            async fn run(db: daylight_testdb::TestDb) {
+                let store: Arc<dyn Store> = Arc::from(db.open().await);
+                seed(&*store).await;
+                body(app(store.clone(), settings(db.url().expose())), store.clone()).await;
+                store.close().await;
+                drop(store);
+                db.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(daylight_testdb::TestDb::sqlite()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = daylight_testdb::TestDb::postgres().await {
+                    run(db).await;
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use both;

@@ -3,5 +3,6 @@
 
 mod api;
 mod browser;
+mod desk;
 mod fixture;
 mod matrix;

@@ -400,4 +400,77 @@ impl Store for Adapter {
     ) -> Result<()> {
         write_set_password(&self.write, login, password_hash, must_change, keep_session, actor, now).await
     }
+
+    async fn waivers_in(
+        &self,
+        scope: &Scope,
+        status: Option<WaiverStatus>,
+        limit: u32,
+    ) -> Result<Vec<StoredWaiver>> {
+        read_waivers_in(&self.read, scope, status, limit).await
+    }
+
+    async fn request_third_party(
+        &self,
+        request: &NewThirdPartyRequest,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        insert_third_party_request(&self.write, request, actor, now).await
+    }
+
+    async fn decide_third_party(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
+        update_third_party_request(&self.write, id, approve, actor, now).await
+    }
+
+    async fn third_party_requests_in(
+        &self,
+        scope: &Scope,
+        case: Option<&CaseId>,
+        status: Option<WaiverStatus>,
+        limit: u32,
+    ) -> Result<Vec<ThirdPartyRequest>> {
+        read_third_party_requests_in(&self.read, scope, case, status, limit).await
+    }
+
+    async fn third_party_confirmed(&self, case: &CaseId, point: &ContactId, at: Timestamp) -> Result<bool> {
+        read_third_party_confirmed(&self.read, case, point, at).await
+    }
+
+    async fn register_complaint(&self, complaint: &NewComplaint, actor: &str, now: Timestamp) -> Result<i64> {
+        insert_complaint(&self.write, complaint, actor, now).await
+    }
+
+    async fn complaints_in(&self, scope: &Scope, limit: u32) -> Result<Vec<Complaint>> {
+        read_complaints_in(&self.read, scope, limit).await
+    }
+
+    async fn sweep_promises(&self, actor: &str, now: Timestamp) -> Result<Sweep> {
+        write_sweep(&self.write, actor, now).await
+    }
+
+    async fn tasks_in(
+        &self,
+        scope: &Scope,
+        audience: Option<Audience>,
+        status: Option<TaskStatus>,
+        limit: u32,
+    ) -> Result<Vec<Task>> {
+        read_tasks_in(&self.read, scope, audience, status, limit).await
+    }
+
+    async fn finish_task(&self, scope: &Scope, id: i64, actor: &str, now: Timestamp) -> Result<()> {
+        write_task_done(&self.write, scope, id, actor, now).await
+    }
+
+    async fn kpis(
+        &self,
+        scope: &Scope,
+        dim: KpiDimension,
+        from: Timestamp,
+        to: Timestamp,
+        days: &[Timestamp],
+    ) -> Result<Kpis> {
+        read_kpis(&self.read, scope, dim, from, to, days).await
+    }
 }

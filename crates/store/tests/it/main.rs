@@ -4,6 +4,7 @@
 mod access;
 mod buckets;
 mod concurrency;
+mod desk;
 mod fixtures;
 mod gate;
 mod history;

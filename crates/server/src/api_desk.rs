@@ -1,0 +1,150 @@
+//! The API's routes for what waits on a team lead (waivers, third-party contacts), complaints,
+//! tasks and the team's figures. Merged into [`crate::api::routes`].
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::api::Decision;
+use crate::auth::Caller;
+use crate::desk::{
+    self, ComplaintInput, PendingThirdParty, PendingWaiver, TaskView, ThirdPartyInput, WaiverInput,
+};
+use crate::error::{ApiResult, ErrorBody};
+use crate::kpi::{self, KpiQuery, KpiReport};
+
+/// These routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(request_waiver))
+        .routes(routes!(pending_waivers))
+        .routes(routes!(decide_waiver))
+        .routes(routes!(request_third_party))
+        .routes(routes!(pending_third_party))
+        .routes(routes!(decide_third_party))
+        .routes(routes!(register_complaint))
+        .routes(routes!(my_tasks))
+        .routes(routes!(finish_task))
+        .routes(routes!(kpis))
+}
+
+/// A new record's id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    /// The id.
+    pub id: i64,
+}
+
+/// Requests a waiver of part of an account's overdue amount; it waits for a team lead.
+#[utoipa::path(post, path = "/api/cases/{id}/waivers", tag = "desk", request_body = WaiverInput, params(("id" = String, Path)),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn request_waiver(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(w): Json<WaiverInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = desk::request_waiver(&app, &c, &id, &w).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Waivers waiting for the caller's approval (team leads: the team's).
+#[utoipa::path(get, path = "/api/waivers/pending", tag = "desk",
+    responses((status = 200, body = Vec<PendingWaiver>), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn pending_waivers(State(app): State<AppState>, c: Caller) -> ApiResult<Json<Vec<PendingWaiver>>> {
+    Ok(Json(desk::pending_waivers(&app, &c).await?))
+}
+
+/// Approves or rejects a waiting waiver (not one the caller asked for: `SELF_APPROVAL`).
+#[utoipa::path(post, path = "/api/waivers/{id}/decision", tag = "desk", request_body = Decision, params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "the waiver no longer fits the account", body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn decide_waiver(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(d): Json<Decision>,
+) -> ApiResult<StatusCode> {
+    desk::decide_waiver(&app, &c, id, d.approve).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Asks a team lead to confirm a contact to a third party (an emergency contact, a relative).
+/// The gate allows such a call only with a confirmation, for a day, and under the pack's rule.
+#[utoipa::path(post, path = "/api/cases/{id}/third-party", tag = "desk", request_body = ThirdPartyInput, params(("id" = String, Path)),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn request_third_party(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(r): Json<ThirdPartyInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = desk::request_third_party(&app, &c, &id, &r).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Third-party contacts waiting for the caller's confirmation.
+#[utoipa::path(get, path = "/api/third-party/pending", tag = "desk",
+    responses((status = 200, body = Vec<PendingThirdParty>), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn pending_third_party(
+    State(app): State<AppState>,
+    c: Caller,
+) -> ApiResult<Json<Vec<PendingThirdParty>>> {
+    Ok(Json(desk::pending_third_party(&app, &c).await?))
+}
+
+/// Confirms or refuses a third-party contact (not one the caller asked for).
+#[utoipa::path(post, path = "/api/third-party/{id}/decision", tag = "desk", request_body = Decision, params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn decide_third_party(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(d): Json<Decision>,
+) -> ApiResult<StatusCode> {
+    desk::decide_third_party(&app, &c, id, d.approve).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Registers a complaint against a case (and one of its contact attempts).
+#[utoipa::path(post, path = "/api/cases/{id}/complaints", tag = "desk", request_body = ComplaintInput, params(("id" = String, Path)),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn register_complaint(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(k): Json<ComplaintInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = desk::register_complaint(&app, &c, &id, &k).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// The caller's open tasks: a collector's promise reminders, a team lead's broken promises.
+#[utoipa::path(get, path = "/api/tasks", tag = "desk",
+    responses((status = 200, body = Vec<TaskView>)), security(("session" = [])))]
+async fn my_tasks(State(app): State<AppState>, c: Caller) -> ApiResult<Json<Vec<TaskView>>> {
+    Ok(Json(desk::my_tasks(&app, &c).await?))
+}
+
+/// Marks one of the caller's open tasks done.
+#[utoipa::path(post, path = "/api/tasks/{id}/done", tag = "desk", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn finish_task(State(app): State<AppState>, c: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    desk::finish_task(&app, &c, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The team's figures over a period, by collector, team, bucket or agency, with the trend.
+#[utoipa::path(get, path = "/api/kpis", tag = "kpis", params(KpiQuery),
+    responses((status = 200, body = KpiReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = [])))]
+async fn kpis(
+    State(app): State<AppState>,
+    c: Caller,
+    Query(q): Query<KpiQuery>,
+) -> ApiResult<Json<KpiReport>> {
+    Ok(Json(kpi::report(&app, &c, &q).await?))
+}

@@ -1,0 +1,230 @@
+//! Administration beyond users: the compliance pack (choice, parameters, calendar) and what the
+//! strategy runs on (the latest plan's strategy and script library, experiments, models).
+
+use axum::Form;
+use axum::http::StatusCode;
+use axum::response::Response;
+use daylight_compliance::Pack;
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::i18n::Lang;
+use super::{Page, error_page, page_ctx, render};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::roles::Permission;
+use crate::work::local_full;
+
+/// The pack's rules, hours, caps and calendar as the page shows them.
+fn pack_view(pack: &Pack, zh: bool) -> Value {
+    let rules: Vec<Value> = pack
+        .rules()
+        .iter()
+        .map(|r| {
+            context! {
+                code => r.rule.code(),
+                text => if zh { r.message_zh.to_string() } else { r.message.to_string() },
+                citation => r.citation.to_string(),
+            }
+        })
+        .collect();
+    let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
+    let years: Vec<Value> = pack
+        .calendar
+        .years()
+        .map(|y| {
+            let periods: Vec<Value> = y
+                .periods
+                .iter()
+                .map(|p| {
+                    let name =
+                        if zh { p.name.clone() } else { p.name_en.clone().unwrap_or_else(|| p.name.clone()) };
+                    let span = match (p.days_off.first(), p.days_off.last()) {
+                        (Some(a), Some(b)) if a == b => a.to_string(),
+                        (Some(a), Some(b)) => format!("{a} – {b}"),
+                        _ => String::new(),
+                    };
+                    let workdays: Vec<String> = p.workdays.iter().map(|d| d.to_string()).collect();
+                    context! { name => name, days => p.days_off.len(), span => span, workdays => workdays }
+                })
+                .collect();
+            context! { year => y.year, source => y.source.clone(), periods => periods }
+        })
+        .collect();
+    context! {
+        name => pack.name.clone(),
+        title => if zh { pack.title_zh.clone() } else { pack.title.clone() },
+        hours => pack.hours.as_ref().map(|h| format!("{}–{}", hhmm(h.from / 60), hhmm(h.until / 60))),
+        daily_cap => pack.daily_cap.as_ref().map(|c| c.max),
+        cycle_cap => pack.cycle_cap.as_ref().map(|c| format!("{} / {}d", c.max, c.rolling_days)),
+        third_party_confirmation => pack.third_party.needs_confirmation,
+        rules => rules,
+        years => years,
+    }
+}
+
+async fn policy_response(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    extra: Value,
+    source: Option<String>,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = c.require(Permission::ManagePolicy, "change the compliance pack") {
+        return error_page(app, lang, Some(c), e);
+    }
+    let pack = match app.store.policy_pack().await {
+        Ok(p) => p,
+        Err(e) => return error_page(app, lang, Some(c), e.into()),
+    };
+    let changes: Vec<Value> = match app.store.config().await {
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|e| e.key == "policy.pack")
+            .map(|e| context! { by => e.updated_by, at => local_full(e.updated_at) })
+            .collect(),
+        Err(e) => return error_page(app, lang, Some(c), e.into()),
+    };
+    let shipped: Vec<&str> = daylight_compliance::pack::SHIPPED.iter().map(|(n, _)| *n).collect();
+    let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
+    pack => pack_view(&pack, lang == Lang::Zh), shipped => shipped, changes => changes,
+    source => source.unwrap_or_else(|| pack.source.clone()) }, ..extra };
+    let mut r = render(app, "policy.html", ctx);
+    *r.status_mut() = status;
+    r
+}
+
+pub(super) async fn policy_page(Page { app, lang, c }: Page) -> Response {
+    policy_response(&app, lang, &c, context! {}, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct PolicyForm {
+    /// `shipped` (choose one) or `source` (edit the text).
+    action: String,
+    #[serde(default)]
+    shipped: String,
+    #[serde(default)]
+    source: String,
+}
+
+/// Puts a pack in force: a shipped one, or the edited text. Every change is a ledger event
+/// (`config.changed`); a bad text is refused naming its line and column, and nothing changes.
+pub(super) async fn policy_submit(Page { app, lang, c }: Page, Form(f): Form<PolicyForm>) -> Response {
+    if let Err(e) = c.require(Permission::ManagePolicy, "change the compliance pack") {
+        return error_page(&app, lang, Some(&c), e);
+    }
+    let pack = match f.action.as_str() {
+        "shipped" => Pack::shipped(f.shipped.trim()),
+        "source" => Pack::from_toml(&f.source.replace("\r\n", "\n"), "pack"),
+        other => {
+            let e = ApiError::field("action", "ENUM", format!("{other:?}: shipped or source"));
+            return error_page(&app, lang, Some(&c), e);
+        }
+    };
+    let edited = (f.action == "source").then(|| f.source.clone());
+    let pack = match pack {
+        Ok(p) => p,
+        Err(e) => {
+            let extra = context! { error => format!("{} {}: {}", e.code, e.place, e.message) };
+            return policy_response(&app, lang, &c, extra, edited, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    match app.store.set_policy_pack(&pack, &c.user.login, app.now()).await {
+        Ok(()) => {
+            let extra = context! { saved => pack.name.clone() };
+            policy_response(&app, lang, &c, extra, None, StatusCode::OK).await
+        }
+        Err(e) => {
+            let extra = context! { error => format!("{}: {}", e.code(), e) };
+            policy_response(&app, lang, &c, extra, edited, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// Only the strategy's text of a stored plan input.
+#[derive(Deserialize)]
+struct InputStrategy {
+    strategy: String,
+}
+
+pub(super) async fn strategy_page(Page { app, lang, c }: Page) -> Response {
+    use daylight_store::access::Role;
+    let allowed = c.can(Permission::ManagePolicy) || matches!(c.user.role, Role::Analyst | Role::Auditor);
+    if !allowed {
+        return error_page(&app, lang, Some(&c), ApiError::forbidden("see strategies and experiments"));
+    }
+    let read = async {
+        let plans = app.store.list_plans().await?;
+        let experiments = app.store.list_experiments().await?;
+        let models = app.store.list_models(None).await?;
+        Ok::<_, daylight_store::StoreError>((plans, experiments, models))
+    };
+    let (plans, experiments, models) = match read.await {
+        Ok(v) => v,
+        Err(e) => return error_page(&app, lang, Some(&c), e.into()),
+    };
+    // The script library and ladders of the latest plan's strategy (the default before any).
+    let (text, origin) = match plans.first() {
+        Some(p) => match app.store.stored_plan(p.date, Some(p.version)).await {
+            Ok(stored) => match stored.input.as_deref().map(serde_json::from_str::<InputStrategy>) {
+                Some(Ok(i)) => (i.strategy, format!("{} v{}", p.date, p.version)),
+                _ => (daylight_strategy::document::DEFAULT.to_owned(), "default".to_owned()),
+            },
+            Err(e) => return error_page(&app, lang, Some(&c), e.into()),
+        },
+        None => (daylight_strategy::document::DEFAULT.to_owned(), "default".to_owned()),
+    };
+    let strategy = match daylight_strategy::document::Strategy::from_toml(&text, &origin) {
+        Ok(s) => s,
+        Err(e) => {
+            let e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STRATEGY", e.to_string());
+            return error_page(&app, lang, Some(&c), e);
+        }
+    };
+    let scripts: Vec<Value> = strategy
+        .scripts
+        .iter()
+        .map(|s| {
+            let channels: Vec<String> = s.channels.iter().map(|m| m.to_string()).collect();
+            context! { id => s.id.clone(), tone => s.tone.as_str(), channels => channels, text => s.text.clone() }
+        })
+        .collect();
+    let ladders: Vec<Value> = strategy
+        .ladders
+        .iter()
+        .map(|l| {
+            let steps: Vec<String> = l
+                .steps
+                .iter()
+                .map(|s| {
+                    let until = s.until_day.map_or_else(|| "…".to_owned(), |d| d.to_string());
+                    format!("{} → {} (d{}–{})", s.action, s.recipient.as_str(), s.from_day, until)
+                })
+                .collect();
+            context! { name => l.name.clone(), steps => steps }
+        })
+        .collect();
+    let plans: Vec<Value> = plans
+        .iter()
+        .take(30)
+        .map(|p| {
+            context! { date => p.date.to_string(), version => p.version, strategy => p.strategy.clone(),
+            actions => p.actions, by => p.created_by.clone(), at => local_full(p.created_at) }
+        })
+        .collect();
+    let experiments: Vec<Value> = experiments
+        .iter()
+        .map(|e| context! { name => e.name.clone(), arms => e.arms.clone(), by => e.created_by.clone(), at => local_full(e.created_at) })
+        .collect();
+    let models: Vec<Value> = models
+        .iter()
+        .map(|m| context! { name => m.name.clone(), version => m.version, status => m.status.clone(), at => local_full(m.created_at) })
+        .collect();
+    let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
+    strategy => context! { name => strategy.name.clone(), description => strategy.description.clone(), origin => origin },
+    scripts => scripts, ladders => ladders, plans => plans, experiments => experiments, models => models } };
+    render(&app, "strategy.html", ctx)
+}

@@ -1,0 +1,348 @@
+//! What waits for a team lead besides plans (waivers, third-party contacts), complaints, tasks,
+//! and the promise sweep that makes tasks. The API and the console share these.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use daylight_domain::account::Component;
+use daylight_domain::agreement::WaiverStatus;
+use daylight_domain::id::{AccountId, CaseId, ContactId};
+use daylight_domain::{Currency, Money};
+use daylight_store::StoreError;
+use daylight_store::desk::{Audience, ComplaintSource, NewComplaint, NewThirdPartyRequest, TaskStatus};
+use daylight_store::model::NewWaiver;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::roles::Permission;
+use crate::work::{local_full, yuan};
+
+/// The most items a queue lists.
+const QUEUE_LIMIT: u32 = 1_000;
+
+fn case_id(id: &str) -> ApiResult<CaseId> {
+    CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))
+}
+
+/// A store refusal of a decision, with the four-eyes rule as 403.
+pub fn decision_error(e: StoreError, what: &str) -> ApiError {
+    if e.code() == "SELF_APPROVAL" {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "SELF_APPROVAL",
+            format!("a {what} is decided by someone other than who asked for it"),
+        )
+    } else {
+        e.into()
+    }
+}
+
+/// A waiver to request.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverInput {
+    /// The account (default: the case's first).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// `principal`, `interest`, `fees` or `late_fees`.
+    pub component: String,
+    /// Amount in yuan.
+    pub amount: String,
+    /// Why (hardship, first delinquency, a bank campaign …).
+    pub reason: String,
+}
+
+/// Requests a waiver on a case in scope; it waits for a team lead's approval.
+pub async fn request_waiver(app: &AppState, caller: &Caller, id: &str, w: &WaiverInput) -> ApiResult<i64> {
+    caller.require(Permission::WorkCases, "request waivers")?;
+    let case = case_id(id)?;
+    let d = app.store.case_detail_in(&caller.scope, &case).await?;
+    let account = match w.account.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(a) => AccountId::parse(a).map_err(|e| ApiError::field("account", e.code.as_str(), e.message))?,
+        None => d
+            .accounts
+            .first()
+            .map(|a| a.account.id.clone())
+            .ok_or_else(|| ApiError::field("account", "REQUIRED", "the case has no account"))?,
+    };
+    if !d.accounts.iter().any(|a| a.account.id == account) {
+        return Err(ApiError::field("account", "NOT_FOUND", format!("case {id} has no account {account}")));
+    }
+    let component: Component = w
+        .component
+        .parse()
+        .map_err(|e: daylight_domain::Invalid| ApiError::field("component", e.code.as_str(), e.message))?;
+    let amount = Money::parse(w.amount.trim(), Currency::Cny)
+        .map_err(|e| ApiError::field("amount", e.code.as_str(), e.message))?;
+    if amount.minor <= 0 {
+        return Err(ApiError::field("amount", "AMOUNT_RANGE", "a waiver is for more than 0"));
+    }
+    if w.reason.trim().is_empty() {
+        return Err(ApiError::field("reason", "REQUIRED", "say why the debt is waived"));
+    }
+    let waiver = NewWaiver { case, account, component, amount, reason: w.reason.trim().to_owned() };
+    app.store.request_waiver(&waiver, &caller.user.login, app.now()).await.map_err(|e| match e {
+        StoreError::Invalid(i) => ApiError::field("amount", i.code.as_str(), i.message),
+        e => e.into(),
+    })
+}
+
+/// A waiver waiting for approval.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PendingWaiver {
+    /// Its id.
+    pub id: i64,
+    /// The case.
+    pub case: String,
+    /// The account.
+    pub account: String,
+    /// Which part of the overdue amount.
+    pub component: String,
+    /// Amount, yuan.
+    pub amount: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Why.
+    pub reason: String,
+    /// Who asked.
+    pub requested_by: String,
+    /// When, local.
+    pub requested_at: String,
+}
+
+/// The waivers waiting for the caller's approval (their scope's).
+pub async fn pending_waivers(app: &AppState, caller: &Caller) -> ApiResult<Vec<PendingWaiver>> {
+    caller.require(Permission::Approve, "approve waivers")?;
+    let list = app.store.waivers_in(&caller.scope, Some(WaiverStatus::Requested), QUEUE_LIMIT).await?;
+    Ok(list
+        .into_iter()
+        .map(|w| PendingWaiver {
+            id: w.id,
+            case: w.waiver.case.as_str().to_owned(),
+            account: w.waiver.account.as_str().to_owned(),
+            component: w.waiver.component.as_str().to_owned(),
+            amount: yuan(w.waiver.amount.minor),
+            amount_fen: w.waiver.amount.minor,
+            reason: w.waiver.reason,
+            requested_by: w.requested_by,
+            requested_at: local_full(w.requested_at),
+        })
+        .collect())
+}
+
+/// Approves or rejects a waiver waiting in the caller's scope (not one they asked for).
+pub async fn decide_waiver(app: &AppState, caller: &Caller, id: i64, approve: bool) -> ApiResult<()> {
+    if !pending_waivers(app, caller).await?.iter().any(|w| w.id == id) {
+        return Err(ApiError::not_found("waiver waiting for approval", &id.to_string()));
+    }
+    app.store
+        .decide_waiver(id, approve, &caller.user.login, app.now())
+        .await
+        .map_err(|e| decision_error(e, "waiver"))
+}
+
+/// A request to contact a third party.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThirdPartyInput {
+    /// The third party's contact point (an emergency contact, a relative …).
+    pub contact_point: String,
+    /// Why the debtor cannot be reached otherwise.
+    pub reason: String,
+}
+
+/// Asks the team lead to confirm a contact to a third party of a case in scope.
+pub async fn request_third_party(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    r: &ThirdPartyInput,
+) -> ApiResult<i64> {
+    caller.require(Permission::WorkCases, "ask for third-party contacts")?;
+    let case = case_id(id)?;
+    app.store.case_in_scope(&caller.scope, &case).await?;
+    let point = ContactId::parse(r.contact_point.trim())
+        .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
+    if r.reason.trim().is_empty() {
+        return Err(ApiError::field("reason", "REQUIRED", "say why the debtor cannot be reached"));
+    }
+    let request = NewThirdPartyRequest { case, contact_point: point, reason: r.reason.trim().to_owned() };
+    app.store.request_third_party(&request, &caller.user.login, app.now()).await.map_err(|e| match e {
+        StoreError::Invalid(i) => ApiError::field("contact_point", i.code.as_str(), i.message),
+        StoreError::NotFound { .. } => ApiError::field("contact_point", "NOT_FOUND", e.to_string()),
+        e => e.into(),
+    })
+}
+
+/// A third-party contact waiting for confirmation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PendingThirdParty {
+    /// Its id.
+    pub id: i64,
+    /// The case.
+    pub case: String,
+    /// The contact point.
+    pub contact_point: String,
+    /// Why.
+    pub reason: String,
+    /// Who asked.
+    pub requested_by: String,
+    /// When, local.
+    pub requested_at: String,
+}
+
+/// The third-party contacts waiting for the caller's confirmation (their scope's).
+pub async fn pending_third_party(app: &AppState, caller: &Caller) -> ApiResult<Vec<PendingThirdParty>> {
+    caller.require(Permission::Approve, "confirm third-party contacts")?;
+    let list = app
+        .store
+        .third_party_requests_in(&caller.scope, None, Some(WaiverStatus::Requested), QUEUE_LIMIT)
+        .await?;
+    Ok(list
+        .into_iter()
+        .map(|r| PendingThirdParty {
+            id: r.id,
+            case: r.request.case.as_str().to_owned(),
+            contact_point: r.request.contact_point.as_str().to_owned(),
+            reason: r.request.reason,
+            requested_by: r.requested_by,
+            requested_at: local_full(r.requested_at),
+        })
+        .collect())
+}
+
+/// Confirms or refuses a third-party contact waiting in the caller's scope.
+pub async fn decide_third_party(app: &AppState, caller: &Caller, id: i64, approve: bool) -> ApiResult<()> {
+    if !pending_third_party(app, caller).await?.iter().any(|r| r.id == id) {
+        return Err(ApiError::not_found("third-party request waiting for confirmation", &id.to_string()));
+    }
+    app.store
+        .decide_third_party(id, approve, &caller.user.login, app.now())
+        .await
+        .map_err(|e| decision_error(e, "third-party contact"))
+}
+
+/// A complaint to register.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintInput {
+    /// The contact attempt complained of.
+    #[serde(default)]
+    pub attempt: Option<i64>,
+    /// `debtor`, `third_party`, `bank` or `regulator`.
+    pub source: String,
+    /// What was said.
+    pub text: String,
+}
+
+/// Registers a complaint against a case in scope.
+pub async fn register_complaint(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    c: &ComplaintInput,
+) -> ApiResult<i64> {
+    caller.require(Permission::RegisterComplaints, "register complaints")?;
+    let case = case_id(id)?;
+    app.store.case_in_scope(&caller.scope, &case).await?;
+    let source: ComplaintSource = c
+        .source
+        .parse()
+        .map_err(|e: daylight_domain::Invalid| ApiError::field("source", e.code.as_str(), e.message))?;
+    let complaint = NewComplaint { case, attempt: c.attempt, source, text: c.text.trim().to_owned() };
+    complaint.validate().map_err(|e| ApiError::field("text", e.code.as_str(), e.message))?;
+    app.store.register_complaint(&complaint, &caller.user.login, app.now()).await.map_err(|e| match e {
+        StoreError::Invalid(i) => ApiError::field("attempt", i.code.as_str(), i.message),
+        e => e.into(),
+    })
+}
+
+/// A task as a person sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskView {
+    /// Its id.
+    pub id: i64,
+    /// The case.
+    pub case: String,
+    /// `promise_reminder` or `promise_broken`.
+    pub kind: String,
+    /// The promise.
+    pub promise: Option<i64>,
+    /// Due, local.
+    pub due_at: String,
+}
+
+/// The caller's open tasks: a collector's reminders, or a team lead's escalations.
+pub async fn my_tasks(app: &AppState, caller: &Caller) -> ApiResult<Vec<TaskView>> {
+    caller.require(Permission::ViewCases, "see tasks")?;
+    let audience = if caller.can(Permission::Approve) {
+        Audience::Lead
+    } else if caller.can(Permission::WorkCases) {
+        Audience::Collector
+    } else {
+        return Ok(Vec::new());
+    };
+    let list = app.store.tasks_in(&caller.scope, Some(audience), Some(TaskStatus::Open), QUEUE_LIMIT).await?;
+    Ok(list
+        .into_iter()
+        .map(|t| TaskView {
+            id: t.id,
+            case: t.case.as_str().to_owned(),
+            kind: t.kind.as_str().to_owned(),
+            promise: t.promise,
+            due_at: local_full(t.due_at),
+        })
+        .collect())
+}
+
+/// Marks one of the caller's tasks done.
+pub async fn finish_task(app: &AppState, caller: &Caller, id: i64) -> ApiResult<()> {
+    if !my_tasks(app, caller).await?.iter().any(|t| t.id == id) {
+        return Err(ApiError::not_found("open task", &id.to_string()));
+    }
+    Ok(app.store.finish_task(&caller.scope, id, &caller.user.login, app.now()).await?)
+}
+
+/// How often the server sweeps promises.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Sweeps promises until nothing is left to settle now: reminders, kept, broken (escalated).
+pub async fn sweep(app: &AppState) -> ApiResult<daylight_store::desk::Sweep> {
+    let mut total = daylight_store::desk::Sweep::default();
+    loop {
+        let s = app.store.sweep_promises("system", app.now()).await?;
+        total.reminders += s.reminders;
+        total.kept += s.kept;
+        total.broken += s.broken;
+        // A full batch may leave more behind.
+        if s.kept + s.broken < 500 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs [`sweep`] now and then every [`SWEEP_EVERY`], logging what it did, until dropped.
+pub fn spawn_sweeper(app: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match sweep(&app).await {
+                Ok(s) if s.reminders + s.kept + s.broken > 0 => {
+                    tracing::info!(
+                        reminders = s.reminders,
+                        kept = s.kept,
+                        broken = s.broken,
+                        "promises swept"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(code = %e.code, error = %e.message, "the promise sweep failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,218 @@
+//! Waivers, third-party confirmations, complaints, tasks, the team's figures, exports and the
+//! administration pages, on SQLite and PostgreSQL.
+
+use std::sync::Arc;
+
+use axum::http::{StatusCode, header};
+use daylight_store::Store;
+use jiff::ToSpan;
+use serde_json::json;
+
+use crate::fixture::*;
+
+/// The router over `store` with its clock at `at`.
+fn app_at(store: &Arc<dyn Store>, at: jiff::Timestamp) -> axum::Router {
+    let mut s = settings("test");
+    s.clock = daylight_server::settings::Clock::starting_at(at);
+    app(store.clone(), s)
+}
+
+fn point<'a>(case: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    case["contacts"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap()
+}
+
+both! {
+    a_waiver_waits_for_the_team_lead(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let waiver = |component: &str, amount: &str| json!({"component": component, "amount": amount, "reason": "首次逾期，减免滞纳金"});
+        let (s, b) = e2.post("/api/cases/CASE-C0011/waivers", waiver("late_fees", "100")).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let id = b["id"].as_i64().unwrap();
+        let (s, b) = e2.post("/api/cases/CASE-C0011/waivers", waiver("late_fees", "99999")).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")), "more than is owed: {b}");
+        let (s, b) = e2.post("/api/cases/CASE-C0011/waivers", waiver("tips", "1")).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("component")));
+        assert_eq!(e2.post("/api/cases/CASE-C0008/waivers", waiver("late_fees", "1")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(e2.get("/api/waivers/pending").await.0, StatusCode::FORBIDDEN);
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let (_, pending) = lead.get("/api/waivers/pending").await;
+        assert_eq!((pending[0]["id"].as_i64(), pending[0]["amount"].as_str()), (Some(id), Some("100.00")));
+        // The lead's own request waits for someone else.
+        let (_, own) = lead.post("/api/cases/CASE-C0011/waivers", waiver("late_fees", "10")).await;
+        let (s, b) = lead.post(&format!("/api/waivers/{}/decision", own["id"]), json!({"approve": true})).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("SELF_APPROVAL")));
+        assert_eq!(lead.post(&format!("/api/waivers/{id}/decision"), json!({"approve": true})).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(lead.post(&format!("/api/waivers/{id}/decision"), json!({"approve": true})).await.0, StatusCode::NOT_FOUND);
+        let decided = store.ledger_rows(0, 10_000).await.unwrap().into_iter().filter(|r| r.kind == "waiver.decided").count();
+        assert_eq!(decided, 1);
+    }
+
+    a_third_party_is_called_only_once_confirmed_and_the_debtor_unreachable(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        let ec = point(&case, "P0011-E1");
+        assert_eq!((ec["third_party"].as_bool(), ec["gate"]["allowed"].as_bool()), (Some(true), Some(false)));
+        assert_eq!(ec["gate"]["rules"][0], "THIRD_PARTY");
+        let call = |p: &str| json!({"contact_point": p, "outcome": "no_answer"});
+        let (s, b) = e2.post("/api/cases/CASE-C0011/contacts", call("P0011-E1")).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("THIRD_PARTY")));
+        let ask = |p: &str| json!({"contact_point": p, "reason": "本人连续三次未接通"});
+        let (s, b) = e2.post("/api/cases/CASE-C0011/third-party", ask("C0011:mobile")).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("contact_point")), "the debtor's own: {b}");
+        let (s, b) = e2.post("/api/cases/CASE-C0011/third-party", ask("P0011-E1")).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let id = b["id"].as_i64().unwrap();
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        assert_eq!(point(&case, "P0011-E1")["confirmation"], "requested");
+        // Three failed calls to the debtor today (the day's cap).
+        for _ in 0..3 {
+            assert_eq!(e2.post("/api/cases/CASE-C0011/contacts", call("C0011:mobile")).await.0, StatusCode::CREATED);
+        }
+        // The next morning (10:10 in Beijing, 08:10 for the debtor in Urumqi) the lead confirms.
+        let morning = app_at(&store, now() + 24.hours() + 10.minutes());
+        let mut lead = Client::signed_in(&morning, "L001").await;
+        let (_, pending) = lead.get("/api/third-party/pending").await;
+        assert_eq!((pending[0]["id"].as_i64(), pending[0]["contact_point"].as_str()), (Some(id), Some("P0011-E1")));
+        let mut e2 = Client::signed_in(&morning, "E002").await;
+        assert_eq!(e2.post(&format!("/api/third-party/{id}/decision"), json!({"approve": true})).await.0, StatusCode::FORBIDDEN, "not the collector");
+        assert_eq!(lead.post(&format!("/api/third-party/{id}/decision"), json!({"approve": true})).await.0, StatusCode::NO_CONTENT);
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        let ec = point(&case, "P0011-E1");
+        assert!(ec["confirmation"].as_str().unwrap().starts_with("approved:2026-03-05 10:1"), "{ec}");
+        assert_eq!(ec["gate"]["allowed"], true, "{ec}");
+        let (s, b) = e2.post("/api/cases/CASE-C0011/contacts", call("P0011-E1")).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (s, b) = e2.post("/api/cases/CASE-C0011/contacts", call("P0011-E1")).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("THIRD_PARTY")), "once a day per point");
+        // A day after the confirmation it has lapsed, and with it the permission.
+        let day3 = app_at(&store, now() + 49.hours());
+        let (_, case) = Client::signed_in(&day3, "E002").await.get("/api/cases/CASE-C0011").await;
+        let ec = point(&case, "P0011-E1");
+        assert_eq!((ec["confirmation"].as_str(), ec["gate"]["rules"][0].as_str()), (Some("expired"), Some("THIRD_PARTY")));
+    }
+
+    complaints_tasks_and_the_teams_figures(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let (s, made) = e2.post("/api/cases/CASE-C0011/contacts", json!({"contact_point": "C0011:mobile", "outcome": "conversation", "duration_secs": 80})).await;
+        assert_eq!(s, StatusCode::CREATED, "{made}");
+        let attempt = made["attempt"].as_i64().unwrap();
+        let complaint = |attempt: i64| json!({"attempt": attempt, "source": "debtor", "text": "催收员语气生硬"});
+        assert_eq!(e2.post("/api/cases/CASE-C0011/complaints", complaint(attempt)).await.0, StatusCode::FORBIDDEN);
+        let (s, b) = lead.post("/api/cases/CASE-C0008/complaints", complaint(attempt)).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("attempt")), "another case's call");
+        assert_eq!(lead.post("/api/cases/CASE-C0011/complaints", complaint(attempt)).await.0, StatusCode::CREATED);
+        // A promise due tonight gets its reminder; one due in two days breaks unpaid.
+        let promise = |date: &str, time: &str| json!({"amount": "1000", "date": date, "time": time});
+        assert_eq!(e2.post("/api/cases/CASE-C0011/promises", promise("2026-03-03", "20:00")).await.0, StatusCode::CREATED);
+        assert_eq!(e2.post("/api/cases/CASE-C0011/promises", promise("2026-03-05", "12:00")).await.0, StatusCode::CREATED);
+        let swept = store.sweep_promises("system", now()).await.unwrap();
+        assert_eq!((swept.reminders, swept.broken), (1, 0));
+        let (_, tasks) = e2.get("/api/tasks").await;
+        assert_eq!((tasks.as_array().unwrap().len(), tasks[0]["kind"].as_str()), (1, Some("promise_reminder")));
+        let task = tasks[0]["id"].as_i64().unwrap();
+        let (_, lead_tasks) = lead.get("/api/tasks").await;
+        assert!(lead_tasks.as_array().unwrap().is_empty(), "reminders are the collector's");
+        assert_eq!(e2.post(&format!("/api/tasks/{task}/done"), json!({})).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(e2.post(&format!("/api/tasks/{task}/done"), json!({})).await.0, StatusCode::NOT_FOUND);
+        let later = store.sweep_promises("system", now() + 96.hours()).await.unwrap();
+        assert_eq!((later.reminders, later.broken), (0, 2), "both past due unpaid");
+        let (_, lead_tasks) = lead.get("/api/tasks").await;
+        let kinds: Vec<&str> = lead_tasks.as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["promise_broken", "promise_broken"]);
+        // The figures: collectors see none; the lead sees the team by collector.
+        assert_eq!(e2.get("/api/kpis").await.0, StatusCode::FORBIDDEN);
+        let (s, k) = lead.get("/api/kpis?period=today").await;
+        assert_eq!(s, StatusCode::OK, "{k}");
+        assert_eq!(k["by"], "collector");
+        let e2_line = k["lines"].as_array().unwrap().iter().find(|l| l["key"] == "E002").unwrap();
+        assert_eq!((e2_line["attempts"].as_i64(), e2_line["rpc"].as_i64(), e2_line["promises"].as_i64()), (Some(1), Some(1), Some(2)));
+        assert_eq!((e2_line["complaints"].as_i64(), e2_line["promised_fen"].as_i64()), (Some(1), Some(200_000)));
+        assert_eq!(k["total"]["cases"].as_i64(), Some(2), "the team's two cases");
+        let (_, by_bucket) = lead.get("/api/kpis?by=bucket&period=30d").await;
+        assert_eq!(by_bucket["days"].as_array().unwrap().len(), 30);
+        let (s, b) = lead.get("/api/kpis?by=planet").await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("by")));
+        // The dashboard draws them; any table exports as xlsx or CSV.
+        let (s, page) = lead.page("/dashboard?by=collector&period=today").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(page.matches("<svg").count(), 8, "the trend and seven bar charts");
+        assert!(page.contains("data-key=\"E002\""));
+        let (s, headers, xlsx) = lead.raw("GET", "/export/kpis.xlsx?period=today", None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        assert!(headers[header::CONTENT_DISPOSITION].to_str().unwrap().contains("kpis-by-collector-2026-03-03-2026-03-03.xlsx"));
+        assert_eq!(&xlsx[..2], b"PK");
+        for table in ["team-cases", "plans", "waivers", "third-party", "tasks"] {
+            let (s, _, csv) = lead.raw("GET", &format!("/export/{table}.csv"), None).await;
+            assert_eq!(s, StatusCode::OK, "{table}");
+            assert!(csv.starts_with(b"\xEF\xBB\xBF"), "{table}");
+        }
+        let (_, _, tasks_csv) = lead.raw("GET", "/export/tasks.csv", None).await;
+        assert_eq!(String::from_utf8(tasks_csv).unwrap().lines().count(), 3, "a header and the two escalations");
+        assert_eq!(lead.raw("GET", "/export/ledger.csv", None).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(lead.raw("GET", "/export/users.csv", None).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(e2.raw("GET", "/export/team-cases.xlsx", None).await.0, StatusCode::FORBIDDEN);
+    }
+
+    administration_changes_the_pack_and_users_and_shows_the_strategy(app, store) {
+        let mut admin = Client::signed_in(&app, "A1").await;
+        let events = |kind: &'static str| {
+            let store = store.clone();
+            async move { store.ledger_rows(0, 100_000).await.unwrap().into_iter().filter(|r| r.kind == kind).count() }
+        };
+        let before = events("config.changed").await;
+        let (s, page) = admin.post_form("/admin/policy", &[("action", "shipped"), ("shipped", "cn-cba-2026")]).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("id=\"pack-name\">cn-cba-2026<"), "the pack in force");
+        assert_eq!(store.policy_pack().await.unwrap().name, "cn-cba-2026");
+        assert_eq!(events("config.changed").await, before + 1, "a ledger event");
+        // A broken text names its line and changes nothing.
+        let broken = daylight_compliance::pack::SHIPPED[0].1.replace("max = 3\n", "max = \"three\"\n");
+        let (s, page) = admin.post_form("/admin/policy", &[("action", "source"), ("source", &broken)]).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("line"), "{}", &page[page.find("policy-error").unwrap_or(0)..][..300.min(page.len())]);
+        assert_eq!(store.policy_pack().await.unwrap().name, "cn-cba-2026");
+        assert_eq!(events("config.changed").await, before + 1);
+        let (s, page) = Client::signed_in(&app, "C1").await.page("/admin/policy").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("data-year=\"2026\""), "the calendar's years");
+        assert_eq!(Client::signed_in(&app, "L001").await.page("/admin/policy").await.0, StatusCode::FORBIDDEN);
+        // The strategy page: the script library of the built-in strategy before any plan.
+        let (s, page) = Client::signed_in(&app, "S1").await.page("/admin/strategy").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("id=\"scripts\"") && page.contains("data-script="));
+        assert_eq!(Client::signed_in(&app, "E001").await.page("/admin/strategy").await.0, StatusCode::FORBIDDEN);
+        // Users change role, team or status; an admin cannot lock themselves out.
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let change = |role: &str, disabled: bool| json!({"name": "用户E002", "role": role, "team": "T2", "disabled": disabled});
+        let (s, u) = admin.send("PUT", "/api/users/E002", Some(change("team_lead", false))).await;
+        assert_eq!((s, u["role"].as_str(), u["team"].as_str()), (StatusCode::OK, Some("team_lead"), Some("T2")), "{u}");
+        let (s, b) = admin.send("PUT", "/api/users/A1", Some(json!({"name": "A", "role": "auditor"}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("SELF_LOCKOUT")));
+        assert_eq!(admin.send("PUT", "/api/users/E002", Some(change("collector", true))).await.0, StatusCode::OK);
+        assert_eq!(e2.get("/api/queue").await.0, StatusCode::UNAUTHORIZED, "disabled: the session ends");
+        let (s, page) = admin.page("/admin/users").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("data-team=\"T1\""), "teams are listed");
+        let (s, _, xlsx) = admin.raw("GET", "/export/users.xlsx", None).await;
+        assert_eq!((s, &xlsx[..2]), (StatusCode::OK, &b"PK"[..]));
+        assert_eq!(Client::signed_in(&app, "L001").await.send("PUT", "/api/users/E001", Some(change("collector", false))).await.0, StatusCode::FORBIDDEN);
+    }
+
+    cases_open_side_by_side_in_frames_of_this_origin_only(app, store) {
+        let mut e1 = Client::signed_in(&app, "E001").await;
+        let (s, page) = e1.page("/side?c=CASE-C0008&c=CASE-C0011&c=CASE-C0001&c=CASE-C0002&c=CASE-C0003").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(page.matches("<iframe").count(), 4, "at most four");
+        assert!(page.contains("src=\"/cases/CASE-C0008?embed=1\""));
+        let (s, headers, body) = e1.raw("GET", "/cases/CASE-C0008?embed=1", None).await;
+        assert_eq!((s, headers[header::X_FRAME_OPTIONS].to_str().unwrap()), (StatusCode::OK, "SAMEORIGIN"));
+        let body = String::from_utf8(body).unwrap();
+        assert!(body.contains("class=\"embed\"") && !body.contains("<header"), "no header in a frame");
+        let (_, headers, _) = e1.raw("GET", "/workbench", None).await;
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+        // Another collector's case in a frame reads as missing, as anywhere.
+        assert_eq!(e1.raw("GET", "/cases/CASE-C0011?embed=1", None).await.0, StatusCode::NOT_FOUND);
+    }
+}

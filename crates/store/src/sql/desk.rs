@@ -1,0 +1,573 @@
+// Shared by both adapters (see common.rs). This part: the console's queues (tasks, third-party
+// confirmations, waivers), complaints, the promise sweep and the team lead's figures.
+
+use crate::desk::{
+    Audience, Complaint, ComplaintSource, KpiCounts, KpiDay, KpiDimension, Kpis, NewComplaint,
+    NewThirdPartyRequest, Sweep, Task, TaskKind, TaskStatus, ThirdPartyRequest,
+};
+use daylight_domain::bucket::Bucket;
+
+/// Quoted words of the outcomes `keep` holds, for an `IN (…)` list (fixed words, safe in SQL).
+fn outcome_words(keep: impl Fn(Outcome) -> bool) -> String {
+    let words: Vec<String> =
+        Outcome::ALL.iter().filter(|o| keep(**o)).map(|o| format!("'{}'", o.as_str())).collect();
+    words.join(", ")
+}
+
+/// `CASE col WHEN 'M0' THEN 0 … END`: a bucket's rank (fixed labels, safe in SQL).
+fn bucket_rank(column: &str) -> String {
+    let mut sql = format!("CASE {column}");
+    for (i, b) in Bucket::ALL.iter().enumerate() {
+        sql.push_str(&format!(" WHEN '{}' THEN {i}", b.label()));
+    }
+    sql.push_str(" ELSE -1 END");
+    sql
+}
+
+fn task_from_row(r: &DbRow) -> Result<Task> {
+    Ok(Task {
+        id: int(r, "id")?,
+        case: id(r, "case_id", CaseId::parse)?,
+        kind: word(r, "kind")?,
+        audience: word(r, "audience")?,
+        promise: r.try_get::<Option<i64>, _>("promise_id")?,
+        due_at: time(r, "due_at")?,
+        status: word(r, "status")?,
+        created_at: time(r, "created_at")?,
+        done_by: opt_text(r, "done_by")?,
+        done_at: opt_time(r, "done_at")?,
+    })
+}
+
+fn third_party_from_row(r: &DbRow) -> Result<ThirdPartyRequest> {
+    Ok(ThirdPartyRequest {
+        id: int(r, "id")?,
+        request: NewThirdPartyRequest {
+            case: id(r, "case_id", CaseId::parse)?,
+            contact_point: id(r, "contact_point_id", ContactId::parse)?,
+            reason: text(r, "reason")?,
+        },
+        status: word(r, "status")?,
+        requested_by: text(r, "requested_by")?,
+        requested_at: time(r, "requested_at")?,
+        decided_by: opt_text(r, "decided_by")?,
+        decided_at: opt_time(r, "decided_at")?,
+        valid_until: opt_time(r, "decided_at")?
+            .filter(|_| r.try_get::<String, _>("status").is_ok_and(|s| s == WaiverStatus::Approved.as_str()))
+            .and_then(|d| d.checked_add(ThirdPartyRequest::VALID_FOR).ok()),
+    })
+}
+
+fn complaint_from_row(r: &DbRow) -> Result<Complaint> {
+    Ok(Complaint {
+        id: int(r, "id")?,
+        complaint: NewComplaint {
+            case: id(r, "case_id", CaseId::parse)?,
+            attempt: r.try_get::<Option<i64>, _>("attempt_id")?,
+            source: word::<ComplaintSource>(r, "source")?,
+            text: text(r, "text")?,
+        },
+        registered_by: text(r, "registered_by")?,
+        registered_at: time(r, "registered_at")?,
+    })
+}
+
+async fn insert_third_party_request(
+    write: &DbPool,
+    r: &NewThirdPartyRequest,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    required("actor", actor)?;
+    required("a reason", &r.reason)?;
+    let mut tx = begin_write(write).await?;
+    let customer = case_customer(&mut tx, &r.case).await?;
+    let point = sqlx::query("SELECT customer_id, role FROM contact_points WHERE id = $1")
+        .bind(r.contact_point.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("contact point", r.contact_point.as_str()))?;
+    if text(&point, "customer_id")? != customer {
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            format!("contact point {} is not one of the case's", r.contact_point),
+        )
+        .into());
+    }
+    if text(&point, "role")? == "debtor" {
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            format!("contact point {} is the debtor's own: no confirmation is needed", r.contact_point),
+        )
+        .into());
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO third_party_requests (case_id, contact_point_id, reason, status, requested_by, requested_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(r.case.as_str())
+    .bind(r.contact_point.as_str())
+    .bind(r.reason.trim())
+    .bind(WaiverStatus::Requested.as_str())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    let payload = json!({
+        "request": id,
+        "contact_point": r.contact_point.as_str(),
+        "reason_sha256": digest(r.reason.trim()),
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::ThirdPartyRequested, r.case.as_str(), &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn update_third_party_request(
+    write: &DbPool,
+    id: i64,
+    approve: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let change = StatusChange {
+        table: "third_party_requests",
+        what: "request",
+        by: "decided_by",
+        at: "decided_at",
+        requester: Some("requested_by"),
+        kind: EventKind::ThirdPartyDecided,
+    };
+    let next = if approve { WaiverStatus::Approved } else { WaiverStatus::Rejected };
+    let lifecycle = |current: WaiverStatus, requester: Option<&str>| {
+        let next = current.become_(next)?;
+        agreement::check_approver(requester.unwrap_or_default(), actor)?;
+        Ok(next)
+    };
+    change_status(write, &change, id, actor, now, lifecycle, None).await
+}
+
+async fn read_third_party_requests_in(
+    pool: &DbPool,
+    scope: &Scope,
+    case: Option<&CaseId>,
+    status: Option<WaiverStatus>,
+    limit: u32,
+) -> Result<Vec<ThirdPartyRequest>> {
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT r.* FROM third_party_requests r JOIN cases c ON c.id = r.case_id WHERE 1 = 1",
+    );
+    if let Some(case) = case {
+        qb.push(" AND r.case_id = ").push_bind(case.as_str().to_owned());
+    }
+    if let Some(s) = status {
+        qb.push(" AND r.status = ").push_bind(s.as_str());
+    }
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY r.requested_at, r.id LIMIT ").push_bind(i64::from(limit.min(CaseFilter::MAX_LIMIT)));
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(third_party_from_row).collect()
+}
+
+async fn read_third_party_confirmed(
+    pool: &DbPool,
+    case: &CaseId,
+    point: &ContactId,
+    at: Timestamp,
+) -> Result<bool> {
+    // An approval confirms contacts from its decision for VALID_FOR.
+    let since = at.checked_sub(ThirdPartyRequest::VALID_FOR).map_err(|e| corrupt("decided_at", e))?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM third_party_requests WHERE case_id = $1 AND contact_point_id = $2 \
+         AND status = $3 AND decided_at <= $4 AND decided_at > $5",
+    )
+    .bind(case.as_str())
+    .bind(point.as_str())
+    .bind(WaiverStatus::Approved.as_str())
+    .bind(DbTime::new(at))
+    .bind(DbTime::new(since))
+    .fetch_one(pool)
+    .await?;
+    Ok(n > 0)
+}
+
+async fn read_waivers_in(
+    pool: &DbPool,
+    scope: &Scope,
+    status: Option<WaiverStatus>,
+    limit: u32,
+) -> Result<Vec<StoredWaiver>> {
+    let mut qb =
+        QueryBuilder::<Db>::new("SELECT w.* FROM waivers w JOIN cases c ON c.id = w.case_id WHERE 1 = 1");
+    if let Some(s) = status {
+        qb.push(" AND w.status = ").push_bind(s.as_str());
+    }
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY w.requested_at, w.id LIMIT ").push_bind(i64::from(limit.min(CaseFilter::MAX_LIMIT)));
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(waiver_from_row).collect()
+}
+
+async fn insert_complaint(write: &DbPool, c: &NewComplaint, actor: &str, now: Timestamp) -> Result<i64> {
+    required("actor", actor)?;
+    c.validate()?;
+    let mut tx = begin_write(write).await?;
+    case_customer(&mut tx, &c.case).await?;
+    if let Some(a) = c.attempt {
+        attempt_of(&mut tx, a, &c.case).await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO complaints (case_id, attempt_id, source, text, registered_by, registered_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(c.case.as_str())
+    .bind(c.attempt)
+    .bind(c.source.as_str())
+    .bind(c.text.trim())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    let payload = json!({
+        "complaint": id,
+        "attempt": c.attempt,
+        "source": c.source.as_str(),
+        "text_sha256": digest(c.text.trim()),
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::ComplaintRegistered, c.case.as_str(), &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn read_complaints_in(pool: &DbPool, scope: &Scope, limit: u32) -> Result<Vec<Complaint>> {
+    let mut qb =
+        QueryBuilder::<Db>::new("SELECT k.* FROM complaints k JOIN cases c ON c.id = k.case_id WHERE 1 = 1");
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY k.registered_at DESC, k.id DESC LIMIT ")
+        .push_bind(i64::from(limit.min(CaseFilter::MAX_LIMIT)));
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(complaint_from_row).collect()
+}
+
+/// The most overdue promises one sweep settles (the next sweep takes the rest).
+const SWEEP_BATCH: i64 = 500;
+
+async fn write_sweep(write: &DbPool, actor: &str, now: Timestamp) -> Result<Sweep> {
+    required("actor", actor)?;
+    let horizon = now.checked_add(Sweep::REMINDER_LEAD).map_err(|e| corrupt("due_at", e))?;
+    let cutoff = now.checked_sub(Sweep::GRACE).map_err(|e| corrupt("due_at", e))?;
+    let mut tx = begin_write(write).await?;
+    let mut report = Sweep::default();
+    let reminders = sqlx::query(
+        "INSERT INTO tasks (case_id, kind, audience, promise_id, due_at, status, created_at) \
+         SELECT p.case_id, $1, $2, p.id, $3, $4, $3 FROM promises p \
+         WHERE p.status = $5 AND p.due_at > $3 AND p.due_at <= $6 \
+         AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.promise_id = p.id AND t.kind = $1)",
+    )
+    .bind(TaskKind::PromiseReminder.as_str())
+    .bind(Audience::Collector.as_str())
+    .bind(DbTime::new(now))
+    .bind(TaskStatus::Open.as_str())
+    .bind(PromiseStatus::Pending.as_str())
+    .bind(DbTime::new(horizon))
+    .execute(&mut *tx)
+    .await?;
+    report.reminders = u32::try_from(reminders.rows_affected()).unwrap_or(u32::MAX);
+    let due = sqlx::query(
+        "SELECT id, case_id, amount, created_at, due_at FROM promises \
+         WHERE status = $1 AND due_at <= $2 ORDER BY due_at, id LIMIT $3",
+    )
+    .bind(PromiseStatus::Pending.as_str())
+    .bind(DbTime::new(cutoff))
+    .bind(SWEEP_BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    for p in &due {
+        let (promise, case) = (int(p, "id")?, text(p, "case_id")?);
+        let amount = int(p, "amount")?;
+        let due_at = time(p, "due_at")?;
+        let until = due_at.checked_add(Sweep::GRACE).map_err(|e| corrupt("due_at", e))?;
+        // Payments on the debtor's accounts between the promise and its due time (with grace).
+        let paid: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(pay.amount), 0) AS BIGINT) FROM payments pay \
+             JOIN accounts a ON a.id = pay.account_id JOIN cases c ON c.customer_id = a.customer_id \
+             WHERE c.id = $1 AND pay.paid_at >= $2 AND pay.paid_at <= $3",
+        )
+        .bind(&case)
+        .bind(DbTime::new(time(p, "created_at")?))
+        .bind(DbTime::new(until))
+        .fetch_one(&mut *tx)
+        .await?;
+        let to = if paid >= amount { PromiseStatus::Kept } else { PromiseStatus::Broken };
+        sqlx::query("UPDATE promises SET status = $1, settled_by = $2, settled_at = $3 WHERE id = $4")
+            .bind(to.as_str())
+            .bind(actor)
+            .bind(DbTime::new(now))
+            .bind(promise)
+            .execute(&mut *tx)
+            .await?;
+        let payload = json!({"promise": promise, "from": "pending", "to": to.as_str(), "paid_fen": paid});
+        append(&mut tx, &Event::new(now, actor, EventKind::PromiseSettled, case.as_str(), &payload)).await?;
+        if to == PromiseStatus::Kept {
+            report.kept += 1;
+            continue;
+        }
+        report.broken += 1;
+        sqlx::query(
+            "INSERT INTO tasks (case_id, kind, audience, promise_id, due_at, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $5)",
+        )
+        .bind(&case)
+        .bind(TaskKind::PromiseBroken.as_str())
+        .bind(Audience::Lead.as_str())
+        .bind(promise)
+        .bind(DbTime::new(now))
+        .bind(TaskStatus::Open.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn read_tasks_in(
+    pool: &DbPool,
+    scope: &Scope,
+    audience: Option<Audience>,
+    status: Option<TaskStatus>,
+    limit: u32,
+) -> Result<Vec<Task>> {
+    let mut qb =
+        QueryBuilder::<Db>::new("SELECT t.* FROM tasks t JOIN cases c ON c.id = t.case_id WHERE 1 = 1");
+    if let Some(a) = audience {
+        qb.push(" AND t.audience = ").push_bind(a.as_str());
+    }
+    if let Some(s) = status {
+        qb.push(" AND t.status = ").push_bind(s.as_str());
+    }
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY t.due_at, t.id LIMIT ").push_bind(i64::from(limit.min(CaseFilter::MAX_LIMIT)));
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(task_from_row).collect()
+}
+
+async fn write_task_done(write: &DbPool, scope: &Scope, id: i64, actor: &str, now: Timestamp) -> Result<()> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let mut qb =
+        QueryBuilder::<Db>::new("SELECT t.* FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.id = ");
+    qb.push_bind(id);
+    push_scope(&mut qb, scope);
+    let row = qb
+        .build()
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("task", id.to_string()))?;
+    let task = task_from_row(&row)?;
+    if task.status == TaskStatus::Done {
+        return Err(Invalid::new(Code::Transition, format!("task {id} is already done")).into());
+    }
+    sqlx::query("UPDATE tasks SET status = $1, done_by = $2, done_at = $3 WHERE id = $4")
+        .bind(TaskStatus::Done.as_str())
+        .bind(actor)
+        .bind(DbTime::new(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let payload = json!({"task": id, "kind": task.kind.as_str(), "promise": task.promise});
+    append(&mut tx, &Event::new(now, actor, EventKind::TaskDone, task.case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Runs a grouped count (`SELECT <key>, <values…> FROM … WHERE … <scope> GROUP BY 1`) and
+/// hands each row's key and values to `put`.
+async fn grouped(
+    pool: &DbPool,
+    mut qb: QueryBuilder<Db>,
+    scope: &Scope,
+    values: usize,
+    mut put: impl FnMut(Option<String>, &[i64]),
+) -> Result<()> {
+    push_scope(&mut qb, scope);
+    qb.push(" GROUP BY 1");
+    for r in qb.build().fetch_all(pool).await? {
+        let key: Option<String> = r.try_get(0)?;
+        let mut v = Vec::with_capacity(values);
+        for i in 1..=values {
+            v.push(r.try_get::<Option<i64>, _>(i)?.unwrap_or(0));
+        }
+        put(key, &v);
+    }
+    Ok(())
+}
+
+async fn read_kpis(
+    pool: &DbPool,
+    scope: &Scope,
+    dim: KpiDimension,
+    from: Timestamp,
+    to: Timestamp,
+    days: &[Timestamp],
+) -> Result<Kpis> {
+    use std::collections::BTreeMap;
+    let key = dim.column();
+    let mut groups: BTreeMap<Option<String>, KpiCounts> = BTreeMap::new();
+    fn at(groups: &mut BTreeMap<Option<String>, KpiCounts>, k: Option<String>) -> &mut KpiCounts {
+        groups.entry(k.clone()).or_insert_with(|| KpiCounts { key: k, ..KpiCounts::default() })
+    }
+    let (from_t, to_t) = (DbTime::new(from), DbTime::new(to));
+    let reached = outcome_words(|o| {
+        o.class() == daylight_domain::attempt::OutcomeClass::Conversation
+            || matches!(o, Outcome::ThirdPartyAnswered | Outcome::WrongNumber | Outcome::Visited)
+    });
+    let right = outcome_words(|o| {
+        o.class() == daylight_domain::attempt::OutcomeClass::Conversation || o == Outcome::Visited
+    });
+
+    let open = CaseStatus::Open.as_str();
+    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {key}, COUNT(*) FROM cases c WHERE c.status = "));
+    qb.push_bind(open);
+    grouped(pool, qb, scope, 1, |k, v| at(&mut groups, k).cases = v[0]).await?;
+
+    let account_key = if dim == KpiDimension::Bucket { "a.bucket" } else { key };
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT {account_key}, COUNT(*) FROM accounts a JOIN cases c ON c.customer_id = a.customer_id WHERE c.status = "
+    ));
+    qb.push_bind(open);
+    grouped(pool, qb, scope, 1, |k, v| {
+        let g = at(&mut groups, k);
+        g.accounts = v[0];
+        g.exposed += v[0];
+    })
+    .await?;
+
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT {key}, COUNT(*), SUM(CASE WHEN t.outcome IN ({reached}) THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN t.outcome IN ({right}) AND t.recipient = 'debtor' THEN 1 ELSE 0 END) \
+         FROM attempts t JOIN cases c ON c.id = t.case_id WHERE t.at >= "
+    ));
+    qb.push_bind(from_t).push(" AND t.at < ").push_bind(to_t);
+    grouped(pool, qb, scope, 3, |k, v| {
+        let g = at(&mut groups, k);
+        (g.attempts, g.contacts, g.rpc) = (v[0], v[1], v[2]);
+    })
+    .await?;
+
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT {key}, COUNT(*), CAST(SUM(p.amount) AS BIGINT) FROM promises p JOIN cases c ON c.id = p.case_id WHERE p.created_at >= "
+    ));
+    qb.push_bind(from_t).push(" AND p.created_at < ").push_bind(to_t);
+    grouped(pool, qb, scope, 2, |k, v| {
+        let g = at(&mut groups, k);
+        (g.promises, g.promised) = (v[0], v[1]);
+    })
+    .await?;
+
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT {key}, SUM(CASE WHEN p.status = 'kept' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN p.status = 'broken' THEN 1 ELSE 0 END) \
+         FROM promises p JOIN cases c ON c.id = p.case_id WHERE p.settled_at >= "
+    ));
+    qb.push_bind(from_t).push(" AND p.settled_at < ").push_bind(to_t);
+    grouped(pool, qb, scope, 2, |k, v| {
+        let g = at(&mut groups, k);
+        (g.kept, g.broken) = (v[0], v[1]);
+    })
+    .await?;
+
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT {key}, CAST(SUM(pay.amount) AS BIGINT) FROM payments pay JOIN accounts a ON a.id = pay.account_id \
+         JOIN cases c ON c.customer_id = a.customer_id WHERE pay.paid_at >= "
+    ));
+    qb.push_bind(from_t).push(" AND pay.paid_at < ").push_bind(to_t);
+    grouped(pool, qb, scope, 1, |k, v| at(&mut groups, k).recovered = v[0]).await?;
+
+    let move_key = if dim == KpiDimension::Bucket { "m.from_bucket" } else { key };
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT {move_key}, COUNT(DISTINCT m.account_id) FROM bucket_moves m \
+         JOIN accounts a ON a.id = m.account_id JOIN cases c ON c.customer_id = a.customer_id \
+         WHERE {} > {} AND m.at >= ",
+        bucket_rank("m.to_bucket"),
+        bucket_rank("m.from_bucket")
+    ));
+    qb.push_bind(from_t).push(" AND m.at < ").push_bind(to_t);
+    grouped(pool, qb, scope, 1, |k, v| {
+        let g = at(&mut groups, k);
+        g.rolled = v[0];
+        if dim == KpiDimension::Bucket {
+            g.exposed += v[0];
+        }
+    })
+    .await?;
+
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT {key}, COUNT(*) FROM complaints k JOIN cases c ON c.id = k.case_id WHERE k.registered_at >= "
+    ));
+    qb.push_bind(from_t).push(" AND k.registered_at < ").push_bind(to_t);
+    grouped(pool, qb, scope, 1, |k, v| at(&mut groups, k).complaints = v[0]).await?;
+
+    let mut out = Kpis { groups: groups.into_values().collect(), days: Vec::new() };
+    if dim == KpiDimension::Bucket {
+        let rank = |k: &Option<String>| {
+            k.as_deref().and_then(|s| Bucket::ALL.iter().position(|b| b.label() == s)).unwrap_or(usize::MAX)
+        };
+        out.groups.sort_by_key(|g| rank(&g.key));
+    }
+    out.days = read_kpi_days(pool, scope, &right, days, to).await?;
+    Ok(out)
+}
+
+/// The day index of a time column: `CASE WHEN col < b1 THEN 0 WHEN col < b2 THEN 1 … END`.
+fn push_day_index(qb: &mut QueryBuilder<Db>, column: &str, days: &[Timestamp], to: Timestamp) {
+    qb.push("CAST(CASE");
+    for (i, end) in days.iter().skip(1).chain(std::iter::once(&to)).enumerate() {
+        qb.push(format!(" WHEN {column} < ")).push_bind(DbTime::new(*end)).push(format!(" THEN {i}"));
+    }
+    qb.push(" END AS BIGINT)");
+}
+
+async fn read_kpi_days(
+    pool: &DbPool,
+    scope: &Scope,
+    right: &str,
+    days: &[Timestamp],
+    to: Timestamp,
+) -> Result<Vec<KpiDay>> {
+    let mut out: Vec<KpiDay> = days.iter().map(|d| KpiDay { start: *d, ..KpiDay::default() }).collect();
+    let Some(first) = days.first() else { return Ok(out) };
+    let mut qb = QueryBuilder::<Db>::new("SELECT ");
+    push_day_index(&mut qb, "t.at", days, to);
+    qb.push(format!(
+        ", COUNT(*), SUM(CASE WHEN t.outcome IN ({right}) AND t.recipient = 'debtor' THEN 1 ELSE 0 END) \
+         FROM attempts t JOIN cases c ON c.id = t.case_id WHERE t.at >= "
+    ));
+    qb.push_bind(DbTime::new(*first)).push(" AND t.at < ").push_bind(DbTime::new(to));
+    push_scope(&mut qb, scope);
+    qb.push(" GROUP BY 1");
+    for r in qb.build().fetch_all(pool).await? {
+        let i: i64 = r.try_get(0)?;
+        if let Some(d) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+            d.attempts = r.try_get(1)?;
+            d.rpc = r.try_get::<Option<i64>, _>(2)?.unwrap_or(0);
+        }
+    }
+    let mut qb = QueryBuilder::<Db>::new("SELECT ");
+    push_day_index(&mut qb, "pay.paid_at", days, to);
+    qb.push(
+        ", CAST(SUM(pay.amount) AS BIGINT) FROM payments pay JOIN accounts a ON a.id = pay.account_id \
+         JOIN cases c ON c.customer_id = a.customer_id WHERE pay.paid_at >= ",
+    );
+    qb.push_bind(DbTime::new(*first)).push(" AND pay.paid_at < ").push_bind(DbTime::new(to));
+    push_scope(&mut qb, scope);
+    qb.push(" GROUP BY 1");
+    for r in qb.build().fetch_all(pool).await? {
+        let i: i64 = r.try_get(0)?;
+        if let Some(d) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+            d.recovered = r.try_get::<Option<i64>, _>(1)?.unwrap_or(0);
+        }
+    }
+    Ok(out)
+}
