@@ -13,7 +13,8 @@ use crate::AppState;
 use crate::api::Decision;
 use crate::auth::Caller;
 use crate::desk::{
-    self, ComplaintInput, PendingThirdParty, PendingWaiver, TaskView, ThirdPartyInput, WaiverInput,
+    self, ComplaintInput, ExperimentInput, ExperimentView, PackInput, PackView, PendingThirdParty,
+    PendingWaiver, TaskView, ThirdPartyInput, WaiverInput,
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::kpi::{self, KpiQuery, KpiReport};
@@ -31,6 +32,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(my_tasks))
         .routes(routes!(finish_task))
         .routes(routes!(kpis))
+        .routes(routes!(create_experiment))
+        .routes(routes!(get_policy, put_policy))
 }
 
 /// A new record's id.
@@ -147,4 +150,34 @@ async fn kpis(
     Query(q): Query<KpiQuery>,
 ) -> ApiResult<Json<KpiReport>> {
     Ok(Json(kpi::report(&app, &c, &q).await?))
+}
+
+/// Creates an experiment (analysts and admins); `daylight plan --experiment NAME` follows it.
+#[utoipa::path(post, path = "/api/experiments", tag = "kpis", request_body = ExperimentInput,
+    responses((status = 201, body = ExperimentView), (status = 403, body = ErrorBody), (status = 422, description = "a bad name or arms, or the name is taken (EXISTS)", body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn create_experiment(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(e): Json<ExperimentInput>,
+) -> ApiResult<(StatusCode, Json<ExperimentView>)> {
+    Ok((StatusCode::CREATED, Json(desk::create_experiment(&app, &c, &e).await?)))
+}
+
+/// The compliance pack in force (admins, compliance officers).
+#[utoipa::path(get, path = "/api/policy", tag = "kpis",
+    responses((status = 200, body = PackView), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn get_policy(State(app): State<AppState>, c: Caller) -> ApiResult<Json<PackView>> {
+    Ok(Json(desk::policy(&app, &c).await?))
+}
+
+/// Puts a compliance pack in force: `{"shipped": "cn-default"}` or `{"source": "<TOML>"}`; a
+/// `config.changed` ledger event. A bad text is refused with its line and column.
+#[utoipa::path(put, path = "/api/policy", tag = "kpis", request_body = PackInput,
+    responses((status = 200, body = PackView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn put_policy(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(p): Json<PackInput>,
+) -> ApiResult<Json<PackView>> {
+    Ok(Json(desk::set_policy(&app, &c, &p).await?))
 }

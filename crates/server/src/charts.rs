@@ -79,7 +79,7 @@ pub struct Series {
 
 /// Lines over days (`x` labels), each series scaled to its own maximum, so that shapes compare.
 pub fn lines(title: &str, x: &[String], series: &[Series]) -> String {
-    let (w, h, left, top, bottom) = (560.0, 190.0, 8.0, 26.0, 34.0);
+    let (w, h, left, top, bottom) = (1000.0, 200.0, 8.0, 26.0, 34.0);
     let plot_h = h - top - bottom;
     let n = x.len().max(1);
     let step = if n > 1 { (w - 2.0 * left) / (n - 1) as f64 } else { 0.0 };
@@ -113,7 +113,7 @@ pub fn lines(title: &str, x: &[String], series: &[Series]) -> String {
             r#"<text class="legend s{k}" x="{lx}" y="{ly}">■ {} (max {})</text>"#,
             esc(&s.name),
             esc(&s.max_shown),
-            lx = 150.0 + 200.0 * k as f64,
+            lx = 160.0 + 260.0 * k as f64,
             ly = 16.0,
         );
     }
@@ -170,9 +170,9 @@ mod tests {
                 Series { name: "yuan".into(), values: vec![100.0, 0.0, 0.0], max_shown: "1.00".into() },
             ],
         );
-        // Top of the plot is y = 26, bottom 156; x from 8 to 552.
-        assert!(svg.contains(r#"points="8.0,156.0 280.0,91.0 552.0,26.0""#), "{svg}");
-        assert!(svg.contains(r#"points="8.0,26.0 280.0,156.0 552.0,156.0""#), "{svg}");
+        // Top of the plot is y = 26, bottom 166; x from 8 to 992.
+        assert!(svg.contains(r#"points="8.0,166.0 500.0,96.0 992.0,26.0""#), "{svg}");
+        assert!(svg.contains(r#"points="8.0,26.0 500.0,166.0 992.0,166.0""#), "{svg}");
         assert_eq!(svg.matches("class=\"tick\"").count(), 3);
     }
 

@@ -318,7 +318,7 @@ pub async fn sweep(app: &AppState) -> ApiResult<daylight_store::desk::Sweep> {
         total.kept += s.kept;
         total.broken += s.broken;
         // A full batch may leave more behind.
-        if s.kept + s.broken < 500 {
+        if s.kept + s.broken < daylight_store::desk::Sweep::BATCH {
             return Ok(total);
         }
     }
@@ -345,4 +345,121 @@ pub fn spawn_sweeper(app: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// An experiment to create.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentInput {
+    /// Its name: lower-case letters, digits, `-` and `_`.
+    pub name: String,
+    /// Its arms, `name:weight,…` (`champion:45,challenger:45,holdout:10`).
+    pub arms: String,
+    /// The salt of the assignment hash (default: the name).
+    #[serde(default)]
+    pub salt: Option<String>,
+}
+
+/// An experiment as stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExperimentView {
+    /// Its name.
+    pub name: String,
+    /// Its arms.
+    pub arms: String,
+    /// Its salt.
+    pub salt: String,
+    /// Who created it.
+    pub created_by: String,
+    /// When, local.
+    pub created_at: String,
+}
+
+/// Creates an experiment (analysts and admins): its arms and salt never change afterwards, so
+/// every customer keeps their arm; an `experiment.created` ledger event.
+pub async fn create_experiment(
+    app: &AppState,
+    caller: &Caller,
+    e: &ExperimentInput,
+) -> ApiResult<ExperimentView> {
+    caller.require(Permission::ManageStrategy, "create experiments")?;
+    let name = e.name.trim();
+    daylight_strategy::experiment::check_name("experiment", name)
+        .map_err(|x| ApiError::field("name", x.code, x.message))?;
+    let arms = daylight_strategy::experiment::Arms::parse(&e.arms)
+        .map_err(|x| ApiError::field("arms", x.code, x.message))?;
+    let salt = e.salt.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(name);
+    let new = daylight_store::model::NewExperiment {
+        name: name.to_owned(),
+        arms: arms.to_string(),
+        salt: salt.to_owned(),
+    };
+    let made =
+        app.store.create_experiment(&new, &caller.user.login, app.now()).await.map_err(|x| match x {
+            StoreError::Invalid(i) => ApiError::field("name", i.code.as_str(), i.message),
+            x => x.into(),
+        })?;
+    Ok(ExperimentView {
+        name: made.name,
+        arms: made.arms,
+        salt: made.salt,
+        created_by: made.created_by,
+        created_at: local_full(made.created_at),
+    })
+}
+
+/// The compliance pack to put in force: a shipped one by name, or a pack's TOML.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackInput {
+    /// A shipped pack: `cn-default`, `cn-cba-2026`, `us-reg-f`.
+    #[serde(default)]
+    pub shipped: Option<String>,
+    /// A pack's TOML (with its calendar years under `[[calendar.year]]`).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// The pack in force.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PackView {
+    /// Its name.
+    pub name: String,
+    /// Its TOML.
+    pub source: String,
+}
+
+/// The pack in force (admins and compliance officers).
+pub async fn policy(app: &AppState, caller: &Caller) -> ApiResult<PackView> {
+    caller.require(Permission::ManagePolicy, "see the compliance pack")?;
+    let pack = app.store.policy_pack().await?;
+    Ok(PackView { name: pack.name.clone(), source: pack.source.clone() })
+}
+
+/// Puts a pack in force for every gate of this database (a `config.changed` ledger event). A
+/// bad text is refused naming its line and column, and the pack in force stays.
+pub async fn set_policy(app: &AppState, caller: &Caller, p: &PackInput) -> ApiResult<PackView> {
+    caller.require(Permission::ManagePolicy, "change the compliance pack")?;
+    let refused = |field: &str, e: daylight_compliance::PolicyError| {
+        ApiError::field(field, e.code, format!("{}: {}", e.place, e.message))
+    };
+    let pack = match (&p.shipped, &p.source) {
+        (Some(name), None) => {
+            daylight_compliance::Pack::shipped(name.trim()).map_err(|e| refused("shipped", e))?
+        }
+        (None, Some(text)) => daylight_compliance::Pack::from_toml(&text.replace("\r\n", "\n"), "pack")
+            .map_err(|e| refused("source", e))?,
+        _ => {
+            return Err(ApiError::field(
+                "shipped",
+                "REQUIRED",
+                "either a shipped pack's name or a pack's source",
+            ));
+        }
+    };
+    app.store.set_policy_pack(&pack, &caller.user.login, app.now()).await.map_err(|e| match e {
+        StoreError::Invalid(i) => ApiError::field("source", i.code.as_str(), i.message),
+        e => e.into(),
+    })?;
+    Ok(PackView { name: pack.name.clone(), source: pack.source.clone() })
 }

@@ -120,6 +120,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let tls = settings.tls.clone();
     let state = AppState::new(store, settings);
+    // Today's plan is read before the first request, so that no collector waits for it.
+    if let Err(e) = state.plans.today(&state).await {
+        tracing::warn!(code = %e.code, error = %e.message, "reading today's plan failed");
+    }
     // Promises are swept (reminders, kept, broken) while the server runs.
     let sweeper = desk::spawn_sweeper(state.clone());
     let _stop = AbortOnDrop(sweeper);

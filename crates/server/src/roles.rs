@@ -30,6 +30,8 @@ pub enum Permission {
     ViewKpis,
     /// Register complaints against cases and their contacts.
     RegisterComplaints,
+    /// Create experiments (the strategy's champion / challenger / holdout splits).
+    ManageStrategy,
 }
 
 /// Whether `role` has `permission`.
@@ -48,6 +50,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ViewLedger => matches!(role, R::Admin | R::Compliance | R::Auditor),
         P::Export => !matches!(role, R::Collector | R::AgencyCollector),
         P::ViewKpis => !matches!(role, R::Collector | R::AgencyCollector),
+        P::ManageStrategy => matches!(role, R::Admin | R::Analyst),
         P::RegisterComplaints => matches!(role, R::Admin | R::Compliance | R::TeamLead | R::AgencyManager),
     }
 }

@@ -268,9 +268,11 @@ pub struct PointView {
     /// Whether the point is a third party's (an emergency contact, a relative …): a call needs a
     /// team lead's confirmation.
     pub third_party: bool,
-    /// For a third party: the latest request to contact it (`requested`, `rejected`,
-    /// `expired`, or `approved:YYYY-MM-DD HH:MM`, until when).
+    /// For a third party: where the latest request to contact it stands (`requested`,
+    /// `approved`, `rejected`, `expired`).
     pub confirmation: Option<String>,
+    /// Until when an approval confirms calls, local `YYYY-MM-DD HH:MM`.
+    pub confirmed_until: Option<String>,
 }
 
 /// Whether a call may be made now, and if not, when and why not.
@@ -473,10 +475,11 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
             .then(|| requests.iter().rev().find(|r| r.request.contact_point == p.id))
             .flatten()
             .map(|r| match (r.status, r.valid_until) {
-                (WaiverStatus::Approved, Some(u)) if u > now => format!("approved:{}", local_full(u)),
-                (WaiverStatus::Approved, _) => "expired".to_owned(),
-                (s, _) => s.as_str().to_owned(),
+                (WaiverStatus::Approved, Some(u)) if u > now => ("approved".to_owned(), Some(local_full(u))),
+                (WaiverStatus::Approved, _) => ("expired".to_owned(), None),
+                (s, _) => (s.as_str().to_owned(), None),
             });
+        let (confirmation, confirmed_until) = confirmation.map_or((None, None), |(c, u)| (Some(c), u));
         contacts.push(PointView {
             id: p.id.as_str().to_owned(),
             role: p.role.as_str().to_owned(),
@@ -487,6 +490,7 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
             gate,
             third_party: p.role.recipient() == Recipient::ThirdParty,
             confirmation,
+            confirmed_until,
         });
     }
     let plan = app.plans.today(app).await?;

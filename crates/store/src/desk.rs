@@ -118,6 +118,9 @@ impl Sweep {
     pub const REMINDER_LEAD: SignedDuration = SignedDuration::from_hours(24);
     /// How long after a promise falls due a payment still keeps it (posting delays).
     pub const GRACE: SignedDuration = SignedDuration::from_hours(24);
+    /// The most overdue promises one sweep settles; a sweep that settles this many may have
+    /// left more for the next.
+    pub const BATCH: u32 = 500;
 }
 
 /// A request to contact a third party, to confirm.

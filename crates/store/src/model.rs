@@ -272,6 +272,7 @@ pub struct NewPlan<'a> {
 #[derive(Debug, Clone)]
 pub struct PlanInputJson {
     pub(crate) date: jiff::civil::Date,
+    pub(crate) strategy: String,
     pub(crate) zstd: Vec<u8>,
     pub(crate) sha256: String,
 }
@@ -281,7 +282,7 @@ impl PlanInputJson {
     /// of a large portfolio (about 450 bytes a case) is never held whole.
     pub fn of(input: &daylight_strategy::plan::PlanInput) -> crate::Result<PlanInputJson> {
         let (zstd, sha256) = crate::plan_rows::compressed_json(input)?;
-        Ok(PlanInputJson { date: input.date, zstd, sha256 })
+        Ok(PlanInputJson { date: input.date, strategy: input.strategy.clone(), zstd, sha256 })
     }
 
     /// The SHA-256 of the JSON.

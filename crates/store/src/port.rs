@@ -257,6 +257,9 @@ pub trait Store: Send + Sync {
     /// Every stored plan (without documents), newest first.
     async fn list_plans(&self) -> Result<Vec<StoredPlan>>;
 
+    /// The text of the strategy a stored plan was made under (`None` if it cannot be read).
+    async fn plan_strategy(&self, date: jiff::civil::Date, version: i64) -> Result<Option<String>>;
+
     /// Tags a debtor (`hardship`, `abusive`) with a note, or clears the tag (`note` none).
     async fn tag_debtor(
         &self,
@@ -389,7 +392,7 @@ pub trait Store: Send + Sync {
 
     /// In one transaction: a reminder task for every pending promise due within
     /// [`Sweep::REMINDER_LEAD`] that has none; every pending promise past due by more than
-    /// [`Sweep::GRACE`] (up to 500, oldest first) settled kept if the debtor's payments since it
+    /// [`Sweep::GRACE`] (up to [`Sweep::BATCH`], oldest first) settled kept if the debtor's payments since it
     /// was made cover it, else broken with an escalation task for the team lead. Each
     /// settlement is a ledger event. Running it again changes nothing new.
     async fn sweep_promises(&self, actor: &str, now: Timestamp) -> Result<Sweep>;

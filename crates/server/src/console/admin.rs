@@ -113,48 +113,64 @@ pub(super) struct PolicyForm {
 /// Puts a pack in force: a shipped one, or the edited text. Every change is a ledger event
 /// (`config.changed`); a bad text is refused naming its line and column, and nothing changes.
 pub(super) async fn policy_submit(Page { app, lang, c }: Page, Form(f): Form<PolicyForm>) -> Response {
-    if let Err(e) = c.require(Permission::ManagePolicy, "change the compliance pack") {
-        return error_page(&app, lang, Some(&c), e);
-    }
-    let pack = match f.action.as_str() {
-        "shipped" => Pack::shipped(f.shipped.trim()),
-        "source" => Pack::from_toml(&f.source.replace("\r\n", "\n"), "pack"),
+    let input = match f.action.as_str() {
+        "shipped" => crate::desk::PackInput { shipped: Some(f.shipped), source: None },
+        "source" => crate::desk::PackInput { shipped: None, source: Some(f.source.clone()) },
         other => {
             let e = ApiError::field("action", "ENUM", format!("{other:?}: shipped or source"));
             return error_page(&app, lang, Some(&c), e);
         }
     };
-    let edited = (f.action == "source").then(|| f.source.clone());
-    let pack = match pack {
-        Ok(p) => p,
+    let edited = (f.action == "source").then_some(f.source);
+    match crate::desk::set_policy(&app, &c, &input).await {
+        Ok(p) => policy_response(&app, lang, &c, context! { saved => p.name }, None, StatusCode::OK).await,
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(&app, lang, Some(&c), e),
         Err(e) => {
-            let extra = context! { error => format!("{} {}: {}", e.code, e.place, e.message) };
-            return policy_response(&app, lang, &c, extra, edited, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
-    };
-    match app.store.set_policy_pack(&pack, &c.user.login, app.now()).await {
-        Ok(()) => {
-            let extra = context! { saved => pack.name.clone() };
-            policy_response(&app, lang, &c, extra, None, StatusCode::OK).await
-        }
-        Err(e) => {
-            let extra = context! { error => format!("{}: {}", e.code(), e) };
-            policy_response(&app, lang, &c, extra, edited, StatusCode::UNPROCESSABLE_ENTITY).await
+            let extra = context! { error => format!("{} {}", e.code, e.message) };
+            policy_response(&app, lang, &c, extra, edited, e.status).await
         }
     }
 }
 
-/// Only the strategy's text of a stored plan input.
-#[derive(Deserialize)]
-struct InputStrategy {
-    strategy: String,
+pub(super) async fn strategy_page(Page { app, lang, c }: Page) -> Response {
+    strategy_response(&app, lang, &c, context! {}, StatusCode::OK).await
 }
 
-pub(super) async fn strategy_page(Page { app, lang, c }: Page) -> Response {
+#[derive(Deserialize)]
+pub(super) struct ExperimentForm {
+    name: String,
+    arms: String,
+    #[serde(default)]
+    salt: String,
+}
+
+/// Creates an experiment from the strategy page.
+pub(super) async fn experiment_submit(
+    Page { app, lang, c }: Page,
+    Form(f): Form<ExperimentForm>,
+) -> Response {
+    let input = crate::desk::ExperimentInput { name: f.name, arms: f.arms, salt: Some(f.salt) };
+    match crate::desk::create_experiment(&app, &c, &input).await {
+        Ok(e) => strategy_response(&app, lang, &c, context! { created => e.name }, StatusCode::CREATED).await,
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(&app, lang, Some(&c), e),
+        Err(e) => {
+            let extra = context! { error => format!("{}: {} {}", e.field.clone().unwrap_or_default(), e.code, e.message) };
+            strategy_response(&app, lang, &c, extra, e.status).await
+        }
+    }
+}
+
+async fn strategy_response(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    extra: Value,
+    status: StatusCode,
+) -> Response {
     use daylight_store::access::Role;
     let allowed = c.can(Permission::ManagePolicy) || matches!(c.user.role, Role::Analyst | Role::Auditor);
     if !allowed {
-        return error_page(&app, lang, Some(&c), ApiError::forbidden("see strategies and experiments"));
+        return error_page(app, lang, Some(c), ApiError::forbidden("see strategies and experiments"));
     }
     let read = async {
         let plans = app.store.list_plans().await?;
@@ -164,24 +180,23 @@ pub(super) async fn strategy_page(Page { app, lang, c }: Page) -> Response {
     };
     let (plans, experiments, models) = match read.await {
         Ok(v) => v,
-        Err(e) => return error_page(&app, lang, Some(&c), e.into()),
+        Err(e) => return error_page(app, lang, Some(c), e.into()),
     };
     // The script library and ladders of the latest plan's strategy (the default before any).
-    let (text, origin) = match plans.first() {
-        Some(p) => match app.store.stored_plan(p.date, Some(p.version)).await {
-            Ok(stored) => match stored.input.as_deref().map(serde_json::from_str::<InputStrategy>) {
-                Some(Ok(i)) => (i.strategy, format!("{} v{}", p.date, p.version)),
-                _ => (daylight_strategy::document::DEFAULT.to_owned(), "default".to_owned()),
-            },
-            Err(e) => return error_page(&app, lang, Some(&c), e.into()),
+    let latest = match plans.first() {
+        Some(p) => match app.store.plan_strategy(p.date, p.version).await {
+            Ok(text) => text.map(|t| (t, format!("{} v{}", p.date, p.version))),
+            Err(e) => return error_page(app, lang, Some(c), e.into()),
         },
-        None => (daylight_strategy::document::DEFAULT.to_owned(), "default".to_owned()),
+        None => None,
     };
+    let (text, origin) =
+        latest.unwrap_or_else(|| (daylight_strategy::document::DEFAULT.to_owned(), "default".to_owned()));
     let strategy = match daylight_strategy::document::Strategy::from_toml(&text, &origin) {
         Ok(s) => s,
         Err(e) => {
             let e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STRATEGY", e.to_string());
-            return error_page(&app, lang, Some(&c), e);
+            return error_page(app, lang, Some(c), e);
         }
     };
     let scripts: Vec<Value> = strategy
@@ -223,8 +238,11 @@ pub(super) async fn strategy_page(Page { app, lang, c }: Page) -> Response {
         .iter()
         .map(|m| context! { name => m.name.clone(), version => m.version, status => m.status.clone(), at => local_full(m.created_at) })
         .collect();
-    let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
+    let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
     strategy => context! { name => strategy.name.clone(), description => strategy.description.clone(), origin => origin },
-    scripts => scripts, ladders => ladders, plans => plans, experiments => experiments, models => models } };
-    render(&app, "strategy.html", ctx)
+    scripts => scripts, ladders => ladders, plans => plans, experiments => experiments, models => models,
+    can_create => c.can(Permission::ManageStrategy) }, ..extra };
+    let mut r = render(app, "strategy.html", ctx);
+    *r.status_mut() = status;
+    r
 }

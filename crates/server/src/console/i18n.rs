@@ -276,6 +276,14 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("date", "日期", "Date"),
     ("actions", "动作数", "Actions"),
     ("models", "模型", "Models"),
+    ("salt", "盐", "Salt"),
+    ("create_experiment", "创建实验", "Create experiment"),
+    ("experiment_created", "已创建实验", "Experiment created"),
+    (
+        "experiment_hint",
+        "分组与盐创建后不可更改，每位客户始终在同一组；daylight plan --experiment 名称 按它分组制定计划。",
+        "Arms and salt never change once created, so every customer keeps their arm; daylight plan --experiment NAME plans by it.",
+    ),
 ];
 
 /// The word for `key` in `lang`; an unknown key shows as itself (and a test catches it).

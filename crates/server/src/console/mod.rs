@@ -94,6 +94,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/users/{login}", post(user_edit))
         .route("/admin/policy", get(admin::policy_page).post(admin::policy_submit))
         .route("/admin/strategy", get(admin::strategy_page))
+        .route("/admin/experiments", post(admin::experiment_submit))
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/static/app.js", get(app_js))
         .route("/static/app.css", get(app_css))

@@ -212,12 +212,157 @@ async fn a_team_lead_approves_a_plan(c: &Client, base: &str) -> Step {
     if !row.contains("E002") || !row.contains("12,000.00") {
         return Err(format!("approval row: {row:?}"));
     }
-    docs_shot(c, "approvals").await;
     click(c, "#approvals tbody tr:first-child button.approve").await?;
     until_text(c, "#flash", |t| t.contains("已批准")).await?;
     sign_in(c, base, "E002", PASSWORD).await?;
     c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
     until_text(c, "#timeline", |t| t.contains("approved")).await?;
+    Ok(())
+}
+
+/// A collector requests a waiver and a confirmation to call the debtor's emergency contact;
+/// the team lead approves both from the approval queues; the case shows the confirmation.
+async fn waiver_and_third_party_contact_go_to_the_team_lead(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "E002", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
+    c.find(Locator::Css("#waiver-component"))
+        .await
+        .map_err(fail("component"))?
+        .select_by_value("late_fees")
+        .await
+        .map_err(fail("component"))?;
+    fill(c, "#waiver-amount", "50").await?;
+    fill(c, "#waiver-reason", "首次逾期，减免滞纳金").await?;
+    click(c, "#waiver-submit").await?;
+    until_text(c, "#flash", |t| t.contains('#')).await?;
+    let row = "tr[data-point='P0011-E1']";
+    fill(c, &format!("{row} .third-party-form input[name=reason]"), "本人连续未接通").await?;
+    click(c, &format!("{row} button.ask-third-party")).await?;
+    until_text(c, &format!("{row} .confirmation"), |t| t.contains("待审批")).await?;
+    sign_in(c, base, "L001", PASSWORD).await?;
+    click(c, "#nav-approvals").await?;
+    let waiver = until_text(c, "#waivers tbody tr:first-child", |t| t.contains("CASE-C0011")).await?;
+    if !waiver.contains("50.00") || !waiver.contains("滞纳金") {
+        return Err(format!("waiver row: {waiver:?}"));
+    }
+    let request = text_of(c, "#third-party tbody tr:first-child").await?;
+    if !request.contains("P0011-E1") {
+        return Err(format!("third-party row: {request:?}"));
+    }
+    docs_shot(c, "approvals").await;
+    click(c, "#waivers tbody tr:first-child button.approve").await?;
+    until_text(c, "#flash", |t| t.contains("已批准")).await?;
+    click(c, "#third-party tbody tr:first-child button.approve").await?;
+    until_text(c, "#flash", |t| t.contains("已批准")).await?;
+    if c.find(Locator::Css("#third-party")).await.is_ok() {
+        return Err("the confirmation is still waiting".into());
+    }
+    sign_in(c, base, "E002", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
+    until_text(c, &format!("{row} .confirmation"), |t| t.contains("已确认")).await?;
+    Ok(())
+}
+
+/// A team lead reads the team's figures: tiles, SVG charts and the table, by collector and
+/// by bucket, and downloads the table as xlsx.
+async fn a_team_lead_reads_the_dashboard(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "L001", PASSWORD).await?;
+    click(c, "#nav-dashboard").await?;
+    wait_for(c, "#kpi-table").await?;
+    let charts = c.find_all(Locator::Css("#charts svg")).await.map_err(fail("charts"))?.len();
+    if charts != 8 {
+        return Err(format!("{charts} charts"));
+    }
+    let e2 = text_of(c, "#kpi-table tr[data-key='E002']").await?;
+    let attempts: i64 = text_of(c, "#tile-attempts").await?.trim().parse().map_err(fail("attempts tile"))?;
+    if attempts < 3 || !e2.contains('%') {
+        return Err(format!("attempts {attempts}, E002's row {e2:?}"));
+    }
+    docs_shot(c, "dashboard").await;
+    c.find(Locator::Css("#kpi-by"))
+        .await
+        .map_err(fail("by"))?
+        .select_by_value("bucket")
+        .await
+        .map_err(fail("by"))?;
+    wait_for(c, "#kpi-table tr[data-key='M6']").await?;
+    let href = c
+        .find(Locator::Css("#kpi-xlsx"))
+        .await
+        .map_err(fail("xlsx link"))?
+        .attr("href")
+        .await
+        .map_err(fail("href"))?
+        .unwrap_or_default();
+    if !href.contains("by=bucket") {
+        return Err(format!("the export is not of the shown grouping: {href}"));
+    }
+    let got = c
+        .execute_async(
+            "const [href, done] = arguments; fetch(href).then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'), b.byteLength])));",
+            vec![json!(href)],
+        )
+        .await
+        .map_err(fail("fetch xlsx"))?;
+    if got[0] != 200
+        || !got[1].as_str().unwrap_or_default().contains("spreadsheetml")
+        || got[2].as_u64() < Some(1000)
+    {
+        return Err(format!("the xlsx download: {got}"));
+    }
+    Ok(())
+}
+
+/// A team lead opens two cases of the queue side by side and works in one of them.
+async fn cases_open_side_by_side(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "L001", PASSWORD).await?;
+    click(c, "#nav-workbench").await?;
+    wait_for(c, "#queue").await?;
+    for case in ["CASE-C0008", "CASE-C0011"] {
+        click(c, &format!("#queue input.side-pick[value='{case}']")).await?;
+    }
+    if path_of(c).await? != "/workbench" {
+        return Err("ticking a case opened it".into());
+    }
+    click(c, "#open-side").await?;
+    wait_for(c, "#side").await?;
+    let frames = c.find_all(Locator::Css("#side iframe")).await.map_err(fail("frames"))?.len();
+    if frames != 2 {
+        return Err(format!("{frames} frames"));
+    }
+    c.enter_frame(1).await.map_err(fail("frame"))?;
+    wait_for(c, "#case").await?;
+    let title = text_of(c, ".casebar h1").await?;
+    if !title.contains("CASE-C0011") || c.find(Locator::Css("header.top")).await.is_ok() {
+        return Err(format!("second frame: {title:?}"));
+    }
+    c.enter_parent_frame().await.map_err(fail("parent"))?;
+    docs_shot(c, "side-by-side").await;
+    Ok(())
+}
+
+/// A compliance officer puts another shipped pack in force, sees its rules and calendar, and
+/// puts the default back.
+async fn compliance_officer_changes_the_pack(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "C1", PASSWORD).await?;
+    click(c, "#nav-policy").await?;
+    for pack in ["cn-cba-2026", "cn-default"] {
+        c.find(Locator::Css("#shipped-pack"))
+            .await
+            .map_err(fail("pack"))?
+            .select_by_value(pack)
+            .await
+            .map_err(fail("pack"))?;
+        click(c, "#use-pack").await?;
+        until_text(c, "#pack-name", |t| t == pack).await?;
+        if pack == "cn-cba-2026" {
+            docs_shot(c, "policy").await;
+        }
+    }
+    let years = c.find_all(Locator::Css("table.calendar")).await.map_err(fail("calendar"))?.len();
+    if years < 5 {
+        return Err(format!("{years} calendar years"));
+    }
     Ok(())
 }
 
@@ -383,6 +528,10 @@ async fn the_console_in_a_real_browser() {
     }
     scenario!(collector_works_the_queue);
     scenario!(a_team_lead_approves_a_plan);
+    scenario!(waiver_and_third_party_contact_go_to_the_team_lead);
+    scenario!(a_team_lead_reads_the_dashboard);
+    scenario!(cases_open_side_by_side);
+    scenario!(compliance_officer_changes_the_pack);
     scenario!(collector_cannot_open_anothers_case);
     scenario!(admin_adds_a_user_who_must_change_the_password);
     scenario!(a_team_lead_reassigns_and_closes_in_bulk);

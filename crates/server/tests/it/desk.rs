@@ -78,8 +78,12 @@ both! {
         assert_eq!(lead.post(&format!("/api/third-party/{id}/decision"), json!({"approve": true})).await.0, StatusCode::NO_CONTENT);
         let (_, case) = e2.get("/api/cases/CASE-C0011").await;
         let ec = point(&case, "P0011-E1");
-        assert!(ec["confirmation"].as_str().unwrap().starts_with("approved:2026-03-05 10:1"), "{ec}");
+        assert_eq!(ec["confirmation"], "approved");
+        assert!(ec["confirmed_until"].as_str().unwrap().starts_with("2026-03-05 10:1"), "{ec}");
         assert_eq!(ec["gate"]["allowed"], true, "{ec}");
+        let (s, page) = e2.page("/cases/CASE-C0011").await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(page.contains("已确认，有效至 2026-03-05 10:1"), "{page}");
         let (s, b) = e2.post("/api/cases/CASE-C0011/contacts", call("P0011-E1")).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let (s, b) = e2.post("/api/cases/CASE-C0011/contacts", call("P0011-E1")).await;
@@ -171,10 +175,23 @@ both! {
         let broken = daylight_compliance::pack::SHIPPED[0].1.replace("max = 3\n", "max = \"three\"\n");
         let (s, page) = admin.post_form("/admin/policy", &[("action", "source"), ("source", &broken)]).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(page.contains("line"), "{}", &page[page.find("policy-error").unwrap_or(0)..][..300.min(page.len())]);
+        // The pack's line 24 (`max = 3` under [daily_cap]), column and what was expected.
+        assert!(page.contains("pack:24:"), "{}", &page[page.find("policy-error").unwrap_or(0)..][..300.min(page.len())]);
         assert_eq!(store.policy_pack().await.unwrap().name, "cn-cba-2026");
         assert_eq!(events("config.changed").await, before + 1);
-        let (s, page) = Client::signed_in(&app, "C1").await.page("/admin/policy").await;
+        // The same through the API, for a compliance officer.
+        let mut officer = Client::signed_in(&app, "C1").await;
+        let (s, p) = officer.send("PUT", "/api/policy", Some(json!({"shipped": "cn-default"}))).await;
+        assert_eq!((s, p["name"].as_str()), (StatusCode::OK, Some("cn-default")), "{p}");
+        let (s, b) = officer.send("PUT", "/api/policy", Some(json!({"source": broken}))).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("source")));
+        assert!(b["error"]["message"].as_str().unwrap().starts_with("pack:24:"), "{b}");
+        let (s, _) = officer.send("PUT", "/api/policy", Some(json!({"shipped": "cn-default", "source": "x"}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "one or the other");
+        assert_eq!(officer.get("/api/policy").await.1["name"], "cn-default");
+        assert_eq!(events("config.changed").await, before + 2);
+        assert_eq!(Client::signed_in(&app, "L001").await.send("PUT", "/api/policy", Some(json!({"shipped": "us-reg-f"}))).await.0, StatusCode::FORBIDDEN);
+        let (s, page) = officer.page("/admin/policy").await;
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains("data-year=\"2026\""), "the calendar's years");
         assert_eq!(Client::signed_in(&app, "L001").await.page("/admin/policy").await.0, StatusCode::FORBIDDEN);
@@ -183,6 +200,19 @@ both! {
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains("id=\"scripts\"") && page.contains("data-script="));
         assert_eq!(Client::signed_in(&app, "E001").await.page("/admin/strategy").await.0, StatusCode::FORBIDDEN);
+        // Analysts create experiments; the arms are checked and a name is used once.
+        let mut analyst = Client::signed_in(&app, "S1").await;
+        let experiment = |name: &str, arms: &str| json!({"name": name, "arms": arms});
+        let (s, e) = analyst.post("/api/experiments", experiment("q3-models", "champion:45,challenger:45,holdout:10")).await;
+        assert_eq!((s, e["salt"].as_str()), (StatusCode::CREATED, Some("q3-models")), "{e}");
+        let (s, b) = analyst.post("/api/experiments", experiment("q3-models", "a:1,b:1")).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("EXISTS")));
+        let (s, b) = analyst.post("/api/experiments", experiment("q4", "only:1")).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("arms")));
+        let (s, page) = analyst.post_form("/admin/experiments", &[("name", "q4-scripts"), ("arms", "a:50,b:50"), ("salt", "")]).await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert!(page.contains("q4-scripts") && page.contains("q3-models"));
+        assert_eq!(Client::signed_in(&app, "L001").await.post("/api/experiments", experiment("x", "a:1,b:1")).await.0, StatusCode::FORBIDDEN);
         // Users change role, team or status; an admin cannot lock themselves out.
         let mut e2 = Client::signed_in(&app, "E002").await;
         let change = |role: &str, disabled: bool| json!({"name": "用户E002", "role": role, "team": "T2", "disabled": disabled});

@@ -25,6 +25,7 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
     let third_party = json!({"contact_point": "P0011-E1", "reason": "本人失联"});
     let complaint = json!({"source": "debtor", "text": "态度生硬"});
     let user = json!({"name": "用户E001", "role": "collector", "team": "T1"});
+    let experiment = json!({"name": "matrix", "arms": "champion:1,challenger:1"});
     vec![
         ("GET", "/api/queue", Value::Null, [200, 200, 200, 200, 200, 200, 200, 200]),
         ("GET", "/api/cases", Value::Null, [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -80,8 +81,11 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
         ("GET", "/dashboard", Value::Null, [200, 200, 200, 200, 403, 200, 403, 200]),
         ("GET", "/export/team-cases.xlsx", Value::Null, [200, 200, 200, 200, 403, 200, 403, 200]),
         ("GET", "/admin/policy", Value::Null, [200, 200, 403, 403, 403, 403, 403, 403]),
+        ("GET", "/api/policy", Value::Null, [200, 200, 403, 403, 403, 403, 403, 403]),
         ("GET", "/admin/strategy", Value::Null, [200, 200, 200, 403, 403, 403, 403, 200]),
         ("PUT", "/api/users/E001", user, [200, 403, 403, 403, 403, 403, 403, 403]),
+        // The admin creates it first, so the analyst's try finds the name taken.
+        ("POST", "/api/experiments", experiment, [201, 403, 422, 403, 403, 403, 403, 403]),
         ("POST", "/api/users/E001/password-reset", Value::Null, [200, 403, 403, 403, 403, 403, 403, 403]),
         // Last: it closes a case.
         (

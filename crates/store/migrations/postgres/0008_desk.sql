@@ -51,9 +51,14 @@ CREATE TABLE complaints (
 CREATE INDEX complaints_case ON complaints (case_id);
 CREATE INDEX complaints_at ON complaints (registered_at);
 
--- The team lead's figures read a period across all cases.
-CREATE INDEX attempts_at ON attempts (at);
-CREATE INDEX payments_paid_at ON payments (paid_at);
+-- The team lead's figures read a period across all cases; the attempts and payments indexes
+-- cover the columns they count, so the tables themselves are not read.
+CREATE INDEX attempts_at ON attempts (at, case_id, outcome, recipient);
+CREATE INDEX payments_paid_at ON payments (paid_at, account_id, amount);
 CREATE INDEX promises_created_at ON promises (created_at);
 CREATE INDEX promises_settled_at ON promises (settled_at);
 CREATE INDEX bucket_moves_at ON bucket_moves (at);
+
+-- The strategy a plan was made under, as text, so that the console shows its script library
+-- without reading the plan's whole input (plans stored before 0008: NULL, read from the input).
+ALTER TABLE plans ADD COLUMN strategy_source TEXT;

@@ -251,9 +251,6 @@ async fn read_complaints_in(pool: &DbPool, scope: &Scope, limit: u32) -> Result<
     rows.iter().map(complaint_from_row).collect()
 }
 
-/// The most overdue promises one sweep settles (the next sweep takes the rest).
-const SWEEP_BATCH: i64 = 500;
-
 async fn write_sweep(write: &DbPool, actor: &str, now: Timestamp) -> Result<Sweep> {
     required("actor", actor)?;
     let horizon = now.checked_add(Sweep::REMINDER_LEAD).map_err(|e| corrupt("due_at", e))?;
@@ -281,7 +278,7 @@ async fn write_sweep(write: &DbPool, actor: &str, now: Timestamp) -> Result<Swee
     )
     .bind(PromiseStatus::Pending.as_str())
     .bind(DbTime::new(cutoff))
-    .bind(SWEEP_BATCH)
+    .bind(i64::from(Sweep::BATCH))
     .fetch_all(&mut *tx)
     .await?;
     for p in &due {
@@ -404,6 +401,29 @@ async fn grouped(
     Ok(())
 }
 
+/// Runs `SELECT <key>, <day index>, <values…> FROM … WHERE … <scope> GROUP BY 1, 2` and hands
+/// each row's key, day (`None` before the first) and values to `put`.
+async fn by_day(
+    pool: &DbPool,
+    mut qb: QueryBuilder<Db>,
+    scope: &Scope,
+    values: usize,
+    mut put: impl FnMut(Option<String>, Option<usize>, &[i64]),
+) -> Result<()> {
+    push_scope(&mut qb, scope);
+    qb.push(" GROUP BY 1, 2");
+    for r in qb.build().fetch_all(pool).await? {
+        let key: Option<String> = r.try_get(0)?;
+        let day: i64 = r.try_get(1)?;
+        let mut v = Vec::with_capacity(values);
+        for i in 2..values + 2 {
+            v.push(r.try_get::<Option<i64>, _>(i)?.unwrap_or(0));
+        }
+        put(key, usize::try_from(day).ok(), &v);
+    }
+    Ok(())
+}
+
 async fn read_kpis(
     pool: &DbPool,
     scope: &Scope,
@@ -444,15 +464,26 @@ async fn read_kpis(
     })
     .await?;
 
-    let mut qb = QueryBuilder::<Db>::new(format!(
-        "SELECT {key}, COUNT(*), SUM(CASE WHEN t.outcome IN ({reached}) THEN 1 ELSE 0 END), \
+    // Attempts and payments are read once, by group and by day: the groups' figures and the
+    // days' are sums of the same rows.
+    let mut per_day: Vec<KpiDay> = days.iter().map(|d| KpiDay { start: *d, ..KpiDay::default() }).collect();
+    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {key}, "));
+    push_day_index(&mut qb, "t.at", days, to);
+    qb.push(format!(
+        ", COUNT(*), SUM(CASE WHEN t.outcome IN ({reached}) THEN 1 ELSE 0 END), \
          SUM(CASE WHEN t.outcome IN ({right}) AND t.recipient = 'debtor' THEN 1 ELSE 0 END) \
          FROM attempts t JOIN cases c ON c.id = t.case_id WHERE t.at >= "
     ));
     qb.push_bind(from_t).push(" AND t.at < ").push_bind(to_t);
-    grouped(pool, qb, scope, 3, |k, v| {
+    by_day(pool, qb, scope, 3, |k, day, v| {
         let g = at(&mut groups, k);
-        (g.attempts, g.contacts, g.rpc) = (v[0], v[1], v[2]);
+        g.attempts += v[0];
+        g.contacts += v[1];
+        g.rpc += v[2];
+        if let Some(d) = day.and_then(|i| per_day.get_mut(i)) {
+            d.attempts += v[0];
+            d.rpc += v[2];
+        }
     })
     .await?;
 
@@ -478,12 +509,20 @@ async fn read_kpis(
     })
     .await?;
 
-    let mut qb = QueryBuilder::<Db>::new(format!(
-        "SELECT {key}, CAST(SUM(pay.amount) AS BIGINT) FROM payments pay JOIN accounts a ON a.id = pay.account_id \
-         JOIN cases c ON c.customer_id = a.customer_id WHERE pay.paid_at >= "
-    ));
+    let mut qb = QueryBuilder::<Db>::new(format!("SELECT {key}, "));
+    push_day_index(&mut qb, "pay.paid_at", days, to);
+    qb.push(
+        ", CAST(SUM(pay.amount) AS BIGINT) FROM payments pay JOIN accounts a ON a.id = pay.account_id \
+         JOIN cases c ON c.customer_id = a.customer_id WHERE pay.paid_at >= ",
+    );
     qb.push_bind(from_t).push(" AND pay.paid_at < ").push_bind(to_t);
-    grouped(pool, qb, scope, 1, |k, v| at(&mut groups, k).recovered = v[0]).await?;
+    by_day(pool, qb, scope, 1, |k, day, v| {
+        at(&mut groups, k).recovered += v[0];
+        if let Some(d) = day.and_then(|i| per_day.get_mut(i)) {
+            d.recovered += v[0];
+        }
+    })
+    .await?;
 
     let move_key = if dim == KpiDimension::Bucket { "m.from_bucket" } else { key };
     let mut qb = QueryBuilder::<Db>::new(format!(
@@ -516,58 +555,20 @@ async fn read_kpis(
         };
         out.groups.sort_by_key(|g| rank(&g.key));
     }
-    out.days = read_kpi_days(pool, scope, &right, days, to).await?;
+    out.days = per_day;
     Ok(out)
 }
 
-/// The day index of a time column: `CASE WHEN col < b1 THEN 0 WHEN col < b2 THEN 1 … END`.
+/// The day index of a time column: `CASE WHEN col < d0 THEN -1 WHEN col < d1 THEN 0 … END`
+/// (-1: before the first day; no days: always -1).
 fn push_day_index(qb: &mut QueryBuilder<Db>, column: &str, days: &[Timestamp], to: Timestamp) {
-    qb.push("CAST(CASE");
+    let Some(first) = days.first() else {
+        qb.push("CAST(-1 AS BIGINT)");
+        return;
+    };
+    qb.push(format!("CAST(CASE WHEN {column} < ")).push_bind(DbTime::new(*first)).push(" THEN -1");
     for (i, end) in days.iter().skip(1).chain(std::iter::once(&to)).enumerate() {
         qb.push(format!(" WHEN {column} < ")).push_bind(DbTime::new(*end)).push(format!(" THEN {i}"));
     }
     qb.push(" END AS BIGINT)");
-}
-
-async fn read_kpi_days(
-    pool: &DbPool,
-    scope: &Scope,
-    right: &str,
-    days: &[Timestamp],
-    to: Timestamp,
-) -> Result<Vec<KpiDay>> {
-    let mut out: Vec<KpiDay> = days.iter().map(|d| KpiDay { start: *d, ..KpiDay::default() }).collect();
-    let Some(first) = days.first() else { return Ok(out) };
-    let mut qb = QueryBuilder::<Db>::new("SELECT ");
-    push_day_index(&mut qb, "t.at", days, to);
-    qb.push(format!(
-        ", COUNT(*), SUM(CASE WHEN t.outcome IN ({right}) AND t.recipient = 'debtor' THEN 1 ELSE 0 END) \
-         FROM attempts t JOIN cases c ON c.id = t.case_id WHERE t.at >= "
-    ));
-    qb.push_bind(DbTime::new(*first)).push(" AND t.at < ").push_bind(DbTime::new(to));
-    push_scope(&mut qb, scope);
-    qb.push(" GROUP BY 1");
-    for r in qb.build().fetch_all(pool).await? {
-        let i: i64 = r.try_get(0)?;
-        if let Some(d) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
-            d.attempts = r.try_get(1)?;
-            d.rpc = r.try_get::<Option<i64>, _>(2)?.unwrap_or(0);
-        }
-    }
-    let mut qb = QueryBuilder::<Db>::new("SELECT ");
-    push_day_index(&mut qb, "pay.paid_at", days, to);
-    qb.push(
-        ", CAST(SUM(pay.amount) AS BIGINT) FROM payments pay JOIN accounts a ON a.id = pay.account_id \
-         JOIN cases c ON c.customer_id = a.customer_id WHERE pay.paid_at >= ",
-    );
-    qb.push_bind(DbTime::new(*first)).push(" AND pay.paid_at < ").push_bind(DbTime::new(to));
-    push_scope(&mut qb, scope);
-    qb.push(" GROUP BY 1");
-    for r in qb.build().fetch_all(pool).await? {
-        let i: i64 = r.try_get(0)?;
-        if let Some(d) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
-            d.recovered = r.try_get::<Option<i64>, _>(1)?.unwrap_or(0);
-        }
-    }
-    Ok(out)
 }

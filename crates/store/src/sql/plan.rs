@@ -68,8 +68,8 @@ async fn insert_plan(write: &DbPool, p: &NewPlan<'_>, actor: &str, now: Timestam
     .await?;
     let version = last.unwrap_or(0) + 1;
     sqlx::query(
-        "INSERT INTO plans (plan_date, version, strategy, input_zstd, input_sha256, plan, plan_sha256, actions, skipped, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO plans (plan_date, version, strategy, input_zstd, input_sha256, plan, plan_sha256, actions, skipped, created_by, created_at, strategy_source) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(date.to_sqlx())
     .bind(version)
@@ -82,6 +82,7 @@ async fn insert_plan(write: &DbPool, p: &NewPlan<'_>, actor: &str, now: Timestam
     .bind(&skipped)
     .bind(actor)
     .bind(DbTime::new(now))
+    .bind(&p.input.strategy)
     .execute(&mut *tx)
     .await?;
     let payload = json!({
@@ -197,4 +198,27 @@ async fn write_debtor_tag(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+async fn read_plan_strategy(pool: &DbPool, date: Date, version: i64) -> Result<Option<String>> {
+    use jiff_sqlx::ToSqlx as _;
+    let row: Option<Option<String>> =
+        sqlx::query_scalar("SELECT strategy_source FROM plans WHERE plan_date = $1 AND version = $2")
+            .bind(date.to_sqlx())
+            .bind(version)
+            .fetch_optional(pool)
+            .await?;
+    match row {
+        None => Err(StoreError::not_found("plan", format!("{date} v{version}"))),
+        Some(Some(text)) => Ok(Some(text)),
+        // Stored before the column: the text is in the input.
+        Some(None) => {
+            let stored = select_plan(pool, date, Some(version)).await?;
+            #[derive(serde::Deserialize)]
+            struct Only {
+                strategy: String,
+            }
+            Ok(stored.input.as_deref().and_then(|i| serde_json::from_str::<Only>(i).ok()).map(|o| o.strategy))
+        }
+    }
 }

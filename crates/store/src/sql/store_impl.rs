@@ -219,6 +219,10 @@ impl Store for Adapter {
         select_plans(&self.read).await
     }
 
+    async fn plan_strategy(&self, date: Date, version: i64) -> Result<Option<String>> {
+        read_plan_strategy(&self.read, date, version).await
+    }
+
     async fn tag_debtor(
         &self,
         customer: &CustomerId,

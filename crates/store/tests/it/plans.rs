@@ -97,6 +97,10 @@ contract! {
         let first = store.stored_plan(day, Some(1)).await.unwrap();
         assert_eq!(first.plan.as_deref(), Some(plan1.as_str()));
         assert_eq!(first.plan_sha256, sha(&plan1));
+        // The strategy's text is kept beside the input, to read without it.
+        assert_eq!(store.plan_strategy(day, 1).await.unwrap().as_deref(), Some("# version 1"));
+        assert_eq!(store.plan_strategy(day, 2).await.unwrap().as_deref(), Some("# version 2"));
+        assert_eq!(store.plan_strategy(day, 9).await.unwrap_err().code(), "NOT_FOUND");
         assert_eq!(store.stored_plan(jiff::civil::date(2026, 3, 5), None).await.unwrap_err().code(), "NOT_FOUND");
         // A plan and an input of different days are refused, and nothing is stored.
         let other = PlanInputJson::of(&daylight_strategy::plan::PlanInput { date: jiff::civil::date(2026, 3, 5), ..input(3) }).unwrap();
