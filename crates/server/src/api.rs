@@ -623,27 +623,37 @@ async fn create_user(
 
 /// Creates a user with a one-time password (shared with the console).
 pub async fn add_user(app: &AppState, actor: &str, req: &UserInput) -> ApiResult<(User, String)> {
-    let role: Role = req
-        .role
-        .parse()
-        .map_err(|e: daylight_domain::Invalid| ApiError::field("role", e.code.as_str(), e.message))?;
+    let role = parse_role(&req.role)?;
     let otp = auth::one_time_password();
     let hash = auth::hash_off_thread(&otp).await?;
-    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let new = NewUser {
         login: req.login.trim().to_owned(),
         name: req.name.trim().to_owned(),
-        mobile: blank(&req.mobile),
+        mobile: given(&req.mobile),
         role,
-        team: blank(&req.team),
-        agency: blank(&req.agency),
+        team: given(&req.team),
+        agency: given(&req.agency),
         disabled: false,
         password_hash: hash,
         must_change: true,
     };
-    new.validate().map_err(|e| ApiError::field(e.field, e.error.code.as_str(), e.error.message))?;
-    let user = app.store.create_user(&new, actor, app.now()).await?;
+    let user = app.store.create_user(&checked(new)?, actor, app.now()).await?;
     Ok((user, otp))
+}
+
+fn parse_role(text: &str) -> ApiResult<Role> {
+    text.parse().map_err(|e: daylight_domain::Invalid| ApiError::field("role", e.code.as_str(), e.message))
+}
+
+/// An optional field as typed: trimmed, and none when blank.
+fn given(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// The user if their fields pass the store's checks (the field at fault named).
+fn checked(u: NewUser) -> ApiResult<NewUser> {
+    u.validate().map_err(|e| ApiError::field(e.field, e.error.code.as_str(), e.error.message))?;
+    Ok(u)
 }
 
 /// A new one-time password.
@@ -708,29 +718,24 @@ async fn change_user(
 /// Changes a user as an admin asks (the API's and the console's one path).
 pub async fn edit_user(app: &AppState, c: &Caller, login: &str, req: &UserChange) -> ApiResult<User> {
     c.require(Permission::ManageUsers, "manage users")?;
-    let role: Role = req
-        .role
-        .parse()
-        .map_err(|e: daylight_domain::Invalid| ApiError::field("role", e.code.as_str(), e.message))?;
+    let role = parse_role(&req.role)?;
     if login == c.user.login && (req.disabled || role != Role::Admin) {
         return Err(ApiError::field("role", "SELF_LOCKOUT", "an admin cannot disable or demote themselves"));
     }
     let current = app.store.user(login).await?;
-    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let new = NewUser {
         login: current.login.clone(),
         name: req.name.trim().to_owned(),
-        mobile: blank(&req.mobile),
+        mobile: given(&req.mobile),
         role,
-        team: blank(&req.team),
-        agency: blank(&req.agency),
+        team: given(&req.team),
+        agency: given(&req.agency),
         disabled: req.disabled,
         // Not stored by an update (the password has its own route); it only passes the check.
         password_hash: app.dummy_hash.clone(),
         must_change: current.must_change,
     };
-    new.validate().map_err(|e| ApiError::field(e.field, e.error.code.as_str(), e.error.message))?;
-    let user = app.store.update_user(&new, &c.user.login, app.now()).await?;
+    let user = app.store.update_user(&checked(new)?, &c.user.login, app.now()).await?;
     app.sessions.forget_user(login);
     Ok(user)
 }

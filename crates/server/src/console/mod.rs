@@ -618,6 +618,8 @@ async fn users_page(Page { app, lang, c }: Page) -> Response {
 
 #[derive(Deserialize)]
 struct UserForm {
+    /// Absent in an edit (the path names the user).
+    #[serde(default)]
     login: String,
     name: String,
     #[serde(default)]
@@ -633,38 +635,37 @@ async fn user_submit(Page { app, lang, c }: Page, Form(f): Form<UserForm>) -> Re
     if let Err(e) = c.require(Permission::ManageUsers, "manage users") {
         return error_page(&app, lang, Some(&c), e);
     }
-    let some = |s: String| if s.trim().is_empty() { None } else { Some(s) };
+    // Blank optional fields are none (`api::given`).
     let input = UserInput {
         login: f.login,
         name: f.name,
-        mobile: some(f.mobile),
+        mobile: Some(f.mobile),
         role: f.role,
-        team: some(f.team),
-        agency: some(f.agency),
+        team: Some(f.team),
+        agency: Some(f.agency),
     };
     match add_user(&app, &c.user.login, &input).await {
         Ok((u, otp)) => {
             users_response(&app, lang, &c, context! { created => u.login, otp => otp }, StatusCode::CREATED)
                 .await
         }
-        Err(e) => {
-            let extra =
-                context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) };
-            users_response(&app, lang, &c, extra, e.status).await
-        }
+        Err(e) => users_refused(&app, lang, &c, e).await,
     }
+}
+
+/// The users page again with the refusal's field and message (a permission's: the error page).
+async fn users_refused(app: &AppState, lang: Lang, c: &Caller, e: ApiError) -> Response {
+    if e.status == StatusCode::FORBIDDEN {
+        return error_page(app, lang, Some(c), e);
+    }
+    let extra = context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) };
+    users_response(app, lang, c, extra, e.status).await
 }
 
 #[derive(Deserialize)]
 struct UserEditForm {
-    name: String,
-    #[serde(default)]
-    mobile: String,
-    role: String,
-    #[serde(default)]
-    team: String,
-    #[serde(default)]
-    agency: String,
+    #[serde(flatten)]
+    user: UserForm,
     #[serde(default)]
     disabled: Option<String>,
 }
@@ -674,23 +675,18 @@ async fn user_edit(
     Path(login): Path<String>,
     Form(f): Form<UserEditForm>,
 ) -> Response {
-    let some = |s: String| if s.trim().is_empty() { None } else { Some(s) };
+    let u = f.user;
     let change = crate::api::UserChange {
-        name: f.name,
-        mobile: some(f.mobile),
-        role: f.role,
-        team: some(f.team),
-        agency: some(f.agency),
+        name: u.name,
+        mobile: Some(u.mobile),
+        role: u.role,
+        team: Some(u.team),
+        agency: Some(u.agency),
         disabled: f.disabled.is_some(),
     };
     match crate::api::edit_user(&app, &c, &login, &change).await {
         Ok(u) => users_response(&app, lang, &c, context! { changed => u.login }, StatusCode::OK).await,
-        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(&app, lang, Some(&c), e),
-        Err(e) => {
-            let extra =
-                context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) };
-            users_response(&app, lang, &c, extra, e.status).await
-        }
+        Err(e) => users_refused(&app, lang, &c, e).await,
     }
 }
 

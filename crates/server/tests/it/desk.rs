@@ -225,6 +225,15 @@ both! {
         let (s, page) = admin.page("/admin/users").await;
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains("data-team=\"T1\""), "teams are listed");
+        // The console's edit form: E001 moves to team T9.
+        let form = [("name", "用户E001"), ("mobile", ""), ("role", "collector"), ("team", "T9"), ("agency", "")];
+        let (s, page) = admin.post_form("/admin/users/E001", &form).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("E001 · 已保存") && page.contains("data-team=\"T9\""));
+        assert_eq!(store.user("E001").await.unwrap().team.as_deref(), Some("T9"));
+        let (s, page) = admin.post_form("/admin/users/E001", &[("name", "x"), ("role", "collector")]).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a collector needs a team");
+        assert!(page.contains("team"));
         let (s, _, xlsx) = admin.raw("GET", "/export/users.xlsx", None).await;
         assert_eq!((s, &xlsx[..2]), (StatusCode::OK, &b"PK"[..]));
         assert_eq!(Client::signed_in(&app, "L001").await.send("PUT", "/api/users/E001", Some(change("collector", false))).await.0, StatusCode::FORBIDDEN);

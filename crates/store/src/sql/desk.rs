@@ -131,21 +131,8 @@ async fn update_third_party_request(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let change = StatusChange {
-        table: "third_party_requests",
-        what: "request",
-        by: "decided_by",
-        at: "decided_at",
-        requester: Some("requested_by"),
-        kind: EventKind::ThirdPartyDecided,
-    };
-    let next = if approve { WaiverStatus::Approved } else { WaiverStatus::Rejected };
-    let lifecycle = |current: WaiverStatus, requester: Option<&str>| {
-        let next = current.become_(next)?;
-        agreement::check_approver(requester.unwrap_or_default(), actor)?;
-        Ok(next)
-    };
-    change_status(write, &change, id, actor, now, lifecycle, None).await
+    let kind = EventKind::ThirdPartyDecided;
+    decide_request(write, "third_party_requests", "request", kind, id, approve, actor, now, None).await
 }
 
 async fn read_third_party_requests_in(

@@ -554,13 +554,32 @@ async fn insert_waiver(write: &DbPool, w: &NewWaiver, actor: &str, now: Timestam
 }
 
 async fn update_waiver(write: &DbPool, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
+    let check: Option<&Check> = if approve { Some(&recheck_waiver) } else { None };
+    decide_request(write, "waivers", "waiver", EventKind::WaiverDecided, id, approve, actor, now, check).await
+}
+
+/// Approves or rejects a request that someone else must decide (a waiver, a third-party
+/// contact): `requested` → `approved` or `rejected`, by someone other than `requested_by`,
+/// with `check` run before an approval is stored.
+#[allow(clippy::too_many_arguments)]
+async fn decide_request(
+    write: &DbPool,
+    table: &'static str,
+    what: &'static str,
+    kind: EventKind,
+    id: i64,
+    approve: bool,
+    actor: &str,
+    now: Timestamp,
+    check: Option<&Check>,
+) -> Result<()> {
     let change = StatusChange {
-        table: "waivers",
-        what: "waiver",
+        table,
+        what,
         by: "decided_by",
         at: "decided_at",
         requester: Some("requested_by"),
-        kind: EventKind::WaiverDecided,
+        kind,
     };
     let next = if approve { WaiverStatus::Approved } else { WaiverStatus::Rejected };
     let lifecycle = |current: WaiverStatus, requester: Option<&str>| {
@@ -568,10 +587,7 @@ async fn update_waiver(write: &DbPool, id: i64, approve: bool, actor: &str, now:
         agreement::check_approver(requester.unwrap_or_default(), actor)?;
         Ok(next)
     };
-    if !approve {
-        return change_status(write, &change, id, actor, now, lifecycle, None).await;
-    }
-    change_status(write, &change, id, actor, now, lifecycle, Some(&recheck_waiver)).await
+    change_status(write, &change, id, actor, now, lifecycle, check).await
 }
 
 /// At approval, the waiver must still fit: the account may have been re-imported, or other
