@@ -248,7 +248,8 @@ async fn write_sweep(write: &DbPool, actor: &str, now: Timestamp) -> Result<Swee
         "INSERT INTO tasks (case_id, kind, audience, promise_id, due_at, status, created_at) \
          SELECT p.case_id, $1, $2, p.id, $3, $4, $3 FROM promises p \
          WHERE p.status = $5 AND p.due_at > $3 AND p.due_at <= $6 \
-         AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.promise_id = p.id AND t.kind = $1)",
+         AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.promise_id = p.id AND t.kind = $1) \
+         ON CONFLICT (promise_id, kind) DO NOTHING",
     )
     .bind(TaskKind::PromiseReminder.as_str())
     .bind(Audience::Collector.as_str())
@@ -259,10 +260,12 @@ async fn write_sweep(write: &DbPool, actor: &str, now: Timestamp) -> Result<Swee
     .execute(&mut *tx)
     .await?;
     report.reminders = u32::try_from(reminders.rows_affected()).unwrap_or(u32::MAX);
-    let due = sqlx::query(
+    // Locked (PostgreSQL): a second server sweeping at the same moment waits, then finds them
+    // settled.
+    let due = sqlx::query(AssertSqlSafe(format!(
         "SELECT id, case_id, amount, created_at, due_at FROM promises \
-         WHERE status = $1 AND due_at <= $2 ORDER BY due_at, id LIMIT $3",
-    )
+         WHERE status = $1 AND due_at <= $2 ORDER BY due_at, id LIMIT $3{FOR_UPDATE}"
+    )))
     .bind(PromiseStatus::Pending.as_str())
     .bind(DbTime::new(cutoff))
     .bind(i64::from(Sweep::BATCH))

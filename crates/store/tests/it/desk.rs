@@ -180,6 +180,23 @@ contract! {
         verified_head(store).await;
     }
 
+    /// Two servers sweeping at once settle each promise once.
+    fn concurrent_sweeps_settle_each_promise_once(store, db) {
+        portfolio(store, 4, |_| 40).await;
+        for i in 1..=4 {
+            store.create_promise(&promise(i, 10_000, now() + 2.hours()), "E001", now()).await.unwrap();
+        }
+        let later = now() + 72.hours();
+        let (a, b) = tokio::join!(store.sweep_promises("server-a", later), store.sweep_promises("server-b", later));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.broken + b.broken, 4, "{a:?} {b:?}");
+        assert_eq!(events(store, "promise.settled").await.len(), 4);
+        assert_eq!(store.tasks_in(&Scope::All, Some(Audience::Lead), None, 100).await.unwrap().len(), 4);
+        let (a, b) = tokio::join!(store.sweep_promises("server-a", later), store.sweep_promises("server-b", later));
+        assert_eq!((a.unwrap(), b.unwrap()), (Default::default(), Default::default()));
+        verified_head(store).await;
+    }
+
     /// The team lead's counts by collector and by bucket, day by day, within the scope.
     fn kpis_count_a_period_by_group_within_the_scope(store, db) {
         portfolio(store, 3, |i| if i == 3 { 70 } else { 40 }).await;
