@@ -48,6 +48,10 @@ pub enum Command {
     /// policy packs, put one in force.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// QC: analyse call transcripts (findings, debtor signals, promises), lint scripts and SMS
+    /// templates, list the codes, score the rules on a labelled corpus.
+    #[command(subcommand)]
+    Qc(QcCommand),
     /// China's statutory holidays (放假日) and make-up working days (调休上班日).
     #[command(subcommand)]
     Calendar(CalendarCommand),
@@ -1041,4 +1045,67 @@ mod tests {
     fn every_command_is_well_formed() {
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QcCommand {
+    /// Analyse transcripts (JSON files, or directories of them): one result per call.
+    Analyze(QcAnalyzeArgs),
+    /// Lint scripts and SMS templates: a strategy file's scripts (*.toml), or a text file of
+    /// templates, one per line. Exits 1 when anything is flagged.
+    LintScript(QcLintArgs),
+    /// List the codes the rules raise, with severity and title.
+    Rules(QcRulesArgs),
+    /// Precision and recall per code on a labelled corpus (transcripts with an `expect` field).
+    Eval(QcEvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QcAnalyzeArgs {
+    /// Transcript files or directories.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print one JSON line per transcript.
+    #[arg(long)]
+    pub json: bool,
+    /// A rule file (default: the shipped cn-default rules).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QcLintArgs {
+    /// A strategy (*.toml) or a text file of templates.
+    pub file: PathBuf,
+    /// Print one JSON line per finding.
+    #[arg(long)]
+    pub json: bool,
+    /// A rule file (default: the shipped cn-default rules).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QcRulesArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// A rule file (default: the shipped cn-default rules).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QcEvalArgs {
+    /// A directory of labelled transcripts.
+    pub dir: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// List every call a code was missed or wrongly raised in.
+    #[arg(long)]
+    pub misses: bool,
+    /// A rule file (default: the shipped cn-default rules).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
 }

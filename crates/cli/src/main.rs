@@ -27,6 +27,7 @@ mod output;
 mod plan;
 mod policy;
 mod product;
+mod qc;
 mod serve;
 mod simulate;
 mod twin_report;
@@ -105,6 +106,7 @@ async fn run(cli: Cli, db_typed: bool) -> Result<Outcome> {
         Command::Config(c) => commands::config(&url, &actor, c).await,
         Command::Policy(c) => policy::policy(&url, &actor, c).await,
         Command::Calendar(c) => policy::calendar(c),
+        Command::Qc(c) => qc::run(c),
         Command::Contact(c) => policy::contact(&url, &actor, c).await,
         Command::Model(c) => model::run(&url, &actor, c).await,
         Command::Plan(a) => plan::run(&url, &actor, &a).await,
@@ -122,6 +124,8 @@ fn code_of(e: &anyhow::Error) -> Option<&'static str> {
     e.chain().find_map(|cause| {
         if let Some(s) = cause.downcast_ref::<daylight_store::StoreError>() {
             Some(s.code())
+        } else if let Some(q) = cause.downcast_ref::<daylight_qc::QcError>() {
+            Some(q.code)
         } else if let Some(p) = cause.downcast_ref::<daylight_compliance::PolicyError>() {
             Some(p.code)
         } else if let Some(m) = cause.downcast_ref::<daylight_scoring::gbdt::ModelError>() {

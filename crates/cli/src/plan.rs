@@ -56,8 +56,9 @@ pub async fn make_plan(
     as_of: jiff::Timestamp,
     experiment: Option<&str>,
 ) -> Result<(Plan, daylight_store::model::StoredPlan)> {
-    // Refuse a bad file before reading the portfolio, naming the file.
-    Strategy::from_toml(strategy, origin)?;
+    // Refuse a bad file, or scripts QC flags, before reading the portfolio, naming the file.
+    let parsed = Strategy::from_toml(strategy, origin)?;
+    crate::qc::refuse_flagged(origin, &parsed)?;
     let experiment = match experiment {
         Some(name) => {
             let e = store.experiment(name).await?;
@@ -237,6 +238,7 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
             let text = std::fs::read_to_string(&a.file)
                 .with_context(|| format!("cannot read {}", a.file.display()))?;
             let s = Strategy::from_toml(&text, &a.file.display().to_string())?;
+            crate::qc::refuse_flagged(&a.file.display().to_string(), &s)?;
             println!(
                 "{}: strategy {:?}, {} scripts, {} ladders",
                 a.file.display(),

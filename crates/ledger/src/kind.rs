@@ -68,6 +68,9 @@ pub enum EventKind {
     ComplaintRegistered,
     /// A task (a promise's reminder, a broken promise's escalation) was done.
     TaskDone,
+    /// A call's transcript was analysed by QC and stored with its attempt (the transcript's
+    /// digest, the codes found, the tags set, the review opened).
+    QcAnalysed,
 }
 
 impl EventKind {
@@ -105,6 +108,7 @@ impl EventKind {
             EventKind::ThirdPartyDecided => "third_party.decided",
             EventKind::ComplaintRegistered => "complaint.registered",
             EventKind::TaskDone => "task.done",
+            EventKind::QcAnalysed => "qc.analysed",
         }
     }
 }

@@ -30,7 +30,7 @@ use crate::work::{
 #[openapi(
     info(title = "Daylight API", description = "Credit-card collections: cases, contacts through the compliance gate, promises, users. Errors: {\"error\": {\"code\", \"message\", \"field\"}} with stable codes."),
     modifiers(&SessionCookie),
-    tags((name = "auth", description = "Signing in and out"), (name = "cases", description = "Cases within the caller's scope"), (name = "users", description = "Administration"), (name = "desk", description = "Waivers, third-party contacts, complaints and tasks"), (name = "kpis", description = "The team's figures"))
+    tags((name = "auth", description = "Signing in and out"), (name = "cases", description = "Cases within the caller's scope"), (name = "users", description = "Administration"), (name = "desk", description = "Waivers, third-party contacts, complaints and tasks"), (name = "kpis", description = "The team's figures"), (name = "qc", description = "QC of calls: transcripts, findings, script lint"))
 )]
 struct ApiDoc;
 

@@ -18,6 +18,7 @@ use crate::desk::{
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::kpi::{self, KpiQuery, KpiReport};
+use crate::qc::{self, CallDetail, LintInput, LintView, QcCallView, QcQuery, QcReport};
 
 /// These routes.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -34,6 +35,71 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kpis))
         .routes(routes!(create_experiment))
         .routes(routes!(get_policy, put_policy))
+        .routes(routes!(submit_transcript))
+        .routes(routes!(qc_calls))
+        .routes(routes!(qc_call))
+        .routes(routes!(qc_lint))
+        .routes(routes!(qc_rules))
+}
+
+/// Submits a call's transcript (JSON, as the speech recogniser printed it) for QC. It is analysed
+/// and stored with the attempt, in one transaction with what it changes: hardship, abuse and
+/// anxiety tag the debtor (tomorrow's plan and today's suggestion follow), an agent's breach, a
+/// dispute or a cease request opens the team lead's review. A bad transcript is refused naming
+/// the field (`turns[3].speaker`).
+#[utoipa::path(post, path = "/api/cases/{id}/attempts/{attempt}/transcript", tag = "qc", request_body(content = String, content_type = "application/json"),
+    params(("id" = String, Path), ("attempt" = i64, Path)),
+    responses((status = 201, body = QcReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn submit_transcript(
+    State(app): State<AppState>,
+    c: Caller,
+    Path((id, attempt)): Path<(String, i64)>,
+    body: String,
+) -> ApiResult<(StatusCode, Json<QcReport>)> {
+    Ok((StatusCode::CREATED, Json(qc::submit(&app, &c, &id, attempt, &body).await?)))
+}
+
+/// Analysed calls within the caller's scope, newest first (of one case, or with one code).
+#[utoipa::path(get, path = "/api/qc/calls", tag = "qc", params(QcQuery),
+    responses((status = 200, body = Vec<QcCallView>), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn qc_calls(
+    State(app): State<AppState>,
+    c: Caller,
+    Query(q): Query<QcQuery>,
+) -> ApiResult<Json<Vec<QcCallView>>> {
+    Ok(Json(qc::calls(&app, &c, &q).await?))
+}
+
+/// One analysed call: its findings and its transcript (long digit runs masked).
+#[utoipa::path(get, path = "/api/qc/calls/{attempt}", tag = "qc", params(("attempt" = i64, Path)),
+    responses((status = 200, body = CallDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = [])))]
+async fn qc_call(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(attempt): Path<i64>,
+) -> ApiResult<Json<CallDetail>> {
+    Ok(Json(qc::call_detail(&app, &c, attempt).await?))
+}
+
+/// Lints a script or SMS template (one per line) with the QC rules in force.
+#[utoipa::path(post, path = "/api/qc/lint", tag = "qc", request_body = LintInput,
+    responses((status = 200, body = Vec<LintView>)), security(("session" = []), ("csrf" = [])))]
+async fn qc_lint(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(input): Json<LintInput>,
+) -> ApiResult<Json<Vec<LintView>>> {
+    c.require(crate::roles::Permission::ViewCases, "lint scripts")?;
+    Ok(Json(qc::lint(&app, &input.text)))
+}
+
+/// The QC rules in force: name, version and codes.
+#[utoipa::path(get, path = "/api/qc/rules", tag = "qc",
+    responses((status = 200, body = Object)), security(("session" = [])))]
+async fn qc_rules(State(app): State<AppState>, c: Caller) -> ApiResult<Json<serde_json::Value>> {
+    c.require(crate::roles::Permission::ViewCases, "read the QC rules")?;
+    let r = &app.settings.qc_rules;
+    Ok(Json(serde_json::json!({"name": r.name, "version": r.version, "codes": r.codes()})))
 }
 
 /// A new record's id.

@@ -267,10 +267,14 @@ pub struct TaskView {
     pub id: i64,
     /// The case.
     pub case: String,
-    /// `promise_reminder` or `promise_broken`.
+    /// `promise_reminder`, `promise_broken` or `qc_review`.
     pub kind: String,
     /// The promise.
     pub promise: Option<i64>,
+    /// The contact attempt (a QC review: its call).
+    pub attempt: Option<i64>,
+    /// Why (a QC review's codes).
+    pub note: Option<String>,
     /// Due, local.
     pub due_at: String,
 }
@@ -293,6 +297,8 @@ pub async fn my_tasks(app: &AppState, caller: &Caller) -> ApiResult<Vec<TaskView
             case: t.case.as_str().to_owned(),
             kind: t.kind.as_str().to_owned(),
             promise: t.promise,
+            attempt: t.attempt,
+            note: t.note,
             due_at: local_full(t.due_at),
         })
         .collect())

@@ -25,6 +25,7 @@ pub mod error;
 pub mod export;
 pub mod kpi;
 pub mod ops;
+pub mod qc;
 pub mod roles;
 pub mod settings;
 pub mod work;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub sessions: Arc<auth::SessionCache>,
     /// Each user's queue as last listed (for "next case").
     pub queues: Arc<work::QueueCache>,
+    /// The QC analyser (compiled on first use).
+    pub qc: Arc<qc::QcEngine>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             plans: Arc::new(work::PlanCache::default()),
             sessions: Arc::new(auth::SessionCache::default()),
             queues: Arc::new(work::QueueCache::default()),
+            qc: Arc::new(qc::QcEngine::default()),
             settings: Arc::new(settings),
         }
     }

@@ -32,6 +32,10 @@ pub enum Permission {
     RegisterComplaints,
     /// Create experiments (the strategy's champion / challenger / holdout splits).
     ManageStrategy,
+    /// Submit a call's transcript for QC (the dialler's service user, a collector, a lead).
+    SubmitTranscripts,
+    /// Read QC's findings and transcripts of calls (within scope).
+    ViewQc,
 }
 
 /// Whether `role` has `permission`.
@@ -51,6 +55,10 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::Export => !matches!(role, R::Collector | R::AgencyCollector),
         P::ViewKpis => !matches!(role, R::Collector | R::AgencyCollector),
         P::ManageStrategy => matches!(role, R::Admin | R::Analyst),
+        P::SubmitTranscripts => {
+            matches!(role, R::Admin | R::TeamLead | R::Collector | R::AgencyManager | R::AgencyCollector)
+        }
+        P::ViewQc => !matches!(role, R::Collector | R::AgencyCollector),
         P::RegisterComplaints => matches!(role, R::Admin | R::Compliance | R::TeamLead | R::AgencyManager),
     }
 }

@@ -36,6 +36,14 @@ struct Raw {
     limits: RawLimits,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    qc: RawQc,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQc {
+    rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,6 +129,9 @@ pub struct Settings {
     pub log_level: String,
     /// The clock (the real one, or one started at a chosen instant for rehearsals and tests).
     pub clock: Clock,
+    /// The QC rules calls are analysed with (`qc.rules`, a TOML file; default: the shipped
+    /// cn-default rules). Read and checked at start, so a bad file stops the server.
+    pub qc_rules: daylight_qc::Rules,
 }
 
 impl std::fmt::Debug for Settings {
@@ -249,7 +260,7 @@ fn located(name: &str, text: &str, e: &toml::de::Error) -> SettingsError {
 
 /// The sections a `DAYLIGHT_<SECTION>_<KEY>` variable may name. `DAYLIGHT_DB` and
 /// `DAYLIGHT_BIND` are short for the server section's keys.
-const SECTIONS: [&str; 4] = ["server", "auth", "limits", "log"];
+const SECTIONS: [&str; 5] = ["server", "auth", "limits", "log", "qc"];
 
 /// Variables the command line reads for itself, not settings.
 const NOT_SETTINGS: [&str; 3] = ["DAYLIGHT_PG_BIN", "DAYLIGHT_TEST_PG_URL", "DAYLIGHT_CONFIG"];
@@ -371,6 +382,16 @@ fn validate(raw: Raw, over: &Overrides, origin: &str) -> Result<Settings, Settin
         log_format: format,
         log_level: raw.log.level.unwrap_or_else(|| "info".to_owned()),
         clock: over.clock.map_or(Clock::System, Clock::starting_at),
+        qc_rules: match &raw.qc.rules {
+            None => daylight_qc::Rules::default_rules(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    SettingsError::new(origin, format!("qc.rules = {}: cannot read it: {e}", path.display()))
+                })?;
+                daylight_qc::Rules::parse(&path.display().to_string(), &text)
+                    .map_err(|e| SettingsError::new(origin, format!("qc.rules: {e}")))?
+            }
+        },
     })
 }
 

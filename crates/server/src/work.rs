@@ -50,6 +50,8 @@ pub struct PlanIndex {
     pub version: i64,
     /// Actions by case, in plan order.
     pub by_case: HashMap<String, Vec<Action>>,
+    /// The strategy the plan was made under (its scripts' tones, for QC's same-day changes).
+    pub strategy: Option<Arc<daylight_strategy::document::Strategy>>,
 }
 
 /// The latest plan of today, looked up again at most every 30 seconds.
@@ -89,9 +91,17 @@ impl PlanCache {
                 for a in plan.actions {
                     by_case.entry(a.case.clone()).or_default().push(a);
                 }
-                Arc::new(PlanIndex { date: Some(date), version: v, by_case })
+                let strategy = app
+                    .store
+                    .plan_strategy(date, v)
+                    .await?
+                    .and_then(|text| daylight_strategy::document::Strategy::from_toml(&text, "plan").ok())
+                    .map(Arc::new);
+                Arc::new(PlanIndex { date: Some(date), version: v, by_case, strategy })
             }
-            (None, _) => Arc::new(PlanIndex { date: Some(date), version: 0, by_case: HashMap::new() }),
+            (None, _) => {
+                Arc::new(PlanIndex { date: Some(date), version: 0, by_case: HashMap::new(), strategy: None })
+            }
         };
         *self.inner.lock().expect("not poisoned") = Some((now, idx.clone()));
         Ok(idx)
@@ -391,6 +401,8 @@ pub struct CaseView {
     pub pending_promises: Vec<(i64, String, String)>,
     /// The latest attempts (id, local time and outcome), for a complaint to name one.
     pub attempt_choices: Vec<(i64, String)>,
+    /// The case's analysed calls, newest first (for those who may read QC).
+    pub qc: Vec<crate::qc::QcCallView>,
 }
 
 /// An instant as the team reads it: `YYYY-MM-DD HH:MM` in the team's zone.
@@ -494,7 +506,7 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
         });
     }
     let plan = app.plans.today(app).await?;
-    let suggestion = plan.by_case.get(id).and_then(|v| v.first()).map(|a| Suggestion {
+    let mut suggestion = plan.by_case.get(id).and_then(|v| v.first()).map(|a| Suggestion {
         channel: a.channel.clone(),
         recipient: a.recipient.as_str().to_owned(),
         contact_point: a.contact_point.clone(),
@@ -503,7 +515,22 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
         arm: a.arm.clone(),
         reasons: a.reasons.clone(),
     });
-    Ok(view_of(d, contacts, suggestion))
+    // What QC heard on today's calls changes today's suggestion (tomorrow's plan reads the tags).
+    let calls = app.store.qc_calls_in(&caller.scope, Some(&case_id), None, 50).await?;
+    let midnight = now.to_zoned(team_zone()).start_of_day().map_or(now, |z| z.timestamp());
+    let heard_today: Vec<&str> = calls
+        .iter()
+        .filter(|q| q.analysed_at >= midnight)
+        .flat_map(|q| q.findings.iter().map(|f| f.code.as_str()))
+        .collect();
+    if let Some(s) = suggestion.as_mut() {
+        crate::qc::adjust_suggestion(s, plan.strategy.as_deref(), &heard_today);
+    }
+    let mut view = view_of(d, contacts, suggestion);
+    if caller.can(Permission::ViewQc) {
+        view.qc = calls.iter().map(crate::qc::call_view).collect();
+    }
+    Ok(view)
 }
 
 fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestion>) -> CaseView {
@@ -615,6 +642,7 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
             .take(20)
             .map(|a| (a.id, format!("{} · {}", local_full(a.attempt.at), a.attempt.outcome.as_str())))
             .collect(),
+        qc: Vec::new(),
     }
 }
 

@@ -13,6 +13,9 @@ vocabulary! {
         PromiseReminder = "promise_reminder",
         /// A promise fell due unpaid: the team lead decides what next.
         PromiseBroken = "promise_broken",
+        /// QC found an agent's breach (or a dispute, a cease request) on a call: the team lead
+        /// reviews the evidence.
+        QcReview = "qc_review",
     }
 }
 
@@ -89,6 +92,10 @@ pub struct Task {
     pub audience: Audience,
     /// The promise it is about.
     pub promise: Option<i64>,
+    /// The contact attempt it is about (a QC review).
+    pub attempt: Option<i64>,
+    /// Why (a QC review's codes).
+    pub note: Option<String>,
     /// When it is due.
     pub due_at: Timestamp,
     /// Open or done.

@@ -4,6 +4,7 @@
 //!   event in the same transaction as the change.
 //! - [`access`]: users, roles, sessions and the [`access::Scope`] a role gives over cases.
 //! - [`desk`]: tasks, third-party confirmations, complaints and the team lead's figures.
+//! - [`qc`]: calls' transcripts and QC findings, with the tags and reviews they cause.
 //! - [`model`]: what crosses the port besides domain types (batches, views, statistics).
 //! - [`settings`]: [`DbUrl`], chosen once from `--db` / `DAYLIGHT_DB`, printed redacted.
 //! - [`error`]: [`StoreError`], with a stable code per variant.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod model;
 pub mod port;
 pub mod postgres;
+pub mod qc;
 pub mod settings;
 pub mod sqlite;
 

@@ -172,6 +172,7 @@ impl Rows {
         match tag {
             "hardship" => self.0[i].hardship = true,
             "abusive" => self.0[i].abusive = true,
+            "anxious" => self.0[i].anxious = true,
             other => return Err(corrupt("tag", other)),
         }
         Ok(())

@@ -25,6 +25,7 @@ use crate::desk::{
 };
 use crate::error::Result;
 use crate::model::*;
+use crate::qc::{NewQcCall, QcCall, QcRecorded};
 use crate::settings::Backend;
 
 /// A Daylight database.
@@ -389,6 +390,23 @@ pub trait Store: Send + Sync {
 
     /// Complaints on cases within `scope`, newest first.
     async fn complaints_in(&self, scope: &Scope, limit: u32) -> Result<Vec<Complaint>>;
+
+    /// In one transaction: a call's QC analysis stored with its attempt (once per attempt), the
+    /// debtor tags it sets, the supervisor's review task it opens, and a `qc.analysed` event.
+    async fn record_qc(&self, qc: &NewQcCall, actor: &str, now: Timestamp) -> Result<QcRecorded>;
+
+    /// Analysed calls on cases within `scope` (of one case, or with a finding of one code),
+    /// newest first, each with its findings.
+    async fn qc_calls_in(
+        &self,
+        scope: &Scope,
+        case: Option<&CaseId>,
+        code: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<QcCall>>;
+
+    /// An attempt's analysis and its transcript (the case within `scope`).
+    async fn qc_transcript(&self, scope: &Scope, attempt: i64) -> Result<(QcCall, String)>;
 
     /// In one transaction: a reminder task for every pending promise due within
     /// [`Sweep::REMINDER_LEAD`] that has none; every pending promise past due by more than

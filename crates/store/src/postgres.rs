@@ -204,4 +204,5 @@ include!("sql/plan.rs");
 include!("sql/history.rs");
 include!("sql/users.rs");
 include!("sql/desk.rs");
+include!("sql/qc.rs");
 include!("sql/store_impl.rs");

@@ -446,14 +446,20 @@ impl Strategy {
     }
 
     /// The tones a step may use for a segment: the step's (all when it names none) that the
-    /// quadrant may hear, less the pressure tones for a hardship case.
+    /// quadrant may hear, less the pressure tones for a hardship case; for an anxious debtor,
+    /// only the soothing tone when it is among them.
     pub fn tones_for_step(&self, step: &Step, s: &Segment) -> Vec<Tone> {
-        self.tones_for(s.quadrant)
+        let tones: Vec<Tone> = self
+            .tones_for(s.quadrant)
             .iter()
             .copied()
             .filter(|t| step.tones.is_empty() || step.tones.contains(t))
             .filter(|t| !(s.hardship && t.is_pressure()))
-            .collect()
+            .collect();
+        if s.anxious && tones.contains(&Tone::Soothing) {
+            return vec![Tone::Soothing];
+        }
+        tones
     }
 
     /// The scripts a step may use for a segment, in library order.
@@ -712,6 +718,12 @@ mod tests {
             ..facts()
         });
         assert_eq!(ids(&both), ["call-negotiation"]);
+        // Anxious: the soothing script where the quadrant allows it, else the usual ones.
+        let hardship = s.segmentation.segment(&CaseFacts { hardship: true, ..facts() });
+        let anxious = s.segmentation.segment(&CaseFacts { hardship: true, anxious: true, ..facts() });
+        assert!(ids(&hardship).contains(&"call-negotiation"), "{:?}", ids(&hardship));
+        assert_eq!(ids(&anxious), ["call-soothing"]);
+        assert_eq!(ids(&s.segmentation.segment(&CaseFacts { anxious: true, ..facts() })), ids(&forgot));
         // A visit names negotiation and firm: nothing for a debtor who only forgot.
         assert!(s.scripts_for_step(&m4.steps[1], &forgot).is_empty());
     }

@@ -167,6 +167,9 @@ pub struct PlanCase {
     pub hardship: bool,
     /// Tagged abusive.
     pub abusive: bool,
+    /// Tagged anxious (QC heard it on a call).
+    #[serde(default)]
+    pub anxious: bool,
     /// Every earlier contact on the debtor, oldest first.
     pub contacts: Vec<PastContact>,
     /// Payments: when and how much (fen), oldest first.
@@ -197,6 +200,7 @@ impl PlanCase {
             consented_hours: false,
             hardship: false,
             abusive: false,
+            anxious: false,
             contacts: Vec::new(),
             payments: Vec::new(),
             promises: Vec::new(),
@@ -1231,6 +1235,7 @@ fn facts(c: &PlanCase, zone: TimeZone, date: Date) -> CaseFacts {
         payments_90d: c.payments.iter().filter(|p| p.0 >= cutoff).count() as u32,
         hardship: c.hardship || heard(Outcome::Hardship),
         abusive: c.abusive || heard(Outcome::Abusive),
+        anxious: c.anxious,
     }
 }
 

@@ -54,6 +54,8 @@ pub struct CaseFacts {
     pub hardship: bool,
     /// Tagged abusive.
     pub abusive: bool,
+    /// Anxious on a recent call (QC): soothing scripts where the step has one.
+    pub anxious: bool,
 }
 
 /// Low, medium or high risk.
@@ -290,6 +292,9 @@ impl Segmentation {
         if f.abusive {
             reasons.push("ABUSIVE: abusive-debtor channel mix".to_owned());
         }
+        if f.anxious {
+            reasons.push("ANXIOUS: soothing scripts first".to_owned());
+        }
         Segment {
             bucket: f.bucket,
             amount_band,
@@ -299,6 +304,7 @@ impl Segmentation {
             extreme,
             hardship: f.hardship,
             abusive: f.abusive,
+            anxious: f.anxious,
             reasons,
         }
     }
@@ -323,6 +329,8 @@ pub struct Segment {
     pub hardship: bool,
     /// Abusive: the abusive channel mix.
     pub abusive: bool,
+    /// Anxious: a soothing script where the step has one.
+    pub anxious: bool,
     /// Why, one line per rule that fired (the first names the segment).
     pub reasons: Vec<String>,
 }
@@ -348,6 +356,7 @@ pub(crate) mod tests {
             payments_90d: 0,
             hardship: false,
             abusive: false,
+            anxious: false,
         }
     }
 

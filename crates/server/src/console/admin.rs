@@ -204,7 +204,10 @@ async fn strategy_response(
         .iter()
         .map(|s| {
             let channels: Vec<String> = s.channels.iter().map(|m| m.to_string()).collect();
-            context! { id => s.id.clone(), tone => s.tone.as_str(), channels => channels, text => s.text.clone() }
+            // The QC rules lint every script and SMS template: a flagged one is refused by
+            // `daylight plan`, and shown here with what was flagged.
+            let lint = Value::from(minijinja::value::Serde(&crate::qc::lint(app, &s.text)));
+            context! { id => s.id.clone(), tone => s.tone.as_str(), channels => channels, text => s.text.clone(), lint => lint }
         })
         .collect();
     let ladders: Vec<Value> = strategy

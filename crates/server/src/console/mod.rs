@@ -8,6 +8,7 @@
 mod admin;
 mod desk;
 pub mod i18n;
+mod qc;
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -43,6 +44,8 @@ pub fn templates() -> Environment<'static> {
         ("policy.html", include_str!("../../templates/policy.html")),
         ("strategy.html", include_str!("../../templates/strategy.html")),
         ("error.html", include_str!("../../templates/error.html")),
+        ("qc.html", include_str!("../../templates/qc.html")),
+        ("qc_call.html", include_str!("../../templates/qc_call.html")),
     ] {
         env.add_template(name, text).expect("the templates parse (checked by the tests)");
     }
@@ -90,6 +93,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/dashboard", get(desk::dashboard))
         .route("/export/{file}", get(desk::export))
         .route("/team", get(team_page).post(team_submit))
+        .route("/qc", get(qc::qc_page))
+        .route("/qc/{attempt}", get(qc::qc_call_page))
         .route("/admin/users", get(users_page).post(user_submit))
         .route("/admin/users/{login}", post(user_edit))
         .route("/admin/policy", get(admin::policy_page).post(admin::policy_submit))
@@ -118,6 +123,7 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
             can_manage_cases => c.can(Permission::Close) || c.can(Permission::Assign),
             can_complain => c.can(Permission::RegisterComplaints),
             can_view_kpis => c.can(Permission::ViewKpis),
+            can_view_qc => c.can(Permission::ViewQc),
             can_export => c.can(Permission::Export),
             can_manage_policy => c.can(Permission::ManagePolicy),
             can_see_strategy => c.can(Permission::ManagePolicy) || c.user.role == daylight_store::access::Role::Analyst || c.user.role == daylight_store::access::Role::Auditor,

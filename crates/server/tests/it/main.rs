@@ -6,3 +6,4 @@ mod browser;
 mod desk;
 mod fixture;
 mod matrix;
+mod qc;

@@ -31,6 +31,8 @@ fn task_from_row(r: &DbRow) -> Result<Task> {
         kind: word(r, "kind")?,
         audience: word(r, "audience")?,
         promise: r.try_get::<Option<i64>, _>("promise_id")?,
+        attempt: r.try_get::<Option<i64>, _>("attempt_id")?,
+        note: opt_text(r, "note")?,
         due_at: time(r, "due_at")?,
         status: word(r, "status")?,
         created_at: time(r, "created_at")?,

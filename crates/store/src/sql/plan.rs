@@ -153,8 +153,10 @@ async fn write_debtor_tag(
     now: Timestamp,
 ) -> Result<()> {
     required("actor", actor)?;
-    if !["hardship", "abusive"].contains(&tag) {
-        return Err(Invalid::new(Code::Enum, format!("tag {tag:?}; expected hardship or abusive")).into());
+    if !crate::qc::QC_TAGS.contains(&tag) {
+        return Err(
+            Invalid::new(Code::Enum, format!("tag {tag:?}; expected hardship, abusive or anxious")).into()
+        );
     }
     let mut tx = begin_write(write).await?;
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
@@ -164,38 +166,7 @@ async fn write_debtor_tag(
     if exists.is_none() {
         return Err(StoreError::not_found("customer", customer.as_str()));
     }
-    match note {
-        Some(n) => {
-            required("note", n)?;
-            sqlx::query("DELETE FROM debtor_tags WHERE customer_id = $1 AND tag = $2")
-                .bind(customer.as_str())
-                .bind(tag)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("INSERT INTO debtor_tags (customer_id, tag, note, set_by, set_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(customer.as_str())
-                .bind(tag)
-                .bind(n)
-                .bind(actor)
-                .bind(DbTime::new(now))
-                .execute(&mut *tx)
-                .await?;
-        }
-        None => {
-            sqlx::query("DELETE FROM debtor_tags WHERE customer_id = $1 AND tag = $2")
-                .bind(customer.as_str())
-                .bind(tag)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    // The note stays in the table; the ledger keeps its digest (it may name people).
-    let payload = json!({"tag": tag, "set": note.is_some(), "note_sha256": note.map(digest)});
-    append(
-        &mut tx,
-        &Event::new(now, actor, EventKind::DebtorTagged, format!("customer:{}", customer.as_str()), &payload),
-    )
-    .await?;
+    set_tag(&mut tx, customer.as_str(), tag, note, actor, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -449,6 +449,24 @@ impl Store for Adapter {
         read_complaints_in(&self.read, scope, limit).await
     }
 
+    async fn record_qc(&self, qc: &NewQcCall, actor: &str, now: Timestamp) -> Result<QcRecorded> {
+        insert_qc_call(&self.write, qc, actor, now).await
+    }
+
+    async fn qc_calls_in(
+        &self,
+        scope: &Scope,
+        case: Option<&CaseId>,
+        code: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<QcCall>> {
+        read_qc_calls_in(&self.read, scope, case, code, limit).await
+    }
+
+    async fn qc_transcript(&self, scope: &Scope, attempt: i64) -> Result<(QcCall, String)> {
+        read_qc_transcript(&self.read, scope, attempt).await
+    }
+
     async fn sweep_promises(&self, actor: &str, now: Timestamp) -> Result<Sweep> {
         write_sweep(&self.write, actor, now).await
     }

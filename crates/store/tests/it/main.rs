@@ -12,5 +12,6 @@ mod import;
 mod ledger;
 mod models;
 mod plans;
+mod qc;
 mod schema;
 mod workbench;
