@@ -12,6 +12,9 @@ use crate::rules::{Rules, Severity, Term};
 use crate::text::{Clause, clauses};
 use crate::transcript::{Speaker, Transcript};
 
+/// Characters before a mention's clause that its rule's `unless` words are looked for in.
+const UNLESS_REACH: usize = 16;
+
 /// A finding: what was said (or left unsaid), by whom, where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -142,7 +145,7 @@ impl Analyzer {
         }
         self.step_findings(t, &clauses, &mut findings);
         findings.sort_by_key(|f| (f.turn, f.span[0], f.code.clone()));
-        let promise = promise::extract(t, &self.rules.promise, &clauses);
+        let promise = promise::extract(t, &self.rules.promise, &self.rules.grammar, &clauses);
         Analysis {
             call_id: t.call_id.clone(),
             rules: format!("{} {}", self.rules.name, self.rules.version),
@@ -170,10 +173,14 @@ impl Analyzer {
             let Some(c) = cs.iter().find(|c| c.start <= start && end <= c.end) else { continue };
             let before = &text[c.start..start];
             let clause = c.text(text);
+            // `unless` words reach back into the clause before ("看一个朋友，他做手术").
+            let reach = text[..c.start].char_indices().rev().nth(UNLESS_REACH).map_or(0, |(i, _)| i);
+            let context = &text[reach..start];
             if (rule.negation && g.negated(before))
                 || (!rule.questions && g.asks(clause, c))
-                || (!rule.hypothetical && g.supposes(before))
-                || rule.unless.iter().any(|u| before.contains(u.as_str()))
+                || (!rule.hypothetical && g.supposes(context))
+                || rule.unless.iter().any(|u| context.contains(u.as_str()))
+                || part_of_exception(text, start, end, &rule.except)
             {
                 continue;
             }
@@ -260,10 +267,14 @@ impl Analyzer {
         let mut checked = false;
         let mut reported_check = false;
         let mut reported_disclosure = false;
-        for &ti in &agent_turns {
+        for (n, &ti) in agent_turns.iter().enumerate() {
             let text = &t.turns[ti].text;
             let listener =
                 t.turns[..ti].iter().rev().find(|x| x.speaker != Speaker::Agent).map(|x| x.speaker);
+            // A question the debtor answers yes to ("刘芳吗？" "是我。") checks who answered.
+            if !checked && self.affirmed(t, clauses, ti) {
+                checked = true;
+            }
             let mut h = hits(ti);
             h.sort_by_key(|x| x.1);
             for c in &clauses[ti] {
@@ -273,12 +284,11 @@ impl Analyzer {
                     checked = true;
                     continue;
                 }
-                let purpose = in_clause.iter().any(|x| x.0 == Step::Purpose);
-                let debt = in_clause
-                    .iter()
-                    .find(|x| x.0 == Step::Debt)
-                    .map(|x| (x.1, x.2))
-                    .or_else(|| money(text, c));
+                let amount = money(text, c);
+                // The first turn may name the call's purpose (信用卡欠款的事) before the check,
+                // not the amounts.
+                let purpose = (in_clause.iter().any(|x| x.0 == Step::Purpose) || n == 0) && amount.is_none();
+                let debt = in_clause.iter().find(|x| x.0 == Step::Debt).map(|x| (x.1, x.2)).or(amount);
                 let Some(at) = debt else { continue };
                 if listener == Some(Speaker::Other) && !reported_disclosure {
                     out.push(finding("AGENT_THIRD_PARTY_DISCLOSURE", s.third_party_disclosure, ti, at));
@@ -290,6 +300,20 @@ impl Analyzer {
                 }
             }
         }
+    }
+
+    /// Whether the debtor's turn before agent turn `ti` says yes to a question the agent asked
+    /// just before it.
+    fn affirmed(&self, t: &Transcript, clauses: &[Vec<Clause>], ti: usize) -> bool {
+        let g = &self.rules.grammar;
+        let Some(answer) = t.turns[..ti].iter().rposition(|x| x.speaker != Speaker::Agent) else { return false };
+        let said = &t.turns[answer];
+        if said.speaker != Speaker::Debtor || !AFFIRM.iter().any(|a| said.text.trim_start().starts_with(a)) {
+            return false;
+        }
+        let Some(asked) = t.turns[..answer].iter().rposition(|x| x.speaker == Speaker::Agent) else { return false };
+        let text = &t.turns[asked].text;
+        clauses[asked].iter().any(|c| g.asks(c.text(text), c) || c.text(text).ends_with('吧'))
     }
 
     /// Lints a script or an SMS template: each line read as an agent's turn by the rules marked
@@ -318,10 +342,28 @@ impl Analyzer {
     }
 }
 
+/// Whether the mention `[start, end)` overlaps one of the `except` words said around it.
+fn part_of_exception(text: &str, start: usize, end: usize, except: &[String]) -> bool {
+    except.iter().any(|e| {
+        let mut lo = start.saturating_sub(e.len());
+        while !text.is_char_boundary(lo) {
+            lo += 1;
+        }
+        let mut hi = (end + e.len()).min(text.len());
+        while !text.is_char_boundary(hi) {
+            hi -= 1;
+        }
+        text[lo..hi].match_indices(e.as_str()).any(|(i, m)| lo + i < end && start < lo + i + m.len())
+    })
+}
+
+/// How a debtor says yes to "are you …?".
+const AFFIRM: [&str; 9] = ["是", "对", "嗯", "我就是", "没错", "哎", "诶", "欸", "恩"];
+
 /// A money amount said in a clause (`2000元`, `五千块`): the debt being discussed.
 fn money(text: &str, c: &Clause) -> Option<(usize, usize)> {
     let clause = c.text(text);
-    for unit in ["元", "块", "万"] {
+    for unit in ["元", "块", "万", "千"] {
         let mut from = 0;
         while let Some(i) = clause[from..].find(unit) {
             let at = from + i;

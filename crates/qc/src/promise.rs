@@ -10,7 +10,7 @@ use jiff::civil::{Date, Time, Weekday};
 use jiff::{Span, Timestamp};
 use serde::Serialize;
 
-use crate::rules::PromiseWords;
+use crate::rules::{Grammar, PromiseWords};
 use crate::text::Clause;
 use crate::transcript::{Speaker, Transcript};
 
@@ -43,12 +43,15 @@ struct When {
 }
 
 /// Extracts the promise of a call, if the debtor committed to an amount and a date.
-pub(crate) fn extract(t: &Transcript, words: &PromiseWords, clauses: &[Vec<Clause>]) -> Option<Promise> {
+pub(crate) fn extract(t: &Transcript, words: &PromiseWords, g: &Grammar, clauses: &[Vec<Clause>]) -> Option<Promise> {
     let today = t.offset.to_datetime(t.started_at).date();
     let mut balance: Option<i64> = None;
     let mut amount: Option<(Amount, usize)> = None;
     let mut when: Option<(When, usize)> = None;
     let mut proposal: (Option<Amount>, Option<When>) = (None, None);
+    // Amounts of money the agent said: a bare number the debtor repeats ("对，2500") is one.
+    let mut agent_said: Vec<i64> = Vec::new();
+    let pays = |s: &str| words.pay.iter().any(|p| s.contains(p.as_str()));
     for (ti, turn) in t.turns.iter().enumerate() {
         let cs = &clauses[ti];
         match turn.speaker {
@@ -57,42 +60,83 @@ pub(crate) fn extract(t: &Transcript, words: &PromiseWords, clauses: &[Vec<Claus
                 for c in cs {
                     let s = c.text(&turn.text);
                     let amounts = amounts(s, words);
+                    agent_said.extend(amounts.iter().filter_map(|a| match a {
+                        Amount::Fen(f) => Some(*f),
+                        Amount::Share(..) => None,
+                    }));
                     if words.balance.iter().any(|b| s.contains(b.as_str())) && !s.contains("先还") {
                         if let Some(Amount::Fen(f)) = amounts.first().copied() {
                             balance = Some(balance.map_or(f, |b: i64| b.max(f)));
                         }
                         continue;
                     }
-                    if let Some(a) = amounts.last() {
+                    // Only a payment proposed is a proposal ("明天给我回话" is not), and what
+                    // is left after it ("剩余的5000元") is not.
+                    if (!pays(s) && amounts.is_empty()) || REMAINDER.iter().any(|w| s.contains(w)) {
+                        continue;
+                    }
+                    if let (Some(a), None) = (amounts.last(), proposal.0) {
                         proposal.0 = Some(*a);
                     }
-                    if let Some(w) = date_time(s, today) {
+                    if let Some(w) = date_time(s, today).filter(|w| w.date >= today) {
                         proposal.1 = Some(w);
                     }
                 }
             }
             Speaker::Debtor => {
+                // The answer to an identity check (身份证后四位, a birth date) is not a promise.
+                let checked = t.turns[..ti]
+                    .iter()
+                    .rev()
+                    .find(|x| x.speaker == Speaker::Agent)
+                    .is_some_and(|x| IDENTITY_WORDS.iter().any(|w| x.text.contains(w)));
+                if checked {
+                    proposal = (None, None);
+                    continue;
+                }
                 let agrees = cs.first().is_some_and(|c| {
                     let s = c.text(&turn.text);
                     words.agree.iter().any(|a| s.starts_with(a.as_str()))
                 });
                 let mut said_amount = false;
                 let mut said_when = false;
-                let paying = words.pay.iter().any(|p| turn.text.contains(p.as_str()));
-                for c in cs {
+                let paying = pays(&turn.text);
+                for (ci, c) in cs.iter().enumerate() {
                     let s = c.text(&turn.text);
-                    if refuses(s) {
+                    let before = ci.checked_sub(1).map_or("", |p| cs[p].text(&turn.text));
+                    if refuses(s)
+                        || past(s)
+                        || g.asks(s, c)
+                        || g.supposes(s)
+                        || g.supposes(before)
+                        || REMAINDER.iter().any(|w| s.contains(w))
+                    {
                         continue;
                     }
-                    if let Some(a) = amounts(s, words).last() {
+                    let short = s.chars().count() <= 8;
+                    let found =
+                        if pays(s) || agrees || short { amounts_or_bare(s, words, &agent_said) } else { amounts(s, words) };
+                    if let Some(a) = found.last()
+                        && (pays(s) || agrees || short || said_when)
+                    {
                         amount = Some((*a, ti));
                         said_amount = true;
                     }
-                    if let Some(w) = date_time(s, today)
-                        && (paying || said_amount || turn.text.chars().count() <= 14 || proposal.0.is_some())
-                    {
-                        when = Some((merge(when.map(|w| w.0), w), ti));
-                        said_when = true;
+                    match date_time(s, today) {
+                        Some(w)
+                            if w.date >= today
+                                && (paying || said_amount || turn.text.chars().count() <= 14 || proposal.0.is_some()) =>
+                        {
+                            when = Some((merge(when.map(|w| w.0), w), ti));
+                            said_when = true;
+                        }
+                        // A time alone ("晚上八点前吧") sets the time of the day already said.
+                        None => {
+                            if let (Some(tm), Some((w, _))) = (time_in(s), when) {
+                                when = Some((When { date: w.date, time: Some(tm) }, ti));
+                            }
+                        }
+                        Some(_) => {}
                     }
                 }
                 if agrees {
@@ -130,6 +174,43 @@ fn merge(prev: Option<When>, new: When) -> When {
         Some(p) if p.date == new.date && new.time.is_none() => p,
         _ => new,
     }
+}
+
+/// What is left to pay after a promise: not the promise.
+const REMAINDER: [&str; 4] = ["剩下", "剩余", "其余", "还差"];
+
+/// What an agent asks to check identity: the debtor's answer is not a promise.
+const IDENTITY_WORDS: [&str; 6] = ["后四位", "身份证", "出生", "生日", "核对一下", "核实一下"];
+
+/// "还了500", "上个月就还了": a clause about the past.
+fn past(s: &str) -> bool {
+    ["还了", "已经", "上个月", "上礼拜", "上周", "昨天", "前天", "之前", "以前", "去年", "上次"].iter().any(|w| s.contains(w))
+        && !["明天", "后天", "下周", "下个", "这周"].iter().any(|w| s.contains(w))
+}
+
+/// Amounts, and a bare number the agent said as money ("对，2500") in an answer (not a card's
+/// last digits or a hotline).
+fn amounts_or_bare(s: &str, words: &PromiseWords, agent_said: &[i64]) -> Vec<Amount> {
+    let found = amounts(s, words);
+    if !found.is_empty() {
+        return found;
+    }
+    let c: Vec<char> = s.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        match number_at(&c, i) {
+            Some((n, len, _)) => {
+                let next = c.get(i + len).copied();
+                if agent_said.contains(&n) && !matches!(next, Some('号' | '日' | '点' | '月' | '年' | '天' | '期' | '个' | ':' | '：')) {
+                    out.push(Amount::Fen(n));
+                }
+                i += len;
+            }
+            None => i += 1,
+        }
+    }
+    out
 }
 
 /// "还不了", "还不上", "没钱还": a clause that refuses.
@@ -171,7 +252,8 @@ fn amounts(s: &str, words: &PromiseWords) -> Vec<Amount> {
             let money_unit =
                 ["元", "块", "万", "千", "百", "w", "k", "K", "W"].iter().any(|w| next.starts_with(w));
             let arabic = chars[i].is_ascii_digit();
-            let verb = words.pay.iter().any(|p| before.ends_with(p.as_str()));
+            // 打 and 充 also dial and top up: a number after them is money only with its unit.
+            let verb = words.pay.iter().filter(|p| !matches!(p.as_str(), "打" | "充")).any(|p| before.ends_with(p.as_str()));
             if !not_money && (money_unit || (verb && (arabic || unit)) || (unit && fen >= 100_000)) {
                 let (mult, ulen) = match chars.get(i + len) {
                     Some('万' | 'w' | 'W') => (10_000, 1),
@@ -461,6 +543,11 @@ fn time_in(s: &str) -> Option<Time> {
         }
         let mut minute = 0i8;
         let after: String = c[i + len + 1..].iter().take(4).collect();
+        // "还一点" is "a little", not one o'clock: an early hour needs a part of the day or 前.
+        let part_of_day = ["上午", "早上", "中午", "下午", "晚上", "傍晚", "凌晨", "今晚", "明晚"].iter().any(|w| s.contains(w));
+        if hour <= 6 && unit == Some('点') && !part_of_day && !after.starts_with('前') && !after.starts_with("之前") && !after.starts_with('半') {
+            continue;
+        }
         if after.starts_with('半') {
             minute = 30;
         } else if let Some((m, _, _)) = number_at(&c, i + len + 1) {

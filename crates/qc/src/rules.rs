@@ -109,6 +109,9 @@ pub struct Rule {
     pub hypothetical: bool,
     /// Earlier words in the clause that cancel a mention (quoting, somebody else's trouble).
     pub unless: Vec<String>,
+    /// Longer words a mention may be part of that are not the rule's (越滚越多 holds 滚,
+    /// 我妈的 holds 妈的).
+    pub except: Vec<String>,
     /// The terms.
     pub terms: Vec<Term>,
     /// Scripts and SMS templates are linted with it.
@@ -220,6 +223,8 @@ struct RawRule {
     hypothetical: bool,
     #[serde(default)]
     unless: Vec<String>,
+    #[serde(default)]
+    except: Vec<String>,
     terms: Vec<String>,
     lint: Option<bool>,
 }
@@ -292,6 +297,7 @@ impl Rules {
                 ));
             }
             words_ok(origin, &at("unless"), &r.unless, false)?;
+            words_ok(origin, &at("except"), &r.except, false)?;
             let terms = terms(origin, &at("terms"), &r.terms)?;
             let lint = r.lint.unwrap_or(r.speaker == Whose::Agent);
             rules.push(Rule {
@@ -304,6 +310,7 @@ impl Rules {
                 questions: r.questions,
                 hypothetical: r.hypothetical,
                 unless: r.unless,
+                except: r.except,
                 terms,
                 lint,
             });

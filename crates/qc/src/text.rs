@@ -22,25 +22,8 @@ impl Clause {
 }
 
 fn is_break(c: char) -> bool {
-    matches!(
-        c,
-        '，' | '。'
-            | '！'
-            | '？'
-            | '；'
-            | ','
-            | '.'
-            | '!'
-            | '?'
-            | ';'
-            | '…'
-            | '\n'
-            | '、'
-            | '~'
-            | '～'
-            | '：'
-            | ':'
-    )
+    // A list (、) and a colon stay in their clause: "什么老赖、不要脸" is one quotation.
+    matches!(c, '，' | '。' | '！' | '？' | '；' | ',' | '.' | '!' | '?' | ';' | '…' | '\n' | '~' | '～')
 }
 
 /// The clauses of a text. A `.` between digits (`1.5万`) and a `:` between digits (`15:00`) do
@@ -80,9 +63,10 @@ impl Grammar {
         self.hypothetical.iter().any(|w| before.contains(w.as_str()))
     }
 
-    /// Whether a mention is negated: an odd number of negators between it and the nearest scope
-    /// break before it, within `negation_window` characters ("不是不想还" is not negated; in
-    /// "不还钱就让你坐牢" the 就 ends 不's scope).
+    /// Whether a mention is negated: a negator between it and the nearest scope break before it,
+    /// within `negation_window` characters, unless the nearest negators stand side by side in an
+    /// even number ("不是不想还" is not negated; "没有失业也没有生病" is; in "不还钱就让你坐牢"
+    /// the 就 ends 不's scope).
     pub fn negated(&self, before: &str) -> bool {
         let start = before.char_indices().rev().nth(self.negation_window - 1).map_or(0, |(i, _)| i);
         let mut w = &before[start..];
@@ -91,7 +75,8 @@ impl Grammar {
         {
             w = &w[cut..];
         }
-        let mut count = 0;
+        // The negators' byte ranges, left to right, the longest at each place.
+        let mut found: Vec<(usize, usize)> = Vec::new();
         let mut i = 0;
         while i < w.len() {
             let rest = &w[i..];
@@ -104,13 +89,23 @@ impl Grammar {
             if let Some(n) =
                 self.negators.iter().filter(|n| rest.starts_with(n.as_str())).map(String::len).max()
             {
-                count += 1;
+                found.push((i, i + n));
                 i += n;
                 continue;
             }
             i += rest.chars().next().map_or(1, char::len_utf8);
         }
-        count % 2 == 1
+        // The last group of negators that touch each other: an even group cancels out.
+        let mut group = 0;
+        let mut next_start = usize::MAX;
+        for &(s, e) in found.iter().rev() {
+            if group > 0 && e != next_start {
+                break;
+            }
+            group += 1;
+            next_start = s;
+        }
+        group % 2 == 1
     }
 }
 
@@ -135,6 +130,7 @@ mod tests {
         assert!(!g.negated("我不是不"));
         assert!(!g.negated("不还钱就让你"));
         assert!(!g.negated("不好意思我"));
+        assert!(g.negated("我没有失业也没有"));
         assert!(!g.negated(""));
     }
 }
