@@ -754,7 +754,8 @@ pub enum ContactCommand {
     /// Show or set a debtor's flags: cease (stop contact), opt-outs, consented hours.
     Flags(FlagsArgs),
     /// Tag a debtor with what a collector or QC found: hardship (negotiation queue, no
-    /// pressure scripts) or abusive (another channel mix); --clear removes the tag.
+    /// pressure scripts), abusive (another channel mix) or anxious (soothing scripts); --clear
+    /// removes the tag.
     Tag(TagArgs),
 }
 
@@ -763,7 +764,7 @@ pub struct TagArgs {
     /// The debtor's customer id, e.g. C0003.
     #[arg(long)]
     pub customer: String,
-    /// hardship or abusive.
+    /// hardship, abusive or anxious.
     #[arg(long)]
     pub tag: String,
     /// What was reported (required to set a tag; kept in the database, its digest in the ledger).

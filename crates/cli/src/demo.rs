@@ -251,6 +251,8 @@ struct Console {
     clock: jiff::Timestamp,
     /// Cases in the collectors' queues.
     assigned: usize,
+    /// Sample calls QC analysed on those cases: (calls, findings, reviews opened).
+    qc: (usize, usize, usize),
 }
 
 /// The demo's users, and the morning after the twin's last day: its plan made (the
@@ -298,6 +300,7 @@ async fn console_setup(store: &dyn Store, actor: &str, tomorrow: jiff::civil::Da
     let mut seen = std::collections::HashSet::new();
     let calls = plan.actions.iter().filter(|x| x.channel == "call" && seen.insert(x.case.clone())).take(60);
     let mut assigned = 0;
+    let mut queued = Vec::new();
     for (i, action) in calls.enumerate() {
         let to = daylight_store::model::Assignment {
             team: Some("T1".into()),
@@ -306,8 +309,71 @@ async fn console_setup(store: &dyn Store, actor: &str, tomorrow: jiff::civil::Da
         };
         store.assign_case(&daylight_domain::id::CaseId::parse(&action.case)?, &to, actor, as_of).await?;
         assigned += 1;
+        queued.push(action.case.clone());
     }
-    Ok(Console { users, clock, assigned })
+    let qc = qc_samples(store, actor, &queued, as_of).await?;
+    Ok(Console { users, clock, assigned, qc })
+}
+
+/// Sample transcripts from the labelled corpus: agents' breaches (an insult, impersonation, a
+/// threat, an extra fee, disclosure to a third party), a debtor's hardship, anxiety, abuse, a
+/// cease request, a dispute, and plain promises.
+const QC_SAMPLES: [&str; 12] = [
+    include_str!("../../../tests/data/qc/b-001.json"),
+    include_str!("../../../tests/data/qc/a-010.json"),
+    include_str!("../../../tests/data/qc/b-045.json"),
+    include_str!("../../../tests/data/qc/a-015.json"),
+    include_str!("../../../tests/data/qc/b-004.json"),
+    include_str!("../../../tests/data/qc/a-001.json"),
+    include_str!("../../../tests/data/qc/c-012.json"),
+    include_str!("../../../tests/data/qc/a-040.json"),
+    include_str!("../../../tests/data/qc/a-020.json"),
+    include_str!("../../../tests/data/qc/c-069.json"),
+    include_str!("../../../tests/data/qc/b-065.json"),
+    include_str!("../../../tests/data/qc/a-037.json"),
+];
+
+/// QC of the latest call on the first queued cases, one sample transcript each, dated at that
+/// call: stored with the call, tagging debtors and opening the team lead's reviews as a
+/// dialler's transcripts would.
+async fn qc_samples(
+    store: &dyn Store,
+    actor: &str,
+    cases: &[String],
+    at: jiff::Timestamp,
+) -> Result<(usize, usize, usize)> {
+    use daylight_domain::attempt::Channel;
+    let analyzer = daylight_qc::Analyzer::new(daylight_qc::Rules::default_rules());
+    let beijing = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+    let (mut calls, mut findings, mut reviews) = (0, 0, 0);
+    for (case, sample) in cases.iter().zip(QC_SAMPLES) {
+        let id = daylight_domain::id::CaseId::parse(case)?;
+        let detail = store.case_detail(&id).await?;
+        let Some(call) = detail
+            .attempts
+            .iter()
+            .filter(|a| a.attempt.channel == Channel::Call)
+            .max_by_key(|a| a.attempt.at)
+        else {
+            continue;
+        };
+        let mut v: serde_json::Value = serde_json::from_str(sample)?;
+        v["call_id"] = json!(format!("demo-{}", call.id));
+        v["started_at"] =
+            json!(call.attempt.at.to_zoned(beijing.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string());
+        if let Some(o) = v.as_object_mut() {
+            o.remove("expect");
+        }
+        let body = serde_json::to_string(&v)?;
+        let t = daylight_qc::Transcript::parse("sample", &body)?;
+        let analysis = analyzer.analyze(&t);
+        let new = daylight_server::qc::stored_call(id, call.id, &body, &analysis);
+        let stored = store.record_qc(&new, actor, at).await?;
+        calls += 1;
+        findings += new.findings.len();
+        reviews += usize::from(stored.task.is_some());
+    }
+    Ok((calls, findings, reviews))
 }
 
 impl Console {
@@ -322,6 +388,10 @@ impl Console {
                 )
                 .strftime("%Y-%m-%d %H:%M"),
             self.assigned
+        );
+        let (calls, findings, reviews) = self.qc;
+        println!(
+            "QC: {calls} sample call transcripts analysed on those cases: {findings} findings, {reviews} reviews in L001's queue (/qc, /approvals)."
         );
         println!("Sign in at http://{}/ as (passwords shown once):", a.bind);
         for (login, role, password) in &self.users {

@@ -306,12 +306,16 @@ impl Analyzer {
     /// just before it.
     fn affirmed(&self, t: &Transcript, clauses: &[Vec<Clause>], ti: usize) -> bool {
         let g = &self.rules.grammar;
-        let Some(answer) = t.turns[..ti].iter().rposition(|x| x.speaker != Speaker::Agent) else { return false };
+        let Some(answer) = t.turns[..ti].iter().rposition(|x| x.speaker != Speaker::Agent) else {
+            return false;
+        };
         let said = &t.turns[answer];
         if said.speaker != Speaker::Debtor || !AFFIRM.iter().any(|a| said.text.trim_start().starts_with(a)) {
             return false;
         }
-        let Some(asked) = t.turns[..answer].iter().rposition(|x| x.speaker == Speaker::Agent) else { return false };
+        let Some(asked) = t.turns[..answer].iter().rposition(|x| x.speaker == Speaker::Agent) else {
+            return false;
+        };
         let text = &t.turns[asked].text;
         clauses[asked].iter().any(|c| g.asks(c.text(text), c) || c.text(text).ends_with('吧'))
     }

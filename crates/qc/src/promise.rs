@@ -43,7 +43,12 @@ struct When {
 }
 
 /// Extracts the promise of a call, if the debtor committed to an amount and a date.
-pub(crate) fn extract(t: &Transcript, words: &PromiseWords, g: &Grammar, clauses: &[Vec<Clause>]) -> Option<Promise> {
+pub(crate) fn extract(
+    t: &Transcript,
+    words: &PromiseWords,
+    g: &Grammar,
+    clauses: &[Vec<Clause>],
+) -> Option<Promise> {
     let today = t.offset.to_datetime(t.started_at).date();
     let mut balance: Option<i64> = None;
     let mut amount: Option<(Amount, usize)> = None;
@@ -59,6 +64,9 @@ pub(crate) fn extract(t: &Transcript, words: &PromiseWords, g: &Grammar, clauses
                 proposal = (None, None);
                 for c in cs {
                     let s = c.text(&turn.text);
+                    if !numbers_or_days(s) {
+                        continue;
+                    }
                     let amounts = amounts(s, words);
                     agent_said.extend(amounts.iter().filter_map(|a| match a {
                         Amount::Fen(f) => Some(*f),
@@ -103,6 +111,9 @@ pub(crate) fn extract(t: &Transcript, words: &PromiseWords, g: &Grammar, clauses
                 let paying = pays(&turn.text);
                 for (ci, c) in cs.iter().enumerate() {
                     let s = c.text(&turn.text);
+                    if !numbers_or_days(s) {
+                        continue;
+                    }
                     let before = ci.checked_sub(1).map_or("", |p| cs[p].text(&turn.text));
                     if refuses(s)
                         || past(s)
@@ -114,8 +125,11 @@ pub(crate) fn extract(t: &Transcript, words: &PromiseWords, g: &Grammar, clauses
                         continue;
                     }
                     let short = s.chars().count() <= 8;
-                    let found =
-                        if pays(s) || agrees || short { amounts_or_bare(s, words, &agent_said) } else { amounts(s, words) };
+                    let found = if pays(s) || agrees || short {
+                        amounts_or_bare(s, words, &agent_said)
+                    } else {
+                        amounts(s, words)
+                    };
                     if let Some(a) = found.last()
                         && (pays(s) || agrees || short || said_when)
                     {
@@ -125,7 +139,10 @@ pub(crate) fn extract(t: &Transcript, words: &PromiseWords, g: &Grammar, clauses
                     match date_time(s, today) {
                         Some(w)
                             if w.date >= today
-                                && (paying || said_amount || turn.text.chars().count() <= 14 || proposal.0.is_some()) =>
+                                && (paying
+                                    || said_amount
+                                    || turn.text.chars().count() <= 14
+                                    || proposal.0.is_some()) =>
                         {
                             when = Some((merge(when.map(|w| w.0), w), ti));
                             said_when = true;
@@ -176,6 +193,18 @@ fn merge(prev: Option<When>, new: When) -> When {
     }
 }
 
+/// Whether a clause could say an amount, a date or a time: most clauses cannot, and are
+/// skipped before anything else is looked for in them.
+fn numbers_or_days(s: &str) -> bool {
+    s.chars().any(|ch| ch.is_ascii_digit() || "零一二两三四五六七八九十百千万半全清".contains(ch))
+        || [
+            "今天", "今晚", "明天", "明早", "明晚", "明儿", "后天", "周", "星期", "礼拜", "月底", "月末",
+            "月初", "月中", "中午",
+        ]
+        .iter()
+        .any(|w| s.contains(w))
+}
+
 /// What is left to pay after a promise: not the promise.
 const REMAINDER: [&str; 4] = ["剩下", "剩余", "其余", "还差"];
 
@@ -184,7 +213,9 @@ const IDENTITY_WORDS: [&str; 6] = ["后四位", "身份证", "出生", "生日",
 
 /// "还了500", "上个月就还了": a clause about the past.
 fn past(s: &str) -> bool {
-    ["还了", "已经", "上个月", "上礼拜", "上周", "昨天", "前天", "之前", "以前", "去年", "上次"].iter().any(|w| s.contains(w))
+    ["还了", "已经", "上个月", "上礼拜", "上周", "昨天", "前天", "之前", "以前", "去年", "上次"]
+        .iter()
+        .any(|w| s.contains(w))
         && !["明天", "后天", "下周", "下个", "这周"].iter().any(|w| s.contains(w))
 }
 
@@ -202,7 +233,12 @@ fn amounts_or_bare(s: &str, words: &PromiseWords, agent_said: &[i64]) -> Vec<Amo
         match number_at(&c, i) {
             Some((n, len, _)) => {
                 let next = c.get(i + len).copied();
-                if agent_said.contains(&n) && !matches!(next, Some('号' | '日' | '点' | '月' | '年' | '天' | '期' | '个' | ':' | '：')) {
+                if agent_said.contains(&n)
+                    && !matches!(
+                        next,
+                        Some('号' | '日' | '点' | '月' | '年' | '天' | '期' | '个' | ':' | '：')
+                    )
+                {
                     out.push(Amount::Fen(n));
                 }
                 i += len;
@@ -222,10 +258,22 @@ fn refuses(s: &str) -> bool {
 
 /// Amounts of money said in a clause, in order.
 fn amounts(s: &str, words: &PromiseWords) -> Vec<Amount> {
+    // Most clauses say no number at all: skip them without building anything.
+    if !s.chars().any(|ch| ch.is_ascii_digit() || "零一二两三四五六七八九十百千万半全清".contains(ch))
+    {
+        return Vec::new();
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
+        // Only these characters start an amount or a share.
+        let ch = chars[i];
+        if !(ch.is_ascii_digit() || digit(ch).is_some() || matches!(ch, '十' | '全' | '还' | '结' | '都'))
+        {
+            i += 1;
+            continue;
+        }
         let rest: String = chars[i..].iter().take(4).collect();
         let share =
             [("一半", 1, 2), ("三分之一", 1, 3), ("三分之二", 2, 3), ("四分之一", 1, 4), ("一大半", 1, 2)]
@@ -253,7 +301,11 @@ fn amounts(s: &str, words: &PromiseWords) -> Vec<Amount> {
                 ["元", "块", "万", "千", "百", "w", "k", "K", "W"].iter().any(|w| next.starts_with(w));
             let arabic = chars[i].is_ascii_digit();
             // 打 and 充 also dial and top up: a number after them is money only with its unit.
-            let verb = words.pay.iter().filter(|p| !matches!(p.as_str(), "打" | "充")).any(|p| before.ends_with(p.as_str()));
+            let verb = words
+                .pay
+                .iter()
+                .filter(|p| !matches!(p.as_str(), "打" | "充"))
+                .any(|p| before.ends_with(p.as_str()));
             if !not_money && (money_unit || (verb && (arabic || unit)) || (unit && fen >= 100_000)) {
                 let (mult, ulen) = match chars.get(i + len) {
                     Some('万' | 'w' | 'W') => (10_000, 1),
@@ -409,11 +461,20 @@ fn weekday(ch: char) -> Option<Weekday> {
 }
 
 fn date_in(s: &str, today: Date) -> Option<Date> {
+    if !s.chars().any(|ch| "天周期拜号日月底初中今明后晚早".contains(ch)) {
+        return None;
+    }
     let days = |n: i64| today.checked_add(Span::new().days(n)).ok();
     let c: Vec<char> = s.chars().collect();
     let mut found: Option<Date> = None;
     let mut i = 0;
     while i < c.len() {
+        // Only these characters start a date.
+        let ch = c[i];
+        if !(ch.is_ascii_digit() || digit(ch).is_some() || "十星礼周大后明今月".contains(ch)) {
+            i += 1;
+            continue;
+        }
         let rest: String = c[i..].iter().take(6).collect();
         // Weeks: 周X, 星期X, 礼拜X, with 这/本/下/下下 before.
         let week = ["星期", "礼拜", "周"].iter().find(|w| rest.starts_with(*w));
@@ -529,6 +590,9 @@ fn month_number(c: &[char], i: usize) -> Option<i8> {
 }
 
 fn time_in(s: &str) -> Option<Time> {
+    if !s.chars().any(|ch| matches!(ch, '点' | ':' | '：' | '午')) {
+        return None;
+    }
     let c: Vec<char> = s.chars().collect();
     let afternoon = ["下午", "晚上", "傍晚", "今晚", "明晚", "晚"].iter().any(|w| s.contains(w));
     for i in 0..c.len() {
@@ -544,8 +608,16 @@ fn time_in(s: &str) -> Option<Time> {
         let mut minute = 0i8;
         let after: String = c[i + len + 1..].iter().take(4).collect();
         // "还一点" is "a little", not one o'clock: an early hour needs a part of the day or 前.
-        let part_of_day = ["上午", "早上", "中午", "下午", "晚上", "傍晚", "凌晨", "今晚", "明晚"].iter().any(|w| s.contains(w));
-        if hour <= 6 && unit == Some('点') && !part_of_day && !after.starts_with('前') && !after.starts_with("之前") && !after.starts_with('半') {
+        let part_of_day = ["上午", "早上", "中午", "下午", "晚上", "傍晚", "凌晨", "今晚", "明晚"]
+            .iter()
+            .any(|w| s.contains(w));
+        if hour <= 6
+            && unit == Some('点')
+            && !part_of_day
+            && !after.starts_with('前')
+            && !after.starts_with("之前")
+            && !after.starts_with('半')
+        {
             continue;
         }
         if after.starts_with('半') {

@@ -5,7 +5,8 @@ use daylight_qc::{Analyzer, Rules, Transcript};
 
 fn corpus() -> Vec<(Transcript, Expect)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/qc");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
     files
         .iter()
@@ -30,9 +31,20 @@ fn the_corpus_scores_at_least_nine_tenths_per_code() {
     for code in Rules::default_rules().codes() {
         let s = r.codes.get(&code.code).unwrap_or_else(|| panic!("{} is not in the corpus", code.code));
         assert!(s.labelled >= 10, "{}: only {} labelled calls", code.code, s.labelled);
-        assert!(s.precision() >= 0.9 && s.recall() >= 0.9, "{}: precision {:.3}, recall {:.3}", code.code, s.precision(), s.recall());
+        assert!(
+            s.precision() >= 0.9 && s.recall() >= 0.9,
+            "{}: precision {:.3}, recall {:.3}",
+            code.code,
+            s.precision(),
+            s.recall()
+        );
     }
-    assert!(r.promise_precision() >= 0.8 && r.promise_recall() >= 0.8, "promises: {:.3} / {:.3}", r.promise_precision(), r.promise_recall());
+    assert!(
+        r.promise_precision() >= 0.8 && r.promise_recall() >= 0.8,
+        "promises: {:.3} / {:.3}",
+        r.promise_precision(),
+        r.promise_recall()
+    );
 }
 
 fn call(turns: &[(&str, &str)]) -> Transcript {
@@ -45,7 +57,10 @@ fn call(turns: &[(&str, &str)]) -> Transcript {
     Transcript::from_value("x", &v).unwrap()
 }
 
-const OPENING: (&str, &str) = ("agent", "您好，我是招商银行信用卡中心的小王，工号3021，来电是关于您信用卡还款的事情，请问是李明先生本人吗？");
+const OPENING: (&str, &str) = (
+    "agent",
+    "您好，我是招商银行信用卡中心的小王，工号3021，来电是关于您信用卡还款的事情，请问是李明先生本人吗？",
+);
 
 #[test]
 fn the_issues_examples() {
@@ -53,27 +68,55 @@ fn the_issues_examples() {
     let codes = |t: &Transcript| a.analyze(t).findings.into_iter().map(|f| f.code).collect::<Vec<_>>();
 
     // Negation and questions.
-    let t = call(&[OPENING, ("debtor", "是我。我没有失业，就是最近忘了。"), ("agent", "好的。"), ("debtor", "你是不是要起诉我？")]);
+    let t = call(&[
+        OPENING,
+        ("debtor", "是我。我没有失业，就是最近忘了。"),
+        ("agent", "好的。"),
+        ("debtor", "你是不是要起诉我？"),
+    ]);
     let found = codes(&t);
-    assert!(!found.contains(&"DEBTOR_HARDSHIP".to_owned()) && !found.iter().any(|c| c == "AGENT_THREAT"), "{found:?}");
+    assert!(
+        !found.contains(&"DEBTOR_HARDSHIP".to_owned()) && !found.iter().any(|c| c == "AGENT_THREAT"),
+        "{found:?}"
+    );
     let t = call(&[OPENING, ("debtor", "是我，我上个月失业了。")]);
     assert!(codes(&t).contains(&"DEBTOR_HARDSHIP".to_owned()));
 
     // Impersonation: code, severity, speaker, turn, span, words.
     let t = call(&[OPENING, ("debtor", "是我。"), ("agent", "我们是刑侦大队的，你再不还就麻烦了。")]);
     let f = a.analyze(&t).findings.into_iter().find(|f| f.code == "AGENT_IMPERSONATION").unwrap();
-    assert_eq!((f.turn, f.span, f.text.as_str(), f.severity.as_str(), f.speaker.as_str()), (2, [3, 7], "刑侦大队", "critical", "agent"));
+    assert_eq!(
+        (f.turn, f.span, f.text.as_str(), f.severity.as_str(), f.speaker.as_str()),
+        (2, [3, 7], "刑侦大队", "critical", "agent")
+    );
 
     // Missing steps: no self-introduction, the debt before the identity check.
     let t = call(&[("agent", "喂，你那张卡欠的8000块什么时候还？"), ("debtor", "你谁啊？")]);
     let found = codes(&t);
-    assert!(found.contains(&"AGENT_NO_SELF_ID".to_owned()) && found.contains(&"AGENT_NO_IDENTITY_CHECK".to_owned()), "{found:?}");
+    assert!(
+        found.contains(&"AGENT_NO_SELF_ID".to_owned())
+            && found.contains(&"AGENT_NO_IDENTITY_CHECK".to_owned()),
+        "{found:?}"
+    );
 
     // Promises relative to the call's start (Tuesday 3 March 2026, +08:00).
-    let t = call(&[OPENING, ("debtor", "是我。"), ("agent", "您目前欠款8000元。"), ("debtor", "我周三下午3点前还2000。")]);
+    let t = call(&[
+        OPENING,
+        ("debtor", "是我。"),
+        ("agent", "您目前欠款8000元。"),
+        ("debtor", "我周三下午3点前还2000。"),
+    ]);
     let p = a.analyze(&t).promise.unwrap();
-    assert_eq!((p.amount_fen, p.local.as_str(), p.due.to_string()), (200_000, "2026-03-04T15:00", "2026-03-04T07:00:00Z".to_owned()));
-    let t = call(&[OPENING, ("debtor", "是我。"), ("agent", "您目前欠款8000元。"), ("debtor", "下个月15号还一半吧。")]);
+    assert_eq!(
+        (p.amount_fen, p.local.as_str(), p.due.to_string()),
+        (200_000, "2026-03-04T15:00", "2026-03-04T07:00:00Z".to_owned())
+    );
+    let t = call(&[
+        OPENING,
+        ("debtor", "是我。"),
+        ("agent", "您目前欠款8000元。"),
+        ("debtor", "下个月15号还一半吧。"),
+    ]);
     let p = a.analyze(&t).promise.unwrap();
     assert_eq!((p.amount_fen, p.local.as_str()), (400_000, "2026-04-15"));
 }

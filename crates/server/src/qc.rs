@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use axum::http::StatusCode;
 use daylight_domain::id::CaseId;
-use daylight_qc::{Analyzer, LintFinding, Transcript};
+use daylight_qc::{Analysis, Analyzer, LintFinding, Transcript};
 use daylight_store::StoreError;
 use daylight_store::qc::{NewQcCall, QcCall, QcFinding};
 use daylight_strategy::document::Strategy;
@@ -176,13 +176,36 @@ pub async fn submit(
         ApiError::field(&field, e.code, e.message)
     })?;
     let analysis = app.qc.get(app).analyze(&t);
+    let new = stored_call(case, attempt, body, &analysis);
+    let stored = app.store.record_qc(&new, &caller.user.login, app.now()).await.map_err(|e| match e {
+        StoreError::Invalid(i) if i.code.as_str() == "EXISTS" => {
+            ApiError::new(StatusCode::CONFLICT, "EXISTS", i.message)
+        }
+        StoreError::Invalid(i) => ApiError::field("attempt", i.code.as_str(), i.message),
+        e => e.into(),
+    })?;
+    Ok(QcReport {
+        id: stored.id,
+        attempt,
+        call_id: analysis.call_id,
+        rules: analysis.rules,
+        findings: new.findings.iter().map(FindingView::from).collect(),
+        promise: new.promise.map(promise_view),
+        tags: stored.tags,
+        task: stored.task,
+    })
+}
+
+/// What to store of a call's analysis: its findings, its promise, and what it changes (the
+/// debtor's tags, the team lead's review).
+pub fn stored_call(case: CaseId, attempt: i64, transcript: &str, analysis: &Analysis) -> NewQcCall {
     let effects = analysis.effects();
-    let new = NewQcCall {
+    NewQcCall {
         attempt,
         case,
-        call_id: t.call_id.clone(),
+        call_id: analysis.call_id.clone(),
         rules: analysis.rules.clone(),
-        transcript: body.to_owned(),
+        transcript: transcript.to_owned(),
         findings: analysis
             .findings
             .iter()
@@ -197,25 +220,8 @@ pub async fn submit(
             .collect(),
         promise: analysis.promise.as_ref().map(|p| (p.amount_fen, p.due)),
         tags: effects.tags.iter().map(|(t, n)| ((*t).to_owned(), n.clone())).collect(),
-        review: effects.review.clone(),
-    };
-    let stored = app.store.record_qc(&new, &caller.user.login, app.now()).await.map_err(|e| match e {
-        StoreError::Invalid(i) if i.code.as_str() == "EXISTS" => {
-            ApiError::new(StatusCode::CONFLICT, "EXISTS", i.message)
-        }
-        StoreError::Invalid(i) => ApiError::field("attempt", i.code.as_str(), i.message),
-        e => e.into(),
-    })?;
-    Ok(QcReport {
-        id: stored.id,
-        attempt,
-        call_id: t.call_id,
-        rules: analysis.rules,
-        findings: new.findings.iter().map(FindingView::from).collect(),
-        promise: new.promise.map(promise_view),
-        tags: stored.tags,
-        task: stored.task,
-    })
+        review: effects.review,
+    }
 }
 
 /// Filters of the analysed calls' list.
@@ -368,12 +374,12 @@ pub fn adjust_suggestion(s: &mut crate::work::Suggestion, strategy: Option<&Stra
             );
         }
     }
-    if has("DEBTOR_ANXIOUS") && tone_of(&s.script) != Some(Tone::Soothing) {
-        if let Some(id) = on_channel(Tone::Soothing) {
-            s.reasons
-                .push(format!("QC_ANXIOUS: the debtor was anxious on today's call; soothing script {id}"));
-            s.script = Some(id);
-        }
+    if has("DEBTOR_ANXIOUS")
+        && tone_of(&s.script) != Some(Tone::Soothing)
+        && let Some(id) = on_channel(Tone::Soothing)
+    {
+        s.reasons.push(format!("QC_ANXIOUS: the debtor was anxious on today's call; soothing script {id}"));
+        s.script = Some(id);
     }
     if has("DEBTOR_ABUSIVE") {
         s.reasons.push("QC_ABUSIVE: abuse heard on today's call; the debtor is tagged and the next plan changes the channel mix".to_owned());

@@ -138,6 +138,8 @@ fn console_serves_the_demo(stdout: &str, bind: &str) {
     use std::io::{Read, Write};
     let console = stdout.split("\nConsole: ").nth(1).expect("a console section");
     assert!(console.contains("30 of its calls") || console.contains("60 of its calls"), "{console}");
+    let qc = console.lines().find(|l| l.starts_with("QC: ")).expect("a QC line");
+    assert!(qc.starts_with("QC: 12 sample call transcripts analysed") && !qc.contains(" 0 reviews"), "{qc}");
     let password = console
         .lines()
         .map(str::trim)

@@ -8,5 +8,6 @@ mod ledger;
 mod model;
 mod plan;
 mod policy;
+mod qc;
 mod simulate;
 mod support;
