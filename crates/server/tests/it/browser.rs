@@ -263,6 +263,58 @@ async fn waiver_and_third_party_contact_go_to_the_team_lead(c: &Client, base: &s
     Ok(())
 }
 
+/// A dialler's transcript of a collector's call reaches QC: the team lead finds the call on
+/// `/qc` with its codes, opens it with the words marked, and sees it on the case.
+async fn a_call_transcript_reaches_qc(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "E002", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
+    // The dialler's part, from the collector's session: the call's transcript.
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const csrf = document.querySelector('input[name=csrf]').value;
+        const post = (url, body) => fetch(url, {method: 'POST', headers: {'content-type': 'application/json', 'x-csrf-token': csrf}, body: JSON.stringify(body)});
+        (async () => {
+            // The collector's latest call on the case (the earlier scenarios made some), or a new one.
+            const kase = await (await fetch('/api/cases/CASE-C0011')).json();
+            let call = kase.attempt_choices.length ? {attempt: kase.attempt_choices[0][0]} : null;
+            if (!call) {
+                const res = await post('/api/cases/CASE-C0011/contacts', {contact_point: 'C0011:mobile', outcome: 'conversation'});
+                call = await res.json();
+                if (res.status !== 201) { done('the call: ' + res.status + ' ' + JSON.stringify(call)); return; }
+            }
+            const turn = (speaker, start, text) => ({speaker, start_ms: start, end_ms: start + 2000, text});
+            const r = await post(`/api/cases/CASE-C0011/attempts/${call.attempt}/transcript`, {
+                call_id: 'e2e-1', started_at: '2026-03-03T10:00:00+08:00', language: 'zh-CN',
+                turns: [turn('agent', 0, '您好，我是中信银行信用卡中心的小刘，工号2231。请问是赵先生本人吗？'),
+                        turn('debtor', 2500, '是我。'),
+                        turn('agent', 5000, '我们这边是刑侦大队的，您欠款8000元再不还就麻烦了。'),
+                        turn('debtor', 7500, '我上个月失业了，我真的好害怕，周三下午3点前先还2000。')]});
+            done(r.status);
+        })().catch(e => done(String(e)));
+    "#;
+    let status = c.execute_async(script, vec![]).await.map_err(fail("submit"))?;
+    if status != json!(201) {
+        return Err(format!("the transcript was answered {status}"));
+    }
+    sign_in(c, base, "L001", PASSWORD).await?;
+    click(c, "#nav-qc").await?;
+    let row = until_text(c, "#qc-calls tbody tr:first-child", |t| t.contains("CASE-C0011")).await?;
+    if !row.contains("AGENT_IMPERSONATION") || !row.contains("DEBTOR_HARDSHIP") || !row.contains("2,000.00") {
+        return Err(format!("the /qc row: {row:?}"));
+    }
+    docs_shot(c, "qc").await;
+    click(c, "#qc-calls tbody tr:first-child a.open-call").await?;
+    let marked =
+        until_text(c, "#transcript mark[data-code='AGENT_IMPERSONATION']", |t| !t.is_empty()).await?;
+    if marked != "刑侦大队" {
+        return Err(format!("marked {marked:?}"));
+    }
+    docs_shot(c, "qc_call").await;
+    c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
+    until_text(c, "#case-qc", |t| t.contains("DEBTOR_HARDSHIP")).await?;
+    Ok(())
+}
+
 /// A team lead reads the team's figures: tiles, SVG charts and the table, by collector and
 /// by bucket, and downloads the table as xlsx.
 async fn a_team_lead_reads_the_dashboard(c: &Client, base: &str) -> Step {
@@ -530,6 +582,7 @@ async fn the_console_in_a_real_browser() {
     scenario!(a_team_lead_approves_a_plan);
     scenario!(waiver_and_third_party_contact_go_to_the_team_lead);
     scenario!(a_team_lead_reads_the_dashboard);
+    scenario!(a_call_transcript_reaches_qc);
     scenario!(cases_open_side_by_side);
     scenario!(compliance_officer_changes_the_pack);
     scenario!(collector_cannot_open_anothers_case);
