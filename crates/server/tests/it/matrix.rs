@@ -83,6 +83,16 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
         ("GET", "/admin/policy", Value::Null, [200, 200, 403, 403, 403, 403, 403, 403]),
         ("GET", "/api/policy", Value::Null, [200, 200, 403, 403, 403, 403, 403, 403]),
         ("GET", "/admin/strategy", Value::Null, [200, 200, 200, 403, 403, 403, 403, 200]),
+        ("GET", "/qc", Value::Null, [200, 200, 200, 200, 403, 200, 403, 200]),
+        ("GET", "/api/qc/calls", Value::Null, [200, 200, 200, 200, 403, 200, 403, 200]),
+        ("GET", "/api/qc/rules", Value::Null, [200, 200, 200, 200, 200, 200, 200, 200]),
+        ("POST", "/api/qc/lint", json!({"text": "请按时还款"}), [200, 200, 200, 200, 200, 200, 200, 200]),
+        (
+            "POST",
+            "/api/cases/CASE-C0011/attempts/999999/transcript",
+            json!({"call_id": "m", "started_at": "2026-03-03T10:00:00+08:00", "turns": []}),
+            [404, 403, 403, 404, 404, 404, 404, 403],
+        ),
         ("PUT", "/api/users/E001", user, [200, 403, 403, 403, 403, 403, 403, 403]),
         // The admin creates it first, so the analyst's try finds the name taken.
         ("POST", "/api/experiments", experiment, [201, 403, 422, 403, 403, 403, 403, 403]),
