@@ -170,28 +170,10 @@ fn lint_script(file: &Path, as_json: bool, rules: Option<&Path>) -> Result<Outco
                 "{}",
                 json!({"file": origin, "script": (!id.is_empty()).then_some(id), "finding": f})
             )?;
-        } else if id.is_empty() {
-            writeln!(
-                out,
-                "{origin}:{}:{}: {} {} {:?} ({})",
-                f.line,
-                f.column,
-                f.severity.as_str(),
-                f.code,
-                f.text,
-                f.title
-            )?;
         } else {
-            writeln!(
-                out,
-                "{origin}: script {id}:{}:{}: {} {} {:?} ({})",
-                f.line,
-                f.column,
-                f.severity.as_str(),
-                f.code,
-                f.text,
-                f.title
-            )?;
+            let place = if id.is_empty() { origin.clone() } else { format!("{origin}: script {id}") };
+            let (line, column, severity) = (f.line, f.column, f.severity.as_str());
+            writeln!(out, "{place}:{line}:{column}: {severity} {} {:?} ({})", f.code, f.text, f.title)?;
         }
     }
     if !as_json {
