@@ -74,7 +74,7 @@ pub(crate) fn extract(
                     }));
                     if words.balance.iter().any(|b| s.contains(b.as_str())) && !s.contains("先还") {
                         if let Some(Amount::Fen(f)) = amounts.first().copied() {
-                            balance = Some(balance.map_or(f, |b: i64| b.max(f)));
+                            balance = Some(balance.unwrap_or(f));
                         }
                         continue;
                     }
@@ -86,7 +86,7 @@ pub(crate) fn extract(
                     if let (Some(a), None) = (amounts.last(), proposal.0) {
                         proposal.0 = Some(*a);
                     }
-                    if let Some(w) = date_time(s, today).filter(|w| w.date >= today) {
+                    if let (Some(w), None) = (date_time(s, today).filter(|w| w.date >= today), proposal.1) {
                         proposal.1 = Some(w);
                     }
                 }
@@ -108,7 +108,14 @@ pub(crate) fn extract(
                 });
                 let mut said_amount = false;
                 let mut said_when = false;
+                // A date said with the payment itself; a later date in the turn does not
+                // replace it.
+                let mut firm_when = false;
                 let paying = pays(&turn.text);
+                let asked_when =
+                    t.turns[..ti].iter().rev().find(|x| x.speaker == Speaker::Agent).is_some_and(|x| {
+                        ["什么时候", "哪天", "几号", "多久", "时间"].iter().any(|w| x.text.contains(w))
+                    });
                 for (ci, c) in cs.iter().enumerate() {
                     let s = c.text(&turn.text);
                     if !numbers_or_days(s) {
@@ -130,22 +137,28 @@ pub(crate) fn extract(
                     } else {
                         amounts(s, words)
                     };
+                    let mut found_amount = false;
+                    // A share of the balance is a promise only with a verb of paying ("落了一半").
                     if let Some(a) = found.last()
-                        && (pays(s) || agrees || short || said_when)
+                        && (pays(s) || ((agrees || short || said_when) && matches!(a, Amount::Fen(_))))
                     {
                         amount = Some((*a, ti));
                         said_amount = true;
+                        found_amount = true;
                     }
+                    // A date counts in a clause that pays, or as the turn's first date when
+                    // the turn pays, answers "when?", or follows a proposal ("我今晚就去改"
+                    // and "28号发工资" after "月底之前还上" do not).
+                    let clause_pays = pays(s) || found_amount;
                     match date_time(s, today) {
                         Some(w)
                             if w.date >= today
-                                && (paying
-                                    || said_amount
-                                    || turn.text.chars().count() <= 14
-                                    || proposal.0.is_some()) =>
+                                && (clause_pays
+                                    || (!firm_when && (paying || asked_when || proposal.0.is_some()))) =>
                         {
                             when = Some((merge(when.map(|w| w.0), w), ti));
                             said_when = true;
+                            firm_when |= clause_pays;
                         }
                         // A time alone ("晚上八点前吧") sets the time of the day already said.
                         None => {
@@ -213,9 +226,7 @@ const IDENTITY_WORDS: [&str; 6] = ["后四位", "身份证", "出生", "生日",
 
 /// "还了500", "上个月就还了": a clause about the past.
 fn past(s: &str) -> bool {
-    ["还了", "已经", "上个月", "上礼拜", "上周", "昨天", "前天", "之前", "以前", "去年", "上次"]
-        .iter()
-        .any(|w| s.contains(w))
+    ["还了", "已经", "上个月", "上礼拜", "上周", "昨天", "前天", "去年", "上次"].iter().any(|w| s.contains(w))
         && !["明天", "后天", "下周", "下个", "这周"].iter().any(|w| s.contains(w))
 }
 
@@ -251,7 +262,7 @@ fn amounts_or_bare(s: &str, words: &PromiseWords, agent_said: &[i64]) -> Vec<Amo
 
 /// "还不了", "还不上", "没钱还": a clause that refuses.
 fn refuses(s: &str) -> bool {
-    ["还不了", "还不上", "还不起", "没钱还", "不还", "没法还", "还不出", "不可能"]
+    ["还不了", "还不上", "还不起", "没钱还", "不还", "没法还", "还不出", "不可能", "不行", "没空", "来不及"]
         .iter()
         .any(|w| s.contains(w))
 }
