@@ -323,7 +323,7 @@ fn amounts(s: &str, words: &PromiseWords) -> Vec<Amount> {
                     Some('千' | 'k' | 'K') => (1_000, 1),
                     _ => (1, 0),
                 };
-                out.push(Amount::Fen(fen * mult / 100 * 100));
+                out.push(Amount::Fen(fen * mult));
                 i += len + ulen;
                 continue;
             }
@@ -666,6 +666,7 @@ mod tests {
         let fen = |s: &str| amounts(s, &w);
         assert_eq!(fen("还2000"), vec![Amount::Fen(200_000)]);
         assert_eq!(fen("先还1.5万"), vec![Amount::Fen(1_500_000)]);
+        assert_eq!(fen("还3260.50元"), vec![Amount::Fen(326_050)], "fen are kept");
         assert_eq!(fen("两千五块"), vec![Amount::Fen(250_000)]);
         assert_eq!(fen("一万二"), vec![Amount::Fen(1_200_000)]);
         assert_eq!(fen("五百元"), vec![Amount::Fen(50_000)]);
