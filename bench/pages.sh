@@ -61,11 +61,12 @@ admin=A001; lead=L001
 sign_in "$admin" "$pw_A001" "$work/admin.jar"
 sign_in "$lead" "$pw_L001" "$work/lead.jar"
 case=$(sqlite3 "$db" "SELECT id FROM cases WHERE status = 'open' AND team = 'T1' LIMIT 1")
+qc_call=$(sqlite3 "$db" "SELECT attempt_id FROM qc_calls LIMIT 1")
 
 pages=(/workbench "/cases/$case" /approvals /dashboard "/dashboard?by=team&period=30d"
     "/dashboard?by=bucket&period=30d" "/dashboard?by=collector&period=30d" "/dashboard?by=agency&period=30d"
     "/export/kpis.xlsx?by=bucket&period=30d" /export/team-cases.xlsx /team /admin/users /admin/policy
-    /admin/strategy "/side?c=$case")
+    /admin/strategy "/side?c=$case" /qc "/qc?code=DEBTOR_HARDSHIP" ${qc_call:+"/qc/$qc_call"})
 for jar in lead admin; do
     for page in "${pages[@]}"; do
         for _ in $(seq "$RUNS"); do
