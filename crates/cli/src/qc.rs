@@ -82,7 +82,7 @@ fn analyze(paths: &[PathBuf], as_json: bool, rules: Option<&Path>) -> Result<Out
         if as_json {
             writeln!(out, "{}", analysis_json(&a))?;
         } else {
-            write!(out, "{}", analysis_text(&t, &a))?;
+            write!(out, "{}", analysis_text(&a))?;
         }
     }
     Ok(if failed > 0 { Outcome::Refused } else { Outcome::Done })
@@ -100,7 +100,7 @@ pub fn analysis_json(a: &Analysis) -> serde_json::Value {
     })
 }
 
-fn analysis_text(t: &Transcript, a: &Analysis) -> String {
+fn analysis_text(a: &Analysis) -> String {
     let mut s = format!("{}: {} finding(s)\n", a.call_id, a.findings.len());
     for f in &a.findings {
         s += &format!(
@@ -118,7 +118,6 @@ fn analysis_text(t: &Transcript, a: &Analysis) -> String {
         Some(p) => s += &format!("  promise: {} yuan by {} (turn {})\n", yuan(p.amount_fen), p.local, p.turn),
         None => s += "  promise: none\n",
     }
-    let _ = t;
     s
 }
 

@@ -45,13 +45,6 @@ pub struct Analysis {
     pub promise: Option<Promise>,
 }
 
-impl Analysis {
-    /// Whether a code was found.
-    pub fn has(&self, code: &str) -> bool {
-        self.findings.iter().any(|f| f.code == code)
-    }
-}
-
 /// Which list of the steps a term belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -255,10 +248,18 @@ impl Analyzer {
                 .map(|(k, _, st, en)| (k, st, en))
                 .collect()
         };
-        let introduced = agent_turns.iter().take(s.self_id_turns).any(|&ti| {
-            let h = hits(ti);
-            h.iter().any(|x| x.0 == Step::SelfId) && h.iter().any(|x| x.0 == Step::Organisation)
-        });
+        let per_turn: Vec<Vec<(Step, usize, usize)>> = agent_turns
+            .iter()
+            .map(|&ti| {
+                let mut h = hits(ti);
+                h.sort_by_key(|x| x.1);
+                h
+            })
+            .collect();
+        let introduced = per_turn
+            .iter()
+            .take(s.self_id_turns)
+            .any(|h| h.iter().any(|x| x.0 == Step::SelfId) && h.iter().any(|x| x.0 == Step::Organisation));
         if !introduced {
             let text = &t.turns[first].text;
             let end = text.char_indices().nth(40).map_or(text.len(), |(i, _)| i);
@@ -275,8 +276,7 @@ impl Analyzer {
             if !checked && self.affirmed(t, clauses, ti) {
                 checked = true;
             }
-            let mut h = hits(ti);
-            h.sort_by_key(|x| x.1);
+            let h = &per_turn[n];
             for c in &clauses[ti] {
                 let in_clause: Vec<&(Step, usize, usize)> =
                     h.iter().filter(|x| c.start <= x.1 && x.1 < c.end).collect();

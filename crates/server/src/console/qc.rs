@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use super::{Page, error_page, page_ctx, render};
 use crate::error::ApiError;
 use crate::qc::{self, QcQuery};
-use crate::roles::Permission;
 use crate::work::local_full;
 
 /// The codes of the rules in force with their titles in the page's language.
@@ -35,22 +34,23 @@ pub(super) async fn qc_page(Page { app, lang, c }: Page, Query(q): Query<QcQuery
         Ok(v) => v,
         Err(e) => return error_page(&app, lang, Some(&c), e),
     };
-    let complaints = if c.can(Permission::ViewQc) {
-        match app.store.complaints_in(&c.scope, 200).await {
-            Ok(v) => v,
-            Err(e) => return error_page(&app, lang, Some(&c), e.into()),
-        }
-    } else {
-        Vec::new()
+    // `calls` has already required the permission to read QC.
+    let complaints = match app.store.complaints_in(&c.scope, 200).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&app, lang, Some(&c), e.into()),
     };
-    // The complaints' calls: their analyses, by attempt (one read for the lot).
-    let analysed: HashMap<i64, Vec<String>> = if complaints.iter().any(|k| k.complaint.attempt.is_some()) {
+    // The complaints' calls, by attempt: the list above when it is unfiltered, else one read.
+    let filtered =
+        q.case.as_deref().is_some_and(|x| !x.is_empty()) || q.code.as_deref().is_some_and(|x| !x.is_empty());
+    let analysed: HashMap<i64, Vec<String>> = if !complaints.iter().any(|k| k.complaint.attempt.is_some()) {
+        HashMap::new()
+    } else if !filtered {
+        calls.iter().map(|x| (x.attempt, x.codes.clone())).collect()
+    } else {
         match app.store.qc_calls_in(&c.scope, None, None, qc::LIST_LIMIT).await {
             Ok(v) => v.iter().map(|x| (x.attempt, qc::call_view(x).codes)).collect(),
             Err(e) => return error_page(&app, lang, Some(&c), e.into()),
         }
-    } else {
-        HashMap::new()
     };
     let complaints: Vec<Value> = complaints
         .iter()

@@ -155,12 +155,27 @@ async fn read_qc_calls_in(
     code: Option<&str>,
     limit: u32,
 ) -> Result<Vec<QcCall>> {
+    select_qc_calls(pool, scope, case, code, None, limit).await
+}
+
+/// Analysed calls within `scope`, filtered by case, code and attempt, each with its findings.
+async fn select_qc_calls(
+    pool: &DbPool,
+    scope: &Scope,
+    case: Option<&CaseId>,
+    code: Option<&str>,
+    attempt: Option<i64>,
+    limit: u32,
+) -> Result<Vec<QcCall>> {
     let mut qb = QueryBuilder::<Db>::new(
         "SELECT q.id, q.attempt_id, q.case_id, q.call_id, q.rules, q.promise_fen, q.promise_due, \
          q.analysed_by, q.analysed_at FROM qc_calls q JOIN cases c ON c.id = q.case_id WHERE 1 = 1",
     );
     if let Some(case) = case {
         qb.push(" AND q.case_id = ").push_bind(case.as_str());
+    }
+    if let Some(attempt) = attempt {
+        qb.push(" AND q.attempt_id = ").push_bind(attempt);
     }
     if let Some(code) = code {
         qb.push(" AND EXISTS (SELECT 1 FROM qc_findings f WHERE f.qc_call_id = q.id AND f.code = ")
@@ -200,22 +215,13 @@ async fn read_qc_calls_in(
 
 /// An attempt's analysis and its transcript, if the attempt's case is within `scope`.
 async fn read_qc_transcript(pool: &DbPool, scope: &Scope, attempt: i64) -> Result<(QcCall, String)> {
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT q.case_id, q.transcript FROM qc_calls q JOIN cases c ON c.id = q.case_id WHERE q.attempt_id = ",
-    );
-    qb.push_bind(attempt);
-    push_scope(&mut qb, scope);
-    let row = qb
-        .build()
-        .fetch_optional(pool)
+    let call = select_qc_calls(pool, scope, None, None, Some(attempt), 1)
         .await?
+        .pop()
         .ok_or_else(|| StoreError::not_found("analysed call", attempt.to_string()))?;
-    let case = id(&row, "case_id", CaseId::parse)?;
-    let transcript = text(&row, "transcript")?;
-    let call = read_qc_calls_in(pool, scope, Some(&case), None, CaseFilter::MAX_LIMIT)
-        .await?
-        .into_iter()
-        .find(|c| c.attempt == attempt)
-        .ok_or_else(|| StoreError::not_found("analysed call", attempt.to_string()))?;
+    let transcript: String = sqlx::query_scalar("SELECT transcript FROM qc_calls WHERE id = $1")
+        .bind(call.id)
+        .fetch_one(pool)
+        .await?;
     Ok((call, transcript))
 }
