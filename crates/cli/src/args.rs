@@ -799,9 +799,6 @@ pub struct ContactArgs {
     /// in the future.
     #[arg(long)]
     pub at: Option<String>,
-    /// The operator confirmed a third-party contact is needed.
-    #[arg(long)]
-    pub confirmed_third_party: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -292,12 +292,12 @@ async fn contact_in(
         ContactCommand::Record(a) => {
             let p = planned(&a.contact)?;
             let attempt: Attempt = p.finished(a.outcome, a.duration, a.note.clone());
-            let g = store.record_attempt(&attempt, a.contact.confirmed_third_party, actor, now()).await?;
+            let g = store.record_attempt(&attempt, actor, now()).await?;
             print_gated(&g, "attempt", a.contact.json)
         }
         ContactCommand::Start(a) => {
             let p = planned(&a)?;
-            let g = store.start_attempt(&p, a.confirmed_third_party, actor, now()).await?;
+            let g = store.start_attempt(&p, actor, now()).await?;
             print_gated(&g, "started", a.json)
         }
         ContactCommand::Finish(a) => {

@@ -156,10 +156,13 @@ impl<'a> Recorder<'a> {
         }
         // The day's contacts, recorded after the last window closes.
         let late = world.local(day, 23, 0)?;
-        let batch: Vec<_> = d.log.attempts.iter().map(|a| (a.clone(), false)).collect();
         tracing::debug!(secs = clock.elapsed().as_secs_f64(), "twin: plan stored");
-        let gated = store.record_attempts(&batch, ACTOR, late).await?;
-        tracing::debug!(secs = clock.elapsed().as_secs_f64(), n = batch.len(), "twin: attempts recorded");
+        let gated = store.record_attempts(&d.log.attempts, ACTOR, late).await?;
+        tracing::debug!(
+            secs = clock.elapsed().as_secs_f64(),
+            n = d.log.attempts.len(),
+            "twin: attempts recorded"
+        );
         let mut ids = Vec::with_capacity(gated.len());
         for (g, a) in gated.iter().zip(&d.log.attempts) {
             if g.decision.allowed {

@@ -1,7 +1,7 @@
 //! Decisions: whether a contact may be made now, which rules forbid it, and when it may.
 
 use daylight_domain::attempt::{Channel, Outcome, OutcomeClass};
-use daylight_domain::customer::Recipient;
+use daylight_domain::customer::{ContactStatus, Recipient};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -47,6 +47,24 @@ pub struct Request {
     pub debtor_contact_points: Vec<String>,
     /// Flags.
     pub flags: Flags,
+    /// What is known of the contact point used (`NUMBER_*` rules); `None`: nothing known.
+    pub point_status: Option<PointStatus>,
+    /// The case the contact is about is closed (`CASE_CLOSED`).
+    pub case_closed: bool,
+    /// Contacts made through the same physical number but not on this debtor's record of it
+    /// (another debtor's number, or another of the debtor's contact points carrying it). Only
+    /// the rules that count per number read them: `UNANSWERED_CAP` and the third-party caps per
+    /// number.
+    pub same_number: Vec<Contact>,
+}
+
+/// What screening and outcomes have found of a contact point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointStatus {
+    /// The status.
+    pub status: ContactStatus,
+    /// When it was set (a switched-off number is retried from the next local day).
+    pub since: Timestamp,
 }
 
 impl Request {
@@ -66,6 +84,9 @@ impl Request {
             confirmed_third_party: false,
             debtor_contact_points: Vec::new(),
             flags: Flags::default(),
+            point_status: None,
+            case_closed: false,
+            same_number: Vec::new(),
         })
     }
 }
@@ -125,7 +146,7 @@ pub fn allowed_at(pack: &Pack, request: &Request, history: &[Contact], t: Timest
 
 /// The rules broken at one instant and the earliest instant any of them could stop applying.
 struct Verdict {
-    violated: u16,
+    violated: u32,
     /// A lower bound on the first later instant at which every broken rule could be kept; `None`
     /// when one of them can never be.
     hint: Option<Timestamp>,
@@ -183,6 +204,12 @@ fn is_conversation(o: Option<Outcome>) -> bool {
     o.is_none_or(|o| o.class() == OutcomeClass::Conversation)
 }
 
+/// Failed, or still going on (which may yet fail).
+#[inline]
+fn is_failed_or_going(o: Option<Outcome>) -> bool {
+    o.is_none_or(|o| o.class() == OutcomeClass::Failed)
+}
+
 #[inline]
 fn is_failed(o: Option<Outcome>) -> bool {
     o.is_some_and(|o| o.class() == OutcomeClass::Failed)
@@ -195,6 +222,12 @@ const SPAN: usize = (2 * W - 1) as usize;
 fn check(pack: &Pack, req: &Request, history: &[Contact], t: Timestamp) -> Verdict {
     let mut v = Verdict { violated: 0, hint: None };
     let chan = req.channel;
+    if req.case_closed {
+        v.deny(Rule::CaseClosed, None);
+    }
+    if let Some(p) = req.point_status {
+        screened(p, req, t, &mut v);
+    }
     if req.flags.cease && !pack.cease.allowed.has(chan) {
         v.deny(Rule::Cease, None);
     }
@@ -254,6 +287,23 @@ fn check(pack: &Pack, req: &Request, history: &[Contact], t: Timestamp) -> Verdi
     v
 }
 
+/// The number's status: an invalid or suspended number is refused until the status changes (a
+/// correction, a screening); a switched-off one for the rest of the local day it was found.
+fn screened(p: PointStatus, req: &Request, t: Timestamp, v: &mut Verdict) {
+    match p.status {
+        ContactStatus::Invalid => v.deny(Rule::NumberInvalid, None),
+        ContactStatus::Suspended => v.deny(Rule::NumberSuspended, None),
+        ContactStatus::PoweredOff => {
+            let zone = &req.zones[0];
+            let (found, now) = (local_of(zone, p.since).0, local_of(zone, t).0);
+            if found == now {
+                v.deny(Rule::NumberPoweredOff, Some(instant(zone, now + 1, 0)));
+            }
+        }
+        ContactStatus::Unknown | ContactStatus::Valid => {}
+    }
+}
+
 /// The day-counting caps on call attempts.
 fn caps(
     pack: &Pack,
@@ -297,7 +347,7 @@ fn caps(
         // A call still going on may yet fail: it counts here.
         if unanswered.is_some()
             && rel == 0
-            && c.outcome.is_none_or(|o| o.class() == OutcomeClass::Failed)
+            && is_failed_or_going(c.outcome)
             && same(point, c.contact_point.as_deref())
         {
             failed_here += 1;
@@ -350,6 +400,14 @@ fn caps(
         && conv_today >= cap.max
     {
         v.deny(Rule::ConversationCap, Some(opens(today + 1)));
+    }
+    if unanswered.is_some() {
+        failed_here += req
+            .same_number
+            .iter()
+            .filter(|c| c.channel.is_call() && is_failed_or_going(c.outcome))
+            .filter(|c| (lo..=hi).contains(&secs(c.at)) && offsets.day(secs(c.at)) == today)
+            .count() as u32;
     }
     if let Some(cap) = unanswered
         && failed_here >= cap.max
@@ -460,6 +518,13 @@ fn third_party(
         }
         if c.at >= t {
             next_change = Some(next_change.map_or(c.at, |n| n.min(c.at)));
+        }
+    }
+    // The person at the number is called about other debtors too: their calls count per number.
+    for c in &req.same_number {
+        ever_here += 1;
+        if offsets.day(secs(c.at)) == today {
+            today_here += 1;
         }
     }
     let unconfirmed = tp.needs_confirmation && !req.confirmed_third_party;

@@ -15,11 +15,15 @@ pub mod calendar;
 pub mod error;
 pub mod eval;
 pub mod pack;
+pub mod request;
 mod time;
 pub mod wire;
 pub mod workload;
 
 pub use calendar::{Calendar, DayKind};
 pub use error::PolicyError;
-pub use eval::{Contact, Decision, Flags, HORIZON_DAYS, Request, allowed_at, evaluate, statement_anchor};
+pub use eval::{
+    Contact, Decision, Flags, HORIZON_DAYS, PointStatus, Request, allowed_at, evaluate, statement_anchor,
+};
 pub use pack::{Channels, DEFAULT_PACK, Pack, Rule, RuleText};
+pub use request::{ContactFacts, DebtFacts, FactsError, PointFacts, contact_debt, request_for};

@@ -40,11 +40,23 @@ pub enum Rule {
     OptOut,
     /// The calendar does not cover the date.
     CalendarMissing,
+    /// The case is closed: nothing more is collected on it.
+    CaseClosed,
+    /// The number does not exist (空号) or belongs to someone else.
+    NumberInvalid,
+    /// The carrier suspended the number (停机).
+    NumberSuspended,
+    /// The number was switched off (关机) earlier the same day.
+    NumberPoweredOff,
 }
 
 impl Rule {
     /// Every rule, in the order decisions list them.
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 16] = [
+        Rule::CaseClosed,
+        Rule::NumberInvalid,
+        Rule::NumberSuspended,
+        Rule::NumberPoweredOff,
         Rule::Cease,
         Rule::OptOut,
         Rule::Hours,
@@ -74,11 +86,15 @@ impl Rule {
             Rule::Cease => "CEASE",
             Rule::OptOut => "OPT_OUT",
             Rule::CalendarMissing => "CALENDAR_MISSING",
+            Rule::CaseClosed => "CASE_CLOSED",
+            Rule::NumberInvalid => "NUMBER_INVALID",
+            Rule::NumberSuspended => "NUMBER_SUSPENDED",
+            Rule::NumberPoweredOff => "NUMBER_POWERED_OFF",
         }
     }
 
-    pub(crate) const fn bit(self) -> u16 {
-        1 << self as u16
+    pub(crate) const fn bit(self) -> u32 {
+        1 << self as u32
     }
 }
 
@@ -286,6 +302,43 @@ pub struct Pack {
     /// How many days either side of a request its rules look at.
     pub(crate) reach_days: i32,
 }
+
+/// The rules every pack applies, whatever its text: they follow from facts of the case and the
+/// number, not from a regulation a bank may choose.
+static FACTS: std::sync::LazyLock<[RuleText; 4]> = std::sync::LazyLock::new(|| {
+    let text = |rule, en: &str, zh: &str, citation: &str| RuleText {
+        rule,
+        message: en.into(),
+        message_zh: zh.into(),
+        citation: citation.into(),
+    };
+    [
+        text(
+            Rule::CaseClosed,
+            "the case is closed: reopen it before contacting the debtor about it",
+            "案件已结案：如需继续联系，请先重新开案",
+            "Daylight: a closed case is not worked (closure reasons in docs/compliance.md)",
+        ),
+        text(
+            Rule::NumberInvalid,
+            "the number was found not to exist or not to be the owner's (空号/错号): propose a corrected number",
+            "该号码为空号或非本人号码：请提交更正后的号码",
+            "Daylight number screening: a number found not to exist or not to be the owner's is not dialled again (docs/compliance.md)",
+        ),
+        text(
+            Rule::NumberSuspended,
+            "the carrier has suspended the number (停机) until it is found working again",
+            "该号码已停机，待确认恢复后方可拨打",
+            "Daylight number screening: a suspended number is not dialled until it is found working (docs/compliance.md)",
+        ),
+        text(
+            Rule::NumberPoweredOff,
+            "the number was switched off (关机) earlier today: try again tomorrow",
+            "该号码今日已关机，请于次日再拨",
+            "Daylight: a switched-off number is retried on a later day rather than redialled",
+        ),
+    ]
+});
 
 /// The packs Daylight ships, by name.
 pub const SHIPPED: [(&str, &str); 3] = [
@@ -823,6 +876,9 @@ impl Pack {
             Rule::Cease => Some(&self.cease.text),
             Rule::OptOut => Some(&self.opt_out),
             Rule::CalendarMissing => self.holiday.as_ref().map(|_| &self.calendar_missing),
+            Rule::CaseClosed | Rule::NumberInvalid | Rule::NumberSuspended | Rule::NumberPoweredOff => {
+                FACTS.iter().find(|t| t.rule == rule)
+            }
         }
     }
 }
@@ -848,6 +904,10 @@ mod tests {
         assert_eq!(
             codes("cn-default"),
             [
+                "CASE_CLOSED",
+                "NUMBER_INVALID",
+                "NUMBER_SUSPENDED",
+                "NUMBER_POWERED_OFF",
                 "CEASE",
                 "OPT_OUT",
                 "HOURS",
@@ -859,11 +919,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            codes("cn-cba-2026"),
+            codes("cn-cba-2026")[4..],
             ["CEASE", "OPT_OUT", "HOURS", "UNANSWERED_CAP", "CONVERSATION_CAP", "THIRD_PARTY"]
         );
         assert_eq!(
-            codes("us-reg-f"),
+            codes("us-reg-f")[4..],
             ["CEASE", "OPT_OUT", "HOURS", "SEVEN_IN_SEVEN", "AFTER_CONVERSATION", "THIRD_PARTY"]
         );
         let d = Pack::shipped("cn-default").unwrap();

@@ -424,14 +424,14 @@ fn is_phone(p: &ContactPoint) -> bool {
     matches!(p.value.kind(), ContactKind::Phone)
 }
 
-/// The gate's answers for a call now, by `caller`, to each of `points` of `case` (the debtor
-/// and the pack read once); third parties among `confirmed` have a team lead's confirmation.
+/// The gate's answers for a call now, by `caller`, to each of `points` of `case`: the store
+/// reads the facts as the gate does (the debtor, the pack, the numbers' status, third-party
+/// confirmations, the case's status) and the request is the one the gate would build.
 pub async fn gate_statuses(
     app: &AppState,
     caller: &Caller,
     case: &CaseId,
     points: &[&ContactPoint],
-    confirmed: &[ContactId],
 ) -> ApiResult<Vec<GateStatus>> {
     let now = app.now();
     let planned: Vec<Planned> = points
@@ -446,10 +446,7 @@ pub async fn gate_statuses(
             agent: agent_of(caller),
         })
         .collect();
-    let mut contexts = app.store.contact_contexts(&planned).await?;
-    for (ctx, point) in contexts.iter_mut().zip(points) {
-        ctx.request.confirmed_third_party = confirmed.contains(&point.id);
-    }
+    let contexts = app.store.contact_contexts(&planned).await?;
     Ok(contexts
         .iter()
         .map(|ctx| {
@@ -469,19 +466,14 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
     caller.require(Permission::ViewCases, "view cases")?;
     let case_id = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
     let d = app.store.case_detail_in(&caller.scope, &case_id).await?;
-    let open = d.case.status == CaseStatus::Open;
-    let phones: Vec<&ContactPoint> = d.contacts.iter().filter(|p| open && is_phone(p)).collect();
+    // Every phone is put to the gate, a closed case's too: it answers CASE_CLOSED.
+    let phones: Vec<&ContactPoint> = d.contacts.iter().filter(|p| is_phone(p)).collect();
     let now = app.now();
     let requests = app.store.third_party_requests_in(&caller.scope, Some(&case_id), None, 100).await?;
-    let confirmed: Vec<ContactId> = requests
-        .iter()
-        .filter(|r| r.decided_at.is_some_and(|d| d <= now) && r.valid_until.is_some_and(|u| u > now))
-        .map(|r| r.request.contact_point.clone())
-        .collect();
-    let mut gates = gate_statuses(app, caller, &case_id, &phones, &confirmed).await?.into_iter();
+    let mut gates = gate_statuses(app, caller, &case_id, &phones).await?.into_iter();
     let mut contacts = Vec::with_capacity(d.contacts.len());
     for p in &d.contacts {
-        let gate = if open && is_phone(p) { gates.next() } else { None };
+        let gate = if is_phone(p) { gates.next() } else { None };
         // The latest request about a third party's point: waiting, or confirmed until when.
         let confirmation = (p.role.recipient() == Recipient::ThirdParty)
             .then(|| requests.iter().rev().find(|r| r.request.contact_point == p.id))
@@ -705,7 +697,8 @@ pub async fn record_contact(
     let now = app.now();
     let attempt = Attempt {
         case: case.clone(),
-        account: d.accounts.first().map(|a| a.account.id.clone()),
+        // The gate picks the account the contact is about, as it does for "can call now".
+        account: None,
         at: now,
         channel,
         recipient: p.role.recipient(),
@@ -715,10 +708,8 @@ pub async fn record_contact(
         duration_secs: c.duration_secs.unwrap_or(0),
         note,
     };
-    // A third party is called only with a team lead's confirmation, which the gate checks.
-    let confirmed = attempt.recipient == Recipient::ThirdParty
-        && app.store.third_party_confirmed(&case, &point_id, now).await?;
-    let gated = app.store.record_attempt(&attempt, confirmed, &caller.user.login, now).await?;
+    // A third party is called only with a team lead's confirmation, which the gate reads.
+    let gated = app.store.record_attempt(&attempt, &caller.user.login, now).await?;
     match gated.id {
         Some(attempt) => Ok(ContactRecorded { attempt, pack: gated.pack }),
         None => {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use daylight_compliance::Pack;
 use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome};
 use daylight_domain::bucket::{Bucket, BucketScheme};
-use daylight_domain::customer::Recipient;
+use daylight_domain::customer::{ContactKind, ContactStatus, Recipient};
 use daylight_domain::id::{AccountId, CaseId, ContactId};
 use daylight_scoring::product::ProductModel;
 use daylight_strategy::document::Strategy;
@@ -81,12 +81,12 @@ struct Known {
     agency: Option<String>,
     /// What outcomes showed of the points used (`valid`, `invalid`, `powered_off`), as the
     /// store records it; a point not here is `unknown`.
-    statuses: Vec<(String, &'static str)>,
+    statuses: Vec<(String, ContactStatus)>,
 }
 
 impl Known {
-    fn status(&self, point: &str) -> String {
-        self.statuses.iter().find(|(p, _)| p == point).map_or("unknown", |(_, s)| s).to_owned()
+    fn status(&self, point: &str) -> ContactStatus {
+        self.statuses.iter().find(|(p, _)| p == point).map_or(ContactStatus::Unknown, |(_, s)| *s)
     }
 }
 
@@ -431,16 +431,18 @@ impl World {
                 let mobile = format!("{}:mobile", d.customer_id);
                 let mut points = vec![Point {
                     status: k.status(&mobile),
+                    status_since: None,
                     id: mobile,
                     recipient: Recipient::Debtor,
-                    kind: "phone".into(),
+                    kind: ContactKind::Phone,
                     zone: None,
                 }];
                 points.extend(d.related.iter().map(|r| Point {
                     id: r.contact_id.clone(),
                     recipient: r.role.recipient(),
-                    kind: "phone".into(),
+                    kind: ContactKind::Phone,
                     status: k.status(&r.contact_id),
+                    status_since: None,
                     zone: None,
                 }));
                 PlanCase {
@@ -618,8 +620,8 @@ impl World {
             // What the outcome says of the point, as the store records it.
             if let (Some(p), Some(status)) = (&a.contact_point, o.contact_status()) {
                 match k.statuses.iter_mut().find(|(q, _)| q == p) {
-                    Some(entry) => entry.1 = status.as_str(),
-                    None => k.statuses.push((p.clone(), status.as_str())),
+                    Some(entry) => entry.1 = status,
+                    None => k.statuses.push((p.clone(), status)),
                 }
             }
             if o == Outcome::CeaseRequest {

@@ -7,9 +7,11 @@
 //! read in one scan: measured on 100,000 open cases, a filter by `customer_id IN (open cases)`
 //! spent twice as long probing indexes.
 
+use daylight_compliance::DebtFacts;
 use daylight_domain::customer::ContactRole;
 use daylight_strategy::plan::{PastContact, PastPromise, PlanCase, Point};
 use foldhash::HashMap as FastMap;
+use jiff::Timestamp;
 
 use crate::error::{Result, StoreError};
 
@@ -58,14 +60,28 @@ impl Rollup {
     pub(crate) fn add(&mut self, id: &str, limit: i64, statement_day: i8, dpd: i64, overdue: i64) {
         self.overdue += overdue;
         self.limit += limit;
+        // The same choice the gate makes for a contact that names no account.
         let worse = match &self.account {
             None => true,
-            Some((d, a, _)) => dpd > *d || (dpd == *d && id < a.as_str()),
+            Some((d, a, day)) => {
+                let this = DebtFacts { id, days_past_due: dpd, statement_day };
+                this.is_worse_than(&DebtFacts { id: a, days_past_due: *d, statement_day: *day })
+            }
         };
         if worse {
             self.account = Some((dpd, id.to_owned(), statement_day));
         }
     }
+}
+
+/// A row of `contact_points` as the planner reads it.
+pub(crate) struct PointRow<'a> {
+    pub(crate) id: String,
+    pub(crate) role: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) status: &'a str,
+    pub(crate) status_at: Option<Timestamp>,
+    pub(crate) zone: Option<String>,
 }
 
 /// Open cases as they are read: who has which (`index`) and the cases being filled in
@@ -134,17 +150,16 @@ impl Rows {
     }
 
     /// A contact point of case `i`'s debtor or of someone related to them.
-    pub(crate) fn point(
-        &mut self,
-        i: usize,
-        id: String,
-        role: &str,
-        kind: String,
-        status: String,
-        zone: Option<String>,
-    ) -> Result<()> {
-        let role: ContactRole = role.parse().map_err(|e| corrupt("role", e))?;
-        self.0[i].points.push(Point { id, recipient: role.recipient(), kind, status, zone });
+    pub(crate) fn point(&mut self, i: usize, row: PointRow<'_>) -> Result<()> {
+        let role: ContactRole = row.role.parse().map_err(|e| corrupt("role", e))?;
+        self.0[i].points.push(Point {
+            id: row.id,
+            recipient: role.recipient(),
+            kind: row.kind.parse().map_err(|e| corrupt("kind", e))?,
+            status: row.status.parse().map_err(|e| corrupt("status", e))?,
+            status_since: row.status_at,
+            zone: row.zone,
+        });
         Ok(())
     }
 
@@ -184,7 +199,7 @@ impl Rows {
     }
 
     /// A payment on case `i`'s debtor's accounts (oldest first).
-    pub(crate) fn payment(&mut self, i: usize, at: jiff::Timestamp, amount: i64) {
+    pub(crate) fn payment(&mut self, i: usize, at: Timestamp, amount: i64) {
         self.0[i].payments.push((at, amount));
     }
 

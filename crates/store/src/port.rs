@@ -106,42 +106,27 @@ pub trait Store: Send + Sync {
     async fn assign_case(&self, id: &CaseId, to: &Assignment, actor: &str, now: Timestamp) -> Result<()>;
 
     /// The contact gate, for an attempt already made (`at` no later than `now`): judges it under
-    /// the pack in force (read in the same transaction) against every earlier attempt on the
-    /// debtor (all cases, channels, agents and agencies) and, when allowed, records it (and its
-    /// note, and what the outcome says of the contact point) in the same transaction, serialised
-    /// per debtor. When denied nothing is recorded but the denial, which is a ledger event.
-    async fn record_attempt(
-        &self,
-        attempt: &Attempt,
-        confirmed_third_party: bool,
-        actor: &str,
-        now: Timestamp,
-    ) -> Result<Gated>;
+    /// the pack in force against every earlier attempt on the debtor (all cases, channels,
+    /// agents and agencies) and through the same number, with every fact it judges read in its
+    /// own transaction (the case's status, the number's status, a team lead's third-party
+    /// confirmation, the flags: nothing a caller asserts) and, when allowed, records it (and its
+    /// note, and what the outcome says of the number) in the same transaction, serialised per
+    /// debtor and per number. When denied nothing is recorded but the denial, a ledger event.
+    async fn record_attempt(&self, attempt: &Attempt, actor: &str, now: Timestamp) -> Result<Gated>;
 
-    /// [`Store::record_attempt`] for a batch of attempts already made (each with whether a
-    /// third-party contact was confirmed), in one transaction: each is judged, in order, against
-    /// everything stored before it, including the batch's earlier attempts, exactly as
-    /// `record_attempt` would judge it. For a provider's call-detail records or the digital
-    /// twin. A bad attempt (an error, not a denial) writes none of the batch.
-    async fn record_attempts(
-        &self,
-        batch: &[(Attempt, bool)],
-        actor: &str,
-        now: Timestamp,
-    ) -> Result<Vec<Gated>>;
+    /// [`Store::record_attempt`] for a batch of attempts already made, in one transaction: each
+    /// is judged, in order, against everything stored before it, including the batch's earlier
+    /// attempts, exactly as `record_attempt` would judge it. For a provider's call-detail
+    /// records or the digital twin. A bad attempt (an error, not a denial) writes none of the
+    /// batch.
+    async fn record_attempts(&self, batch: &[Attempt], actor: &str, now: Timestamp) -> Result<Vec<Gated>>;
 
     /// The contact gate, before dialling (`at` within a minute of `now`): as
     /// [`Store::record_attempt`], but an allowed contact is stored as started, holding its place
     /// under the caps (as the worst outcome each rule could see) until
     /// [`Store::finish_attempt`] gives its outcome. A start not finished within two hours is
     /// recorded without a result by the next gate of that debtor and cannot be finished.
-    async fn start_attempt(
-        &self,
-        planned: &Planned,
-        confirmed_third_party: bool,
-        actor: &str,
-        now: Timestamp,
-    ) -> Result<Gated>;
+    async fn start_attempt(&self, planned: &Planned, actor: &str, now: Timestamp) -> Result<Gated>;
 
     /// Gives a started attempt its outcome and records it. Returns the attempt id.
     async fn finish_attempt(

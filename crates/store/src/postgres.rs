@@ -110,19 +110,23 @@ impl PgStore {
             cases.rows.accounts(i, r);
         }
         drop(accounts);
-        let mut points =
-            sqlx::query("SELECT id, customer_id, role, kind, status, time_zone FROM contact_points")
-                .fetch(&mut *tx);
+        let mut points = sqlx::query(
+            "SELECT id, customer_id, role, kind, status, time_zone, status_at FROM contact_points",
+        )
+        .fetch(&mut *tx);
         while let Some(row) = points.try_next().await? {
             let row = &row;
             let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
             cases.rows.point(
                 i,
-                text(row, "id")?,
-                &text(row, "role")?,
-                text(row, "kind")?,
-                text(row, "status")?,
-                opt_text(row, "time_zone")?,
+                crate::plan_rows::PointRow {
+                    id: text(row, "id")?,
+                    role: &text(row, "role")?,
+                    kind: &text(row, "kind")?,
+                    status: &text(row, "status")?,
+                    status_at: opt_time(row, "status_at")?,
+                    zone: opt_text(row, "time_zone")?,
+                },
             )?;
         }
         drop(points);

@@ -41,10 +41,10 @@
 
 use std::collections::BTreeMap;
 
-use daylight_compliance::{Contact, Pack, Request, Rule};
+use daylight_compliance::{Contact, ContactFacts, DebtFacts, Pack, PointFacts, PointStatus, Request, Rule};
 use daylight_domain::attempt::{Channel, Outcome};
 use daylight_domain::bucket::Bucket;
-use daylight_domain::customer::Recipient;
+use daylight_domain::customer::{ContactKind, ContactStatus, Recipient};
 use daylight_scoring::features::{AccountPath, AttemptFact, DebtorHistory, PaymentFact, Priors, PromiseFact};
 use daylight_scoring::product::{self, ProductModel, Scorer as Contactability};
 use jiff::civil::Date;
@@ -89,10 +89,13 @@ pub struct Point {
     pub id: String,
     /// Whose: debtor, guarantor, or a third party (emergency contact, relative, colleague).
     pub recipient: Recipient,
-    /// `phone`, `email` or `address`.
-    pub kind: String,
-    /// `unknown`, `valid`, `invalid`, `suspended` or `powered_off`.
-    pub status: String,
+    /// Phone, e-mail or address.
+    pub kind: ContactKind,
+    /// What screening and outcomes found of it.
+    pub status: ContactStatus,
+    /// When the status was set (a switched-off number is retried from the next day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_since: Option<Timestamp>,
     /// The owner's zone when it differs from the debtor's.
     pub zone: Option<String>,
 }
@@ -1260,9 +1263,9 @@ fn weight(c: &PlanCase) -> f64 {
 
 fn pick_point(c: &PlanCase, channel: Channel, recipient: Recipient) -> Option<String> {
     let kind = match channel {
-        Channel::Call | Channel::RobotCall | Channel::Sms => "phone",
-        Channel::Email => "email",
-        Channel::Letter | Channel::Visit => "address",
+        Channel::Call | Channel::RobotCall | Channel::Sms => ContactKind::Phone,
+        Channel::Email => ContactKind::Email,
+        Channel::Letter | Channel::Visit => ContactKind::Address,
     };
     let reached = |id: &str| {
         c.contacts
@@ -1274,15 +1277,15 @@ fn pick_point(c: &PlanCase, channel: Channel, recipient: Recipient) -> Option<St
         .filter(|p| {
             p.recipient == recipient
                 && p.kind == kind
-                && !matches!(p.status.as_str(), "invalid" | "suspended")
+                && !matches!(p.status, ContactStatus::Invalid | ContactStatus::Suspended)
         })
-        .min_by_key(|p| (!reached(&p.id), p.status != "valid", p.id.clone()))
+        .min_by_key(|p| (!reached(&p.id), p.status != ContactStatus::Valid, p.id.clone()))
         .map(|p| p.id.clone())
 }
 
-/// The compliance request the gate builds for a contact of case `c` on `date` (zones, the
-/// statement cycle of the account it is about, the debtor's numbers, flags), as the planner
-/// puts it to the pack. The request's `at` is left for the caller.
+/// The compliance request for a contact of case `c` on `date`, built from the case's facts by
+/// [`daylight_compliance::request_for`], the function the gate builds its own with. The
+/// request's `at` is left for the caller (each slot of the day is put to the pack).
 pub fn request_of(
     c: &PlanCase,
     channel: Channel,
@@ -1290,35 +1293,47 @@ pub fn request_of(
     point: &str,
     date: Date,
 ) -> Result<Request, PlanError> {
-    let mut names = vec![c.zone.clone()];
-    if let Some(z) = c.points.iter().find(|p| p.id == point).and_then(|p| p.zone.clone())
-        && z != c.zone
-    {
-        names.push(z);
-    }
-    let zones = names
-        .iter()
-        .map(|z| {
-            TimeZone::get(z).map_err(|_| perr("PLAN_INPUT", format!("case {}: time zone {z:?}", c.case)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut req = Request::new(channel, recipient, zones).map_err(|e| perr(e.code, e.message))?;
-    req.debt = c.account.clone();
-    req.contact_point = Some(point.to_owned());
-    // As the gate: the statement cycle of the account the contact is about.
-    req.cycle_start = c.statement_day.map(|d| daylight_compliance::statement_anchor(d, date));
-    req.debtor_contact_points = c
-        .points
-        .iter()
-        .filter(|p| p.recipient == Recipient::Debtor && p.kind == "phone")
-        .map(|p| p.id.clone())
-        .collect();
-    req.flags = daylight_compliance::Flags {
-        cease: c.cease,
-        opt_out: c.opt_out.iter().copied().collect(),
-        consented_hours: c.consented_hours,
+    let bad = |e: daylight_compliance::FactsError| perr("PLAN_INPUT", format!("case {}: {e}", c.case));
+    let zone =
+        TimeZone::get(&c.zone).map_err(|_| bad(daylight_compliance::FactsError::Zone(c.zone.clone())))?;
+    let noon = date.at(12, 0, 0, 0).to_zoned(zone).map_err(|e| perr("PLAN_INPUT", e.to_string()))?;
+    let points: Vec<PointFacts<'_>> = c.points.iter().map(point_facts).collect();
+    let debts: Vec<DebtFacts<'_>> = match (&c.account, c.statement_day) {
+        (Some(id), Some(day)) => vec![DebtFacts { id, days_past_due: i64::from(c.dpd), statement_day: day }],
+        _ => Vec::new(),
     };
-    Ok(req)
+    daylight_compliance::request_for(ContactFacts {
+        at: noon.timestamp(),
+        channel,
+        recipient,
+        debtor_zone: &c.zone,
+        points: &points,
+        point: Some(point),
+        debts: &debts,
+        debt: None,
+        flags: daylight_compliance::Flags {
+            cease: c.cease,
+            opt_out: c.opt_out.iter().copied().collect(),
+            consented_hours: c.consented_hours,
+        },
+        // A plan never proposes a third party; the gate reads a confirmation when one is called.
+        third_party_confirmed: false,
+        case_closed: false,
+        same_number: Vec::new(),
+    })
+    .map_err(bad)
+}
+
+/// A contact point as the request needs it.
+fn point_facts(p: &Point) -> PointFacts<'_> {
+    let status = match (p.status, p.status_since) {
+        (ContactStatus::Invalid | ContactStatus::Suspended, since) => {
+            Some(PointStatus { status: p.status, since: since.unwrap_or(Timestamp::UNIX_EPOCH) })
+        }
+        (ContactStatus::PoweredOff, Some(since)) => Some(PointStatus { status: p.status, since }),
+        _ => None,
+    };
+    PointFacts { id: &p.id, recipient: p.recipient, kind: p.kind, zone: p.zone.as_deref(), status }
 }
 
 /// An earlier contact as the compliance engine counts it.
@@ -1411,7 +1426,7 @@ pub fn user_vector(c: &PlanCase, s: &Segment, date: Date) -> [f64; select::USER_
     let related: Vec<[f64; select::RELATED_FEATURES]> = c
         .points
         .iter()
-        .filter(|p| p.recipient != Recipient::Debtor && p.kind == "phone")
+        .filter(|p| p.recipient != Recipient::Debtor && p.kind == ContactKind::Phone)
         .map(|p| {
             let talks = c
                 .contacts
@@ -1422,7 +1437,7 @@ pub fn user_vector(c: &PlanCase, s: &Segment, date: Date) -> [f64; select::USER_
                 .count();
             [
                 if p.recipient == Recipient::Guarantor { 1.0 } else { 0.0 },
-                if p.status == "valid" { 1.0 } else { 0.0 },
+                if p.status == ContactStatus::Valid { 1.0 } else { 0.0 },
                 if talks > 0 { 1.0 } else { 0.0 },
                 (talks as f64 / 5.0).min(1.0),
             ]
@@ -1458,8 +1473,9 @@ mod tests {
                 points: vec![Point {
                     id: format!("P{k:04}"),
                     recipient: Recipient::Debtor,
-                    kind: "phone".into(),
-                    status: "valid".into(),
+                    kind: ContactKind::Phone,
+                    status: ContactStatus::Valid,
+                    status_since: None,
                     zone: None,
                 }],
                 ..PlanCase::new(format!("CASE-C{k:04}"), format!("C{k:04}"), "Asia/Shanghai".into())

@@ -165,6 +165,18 @@ async fn read_third_party_confirmed(
     point: &ContactId,
     at: Timestamp,
 ) -> Result<bool> {
+    let mut conn = pool.acquire().await?;
+    third_party_confirmed_in(&mut conn, case, point, at).await
+}
+
+/// Whether a team lead's approval of a call to third party `point` on `case` is in force at
+/// `at`: the gate reads it in its own transaction, the case screen for its preview.
+async fn third_party_confirmed_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    case: &CaseId,
+    point: &ContactId,
+    at: Timestamp,
+) -> Result<bool> {
     // An approval confirms contacts from its decision for VALID_FOR.
     let since = at.checked_sub(ThirdPartyRequest::VALID_FOR).map_err(|e| corrupt("decided_at", e))?;
     let n: i64 = sqlx::query_scalar(
@@ -176,7 +188,7 @@ async fn read_third_party_confirmed(
     .bind(WaiverStatus::Approved.as_str())
     .bind(DbTime::new(at))
     .bind(DbTime::new(since))
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(n > 0)
 }

@@ -48,11 +48,11 @@ fn expired_outcome(channel: Channel) -> Outcome {
 /// What the gate needs: the contact, and whether it is only being started.
 struct GateInput<'a> {
     planned: &'a Planned,
-    confirmed_third_party: bool,
     mode: &'static str,
 }
 
-/// Judges a contact inside `tx` under the pack in force. When denied, the denial's ledger event
+/// Judges a contact inside `tx` under the pack in force; returns the decision and the account
+/// the contact is about (named, or the debtor's worst). When denied, the denial's ledger event
 /// has been appended.
 async fn gate(
     tx: &mut Tx,
@@ -60,14 +60,17 @@ async fn gate(
     input: &GateInput<'_>,
     actor: &str,
     now: Timestamp,
-) -> Result<Gated> {
+) -> Result<(Gated, Option<AccountId>)> {
     let customer = case_customer(tx, &input.planned.case).await?;
     // One debtor at a time: concurrent gates (and finishes) for the same debtor queue here
     // (SQLite's writer lock does the same for the whole database).
     let mut debtor = read_debtor(tx, chain, &customer, Some(now)).await?;
+    // One number at a time: two debtors who share it queue here.
+    lock_numbers(tx, &debtor, std::slice::from_ref(input.planned)).await?;
     // The pack in force, read in this transaction: callers cannot bring their own.
     let pack = pack_in_force(tx).await?;
-    judge(tx, chain, &pack, &mut debtor, input, actor, now).await
+    let gated = judge(tx, chain, &pack, &mut debtor, input, actor, now).await?;
+    Ok((gated, contact_debt_of(&debtor, input.planned.account.as_ref())))
 }
 
 /// Judges a contact against `debtor` (read in `tx`) under `pack`; appends the denial's ledger
@@ -82,7 +85,7 @@ async fn judge(
     now: Timestamp,
 ) -> Result<Gated> {
     let p = input.planned;
-    let req = gate_request(tx, debtor, p, input.confirmed_third_party).await?;
+    let req = gate_request(tx, debtor, p).await?;
     let decision = daylight_compliance::evaluate(pack, &req, &debtor.history, now);
     if !decision.allowed {
         let payload = json!({
@@ -105,6 +108,29 @@ async fn judge(
     Ok(Gated { decision, id: None, pack: pack.name.clone(), time_zone: debtor.zone.clone(), texts })
 }
 
+/// `a` about the account the gate judged it by: the one it names, else the debtor's worst.
+fn with_debt(d: &GateDebtor, a: &Attempt) -> Attempt {
+    let mut a = a.clone();
+    if a.account.is_none() {
+        a.account = contact_debt_of(d, None);
+    }
+    a
+}
+
+/// The account a contact of `d` is about ([`daylight_compliance::contact_debt`]).
+fn contact_debt_of(d: &GateDebtor, named: Option<&AccountId>) -> Option<AccountId> {
+    let debts = debt_facts(d);
+    let debt = daylight_compliance::contact_debt(&debts, named.map(AccountId::as_str))?;
+    AccountId::parse(debt.id).ok()
+}
+
+fn debt_facts(d: &GateDebtor) -> Vec<daylight_compliance::DebtFacts<'_>> {
+    d.accounts
+        .iter()
+        .map(|(id, dpd, day)| daylight_compliance::DebtFacts { id, days_past_due: *dpd, statement_day: *day })
+        .collect()
+}
+
 /// The pack in force, read in `tx` (the default pack when none was stored).
 async fn pack_in_force(tx: &mut Tx) -> Result<std::sync::Arc<Pack>> {
     let source: Option<String> = sqlx::query_scalar("SELECT value FROM config WHERE key = $1")
@@ -119,7 +145,31 @@ struct GatePoint {
     id: String,
     role: daylight_domain::customer::ContactRole,
     kind: daylight_domain::customer::ContactKind,
+    /// The normalised number, for phones: the physical number per-number rules count.
+    number: Option<String>,
     time_zone: Option<String>,
+    status: daylight_domain::customer::ContactStatus,
+    status_at: Option<Timestamp>,
+}
+
+impl GatePoint {
+    fn facts(&self) -> daylight_compliance::PointFacts<'_> {
+        use daylight_domain::customer::ContactStatus as S;
+        let status = match (self.status, self.status_at) {
+            (S::Unknown | S::Valid, _) | (S::PoweredOff, None) => None,
+            (status, since) => Some(daylight_compliance::PointStatus {
+                status,
+                since: since.unwrap_or(Timestamp::UNIX_EPOCH),
+            }),
+        };
+        daylight_compliance::PointFacts {
+            id: &self.id,
+            recipient: self.role.recipient(),
+            kind: self.kind,
+            zone: self.time_zone.as_deref(),
+            status,
+        }
+    }
 }
 
 /// What the gate judges a debtor's contacts by, read once per transaction (a batch's later
@@ -128,8 +178,10 @@ struct GateDebtor {
     customer: String,
     zone: String,
     points: Vec<GatePoint>,
-    /// Each account's statement day.
-    statement_days: Vec<(String, i64)>,
+    /// Each account: id, days past due, statement day.
+    accounts: Vec<(String, i64, i8)>,
+    /// Closed cases of the debtor (a closed case refuses contacts).
+    closed_cases: Vec<String>,
     flags: ContactFlags,
     history: Vec<daylight_compliance::Contact>,
 }
@@ -187,7 +239,8 @@ async fn read_debtors(
                     customer,
                     zone: text(&row, "time_zone")?,
                     points: Vec::new(),
-                    statement_days: Vec::new(),
+                    accounts: Vec::new(),
+                    closed_cases: Vec::new(),
                     flags: ContactFlags::default(),
                     history: Vec::new(),
                 },
@@ -216,24 +269,43 @@ async fn read_debtors(
             }
         }
         let sql = format!(
-            "SELECT customer_id, id, role, kind, time_zone FROM contact_points WHERE customer_id IN ({list}) ORDER BY id"
+            "SELECT customer_id, id, role, kind, value, time_zone, status, status_at FROM contact_points \
+             WHERE customer_id IN ({list}) ORDER BY id"
         );
         for row in fetch_in(tx, sql, chunk).await? {
             if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
+                let kind: daylight_domain::customer::ContactKind = word(&row, "kind")?;
                 d.points.push(GatePoint {
                     id: text(&row, "id")?,
                     role: word(&row, "role")?,
-                    kind: word(&row, "kind")?,
+                    kind,
+                    number: (kind == daylight_domain::customer::ContactKind::Phone)
+                        .then(|| text(&row, "value"))
+                        .transpose()?,
                     time_zone: opt_text(&row, "time_zone")?,
+                    status: word(&row, "status")?,
+                    status_at: opt_time(&row, "status_at")?,
                 });
             }
         }
         let sql = format!(
-            "SELECT customer_id, id, statement_day FROM accounts WHERE customer_id IN ({list}) ORDER BY id{lock}"
+            "SELECT customer_id, id, days_past_due, statement_day FROM accounts WHERE customer_id IN ({list}) \
+             ORDER BY id{lock}"
         );
         for row in fetch_in(tx, sql, chunk).await? {
             if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
-                d.statement_days.push((text(&row, "id")?, int(&row, "statement_day")?));
+                d.accounts.push((
+                    text(&row, "id")?,
+                    int(&row, "days_past_due")?,
+                    small(&row, "statement_day")?,
+                ));
+            }
+        }
+        let sql =
+            format!("SELECT customer_id, id FROM cases WHERE customer_id IN ({list}) AND status = 'closed'");
+        for row in fetch_in(tx, sql, chunk).await? {
+            if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
+                d.closed_cases.push(text(&row, "id")?);
             }
         }
         let sql = format!(
@@ -255,99 +327,170 @@ async fn read_debtors(
         );
         for row in fetch_in(tx, sql, chunk).await? {
             if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
-                d.history.push(daylight_compliance::Contact {
-                    at: time(&row, "at")?,
-                    channel: word(&row, "channel")?,
-                    recipient: word(&row, "recipient")?,
-                    contact_point: opt_text(&row, "contact_point_id")?,
-                    debt: opt_text(&row, "account_id")?,
-                    outcome: opt_text(&row, "outcome")?
-                        .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
-                        .transpose()?,
-                });
+                d.history.push(past_contact(&row)?);
             }
         }
     }
     Ok(out)
 }
 
-/// The request the gate judges for `p` (zones, cycle, the debtor's numbers, flags).
-async fn gate_request(
-    tx: &mut Tx,
-    d: &GateDebtor,
-    p: &Planned,
-    confirmed_third_party: bool,
-) -> Result<daylight_compliance::Request> {
-    let mut zones = vec![d.zone.clone()];
-    if let Some(cp) = &p.contact_point {
-        let Some(point) = d.points.iter().find(|x| x.id == cp.as_str()) else {
-            // Not the debtor's: say whether it exists at all.
-            let owner: Option<String> =
-                sqlx::query_scalar("SELECT customer_id FROM contact_points WHERE id = $1")
-                    .bind(cp.as_str())
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            return Err(match owner {
-                None => StoreError::not_found("contact point", cp.as_str()),
-                Some(_) => Invalid::new(
-                    Code::Inconsistent,
-                    format!("contact point {cp} is not kept for this case's customer"),
-                )
-                .into(),
-            });
-        };
-        if point.role.recipient() != p.recipient {
-            return Err(Invalid::new(
-                Code::Inconsistent,
-                format!(
-                    "contact point {cp} belongs to a {}, so the recipient is {}, not {}",
-                    point.role,
-                    point.role.recipient(),
-                    p.recipient
-                ),
-            )
-            .into());
-        }
-        if let Some(z) = &point.time_zone
-            && *z != d.zone
-        {
-            zones.push(z.clone());
-        }
+/// The request the gate judges for `p`: the facts read in `tx` (the debtor as read, a
+/// third-party confirmation in force, the contacts through the same number) put together by
+/// [`daylight_compliance::request_for`], as every other caller does.
+async fn gate_request(tx: &mut Tx, d: &GateDebtor, p: &Planned) -> Result<daylight_compliance::Request> {
+    let point = match &p.contact_point {
+        Some(cp) => Some(debtor_point(tx, d, cp).await?),
+        None => None,
+    };
+    if let Some(acc) = &p.account
+        && !d.accounts.iter().any(|(id, _, _)| id == acc.as_str())
+    {
+        // Not the debtor's: the lookup names why.
+        account_of(tx, acc, &d.customer).await?;
     }
-    let statement_days: Vec<i64> = match &p.account {
-        Some(acc) => match d.statement_days.iter().find(|(id, _)| id == acc.as_str()) {
-            Some((_, day)) => vec![*day],
-            // Not the debtor's: the lookup names why.
-            None => vec![i64::from(account_of(tx, acc, &d.customer).await?.statement_day)],
+    let confirmed = match (p.recipient, &p.contact_point) {
+        (Recipient::ThirdParty, Some(cp)) => third_party_confirmed_in(tx, &p.case, cp, p.at).await?,
+        _ => false,
+    };
+    let same_number = match point.and_then(|x| x.number.as_deref()) {
+        Some(number) => same_number_contacts(tx, number, p).await?,
+        None => Vec::new(),
+    };
+    let points: Vec<daylight_compliance::PointFacts<'_>> = d.points.iter().map(GatePoint::facts).collect();
+    let debts = debt_facts(d);
+    let facts = daylight_compliance::ContactFacts {
+        at: p.at,
+        channel: p.channel,
+        recipient: p.recipient,
+        debtor_zone: &d.zone,
+        points: &points,
+        point: p.contact_point.as_ref().map(ContactId::as_str),
+        debts: &debts,
+        debt: p.account.as_ref().map(AccountId::as_str),
+        flags: daylight_compliance::Flags {
+            cease: d.flags.cease,
+            opt_out: d.flags.opt_out.iter().copied().collect(),
+            consented_hours: d.flags.consented_hours,
         },
-        None => d.statement_days.iter().map(|(_, day)| *day).collect(),
+        third_party_confirmed: confirmed,
+        case_closed: d.closed_cases.iter().any(|c| c == p.case.as_str()),
+        same_number,
     };
-    let tzs = zones
-        .iter()
-        .map(|z| TimeZone::get(z).map_err(|_| StoreError::Corrupt(format!("time zone {z:?}"))))
-        .collect::<Result<Vec<_>>>()?;
-    let mut req = daylight_compliance::Request::new(p.channel, p.recipient, tzs)?;
-    req.at = Some(p.at);
-    req.debt = p.account.as_ref().map(|a| a.as_str().to_owned());
-    req.contact_point = p.contact_point.as_ref().map(|c| c.as_str().to_owned());
-    req.confirmed_third_party = confirmed_third_party;
-    if let [day] = statement_days[..] {
-        let local = p.at.to_zoned(req.zones[0].clone()).date();
-        req.cycle_start = Some(daylight_compliance::statement_anchor(day.clamp(1, 31) as i8, local));
+    daylight_compliance::request_for(facts).map_err(|e| match e {
+        daylight_compliance::FactsError::Zone(z) => StoreError::Corrupt(format!("time zone {z:?}")),
+        e => Invalid::new(Code::Inconsistent, e.to_string()).into(),
+    })
+}
+
+/// The debtor's contact point `cp`; for one that is not the debtor's, whether it exists at all.
+async fn debtor_point<'d>(tx: &mut Tx, d: &'d GateDebtor, cp: &ContactId) -> Result<&'d GatePoint> {
+    if let Some(point) = d.points.iter().find(|x| x.id == cp.as_str()) {
+        return Ok(point);
     }
-    for point in &d.points {
-        if point.role.recipient() == Recipient::Debtor
-            && point.kind == daylight_domain::customer::ContactKind::Phone
-        {
-            req.debtor_contact_points.push(point.id.clone());
+    let owner: Option<String> = sqlx::query_scalar("SELECT customer_id FROM contact_points WHERE id = $1")
+        .bind(cp.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Err(match owner {
+        None => StoreError::not_found("contact point", cp.as_str()),
+        Some(_) => Invalid::new(
+            Code::Inconsistent,
+            format!("contact point {cp} is not kept for this case's customer"),
+        )
+        .into(),
+    })
+}
+
+/// How far back contacts through a shared number are read: the per-number caps count a day,
+/// the third-party caps per number count ever, so those read everything.
+const SAME_NUMBER_DAYS: i64 = 2;
+
+/// Call contacts through `number` on any other contact point than the one `p` uses (another
+/// debtor's record of it, or another of this debtor's), started ones included.
+async fn same_number_contacts(
+    tx: &mut Tx,
+    number: &str,
+    p: &Planned,
+) -> Result<Vec<daylight_compliance::Contact>> {
+    let own = p.contact_point.as_ref().map_or("", ContactId::as_str);
+    let others: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM contact_points WHERE kind = 'phone' AND value = $1 AND id <> $2 ORDER BY id",
+    )
+    .bind(number)
+    .bind(own)
+    .fetch_all(&mut **tx)
+    .await?;
+    if others.is_empty() {
+        return Ok(Vec::new());
+    }
+    let since = if p.recipient == Recipient::ThirdParty {
+        Timestamp::MIN
+    } else {
+        p.at - jiff::SignedDuration::from_hours(24 * SAME_NUMBER_DAYS)
+    };
+    let list = placeholders(2, others.len());
+    let sql = format!(
+        "SELECT at, channel, recipient, contact_point_id, account_id, outcome FROM attempts \
+         WHERE contact_point_id IN ({list}) AND at >= $1 \
+         UNION ALL SELECT at, channel, recipient, contact_point_id, account_id, NULL FROM attempts_started \
+         WHERE contact_point_id IN ({list}) AND at >= $1"
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(DbTime::new(since));
+    for id in &others {
+        q = q.bind(id);
+    }
+    let mut out = Vec::new();
+    for row in q.fetch_all(&mut **tx).await? {
+        // The debtor's own contacts on another of their points are in their history under that
+        // point, which the per-number rules do not count there: they count them here, once.
+        let contact = past_contact(&row)?;
+        if contact.channel.is_call() {
+            out.push(contact);
         }
     }
-    req.flags = daylight_compliance::Flags {
-        cease: d.flags.cease,
-        opt_out: d.flags.opt_out.iter().copied().collect(),
-        consented_hours: d.flags.consented_hours,
-    };
-    Ok(req)
+    Ok(out)
+}
+
+fn past_contact(row: &DbRow) -> Result<daylight_compliance::Contact> {
+    Ok(daylight_compliance::Contact {
+        at: time(row, "at")?,
+        channel: word(row, "channel")?,
+        recipient: word(row, "recipient")?,
+        contact_point: opt_text(row, "contact_point_id")?,
+        debt: opt_text(row, "account_id")?,
+        outcome: opt_text(row, "outcome")?
+            .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
+            .transpose()?,
+    })
+}
+
+/// Locks every contact point carrying a number the contacts `ps` use, in id order (after the
+/// debtors' rows), so that gates for two debtors sharing a number queue.
+async fn lock_numbers(tx: &mut Tx, d: &GateDebtor, ps: &[Planned]) -> Result<()> {
+    let mut numbers: Vec<&str> = ps
+        .iter()
+        .filter_map(|p| p.contact_point.as_ref())
+        .filter_map(|cp| d.points.iter().find(|x| x.id == cp.as_str()))
+        .filter_map(|x| x.number.as_deref())
+        .collect();
+    lock_number_list(tx, &mut numbers).await
+}
+
+async fn lock_number_list(tx: &mut Tx, numbers: &mut Vec<&str>) -> Result<()> {
+    if FOR_UPDATE.is_empty() || numbers.is_empty() {
+        // SQLite's writer lock already serialises every gate.
+        return Ok(());
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    for chunk in numbers.chunks(GATE_CHUNK) {
+        let sql = format!(
+            "SELECT id FROM contact_points WHERE kind = 'phone' AND value IN ({}) ORDER BY id{FOR_UPDATE}",
+            placeholders(1, chunk.len())
+        );
+        fetch_in(tx, sql, chunk).await?;
+    }
+    Ok(())
 }
 
 /// What the gate would judge `p` by, read without the debtor's lock (a preview).
@@ -369,7 +512,7 @@ async fn read_contact_contexts(read: &DbPool, ps: &[Planned]) -> Result<Vec<Cont
     let pack = pack_in_force(&mut tx).await?;
     let mut out = Vec::with_capacity(ps.len());
     for p in ps {
-        let request = gate_request(&mut tx, &debtor, p, false).await?;
+        let request = gate_request(&mut tx, &debtor, p).await?;
         out.push(ContactContext {
             pack: (*pack).clone(),
             request,
@@ -472,40 +615,34 @@ fn check_record(a: &Attempt, now: Timestamp) -> Result<()> {
 }
 
 /// Gates one attempt already made inside `tx` and, when allowed, stores it.
-async fn gate_and_store(
-    tx: &mut Tx,
-    a: &Attempt,
-    confirmed_third_party: bool,
-    actor: &str,
-    now: Timestamp,
-) -> Result<Gated> {
+async fn gate_and_store(tx: &mut Tx, a: &Attempt, actor: &str, now: Timestamp) -> Result<Gated> {
     let customer = case_customer(tx, &a.case).await?;
     let mut chain = Chain::default();
     let mut debtor = read_debtor(tx, &mut chain, &customer, Some(now)).await?;
+    lock_numbers(tx, &debtor, &[Planned::from(a)]).await?;
     let pack = pack_in_force(tx).await?;
-    let gated =
-        judge_and_store(tx, &mut chain, &pack, &mut debtor, a, confirmed_third_party, actor, now).await?;
+    let gated = judge_and_store(tx, &mut chain, &pack, &mut debtor, a, actor, now).await?;
     chain.close(tx).await?;
     Ok(gated)
 }
 
 /// Judges an attempt already made against `debtor` and, when allowed, stores it and adds it to
-/// the debtor as read (history, cease flag) for their later contacts in the same transaction.
-#[allow(clippy::too_many_arguments)]
+/// the debtor as read (history, the point's status, cease flag) for their later contacts in
+/// the same transaction.
 async fn judge_and_store(
     tx: &mut Tx,
     chain: &mut Chain,
     pack: &Pack,
     debtor: &mut GateDebtor,
     a: &Attempt,
-    confirmed_third_party: bool,
     actor: &str,
     now: Timestamp,
 ) -> Result<Gated> {
     let planned = Planned::from(a);
-    let input = GateInput { planned: &planned, confirmed_third_party, mode: "record" };
+    let input = GateInput { planned: &planned, mode: "record" };
     let mut gated = judge(tx, chain, pack, debtor, &input, actor, now).await?;
     if gated.decision.allowed {
+        let a = &with_debt(debtor, a);
         gated.id = Some(store_attempt(tx, chain, a, None, actor, now).await?);
         debtor.history.push(daylight_compliance::Contact {
             at: a.at,
@@ -518,33 +655,33 @@ async fn judge_and_store(
         if a.outcome == Outcome::CeaseRequest {
             debtor.flags.cease = true;
         }
+        if let (Some(cp), Some(status)) = (&a.contact_point, a.outcome.contact_status())
+            && let Some(point) = debtor.points.iter_mut().find(|p| p.id == cp.as_str())
+        {
+            point.status = status;
+            point.status_at = Some(a.at);
+        }
     }
     Ok(gated)
 }
 
-async fn gate_record(
-    write: &DbPool,
-    a: &Attempt,
-    confirmed_third_party: bool,
-    actor: &str,
-    now: Timestamp,
-) -> Result<Gated> {
+async fn gate_record(write: &DbPool, a: &Attempt, actor: &str, now: Timestamp) -> Result<Gated> {
     required("actor", actor)?;
     check_record(a, now)?;
     let mut tx = begin_write(write).await?;
-    let gated = gate_and_store(&mut tx, a, confirmed_third_party, actor, now).await?;
+    let gated = gate_and_store(&mut tx, a, actor, now).await?;
     tx.commit().await?;
     Ok(gated)
 }
 
 async fn gate_record_batch(
     write: &DbPool,
-    batch: &[(Attempt, bool)],
+    batch: &[Attempt],
     actor: &str,
     now: Timestamp,
 ) -> Result<Vec<Gated>> {
     required("actor", actor)?;
-    for (i, (a, _)) in batch.iter().enumerate() {
+    for (i, a) in batch.iter().enumerate() {
         check_record(a, now).map_err(|e| match e {
             StoreError::Invalid(v) => {
                 Invalid::new(v.code, format!("attempt {} of the batch: {}", i + 1, v.message)).into()
@@ -556,7 +693,7 @@ async fn gate_record_batch(
     let pack = pack_in_force(&mut tx).await?;
     // Each debtor is read (and locked) once; their later contacts in the batch are judged
     // against the history as the batch's earlier ones left it.
-    let mut cases: Vec<&str> = batch.iter().map(|(a, _)| a.case.as_str()).collect();
+    let mut cases: Vec<&str> = batch.iter().map(|a| a.case.as_str()).collect();
     cases.sort_unstable();
     cases.dedup();
     let mut customers: HashMap<String, String> = HashMap::with_capacity(cases.len());
@@ -571,32 +708,34 @@ async fn gate_record_batch(
     wanted.dedup();
     let mut chain = Chain::default();
     let mut debtors = read_debtors(&mut tx, &mut chain, &wanted, Some(now)).await?;
+    // Every number the batch uses, locked once, in order, after the debtors.
+    let mut numbers: Vec<&str> = batch
+        .iter()
+        .filter_map(|a| Some((customers.get(a.case.as_str())?, a.contact_point.as_ref()?)))
+        .filter_map(|(c, cp)| debtors.get(c)?.points.iter().find(|x| x.id == cp.as_str())?.number.as_deref())
+        .collect();
+    lock_number_list(&mut tx, &mut numbers).await?;
     let mut out = Vec::with_capacity(batch.len());
-    for (a, confirmed) in batch {
+    for a in batch {
         let customer =
             customers.get(a.case.as_str()).ok_or_else(|| StoreError::not_found("case", a.case.as_str()))?;
         let debtor = debtors.get_mut(customer).ok_or_else(|| StoreError::not_found("customer", customer))?;
-        out.push(judge_and_store(&mut tx, &mut chain, &pack, debtor, a, *confirmed, actor, now).await?);
+        out.push(judge_and_store(&mut tx, &mut chain, &pack, debtor, a, actor, now).await?);
     }
     chain.close(&mut tx).await?;
     tx.commit().await?;
     Ok(out)
 }
 
-async fn gate_start(
-    write: &DbPool,
-    p: &Planned,
-    confirmed_third_party: bool,
-    actor: &str,
-    now: Timestamp,
-) -> Result<Gated> {
+async fn gate_start(write: &DbPool, p: &Planned, actor: &str, now: Timestamp) -> Result<Gated> {
     required("actor", actor)?;
     check_contact_time(p.at, now, true)?;
     let mut tx = begin_write(write).await?;
-    let input = GateInput { planned: p, confirmed_third_party, mode: "start" };
+    let input = GateInput { planned: p, mode: "start" };
     let mut chain = Chain::default();
-    let mut gated = gate(&mut tx, &mut chain, &input, actor, now).await?;
+    let (mut gated, account) = gate(&mut tx, &mut chain, &input, actor, now).await?;
     if gated.decision.allowed {
+        let p = &Planned { account, ..p.clone() };
         let started: i64 = sqlx::query_scalar(
             "INSERT INTO attempts_started (case_id, account_id, at, channel, recipient, contact_point_id, agent, \
              started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",

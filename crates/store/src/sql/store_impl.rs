@@ -97,33 +97,16 @@ impl Store for Adapter {
         change_assignment(&self.write, id, to, actor, now).await
     }
 
-    async fn record_attempt(
-        &self,
-        attempt: &Attempt,
-        confirmed_third_party: bool,
-        actor: &str,
-        now: Timestamp,
-    ) -> Result<Gated> {
-        gate_record(&self.write, attempt, confirmed_third_party, actor, now).await
+    async fn record_attempt(&self, attempt: &Attempt, actor: &str, now: Timestamp) -> Result<Gated> {
+        gate_record(&self.write, attempt, actor, now).await
     }
 
-    async fn record_attempts(
-        &self,
-        batch: &[(Attempt, bool)],
-        actor: &str,
-        now: Timestamp,
-    ) -> Result<Vec<Gated>> {
+    async fn record_attempts(&self, batch: &[Attempt], actor: &str, now: Timestamp) -> Result<Vec<Gated>> {
         gate_record_batch(&self.write, batch, actor, now).await
     }
 
-    async fn start_attempt(
-        &self,
-        planned: &Planned,
-        confirmed_third_party: bool,
-        actor: &str,
-        now: Timestamp,
-    ) -> Result<Gated> {
-        gate_start(&self.write, planned, confirmed_third_party, actor, now).await
+    async fn start_attempt(&self, planned: &Planned, actor: &str, now: Timestamp) -> Result<Gated> {
+        gate_start(&self.write, planned, actor, now).await
     }
 
     async fn finish_attempt(

@@ -229,8 +229,19 @@ async fn store_attempt(
             .await?;
     }
     if let (Some(cp), Some(status)) = (&a.contact_point, a.outcome.contact_status()) {
-        sqlx::query("UPDATE contact_points SET status = $1, updated_at = $2 WHERE id = $3")
+        // What the carrier says of a number (空号, 停机, 关机) is true of every record of it; a
+        // wrong number or an answer is true of this owner's record only.
+        let whole_number =
+            matches!(a.outcome, Outcome::InvalidNumber | Outcome::Suspended | Outcome::PoweredOff);
+        let sql = if whole_number {
+            "UPDATE contact_points SET status = $1, status_at = $2, updated_at = $3 WHERE id = $4 \
+             OR (kind = 'phone' AND value = (SELECT value FROM contact_points WHERE id = $4 AND kind = 'phone'))"
+        } else {
+            "UPDATE contact_points SET status = $1, status_at = $2, updated_at = $3 WHERE id = $4"
+        };
+        sqlx::query(sql)
             .bind(status.as_str())
+            .bind(DbTime::new(a.at))
             .bind(DbTime::new(now))
             .bind(cp.as_str())
             .execute(&mut **tx)

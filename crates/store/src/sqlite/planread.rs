@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, Row};
 
 use super::BUSY_TIMEOUT;
 use crate::error::{Result, StoreError};
-use crate::plan_rows::{CONTACTS, Cases, Index, PROMISES, Rollup, Rows};
+use crate::plan_rows::{CONTACTS, Cases, Index, PROMISES, PointRow, Rollup, Rows};
 
 fn corrupt(col: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{col}: {e}"))
@@ -156,17 +156,21 @@ fn debtors(conn: &Connection, index: &Index, cases: &mut Rows, cut: &str) -> Res
         cases.debtor(i, str_at(row, 1)?, parse_at(row, 2, "birth_date")?);
     }
     let mut stmt =
-        conn.prepare("SELECT customer_id, id, role, kind, status, time_zone FROM contact_points")?;
+        conn.prepare("SELECT customer_id, id, role, kind, status, time_zone, status_at FROM contact_points")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let Some(i) = index.of(str_at(row, 0)?) else { continue };
+        let since = opt_str_at(row, 6)?.map(|t| t.parse::<Timestamp>().map_err(|e| corrupt("status_at", e)));
         cases.point(
             i,
-            str_at(row, 1)?.to_owned(),
-            str_at(row, 2)?,
-            str_at(row, 3)?.to_owned(),
-            str_at(row, 4)?.to_owned(),
-            opt_str_at(row, 5)?.map(str::to_owned),
+            PointRow {
+                id: str_at(row, 1)?.to_owned(),
+                role: str_at(row, 2)?,
+                kind: str_at(row, 3)?,
+                status: str_at(row, 4)?,
+                status_at: since.transpose()?,
+                zone: opt_str_at(row, 5)?.map(str::to_owned),
+            },
         )?;
     }
     let mut stmt = conn.prepare("SELECT customer_id, cease, opt_out, consented_hours FROM contact_flags")?;

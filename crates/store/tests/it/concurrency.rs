@@ -34,7 +34,7 @@ contract! {
                         duration_secs: 0,
                         note: None,
                     };
-                    s.record_attempt(&attempt, false, "robot", now()).await.unwrap().id.unwrap();
+                    s.record_attempt(&attempt, "robot", now()).await.unwrap().id.unwrap();
                     s.add_note(&case_id(case), &format!("第{k}次"), None, "E001", now()).await.unwrap();
                 }
             }));

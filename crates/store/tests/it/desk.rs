@@ -117,7 +117,7 @@ contract! {
         assert_eq!(t1[0].waiver.case, case_id(1));
         assert_eq!(store.waivers_in(&Scope::All, None, 100).await.unwrap().len(), 2);
 
-        let attempt = store.record_attempt(&call(1, Recipient::Debtor, Outcome::Conversation, now()), false, "E001", now()).await.unwrap().id.unwrap();
+        let attempt = store.record_attempt(&call(1, Recipient::Debtor, Outcome::Conversation, now()), "E001", now()).await.unwrap().id.unwrap();
         let complaint = |case: u32, attempt: Option<i64>, text: &str| NewComplaint {
             case: case_id(case),
             attempt,
@@ -204,10 +204,10 @@ contract! {
         store.assign_case(&case_id(2), &owner("T1", "E002"), "L001", now()).await.unwrap();
         store.assign_case(&case_id(3), &owner("T2", "E003"), "L001", now()).await.unwrap();
         let day1 = now() - 1.hour();
-        store.record_attempt(&call(1, Recipient::Debtor, Outcome::NoAnswer, day1), false, "E001", now()).await.unwrap();
-        store.record_attempt(&call(1, Recipient::Debtor, Outcome::PromiseToPay, day1 + 5.minutes()), false, "E001", now()).await.unwrap();
-        store.record_attempt(&call(2, Recipient::Guarantor, Outcome::ThirdPartyAnswered, day1), false, "E002", now()).await.unwrap();
-        store.record_attempt(&call(3, Recipient::Debtor, Outcome::Conversation, day1), false, "E003", now()).await.unwrap();
+        store.record_attempt(&call(1, Recipient::Debtor, Outcome::NoAnswer, day1), "E001", now()).await.unwrap();
+        store.record_attempt(&call(1, Recipient::Debtor, Outcome::PromiseToPay, day1 + 5.minutes()), "E001", now()).await.unwrap();
+        store.record_attempt(&call(2, Recipient::Guarantor, Outcome::ThirdPartyAnswered, day1), "E002", now()).await.unwrap();
+        store.record_attempt(&call(3, Recipient::Debtor, Outcome::Conversation, day1), "E003", now()).await.unwrap();
         store.create_promise(&promise(1, 80_000, now() + 10.hours()), "E001", now()).await.unwrap();
         pay(store, 1, 1, 30_000, now() + 2.hours()).await;
         // Account 2 rolls from M2 to M3 the next day.

@@ -44,7 +44,7 @@ fn late() -> Timestamp {
 }
 
 async fn record(store: &dyn Store, a: &Attempt) -> daylight_store::model::Gated {
-    store.record_attempt(a, false, "E001", late()).await.unwrap()
+    store.record_attempt(a, "E001", late()).await.unwrap()
 }
 
 fn rules(g: &daylight_store::model::Gated) -> Vec<&'static str> {
@@ -102,9 +102,9 @@ contract! {
     fn a_batch_is_gated_in_order_in_one_transaction(store, db) {
         portfolio(store, 2, |_| 40).await;
         let calls = ["2026-03-03T00:30:00Z", "2026-03-03T01:30:00Z", "2026-03-03T02:30:00Z", "2026-03-03T03:30:00Z"];
-        let mut batch: Vec<(Attempt, bool)> = calls.iter().map(|at| (debtor_call(at, Outcome::NoAnswer), false)).collect();
-        batch.push((attempt(2, "2026-03-03T13:00:00Z", Channel::Call, Recipient::Debtor, Outcome::NoAnswer), false));
-        batch.push((attempt(2, "2026-03-03T03:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::Delivered), false));
+        let mut batch: Vec<Attempt> = calls.iter().map(|at| debtor_call(at, Outcome::NoAnswer)).collect();
+        batch.push(attempt(2, "2026-03-03T13:00:00Z", Channel::Call, Recipient::Debtor, Outcome::NoAnswer));
+        batch.push(attempt(2, "2026-03-03T03:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::Delivered));
         let head = store.ledger_head().await.unwrap();
         let gated = store.record_attempts(&batch, "twin", late()).await.unwrap();
         let verdicts: Vec<(bool, Vec<&str>)> = gated.iter().map(|g| (g.id.is_some(), rules(g))).collect();
@@ -115,36 +115,43 @@ contract! {
         assert_eq!(store.ledger_head().await.unwrap().seq, head.seq + 6);
         // A text with a call's outcome is an error, not a denial: nothing of the batch is kept.
         let bad = vec![
-            (attempt(2, "2026-03-04T01:00:00Z", Channel::Call, Recipient::Debtor, Outcome::NoAnswer), false),
-            (attempt(2, "2026-03-04T02:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::NoAnswer), false),
+            attempt(2, "2026-03-04T01:00:00Z", Channel::Call, Recipient::Debtor, Outcome::NoAnswer),
+            attempt(2, "2026-03-04T02:00:00Z", Channel::Sms, Recipient::Debtor, Outcome::NoAnswer),
         ];
         let e = store.record_attempts(&bad, "twin", late()).await.unwrap_err();
         assert_eq!(e.code(), "INCONSISTENT");
         assert!(e.to_string().contains("attempt 2 of the batch: outcome no_answer cannot come of a sms attempt"), "{e}");
         // A number the store does not keep, found inside the transaction after the first
         // contact was written: the whole batch is rolled back.
-        let unknown = Attempt { contact_point: Some(ContactId::parse("P9999-debtor").unwrap()), ..bad[0].0.clone() };
+        let unknown = Attempt { contact_point: Some(ContactId::parse("P9999-debtor").unwrap()), ..bad[0].clone() };
         let head = store.ledger_head().await.unwrap();
-        let e = store.record_attempts(&[bad[0].clone(), (unknown, false)], "twin", late()).await.unwrap_err();
+        let e = store.record_attempts(&[bad[0].clone(), unknown], "twin", late()).await.unwrap_err();
         assert_eq!(e.code(), "NOT_FOUND", "{e}");
         assert_eq!(store.case_detail(&case_id(2)).await.unwrap().attempts.len(), 1);
         assert_eq!(store.ledger_head().await.unwrap(), head);
         verified_head(store).await;
     }
 
-    /// An emergency contact needs three failed calls to the debtor and the operator's word.
+    /// An emergency contact needs three failed calls to the debtor and a team lead's approval.
     fn third_parties_wait_for_failures_and_a_confirmation(store, db) {
         portfolio(store, 1, |_| 40).await;
         let tp = attempt(1, "2026-03-03T06:00:00Z", Channel::Call, Recipient::ThirdParty, Outcome::ThirdPartyAnswered);
         assert_eq!(rules(&record(store, &tp).await), ["THIRD_PARTY"]);
         for at in ["2026-03-03T00:10:00Z", "2026-03-03T01:10:00Z", "2026-03-03T02:10:00Z"] {
-            assert!(record(store, &debtor_call(at, Outcome::PoweredOff)).await.decision.allowed);
+            assert!(record(store, &debtor_call(at, Outcome::NoAnswer)).await.decision.allowed);
         }
         assert_eq!(rules(&record(store, &tp).await), ["THIRD_PARTY"], "not confirmed");
-        let g = store.record_attempt(&tp, true, "E001", late()).await.unwrap();
+        let ask = daylight_store::desk::NewThirdPartyRequest {
+            case: case_id(1),
+            contact_point: tp.contact_point.clone().unwrap(),
+            reason: "本人三次未接通".into(),
+        };
+        let id = store.request_third_party(&ask, "E001", t("2026-03-03T05:00:00Z")).await.unwrap();
+        store.decide_third_party(id, true, "L001", t("2026-03-03T05:10:00Z")).await.unwrap();
+        let g = store.record_attempt(&tp, "E001", late()).await.unwrap();
         assert!(g.decision.allowed, "{:?}", g.decision);
         let again = Attempt { at: t("2026-03-03T07:00:00Z"), ..tp.clone() };
-        let g = store.record_attempt(&again, true, "E001", late()).await.unwrap();
+        let g = store.record_attempt(&again, "E001", late()).await.unwrap();
         assert_eq!(rules(&g), ["THIRD_PARTY"], "one a day per number");
     }
 
@@ -154,10 +161,10 @@ contract! {
         let planned = |at: &str| Planned::from(&debtor_call(at, Outcome::NoAnswer));
         let mut ids = Vec::new();
         for at in ["2026-03-03T01:00:00Z", "2026-03-03T01:01:00Z", "2026-03-03T01:02:00Z"] {
-            let g = store.start_attempt(&planned(at), false, "R1", t(at)).await.unwrap();
+            let g = store.start_attempt(&planned(at), "R1", t(at)).await.unwrap();
             ids.push(g.id.unwrap());
         }
-        let g = store.start_attempt(&planned("2026-03-03T01:03:00Z"), false, "R1", t("2026-03-03T01:03:00Z")).await.unwrap();
+        let g = store.start_attempt(&planned("2026-03-03T01:03:00Z"), "R1", t("2026-03-03T01:03:00Z")).await.unwrap();
         assert_eq!(rules(&g), ["DAILY_CAP"]);
         assert_eq!(g.texts[0].citation.as_ref(), pack().daily_cap.unwrap().text.citation.as_ref());
         assert_eq!(store.started_attempts().await.unwrap().len(), 3);
@@ -175,16 +182,16 @@ contract! {
         assert_eq!(ev.len(), 3);
         assert!(events(store, "attempt.recorded").await[0].payload.contains(&format!("\"started\":{}", ids[0])));
         // A start is made now; a record is of the past.
-        let e = store.start_attempt(&planned("2026-03-03T02:00:00Z"), false, "R1", at).await.unwrap_err();
+        let e = store.start_attempt(&planned("2026-03-03T02:00:00Z"), "R1", at).await.unwrap_err();
         assert_eq!(e.code(), "CONTACT_TIME");
-        let e = store.record_attempt(&debtor_call("2026-03-03T02:00:00Z", Outcome::NoAnswer), false, "E001", at).await.unwrap_err();
+        let e = store.record_attempt(&debtor_call("2026-03-03T02:00:00Z", Outcome::NoAnswer), "E001", at).await.unwrap_err();
         assert_eq!(e.code(), "CONTACT_TIME");
         // Two hours on, an unfinished start cannot be finished: the next gate of the debtor
         // records it as not connected.
         let later = t("2026-03-03T03:30:00Z");
         assert_eq!(store.finish_attempt(ids[1], Outcome::Conversation, 60, None, "R1", later).await.unwrap_err().code(), "EXPIRED");
         let sms = attempt(1, "2026-03-03T03:20:00Z", Channel::Sms, Recipient::Debtor, Outcome::Delivered);
-        assert!(store.record_attempt(&sms, false, "E001", later).await.unwrap().decision.allowed);
+        assert!(store.record_attempt(&sms, "E001", later).await.unwrap().decision.allowed);
         assert!(store.started_attempts().await.unwrap().is_empty());
         let d = store.case_detail(&case_id(1)).await.unwrap();
         let expired: Vec<_> = d.attempts.iter().filter(|a| a.recorded_by == "daylight:start-expiry").collect();
@@ -260,9 +267,9 @@ contract! {
                     let account = (w % 2 == 0).then(|| AccountId::parse("A0001").unwrap());
                     let a = Attempt { agent, at, account, ..debtor_call("2026-03-03T02:00:00Z", Outcome::NoAnswer) };
                     let g = if k % 2 == 0 {
-                        s.record_attempt(&a, false, "dialer", late()).await.unwrap()
+                        s.record_attempt(&a, "dialer", late()).await.unwrap()
                     } else {
-                        s.start_attempt(&Planned::from(&a), false, "dialer", at).await.unwrap()
+                        s.start_attempt(&Planned::from(&a), "dialer", at).await.unwrap()
                     };
                     if g.decision.allowed {
                         allowed += 1;

@@ -46,7 +46,7 @@ contract! {
             ("2026-03-03T06:00:00Z", Outcome::PromiseToPay, 95),
             ("2026-03-04T02:00:00Z", Outcome::Conversation, 30),
         ] {
-            assert!(store.record_attempt(&call(1, at, outcome, secs), false, "E001", late).await.unwrap().decision.allowed);
+            assert!(store.record_attempt(&call(1, at, outcome, secs), "E001", late).await.unwrap().decision.allowed);
         }
         let id = store
             .create_promise(&NewPromise { case: case_id(1), account: None, attempt: None, amount: cny(10_000), due_at: t("2026-03-08T00:00:00Z") }, "E001", t("2026-03-03T06:05:00Z"))
@@ -89,7 +89,7 @@ contract! {
         portfolio(store, 1, |_| 40).await;
         let late = t("2026-03-10T00:00:00Z");
         for at in ["2026-03-03T01:00:00Z", "2026-03-03T02:00:00Z", "2026-03-03T03:00:00Z"] {
-            assert!(store.record_attempt(&call(1, at, Outcome::NoAnswer, 0), false, "E001", late).await.unwrap().decision.allowed);
+            assert!(store.record_attempt(&call(1, at, Outcome::NoAnswer, 0), "E001", late).await.unwrap().decision.allowed);
         }
         let planned = Planned {
             case: case_id(1),
@@ -121,7 +121,7 @@ contract! {
         assert_eq!(both[1].history, one.history);
         let other_case = Planned { case: case_id(2), ..planned.clone() };
         assert_eq!(store.contact_contexts(&[planned.clone(), other_case]).await.unwrap_err().code(), "INCONSISTENT");
-        let gate = store.start_attempt(&planned, false, "E001", planned.at).await.unwrap();
+        let gate = store.start_attempt(&planned, "E001", planned.at).await.unwrap();
         assert_eq!(gate.decision, d, "the gate agrees with its preview");
         assert_eq!(store.ledger_head().await.unwrap().seq, head.seq + 1, "only the gate's denial was written");
     }

@@ -119,8 +119,7 @@ contract! {
         portfolio(store, 1, |_| 10).await;
         let cp = contact(1, ContactRole::Debtor, "13812340001");
         store
-            .record_attempt(
-                &Attempt {
+            .record_attempt(&Attempt {
                     case: case_id(1),
                     account: None,
                     at: now(),
@@ -132,7 +131,6 @@ contract! {
                     duration_secs: 0,
                     note: None,
                 },
-                false,
                 "E001",
                 now(),
             )

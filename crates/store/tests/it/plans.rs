@@ -25,7 +25,7 @@ contract! {
             duration_secs: 0,
             note: None,
         };
-        assert!(store.record_attempt(&call, false, "E001", t("2026-03-04T00:00:00Z")).await.unwrap().decision.allowed);
+        assert!(store.record_attempt(&call, "E001", t("2026-03-04T00:00:00Z")).await.unwrap().decision.allowed);
         let c1 = CustomerId::parse("C0001").unwrap();
         store.tag_debtor(&c1, "hardship", Some("失业，正在找工作"), "E001", now()).await.unwrap();
         assert_eq!(store.tag_debtor(&c1, "angry", Some("x"), "E001", now()).await.unwrap_err().code(), "ENUM");

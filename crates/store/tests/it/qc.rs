@@ -67,7 +67,7 @@ contract! {
         let owner = |team: &str| Assignment { team: Some(team.into()), collector: Some("E001".into()), agency: None };
         store.assign_case(&case_id(1), &owner("T1"), "L001", now()).await.unwrap();
         store.assign_case(&case_id(2), &owner("T2"), "L001", now()).await.unwrap();
-        let a1 = store.record_attempt(&conversation(1), false, "E001", now()).await.unwrap().id.unwrap();
+        let a1 = store.record_attempt(&conversation(1), "E001", now()).await.unwrap().id.unwrap();
         let head = store.ledger_head().await.unwrap();
         // Refusals write nothing: another case's attempt, a bad code, a tag QC may not set.
         assert_eq!(code(store.record_qc(&analysed(2, a1), "qc", now()).await.unwrap_err()), "INCONSISTENT");

@@ -34,8 +34,8 @@ fn code(e: StoreError) -> String {
 contract! {
     fn attempts_are_recorded_with_their_note_and_teach_validity(store, db) {
         portfolio(store, 2, |_| 40).await;
-        let id = store.record_attempt(&call(1, "P0001-debtor", Recipient::Debtor, Outcome::PromiseToPay), false, "E001", now()).await.unwrap().id.unwrap();
-        store.record_attempt(&call(1, "P0001-guarantor", Recipient::Guarantor, Outcome::NoAnswer), false, "E001", now()).await.unwrap();
+        let id = store.record_attempt(&call(1, "P0001-debtor", Recipient::Debtor, Outcome::PromiseToPay), "E001", now()).await.unwrap().id.unwrap();
+        store.record_attempt(&call(1, "P0001-guarantor", Recipient::Guarantor, Outcome::NoAnswer), "E001", now()).await.unwrap();
         let d = store.case_detail(&case_id(1)).await.unwrap();
         assert_eq!(d.attempts.len(), 2);
         let first = d.attempts.iter().find(|a| a.id == id).unwrap();
@@ -57,20 +57,20 @@ contract! {
         portfolio(store, 2, |_| 40).await;
         let head = store.ledger_head().await.unwrap();
         // Another customer's contact point.
-        let e = store.record_attempt(&call(1, "P0002-debtor", Recipient::Debtor, Outcome::NoAnswer), false, "E001", now()).await.unwrap_err();
+        let e = store.record_attempt(&call(1, "P0002-debtor", Recipient::Debtor, Outcome::NoAnswer), "E001", now()).await.unwrap_err();
         assert_eq!(code(e), "INCONSISTENT");
         // A guarantor's phone recorded as a call to the debtor.
-        let e = store.record_attempt(&call(1, "P0001-guarantor", Recipient::Debtor, Outcome::NoAnswer), false, "E001", now()).await.unwrap_err();
+        let e = store.record_attempt(&call(1, "P0001-guarantor", Recipient::Debtor, Outcome::NoAnswer), "E001", now()).await.unwrap_err();
         assert_eq!(code(e), "INCONSISTENT");
         // An outcome that cannot come of a call.
-        let e = store.record_attempt(&call(1, "P0001-debtor", Recipient::Debtor, Outcome::Delivered), false, "E001", now()).await.unwrap_err();
+        let e = store.record_attempt(&call(1, "P0001-debtor", Recipient::Debtor, Outcome::Delivered), "E001", now()).await.unwrap_err();
         assert_eq!(code(e), "INCONSISTENT");
         // Unknown case and contact point.
-        let e = store.record_attempt(&call(9, "P0001-debtor", Recipient::Debtor, Outcome::NoAnswer), false, "E001", now()).await.unwrap_err();
+        let e = store.record_attempt(&call(9, "P0001-debtor", Recipient::Debtor, Outcome::NoAnswer), "E001", now()).await.unwrap_err();
         assert_eq!(code(e), "NOT_FOUND");
-        let e = store.record_attempt(&call(1, "P0404-debtor", Recipient::Debtor, Outcome::NoAnswer), false, "E001", now()).await.unwrap_err();
+        let e = store.record_attempt(&call(1, "P0404-debtor", Recipient::Debtor, Outcome::NoAnswer), "E001", now()).await.unwrap_err();
         assert_eq!(code(e), "NOT_FOUND");
-        let e = store.record_attempt(&call(1, "P0001-debtor", Recipient::Debtor, Outcome::NoAnswer), false, " ", now()).await.unwrap_err();
+        let e = store.record_attempt(&call(1, "P0001-debtor", Recipient::Debtor, Outcome::NoAnswer), " ", now()).await.unwrap_err();
         assert_eq!(code(e), "REQUIRED");
         assert_eq!(store.ledger_head().await.unwrap(), head);
         assert!(store.case_detail(&case_id(1)).await.unwrap().attempts.is_empty());

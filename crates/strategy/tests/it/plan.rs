@@ -3,7 +3,7 @@
 use daylight_compliance::Pack;
 use daylight_domain::attempt::{Channel, Outcome};
 use daylight_domain::bucket::Bucket;
-use daylight_domain::customer::Recipient;
+use daylight_domain::customer::{ContactKind, ContactStatus, Recipient};
 use daylight_strategy::document::DEFAULT;
 use daylight_strategy::plan::{ExperimentInput, PastContact, PlanCase, PlanInput, Point, plan};
 use jiff::Timestamp;
@@ -19,7 +19,14 @@ fn pack_source() -> String {
 }
 
 fn phone(id: &str, recipient: Recipient) -> Point {
-    Point { id: id.into(), recipient, kind: "phone".into(), status: "valid".into(), zone: None }
+    Point {
+        id: id.into(),
+        recipient,
+        kind: ContactKind::Phone,
+        status: ContactStatus::Valid,
+        status_since: None,
+        zone: None,
+    }
 }
 
 fn case(n: usize, bucket: Bucket, dpd: u32) -> PlanCase {
@@ -36,8 +43,9 @@ fn case(n: usize, bucket: Bucket, dpd: u32) -> PlanCase {
             Point {
                 id: format!("M{n:04}"),
                 recipient: Recipient::Debtor,
-                kind: "address".into(),
-                status: "valid".into(),
+                kind: ContactKind::Address,
+                status: ContactStatus::Valid,
+                status_since: None,
                 zone: None,
             },
             phone(&format!("G{n:04}"), Recipient::Guarantor),

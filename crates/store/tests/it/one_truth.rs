@@ -1,0 +1,219 @@
+//! One truth for every contact: the planner, the case screen's preview and the gate build one
+//! request from the same facts; the gate reads every fact it judges itself (the number's
+//! status, the case's status, a third party's confirmation); a number shared by two debtors
+//! is counted once across them. Each test is named after the defect it was written for.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use daylight_compliance::{Pack, evaluate};
+use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
+use daylight_domain::case::CaseStatus;
+use daylight_domain::customer::{ContactRole, Recipient};
+use daylight_domain::id::{AccountId, ContactId};
+use daylight_store::Store;
+use daylight_store::desk::NewThirdPartyRequest;
+use daylight_store::model::ImportKind;
+use daylight_strategy::plan::{contact_of, request_of};
+use daylight_testdb::contract;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::fixtures::*;
+
+fn call(case: u32, point: &str, who: Recipient, at: Timestamp, outcome: Outcome) -> Attempt {
+    Attempt {
+        case: case_id(case),
+        account: None,
+        at,
+        channel: Channel::Call,
+        recipient: who,
+        contact_point: Some(ContactId::parse(point).unwrap()),
+        agent: Agent::Collector("E001".into()),
+        outcome,
+        duration_secs: 0,
+        note: None,
+    }
+}
+
+fn codes(d: &daylight_compliance::Decision) -> Vec<&'static str> {
+    d.violations.iter().map(|r| r.code()).collect()
+}
+
+/// What the case screen shows for a call now through `point`.
+async fn preview(store: &dyn Store, p: &Planned) -> daylight_compliance::Decision {
+    let ctx = store.contact_context(p).await.unwrap();
+    evaluate(&ctx.pack, &ctx.request, &ctx.history, p.at)
+}
+
+/// What the daily plan judges a call through `point` at `at` by (reading every fact stored, as
+/// the gate does, however late).
+async fn planned_verdict(store: &dyn Store, point: &str, at: Timestamp) -> daylight_compliance::Decision {
+    let cases = store.plan_cases(t("2027-01-01T00:00:00Z")).await.unwrap();
+    let c = cases.iter().find(|c| c.case == case_id(1).as_str()).expect("case 1 is open");
+    let pack = store.policy_pack().await.unwrap();
+    let date = at.to_zoned(jiff::tz::TimeZone::get(&c.zone).unwrap()).date();
+    let mut req = request_of(c, Channel::Call, Recipient::Debtor, point, date).unwrap();
+    req.at = Some(at);
+    let history: Vec<_> = c.contacts.iter().map(contact_of).collect();
+    evaluate(&pack, &req, &history, at)
+}
+
+/// A second, worse account for customer 1 with another statement day (the 20th).
+async fn second_account(store: &dyn Store) {
+    let mut s = store.begin_import(&meta(ImportKind::Accounts, now())).await.unwrap();
+    let worse = daylight_domain::account::CardAccount { statement_day: 20, ..account(2, 1, 70) };
+    s.upsert_accounts(&[worse], &HashMap::new()).await.unwrap();
+    s.commit(&summary(1)).await.unwrap();
+}
+
+/// Replaces customer `i`'s contact point of `role` by one with `phone`.
+async fn renumber(store: &dyn Store, i: u32, role: ContactRole, phone: &str) {
+    let mut s = store.begin_import(&meta(ImportKind::Customers, now())).await.unwrap();
+    s.upsert_contacts(&[contact(i, role, phone)]).await.unwrap();
+    s.commit(&summary(1)).await.unwrap();
+}
+
+contract! {
+    /// Defect: the planner and the gate built the request twice and disagreed. With two
+    /// accounts on different statement days, the gate counted calls over a rolling 30 days
+    /// while the plan counted the worst account's cycle. Every shipped pack, several instants:
+    /// the plan, the case screen and the gate give one verdict.
+    fn every_path_gives_one_verdict_for_one_contact(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        second_account(store).await;
+        // Fifteen calls between the two statement days (10–14 March, three a day).
+        let mut history = Vec::new();
+        for day in 10..=14 {
+            for hour in 1..=3 {
+                let at: Timestamp = format!("2026-03-{day}T0{hour}:00:00Z").parse().unwrap();
+                history.push(call(1, "P0001-debtor", Recipient::Debtor, at, Outcome::NoAnswer));
+            }
+        }
+        let stored = store.record_attempts(&history, "twin", t("2026-03-15T00:00:00Z")).await.unwrap();
+        assert!(stored.iter().all(|g| g.decision.allowed));
+        let instants = ["2026-03-16T02:00:00Z", "2026-03-21T02:00:00Z", "2026-03-21T02:10:00Z", "2026-03-22T13:30:00Z", "2026-04-05T02:00:00Z", "2026-04-06T02:00:00Z"];
+        let mut denied = Vec::new();
+        for (name, _) in daylight_compliance::pack::SHIPPED {
+            store.set_policy_pack(&Pack::shipped(name).unwrap(), "admin", now()).await.unwrap();
+            for at in instants {
+                let at = t(at);
+                let plan = planned_verdict(store, "P0001-debtor", at).await;
+                let a = call(1, "P0001-debtor", Recipient::Debtor, at, Outcome::NoAnswer);
+                let screen = preview(store, &Planned::from(&a)).await;
+                let gate = store.record_attempt(&a, "E001", at + SignedDuration::from_mins(1)).await.unwrap().decision;
+                assert_eq!(plan, screen, "{name} at {at}: the plan and the case screen");
+                assert_eq!(screen, gate, "{name} at {at}: the case screen and the gate");
+                if !gate.allowed {
+                    denied.push(format!("{name} {at} {:?}", codes(&gate)));
+                }
+            }
+        }
+        // The cycle is the worst account's (from the 20th): on the 21st it is a new cycle.
+        assert!(denied.iter().any(|d| d.starts_with("cn-default 2026-03-16") && d.contains("CYCLE_CAP")), "{denied:?}");
+        assert!(!denied.iter().any(|d| d.starts_with("cn-default 2026-03-21T02:00")), "{denied:?}");
+        // The contacts the gate recorded name the account it judged them by, the worst one.
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        assert!(d.attempts.iter().all(|a| a.attempt.account.as_ref().map(AccountId::as_str) == Some("A0002")));
+    }
+
+    /// Defect: a third party was called on the caller's word (`confirmed_third_party: true`).
+    /// The gate now reads the team lead's approval itself, in its own transaction.
+    fn a_caller_cannot_assert_a_third_party_confirmation(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        for at in ["2026-03-03T00:10:00Z", "2026-03-03T01:10:00Z", "2026-03-03T02:10:00Z"] {
+            assert!(store.record_attempt(&call(1, "P0001-debtor", Recipient::Debtor, t(at), Outcome::NoAnswer), "E001", t(at)).await.unwrap().decision.allowed);
+        }
+        let tp = call(1, "P0001-emergency_contact", Recipient::ThirdParty, t("2026-03-03T06:00:00Z"), Outcome::ThirdPartyAnswered);
+        let g = store.record_attempt(&tp, "E001", t("2026-03-03T06:00:00Z")).await.unwrap();
+        assert_eq!(codes(&g.decision), ["THIRD_PARTY"], "three failures are not enough without a team lead");
+        let ask = NewThirdPartyRequest { case: case_id(1), contact_point: ContactId::parse("P0001-emergency_contact").unwrap(), reason: "本人三次未接通".into() };
+        let id = store.request_third_party(&ask, "E001", t("2026-03-03T04:00:00Z")).await.unwrap();
+        store.decide_third_party(id, true, "L001", t("2026-03-03T05:00:00Z")).await.unwrap();
+        let screen = preview(store, &Planned::from(&tp)).await;
+        assert!(screen.allowed, "{screen:?}");
+        let g = store.record_attempt(&tp, "E001", t("2026-03-03T06:00:00Z")).await.unwrap();
+        assert!(g.decision.allowed, "{:?}", g.decision);
+        // The approval lasts a day.
+        let next_week = call(1, "P0001-emergency_contact", Recipient::ThirdParty, t("2026-03-10T06:00:00Z"), Outcome::ThirdPartyAnswered);
+        assert_eq!(codes(&store.record_attempt(&next_week, "E001", t("2026-03-10T06:00:00Z")).await.unwrap().decision), ["THIRD_PARTY"]);
+    }
+
+    /// Defect: a number logged 空号 still showed "can call now" and the gate accepted the next
+    /// call. Invalid and suspended numbers are refused until they change; a switched-off one
+    /// for the rest of the day. What the carrier says of a number holds for every record of it.
+    fn a_number_logged_invalid_is_refused_everywhere(store, db) {
+        portfolio(store, 2, |_| 40).await;
+        // Customer 2's guarantor has customer 1's mobile.
+        renumber(store, 2, ContactRole::Guarantor, "13812340001").await;
+        let at = t("2026-03-03T01:00:00Z");
+        let first = call(1, "P0001-debtor", Recipient::Debtor, at, Outcome::InvalidNumber);
+        assert!(store.record_attempt(&first, "E001", at).await.unwrap().decision.allowed);
+        let later = t("2026-03-04T02:00:00Z");
+        let again = call(1, "P0001-debtor", Recipient::Debtor, later, Outcome::NoAnswer);
+        assert_eq!(codes(&preview(store, &Planned::from(&again)).await), ["NUMBER_INVALID"]);
+        assert_eq!(codes(&planned_verdict(store, "P0001-debtor", later).await), ["NUMBER_INVALID"]);
+        let g = store.record_attempt(&again, "E001", later).await.unwrap();
+        assert_eq!((codes(&g.decision), g.decision.next_allowed_at), (vec!["NUMBER_INVALID"], None));
+        assert!(g.texts[0].message_zh.contains("空号"));
+        let shared = call(2, "P0002-guarantor", Recipient::Guarantor, later, Outcome::NoAnswer);
+        assert_eq!(codes(&store.record_attempt(&shared, "E001", later).await.unwrap().decision), ["NUMBER_INVALID"]);
+        // The guarantor's own number still works.
+        let g = store.record_attempt(&call(1, "P0001-guarantor", Recipient::Guarantor, later, Outcome::PoweredOff), "E001", later).await.unwrap();
+        assert!(g.decision.allowed);
+        // Switched off: refused for the rest of that day, allowed the next morning.
+        let same_day = call(1, "P0001-guarantor", Recipient::Guarantor, later + SignedDuration::from_hours(2), Outcome::NoAnswer);
+        let g = store.record_attempt(&same_day, "E001", same_day.at).await.unwrap();
+        assert_eq!(codes(&g.decision), ["NUMBER_POWERED_OFF"]);
+        assert_eq!(g.decision.next_allowed_at, Some(t("2026-03-05T00:00:00Z")));
+        let next_day = call(1, "P0001-guarantor", Recipient::Guarantor, t("2026-03-05T01:00:00Z"), Outcome::Suspended);
+        assert!(store.record_attempt(&next_day, "E001", next_day.at).await.unwrap().decision.allowed);
+        let after = call(1, "P0001-guarantor", Recipient::Guarantor, t("2026-03-06T01:00:00Z"), Outcome::NoAnswer);
+        assert_eq!(codes(&store.record_attempt(&after, "E001", after.at).await.unwrap().decision), ["NUMBER_SUSPENDED"]);
+    }
+
+    /// Defect: a case closed in bulk still accepted a call. A closed case refuses contacts
+    /// with CASE_CLOSED, on the case screen and at the gate.
+    fn a_closed_case_refuses_contacts(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        store.set_case_status(&case_id(1), CaseStatus::Closed, "settled", "L001", now()).await.unwrap();
+        let a = call(1, "P0001-debtor", Recipient::Debtor, t("2026-03-03T02:00:00Z"), Outcome::Conversation);
+        assert_eq!(codes(&preview(store, &Planned::from(&a)).await), ["CASE_CLOSED"]);
+        let g = store.record_attempt(&a, "E001", a.at).await.unwrap();
+        assert_eq!((codes(&g.decision), g.id), (vec!["CASE_CLOSED"], None));
+        store.set_case_status(&case_id(1), CaseStatus::Open, "reopened", "L001", now()).await.unwrap();
+        assert!(store.record_attempt(&a, "E001", a.at).await.unwrap().decision.allowed);
+    }
+
+    /// Defect: a guarantor's phone that is also another debtor's mobile took twelve failed
+    /// calls in a day under cn-cba-2026, whose cap is six per number. Twelve concurrent
+    /// dialers on two handles, half for each debtor: six get through.
+    fn a_number_shared_by_two_debtors_is_counted_once(store, db) {
+        portfolio(store, 2, |_| 40).await;
+        store.set_policy_pack(&Pack::shipped("cn-cba-2026").unwrap(), "admin", now()).await.unwrap();
+        renumber(store, 1, ContactRole::Guarantor, "13812340002").await;
+        let handles: [Arc<dyn Store>; 2] = [Arc::from(db.open().await), Arc::from(db.open().await)];
+        let mut tasks = Vec::new();
+        for w in 0..12u32 {
+            let s = handles[w as usize % 2].clone();
+            tasks.push(tokio::spawn(async move {
+                let at = t("2026-03-03T02:00:00Z") + SignedDuration::from_secs(i64::from(w));
+                let a = if w % 2 == 0 {
+                    call(2, "P0002-debtor", Recipient::Debtor, at, Outcome::NoAnswer)
+                } else {
+                    call(1, "P0001-guarantor", Recipient::Guarantor, at, Outcome::NoAnswer)
+                };
+                let g = s.record_attempt(&a, "dialer", at).await.unwrap();
+                if !g.decision.allowed {
+                    assert_eq!(codes(&g.decision), ["UNANSWERED_CAP"]);
+                }
+                g.decision.allowed
+            }));
+        }
+        let mut allowed = 0;
+        for task in tasks {
+            allowed += u32::from(task.await.unwrap());
+        }
+        assert_eq!(allowed, 6);
+        verified_head(store).await;
+    }
+}
