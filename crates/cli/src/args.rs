@@ -757,6 +757,53 @@ pub enum ContactCommand {
     /// pressure scripts), abusive (another channel mix) or anxious (soothing scripts); --clear
     /// removes the tag.
     Tag(TagArgs),
+    /// Ask for, decide or list team leads' confirmations of calls to third parties (emergency
+    /// contacts, relatives, colleagues): the gate reads them itself, for 24 hours from the
+    /// decision; nobody can assert one.
+    #[command(subcommand, name = "third-party")]
+    ThirdParty(ThirdPartyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ThirdPartyCommand {
+    /// Ask a team lead to confirm a call to a third party's number (as the acting collector).
+    Request(ThirdPartyRequestArgs),
+    /// Approve or reject a request (as the acting team lead: never the one who asked).
+    Decide(ThirdPartyDecideArgs),
+    /// The requests of a case, or every waiting one.
+    List(ThirdPartyListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ThirdPartyRequestArgs {
+    /// The case, e.g. CASE-C0008.
+    #[arg(long)]
+    pub case: String,
+    /// The third party's contact point, e.g. P0008-E1.
+    #[arg(long)]
+    pub contact_point: String,
+    /// Why the debtor cannot be reached otherwise.
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ThirdPartyDecideArgs {
+    /// The request's id (from `third-party request` or `list`).
+    pub id: i64,
+    /// Approve it.
+    #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+    pub approve: bool,
+    /// Reject it.
+    #[arg(long)]
+    pub reject: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ThirdPartyListArgs {
+    /// Only this case's requests (default: every waiting one).
+    #[arg(long)]
+    pub case: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,13 +8,16 @@ use anyhow::{Context, Result, bail};
 use daylight_compliance::pack::SHIPPED;
 use daylight_compliance::wire::{decide_line, decision_json_with, instant, local_rfc3339};
 use daylight_compliance::{Calendar, Pack, evaluate};
+use daylight_domain::agreement::WaiverStatus;
 use daylight_domain::attempt::{Agent, Attempt, Channel, Planned};
 use daylight_domain::id::{AccountId, CaseId, ContactId, CustomerId};
 use daylight_store::DbUrl;
+use daylight_store::access::Scope;
+use daylight_store::desk::NewThirdPartyRequest;
 use daylight_store::model::{ContactFlags, Gated};
 use serde_json::json;
 
-use crate::args::{CalendarCommand, ContactArgs, ContactCommand, PackArgs, PolicyCommand};
+use crate::args::{CalendarCommand, ContactArgs, ContactCommand, PackArgs, PolicyCommand, ThirdPartyCommand};
 use crate::commands::stopwatch;
 use crate::output::Table;
 use crate::{Outcome, now, open};
@@ -374,7 +377,69 @@ async fn contact_in(
             }
             Ok(Outcome::Done)
         }
+        ContactCommand::ThirdParty(c) => third_party(store, actor, c).await,
     }
+}
+
+async fn third_party(
+    store: &dyn daylight_store::Store,
+    actor: &str,
+    command: ThirdPartyCommand,
+) -> Result<Outcome> {
+    match command {
+        ThirdPartyCommand::Request(a) => {
+            let request = NewThirdPartyRequest {
+                case: case_arg(&a.case)?,
+                contact_point: ContactId::parse(&a.contact_point)
+                    .map_err(|e| anyhow::anyhow!("--contact-point: {}", e.message))?,
+                reason: a.reason,
+            };
+            let id = store.request_third_party(&request, actor, now()).await?;
+            println!(
+                "third-party request {id}: waiting for a team lead (`daylight contact third-party decide {id} --approve`)"
+            );
+        }
+        ThirdPartyCommand::Decide(a) => {
+            store.decide_third_party(a.id, a.approve, actor, now()).await?;
+            let word = if a.approve {
+                "approved: calls to that number are confirmed for 24 hours"
+            } else {
+                "rejected"
+            };
+            println!("third-party request {} {word}", a.id);
+        }
+        ThirdPartyCommand::List(a) => {
+            let case = a.case.as_deref().map(case_arg).transpose()?;
+            let status = if case.is_some() { None } else { Some(WaiverStatus::Requested) };
+            let rows = store.third_party_requests_in(&Scope::All, case.as_ref(), status, 500).await?;
+            let mut t = Table::new(&[
+                "id",
+                "case",
+                "contact_point",
+                "status",
+                "requested_by",
+                "decided_by",
+                "valid_until",
+            ]);
+            for r in rows {
+                t.row(vec![
+                    r.id.to_string(),
+                    r.request.case.to_string(),
+                    r.request.contact_point.to_string(),
+                    r.status.to_string(),
+                    r.requested_by,
+                    r.decided_by.unwrap_or_default(),
+                    r.valid_until.map(|u| u.to_string()).unwrap_or_default(),
+                ]);
+            }
+            print!("{}", t.render());
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn case_arg(text: &str) -> Result<CaseId> {
+    CaseId::parse(text).map_err(|e| anyhow::anyhow!("--case: {}", e.message))
 }
 
 fn print_flags(customer: &CustomerId, f: &ContactFlags, json: bool) -> Result<()> {

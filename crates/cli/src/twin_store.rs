@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use daylight_domain::agreement::PromiseStatus;
-use daylight_domain::case::CaseStatus;
+use daylight_domain::case::{CaseStatus, StatusChange};
 use daylight_domain::money::{Currency, Money};
 use daylight_import::{Encoding, ImportOptions, import_file};
 use daylight_sim::world::{Day, Referral, World};
@@ -139,8 +139,7 @@ impl<'a> Recorder<'a> {
                     store
                         .set_case_status(
                             case,
-                            CaseStatus::Legal,
-                            "referred to the legal team by the plan",
+                            &StatusChange::new(CaseStatus::Legal, "referred to the legal team by the plan"),
                             ACTOR,
                             *at,
                         )

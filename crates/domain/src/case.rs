@@ -26,6 +26,69 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Why a case is closed: a fixed list, so reports and audits can count closures by reason.
+    pub enum CloseReason ("close reason") {
+        /// Everything owed was paid (checked against the accounts when the case closes).
+        PaidInFull = "paid_in_full",
+        /// Settled for less under an approved plan or waiver.
+        Settled = "settled",
+        /// Written off by the bank.
+        WrittenOff = "written_off",
+        /// The debtor died.
+        Deceased = "deceased",
+        /// A dispute was upheld: the debt is not owed as claimed.
+        DisputeUpheld = "dispute_upheld",
+        /// Placed elsewhere (sold, or with an agency outside Daylight).
+        Placed = "placed",
+        /// Handed to litigation outside collections.
+        Legal = "legal",
+    }
+}
+
+/// A change of a case's status with its reason: closing takes a [`CloseReason`]; every change
+/// says why in words (kept with the case, its digest in the ledger).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The new status.
+    pub to: CaseStatus,
+    /// Why it closes; only for [`CaseStatus::Closed`].
+    pub reason: Option<CloseReason>,
+    /// In words.
+    pub note: String,
+}
+
+impl StatusChange {
+    /// A change to `to` with a note and no close reason.
+    pub fn new(to: CaseStatus, note: impl Into<String>) -> StatusChange {
+        StatusChange { to, reason: None, note: note.into() }
+    }
+
+    /// A closure for `reason`.
+    pub fn close(reason: CloseReason, note: impl Into<String>) -> StatusChange {
+        StatusChange { to: CaseStatus::Closed, reason: Some(reason), note: note.into() }
+    }
+
+    /// A closure needs a reason from the list, other changes none; every change needs a note.
+    pub fn check(&self) -> Valid<()> {
+        if self.note.trim().is_empty() {
+            return Err(Invalid::new(Code::Required, "say why the case's status changes"));
+        }
+        check_note(&self.note)?;
+        match (self.to, self.reason) {
+            (CaseStatus::Closed, None) => Err(Invalid::new(
+                Code::Required,
+                format!("a case closes for a reason: one of {}", CloseReason::words()),
+            )),
+            (to, Some(r)) if to != CaseStatus::Closed => Err(Invalid::new(
+                Code::Inconsistent,
+                format!("{r} is a reason to close, not to make a case {to}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl CaseStatus {
     /// Whether a case may move from `self` to `next`.
     pub fn can_become(self, next: CaseStatus) -> bool {

@@ -62,6 +62,10 @@ pub enum Code {
     SelfApproval,
     /// A combination of fields that is not allowed together.
     Inconsistent,
+    /// The case is closed: nothing more is collected on it until it is reopened.
+    CaseClosed,
+    /// A case closed as paid in full still owes something.
+    CaseOwes,
     /// Text holds bytes that are not valid in the file's encoding.
     Encoding,
     /// A contact's time is not one the operation accepts (a start that is not now, a record in
@@ -103,6 +107,8 @@ impl Code {
             Code::Arrangement => "ARRANGEMENT",
             Code::SelfApproval => "SELF_APPROVAL",
             Code::Inconsistent => "INCONSISTENT",
+            Code::CaseClosed => "CASE_CLOSED",
+            Code::CaseOwes => "CASE_OWES",
             Code::Exists => "EXISTS",
             Code::Encoding => "ENCODING",
             Code::ContactTime => "CONTACT_TIME",

@@ -65,6 +65,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lock_promise))
         .routes(routes!(reveal))
         .routes(routes!(close_cases))
+        .routes(routes!(reopen_case))
         .routes(routes!(propose_plan))
         .routes(routes!(quote_plan))
         .routes(routes!(pending_plans))
@@ -380,8 +381,34 @@ async fn lock_promise(
 pub struct CloseRequest {
     /// The case ids (at most 1,000).
     pub cases: Vec<String>,
-    /// Why (its digest is in each case's ledger event).
+    /// Why: `paid_in_full` (refused while anything is owed), `settled`, `written_off`,
+    /// `deceased`, `dispute_upheld`, `placed` or `legal`.
     pub reason: String,
+    /// In words (kept with each case; its digest in each case's ledger event).
+    pub note: String,
+}
+
+/// Why a closed case reopens.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenRequest {
+    /// In words.
+    pub note: String,
+}
+
+/// Reopens a closed case (team leads): it is worked again, and the reopening is in its timeline
+/// and the ledger.
+#[utoipa::path(post, path = "/api/cases/{id}/reopen", tag = "cases", request_body = ReopenRequest,
+    params(("id" = String, Path, description = "The case")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn reopen_case(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<ReopenRequest>,
+) -> ApiResult<StatusCode> {
+    work::reopen_case(&app, &c, &id, &req.note).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Closes several cases in one transaction: all of them, or none if any is outside the
@@ -393,7 +420,7 @@ async fn close_cases(
     c: Caller,
     Json(req): Json<CloseRequest>,
 ) -> ApiResult<StatusCode> {
-    work::close_cases(&app, &c, &req.cases, &req.reason).await?;
+    work::close_cases(&app, &c, &req.cases, &req.reason, &req.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -76,6 +76,8 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         let status = match &e {
             StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+            // A closed case is a state of the case, not a bad request.
+            StoreError::Invalid(i) if i.code == daylight_domain::Code::CaseClosed => StatusCode::CONFLICT,
             StoreError::Invalid(_) | StoreError::Policy(_) => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError::Busy(_) | StoreError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

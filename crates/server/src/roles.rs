@@ -16,6 +16,8 @@ pub enum Permission {
     Assign,
     /// Close cases (alone or in bulk).
     Close,
+    /// Reopen a closed case.
+    Reopen,
     /// See a personal field in clear (each time recorded in the ledger).
     Unmask,
     /// Create and change users, reset passwords.
@@ -48,6 +50,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::Approve => matches!(role, R::TeamLead),
         P::Assign => matches!(role, R::Admin | R::TeamLead | R::AgencyManager),
         P::Close => matches!(role, R::TeamLead),
+        P::Reopen => matches!(role, R::TeamLead),
         P::Unmask => matches!(role, R::Admin | R::Compliance | R::TeamLead),
         P::ManageUsers => matches!(role, R::Admin),
         P::ManagePolicy => matches!(role, R::Admin | R::Compliance),

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use daylight_compliance::eval::evaluate;
 use daylight_domain::agreement::WaiverStatus;
 use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
-use daylight_domain::case::CaseStatus;
+use daylight_domain::case::{CaseStatus, CloseReason, StatusChange};
 use daylight_domain::customer::{ContactKind, ContactPoint, Recipient};
 use daylight_domain::id::{AccountId, CaseId, ContactId};
 use daylight_domain::pii::{mask_address, mask_name};
@@ -608,6 +608,14 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
             Some(w.requested_by.clone()),
         );
     }
+    for c in &d.status_changes {
+        let mut text = format!("{} → {}", c.from.as_str(), c.change.to.as_str());
+        if let Some(r) = c.change.reason {
+            text.push_str(&format!(" · {}", r.as_str()));
+        }
+        text.push_str(&format!(" · {} — {}", yuan(c.owed_fen), c.change.note));
+        push(c.changed_at, "status", text, Some(c.changed_by.clone()));
+    }
     timeline.sort_by(|a, b| b.instant.cmp(&a.instant));
     CaseView {
         id: d.case.id.as_str().to_owned(),
@@ -947,8 +955,15 @@ pub async fn decide_plan(app: &AppState, caller: &Caller, plan: i64, approve: bo
     })
 }
 
-/// Closes the given cases within the caller's scope, all in one transaction (all or none).
-pub async fn close_cases(app: &AppState, caller: &Caller, ids: &[String], reason: &str) -> ApiResult<usize> {
+/// Closes the given cases within the caller's scope for `reason` (a word of
+/// [`CloseReason`]), all in one transaction (all or none).
+pub async fn close_cases(
+    app: &AppState,
+    caller: &Caller,
+    ids: &[String],
+    reason: &str,
+    note: &str,
+) -> ApiResult<usize> {
     caller.require(Permission::Close, "close cases")?;
     if ids.is_empty() {
         return Err(ApiError::field("cases", "REQUIRED", "select at least one case"));
@@ -956,24 +971,31 @@ pub async fn close_cases(app: &AppState, caller: &Caller, ids: &[String], reason
     if ids.len() > 1_000 {
         return Err(ApiError::field("cases", "TOO_LONG", "at most 1,000 cases at once"));
     }
-    if reason.trim().is_empty() {
-        return Err(ApiError::field("reason", "REQUIRED", "say why the cases close"));
+    let reason: CloseReason = parse_word("reason", reason)?;
+    if note.trim().is_empty() {
+        return Err(ApiError::field("note", "REQUIRED", "say in words why the cases close"));
     }
     let cases = ids
         .iter()
         .map(|id| CaseId::parse(id).map_err(|_| ApiError::not_found("case", id)))
         .collect::<ApiResult<Vec<_>>>()?;
-    app.store
-        .set_cases_status(
-            &caller.scope,
-            &cases,
-            CaseStatus::Closed,
-            reason.trim(),
-            &caller.user.login,
-            app.now(),
-        )
-        .await?;
+    let change = StatusChange::close(reason, note.trim());
+    app.store.set_cases_status(&caller.scope, &cases, &change, &caller.user.login, app.now()).await?;
     Ok(cases.len())
+}
+
+/// Reopens a closed case within the caller's scope.
+pub async fn reopen_case(app: &AppState, caller: &Caller, id: &str, note: &str) -> ApiResult<()> {
+    caller.require(Permission::Reopen, "reopen cases")?;
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    if note.trim().is_empty() {
+        return Err(ApiError::field("note", "REQUIRED", "say in words why the case reopens"));
+    }
+    let change = StatusChange::new(CaseStatus::Open, note.trim());
+    app.store
+        .set_cases_status(&caller.scope, std::slice::from_ref(&case), &change, &caller.user.login, app.now())
+        .await?;
+    Ok(())
 }
 
 /// The caller's open cases as a team lead sees them (with who works each), worst first.

@@ -614,6 +614,23 @@ pub struct CaseDetail {
     pub bucket_moves: Vec<BucketMove>,
     /// Payments on the accounts, newest first.
     pub payments: Vec<Payment>,
+    /// Closures and reopenings (every status change but an import's), newest first.
+    pub status_changes: Vec<StoredStatusChange>,
+}
+
+/// A change of a case's status as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStatusChange {
+    /// From.
+    pub from: CaseStatus,
+    /// The change.
+    pub change: daylight_domain::case::StatusChange,
+    /// What the accounts owed then, in fen.
+    pub owed_fen: i64,
+    /// Who.
+    pub changed_by: String,
+    /// When.
+    pub changed_at: Timestamp,
 }
 
 /// Who owns a case.

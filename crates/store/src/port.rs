@@ -12,7 +12,7 @@ use daylight_domain::account::{CardAccount, Payment, Transaction};
 use daylight_domain::agreement::{ArrangementStatus, PromiseStatus, WaiverStatus};
 use daylight_domain::attempt::{Attempt, Outcome, Planned};
 use daylight_domain::bucket::BucketScheme;
-use daylight_domain::case::CaseStatus;
+use daylight_domain::case::StatusChange;
 use daylight_domain::customer::{ContactPoint, Customer};
 use daylight_domain::id::{CaseId, ContactId, CustomerId};
 use daylight_ledger::{Link, Row};
@@ -84,20 +84,19 @@ pub trait Store: Send + Sync {
     async fn set_case_status(
         &self,
         id: &CaseId,
-        status: CaseStatus,
-        reason: &str,
+        change: &StatusChange,
         actor: &str,
         now: Timestamp,
     ) -> Result<()>;
 
-    /// Moves several cases within `scope` to a status in one transaction (a team lead's bulk
-    /// close): all of them, or, if any is outside the scope or may not move, none.
+    /// Moves several cases within `scope` as `change` says in one transaction (a team lead's
+    /// bulk close): all of them, or, if any is outside the scope, may not move, or (closing as
+    /// paid in full) still owes anything, none.
     async fn set_cases_status(
         &self,
         scope: &Scope,
         cases: &[CaseId],
-        status: CaseStatus,
-        reason: &str,
+        change: &StatusChange,
         actor: &str,
         now: Timestamp,
     ) -> Result<()>;

@@ -159,4 +159,33 @@ crate::both! {
         assert_eq!(ledger.lines().filter(|l| l.contains("attempt.denied")).count(), 3);
         expect(db, &["ledger", "verify"], 0);
     }
+
+    /// Defect: `--confirmed-third-party` let the caller assert what only a team lead may
+    /// decide. A third party is refused whatever flags are given, until a request is approved
+    /// by someone other than the requester; the gate reads the approval itself.
+    fn a_third_party_call_needs_an_approved_request(db) {
+        load_examples(db);
+        // Three failed calls to the debtor first (cn-default needs them).
+        for at in ["2026-03-03T09:00:00+08:00", "2026-03-03T10:00:00+08:00", "2026-03-03T11:00:00+08:00"] {
+            expect(db, &["contact", "record", "--case", "CASE-C0008", "--channel", "call", "--agent", "collector:E001", "--outcome", "no_answer", "--at", at], 0);
+        }
+        let tp = ["contact", "record", "--case", "CASE-C0008", "--channel", "call", "--recipient", "third_party", "--contact-point", "P0008-E1",
+            "--agent", "collector:E001", "--outcome", "third_party_answered", "--at", "2026-03-03T14:00:00+08:00"];
+        assert!(expect(db, &tp, 1).contains("THIRD_PARTY"));
+        let flagged = daylight(db, &[&tp[..], &["--confirmed-third-party"]].concat());
+        assert_eq!(flagged.status.code(), Some(2), "the flag is gone");
+        let asked = expect(db, &["--actor", "E001", "contact", "third-party", "request", "--case", "CASE-C0008", "--contact-point", "P0008-E1", "--reason", "本人三次未接通"], 0);
+        let id = asked.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_owned();
+        assert!(expect(db, &["contact", "third-party", "list"], 0).contains("P0008-E1"));
+        let own = daylight(db, &["--actor", "E001", "contact", "third-party", "decide", &id, "--approve"]);
+        assert_eq!(own.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&own.stderr).contains("SELF_APPROVAL"));
+        // Approved now: the approval runs 24 hours from the decision, so the call is made now.
+        expect(db, &["--actor", "L001", "contact", "third-party", "decide", &id, "--approve"], 0);
+        let now_tp: Vec<&str> = tp[..tp.len() - 2].to_vec();
+        let out = daylight(db, &now_tp);
+        let text = String::from_utf8_lossy(&out.stdout);
+        // Allowed unless it is outside calling hours or a holiday where the test runs.
+        assert!(out.status.code() == Some(0) || !text.contains("THIRD_PARTY"), "{text}");
+    }
 }

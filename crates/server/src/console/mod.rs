@@ -79,6 +79,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/contact", post(contact_submit))
         .route("/cases/{id}/promise", post(promise_submit))
+        .route("/cases/{id}/reopen", post(reopen_submit))
         .route("/cases/{id}/quote", get(quote_fragment))
         .route("/cases/{id}/arrangement", post(plan_submit))
         .route("/cases/{id}/waiver", post(desk::waiver_submit))
@@ -121,6 +122,7 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
             can_work => c.can(Permission::WorkCases),
             can_approve => c.can(Permission::Approve),
             can_manage_cases => c.can(Permission::Close) || c.can(Permission::Assign),
+            can_reopen => c.can(Permission::Reopen),
             can_complain => c.can(Permission::RegisterComplaints),
             can_view_kpis => c.can(Permission::ViewKpis),
             can_view_qc => c.can(Permission::ViewQc),
@@ -425,6 +427,19 @@ async fn promise_submit(
 }
 
 #[derive(Deserialize)]
+struct ReopenForm {
+    note: String,
+}
+
+async fn reopen_submit(
+    Page { app, lang, c }: Page,
+    Path(id): Path<String>,
+    Form(f): Form<ReopenForm>,
+) -> Response {
+    case_after(&app, lang, &c, &id, work::reopen_case(&app, &c, &id, &f.note).await.map(|()| 0)).await
+}
+
+#[derive(Deserialize)]
 struct PlanForm {
     total: String,
     instalments: String,
@@ -542,7 +557,7 @@ async fn team_submit(Page { app, lang, c }: Page, body: axum::body::Bytes) -> Re
         |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let cases: Vec<String> = pairs.iter().filter(|(k, _)| k == "case").map(|(_, v)| v.clone()).collect();
     let done = match field("action").as_str() {
-        "close" => work::close_cases(&app, &c, &cases, &field("reason")).await,
+        "close" => work::close_cases(&app, &c, &cases, &field("reason"), &field("note")).await,
         "assign" => reassign(&app, &c, &cases, &field("to")).await,
         other => Err(ApiError::field("action", "ENUM", format!("{other:?}: close or assign"))),
     };

@@ -151,7 +151,7 @@ both! {
 
     a_team_lead_closes_cases_in_bulk_and_exports_the_team_table(app, store) {
         let mut lead = Client::signed_in(&app, "L001").await;
-        let close = |cases: &[&str]| json!({"cases": cases, "reason": "已结清"});
+        let close = |cases: &[&str]| json!({"cases": cases, "reason": "settled", "note": "已和解结清"});
         // One case outside the team: nothing closes.
         let (s, _) = lead.post("/api/cases/close", close(&["CASE-C0008", "CASE-C0012"])).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
@@ -161,13 +161,40 @@ both! {
         assert_eq!(s, StatusCode::NO_CONTENT);
         let (_, open) = lead.get("/api/cases?status=open").await;
         assert!(open.as_array().unwrap().is_empty());
-        let (s, b) = lead.post("/api/cases/close", json!({"cases": [], "reason": "x"})).await;
+        let (s, b) = lead.post("/api/cases/close", json!({"cases": [], "reason": "settled", "note": "x"})).await;
         assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cases")));
         let (s, csv) = lead.get("/export/team-cases.csv").await;
         assert_eq!(s, StatusCode::OK);
         assert!(csv.as_str().unwrap().starts_with("\u{feff}case,debtor,bucket,dpd,overdue_yuan,collector"), "{csv}");
         let mut e2 = Client::signed_in(&app, "E002").await;
         assert_eq!(e2.get("/export/team-cases.csv").await.0, StatusCode::FORBIDDEN);
+    }
+
+    // Defect: a case closed in bulk as 已全额结清 with money still overdue then accepted a
+    // call and a promise (HTTP 201), the closure was not in its timeline and nothing reopened it.
+    a_closed_case_is_closed_until_a_team_lead_reopens_it(app, store) {
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let paid = json!({"cases": ["CASE-C0011"], "reason": "paid_in_full", "note": "已全额结清"});
+        let (s, b) = lead.post("/api/cases/close", paid).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("CASE_OWES")), "{b}");
+        let (s, b) = lead.post("/api/cases/close", json!({"cases": ["CASE-C0011"], "reason": "cured", "note": "x"})).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+        let settled = json!({"cases": ["CASE-C0011"], "reason": "settled", "note": "和解结清"});
+        assert_eq!(lead.post("/api/cases/close", settled).await.0, StatusCode::NO_CONTENT);
+        let call = json!({"contact_point": "C0011:mobile", "outcome": "no_answer"});
+        let (s, b) = e2.post("/api/cases/CASE-C0011/contacts", call.clone()).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("CASE_CLOSED")), "{b}");
+        let (s, b) = e2.post("/api/cases/CASE-C0011/promises", json!({"amount": "2000", "date": "2026-03-10"})).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("CASE_CLOSED")), "{b}");
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        assert_eq!(case["contacts"][0]["gate"]["rules"][0], "CASE_CLOSED");
+        let closure = case["timeline"].as_array().unwrap().iter().find(|e| e["kind"] == "status").cloned().unwrap();
+        assert!(closure["text"].as_str().unwrap().contains("settled"), "{closure}");
+        let (s, _) = e2.post("/api/cases/CASE-C0011/reopen", json!({"note": "重开"})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "a collector cannot reopen");
+        assert_eq!(lead.post("/api/cases/CASE-C0011/reopen", json!({"note": "客户撤回和解"})).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(e2.post("/api/cases/CASE-C0011/contacts", call).await.0, StatusCode::CREATED);
     }
 
     a_password_reset_ends_the_users_sessions_at_once(app, store) {

@@ -439,7 +439,13 @@ async fn a_team_lead_reassigns_and_closes_in_bulk(c: &Client, base: &str) -> Ste
     }
     docs_shot(c, "team").await;
     click(c, "#select-all").await?;
-    fill(c, "#close-reason", "已结清").await?;
+    c.find(Locator::Css("#close-reason"))
+        .await
+        .map_err(fail("reason"))?
+        .select_by_value("settled")
+        .await
+        .map_err(fail("reason"))?;
+    fill(c, "#close-note", "已和解结清").await?;
     click(c, "#bulk-close").await?;
     until_text(c, "#flash", |t| t.contains('2')).await?;
     if c.find(Locator::Css("#team-cases")).await.is_ok() {

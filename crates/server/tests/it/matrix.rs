@@ -101,7 +101,14 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
         (
             "POST",
             "/api/cases/close",
-            json!({"cases": ["CASE-C0008"], "reason": "结清"}),
+            json!({"cases": ["CASE-C0008"], "reason": "settled", "note": "和解结清"}),
+            [403, 403, 403, 204, 403, 403, 403, 403],
+        ),
+        // And reopens it.
+        (
+            "POST",
+            "/api/cases/CASE-C0008/reopen",
+            json!({"note": "客户撤回和解"}),
             [403, 403, 403, 204, 403, 403, 403, 403],
         ),
     ]

@@ -10,3 +10,20 @@ ALTER TABLE contact_points ADD COLUMN status_at TIMESTAMPTZ;
 CREATE INDEX contact_points_number ON contact_points (kind, value);
 CREATE INDEX attempts_point_at ON attempts (contact_point_id, at);
 CREATE INDEX attempts_started_point ON attempts_started (contact_point_id);
+
+-- Every change of a case's status, with its reason: the case's timeline shows closures and
+-- reopenings; a closure names a reason from a fixed list (paid_in_full, settled, written_off,
+-- deceased, dispute_upheld, placed, legal). Closures by an import (every account current
+-- again) are not listed here: the import batch is their record.
+CREATE TABLE case_status_changes (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    case_id      TEXT NOT NULL REFERENCES cases (id),
+    from_status  TEXT NOT NULL,
+    to_status    TEXT NOT NULL,
+    close_reason TEXT,
+    note         TEXT NOT NULL,
+    owed         BIGINT NOT NULL,        -- what the accounts owed (fen) when it changed
+    changed_by   TEXT NOT NULL,
+    changed_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX case_status_changes_case ON case_status_changes (case_id, changed_at);

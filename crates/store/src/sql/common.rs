@@ -16,7 +16,7 @@ use daylight_domain::agreement::{
 };
 use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
 use daylight_domain::bucket::{BucketMove, BucketScheme};
-use daylight_domain::case::{Case, CaseStatus, Note};
+use daylight_domain::case::{Case, CaseStatus, CloseReason, Note, StatusChange};
 use daylight_domain::customer::Recipient;
 use daylight_domain::customer::{ContactPoint, ContactValue, Customer};
 use daylight_domain::id::{AccountId, CaseId, ContactId, CustomerId, PaymentId};

@@ -433,6 +433,23 @@ async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Res
         &customer_id,
         payment_from_row
     );
+    let status_changes = all!(
+        "SELECT * FROM case_status_changes WHERE case_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $2",
+        case_id.as_str(),
+        |r: &DbRow| Ok(StoredStatusChange {
+            from: word(r, "from_status")?,
+            change: StatusChange {
+                to: word(r, "to_status")?,
+                reason: opt_text(r, "close_reason")?
+                    .map(|w| w.parse().map_err(|e| corrupt("close_reason", e)))
+                    .transpose()?,
+                note: text(r, "note")?,
+            },
+            owed_fen: int(r, "owed")?,
+            changed_by: text(r, "changed_by")?,
+            changed_at: time(r, "changed_at")?,
+        })
+    );
     tx.commit().await?;
     Ok(CaseDetail {
         case,
@@ -446,5 +463,6 @@ async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Res
         waivers,
         bucket_moves,
         payments,
+        status_changes,
     })
 }

@@ -70,12 +70,11 @@ impl Store for Adapter {
         &self,
         scope: &Scope,
         cases: &[CaseId],
-        status: CaseStatus,
-        reason: &str,
+        change: &StatusChange,
         actor: &str,
         now: Timestamp,
     ) -> Result<()> {
-        change_cases_status(&self.write, scope, cases, status, reason, actor, now).await
+        change_cases_status(&self.write, scope, cases, change, actor, now).await
     }
 
     async fn case_in_scope(&self, scope: &Scope, id: &CaseId) -> Result<()> {
@@ -85,12 +84,11 @@ impl Store for Adapter {
     async fn set_case_status(
         &self,
         id: &CaseId,
-        status: CaseStatus,
-        reason: &str,
+        change: &StatusChange,
         actor: &str,
         now: Timestamp,
     ) -> Result<()> {
-        change_case_status(&self.write, id, status, reason, actor, now).await
+        change_case_status(&self.write, id, change, actor, now).await
     }
 
     async fn assign_case(&self, id: &CaseId, to: &Assignment, actor: &str, now: Timestamp) -> Result<()> {

@@ -112,27 +112,26 @@ async fn change_bucket_scheme(
 async fn change_case_status(
     write: &DbPool,
     case: &CaseId,
-    status: CaseStatus,
-    reason: &str,
+    change: &StatusChange,
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    change_cases_status(write, &Scope::All, std::slice::from_ref(case), status, reason, actor, now).await
+    change_cases_status(write, &Scope::All, std::slice::from_ref(case), change, actor, now).await
 }
 
-/// Moves every case of `cases` within `scope` to `status`, in one transaction: all or none.
-#[allow(clippy::too_many_arguments)]
+/// Moves every case of `cases` within `scope` as `change` says, in one transaction: all or
+/// none. A closure as paid in full is refused while the accounts owe anything.
 async fn change_cases_status(
     write: &DbPool,
     scope: &Scope,
     cases: &[CaseId],
-    status: CaseStatus,
-    reason: &str,
+    change: &StatusChange,
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
     required("actor", actor)?;
-    required("a reason", reason)?;
+    change.check()?;
+    let note = change.note.trim();
     let mut tx = begin_write(write).await?;
     let mut chain = Chain::default();
     for case in cases {
@@ -146,14 +145,44 @@ async fn change_cases_status(
             .await?
             .ok_or_else(|| StoreError::not_found("case", case.as_str()))?;
         let current: CaseStatus = current.parse().map_err(|e| corrupt("status", e))?;
-        current.become_(status)?;
+        current.become_(change.to)?;
+        let owed = case_owed(&mut tx, case).await?;
+        if change.reason == Some(CloseReason::PaidInFull) && owed > 0 {
+            return Err(Invalid::new(
+                Code::CaseOwes,
+                format!(
+                    "case {case} still owes {}: close it as paid in full once it is paid, or for another reason",
+                    Money::new(owed, Currency::Cny)
+                ),
+            )
+            .into());
+        }
         sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(status.as_str())
+            .bind(change.to.as_str())
             .bind(DbTime::new(now))
             .bind(case.as_str())
             .execute(&mut *tx)
             .await?;
-        let payload = json!({"status": {"from": current.as_str(), "to": status.as_str()}, "reason_sha256": digest(reason)});
+        sqlx::query(
+            "INSERT INTO case_status_changes (case_id, from_status, to_status, close_reason, note, owed, changed_by, \
+             changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(case.as_str())
+        .bind(current.as_str())
+        .bind(change.to.as_str())
+        .bind(change.reason.map(CloseReason::as_str))
+        .bind(note)
+        .bind(owed)
+        .bind(actor)
+        .bind(DbTime::new(now))
+        .execute(&mut *tx)
+        .await?;
+        let payload = json!({
+            "status": {"from": current.as_str(), "to": change.to.as_str()},
+            "close_reason": change.reason.map(CloseReason::as_str),
+            "owed": owed,
+            "reason_sha256": digest(note),
+        });
         chain
             .append(&mut tx, &Event::new(now, actor, EventKind::CaseChanged, case.as_str(), &payload))
             .await?;
@@ -161,6 +190,39 @@ async fn change_cases_status(
     chain.close(&mut tx).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What the accounts of `case`'s debtor owe (overdue principal, interest, fees and late fees),
+/// in fen.
+async fn case_owed(tx: &mut Tx, case: &CaseId) -> Result<i64> {
+    let owed: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(a.overdue_principal + a.overdue_interest + a.overdue_fees + a.overdue_late_fees) AS BIGINT) \
+         FROM accounts a JOIN cases c ON c.customer_id = a.customer_id WHERE c.id = $1",
+    )
+    .bind(case.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(owed.unwrap_or(0))
+}
+
+/// The debtor of `case`, which must not be closed (`CASE_CLOSED`): promises, plans and waivers
+/// are made on cases being worked. The case is read `FOR UPDATE`, so a closure waits for them.
+async fn open_case_customer(tx: &mut Tx, case: &CaseId) -> Result<String> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT customer_id, status FROM cases WHERE id = $1{FOR_UPDATE}"
+    )))
+    .bind(case.as_str())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found("case", case.as_str()))?;
+    if word::<CaseStatus>(&row, "status")? == CaseStatus::Closed {
+        return Err(Invalid::new(
+            Code::CaseClosed,
+            format!("case {case} is closed: reopen it before making promises, plans or waivers on it"),
+        )
+        .into());
+    }
+    text(&row, "customer_id")
 }
 
 async fn change_assignment(
@@ -308,7 +370,7 @@ async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timest
     required("actor", actor)?;
     agreement::check_promise(p.amount, p.due_at, now)?;
     let mut tx = begin_write(write).await?;
-    let customer = case_customer(&mut tx, &p.case).await?;
+    let customer = open_case_customer(&mut tx, &p.case).await?;
     if let Some(acc) = &p.account {
         let account = account_of(&mut tx, acc, &customer).await?;
         if account.currency != p.amount.currency {
@@ -352,7 +414,7 @@ async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timest
 }
 
 /// A status change of a promise, plan or waiver: where it is stored and what event it makes.
-struct StatusChange {
+struct RecordChange {
     table: &'static str,
     /// The record's name in messages and in the payload (`promise`, …).
     what: &'static str,
@@ -372,7 +434,7 @@ type Check = dyn for<'t> Fn(&'t mut Tx, i64) -> futures::future::BoxFuture<'t, R
 /// event.
 async fn change_status<S>(
     write: &DbPool,
-    change: &StatusChange,
+    change: &RecordChange,
     id: i64,
     actor: &str,
     now: Timestamp,
@@ -425,7 +487,7 @@ async fn update_promise(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let change = StatusChange {
+    let change = RecordChange {
         table: "promises",
         what: "promise",
         by: "settled_by",
@@ -441,7 +503,7 @@ async fn insert_arrangement(write: &DbPool, a: &NewArrangement, actor: &str, now
     required("actor", actor)?;
     let schedule = a.terms.schedule()?;
     let mut tx = begin_write(write).await?;
-    let customer = case_customer(&mut tx, &a.case).await?;
+    let customer = open_case_customer(&mut tx, &a.case).await?;
     if let Some(acc) = &a.account {
         let account = account_of(&mut tx, acc, &customer).await?;
         if account.currency != a.terms.total.currency {
@@ -503,7 +565,7 @@ async fn update_arrangement(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let change = StatusChange {
+    let change = RecordChange {
         table: "arrangements",
         what: "arrangement",
         by: "decided_by",
@@ -532,7 +594,7 @@ async fn insert_waiver(write: &DbPool, w: &NewWaiver, actor: &str, now: Timestam
     required("actor", actor)?;
     required("a reason", &w.reason)?;
     let mut tx = begin_write(write).await?;
-    let customer = case_customer(&mut tx, &w.case).await?;
+    let customer = open_case_customer(&mut tx, &w.case).await?;
     let account = account_of(&mut tx, &w.account, &customer).await?;
     let committed = committed_waivers(&mut tx, &account, w.component, 0).await?;
     agreement::check_waiver(w.component, w.amount, account.overdue.component(w.component), committed)?;
@@ -584,7 +646,7 @@ async fn decide_request(
     now: Timestamp,
     check: Option<&Check>,
 ) -> Result<()> {
-    let change = StatusChange {
+    let change = RecordChange {
         table,
         what,
         by: "decided_by",

@@ -154,13 +154,13 @@ contract! {
         // A bulk close is all or nothing, and only within the scope.
         let t1 = Scope::Team("T1".into());
         let status = |i| async move { store.case_detail(&case_id(i)).await.unwrap().case.status };
-        let e = store.set_cases_status(&t1, &[case_id(1), case_id(3)], CaseStatus::Closed, "结清", "L001", now()).await.unwrap_err();
+        let e = store.set_cases_status(&t1, &[case_id(1), case_id(3)], &daylight_domain::case::StatusChange::close(daylight_domain::case::CloseReason::Settled, "结清"), "L001", now()).await.unwrap_err();
         assert_eq!(code(e), "NOT_FOUND");
         assert_eq!(status(1).await, CaseStatus::Open, "nothing closed");
-        store.set_cases_status(&t1, &[case_id(1), case_id(2)], CaseStatus::Closed, "结清", "L001", now()).await.unwrap();
+        store.set_cases_status(&t1, &[case_id(1), case_id(2)], &daylight_domain::case::StatusChange::close(daylight_domain::case::CloseReason::Settled, "结清"), "L001", now()).await.unwrap();
         assert_eq!((status(1).await, status(2).await), (CaseStatus::Closed, CaseStatus::Closed));
         let before = store.ledger_head().await.unwrap().seq;
-        let e = store.set_cases_status(&Scope::All, &[case_id(4), case_id(1)], CaseStatus::WrittenOff, "核销", "L001", now()).await;
+        let e = store.set_cases_status(&Scope::All, &[case_id(4), case_id(1)], &daylight_domain::case::StatusChange::new(CaseStatus::WrittenOff, "核销"), "L001", now()).await;
         assert!(e.is_err(), "a closed case cannot be written off here: {e:?}");
         assert_eq!(status(4).await, CaseStatus::Open, "the first was rolled back");
         assert_eq!(store.ledger_head().await.unwrap().seq, before, "and nothing recorded");

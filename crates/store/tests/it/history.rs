@@ -38,7 +38,7 @@ contract! {
     /// Histories hold each debtor's facts in time order, cut at `until`, per case or for all.
     fn histories_read_each_debtors_facts_before_a_time(store, db) {
         portfolio(store, 3, |_| 40).await;
-        store.set_case_status(&case_id(3), daylight_domain::case::CaseStatus::WrittenOff, "test", "E001", now()).await.unwrap();
+        store.set_case_status(&case_id(3), &daylight_domain::case::StatusChange::new(daylight_domain::case::CaseStatus::WrittenOff, "test"), "E001", now()).await.unwrap();
         payments(store).await;
         let late = t("2026-03-10T00:00:00Z");
         for (at, outcome, secs) in [

@@ -81,7 +81,7 @@ contract! {
     fn cases_follow_accounts_but_keep_what_people_decided(store, db) {
         portfolio(store, 4, |i| [30, 30, 30, 0][i as usize - 1]).await;
         assert!(store.case_detail(&case_id(4)).await.is_err(), "no case for a current customer");
-        store.set_case_status(&case_id(2), CaseStatus::Legal, "诉讼", ACTOR, now()).await.unwrap();
+        store.set_case_status(&case_id(2), &daylight_domain::case::StatusChange::new(CaseStatus::Legal, "诉讼"), ACTOR, now()).await.unwrap();
         // Everyone cures but customer 3; customer 4 goes past due.
         let later = t("2026-04-01T00:00:00Z");
         let mut s = store.begin_import(&meta(ImportKind::Accounts, later)).await.unwrap();

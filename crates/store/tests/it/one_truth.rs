@@ -7,13 +7,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use daylight_compliance::{Pack, evaluate};
+use daylight_domain::account::Component;
+use daylight_domain::agreement::ArrangementTerms;
 use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
-use daylight_domain::case::CaseStatus;
+use daylight_domain::case::{CaseStatus, CloseReason, StatusChange};
 use daylight_domain::customer::{ContactRole, Recipient};
 use daylight_domain::id::{AccountId, ContactId};
 use daylight_store::Store;
+use daylight_store::access::Scope;
 use daylight_store::desk::NewThirdPartyRequest;
-use daylight_store::model::ImportKind;
+use daylight_store::model::{ImportKind, NewArrangement, NewPromise, NewWaiver};
 use daylight_strategy::plan::{contact_of, request_of};
 use daylight_testdb::contract;
 use jiff::{SignedDuration, Timestamp};
@@ -171,17 +174,41 @@ contract! {
         assert_eq!(codes(&store.record_attempt(&after, "E001", after.at).await.unwrap().decision), ["NUMBER_SUSPENDED"]);
     }
 
-    /// Defect: a case closed in bulk still accepted a call. A closed case refuses contacts
-    /// with CASE_CLOSED, on the case screen and at the gate.
-    fn a_closed_case_refuses_contacts(store, db) {
+    /// Defect: a case closed in bulk as paid in full with ¥3,065 still overdue then accepted a
+    /// call and a promise, and its closure was nowhere in its timeline. Paid in full is checked
+    /// against what the accounts owe; a closed case refuses contacts (CASE_CLOSED, on the case
+    /// screen and at the gate), promises, plans and waivers; closure and reopening are listed
+    /// with the case and in the ledger.
+    fn a_closed_case_refuses_contacts_promises_plans_and_waivers(store, db) {
         portfolio(store, 1, |_| 40).await;
-        store.set_case_status(&case_id(1), CaseStatus::Closed, "settled", "L001", now()).await.unwrap();
+        let paid = StatusChange::close(CloseReason::PaidInFull, "已全额结清");
+        let e = store.set_cases_status(&Scope::All, &[case_id(1)], &paid, "L001", now()).await.unwrap_err();
+        assert_eq!(e.code(), "CASE_OWES");
+        assert!(e.to_string().contains("3065.00") || e.to_string().contains("3,065.00"), "{e}");
+        let e = store.set_case_status(&case_id(1), &StatusChange::new(CaseStatus::Closed, "no reason"), "L001", now()).await.unwrap_err();
+        assert_eq!(e.code(), "REQUIRED");
+        store.set_case_status(&case_id(1), &StatusChange::close(CloseReason::Settled, "和解结清"), "L001", now()).await.unwrap();
         let a = call(1, "P0001-debtor", Recipient::Debtor, t("2026-03-03T02:00:00Z"), Outcome::Conversation);
         assert_eq!(codes(&preview(store, &Planned::from(&a)).await), ["CASE_CLOSED"]);
         let g = store.record_attempt(&a, "E001", a.at).await.unwrap();
         assert_eq!((codes(&g.decision), g.id), (vec!["CASE_CLOSED"], None));
-        store.set_case_status(&case_id(1), CaseStatus::Open, "reopened", "L001", now()).await.unwrap();
+        let account = Some(AccountId::parse("A0001").unwrap());
+        let promise = NewPromise { case: case_id(1), account: account.clone(), attempt: None, amount: cny(100_000), due_at: t("2026-03-10T10:00:00Z") };
+        assert_eq!(store.create_promise(&promise, "E001", now()).await.unwrap_err().code(), "CASE_CLOSED");
+        let waiver = NewWaiver { case: case_id(1), account: AccountId::parse("A0001").unwrap(), component: Component::LateFees, amount: cny(1_000), reason: "困难".into() };
+        assert_eq!(store.request_waiver(&waiver, "E001", now()).await.unwrap_err().code(), "CASE_CLOSED");
+        let terms = ArrangementTerms { total: cny(300_000), instalments: 3, monthly_fee_bp: 0, first_due: jiff::civil::date(2026, 4, 1) };
+        let plan = NewArrangement { case: case_id(1), account, terms };
+        assert_eq!(store.propose_arrangement(&plan, "E001", now()).await.unwrap_err().code(), "CASE_CLOSED");
+        store.set_case_status(&case_id(1), &StatusChange::new(CaseStatus::Open, "客户撤回和解"), "L001", now()).await.unwrap();
         assert!(store.record_attempt(&a, "E001", a.at).await.unwrap().decision.allowed);
+        assert!(store.create_promise(&promise, "E001", now()).await.is_ok());
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        let changes: Vec<_> = d.status_changes.iter().map(|c| (c.change.to, c.change.reason, c.owed_fen)).collect();
+        assert_eq!(changes, [(CaseStatus::Open, None, 306_500), (CaseStatus::Closed, Some(CloseReason::Settled), 306_500)]);
+        let ev = events(store, "case.changed").await;
+        assert!(ev.iter().any(|e| e.payload.contains("\"close_reason\":\"settled\"")), "{ev:?}");
+        verified_head(store).await;
     }
 
     /// Defect: a guarantor's phone that is also another debtor's mobile took twelve failed

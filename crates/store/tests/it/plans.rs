@@ -12,7 +12,7 @@ contract! {
     /// The planner reads each open case with its accounts, points, flags, tags and contacts.
     fn plan_cases_hold_what_the_planner_needs(store, db) {
         portfolio(store, 3, |i| 30 * i).await;
-        store.set_case_status(&case_id(3), daylight_domain::case::CaseStatus::WrittenOff, "test", "E001", now()).await.unwrap();
+        store.set_case_status(&case_id(3), &daylight_domain::case::StatusChange::new(daylight_domain::case::CaseStatus::WrittenOff, "test"), "E001", now()).await.unwrap();
         let call = Attempt {
             case: case_id(1),
             account: Some(AccountId::parse("A0001").unwrap()),

@@ -159,10 +159,10 @@ contract! {
         let mine = store.list_cases(&CaseFilter { collector: Some("E001".into()), ..CaseFilter::default() }).await.unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].case.team.as_deref(), Some("T1"));
-        store.set_case_status(&case_id(1), CaseStatus::WrittenOff, "核销", "L001", now()).await.unwrap();
-        let e = store.set_case_status(&case_id(1), CaseStatus::Open, "重开", "L001", now()).await.unwrap_err();
+        store.set_case_status(&case_id(1), &daylight_domain::case::StatusChange::new(CaseStatus::WrittenOff, "核销"), "L001", now()).await.unwrap();
+        let e = store.set_case_status(&case_id(1), &daylight_domain::case::StatusChange::new(CaseStatus::Open, "重开"), "L001", now()).await.unwrap_err();
         assert_eq!(code(e), "TRANSITION");
-        assert_eq!(code(store.set_case_status(&case_id(2), CaseStatus::Legal, " ", "L001", now()).await.unwrap_err()), "REQUIRED");
+        assert_eq!(code(store.set_case_status(&case_id(2), &daylight_domain::case::StatusChange::new(CaseStatus::Legal, " "), "L001", now()).await.unwrap_err()), "REQUIRED");
         let e = store.assign_case(&case_id(9), &Assignment::default(), "L001", now()).await.unwrap_err();
         assert_eq!(code(e), "NOT_FOUND");
         assert_eq!(events(store, "case.changed").await.len(), 2);
