@@ -723,6 +723,22 @@ pub struct BenchArgs {
 pub enum CalendarCommand {
     /// Mainland China: the days off and make-up working days of a year.
     Cn(CalendarArgs),
+    /// Enter a year from the State Council's notice into the pack in force (a file of the
+    /// shipped calendar's [[year]] form): checked against the statutory days, then written into
+    /// the pack's text and put in force, a ledger event. --check only shows the comparison.
+    Add(CalendarAddArgs),
+    /// Where the pack in force's calendar ends, and what happens after (exit 1 within 60 days
+    /// of the end or past it).
+    Status(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarAddArgs {
+    /// The year's days off and make-up working days.
+    pub file: PathBuf,
+    /// Only compare with the statutory days; change nothing.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

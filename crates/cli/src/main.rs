@@ -105,7 +105,7 @@ async fn run(cli: Cli, db_typed: bool) -> Result<Outcome> {
         Command::Cases(c) => commands::cases(&url, &actor, c).await,
         Command::Config(c) => commands::config(&url, &actor, c).await,
         Command::Policy(c) => policy::policy(&url, &actor, c).await,
-        Command::Calendar(c) => policy::calendar(c),
+        Command::Calendar(c) => policy::calendar(&url, &actor, c).await,
         Command::Qc(c) => qc::run(c),
         Command::Contact(c) => policy::contact(&url, &actor, c).await,
         Command::Model(c) => model::run(&url, &actor, c).await,

@@ -171,8 +171,12 @@ fn bench(only: Option<&str>, seconds: f64) -> Result<()> {
     Ok(())
 }
 
-pub fn calendar(command: CalendarCommand) -> Result<Outcome> {
-    let CalendarCommand::Cn(a) = command;
+pub async fn calendar(url: &DbUrl, actor: &str, command: CalendarCommand) -> Result<Outcome> {
+    let a = match command {
+        CalendarCommand::Cn(a) => a,
+        CalendarCommand::Add(a) => return calendar_add(url, actor, &a).await,
+        CalendarCommand::Status(a) => return calendar_status(url, a.json).await,
+    };
     let mut cal = (*Calendar::china()).clone();
     if let Some(path) = &a.calendar {
         cal.merge_toml(&read(path)?, &path.display().to_string())?;
@@ -458,4 +462,85 @@ fn print_flags(customer: &CustomerId, f: &ContactFlags, json: bool) -> Result<()
         );
     }
     Ok(())
+}
+
+/// Days before the calendar's end from which `calendar status` (and the console) warn.
+const CALENDAR_WARN_DAYS: i64 = 60;
+
+async fn calendar_add(url: &DbUrl, actor: &str, a: &crate::args::CalendarAddArgs) -> Result<Outcome> {
+    let origin = a.file.display().to_string();
+    let text = read(&a.file)?;
+    let cal = Calendar::from_toml(&text, &origin)?;
+    let mut t = Table::new(&["year", "statutory day", "date", "as entered"]);
+    let mut missing = 0;
+    for (year, days) in daylight_compliance::check_years(&cal) {
+        for (d, kind) in days {
+            let off = kind == daylight_compliance::DayKind::DayOff;
+            missing += usize::from(!off);
+            let word = if off { "day off 放假" } else { "NOT a day off 未放假" };
+            t.row(vec![
+                year.to_string(),
+                format!("{} {}", d.name, d.name_en),
+                d.date.to_string(),
+                word.into(),
+            ]);
+        }
+    }
+    print!("{}", t.render());
+    if missing > 0 {
+        println!("{missing} statutory day(s) are not days off as entered: check the notice");
+    }
+    if a.check {
+        return Ok(Outcome::Done);
+    }
+    let store = open(url, false).await?;
+    let result = async {
+        let pack = store.policy_pack().await?.with_years_text(&text, &origin)?;
+        store.set_policy_pack(&pack, actor, now()).await?;
+        anyhow::Ok(pack)
+    }
+    .await;
+    store.close().await;
+    let pack = result?;
+    let last = pack.calendar.last_day().map(|d| d.to_string()).unwrap_or_default();
+    println!(
+        "pack {} is in force with the new year(s); its calendar now runs to {last}; recorded in the ledger",
+        pack.name
+    );
+    Ok(Outcome::Done)
+}
+
+async fn calendar_status(url: &DbUrl, json: bool) -> Result<Outcome> {
+    let store = open(url, false).await?;
+    let pack = store.policy_pack().await;
+    store.close().await;
+    let pack = pack?;
+    let today = now().to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai")?).date();
+    let last = pack.calendar.last_day();
+    let left = last.map(|d| i64::from((d - today).get_days()));
+    let after = match pack.beyond {
+        daylight_compliance::Beyond::Refuse => "refuse",
+        daylight_compliance::Beyond::Provisional => "provisional",
+    };
+    let bound = pack.holiday.is_some();
+    if json {
+        println!(
+            "{}",
+            json!({"pack": pack.name, "holiday_rule": bound, "last_day": last.map(|d| d.to_string()), "days_left": left, "after": after})
+        );
+    } else if !bound {
+        println!("pack {} has no holiday rule: it needs no calendar", pack.name);
+    } else {
+        let last = last.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+        println!(
+            "pack {}: the holiday calendar runs to {last} ({} days from today); after it: {after}",
+            pack.name,
+            left.unwrap_or(0)
+        );
+    }
+    let warn = bound && left.is_some_and(|l| l <= CALENDAR_WARN_DAYS);
+    if warn && !json {
+        println!("enter the next year from the State Council's notice: daylight calendar add FILE");
+    }
+    Ok(if warn { Outcome::Refused } else { Outcome::Done })
 }

@@ -85,6 +85,8 @@ pub struct Calendar {
     /// Epoch day of `days[0]`.
     base: i32,
     days: Vec<DayKind>,
+    /// The first day judged by a provisional year (see [`Calendar::with_provisional`]).
+    provisional_from: Option<i32>,
 }
 
 /// The calendar Daylight ships.
@@ -103,7 +105,7 @@ impl Calendar {
     /// A calendar read from TOML of the shipped form; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Calendar, PolicyError> {
         let raw: RawCalendar = toml::from_str(text).map_err(|e| PolicyError::toml(origin, text, &e))?;
-        let mut cal = Calendar { years: BTreeMap::new(), base: 0, days: Vec::new() };
+        let mut cal = Calendar { years: BTreeMap::new(), base: 0, days: Vec::new(), provisional_from: None };
         cal.add_years(raw.year, origin)?;
         Ok(cal)
     }
@@ -169,6 +171,7 @@ impl Calendar {
     }
 
     fn rebuild(&mut self, origin: &str) -> Result<(), PolicyError> {
+        self.provisional_from = None;
         let (Some(first), Some(last)) = (self.years.keys().next(), self.years.keys().last()) else {
             self.days.clear();
             return Ok(());
@@ -259,6 +262,49 @@ impl Calendar {
             d += 1;
         }
         None
+    }
+
+    /// This calendar with `years` provisional years after the last one entered: each of their
+    /// days (and the last entered year's 30 and 31 December, which the next notice may claim)
+    /// is a day off when it is a statutory holiday day ([`crate::statutory_days`]) or a weekend
+    /// day, and an ordinary day otherwise; no make-up working days. Verdicts on those days are
+    /// marked provisional ([`Calendar::is_provisional`]).
+    pub fn with_provisional(&self, years: i16) -> Calendar {
+        let mut cal = self.clone();
+        let Some(last) = cal.years.keys().last().copied() else { return cal };
+        let Some(end) = Date::new(last.saturating_add(years), 12, 31).ok() else { return cal };
+        let end = epoch_day(end);
+        let first = (cal.base..cal.base + cal.days.len() as i32)
+            .rev()
+            .take_while(|d| cal.kind_of_day(*d) == DayKind::Uncovered)
+            .last()
+            .unwrap_or(cal.base + cal.days.len() as i32);
+        cal.days.resize((end - cal.base + 1) as usize, DayKind::Uncovered);
+        let mut off: Vec<Date> = Vec::new();
+        for y in last..=last.saturating_add(years) {
+            off.extend(crate::statutory::statutory_days(y).unwrap_or_default().iter().map(|d| d.date));
+        }
+        for d in first..=end {
+            let date = date_of(d);
+            let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday);
+            cal.days[(d - cal.base) as usize] =
+                if weekend || off.contains(&date) { DayKind::DayOff } else { DayKind::Ordinary };
+        }
+        cal.provisional_from = Some(first);
+        cal
+    }
+
+    /// Whether `day` (days since 1970-01-01) is judged by a provisional year.
+    #[inline]
+    pub fn is_provisional(&self, day: i32) -> bool {
+        self.provisional_from.is_some_and(|f| day >= f) && self.kind_of_day(day) != DayKind::Uncovered
+    }
+
+    /// The last day the entered years judge (a provisional year's days aside); from 60 days
+    /// before it the console and `/metrics` warn that the next notice is due.
+    pub fn last_day(&self) -> Option<Date> {
+        let end = self.provisional_from.unwrap_or(self.base + self.days.len() as i32);
+        (self.base..end).rev().find(|d| self.kind_of_day(*d) != DayKind::Uncovered).map(date_of)
     }
 
     /// The years entered.

@@ -121,6 +121,9 @@ pub struct Decision {
     /// at which the same request with the same history is allowed; `None` when nothing allows
     /// it within 400 days.
     pub next_allowed_at: Option<Timestamp>,
+    /// The day was judged by a provisional year (the pack judges dates past its calendar's last
+    /// year by statutory days and weekends until the State Council's notice is entered).
+    pub provisional: bool,
 }
 
 /// How far [`evaluate`] looks for the next allowed time.
@@ -131,12 +134,15 @@ pub const HORIZON_DAYS: i64 = 400;
 /// `now` stands in for a request without a time; the engine reads no clock.
 pub fn evaluate(pack: &Pack, request: &Request, history: &[Contact], now: Timestamp) -> Decision {
     let at = request.at.unwrap_or(now);
+    let provisional = pack.holiday.as_ref().is_some_and(|h| h.channels.has(request.channel))
+        && pack.calendar.is_provisional(local_of(&request.zones[0], at).0);
     let first = check(pack, request, history, at);
     if first.violated == 0 {
-        return Decision { allowed: true, violations: Vec::new(), next_allowed_at: Some(at) };
+        return Decision { allowed: true, violations: Vec::new(), next_allowed_at: Some(at), provisional };
     }
     let violations = Rule::ALL.iter().copied().filter(|r| first.violated & r.bit() != 0).collect();
-    Decision { allowed: false, violations, next_allowed_at: search(pack, request, history, at, first.hint) }
+    let next_allowed_at = search(pack, request, history, at, first.hint);
+    Decision { allowed: false, violations, next_allowed_at, provisional }
 }
 
 /// Whether `request` is allowed at `t` (for tests and callers that only need the verdict).

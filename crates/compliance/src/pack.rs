@@ -295,6 +295,8 @@ pub struct Pack {
     pub opt_out: RuleText,
     /// `CALENDAR_MISSING`.
     pub calendar_missing: RuleText,
+    /// What happens after the calendar's last year: refuse, or judge provisionally.
+    pub beyond: Beyond,
     /// The holiday calendar (the shipped one plus any years the pack adds).
     pub calendar: Arc<Calendar>,
     /// The TOML the pack was read from.
@@ -340,6 +342,14 @@ static FACTS: std::sync::LazyLock<[RuleText; 4]> = std::sync::LazyLock::new(|| {
     ]
 });
 
+/// `calendar` with the provisional years `beyond` asks for.
+fn provisional(calendar: Arc<Calendar>, beyond: Beyond) -> Arc<Calendar> {
+    match beyond {
+        Beyond::Refuse => calendar,
+        Beyond::Provisional => Arc::new(calendar.with_provisional(PROVISIONAL_YEARS)),
+    }
+}
+
 /// The packs Daylight ships, by name.
 pub const SHIPPED: [(&str, &str); 3] = [
     ("cn-default", include_str!("../packs/cn-default.toml")),
@@ -377,10 +387,33 @@ struct RawPack {
     third_party: RawThirdParty,
     cease: RawCease,
     opt_out: RawCitation,
-    calendar_missing: RawCitation,
+    calendar_missing: RawCalendarMissing,
     #[serde(default)]
     calendar: Option<RawPackCalendar>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendarMissing {
+    citation: String,
+    #[serde(default)]
+    beyond: Beyond,
+}
+
+/// What a pack does with a date after the last year its calendar has entered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Beyond {
+    /// Refuse every contact the holiday rule binds (`CALENDAR_MISSING`): the default.
+    #[default]
+    Refuse,
+    /// Judge the next two years provisionally: statutory holiday days and weekends off, no
+    /// make-up working days; every such verdict is marked provisional.
+    Provisional,
+}
+
+/// How many years a provisional calendar runs past the last year entered.
+pub const PROVISIONAL_YEARS: i16 = 2;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -811,6 +844,7 @@ impl Pack {
             &raw.calendar_missing.citation,
             origin,
         )?;
+        let beyond = raw.calendar_missing.beyond;
         let calendar = match raw.calendar {
             None => Calendar::china(),
             Some(extra) => {
@@ -819,6 +853,7 @@ impl Pack {
                 Arc::new(cal)
             }
         };
+        let calendar = provisional(calendar, beyond);
         let reach_days = 1 + [
             cycle_cap.as_ref().map_or(1, |c| c.rolling_days.max(31)),
             seven_in_seven.as_ref().map_or(1, |s| s.days),
@@ -844,15 +879,46 @@ impl Pack {
             cease,
             opt_out,
             calendar_missing,
+            beyond,
             reach_days,
             calendar,
             source: source.to_owned(),
         })
     }
 
+    /// The pack with the years of `calendar` (text of the shipped calendar's `[[year]]` form,
+    /// from the State Council's notice) written into its own text under `[[calendar.year]]`,
+    /// so that the stored pack carries them: the new pack, checked as a whole. A year already
+    /// entered in the pack's text is refused; one shipped is replaced.
+    pub fn with_years_text(&self, calendar: &str, origin: &str) -> Result<Pack, PolicyError> {
+        Calendar::from_toml(calendar, origin)?;
+        let mut source = self.source.trim_end().to_owned();
+        source.push_str("\n\n# Entered from ");
+        source.push_str(origin);
+        source.push('\n');
+        for line in calendar.lines() {
+            let t = line.trim_start();
+            if t.starts_with("[[year.period]]") {
+                source.push_str(&line.replacen("[[year.period]]", "[[calendar.year.period]]", 1));
+            } else if t.starts_with("[[year]]") {
+                source.push_str(&line.replacen("[[year]]", "[[calendar.year]]", 1));
+            } else if t.starts_with('[') && !t.starts_with("[[") {
+                return Err(PolicyError::invalid(
+                    origin,
+                    t,
+                    "expected only [[year]] and [[year.period]] tables",
+                ));
+            } else {
+                source.push_str(line);
+            }
+            source.push('\n');
+        }
+        Pack::from_toml(&source, "the pack with the new years")
+    }
+
     /// The pack with more calendar years added (from a file of the calendar's form).
     pub fn with_calendar(mut self, calendar: Arc<Calendar>) -> Pack {
-        self.calendar = calendar;
+        self.calendar = provisional(calendar, self.beyond);
         self
     }
 

@@ -182,6 +182,9 @@ struct OutDecision<'a> {
     allowed: bool,
     violations: Vec<OutViolation<'a>>,
     next_allowed_at: Option<String>,
+    /// Present (true) only when a provisional calendar year judged the day.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    provisional: bool,
 }
 
 #[derive(Serialize)]
@@ -219,6 +222,7 @@ pub fn decision_json_with(
             })
             .collect(),
         next_allowed_at: decision.next_allowed_at.map(|t| local_rfc3339(t, zone)),
+        provisional: decision.provisional,
     };
     serde_json::to_string(&out).expect("a decision serialises")
 }

@@ -373,3 +373,58 @@ fn statement_cycles_keep_their_day_through_short_months() {
     assert_eq!(rules(&d), ["CYCLE_CAP"]);
     assert_eq!(d["next_allowed_at"], "2026-03-31T08:00:00+08:00");
 }
+
+/// Defect: from 2027-01-01 every contact was refused and nothing helped. A pack may opt into a
+/// provisional year (statutory days and weekends off, no make-up days), every such verdict
+/// marked provisional; a year entered from the State Council's notice judges its days itself.
+#[test]
+fn past_the_calendar_a_pack_refuses_or_judges_provisionally() {
+    let monday = "2027-01-04T10:00:00+08:00";
+    let refuse = Pack::shipped("cn-default").unwrap();
+    let text = SHIPPED[0].1.replace(
+        "citation = \"Daylight: a date whose year the holiday calendar does not cover is refused rather than guessed\"",
+        "citation = \"Daylight: provisional year\"\nbeyond = \"provisional\"",
+    );
+    let provisional = Pack::from_toml(&text, "provisional.toml").unwrap();
+    let judge = |pack: &Pack, at: &str| -> Value {
+        let out = decide_line(
+            std::slice::from_ref(pack),
+            pack,
+            1,
+            &call(pack.name.as_str(), at).to_string(),
+            now(),
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    assert_eq!(rules(&judge(&refuse, monday)), ["CALENDAR_MISSING"]);
+    let d = judge(&provisional, monday);
+    assert_eq!((d["allowed"].as_bool(), d["provisional"].as_bool()), (Some(true), Some(true)), "{d}");
+    // A Saturday, and the third day of the Spring Festival (2027-02-08): days off.
+    for day_off in ["2027-01-09T10:00:00+08:00", "2027-02-08T10:00:00+08:00"] {
+        let d = judge(&provisional, day_off);
+        assert_eq!(
+            (rules(&d), d["provisional"].as_bool()),
+            (vec!["HOLIDAY".to_owned()], Some(true)),
+            "{day_off}: {d}"
+        );
+    }
+    // 2026's days are judged by 2026's notice, not provisionally.
+    let d = judge(&provisional, "2026-03-03T10:00:00+08:00");
+    assert_eq!((d["allowed"].as_bool(), d.get("provisional")), (Some(true), None));
+    // The notice for 2027, entered into the pack: 4 January is judged by it, no longer
+    // provisional; the pack's calendar now ends with 2027.
+    let notice = "[[year]]\nyear = 2027\nsource = \"国务院办公厅关于2027年部分节假日安排的通知\"\n\n[[year.period]]\nname = \"元旦\"\nname_en = \"New Year's Day\"\noff = [[\"2027-01-01\", \"2027-01-03\"]]\nworkdays = []\n";
+    let entered = refuse.with_years_text(notice, "2027.toml").unwrap();
+    let d = judge(&entered, monday);
+    assert_eq!((d["allowed"].as_bool(), d.get("provisional")), (Some(true), None), "{d}");
+    assert_eq!(rules(&judge(&entered, "2027-01-02T10:00:00+08:00")), ["HOLIDAY"]);
+    assert_eq!(entered.calendar.last_day().unwrap().to_string(), "2027-12-29");
+    assert_eq!(refuse.calendar.last_day().unwrap().to_string(), "2026-12-29");
+    assert_eq!(provisional.calendar.last_day().unwrap().to_string(), "2026-12-29");
+    // Entering the same year twice, or something else than years, is refused.
+    assert_eq!(entered.with_years_text(notice, "again.toml").unwrap_err().code, "POLICY_INVALID");
+    assert_eq!(
+        refuse.with_years_text("[hours]\nfrom = \"00:00\"\n", "bad.toml").unwrap_err().code,
+        "POLICY_TOML"
+    );
+}

@@ -337,6 +337,7 @@ pub fn spawn_sweeper(app: AppState) -> tokio::task::JoinHandle<()> {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
+            app.calendar.refresh(&app).await;
             match sweep(&app).await {
                 Ok(s) if s.reminders + s.kept + s.broken > 0 => {
                     tracing::info!(
@@ -467,5 +468,64 @@ pub async fn set_policy(app: &AppState, caller: &Caller, p: &PackInput) -> ApiRe
         StoreError::Invalid(i) => ApiError::field("source", i.code.as_str(), i.message),
         e => e.into(),
     })?;
+    app.calendar.refresh(app).await;
     Ok(PackView { name: pack.name.clone(), source: pack.source.clone() })
+}
+
+/// How long before the calendar's last day the console and `/metrics` warn.
+pub const CALENDAR_WARN_DAYS: i64 = 60;
+
+/// The last day the pack in force's holiday calendar covers, as last read.
+#[derive(Debug, Default)]
+pub struct CalendarWatch(std::sync::Mutex<Option<CalendarEnd>>, std::sync::atomic::AtomicBool);
+
+/// Where the calendar ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalendarEnd {
+    /// The last day the entered years judge.
+    pub last_day: jiff::civil::Date,
+    /// Whether the pack judges later days provisionally (else it refuses them).
+    pub provisional: bool,
+}
+
+impl CalendarWatch {
+    /// Reads the pack in force again and sets `daylight_calendar_days_left`.
+    pub async fn refresh(&self, app: &AppState) {
+        let end = match app.store.policy_pack().await {
+            Ok(pack) if pack.holiday.is_some() => pack.calendar.last_day().map(|last_day| CalendarEnd {
+                last_day,
+                provisional: pack.beyond == daylight_compliance::Beyond::Provisional,
+            }),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "reading the pack for its calendar failed");
+                return;
+            }
+        };
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = end;
+        self.1.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some((end, left)) = self.days_left(app) {
+            metrics::gauge!("daylight_calendar_days_left", "provisional_after" => end.provisional.to_string())
+                .set(left as f64);
+        }
+    }
+
+    /// Whether it has been read at least once.
+    pub fn is_loaded(&self) -> bool {
+        self.1.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The end and the days from today (in the team's zone) to it, when the pack has a holiday
+    /// rule.
+    pub fn days_left(&self, app: &AppState) -> Option<(CalendarEnd, i64)> {
+        let end = (*self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))?;
+        let today = app.now().to_zoned(crate::work::team_zone()).date();
+        let left = (end.last_day - today).get_days();
+        Some((end, i64::from(left)))
+    }
+
+    /// The warning the console shows: within [`CALENDAR_WARN_DAYS`] of the end, or past it.
+    pub fn warning(&self, app: &AppState) -> Option<(CalendarEnd, i64)> {
+        self.days_left(app).filter(|(_, left)| *left <= CALENDAR_WARN_DAYS)
+    }
 }

@@ -62,6 +62,9 @@ pub struct AppState {
     pub queues: Arc<work::QueueCache>,
     /// The QC analyser (compiled on first use).
     pub qc: Arc<qc::QcEngine>,
+    /// The last day the pack's holiday calendar covers, read at start, after a pack change and
+    /// with each promise sweep: the console and `/metrics` warn from 60 days before it.
+    pub calendar: Arc<desk::CalendarWatch>,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
             sessions: Arc::new(auth::SessionCache::default()),
             queues: Arc::new(work::QueueCache::default()),
             qc: Arc::new(qc::QcEngine::default()),
+            calendar: Arc::new(desk::CalendarWatch::default()),
             settings: Arc::new(settings),
         }
     }
@@ -128,6 +132,7 @@ pub async fn serve(
     if let Err(e) = state.plans.today(&state).await {
         tracing::warn!(code = %e.code, error = %e.message, "reading today's plan failed");
     }
+    state.calendar.refresh(&state).await;
     // Promises are swept (reminders, kept, broken) while the server runs.
     let sweeper = desk::spawn_sweeper(state.clone());
     let _stop = AbortOnDrop(sweeper);

@@ -188,4 +188,32 @@ crate::both! {
         // Allowed unless it is outside calling hours or a holiday where the test runs.
         assert!(out.status.code() == Some(0) || !text.contains("THIRD_PARTY"), "{text}");
     }
+
+    /// Defect: the calendar ended on 2026-12-31 with no warning and no way in but editing the
+    /// pack. `calendar add` checks a notice against the statutory days and puts it in force;
+    /// `calendar status` says where the calendar ends (exit 1 within 60 days of it).
+    fn a_years_notice_is_entered_from_the_command_line(db) {
+        load_examples(db);
+        let status = |db: &_| -> (i32, serde_json::Value) {
+            let out = daylight(db, &["calendar", "status", "--json"]);
+            (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+        };
+        let (_, before) = status(db);
+        assert_eq!((before["last_day"].as_str(), before["after"].as_str()), (Some("2026-12-29"), Some("refuse")));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("2027.toml");
+        std::fs::write(&file, "[[year]]\nyear = 2027\nsource = \"国务院办公厅关于2027年部分节假日安排的通知\"\n\n[[year.period]]\nname = \"元旦\"\noff = [[\"2027-01-01\", \"2027-01-03\"]]\nworkdays = []\n").unwrap();
+        let checked = expect(db, &["calendar", "add", file.to_str().unwrap(), "--check"], 0);
+        assert!(checked.contains("春节 Spring Festival") && checked.contains("NOT a day off"), "{checked}");
+        assert_eq!(status(db).1["last_day"], "2026-12-29", "--check changes nothing");
+        expect(db, &["calendar", "add", file.to_str().unwrap()], 0);
+        let (code, after) = status(db);
+        assert_eq!(after["last_day"], "2027-12-29");
+        let left = after["days_left"].as_i64().unwrap();
+        assert_eq!(code, if left <= 60 { 1 } else { 0 });
+        let ledger = expect(db, &["ledger", "list", "--json", "--limit", "1000"], 0);
+        assert!(ledger.lines().any(|l| l.contains("config.changed")));
+        let again = daylight(db, &["calendar", "add", file.to_str().unwrap()]);
+        assert_eq!(again.status.code(), Some(2), "the year is in the pack already");
+    }
 }

@@ -108,11 +108,18 @@ pub(super) struct PolicyForm {
     shipped: String,
     #[serde(default)]
     source: String,
+    /// A year's days off (the shipped calendar's `[[year]]` form), for `year_check` and
+    /// `year_add`.
+    #[serde(default)]
+    calendar: String,
 }
 
 /// Puts a pack in force: a shipped one, or the edited text. Every change is a ledger event
 /// (`config.changed`); a bad text is refused naming its line and column, and nothing changes.
 pub(super) async fn policy_submit(Page { app, lang, c }: Page, Form(f): Form<PolicyForm>) -> Response {
+    if matches!(f.action.as_str(), "year_check" | "year_add") {
+        return year_submit(&app, lang, &c, &f).await;
+    }
     let input = match f.action.as_str() {
         "shipped" => crate::desk::PackInput { shipped: Some(f.shipped), source: None },
         "source" => crate::desk::PackInput { shipped: None, source: Some(f.source.clone()) },
@@ -128,6 +135,70 @@ pub(super) async fn policy_submit(Page { app, lang, c }: Page, Form(f): Form<Pol
         Err(e) => {
             let extra = context! { error => format!("{} {}", e.code, e.message) };
             policy_response(&app, lang, &c, extra, edited, e.status).await
+        }
+    }
+}
+
+/// A year's days off, checked against the statutory days side by side (`year_check`), or
+/// written into the pack in force's text and put in force (`year_add`, a ledger event).
+async fn year_submit(app: &AppState, lang: Lang, c: &Caller, f: &PolicyForm) -> Response {
+    if let Err(e) = c.require(Permission::ManagePolicy, "change the compliance pack") {
+        return error_page(app, lang, Some(c), e);
+    }
+    let text = f.calendar.replace("\r\n", "\n");
+    let zh = lang == Lang::Zh;
+    let refused = |e: daylight_compliance::PolicyError| format!("{} {}: {}", e.code, e.place, e.message);
+    let checked = match daylight_compliance::Calendar::from_toml(&text, "calendar") {
+        Ok(cal) => daylight_compliance::check_years(&cal),
+        Err(e) => {
+            let extra = context! { year_error => refused(e), calendar => text };
+            return policy_response(app, lang, c, extra, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let rows: Vec<Value> = checked
+        .iter()
+        .flat_map(|(year, days)| {
+            days.iter().map(move |(d, kind)| {
+                context! {
+                    year => *year,
+                    name => if zh { d.name } else { d.name_en },
+                    date => d.date.to_string(),
+                    off => *kind == daylight_compliance::DayKind::DayOff,
+                }
+            })
+        })
+        .collect();
+    if f.action == "year_check" {
+        let extra = context! { year_check => rows, calendar => text };
+        return policy_response(app, lang, c, extra, None, StatusCode::OK).await;
+    }
+    let pack = match app.store.policy_pack().await {
+        Ok(p) => p,
+        Err(e) => return error_page(app, lang, Some(c), e.into()),
+    };
+    let added = match pack.with_years_text(&text, "the console") {
+        Ok(p) => p,
+        Err(e) => {
+            let extra = context! { year_error => refused(e), calendar => text, year_check => rows };
+            return policy_response(app, lang, c, extra, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let input = crate::desk::PackInput { shipped: None, source: Some(added.source.clone()) };
+    match crate::desk::set_policy(app, c, &input).await {
+        Ok(p) => {
+            policy_response(
+                app,
+                lang,
+                c,
+                context! { saved => p.name, year_check => rows },
+                None,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => {
+            let extra = context! { year_error => format!("{} {}", e.code, e.message), calendar => text };
+            policy_response(app, lang, c, extra, None, e.status).await
         }
     }
 }

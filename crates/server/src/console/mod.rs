@@ -131,6 +131,9 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
             can_see_strategy => c.can(Permission::ManagePolicy) || c.user.role == daylight_store::access::Role::Analyst || c.user.role == daylight_store::access::Role::Auditor,
         }
     });
+    let calendar_warning = caller.and(app.calendar.warning(app)).map(|(end, left)| {
+        context! { last_day => end.last_day.to_string(), days_left => left, provisional => end.provisional }
+    });
     let rehearsal = match app.settings.clock {
         crate::settings::Clock::System => None,
         crate::settings::Clock::StartingAt { .. } => {
@@ -143,6 +146,7 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
         user => user,
         csrf => caller.map(|c| c.csrf.clone()),
         rehearsal => rehearsal,
+        calendar_warning => calendar_warning,
     }
 }
 
@@ -189,6 +193,10 @@ impl axum::extract::FromRequestParts<AppState> for Page {
         app: &AppState,
     ) -> Result<Page, Response> {
         let PageUser(c) = PageUser::from_request_parts(parts, app).await?;
+        // A server started by `serve` has read it already; a router built alone reads it here.
+        if !app.calendar.is_loaded() {
+            app.calendar.refresh(app).await;
+        }
         Ok(Page { app: app.clone(), lang: lang_of(&parts.headers), c })
     }
 }

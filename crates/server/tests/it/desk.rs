@@ -255,3 +255,72 @@ both! {
         assert_eq!(e1.raw("GET", "/cases/CASE-C0011?embed=1", None).await.0, StatusCode::NOT_FOUND);
     }
 }
+
+/// Defect: the calendar ended on 2026-12-31 with no warning, and the compliance officer had
+/// no console path to enter the next year. From 2026-11-01 every page warns; the officer
+/// checks the 2027 notice against the statutory days and puts it in force; a contact on
+/// 2027-01-04 is then judged by it.
+mod calendar_runway {
+    use super::*;
+    use daylight_server::settings::Clock;
+
+    const NOTICE_2027: &str = "[[year]]\nyear = 2027\nsource = \"国务院办公厅关于2027年部分节假日安排的通知\"\n\n[[year.period]]\nname = \"元旦\"\nname_en = \"New Year's Day\"\noff = [[\"2027-01-01\", \"2027-01-01\"]]\nworkdays = []\n";
+
+    fn at(store: &Arc<dyn Store>, when: &str) -> axum::Router {
+        let mut s = settings("sqlite://unused.db");
+        s.clock = Clock::starting_at(when.parse().unwrap());
+        app(store.clone(), s)
+    }
+
+    async fn body(store: Arc<dyn Store>) {
+        let october = at(&store, "2026-10-20T02:00:00Z");
+        let (_, page) = Client::signed_in(&october, "E002").await.page("/workbench").await;
+        assert!(!page.contains("calendar-warning"), "61 days and more before the end: no warning");
+        let november = at(&store, "2026-11-01T02:00:00Z");
+        let (_, page) = Client::signed_in(&november, "E002").await.page("/workbench").await;
+        assert!(page.contains("id=\"calendar-warning\"") && page.contains("2026-12-29"), "{page}");
+        let mut officer = Client::signed_in(&november, "C1").await;
+        let (s, page) =
+            officer.post_form("/admin/policy", &[("action", "year_check"), ("calendar", NOTICE_2027)]).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("id=\"year-check\"") && page.contains("2027-02-06"),
+            "the Spring Festival side by side"
+        );
+        let (s, page) = officer
+            .post_form("/admin/policy", &[("action", "year_add"), ("calendar", "[[year]]\nyear = 2027\n")])
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("id=\"year-error\""));
+        let (s, page) =
+            officer.post_form("/admin/policy", &[("action", "year_add"), ("calendar", NOTICE_2027)]).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(!page.contains("id=\"calendar-warning\""), "the calendar now runs to the end of 2027");
+        // 4 January 2027: the collector's case screen judges a call by the 2027 notice.
+        let january = at(&store, "2027-01-04T02:00:00Z");
+        let mut e2 = Client::signed_in(&january, "E002").await;
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        assert_eq!(case["contacts"][0]["gate"]["allowed"], true, "{}", case["contacts"][0]);
+        let (s, _) = e2
+            .post(
+                "/api/cases/CASE-C0011/contacts",
+                json!({"contact_point": "C0011:mobile", "outcome": "no_answer"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let new_year = at(&store, "2027-01-01T02:00:00Z");
+        let (_, case) = Client::signed_in(&new_year, "E002").await.get("/api/cases/CASE-C0011").await;
+        assert_eq!(case["contacts"][0]["gate"]["rules"][0], "HOLIDAY");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let db = daylight_testdb::TestDb::sqlite();
+        let store: Arc<dyn Store> = Arc::from(db.open().await);
+        seed(&*store).await;
+        body(store.clone()).await;
+        store.close().await;
+        drop(store);
+        db.finish().await;
+    }
+}
