@@ -724,7 +724,7 @@ pub enum CalendarCommand {
     /// Mainland China: the days off and make-up working days of a year.
     Cn(CalendarArgs),
     /// Enter a year from the State Council's notice into the pack in force (a file of the
-    /// shipped calendar's [[year]] form): checked against the statutory days, then written into
+    /// shipped calendar's `[[year]]` form): checked against the statutory days, then written into
     /// the pack's text and put in force, a ledger event. --check only shows the comparison.
     Add(CalendarAddArgs),
     /// Where the pack in force's calendar ends, and what happens after (exit 1 within 60 days

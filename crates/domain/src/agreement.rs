@@ -79,6 +79,31 @@ pub fn check_promise(amount: Money, due_at: Timestamp, now: Timestamp) -> Valid<
     Ok(())
 }
 
+/// How many promises may be pending at once on one account (or, for a promise that names no
+/// account, on the case): one, as collection floors work — a second promise replaces the first
+/// (settle or cancel it first).
+pub const PENDING_PROMISES_PER_ACCOUNT: u32 = 1;
+
+/// A promise against what the debtor owes and the promises already pending: at most what is
+/// owed (`owed` in the promise's currency), and no more pending than `pending_allowed`.
+pub fn check_promise_bounds(amount: Money, owed: Money, pending: u32, pending_allowed: u32) -> Valid<()> {
+    if amount.minor > owed.minor {
+        return Err(Invalid::new(
+            Code::PromiseOverOwed,
+            format!("a promise is at most what is owed ({owed}); {amount} is more"),
+        ));
+    }
+    if pending >= pending_allowed {
+        return Err(Invalid::new(
+            Code::PromisePending,
+            format!(
+                "{pending} promise(s) already pending: keep, break or cancel it before a new one (at most {pending_allowed} at once)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// When to remind the debtor of a promise: 24 hours before it falls due.
 pub fn promise_reminder_at(due_at: Timestamp) -> Timestamp {
     due_at - PROMISE_REMINDER_LEAD

@@ -66,6 +66,10 @@ pub enum Code {
     CaseClosed,
     /// A case closed as paid in full still owes something.
     CaseOwes,
+    /// A promise would exceed what is owed.
+    PromiseOverOwed,
+    /// The account already has as many pending promises as the policy allows.
+    PromisePending,
     /// Text holds bytes that are not valid in the file's encoding.
     Encoding,
     /// A contact's time is not one the operation accepts (a start that is not now, a record in
@@ -109,6 +113,8 @@ impl Code {
             Code::Inconsistent => "INCONSISTENT",
             Code::CaseClosed => "CASE_CLOSED",
             Code::CaseOwes => "CASE_OWES",
+            Code::PromiseOverOwed => "PROMISE_OVER_OWED",
+            Code::PromisePending => "PROMISE_PENDING",
             Code::Exists => "EXISTS",
             Code::Encoding => "ENCODING",
             Code::ContactTime => "CONTACT_TIME",

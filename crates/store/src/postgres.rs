@@ -154,20 +154,19 @@ impl PgStore {
         while let Some(row) = contacts.try_next().await? {
             let row = &row;
             let Some(i) = cases.of(&text(row, "customer_id")?) else { continue };
-            cases.rows.contact(
-                i,
+            cases.rows.contact(i, {
+                // The gate's reading of a contact, with its talk time.
+                let c = past_contact(row)?;
                 PastContact {
-                    at: time(row, "at")?,
-                    channel: word(row, "channel")?,
-                    recipient: word(row, "recipient")?,
-                    contact_point: opt_text(row, "contact_point_id")?,
-                    debt: opt_text(row, "account_id")?,
-                    outcome: opt_text(row, "outcome")?
-                        .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
-                        .transpose()?,
+                    at: c.at,
+                    channel: c.channel,
+                    recipient: c.recipient,
+                    contact_point: c.contact_point,
+                    debt: c.debt,
+                    outcome: c.outcome,
                     duration_secs: small(row, "duration_secs")?,
-                },
-            );
+                }
+            });
         }
         drop(contacts);
         let mut payments = sqlx::query(crate::plan_rows::PAYMENTS).bind(cut).fetch(&mut *tx);

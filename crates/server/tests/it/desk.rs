@@ -109,7 +109,11 @@ both! {
         // A promise due tonight gets its reminder; one due in two days breaks unpaid.
         let promise = |date: &str, time: &str| json!({"amount": "1000", "date": date, "time": time});
         assert_eq!(e2.post("/api/cases/CASE-C0011/promises", promise("2026-03-03", "20:00")).await.0, StatusCode::CREATED);
-        assert_eq!(e2.post("/api/cases/CASE-C0011/promises", promise("2026-03-05", "12:00")).await.0, StatusCode::CREATED);
+        // One promise pending per account: the second is E001's, on CASE-C0008 (the same team).
+        let (s, b) = e2.post("/api/cases/CASE-C0011/promises", promise("2026-03-05", "12:00")).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("PROMISE_PENDING")));
+        let mut e1 = Client::signed_in(&app, "E001").await;
+        assert_eq!(e1.post("/api/cases/CASE-C0008/promises", promise("2026-03-05", "12:00")).await.0, StatusCode::CREATED);
         let swept = store.sweep_promises("system", now()).await.unwrap();
         assert_eq!((swept.reminders, swept.broken), (1, 0));
         let (_, tasks) = e2.get("/api/tasks").await;
@@ -130,8 +134,8 @@ both! {
         assert_eq!(s, StatusCode::OK, "{k}");
         assert_eq!(k["by"], "collector");
         let e2_line = k["lines"].as_array().unwrap().iter().find(|l| l["key"] == "E002").unwrap();
-        assert_eq!((e2_line["attempts"].as_i64(), e2_line["rpc"].as_i64(), e2_line["promises"].as_i64()), (Some(1), Some(1), Some(2)));
-        assert_eq!((e2_line["complaints"].as_i64(), e2_line["promised_fen"].as_i64()), (Some(1), Some(200_000)));
+        assert_eq!((e2_line["attempts"].as_i64(), e2_line["rpc"].as_i64(), e2_line["promises"].as_i64()), (Some(1), Some(1), Some(1)));
+        assert_eq!((e2_line["complaints"].as_i64(), e2_line["promised_fen"].as_i64()), (Some(1), Some(100_000)));
         assert_eq!(k["total"]["cases"].as_i64(), Some(2), "the team's two cases");
         let (_, by_bucket) = lead.get("/api/kpis?by=bucket&period=30d").await;
         assert_eq!(by_bucket["days"].as_array().unwrap().len(), 30);

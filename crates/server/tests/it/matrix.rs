@@ -40,7 +40,8 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
             "POST",
             "/api/cases/CASE-C0011/promises",
             json!({"amount": "500", "date": "2026-03-20"}),
-            [403, 403, 403, 201, 201, 404, 404, 403],
+            // The collector may, but the lead's promise is pending: one per account.
+            [403, 403, 403, 201, 422, 404, 404, 403],
         ),
         ("POST", "/api/cases/CASE-C0011/reveal", reveal.clone(), [200, 200, 403, 200, 403, 403, 403, 403]),
         ("POST", "/api/cases/CASE-C0012/reveal", reveal, [200, 200, 403, 404, 403, 403, 403, 403]),

@@ -147,6 +147,8 @@ struct GatePoint {
     kind: daylight_domain::customer::ContactKind,
     /// The normalised number, for phones: the physical number per-number rules count.
     number: Option<String>,
+    /// Whether another contact point carries the same number (read once per debtor).
+    shared: bool,
     time_zone: Option<String>,
     status: daylight_domain::customer::ContactStatus,
     status_at: Option<Timestamp>,
@@ -285,7 +287,38 @@ async fn read_debtors(
                     time_zone: opt_text(&row, "time_zone")?,
                     status: word(&row, "status")?,
                     status_at: opt_time(&row, "status_at")?,
+                    shared: false,
                 });
+            }
+        }
+        // Which of their numbers another contact point carries too: only those need the
+        // same-number read. By the (kind, value) index, for the numbers just read.
+        let mut numbers: Vec<String> = chunk
+            .iter()
+            .filter_map(|c| out.get(c))
+            .flat_map(|d| d.points.iter().filter_map(|x| x.number.clone()))
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let mut shared: Vec<String> = Vec::new();
+        for part in numbers.chunks(GATE_CHUNK * 4) {
+            let sql = format!(
+                "SELECT value FROM contact_points WHERE kind = 'phone' AND value IN ({}) \
+                 GROUP BY value HAVING COUNT(*) > 1",
+                placeholders(1, part.len())
+            );
+            for row in fetch_in(tx, sql, part).await? {
+                shared.push(text(&row, "value")?);
+            }
+        }
+        shared.sort_unstable();
+        if !shared.is_empty() {
+            for c in chunk {
+                if let Some(d) = out.get_mut(c) {
+                    for x in &mut d.points {
+                        x.shared = x.number.as_ref().is_some_and(|n| shared.binary_search(n).is_ok());
+                    }
+                }
             }
         }
         let sql = format!(
@@ -301,10 +334,12 @@ async fn read_debtors(
                 ));
             }
         }
-        let sql =
-            format!("SELECT customer_id, id FROM cases WHERE customer_id IN ({list}) AND status = 'closed'");
+        // By the customer index (a status filter in SQL would scan every closed case).
+        let sql = format!("SELECT customer_id, id, status FROM cases WHERE customer_id IN ({list})");
         for row in fetch_in(tx, sql, chunk).await? {
-            if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
+            if word::<CaseStatus>(&row, "status")? == CaseStatus::Closed
+                && let Some(d) = out.get_mut(&text(&row, "customer_id")?)
+            {
                 d.closed_cases.push(text(&row, "id")?);
             }
         }
@@ -352,7 +387,7 @@ async fn gate_request(tx: &mut Tx, d: &GateDebtor, p: &Planned) -> Result<daylig
         (Recipient::ThirdParty, Some(cp)) => third_party_confirmed_in(tx, &p.case, cp, p.at).await?,
         _ => false,
     };
-    let same_number = match point.and_then(|x| x.number.as_deref()) {
+    let same_number = match point.filter(|x| x.shared).and_then(|x| x.number.as_deref()) {
         Some(number) => same_number_contacts(tx, number, p).await?,
         None => Vec::new(),
     };

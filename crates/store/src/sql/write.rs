@@ -295,19 +295,19 @@ async fn store_attempt(
         // wrong number or an answer is true of this owner's record only.
         let whole_number =
             matches!(a.outcome, Outcome::InvalidNumber | Outcome::Suspended | Outcome::PoweredOff);
+        // One statement either way: the number's records by the (kind, value) index.
         let sql = if whole_number {
-            "UPDATE contact_points SET status = $1, status_at = $2, updated_at = $3 WHERE id = $4 \
-             OR (kind = 'phone' AND value = (SELECT value FROM contact_points WHERE id = $4 AND kind = 'phone'))"
+            "UPDATE contact_points SET status = $1, status_at = $2, updated_at = $3 \
+             WHERE kind = 'phone' AND value = (SELECT value FROM contact_points WHERE id = $4 AND kind = 'phone')"
         } else {
             "UPDATE contact_points SET status = $1, status_at = $2, updated_at = $3 WHERE id = $4"
         };
-        sqlx::query(sql)
+        let q = sqlx::query(sql)
             .bind(status.as_str())
             .bind(DbTime::new(a.at))
             .bind(DbTime::new(now))
-            .bind(cp.as_str())
-            .execute(&mut **tx)
-            .await?;
+            .bind(cp.as_str());
+        q.execute(&mut **tx).await?;
     }
     let payload = json!({
         "attempt": id,
@@ -371,16 +371,36 @@ async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timest
     agreement::check_promise(p.amount, p.due_at, now)?;
     let mut tx = begin_write(write).await?;
     let customer = open_case_customer(&mut tx, &p.case).await?;
-    if let Some(acc) = &p.account {
-        let account = account_of(&mut tx, acc, &customer).await?;
-        if account.currency != p.amount.currency {
-            return Err(Invalid::new(
-                Code::CurrencyMismatch,
-                format!("account {acc} is in {}", account.currency),
-            )
-            .into());
+    let owed = match &p.account {
+        Some(acc) => {
+            let account = account_of(&mut tx, acc, &customer).await?;
+            if account.currency != p.amount.currency {
+                return Err(Invalid::new(
+                    Code::CurrencyMismatch,
+                    format!("account {acc} is in {}", account.currency),
+                )
+                .into());
+            }
+            account.overdue.total()?.minor
         }
-    }
+        None => case_owed(&mut tx, &p.case).await?,
+    };
+    // Pending promises on the same account (or on the case, for one that names none).
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM promises WHERE case_id = $1 AND status = $2 \
+         AND ($3 IS NULL OR account_id IS NULL OR account_id = $3)",
+    )
+    .bind(p.case.as_str())
+    .bind(PromiseStatus::Pending.as_str())
+    .bind(p.account.as_ref().map(AccountId::as_str))
+    .fetch_one(&mut *tx)
+    .await?;
+    agreement::check_promise_bounds(
+        p.amount,
+        Money::new(owed, p.amount.currency),
+        u32::try_from(pending).unwrap_or(u32::MAX),
+        agreement::PENDING_PROMISES_PER_ACCOUNT,
+    )?;
     if let Some(att) = p.attempt {
         attempt_of(&mut tx, att, &p.case).await?;
     }

@@ -211,6 +211,22 @@ contract! {
         verified_head(store).await;
     }
 
+    /// Defect: a ¥500,000 promise on a ¥3,065 debt was accepted, and three promises were
+    /// pending at once. A promise is at most what is owed, and one is pending per account.
+    fn a_promise_is_at_most_what_is_owed_and_one_is_pending(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        let promise = |fen: i64| NewPromise { case: case_id(1), account: Some(AccountId::parse("A0001").unwrap()), attempt: None, amount: cny(fen), due_at: t("2026-03-10T10:00:00Z") };
+        let e = store.create_promise(&promise(50_000_000), "E001", now()).await.unwrap_err();
+        assert_eq!(e.code(), "PROMISE_OVER_OWED");
+        assert!(e.to_string().contains("3065.00") || e.to_string().contains("3,065.00"), "{e}");
+        let first = store.create_promise(&promise(306_500), "E001", now()).await.unwrap();
+        assert_eq!(store.create_promise(&promise(100_000), "E001", now()).await.unwrap_err().code(), "PROMISE_PENDING");
+        let whole_case = NewPromise { account: None, ..promise(100_000) };
+        assert_eq!(store.create_promise(&whole_case, "E001", now()).await.unwrap_err().code(), "PROMISE_PENDING");
+        store.settle_promise(first, daylight_domain::agreement::PromiseStatus::Cancelled, "E001", now()).await.unwrap();
+        assert!(store.create_promise(&promise(100_000), "E001", now()).await.is_ok());
+    }
+
     /// Defect: a guarantor's phone that is also another debtor's mobile took twelve failed
     /// calls in a day under cn-cba-2026, whose cap is six per number. Twelve concurrent
     /// dialers on two handles, half for each debtor: six get through.
