@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use daylight_domain::id::CaseId;
 use daylight_import::{ImportOptions, ImportReport, import_file};
 use daylight_store::model::{CaseDetail, CaseFilter, PiiField};
-use daylight_store::{DbUrl, Store, verify_ledger};
+use daylight_store::{CaseStore, DbUrl, Store, verify_ledger};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -279,7 +279,7 @@ pub async fn cases(url: &DbUrl, actor: &str, command: CasesCommand) -> Result<Ou
     result.map(|()| Outcome::Done)
 }
 
-async fn list_cases(store: &dyn Store, a: &CaseListArgs) -> Result<()> {
+async fn list_cases(store: &dyn CaseStore, a: &CaseListArgs) -> Result<()> {
     let filter = CaseFilter {
         status: a.status,
         bucket: a.bucket,

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use anyhow::{Context, Result, bail};
-use daylight_store::{DbUrl, Store};
+use daylight_store::{DbUrl, PlanStore, Store};
 use daylight_strategy::document::{DEFAULT, Strategy};
 use daylight_strategy::plan::{ExperimentInput, Plan, PlanInput, plan};
 
@@ -145,7 +145,7 @@ pub async fn make_plan(
     Ok((made, stored))
 }
 
-async fn replay(store: &dyn Store, a: &PlanArgs) -> Result<Outcome> {
+async fn replay(store: &dyn PlanStore, a: &PlanArgs) -> Result<Outcome> {
     let stored = store.stored_plan(a.date, a.plan_version).await?;
     let input: PlanInput = serde_json::from_str(stored.input.as_deref().unwrap_or_default())
         .context("the stored input does not read as a plan input")?;

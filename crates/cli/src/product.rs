@@ -6,8 +6,8 @@ use daylight_domain::attempt::{Agent, Channel, Planned};
 use daylight_domain::customer::Recipient;
 use daylight_domain::id::{CaseId, ContactId};
 use daylight_scoring::product::{FitOptions, Kind, ProductModel, Scorer};
-use daylight_store::Store;
 use daylight_store::model::HistoryFilter;
+use daylight_store::{ModelStore, Store};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
@@ -192,7 +192,7 @@ async fn load_scorer(
 }
 
 /// The registry's champion of `name`: its version and document; `None` when it has none.
-pub async fn champion(store: &dyn Store, name: &str) -> Result<Option<(i64, String)>> {
+pub async fn champion(store: &dyn ModelStore, name: &str) -> Result<Option<(i64, String)>> {
     match store.model_document(name, None).await {
         Ok((v, doc)) => Ok(Some((v.version, doc))),
         Err(daylight_store::StoreError::NotFound { .. }) => Ok(None),

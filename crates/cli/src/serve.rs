@@ -10,7 +10,7 @@ use daylight_server::auth::{check_new_password, hash_password, one_time_password
 use daylight_server::settings::{DEFAULT_MIN_PASSWORD_CHARS, LogFormat, Overrides, Settings};
 use daylight_store::access::{NewUser, Role};
 use daylight_store::model::Assignment;
-use daylight_store::{DbUrl, Store};
+use daylight_store::{AccessStore, DbUrl, Store};
 use serde_json::json;
 
 use crate::args::{CaseAssignArgs, ServeArgs, UserAddArgs, UserCommand};
@@ -80,7 +80,7 @@ pub async fn user(url: &DbUrl, actor: &str, c: UserCommand) -> Result<Outcome> {
     result.map(|()| Outcome::Done)
 }
 
-async fn add(store: &dyn Store, actor: &str, a: &UserAddArgs) -> Result<()> {
+async fn add(store: &dyn AccessStore, actor: &str, a: &UserAddArgs) -> Result<()> {
     let role: Role =
         a.role.parse().map_err(|e: daylight_domain::Invalid| anyhow::anyhow!("--role: {}", e.message))?;
     let (password, one_time) = if a.password_stdin {
@@ -126,7 +126,7 @@ async fn add(store: &dyn Store, actor: &str, a: &UserAddArgs) -> Result<()> {
     Ok(())
 }
 
-async fn list(store: &dyn Store, as_json: bool) -> Result<()> {
+async fn list(store: &dyn AccessStore, as_json: bool) -> Result<()> {
     let users = store.users().await?;
     if as_json {
         // The API's view of a user: the same fields, the mobile masked.

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use daylight_store::model::{BatchMeta, BatchReceipt, BatchSummary, ImportKind};
-use daylight_store::{ImportSession, Store, StoreError};
+use daylight_store::{ImportSession, ImportStore, StoreError};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
@@ -163,7 +163,7 @@ pub fn rejects_path(path: &Path) -> PathBuf {
 
 /// Imports one file. `progress` is told the bytes read and the file's size as reading goes on.
 pub async fn import_file(
-    store: &dyn Store,
+    store: &dyn ImportStore,
     opts: &ImportOptions,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<ImportReport, ImportError> {
@@ -180,7 +180,7 @@ pub async fn import_file(
 }
 
 async fn run<K: Kind>(
-    store: &dyn Store,
+    store: &dyn ImportStore,
     opts: &ImportOptions,
     ctx: Ctx,
     progress: &(dyn Fn(u64, u64) + Sync),

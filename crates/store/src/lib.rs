@@ -32,14 +32,17 @@ mod rows;
 mod types;
 
 pub use error::{Result, StoreError};
-pub use port::{ImportSession, Store};
+pub use port::{
+    AccessStore, CaseStore, ConfigStore, DeskStore, GateStore, ImportSession, ImportStore, LedgerStore,
+    ModelStore, PlanStore, QcStore, Store,
+};
 pub use settings::{Backend, DEFAULT_DB_URL, DbUrl};
 
 use daylight_ledger::{Break, Checkpoint, Link, Verifier};
 
 /// Fails unless the schema is exactly what this build knows: a database that was never
 /// initialised or is behind asks for `daylight init`; one that is ahead asks for an upgrade.
-pub async fn require_current_schema(store: &dyn Store) -> Result<()> {
+pub async fn require_current_schema(store: &dyn ConfigStore) -> Result<()> {
     let s = store.schema().await?;
     if s.applied < s.known {
         return Err(StoreError::SchemaBehind { have: s.applied, want: s.known });
@@ -57,7 +60,7 @@ pub const VERIFY_PAGE: u32 = 10_000;
 /// is the verdict: the verified head, or the first break. `progress` is told the last seq
 /// checked after each page.
 pub async fn verify_ledger(
-    store: &dyn Store,
+    store: &dyn LedgerStore,
     checkpoints: Vec<Checkpoint>,
     mut progress: impl FnMut(i64) + Send,
 ) -> Result<Result<Link, Break>> {

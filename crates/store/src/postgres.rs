@@ -208,4 +208,3 @@ include!("sql/history.rs");
 include!("sql/users.rs");
 include!("sql/desk.rs");
 include!("sql/qc.rs");
-include!("sql/store_impl.rs");

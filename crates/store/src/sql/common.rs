@@ -33,7 +33,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row as _};
 use crate::bucket_sql::bucket_case;
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::port::{ImportSession, Store};
+use crate::port::*;
 use crate::rows;
 use crate::settings::Backend;
 use crate::types::DbTime;

@@ -576,3 +576,129 @@ fn push_day_index(qb: &mut QueryBuilder<Db>, column: &str, days: &[Timestamp], t
     }
     qb.push(" END AS BIGINT)");
 }
+
+#[async_trait]
+impl DeskStore for Adapter {
+    async fn arrangements_in(
+        &self,
+        scope: &Scope,
+        status: Option<ArrangementStatus>,
+        limit: u32,
+    ) -> Result<Vec<StoredArrangement>> {
+        read_arrangements_in(&self.read, scope, status, limit).await
+    }
+
+    async fn create_promise(&self, promise: &NewPromise, actor: &str, now: Timestamp) -> Result<i64> {
+        insert_promise(&self.write, promise, actor, now).await
+    }
+
+    async fn settle_promise(
+        &self,
+        id: i64,
+        status: PromiseStatus,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        update_promise(&self.write, id, status, actor, now).await
+    }
+
+    async fn propose_arrangement(
+        &self,
+        arrangement: &NewArrangement,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        insert_arrangement(&self.write, arrangement, actor, now).await
+    }
+
+    async fn decide_arrangement(
+        &self,
+        id: i64,
+        status: ArrangementStatus,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        update_arrangement(&self.write, id, status, actor, now).await
+    }
+
+    async fn request_waiver(&self, waiver: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64> {
+        insert_waiver(&self.write, waiver, actor, now).await
+    }
+
+    async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
+        update_waiver(&self.write, id, approve, actor, now).await
+    }
+
+    async fn waivers_in(
+        &self,
+        scope: &Scope,
+        status: Option<WaiverStatus>,
+        limit: u32,
+    ) -> Result<Vec<StoredWaiver>> {
+        read_waivers_in(&self.read, scope, status, limit).await
+    }
+
+    async fn request_third_party(
+        &self,
+        request: &NewThirdPartyRequest,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        insert_third_party_request(&self.write, request, actor, now).await
+    }
+
+    async fn decide_third_party(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
+        update_third_party_request(&self.write, id, approve, actor, now).await
+    }
+
+    async fn third_party_requests_in(
+        &self,
+        scope: &Scope,
+        case: Option<&CaseId>,
+        status: Option<WaiverStatus>,
+        limit: u32,
+    ) -> Result<Vec<ThirdPartyRequest>> {
+        read_third_party_requests_in(&self.read, scope, case, status, limit).await
+    }
+
+    async fn third_party_confirmed(&self, case: &CaseId, point: &ContactId, at: Timestamp) -> Result<bool> {
+        read_third_party_confirmed(&self.read, case, point, at).await
+    }
+
+    async fn register_complaint(&self, complaint: &NewComplaint, actor: &str, now: Timestamp) -> Result<i64> {
+        insert_complaint(&self.write, complaint, actor, now).await
+    }
+
+    async fn complaints_in(&self, scope: &Scope, limit: u32) -> Result<Vec<Complaint>> {
+        read_complaints_in(&self.read, scope, limit).await
+    }
+
+    async fn sweep_promises(&self, actor: &str, now: Timestamp) -> Result<Sweep> {
+        write_sweep(&self.write, actor, now).await
+    }
+
+    async fn tasks_in(
+        &self,
+        scope: &Scope,
+        audience: Option<Audience>,
+        status: Option<TaskStatus>,
+        limit: u32,
+    ) -> Result<Vec<Task>> {
+        read_tasks_in(&self.read, scope, audience, status, limit).await
+    }
+
+    async fn finish_task(&self, scope: &Scope, id: i64, actor: &str, now: Timestamp) -> Result<()> {
+        write_task_done(&self.write, scope, id, actor, now).await
+    }
+
+    async fn kpis(
+        &self,
+        scope: &Scope,
+        dim: KpiDimension,
+        from: Timestamp,
+        to: Timestamp,
+        days: &[Timestamp],
+    ) -> Result<Kpis> {
+        read_kpis(&self.read, scope, dim, from, to, days).await
+    }
+}

@@ -896,3 +896,45 @@ async fn get_pack(read: &DbPool) -> Result<Pack> {
         .await?;
     Ok((*parse_pack(source)?).clone())
 }
+
+#[async_trait]
+impl GateStore for Adapter {
+    async fn record_attempt(&self, attempt: &Attempt, actor: &str, now: Timestamp) -> Result<Gated> {
+        gate_record(&self.write, attempt, actor, now).await
+    }
+
+    async fn record_attempts(&self, batch: &[Attempt], actor: &str, now: Timestamp) -> Result<Vec<Gated>> {
+        gate_record_batch(&self.write, batch, actor, now).await
+    }
+
+    async fn start_attempt(&self, planned: &Planned, actor: &str, now: Timestamp) -> Result<Gated> {
+        gate_start(&self.write, planned, actor, now).await
+    }
+
+    async fn finish_attempt(
+        &self,
+        started: i64,
+        outcome: Outcome,
+        duration_secs: u32,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        finish_started(&self.write, started, outcome, duration_secs, note, actor, now).await
+    }
+
+    async fn started_attempts(&self) -> Result<Vec<StartedAttempt>> {
+        let rows = sqlx::query("SELECT * FROM attempts_started ORDER BY started_at, id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(started_from_row).collect()
+    }
+
+    async fn contact_context(&self, planned: &Planned) -> Result<ContactContext> {
+        read_contact_context(&self.read, planned).await
+    }
+
+    async fn contact_contexts(&self, planned: &[Planned]) -> Result<Vec<ContactContext>> {
+        read_contact_contexts(&self.read, planned).await
+    }
+}

@@ -274,3 +274,36 @@ async fn select_experiments(read: &DbPool, name: Option<&str>) -> Result<Vec<Exp
     };
     rows.iter().map(experiment_from_row).collect()
 }
+
+#[async_trait]
+impl ModelStore for Adapter {
+    async fn debtor_histories(
+        &self,
+        filter: &HistoryFilter,
+        until: Timestamp,
+    ) -> Result<Vec<daylight_scoring::features::DebtorHistory>> {
+        read_histories(&self.read, filter, until).await
+    }
+
+    async fn register_model(&self, model: &NewModel, actor: &str, now: Timestamp) -> Result<ModelVersion> {
+        insert_model(&self.write, model, actor, now).await
+    }
+
+    async fn list_models(&self, name: Option<&str>) -> Result<Vec<ModelVersion>> {
+        select_models(&self.read, name).await
+    }
+
+    async fn model_document(&self, name: &str, version: Option<i64>) -> Result<(ModelVersion, String)> {
+        select_model_document(&self.read, name, version).await
+    }
+
+    async fn promote_model(
+        &self,
+        name: &str,
+        version: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<ModelVersion> {
+        set_champion(&self.write, name, version, actor, now).await
+    }
+}

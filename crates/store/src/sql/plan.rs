@@ -193,3 +193,46 @@ async fn read_plan_strategy(pool: &DbPool, date: Date, version: i64) -> Result<O
         }
     }
 }
+
+#[async_trait]
+impl PlanStore for Adapter {
+    async fn plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>> {
+        self.read_plan_cases(until).await
+    }
+
+    async fn save_plan(&self, plan: &NewPlan<'_>, actor: &str, now: Timestamp) -> Result<StoredPlan> {
+        insert_plan(&self.write, plan, actor, now).await
+    }
+
+    async fn stored_plan(&self, date: Date, version: Option<i64>) -> Result<StoredPlan> {
+        select_plan(&self.read, date, version).await
+    }
+
+    async fn list_plans(&self) -> Result<Vec<StoredPlan>> {
+        select_plans(&self.read).await
+    }
+
+    async fn plan_strategy(&self, date: Date, version: i64) -> Result<Option<String>> {
+        read_plan_strategy(&self.read, date, version).await
+    }
+
+    async fn create_experiment(
+        &self,
+        experiment: &NewExperiment,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Experiment> {
+        insert_experiment(&self.write, experiment, actor, now).await
+    }
+
+    async fn experiment(&self, name: &str) -> Result<Experiment> {
+        select_experiments(&self.read, Some(name))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::not_found("experiment", name.to_owned()))
+    }
+
+    async fn list_experiments(&self) -> Result<Vec<Experiment>> {
+        select_experiments(&self.read, None).await
+    }
+}

@@ -225,3 +225,24 @@ async fn read_qc_transcript(pool: &DbPool, scope: &Scope, attempt: i64) -> Resul
         .await?;
     Ok((call, transcript))
 }
+
+#[async_trait]
+impl QcStore for Adapter {
+    async fn record_qc(&self, qc: &NewQcCall, actor: &str, now: Timestamp) -> Result<QcRecorded> {
+        insert_qc_call(&self.write, qc, actor, now).await
+    }
+
+    async fn qc_calls_in(
+        &self,
+        scope: &Scope,
+        case: Option<&CaseId>,
+        code: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<QcCall>> {
+        read_qc_calls_in(&self.read, scope, case, code, limit).await
+    }
+
+    async fn qc_transcript(&self, scope: &Scope, attempt: i64) -> Result<(QcCall, String)> {
+        read_qc_transcript(&self.read, scope, attempt).await
+    }
+}

@@ -466,3 +466,70 @@ async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Res
         status_changes,
     })
 }
+
+#[async_trait]
+impl ConfigStore for Adapter {
+    fn backend(&self) -> Backend {
+        BACKEND
+    }
+
+    async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn schema(&self) -> Result<SchemaStatus> {
+        schema_status(&self.read).await
+    }
+
+    async fn migrate(&self, actor: &str, now: Timestamp) -> Result<MigrateReport> {
+        run_migrations(&self.write, actor, now).await
+    }
+
+    async fn stats(&self) -> Result<Stats> {
+        read_stats(&self.read).await
+    }
+
+    async fn config(&self) -> Result<Vec<ConfigEntry>> {
+        read_config(&self.read).await
+    }
+
+    async fn bucket_scheme(&self) -> Result<BucketScheme> {
+        let mut conn = self.read.acquire().await?;
+        read_scheme(&mut conn, "").await
+    }
+
+    async fn set_bucket_scheme(&self, scheme: BucketScheme, actor: &str, now: Timestamp) -> Result<Rebucket> {
+        change_bucket_scheme(&self.write, scheme, actor, now).await
+    }
+
+    async fn pack_source(&self) -> Result<String> {
+        read_pack_source(&self.read).await
+    }
+
+    async fn policy_pack(&self) -> Result<Pack> {
+        get_pack(&self.read).await
+    }
+
+    async fn set_policy_pack(&self, pack: &Pack, actor: &str, now: Timestamp) -> Result<()> {
+        put_pack(&self.write, pack, actor, now).await
+    }
+}
+
+#[async_trait]
+impl ImportStore for Adapter {
+    async fn begin_import(&self, meta: &BatchMeta) -> Result<Box<dyn ImportSession>> {
+        self.import_session(meta).await
+    }
+}
+
+#[async_trait]
+impl LedgerStore for Adapter {
+    async fn ledger_head(&self) -> Result<Link> {
+        read_ledger_head(&self.read).await
+    }
+
+    async fn ledger_rows(&self, after: i64, limit: u32) -> Result<Vec<LedgerRow>> {
+        read_ledger_rows(&self.read, after, limit).await
+    }
+}

@@ -348,3 +348,75 @@ async fn write_set_password(
     tx.commit().await?;
     Ok(())
 }
+
+#[async_trait]
+impl AccessStore for Adapter {
+    async fn reveal(
+        &self,
+        customer: &CustomerId,
+        field: &PiiField,
+        purpose: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<String> {
+        reveal_field(&self.write, customer, field, purpose, actor, now).await
+    }
+
+    async fn create_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User> {
+        insert_user(&self.write, user, actor, now).await
+    }
+
+    async fn update_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User> {
+        change_user(&self.write, user, actor, now).await
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        read_users(&self.read).await
+    }
+
+    async fn user(&self, login: &str) -> Result<User> {
+        read_user(&self.read, login).await
+    }
+
+    async fn credentials(&self, who: &str) -> Result<Option<(User, String)>> {
+        read_credentials(&self.read, who).await
+    }
+
+    async fn login_failed(
+        &self,
+        login: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<User> {
+        write_login_failed(&self.write, login, lock_after, lock_until, now).await
+    }
+
+    async fn open_session(&self, session: &NewSession, now: Timestamp) -> Result<()> {
+        write_open_session(&self.write, session, now).await
+    }
+
+    async fn session(&self, token_sha256: &str, now: Timestamp) -> Result<Option<UserSession>> {
+        read_session(&self.read, token_sha256, now).await
+    }
+
+    async fn touch_session(&self, token_sha256: &str, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+        write_touch_session(&self.write, token_sha256, now, expires_at).await
+    }
+
+    async fn close_session(&self, token_sha256: &str) -> Result<()> {
+        write_close_session(&self.write, token_sha256).await
+    }
+
+    async fn set_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        write_set_password(&self.write, login, password_hash, must_change, keep_session, actor, now).await
+    }
+}

@@ -741,3 +741,103 @@ async fn reveal_field(
     tx.commit().await?;
     Ok(value)
 }
+
+#[async_trait]
+impl CaseStore for Adapter {
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+        read_case_list(&self.read, filter).await
+    }
+
+    async fn case_detail_in(&self, scope: &Scope, id: &CaseId) -> Result<CaseDetail> {
+        read_case_detail(&self.read, scope, id).await
+    }
+
+    async fn set_cases_status(
+        &self,
+        scope: &Scope,
+        cases: &[CaseId],
+        change: &StatusChange,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        change_cases_status(&self.write, scope, cases, change, actor, now).await
+    }
+
+    async fn case_in_scope(&self, scope: &Scope, id: &CaseId) -> Result<()> {
+        read_case_in_scope(&self.read, scope, id).await
+    }
+
+    async fn set_case_status(
+        &self,
+        id: &CaseId,
+        change: &StatusChange,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        change_case_status(&self.write, id, change, actor, now).await
+    }
+
+    async fn assign_case(&self, id: &CaseId, to: &Assignment, actor: &str, now: Timestamp) -> Result<()> {
+        change_assignment(&self.write, id, to, actor, now).await
+    }
+
+    async fn contact_flags(&self, customer: &CustomerId) -> Result<ContactFlags> {
+        let mut tx = self.read.begin().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
+            .bind(customer.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::not_found("customer", customer.as_str()));
+        }
+        let flags = read_flags(&mut tx, customer.as_str()).await?;
+        tx.rollback().await?;
+        Ok(flags)
+    }
+
+    async fn set_contact_flags(
+        &self,
+        customer: &CustomerId,
+        flags: &ContactFlags,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        required("actor", actor)?;
+        let mut tx = begin_write(&self.write).await?;
+        let exists: Option<String> =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT id FROM customers WHERE id = $1{FOR_UPDATE}")))
+                .bind(customer.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::not_found("customer", customer.as_str()));
+        }
+        let mut chain = Chain::default();
+        write_flags(&mut tx, &mut chain, customer.as_str(), flags, actor, now).await?;
+        chain.close(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn tag_debtor(
+        &self,
+        customer: &CustomerId,
+        tag: &str,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        write_debtor_tag(&self.write, customer, tag, note, actor, now).await
+    }
+
+    async fn add_note(
+        &self,
+        case: &CaseId,
+        text: &str,
+        attempt: Option<i64>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        insert_note(&self.write, case, text, attempt, actor, now).await
+    }
+}

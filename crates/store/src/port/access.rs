@@ -1,0 +1,74 @@
+//! Users, sessions and the audited reveal of personal data.
+
+use async_trait::async_trait;
+use daylight_domain::id::CustomerId;
+use jiff::Timestamp;
+
+use crate::access::{NewSession, NewUser, Session, User};
+use crate::error::Result;
+use crate::model::*;
+
+/// Users, sessions and the audited reveal of personal data.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    /// Returns a personal field in clear and records in the ledger, in the same transaction,
+    /// who saw it, when and why. The caller checks the permission first.
+    async fn reveal(
+        &self,
+        customer: &CustomerId,
+        field: &PiiField,
+        purpose: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<String>;
+
+    /// Creates a user (`EXISTS` if the login or mobile is taken as either) and records it.
+    async fn create_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User>;
+
+    /// Replaces a user's name, mobile, role, team, agency and disabled flag (not the
+    /// password); disabling ends their sessions.
+    async fn update_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User>;
+
+    /// Every user, by login.
+    async fn users(&self) -> Result<Vec<User>>;
+
+    /// One user.
+    async fn user(&self, login: &str) -> Result<User>;
+
+    /// The user who logs in as `who` (login or mobile) and their password hash.
+    async fn credentials(&self, who: &str) -> Result<Option<(User, String)>>;
+
+    /// Counts a failed login; at `lock_after` failures the user is locked until `lock_until`
+    /// (and the lock is recorded). Returns the user as now stored.
+    async fn login_failed(
+        &self,
+        login: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<User>;
+
+    /// Opens a session (the login is recorded, failures are reset). Expired sessions go.
+    async fn open_session(&self, session: &NewSession, now: Timestamp) -> Result<()>;
+
+    /// The live session with this token digest, if any (not expired, user not disabled).
+    async fn session(&self, token_sha256: &str, now: Timestamp) -> Result<Option<Session>>;
+
+    /// Marks a session used now and moves its end.
+    async fn touch_session(&self, token_sha256: &str, now: Timestamp, expires_at: Timestamp) -> Result<()>;
+
+    /// Ends a session (logout).
+    async fn close_session(&self, token_sha256: &str) -> Result<()>;
+
+    /// Sets a user's password hash; `must_change` makes it one-time. Ends the user's other
+    /// sessions than `keep_session`, and records who set it.
+    async fn set_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+}

@@ -1,0 +1,129 @@
+//! The desk and its approvals: promises, repayment plans, waivers, third-party confirmations,
+//! complaints, tasks and the team lead's figures.
+
+use async_trait::async_trait;
+use daylight_domain::agreement::{ArrangementStatus, PromiseStatus, WaiverStatus};
+use daylight_domain::id::{CaseId, ContactId};
+use jiff::Timestamp;
+
+use crate::access::Scope;
+use crate::desk::{
+    Audience, Complaint, KpiDimension, Kpis, NewComplaint, NewThirdPartyRequest, Sweep, Task, TaskStatus,
+    ThirdPartyRequest,
+};
+use crate::error::Result;
+use crate::model::*;
+
+/// The desk and its approvals: promises, repayment plans, waivers, third-party confirmations,
+/// complaints, tasks and the team lead's figures.
+#[async_trait]
+pub trait DeskStore: Send + Sync {
+    /// Locks a promise to pay. Returns its id.
+    async fn create_promise(&self, promise: &NewPromise, actor: &str, now: Timestamp) -> Result<i64>;
+
+    /// Marks a pending promise kept, broken or cancelled.
+    async fn settle_promise(&self, id: i64, status: PromiseStatus, actor: &str, now: Timestamp)
+    -> Result<()>;
+
+    /// Proposes a repayment plan for approval. Returns its id.
+    async fn propose_arrangement(
+        &self,
+        arrangement: &NewArrangement,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64>;
+
+    /// Approves, rejects or closes a plan; approval and rejection need someone other than the
+    /// proposer.
+    async fn decide_arrangement(
+        &self,
+        id: i64,
+        status: ArrangementStatus,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Repayment plans on cases within `scope`, oldest first (without their stored schedules:
+    /// `terms.schedule()` gives them): a team lead's approval queue with `Proposed`.
+    async fn arrangements_in(
+        &self,
+        scope: &Scope,
+        status: Option<ArrangementStatus>,
+        limit: u32,
+    ) -> Result<Vec<StoredArrangement>>;
+
+    /// Requests a waiver. Returns its id.
+    async fn request_waiver(&self, waiver: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64>;
+
+    /// Approves or rejects a waiver; needs someone other than the requester.
+    async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// Waivers on cases within `scope`, oldest first: a team lead's queue with `Requested`.
+    async fn waivers_in(
+        &self,
+        scope: &Scope,
+        status: Option<WaiverStatus>,
+        limit: u32,
+    ) -> Result<Vec<StoredWaiver>>;
+
+    /// Asks to contact a third party of a case (one of its contact points that is not the
+    /// debtor's). Returns the request's id.
+    async fn request_third_party(
+        &self,
+        request: &NewThirdPartyRequest,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64>;
+
+    /// Confirms or refuses a third-party request; needs someone other than the requester. An
+    /// approval confirms contacts to the point for [`ThirdPartyRequest::VALID_FOR`].
+    async fn decide_third_party(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// Third-party requests on cases within `scope` (on `case` only, if given), oldest first.
+    async fn third_party_requests_in(
+        &self,
+        scope: &Scope,
+        case: Option<&CaseId>,
+        status: Option<WaiverStatus>,
+        limit: u32,
+    ) -> Result<Vec<ThirdPartyRequest>>;
+
+    /// Whether an approval confirms a contact to `point` of `case` at `at`.
+    async fn third_party_confirmed(&self, case: &CaseId, point: &ContactId, at: Timestamp) -> Result<bool>;
+
+    /// Registers a complaint (against an attempt of the case, if one is named). Returns its id.
+    async fn register_complaint(&self, complaint: &NewComplaint, actor: &str, now: Timestamp) -> Result<i64>;
+
+    /// Complaints on cases within `scope`, newest first.
+    async fn complaints_in(&self, scope: &Scope, limit: u32) -> Result<Vec<Complaint>>;
+
+    /// In one transaction: a reminder task for every pending promise due within
+    /// [`Sweep::REMINDER_LEAD`] that has none; every pending promise past due by more than
+    /// [`Sweep::GRACE`] (up to [`Sweep::BATCH`], oldest first) settled kept if the debtor's payments since it
+    /// was made cover it, else broken with an escalation task for the team lead. Each
+    /// settlement is a ledger event. Running it again changes nothing new.
+    async fn sweep_promises(&self, actor: &str, now: Timestamp) -> Result<Sweep>;
+
+    /// Tasks on cases within `scope`, by due time.
+    async fn tasks_in(
+        &self,
+        scope: &Scope,
+        audience: Option<Audience>,
+        status: Option<TaskStatus>,
+        limit: u32,
+    ) -> Result<Vec<Task>>;
+
+    /// Marks an open task within `scope` done (a ledger event).
+    async fn finish_task(&self, scope: &Scope, id: i64, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// The team lead's figures for cases within `scope` over `[from, to)`, grouped by `dim`,
+    /// and day by day from each of `days` (ascending, the first no earlier than `from`).
+    async fn kpis(
+        &self,
+        scope: &Scope,
+        dim: KpiDimension,
+        from: Timestamp,
+        to: Timestamp,
+        days: &[Timestamp],
+    ) -> Result<Kpis>;
+}
