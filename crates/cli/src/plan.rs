@@ -128,15 +128,22 @@ pub async fn make_plan(
     // The input is compressed for storing while the plan is made (the planner leaves a core
     // idle between its parallel parts).
     let (made, json) = std::thread::scope(|s| {
-        let json = s.spawn(|| daylight_store::model::PlanInputJson::of(&input));
+        let json = s.spawn(|| daylight_store::model::PlanInputJson::of(&input, input.date, &input.strategy));
         let made = plan(&input);
         (made, json.join())
     });
     let made = made?;
     let json = json.map_err(|_| anyhow::anyhow!("compressing the plan's input failed"))??;
     tracing::debug!(actions = made.actions.len(), secs = clock.elapsed().as_secs_f64(), "plan: planned");
+    let doc = daylight_store::model::PlanJson::of(
+        &made,
+        made.date,
+        &made.strategy,
+        made.actions.len(),
+        &made.skipped,
+    )?;
     let stored = store
-        .save_plan(&daylight_store::model::NewPlan { input: &json, plan: &made }, actor, crate::now())
+        .save_plan(&daylight_store::model::NewPlan { input: &json, plan: &doc }, actor, crate::now())
         .await?;
     tracing::debug!(version = stored.version, secs = clock.elapsed().as_secs_f64(), "plan: stored");
     // Freeing a million cases one allocation at a time would only delay the caller (by most of
@@ -173,7 +180,7 @@ fn print_plan(p: &Plan, version: i64) {
         t.row(vec![
             a.priority.to_string(),
             a.case.clone(),
-            a.channel.clone(),
+            a.channel.to_string(),
             a.recipient.to_string(),
             a.script.clone().unwrap_or_else(|| "-".into()),
             format!("{} – {}", a.window_start, a.window_end),

@@ -17,7 +17,9 @@ use daylight_domain::money::{Currency, Money};
 use daylight_import::{Encoding, ImportOptions, import_file};
 use daylight_sim::world::{Day, Referral, World};
 use daylight_store::Store;
-use daylight_store::model::{Assignment, ImportKind, NewPlan, NewPromise, PlanInputJson};
+use daylight_store::model::{
+    Assignment, ImportKind, NewPlan, NewPromise, PlanInputJson, PlanJson, PromiseChange, PromiseEdit,
+};
 use daylight_strategy::plan::PlanInput;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -129,8 +131,10 @@ impl<'a> Recorder<'a> {
     pub async fn record(&mut self, world: &World, day: u32, input: &PlanInput, d: &Day) -> Result<()> {
         let store = self.store;
         let clock = crate::commands::stopwatch();
-        let json = PlanInputJson::of(input)?;
-        store.save_plan(&NewPlan { input: &json, plan: &d.plan }, ACTOR, input.as_of).await?;
+        let json = PlanInputJson::of(input, input.date, &input.strategy)?;
+        let plan =
+            PlanJson::of(&d.plan, d.plan.date, &d.plan.strategy, d.plan.actions.len(), &d.plan.skipped)?;
+        store.save_plan(&NewPlan { input: &json, plan: &plan }, ACTOR, input.as_of).await?;
         self.stored.plans += 1;
         // Referrals, at their time: the legal team takes the case; an agency is assigned it.
         for (case, at, referral) in &d.log.referrals {
@@ -177,7 +181,11 @@ impl<'a> Recorder<'a> {
             let Some(attempt) = ids[p.attempt] else { continue };
             let locked = a.at + SignedDuration::from_secs(i64::from(a.duration_secs));
             if let Some(earlier) = self.pending.remove(a.case.as_str()) {
-                store.settle_promise(earlier, PromiseStatus::Cancelled, ACTOR, locked).await?;
+                let change = PromiseChange {
+                    edit: PromiseEdit::Cancel,
+                    reason: "replaced by a new promise on the same case".to_owned(),
+                };
+                store.change_promise(earlier, &change, ACTOR, locked).await?;
             }
             let id = store
                 .create_promise(

@@ -299,6 +299,9 @@ pub struct Pack {
     pub beyond: Beyond,
     /// The holiday calendar (the shipped one plus any years the pack adds).
     pub calendar: Arc<Calendar>,
+    /// The bounds on promises, plans and waivers and the waiver approval matrix (the `[money]`
+    /// table; defaults when absent).
+    pub money: daylight_domain::bounds::MoneyPolicy,
     /// The TOML the pack was read from.
     pub source: String,
     /// How many days either side of a request its rules look at.
@@ -390,6 +393,8 @@ struct RawPack {
     calendar_missing: RawCalendarMissing,
     #[serde(default)]
     calendar: Option<RawPackCalendar>,
+    #[serde(default)]
+    money: daylight_domain::bounds::MoneyPolicy,
 }
 
 #[derive(Deserialize)]
@@ -577,6 +582,302 @@ fn zh_channels(c: Channels) -> String {
         .join("、")
 }
 
+/// The pack's name, trimmed: lower-case letters, digits and `-`, at most 40 bytes.
+fn pack_name(raw: &str, origin: &str) -> Result<String, PolicyError> {
+    let name = raw.trim().to_owned();
+    if name.is_empty()
+        || name.len() > 40
+        || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(PolicyError::invalid(
+            origin,
+            "name",
+            format!("{name:?}; expected lower-case letters, digits and -"),
+        ));
+    }
+    Ok(name)
+}
+
+/// `default_time_zone`: its name and the zone, which must be an IANA one.
+fn default_zone(z: String, origin: &str) -> Result<(String, TimeZone), PolicyError> {
+    let tz = TimeZone::get(&z).map_err(|_| {
+        PolicyError::invalid(origin, "default_time_zone", format!("{z:?} is not an IANA time zone"))
+    })?;
+    Ok((z, tz))
+}
+
+/// `HOURS`: the local window (from before until) and its texts.
+fn hours_rule(h: RawHours, origin: &str) -> Result<Hours, PolicyError> {
+    let from = clock(&h.from, "hours.from", origin)?;
+    let until = clock(&h.until, "hours.until", origin)?;
+    if from >= until {
+        return Err(PolicyError::invalid(
+            origin,
+            "hours",
+            format!("from {} must be before until {}", h.from, h.until),
+        ));
+    }
+    let channels: Channels = h.channels.into_iter().collect();
+    let (f, u) = (hhmm(from), hhmm(until));
+    let (mut en, mut zh) = (
+        format!("{} only from {f} to {u} in the recipient's local time", channels.words()),
+        format!("{}仅限于被催收人当地时间{f}至{u}", zh_channels(channels)),
+    );
+    if h.consent_lifts {
+        en.push_str(", unless the debtor consented to other hours");
+        zh.push_str("（债务人同意的除外）");
+    }
+    Ok(Hours {
+        channels,
+        from,
+        until,
+        consent_lifts: h.consent_lifts,
+        text: rule_text(Rule::Hours, en, zh, &h.citation, origin)?,
+    })
+}
+
+/// `HOLIDAY`: its channels and texts.
+fn holiday_rule(h: RawHoliday, origin: &str) -> Result<Holiday, PolicyError> {
+    let channels: Channels = h.channels.into_iter().collect();
+    Ok(Holiday {
+        channels,
+        text: rule_text(
+            Rule::Holiday,
+            format!(
+                "no {} on a statutory holiday day off (make-up working days are allowed)",
+                channels.words()
+            ),
+            format!("法定节假日放假日不得{}（调休上班日除外）", zh_channels(channels)),
+            &h.citation,
+            origin,
+        )?,
+    })
+}
+
+/// A count limit, when the pack has it: `max` checked, its texts made from it by `texts`.
+fn cap_rule(
+    raw: Option<RawCap>,
+    rule: Rule,
+    texts: fn(u32) -> (String, String),
+    origin: &str,
+) -> Result<Option<Cap>, PolicyError> {
+    raw.map(|c| {
+        let max = positive(c.max, &format!("{}.max", key(rule)), origin)?;
+        let (en, zh) = texts(max);
+        Ok(Cap { max, text: rule_text(rule, en, zh, &c.citation, origin)? })
+    })
+    .transpose()
+}
+
+/// `DAILY_CAP`'s texts.
+fn daily_cap_texts(max: u32) -> (String, String) {
+    (
+        format!(
+            "at most {max} call attempts a day to one debtor (or guarantor), all numbers, agents and robots together"
+        ),
+        format!("对同一债务人（或担保人）每日呼叫不超过{max}次（所有号码、坐席与机器人合计）"),
+    )
+}
+
+/// `UNANSWERED_CAP`'s texts.
+fn unanswered_cap_texts(max: u32) -> (String, String) {
+    (
+        format!("at most {max} unanswered call attempts a day to one number"),
+        format!("同一号码每日未接通呼叫不超过{max}次"),
+    )
+}
+
+/// `CONVERSATION_CAP`'s texts.
+fn conversation_cap_texts(max: u32) -> (String, String) {
+    (
+        format!(
+            "after {max} conversations with the debtor in a day (robots included), no more calls that day"
+        ),
+        format!("同一债务人每日有效通话（含机器人）达{max}次后，当日不得再呼叫"),
+    )
+}
+
+/// `CYCLE_CAP`: `max` and the rolling window checked, and its texts.
+fn cycle_cap_rule(c: RawCycleCap, origin: &str) -> Result<CycleCap, PolicyError> {
+    let max = positive(c.max, "cycle_cap.max", origin)?;
+    let rolling_days = window(c.rolling_days, "cycle_cap.rolling_days", origin)?;
+    Ok(CycleCap {
+        max,
+        rolling_days,
+        text: rule_text(
+            Rule::CycleCap,
+            format!(
+                "at most {max} call attempts to one debtor (or guarantor) in a cycle (from the cycle start to the same day next month, or any {rolling_days} days)"
+            ),
+            format!(
+                "同一债务人（或担保人）每个周期呼叫不超过{max}次（账单周期，或任意连续{rolling_days}天）"
+            ),
+            &c.citation,
+            origin,
+        )?,
+    })
+}
+
+/// `SEVEN_IN_SEVEN`: `max` and the window checked, the outcomes not counted, and its texts.
+fn seven_in_seven_rule(c: RawSeven, origin: &str) -> Result<SevenInSeven, PolicyError> {
+    let max = positive(c.max, "seven_in_seven.max", origin)?;
+    let days = window(c.days, "seven_in_seven.days", origin)?;
+    let not: Vec<&str> = c.uncounted.iter().map(|o| o.as_str()).collect();
+    let except = if not.is_empty() { String::new() } else { format!(" ({} not counted)", not.join(", ")) };
+    Ok(SevenInSeven {
+        max,
+        days,
+        text: rule_text(
+            Rule::SevenInSeven,
+            format!("at most {max} call attempts about one debt in any {days} days{except}"),
+            format!("就同一笔债务任意{days}天内呼叫不超过{max}次"),
+            &c.citation,
+            origin,
+        )?,
+        uncounted: c.uncounted,
+    })
+}
+
+/// `AFTER_CONVERSATION`: the days closed checked, and its texts.
+fn after_conversation_rule(c: RawAfter, origin: &str) -> Result<AfterConversation, PolicyError> {
+    let days = window(c.days, "after_conversation.days", origin)?;
+    Ok(AfterConversation {
+        days,
+        text: rule_text(
+            Rule::AfterConversation,
+            format!(
+                "no call about a debt on the day of a conversation about it or the {} days after",
+                days - 1
+            ),
+            format!("就某笔债务通话当日及其后{}天内不得再就该债务呼叫", days - 1),
+            &c.citation,
+            origin,
+        )?,
+    })
+}
+
+/// `THIRD_PARTY`: when, the failures that count (1 to 20, default 3), the per-point limits,
+/// and its texts.
+fn third_party_rule(tp: RawThirdParty, origin: &str) -> Result<ThirdParty, PolicyError> {
+    let failed_in_a_row = tp.failed_in_a_row.unwrap_or(3);
+    if failed_in_a_row == 0 || failed_in_a_row > 20 {
+        return Err(PolicyError::invalid(origin, "third_party.failed_in_a_row", "expected 1 to 20"));
+    }
+    let (mut en, mut zh) = third_party_when_texts(tp.when, tp.needs_confirmation, failed_in_a_row);
+    if let Some(n) = tp.per_point_per_day {
+        positive(n, "third_party.per_point_per_day", origin)?;
+        let _ = write!(en, "; at most {n} a day per number");
+        let _ = write!(zh, "；每个号码每日不超过{n}次");
+    }
+    if let Some(n) = tp.per_point_ever {
+        positive(n, "third_party.per_point_ever", origin)?;
+        let _ = write!(en, "; at most {n} per number, ever");
+        let _ = write!(zh, "；每个号码累计不超过{n}次");
+    }
+    Ok(ThirdParty {
+        when: tp.when,
+        failed_in_a_row,
+        needs_confirmation: tp.needs_confirmation,
+        per_point_per_day: tp.per_point_per_day,
+        per_point_ever: tp.per_point_ever,
+        text: rule_text(Rule::ThirdParty, en, zh, &tp.citation, origin)?,
+    })
+}
+
+/// What `THIRD_PARTY` says of when a third party may be contacted (and of the operator's
+/// confirmation, when it is needed).
+fn third_party_when_texts(
+    when: ThirdPartyWhen,
+    needs_confirmation: bool,
+    failed_in_a_row: usize,
+) -> (String, String) {
+    let needs = |en: &str, zh: &str| -> (String, String) {
+        if needs_confirmation {
+            (format!("{en}, and only when the operator confirmed it"), format!("{zh}，且须经作业人员确认"))
+        } else {
+            (en.to_owned(), zh.to_owned())
+        }
+    };
+    match when {
+        ThirdPartyWhen::Never => {
+            ("third parties are never contacted".to_owned(), "不得联系第三人".to_owned())
+        }
+        ThirdPartyWhen::DebtorFailed => needs(
+            &format!(
+                "a third party only after the last {failed_in_a_row} call attempts to the debtor all failed with no conversation since"
+            ),
+            &format!("仅在对债务人最近{failed_in_a_row}次呼叫均未接通且此后无有效通话时方可联系第三人"),
+        ),
+        ThirdPartyWhen::DebtorUnreachable => needs(
+            &format!(
+                "a third party only when the debtor is unreachable: every known debtor number is invalid, or the last {failed_in_a_row} call attempts failed"
+            ),
+            &format!(
+                "仅在债务人失联（本人号码均为空号，或最近{failed_in_a_row}次呼叫均未接通）时方可联系第三人"
+            ),
+        ),
+        ThirdPartyWhen::Always => needs("third parties may be contacted", "可联系第三人"),
+    }
+}
+
+/// `CEASE`: the channels still allowed after a cease request, and its texts.
+fn cease_rule(c: RawCease, origin: &str) -> Result<Cease, PolicyError> {
+    let allowed: Channels = c.allowed.into_iter().collect();
+    Ok(Cease {
+        allowed,
+        text: rule_text(
+            Rule::Cease,
+            if allowed == Channels::NONE {
+                "the debtor asked us to stop: no contact".to_owned()
+            } else {
+                format!("the debtor asked us to stop: {} only", allowed.words())
+            },
+            if allowed == Channels::NONE {
+                "债务人已要求停止联系：不得联系".to_owned()
+            } else {
+                format!("债务人已要求停止联系：仅可{}", zh_channels(allowed))
+            },
+            &c.citation,
+            origin,
+        )?,
+    })
+}
+
+/// The holiday calendar: the shipped one plus any years the pack enters, with the
+/// provisional years `beyond` asks for.
+fn pack_calendar(
+    extra: Option<RawPackCalendar>,
+    beyond: Beyond,
+    origin: &str,
+) -> Result<Arc<Calendar>, PolicyError> {
+    let calendar = match extra {
+        None => Calendar::china(),
+        Some(extra) => {
+            let mut cal = (*Calendar::china()).clone();
+            cal.add_years(extra.year, origin)?;
+            Arc::new(cal)
+        }
+    };
+    Ok(provisional(calendar, beyond))
+}
+
+/// How many days either side of a request the rules look at: one more than the longest
+/// window (a cycle counts as at least 31 days).
+fn reach_days(
+    cycle_cap: Option<&CycleCap>,
+    seven_in_seven: Option<&SevenInSeven>,
+    after_conversation: Option<&AfterConversation>,
+) -> i32 {
+    1 + [
+        cycle_cap.map_or(1, |c| c.rolling_days.max(31)),
+        seven_in_seven.map_or(1, |s| s.days),
+        after_conversation.map_or(1, |a| a.days),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(1)
+}
+
 impl Pack {
     /// A shipped pack by name.
     pub fn shipped(name: &str) -> Result<Pack, PolicyError> {
@@ -590,246 +891,20 @@ impl Pack {
     /// Reads and validates a pack; `origin` names the file in errors.
     pub fn from_toml(source: &str, origin: &str) -> Result<Pack, PolicyError> {
         let raw: RawPack = toml::from_str(source).map_err(|e| PolicyError::toml(origin, source, &e))?;
-        let name = raw.name.trim().to_owned();
-        if name.is_empty()
-            || name.len() > 40
-            || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(PolicyError::invalid(
-                origin,
-                "name",
-                format!("{name:?}; expected lower-case letters, digits and -"),
-            ));
-        }
-        let default_time_zone = match raw.default_time_zone {
-            None => None,
-            Some(z) => {
-                let tz = TimeZone::get(&z).map_err(|_| {
-                    PolicyError::invalid(
-                        origin,
-                        "default_time_zone",
-                        format!("{z:?} is not an IANA time zone"),
-                    )
-                })?;
-                Some((z, tz))
-            }
-        };
-        let hours = match raw.hours {
-            None => None,
-            Some(h) => {
-                let from = clock(&h.from, "hours.from", origin)?;
-                let until = clock(&h.until, "hours.until", origin)?;
-                if from >= until {
-                    return Err(PolicyError::invalid(
-                        origin,
-                        "hours",
-                        format!("from {} must be before until {}", h.from, h.until),
-                    ));
-                }
-                let channels: Channels = h.channels.into_iter().collect();
-                let (f, u) = (hhmm(from), hhmm(until));
-                let (mut en, mut zh) = (
-                    format!("{} only from {f} to {u} in the recipient's local time", channels.words()),
-                    format!("{}仅限于被催收人当地时间{f}至{u}", zh_channels(channels)),
-                );
-                if h.consent_lifts {
-                    en.push_str(", unless the debtor consented to other hours");
-                    zh.push_str("（债务人同意的除外）");
-                }
-                Some(Hours {
-                    channels,
-                    from,
-                    until,
-                    consent_lifts: h.consent_lifts,
-                    text: rule_text(Rule::Hours, en, zh, &h.citation, origin)?,
-                })
-            }
-        };
-        let holiday = match raw.holiday {
-            None => None,
-            Some(h) => {
-                let channels: Channels = h.channels.into_iter().collect();
-                Some(Holiday {
-                    channels,
-                    text: rule_text(
-                        Rule::Holiday,
-                        format!(
-                            "no {} on a statutory holiday day off (make-up working days are allowed)",
-                            channels.words()
-                        ),
-                        format!("法定节假日放假日不得{}（调休上班日除外）", zh_channels(channels)),
-                        &h.citation,
-                        origin,
-                    )?,
-                })
-            }
-        };
-        // A count limit: `max` checked, its texts made from it.
-        let cap = |raw: Option<RawCap>, rule: Rule, texts: fn(u32) -> (String, String)| {
-            raw.map(|c| {
-                let max = positive(c.max, &format!("{}.max", key(rule)), origin)?;
-                let (en, zh) = texts(max);
-                Ok(Cap { max, text: rule_text(rule, en, zh, &c.citation, origin)? })
-            })
-            .transpose()
-        };
-        let daily_cap = cap(raw.daily_cap, Rule::DailyCap, |max| {
-            (
-                format!(
-                    "at most {max} call attempts a day to one debtor (or guarantor), all numbers, agents and robots together"
-                ),
-                format!("对同一债务人（或担保人）每日呼叫不超过{max}次（所有号码、坐席与机器人合计）"),
-            )
-        })?;
-        let cycle_cap = match raw.cycle_cap {
-            None => None,
-            Some(c) => {
-                let max = positive(c.max, "cycle_cap.max", origin)?;
-                let rolling_days = window(c.rolling_days, "cycle_cap.rolling_days", origin)?;
-                Some(CycleCap {
-                    max,
-                    rolling_days,
-                    text: rule_text(
-                        Rule::CycleCap,
-                        format!(
-                            "at most {max} call attempts to one debtor (or guarantor) in a cycle (from the cycle start to the same day next month, or any {rolling_days} days)"
-                        ),
-                        format!(
-                            "同一债务人（或担保人）每个周期呼叫不超过{max}次（账单周期，或任意连续{rolling_days}天）"
-                        ),
-                        &c.citation,
-                        origin,
-                    )?,
-                })
-            }
-        };
-        let unanswered_cap = cap(raw.unanswered_cap, Rule::UnansweredCap, |max| {
-            (
-                format!("at most {max} unanswered call attempts a day to one number"),
-                format!("同一号码每日未接通呼叫不超过{max}次"),
-            )
-        })?;
-        let conversation_cap = cap(raw.conversation_cap, Rule::ConversationCap, |max| {
-            (
-                format!(
-                    "after {max} conversations with the debtor in a day (robots included), no more calls that day"
-                ),
-                format!("同一债务人每日有效通话（含机器人）达{max}次后，当日不得再呼叫"),
-            )
-        })?;
-        let seven_in_seven = match raw.seven_in_seven {
-            None => None,
-            Some(c) => {
-                let max = positive(c.max, "seven_in_seven.max", origin)?;
-                let days = window(c.days, "seven_in_seven.days", origin)?;
-                let not: Vec<&str> = c.uncounted.iter().map(|o| o.as_str()).collect();
-                let except =
-                    if not.is_empty() { String::new() } else { format!(" ({} not counted)", not.join(", ")) };
-                Some(SevenInSeven {
-                    max,
-                    days,
-                    text: rule_text(
-                        Rule::SevenInSeven,
-                        format!("at most {max} call attempts about one debt in any {days} days{except}"),
-                        format!("就同一笔债务任意{days}天内呼叫不超过{max}次"),
-                        &c.citation,
-                        origin,
-                    )?,
-                    uncounted: c.uncounted,
-                })
-            }
-        };
-        let after_conversation = match raw.after_conversation {
-            None => None,
-            Some(c) => {
-                let days = window(c.days, "after_conversation.days", origin)?;
-                Some(AfterConversation {
-                    days,
-                    text: rule_text(
-                        Rule::AfterConversation,
-                        format!(
-                            "no call about a debt on the day of a conversation about it or the {} days after",
-                            days - 1
-                        ),
-                        format!("就某笔债务通话当日及其后{}天内不得再就该债务呼叫", days - 1),
-                        &c.citation,
-                        origin,
-                    )?,
-                })
-            }
-        };
-        let tp = raw.third_party;
-        let failed_in_a_row = tp.failed_in_a_row.unwrap_or(3);
-        if failed_in_a_row == 0 || failed_in_a_row > 20 {
-            return Err(PolicyError::invalid(origin, "third_party.failed_in_a_row", "expected 1 to 20"));
-        }
-        let needs = |en: &str, zh: &str| -> (String, String) {
-            if tp.needs_confirmation {
-                (
-                    format!("{en}, and only when the operator confirmed it"),
-                    format!("{zh}，且须经作业人员确认"),
-                )
-            } else {
-                (en.to_owned(), zh.to_owned())
-            }
-        };
-        let (mut en, mut zh) = match tp.when {
-            ThirdPartyWhen::Never => {
-                ("third parties are never contacted".to_owned(), "不得联系第三人".to_owned())
-            }
-            ThirdPartyWhen::DebtorFailed => needs(
-                &format!(
-                    "a third party only after the last {failed_in_a_row} call attempts to the debtor all failed with no conversation since"
-                ),
-                &format!("仅在对债务人最近{failed_in_a_row}次呼叫均未接通且此后无有效通话时方可联系第三人"),
-            ),
-            ThirdPartyWhen::DebtorUnreachable => needs(
-                &format!(
-                    "a third party only when the debtor is unreachable: every known debtor number is invalid, or the last {failed_in_a_row} call attempts failed"
-                ),
-                &format!(
-                    "仅在债务人失联（本人号码均为空号，或最近{failed_in_a_row}次呼叫均未接通）时方可联系第三人"
-                ),
-            ),
-            ThirdPartyWhen::Always => needs("third parties may be contacted", "可联系第三人"),
-        };
-        if let Some(n) = tp.per_point_per_day {
-            positive(n, "third_party.per_point_per_day", origin)?;
-            let _ = write!(en, "; at most {n} a day per number");
-            let _ = write!(zh, "；每个号码每日不超过{n}次");
-        }
-        if let Some(n) = tp.per_point_ever {
-            positive(n, "third_party.per_point_ever", origin)?;
-            let _ = write!(en, "; at most {n} per number, ever");
-            let _ = write!(zh, "；每个号码累计不超过{n}次");
-        }
-        let third_party = ThirdParty {
-            when: tp.when,
-            failed_in_a_row,
-            needs_confirmation: tp.needs_confirmation,
-            per_point_per_day: tp.per_point_per_day,
-            per_point_ever: tp.per_point_ever,
-            text: rule_text(Rule::ThirdParty, en, zh, &tp.citation, origin)?,
-        };
-        let allowed: Channels = raw.cease.allowed.into_iter().collect();
-        let cease = Cease {
-            allowed,
-            text: rule_text(
-                Rule::Cease,
-                if allowed == Channels::NONE {
-                    "the debtor asked us to stop: no contact".to_owned()
-                } else {
-                    format!("the debtor asked us to stop: {} only", allowed.words())
-                },
-                if allowed == Channels::NONE {
-                    "债务人已要求停止联系：不得联系".to_owned()
-                } else {
-                    format!("债务人已要求停止联系：仅可{}", zh_channels(allowed))
-                },
-                &raw.cease.citation,
-                origin,
-            )?,
-        };
+        let name = pack_name(&raw.name, origin)?;
+        let default_time_zone = raw.default_time_zone.map(|z| default_zone(z, origin)).transpose()?;
+        let hours = raw.hours.map(|h| hours_rule(h, origin)).transpose()?;
+        let holiday = raw.holiday.map(|h| holiday_rule(h, origin)).transpose()?;
+        let daily_cap = cap_rule(raw.daily_cap, Rule::DailyCap, daily_cap_texts, origin)?;
+        let cycle_cap = raw.cycle_cap.map(|c| cycle_cap_rule(c, origin)).transpose()?;
+        let unanswered_cap = cap_rule(raw.unanswered_cap, Rule::UnansweredCap, unanswered_cap_texts, origin)?;
+        let conversation_cap =
+            cap_rule(raw.conversation_cap, Rule::ConversationCap, conversation_cap_texts, origin)?;
+        let seven_in_seven = raw.seven_in_seven.map(|c| seven_in_seven_rule(c, origin)).transpose()?;
+        let after_conversation =
+            raw.after_conversation.map(|c| after_conversation_rule(c, origin)).transpose()?;
+        let third_party = third_party_rule(raw.third_party, origin)?;
+        let cease = cease_rule(raw.cease, origin)?;
         let opt_out = rule_text(
             Rule::OptOut,
             "the recipient opted out of this channel".to_owned(),
@@ -845,23 +920,9 @@ impl Pack {
             origin,
         )?;
         let beyond = raw.calendar_missing.beyond;
-        let calendar = match raw.calendar {
-            None => Calendar::china(),
-            Some(extra) => {
-                let mut cal = (*Calendar::china()).clone();
-                cal.add_years(extra.year, origin)?;
-                Arc::new(cal)
-            }
-        };
-        let calendar = provisional(calendar, beyond);
-        let reach_days = 1 + [
-            cycle_cap.as_ref().map_or(1, |c| c.rolling_days.max(31)),
-            seven_in_seven.as_ref().map_or(1, |s| s.days),
-            after_conversation.as_ref().map_or(1, |a| a.days),
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(1);
+        raw.money.check().map_err(|e| PolicyError::invalid(origin, "money", e.message))?;
+        let calendar = pack_calendar(raw.calendar, beyond, origin)?;
+        let reach_days = reach_days(cycle_cap.as_ref(), seven_in_seven.as_ref(), after_conversation.as_ref());
         Ok(Pack {
             name,
             title: raw.title,
@@ -882,6 +943,7 @@ impl Pack {
             beyond,
             reach_days,
             calendar,
+            money: raw.money,
             source: source.to_owned(),
         })
     }

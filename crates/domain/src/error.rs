@@ -70,6 +70,14 @@ pub enum Code {
     PromiseOverOwed,
     /// The account already has as many pending promises as the policy allows.
     PromisePending,
+    /// A repayment plan's total is not what is owed.
+    PlanTotal,
+    /// A repayment plan's first instalment falls outside the policy's days.
+    PlanFirstDue,
+    /// The approver's role may not approve a waiver of that amount or share.
+    WaiverAuthority,
+    /// A money policy (the pack's `[money]` table) is not valid.
+    MoneyPolicy,
     /// Text holds bytes that are not valid in the file's encoding.
     Encoding,
     /// A contact's time is not one the operation accepts (a start that is not now, a record in
@@ -115,6 +123,10 @@ impl Code {
             Code::CaseOwes => "CASE_OWES",
             Code::PromiseOverOwed => "PROMISE_OVER_OWED",
             Code::PromisePending => "PROMISE_PENDING",
+            Code::PlanTotal => "PLAN_TOTAL",
+            Code::PlanFirstDue => "PLAN_FIRST_DUE",
+            Code::WaiverAuthority => "WAIVER_AUTHORITY",
+            Code::MoneyPolicy => "MONEY_POLICY",
             Code::Exists => "EXISTS",
             Code::Encoding => "ENCODING",
             Code::ContactTime => "CONTACT_TIME",

@@ -14,6 +14,10 @@
 //! - [`attempt`]: channels, outcomes (and the classes caps count), agents, attempts.
 //! - [`agreement`]: promises to pay, repayment plans (≤ 60 instalments), waivers; four-eyes
 //!   approval.
+//! - [`facts`]: one open case as the planner sees it: contact points, earlier contacts,
+//!   payments, promises and the gate's flags.
+//! - [`history`]: one debtor as the models see them: attempts, payments, promises and the
+//!   accounts' buckets over time.
 //! - [`error`]: [`Invalid`] with a stable [`Code`] for every refusal.
 #![deny(clippy::float_arithmetic)]
 
@@ -22,10 +26,13 @@ pub mod vocab;
 pub mod account;
 pub mod agreement;
 pub mod attempt;
+pub mod bounds;
 pub mod bucket;
 pub mod case;
 pub mod customer;
 pub mod error;
+pub mod facts;
+pub mod history;
 pub mod id;
 pub mod money;
 pub mod pii;

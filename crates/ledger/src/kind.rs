@@ -26,6 +26,8 @@ pub enum EventKind {
     PromiseCreated,
     /// A promise was kept, broken or cancelled.
     PromiseSettled,
+    /// A pending promise's amount or due time was changed, or it was cancelled, with a reason.
+    PromiseChanged,
     /// A repayment plan was proposed.
     ArrangementProposed,
     /// A repayment plan was approved, rejected or closed.
@@ -64,6 +66,11 @@ pub enum EventKind {
     ThirdPartyRequested,
     /// A team lead confirmed or refused a third-party contact.
     ThirdPartyDecided,
+    /// A collector proposed a new or corrected number for a case's contact (masked in the
+    /// payload, with its digest).
+    NumberProposed,
+    /// A team lead confirmed (the contact point added or corrected) or refused a proposed number.
+    NumberDecided,
     /// A complaint was registered against a case (and perhaps one of its contacts).
     ComplaintRegistered,
     /// A task (a promise's reminder, a broken promise's escalation) was done.
@@ -87,6 +94,7 @@ impl EventKind {
             EventKind::NoteAdded => "note.added",
             EventKind::PromiseCreated => "promise.created",
             EventKind::PromiseSettled => "promise.settled",
+            EventKind::PromiseChanged => "promise.changed",
             EventKind::ArrangementProposed => "arrangement.proposed",
             EventKind::ArrangementDecided => "arrangement.decided",
             EventKind::WaiverRequested => "waiver.requested",
@@ -106,6 +114,8 @@ impl EventKind {
             EventKind::UserLogin => "user.login",
             EventKind::ThirdPartyRequested => "third_party.requested",
             EventKind::ThirdPartyDecided => "third_party.decided",
+            EventKind::NumberProposed => "number.proposed",
+            EventKind::NumberDecided => "number.decided",
             EventKind::ComplaintRegistered => "complaint.registered",
             EventKind::TaskDone => "task.done",
             EventKind::QcAnalysed => "qc.analysed",

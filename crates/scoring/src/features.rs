@@ -24,13 +24,12 @@
 //! dialled gets the segment's rate; after `m` dials in an hour their own history counts half.
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use daylight_domain::attempt::{Channel, Outcome, OutcomeClass};
+use daylight_domain::attempt::Outcome;
 use daylight_domain::bucket::Bucket;
-use daylight_domain::customer::Recipient;
+pub use daylight_domain::history::{AccountPath, AttemptFact, DebtorHistory, PaymentFact, PromiseFact};
 
 /// Days in a feature's long look-back (dials by hour).
 pub const LOOKBACK_DAYS: i64 = 180;
@@ -39,120 +38,6 @@ pub const DEBTOR_STRENGTH: f64 = 8.0;
 /// Default `M`: dials the portfolio's hour rate is worth against a segment's.
 pub const SEGMENT_STRENGTH: f64 = 50.0;
 const DAY: i64 = 86_400;
-
-/// One contact attempt as the models see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptFact {
-    /// When it started.
-    pub at: Timestamp,
-    /// How.
-    pub channel: Channel,
-    /// To whom.
-    pub recipient: Recipient,
-    /// What came of it.
-    pub outcome: Outcome,
-    /// Talk time in seconds.
-    pub duration_secs: u32,
-}
-
-impl AttemptFact {
-    /// A phone call (agent or robot) to the debtor: what contactability counts.
-    pub fn is_dial(&self) -> bool {
-        matches!(self.channel, Channel::Call | Channel::RobotCall) && self.recipient == Recipient::Debtor
-    }
-
-    /// The debtor talked (a right-party contact): the "connect" contactability predicts.
-    pub fn is_rpc(&self) -> bool {
-        self.outcome.class() == OutcomeClass::Conversation
-    }
-}
-
-/// A payment received.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PaymentFact {
-    /// When.
-    pub at: Timestamp,
-    /// Amount in minor units (fen).
-    pub amount: i64,
-}
-
-/// A promise to pay and how it ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PromiseFact {
-    /// When it was made.
-    pub created_at: Timestamp,
-    /// When it settled (kept, broken, cancelled); `None` while pending.
-    pub settled_at: Option<Timestamp>,
-    /// Whether it was kept (false: broken or cancelled, or still pending).
-    pub kept: bool,
-    /// Whether it was broken.
-    pub broken: bool,
-}
-
-/// One account's bucket over time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountPath {
-    /// Its bucket now.
-    pub now: Bucket,
-    /// Its moves, oldest first: when, from, to.
-    pub moves: Vec<(Timestamp, Bucket, Bucket)>,
-}
-
-impl AccountPath {
-    /// The bucket at `t`: the last move's destination before it, else the first move's origin,
-    /// else the bucket now.
-    pub fn at(&self, t: Timestamp) -> Bucket {
-        let k = self.moves.partition_point(|m| m.0 <= t);
-        match (k, self.moves.get(k)) {
-            (0, Some(first)) => first.1,
-            (0, None) => self.now,
-            (k, _) => self.moves[k - 1].2,
-        }
-    }
-}
-
-/// What the models know of one debtor (one case).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DebtorHistory {
-    /// The case.
-    pub case: String,
-    /// The debtor's time zone: hours and days are theirs.
-    pub zone: TimeZone,
-    /// Date of birth.
-    pub birth_date: Option<Date>,
-    /// Sum of the accounts' credit limits (fen).
-    pub credit_limit: i64,
-    /// The accounts' buckets over time.
-    pub accounts: Vec<AccountPath>,
-    /// Attempts, oldest first.
-    pub attempts: Vec<AttemptFact>,
-    /// Payments, oldest first.
-    pub payments: Vec<PaymentFact>,
-    /// Promises, oldest first.
-    pub promises: Vec<PromiseFact>,
-}
-
-impl DebtorHistory {
-    /// Puts the facts in time order (the features rely on it).
-    pub fn sort(&mut self) {
-        self.attempts.sort_by_key(|a| a.at);
-        self.payments.sort_by_key(|p| p.at);
-        self.promises.sort_by_key(|p| p.created_at);
-        for a in &mut self.accounts {
-            a.moves.sort_by_key(|m| m.0);
-        }
-    }
-
-    /// The worst bucket of the accounts at `t` (M0 without accounts).
-    pub fn bucket_at(&self, t: Timestamp) -> Bucket {
-        self.accounts.iter().map(|a| a.at(t)).max().unwrap_or(Bucket::M0)
-    }
-
-    /// Attempts strictly before `t`.
-    fn before(&self, t: Timestamp) -> &[AttemptFact] {
-        &self.attempts[..self.attempts.partition_point(|a| a.at < t)]
-    }
-}
 
 /// The local hour (0–23) and whether the day is a weekend, in `zone`.
 pub fn local_slot(t: Timestamp, zone: &TimeZone) -> (usize, bool) {
@@ -436,6 +321,8 @@ pub fn features(h: &DebtorHistory, priors: &Priors, t: Timestamp) -> [f32; NAMES
 #[cfg(test)]
 mod tests {
     use super::*;
+    use daylight_domain::attempt::Channel;
+    use daylight_domain::customer::Recipient;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -23,7 +23,8 @@ use crate::auth::{self, AnyCaller, Caller};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::roles::Permission;
 use crate::work::{
-    self, CaseView, ContactRecorded, NewContact, NewPromiseInput, PendingPlan, PlanTerms, QueueItem, Quote,
+    self, CaseView, ContactRecorded, NewContact, NewPromiseInput, PendingPlan, PlanTerms, PromiseChangeInput,
+    QueueItem, Quote,
 };
 
 #[derive(OpenApi)]
@@ -63,6 +64,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_contact))
         .routes(routes!(add_note))
         .routes(routes!(lock_promise))
+        .routes(routes!(change_promise))
         .routes(routes!(reveal))
         .routes(routes!(close_cases))
         .routes(routes!(reopen_case))
@@ -373,6 +375,21 @@ async fn lock_promise(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let id = work::lock_promise(&app, &c, &id, &req).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Amends (new amount and due date) or cancels a pending promise, with a reason; the new
+/// terms within the money policy's bounds (`PROMISE_OVER_OWED`, `PROMISE_PENDING`).
+#[utoipa::path(post, path = "/api/cases/{id}/promises/{promise}/change", tag = "cases", request_body = PromiseChangeInput,
+    params(("id" = String, Path), ("promise" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn change_promise(
+    State(app): State<AppState>,
+    c: Caller,
+    Path((id, promise)): Path<(String, i64)>,
+    Json(req): Json<PromiseChangeInput>,
+) -> ApiResult<StatusCode> {
+    work::change_promise(&app, &c, &id, promise, &req).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Cases to close together.

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use daylight_domain::bounds::WaiverVerdict;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,8 +14,8 @@ use crate::AppState;
 use crate::api::Decision;
 use crate::auth::Caller;
 use crate::desk::{
-    self, ComplaintInput, ExperimentInput, ExperimentView, PackInput, PackView, PendingThirdParty,
-    PendingWaiver, TaskView, ThirdPartyInput, WaiverInput,
+    self, ComplaintInput, ExperimentInput, ExperimentView, NumberInput, PackInput, PackView, PendingNumber,
+    PendingThirdParty, PendingWaiver, TaskView, ThirdPartyInput, WaiverInput,
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::kpi::{self, KpiQuery, KpiReport};
@@ -29,6 +30,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(request_third_party))
         .routes(routes!(pending_third_party))
         .routes(routes!(decide_third_party))
+        .routes(routes!(propose_number))
+        .routes(routes!(pending_numbers))
+        .routes(routes!(decide_number))
         .routes(routes!(register_complaint))
         .routes(routes!(my_tasks))
         .routes(routes!(finish_task))
@@ -131,15 +135,28 @@ async fn pending_waivers(State(app): State<AppState>, c: Caller) -> ApiResult<Js
 
 /// Approves or rejects a waiting waiver (not one the caller asked for: `SELF_APPROVAL`).
 #[utoipa::path(post, path = "/api/waivers/{id}/decision", tag = "desk", request_body = Decision, params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "the waiver no longer fits the account", body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+    responses((status = 200, body = WaiverDecided), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "the waiver no longer fits the account (AMOUNT_RANGE), is beyond the approver's authority (WAIVER_AUTHORITY), or is the approver's own (SELF_APPROVAL)", body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
 async fn decide_waiver(
     State(app): State<AppState>,
     c: Caller,
     Path(id): Path<i64>,
     Json(d): Json<Decision>,
-) -> ApiResult<StatusCode> {
-    desk::decide_waiver(&app, &c, id, d.approve).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<Json<WaiverDecided>> {
+    let verdict = desk::decide_waiver(&app, &c, id, d.approve).await?;
+    let status = match (d.approve, verdict) {
+        (false, _) => "rejected",
+        (true, WaiverVerdict::Approved) => "approved",
+        (true, WaiverVerdict::NeedsSecond) => "awaiting_second_approval",
+    };
+    Ok(Json(WaiverDecided { status }))
+}
+
+/// Where a waiver stands after a decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaiverDecided {
+    /// `approved`, `rejected`, or `awaiting_second_approval` (above the money policy's
+    /// threshold, one approval given).
+    pub status: &'static str,
 }
 
 /// Asks a team lead to confirm a contact to a third party (an emergency contact, a relative).
@@ -177,6 +194,48 @@ async fn decide_third_party(
 ) -> ApiResult<StatusCode> {
     desk::decide_third_party(&app, &c, id, d.approve).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Proposes a new number for a case's debtor or a related person, or a correction of one of
+/// its phone points; a team lead confirms it (`PHONE_FORMAT`, `EXISTS` name the field).
+#[utoipa::path(post, path = "/api/cases/{id}/numbers", tag = "desk", request_body = NumberInput, params(("id" = String, Path)),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn propose_number(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(n): Json<NumberInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = desk::propose_number(&app, &c, &id, &n).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Numbers waiting for the caller's confirmation (masked).
+#[utoipa::path(get, path = "/api/numbers/pending", tag = "desk",
+    responses((status = 200, body = Vec<PendingNumber>), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn pending_numbers(State(app): State<AppState>, c: Caller) -> ApiResult<Json<Vec<PendingNumber>>> {
+    Ok(Json(desk::pending_numbers(&app, &c).await?))
+}
+
+/// Confirms or refuses a proposed number (not one the caller proposed); a confirmation adds
+/// or corrects the contact point and returns it.
+#[utoipa::path(post, path = "/api/numbers/{id}/decision", tag = "desk", request_body = Decision, params(("id" = i64, Path)),
+    responses((status = 200, body = NumberDecided), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn decide_number(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(d): Json<Decision>,
+) -> ApiResult<Json<NumberDecided>> {
+    let contact_point = desk::decide_number(&app, &c, id, d.approve).await?;
+    Ok(Json(NumberDecided { contact_point }))
+}
+
+/// What a number's confirmation made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NumberDecided {
+    /// The contact point added or corrected (none when refused).
+    pub contact_point: Option<String>,
 }
 
 /// Registers a complaint against a case (and one of its contact attempts).

@@ -6,10 +6,17 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use daylight_domain::account::Component;
 use daylight_domain::agreement::WaiverStatus;
+use daylight_domain::bounds::WaiverVerdict;
+use daylight_domain::customer::ContactRole;
 use daylight_domain::id::{AccountId, CaseId, ContactId};
+use daylight_domain::pii::mask_phone;
+use daylight_domain::{Code, Invalid};
 use daylight_domain::{Currency, Money};
 use daylight_store::StoreError;
-use daylight_store::desk::{Audience, ComplaintSource, NewComplaint, NewThirdPartyRequest, TaskStatus};
+use daylight_store::desk::{
+    Audience, ComplaintSource, NewComplaint, NewNumber, NewThirdPartyRequest, NumberProposal, NumberSource,
+    TaskStatus,
+};
 use daylight_store::model::NewWaiver;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -71,10 +78,8 @@ pub async fn request_waiver(app: &AppState, caller: &Caller, id: &str, w: &Waive
     if !d.accounts.iter().any(|a| a.account.id == account) {
         return Err(ApiError::field("account", "NOT_FOUND", format!("case {id} has no account {account}")));
     }
-    let component: Component = w
-        .component
-        .parse()
-        .map_err(|e: daylight_domain::Invalid| ApiError::field("component", e.code.as_str(), e.message))?;
+    let component: Component =
+        w.component.parse().map_err(|e: Invalid| ApiError::field("component", e.code.as_str(), e.message))?;
     let amount = Money::parse(w.amount.trim(), Currency::Cny)
         .map_err(|e| ApiError::field("amount", e.code.as_str(), e.message))?;
     if amount.minor <= 0 {
@@ -111,6 +116,9 @@ pub struct PendingWaiver {
     pub requested_by: String,
     /// When, local.
     pub requested_at: String,
+    /// Who gave the first of two approvals, if the waiver is above the policy's threshold and
+    /// waits for a second approver.
+    pub first_approved_by: Option<String>,
 }
 
 /// The waivers waiting for the caller's approval (their scope's).
@@ -129,12 +137,20 @@ pub async fn pending_waivers(app: &AppState, caller: &Caller) -> ApiResult<Vec<P
             reason: w.waiver.reason,
             requested_by: w.requested_by,
             requested_at: local_full(w.requested_at),
+            first_approved_by: w.first_approved_by,
         })
         .collect())
 }
 
-/// Approves or rejects a waiver waiting in the caller's scope (not one they asked for).
-pub async fn decide_waiver(app: &AppState, caller: &Caller, id: i64, approve: bool) -> ApiResult<()> {
+/// Approves or rejects a waiver waiting in the caller's scope (not one they asked for), by the
+/// approval matrix of the pack's money policy: approved, or (above its threshold) waiting for
+/// a second approver.
+pub async fn decide_waiver(
+    app: &AppState,
+    caller: &Caller,
+    id: i64,
+    approve: bool,
+) -> ApiResult<WaiverVerdict> {
     if !pending_waivers(app, caller).await?.iter().any(|w| w.id == id) {
         return Err(ApiError::not_found("waiver waiting for approval", &id.to_string()));
     }
@@ -225,6 +241,119 @@ pub async fn decide_third_party(app: &AppState, caller: &Caller, id: i64, approv
         .map_err(|e| decision_error(e, "third-party contact"))
 }
 
+/// A number a collector proposes for a case.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NumberInput {
+    /// The case's phone point it corrects; none for a new number.
+    #[serde(default)]
+    pub replaces: Option<String>,
+    /// Whose number it is: `debtor`, `guarantor`, `emergency_contact`, `relative`,
+    /// `colleague`, `other` (a correction keeps the point's).
+    pub role: String,
+    /// The number: a mainland mobile or a landline with area code.
+    pub number: String,
+    /// The owner's name, when not the debtor.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Where it came from: `debtor`, `third_party`, `bank`, `repair`, `field`.
+    pub source: String,
+}
+
+/// Proposes a new or corrected number on a case in scope; a team lead confirms it.
+pub async fn propose_number(app: &AppState, caller: &Caller, id: &str, n: &NumberInput) -> ApiResult<i64> {
+    caller.require(Permission::WorkCases, "propose numbers")?;
+    let case = case_id(id)?;
+    app.store.case_in_scope(&caller.scope, &case).await?;
+    let replaces = match n.replaces.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => {
+            Some(ContactId::parse(r).map_err(|e| ApiError::field("replaces", e.code.as_str(), e.message))?)
+        }
+    };
+    let role: ContactRole =
+        n.role.parse().map_err(|e: Invalid| ApiError::field("role", e.code.as_str(), e.message))?;
+    let source: NumberSource =
+        n.source.parse().map_err(|e: Invalid| ApiError::field("source", e.code.as_str(), e.message))?;
+    let name = n.name.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned);
+    let proposal = NewNumber { case, replaces, role, number: n.number.clone(), name, source };
+    app.store.propose_number(&proposal, &caller.user.login, app.now()).await.map_err(|e| match e {
+        StoreError::Invalid(i) if i.code == Code::PhoneFormat || i.code == Code::Exists => {
+            ApiError::field("number", i.code.as_str(), i.message)
+        }
+        StoreError::Invalid(i) if i.code == Code::Inconsistent => {
+            ApiError::field("replaces", i.code.as_str(), i.message)
+        }
+        StoreError::NotFound { .. } => ApiError::field("replaces", "NOT_FOUND", e.to_string()),
+        e => e.into(),
+    })
+}
+
+/// A number waiting for a team lead's confirmation (masked).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PendingNumber {
+    /// Its id.
+    pub id: i64,
+    /// The case.
+    pub case: String,
+    /// The number, masked.
+    pub number: String,
+    /// Whose.
+    pub role: String,
+    /// The point it corrects, if any.
+    pub replaces: Option<String>,
+    /// Where it came from.
+    pub source: String,
+    /// Where it stands.
+    pub status: String,
+    /// Who proposed it.
+    pub requested_by: String,
+    /// When, local.
+    pub requested_at: String,
+}
+
+impl PendingNumber {
+    /// The view of a stored proposal.
+    pub fn of(p: NumberProposal) -> PendingNumber {
+        PendingNumber {
+            id: p.id,
+            case: p.proposal.case.as_str().to_owned(),
+            number: mask_phone(&p.proposal.number),
+            role: p.proposal.role.as_str().to_owned(),
+            replaces: p.proposal.replaces.map(|r| r.as_str().to_owned()),
+            source: p.proposal.source.as_str().to_owned(),
+            status: p.status.as_str().to_owned(),
+            requested_by: p.requested_by,
+            requested_at: local_full(p.requested_at),
+        }
+    }
+}
+
+/// The numbers waiting for the caller's confirmation (their scope's).
+pub async fn pending_numbers(app: &AppState, caller: &Caller) -> ApiResult<Vec<PendingNumber>> {
+    caller.require(Permission::Approve, "confirm numbers")?;
+    let list = app.store.numbers_in(&caller.scope, None, Some(WaiverStatus::Requested), QUEUE_LIMIT).await?;
+    Ok(list.into_iter().map(PendingNumber::of).collect())
+}
+
+/// Confirms (the point added or corrected) or refuses a number waiting in the caller's scope.
+pub async fn decide_number(
+    app: &AppState,
+    caller: &Caller,
+    id: i64,
+    approve: bool,
+) -> ApiResult<Option<String>> {
+    if !pending_numbers(app, caller).await?.iter().any(|n| n.id == id) {
+        return Err(ApiError::not_found("number waiting for confirmation", &id.to_string()));
+    }
+    let point = app
+        .store
+        .decide_number(id, approve, &caller.user.login, app.now())
+        .await
+        .map_err(|e| decision_error(e, "number"))?;
+    Ok(point.map(|p| p.as_str().to_owned()))
+}
+
 /// A complaint to register.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -248,10 +377,8 @@ pub async fn register_complaint(
     caller.require(Permission::RegisterComplaints, "register complaints")?;
     let case = case_id(id)?;
     app.store.case_in_scope(&caller.scope, &case).await?;
-    let source: ComplaintSource = c
-        .source
-        .parse()
-        .map_err(|e: daylight_domain::Invalid| ApiError::field("source", e.code.as_str(), e.message))?;
+    let source: ComplaintSource =
+        c.source.parse().map_err(|e: Invalid| ApiError::field("source", e.code.as_str(), e.message))?;
     let complaint = NewComplaint { case, attempt: c.attempt, source, text: c.text.trim().to_owned() };
     complaint.validate().map_err(|e| ApiError::field("text", e.code.as_str(), e.message))?;
     app.store.register_complaint(&complaint, &caller.user.login, app.now()).await.map_err(|e| match e {

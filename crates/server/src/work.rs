@@ -15,7 +15,7 @@ use daylight_domain::id::{AccountId, CaseId, ContactId};
 use daylight_domain::pii::{mask_address, mask_name};
 use daylight_domain::{Currency, Money};
 use daylight_store::access::Role;
-use daylight_store::model::{CaseDetail, CaseFilter, NewPromise};
+use daylight_store::model::{CaseDetail, CaseFilter, NewPromise, PromiseChange, PromiseEdit};
 use daylight_strategy::plan::{Action, Plan};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -222,7 +222,7 @@ impl QueueItem {
             dpd: s.case.max_dpd,
             overdue: yuan(fen),
             overdue_fen: fen,
-            channel: action.map(|a| a.channel.clone()),
+            channel: action.map(|a| a.channel.as_str().to_owned()),
             window: action.map(|a| local_hm(a.window_start)),
             script: action.and_then(|a| a.script.clone()),
             arm: action.map(|a| a.arm.clone()),
@@ -321,6 +321,11 @@ pub struct AccountLine {
     pub late_fees: String,
     /// Overdue in all, fen.
     pub overdue_fen: i64,
+    /// Approved waivers (below zero) and plans' fees (above) the bank has not booked yet, yuan;
+    /// empty when none.
+    pub adjusted: String,
+    /// What is owed now: the overdue figures plus those adjustments, fen.
+    pub owed_fen: i64,
     /// Minimum payment, yuan.
     pub minimum: String,
 }
@@ -387,7 +392,7 @@ pub struct CaseView {
     pub address: Option<String>,
     /// Employer.
     pub employer: Option<String>,
-    /// Overdue in all, yuan.
+    /// Owed in all (overdue figures plus adjustments not yet booked), yuan.
     pub overdue: String,
     /// Accounts.
     pub accounts: Vec<AccountLine>,
@@ -403,6 +408,8 @@ pub struct CaseView {
     pub attempt_choices: Vec<(i64, String)>,
     /// The case's analysed calls, newest first (for those who may read QC).
     pub qc: Vec<crate::qc::QcCallView>,
+    /// Numbers proposed on the case (masked), oldest first.
+    pub number_proposals: Vec<crate::desk::PendingNumber>,
 }
 
 /// An instant as the team reads it: `YYYY-MM-DD HH:MM` in the team's zone.
@@ -499,7 +506,7 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
     }
     let plan = app.plans.today(app).await?;
     let mut suggestion = plan.by_case.get(id).and_then(|v| v.first()).map(|a| Suggestion {
-        channel: a.channel.clone(),
+        channel: a.channel.as_str().to_owned(),
         recipient: a.recipient.as_str().to_owned(),
         contact_point: a.contact_point.clone(),
         script: a.script.clone(),
@@ -519,6 +526,13 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
         crate::qc::adjust_suggestion(s, plan.strategy.as_deref(), &heard_today);
     }
     let mut view = view_of(d, contacts, suggestion);
+    view.number_proposals = app
+        .store
+        .numbers_in(&caller.scope, Some(&case_id), None, 20)
+        .await?
+        .into_iter()
+        .map(crate::desk::PendingNumber::of)
+        .collect();
     if caller.can(Permission::ViewQc) {
         view.qc = calls.iter().map(crate::qc::call_view).collect();
     }
@@ -543,11 +557,13 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
                 fees: yuan(o.fees.minor),
                 late_fees: yuan(o.late_fees.minor),
                 overdue_fen: total,
+                adjusted: if a.adjusted.minor == 0 { String::new() } else { yuan(a.adjusted.minor) },
+                owed_fen: a.owed().minor,
                 minimum: yuan(a.account.minimum_payment.minor),
             }
         })
         .collect();
-    let overdue: i64 = accounts.iter().map(|a| a.overdue_fen).sum();
+    let overdue: i64 = accounts.iter().map(|a| a.owed_fen).sum();
     let mut timeline = Vec::new();
     let mut push = |at: Timestamp, kind: &str, text: String, by: Option<String>| {
         timeline.push(TimelineEntry {
@@ -643,6 +659,7 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
             .map(|a| (a.id, format!("{} · {}", local_full(a.attempt.at), a.attempt.outcome.as_str())))
             .collect(),
         qc: Vec::new(),
+        number_proposals: Vec::new(),
     }
 }
 
@@ -760,9 +777,39 @@ pub async fn lock_promise(app: &AppState, caller: &Caller, id: &str, p: &NewProm
     if amount.minor <= 0 {
         return Err(ApiError::field("amount", "AMOUNT_RANGE", "a promise is for more than 0"));
     }
+    let now = app.now();
+    let due_at = promise_due(&p.date, p.time.as_deref(), now)?;
+    let account: Option<AccountId> = d.accounts.first().map(|a| a.account.id.clone());
+    let promise = NewPromise { case, account, attempt: p.attempt, amount, due_at };
+    Ok(app.store.create_promise(&promise, &caller.user.login, now).await?)
+}
+
+/// A change to a pending promise: new terms, or a cancellation, always with a reason.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromiseChangeInput {
+    /// `true` to cancel it (replaced by a plan, say); otherwise `amount` and `date` are the
+    /// new terms.
+    #[serde(default)]
+    pub cancel: bool,
+    /// New amount, yuan.
+    #[serde(default)]
+    pub amount: Option<String>,
+    /// New due date, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date: Option<String>,
+    /// New due time, `HH:MM` (default 18:00).
+    #[serde(default)]
+    pub time: Option<String>,
+    /// Why (required).
+    pub reason: String,
+}
+
+/// The due time of a promise from the date and time a person typed (the team's zone).
+fn promise_due(date: &str, time: Option<&str>, now: Timestamp) -> ApiResult<Timestamp> {
     let date: jiff::civil::Date =
-        p.date.trim().parse().map_err(|_| ApiError::field("date", "DATE_FORMAT", "expected YYYY-MM-DD"))?;
-    let time_text = p.time.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("18:00");
+        date.trim().parse().map_err(|_| ApiError::field("date", "DATE_FORMAT", "expected YYYY-MM-DD"))?;
+    let time_text = time.map(str::trim).filter(|t| !t.is_empty()).unwrap_or("18:00");
     let time: jiff::civil::Time =
         time_text.parse().map_err(|_| ApiError::field("time", "DATE_TIME_FORMAT", "expected HH:MM"))?;
     let due_at = date
@@ -770,13 +817,42 @@ pub async fn lock_promise(app: &AppState, caller: &Caller, id: &str, p: &NewProm
         .to_zoned(team_zone())
         .map_err(|_| ApiError::field("date", "DATE_FORMAT", "not a time in the team's zone"))?
         .timestamp();
-    let now = app.now();
     if due_at <= now {
         return Err(ApiError::field("date", "DATE_RANGE", "a promise falls due in the future"));
     }
-    let account: Option<AccountId> = d.accounts.first().map(|a| a.account.id.clone());
-    let promise = NewPromise { case, account, attempt: p.attempt, amount, due_at };
-    Ok(app.store.create_promise(&promise, &caller.user.login, now).await?)
+    Ok(due_at)
+}
+
+/// Amends or cancels a pending promise of a case in scope, with a reason. Returns the
+/// promise's id.
+pub async fn change_promise(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    promise: i64,
+    p: &PromiseChangeInput,
+) -> ApiResult<i64> {
+    caller.require(Permission::WorkCases, "change promises")?;
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    let d = app.store.case_detail_in(&caller.scope, &case).await?;
+    if !d.promises.iter().any(|x| x.id == promise) {
+        return Err(ApiError::not_found("promise", &promise.to_string()));
+    }
+    if p.reason.trim().is_empty() {
+        return Err(ApiError::field("reason", "REQUIRED", "say why the promise changes"));
+    }
+    let edit = if p.cancel {
+        PromiseEdit::Cancel
+    } else {
+        let amount_text = p.amount.as_deref().unwrap_or_default();
+        let amount = Money::parse(amount_text.trim(), Currency::Cny)
+            .map_err(|e| ApiError::field("amount", e.code.as_str(), e.message))?;
+        let date = p.date.as_deref().unwrap_or_default();
+        PromiseEdit::Amend { amount, due_at: promise_due(date, p.time.as_deref(), app.now())? }
+    };
+    let change = PromiseChange { edit, reason: p.reason.trim().to_owned() };
+    app.store.change_promise(promise, &change, &caller.user.login, app.now()).await?;
+    Ok(promise)
 }
 
 /// A repayment plan as proposed: the terms in the units a person types.

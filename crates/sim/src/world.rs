@@ -14,10 +14,11 @@ use daylight_domain::bucket::{Bucket, BucketScheme};
 use daylight_domain::customer::{ContactKind, ContactStatus, Recipient};
 use daylight_domain::id::{AccountId, CaseId, ContactId};
 use daylight_scoring::product::ProductModel;
-use daylight_strategy::document::Strategy;
+use daylight_strategy::document::{Move, Strategy};
 use daylight_strategy::experiment::Proportion;
 use daylight_strategy::plan::{
-    ExperimentInput, PastContact, PastPromise, Plan, PlanCase, PlanInput, Point, contact_of, plan, request_of,
+    Action, ExperimentInput, PastContact, PastPromise, Plan, PlanCase, PlanInput, Point, contact_of, plan,
+    request_of,
 };
 use daylight_strategy::report::UNIT_COST_FEN;
 use jiff::civil::Date;
@@ -64,6 +65,52 @@ struct Touched {
     spoke: bool,
     /// An SMS delivered or a robot call heard.
     reminded: bool,
+}
+
+/// A day being simulated: its counts and records so far, and whom it touched.
+struct Today<'p> {
+    day: u32,
+    date: Date,
+    /// The open cases as planned, by case id.
+    cases: BTreeMap<&'p str, &'p PlanCase>,
+    report: DayReport,
+    log: DayLog,
+    /// Each debtor's day so far.
+    touched: BTreeMap<usize, Touched>,
+    /// The contacts made today: (debtor, index into their contacts).
+    made: Vec<(usize, usize)>,
+}
+
+/// A planned contact: debtor `i` (population index), their case, the action and its channel.
+struct Planned<'a> {
+    i: usize,
+    c: &'a PlanCase,
+    a: &'a Action,
+    channel: Channel,
+}
+
+/// The plan's actions in the order they happen: by window start, then case.
+fn in_time_order(made: &Plan) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..made.actions.len()).collect();
+    order.sort_by(|a, b| {
+        let (x, y) = (&made.actions[*a], &made.actions[*b]);
+        x.window_start.cmp(&y.window_start).then(x.case.cmp(&y.case))
+    });
+    order
+}
+
+/// What a contact's outcome shows of the debtor's day: dialled on their own number, picked up,
+/// spoken to, reminded (an SMS delivered or a robot call heard).
+fn touch(entry: &mut Touched, p: &Planned<'_>, o: Outcome) {
+    let spoke = o.class() == daylight_domain::attempt::OutcomeClass::Conversation;
+    if p.channel.is_call() && p.a.recipient == Recipient::Debtor {
+        entry.dialed = true;
+        entry.connected |= spoke || o == Outcome::ThirdPartyAnswered;
+        entry.spoke |= spoke;
+    }
+    if p.channel == Channel::Sms && o == Outcome::Delivered || p.channel == Channel::RobotCall && spoke {
+        entry.reminded = true;
+    }
 }
 
 /// What the product knows of a debtor, as the twin keeps it.
@@ -503,11 +550,28 @@ impl World {
     /// [`World::input_for`]).
     pub fn run(&mut self, day: u32, input: &PlanInput) -> Result<Day, SimError> {
         let made = plan(input).map_err(|e| SimError { code: e.code, message: e.message })?;
-        let mut log = DayLog::default();
-        let (start, zone) = (self.start, self.zone.clone());
-        let date = input.date;
-        let mut r = DayReport {
-            date,
+        let mut t = self.open_day(day, input, &made);
+        for k in in_time_order(&made) {
+            let a = &made.actions[k];
+            let Some(c) = t.cases.get(a.case.as_str()).copied() else { continue };
+            let Some(i) = index_of(&c.customer) else { continue };
+            match a.channel {
+                Move::Contact(channel) => self.contact(&mut t, &Planned { i, c, a, channel })?,
+                Move::Legal => self.refer(&mut t, i, c, a, Referral::Legal)?,
+                Move::Agency => self.refer(&mut t, i, c, a, Referral::Agency(AGENCY.to_owned()))?,
+            }
+        }
+        self.count_touched(&mut t);
+        self.audit(&mut t)?;
+        self.advance_accounts(&mut t)?;
+        Ok(Day { report: t.report, plan: made, log: t.log })
+    }
+
+    /// The day before anything happens: its counts start with what was planned and the open
+    /// cases (per arm too).
+    fn open_day<'p>(&self, day: u32, input: &'p PlanInput, made: &Plan) -> Today<'p> {
+        let mut report = DayReport {
+            date: input.date,
             planned: made.actions.len() as u64,
             denials: 0,
             violations: 0,
@@ -517,204 +581,255 @@ impl World {
         };
         for c in &input.cases {
             let arm = index_of(&c.customer).and_then(|i| arm_of(&self.arm_names, &self.arm_of, i));
-            tally(&mut r, arm, |n| n.open += 1);
+            tally(&mut report, arm, |n| n.open += 1);
         }
-        let cases: BTreeMap<&str, &PlanCase> = input.cases.iter().map(|c| (c.case.as_str(), c)).collect();
-        let mut order: Vec<usize> = (0..made.actions.len()).collect();
-        order.sort_by(|a, b| {
-            let (x, y) = (&made.actions[*a], &made.actions[*b]);
-            x.window_start.cmp(&y.window_start).then(x.case.cmp(&y.case))
+        Today {
+            day,
+            date: input.date,
+            cases: input.cases.iter().map(|c| (c.case.as_str(), c)).collect(),
+            report,
+            log: DayLog::default(),
+            touched: BTreeMap::new(),
+            made: Vec::new(),
+        }
+    }
+
+    /// A referral: the legal team takes the case out of collection; an agency takes over its
+    /// calls.
+    fn refer(
+        &mut self,
+        t: &mut Today<'_>,
+        i: usize,
+        c: &PlanCase,
+        a: &Action,
+        referral: Referral,
+    ) -> Result<(), SimError> {
+        let k = &mut self.known[i];
+        let arm = arm_of(&self.arm_names, &self.arm_of, i);
+        match &referral {
+            Referral::Legal => {
+                k.legal = true;
+                tally(&mut t.report, arm, |n| n.legal += 1);
+            }
+            Referral::Agency(name) => {
+                k.agency = Some(name.clone());
+                tally(&mut t.report, arm, |n| n.placed += 1);
+            }
+        }
+        let case = CaseId::parse(&c.case).map_err(|e| SimError { code: "SIM_INPUT", message: e.message })?;
+        t.log.referrals.push((case, a.window_start, referral));
+        Ok(())
+    }
+
+    /// A planned contact at its window's start: put to the gate with the history it would
+    /// count, answered by the debtor's hidden behaviour, and recorded as a store would.
+    fn contact(&mut self, t: &mut Today<'_>, p: &Planned<'_>) -> Result<(), SimError> {
+        if !self.gate_allows(t.date, p)? {
+            t.report.denials += 1;
+            return Ok(());
+        }
+        let answer = self.answer(t, p);
+        let cost = UNIT_COST_FEN.iter().find(|(ch, _)| *ch == p.channel).map_or(0, |(_, c)| *c);
+        let arm = arm_of(&self.arm_names, &self.arm_of, p.i);
+        tally(&mut t.report, arm, |n| {
+            n.contacts += 1;
+            n.cost_fen += cost;
+            n.complaints += u64::from(answer.complaint);
         });
-        let mut today: BTreeMap<usize, Touched> = BTreeMap::new();
-        let mut made_today: Vec<(usize, usize)> = Vec::new();
-        for k in order {
-            let a = &made.actions[k];
-            let Some(c) = cases.get(a.case.as_str()) else { continue };
-            let Some(i) = index_of(&c.customer) else { continue };
-            let channel = match a.channel.parse::<Channel>() {
-                Ok(ch) => ch,
-                // Referrals: the legal team takes the case out of collection; an agency takes
-                // over its calls.
-                Err(_) => {
-                    let referral = match a.channel.as_str() {
-                        "legal" => Referral::Legal,
-                        "agency" => Referral::Agency(AGENCY.to_owned()),
-                        _ => continue,
-                    };
-                    let k = &mut self.known[i];
-                    let arm = arm_of(&self.arm_names, &self.arm_of, i);
-                    match &referral {
-                        Referral::Legal => {
-                            k.legal = true;
-                            tally(&mut r, arm, |n| n.legal += 1);
-                        }
-                        Referral::Agency(name) => {
-                            k.agency = Some(name.clone());
-                            tally(&mut r, arm, |n| n.placed += 1);
-                        }
-                    }
-                    let case = CaseId::parse(&c.case)
-                        .map_err(|e| SimError { code: "SIM_INPUT", message: e.message })?;
-                    log.referrals.push((case, a.window_start, referral));
-                    continue;
-                }
-            };
-            let point = a.contact_point.clone().unwrap_or_default();
-            let mut request = request_of(c, channel, a.recipient, &point, date)
-                .map_err(|e| SimError { code: e.code, message: e.message })?;
-            let at = a.window_start;
-            request.at = Some(at);
-            let history: Vec<daylight_compliance::Contact> =
-                self.known[i].contacts.iter().map(contact_of).collect();
-            if !daylight_compliance::allowed_at(&self.pack, &request, &history, at) {
-                r.denials += 1;
-                continue;
+        let o = answer.outcome;
+        touch(t.touched.entry(p.i).or_default(), p, o);
+        self.learn(t, p, o);
+        let duration = if o.class() == daylight_domain::attempt::OutcomeClass::Conversation {
+            60 + (uniform(self.seed, Stream::Answer, p.i as u64, u64::from(t.day) << 24 | 7) * 240.0) as u32
+        } else {
+            0
+        };
+        self.record_attempt(t, p, o, duration)?;
+        self.remember_contact(t, p, o, duration);
+        Ok(())
+    }
+
+    /// Whether the gate allows the contact at its window's start, with the history it would
+    /// count.
+    fn gate_allows(&self, date: Date, p: &Planned<'_>) -> Result<bool, SimError> {
+        let point = p.a.contact_point.clone().unwrap_or_default();
+        let mut request = request_of(p.c, p.channel, p.a.recipient, &point, date)
+            .map_err(|e| SimError { code: e.code, message: e.message })?;
+        let at = p.a.window_start;
+        request.at = Some(at);
+        let history: Vec<daylight_compliance::Contact> =
+            self.known[p.i].contacts.iter().map(contact_of).collect();
+        Ok(daylight_compliance::allowed_at(&self.pack, &request, &history, at))
+    }
+
+    /// The debtor's answer, by their hidden behaviour: the hour, the tone, the contacts
+    /// earlier today and the conversations of the last 30 days.
+    fn answer(&self, t: &mut Today<'_>, p: &Planned<'_>) -> behaviour::Answer {
+        let at = p.a.window_start;
+        let entry = t.touched.entry(p.i).or_default();
+        let tone = p.a.script.as_deref().and_then(|s| self.strategy.script(s)).map(|s| s.tone);
+        let since = at - SignedDuration::from_hours(24 * 30);
+        let recent = self.known[p.i]
+            .contacts
+            .iter()
+            .filter(|c| {
+                c.at >= since
+                    && c.outcome
+                        .is_some_and(|o| o.class() == daylight_domain::attempt::OutcomeClass::Conversation)
+            })
+            .count() as u32;
+        let local = at.to_zoned(self.zone.clone());
+        let answer = behaviour::answer(
+            self.seed,
+            p.i as u64,
+            &self.debtors[p.i],
+            t.day,
+            Contact {
+                channel: p.channel,
+                recipient: p.a.recipient,
+                hour: u8::try_from(local.hour()).unwrap_or(0),
+                tone,
+                earlier_today: entry.made,
+                recent_conversations: recent,
+            },
+        );
+        entry.made += 1;
+        answer
+    }
+
+    /// What the outcome tells the product of the debtor: the point's status, a cease request,
+    /// a promise (with the twin's side of it: the amount and the day it falls due).
+    fn learn(&mut self, t: &mut Today<'_>, p: &Planned<'_>, o: Outcome) {
+        let arm = arm_of(&self.arm_names, &self.arm_of, p.i);
+        let k = &mut self.known[p.i];
+        // What the outcome says of the point, as the store records it.
+        if let (Some(point), Some(status)) = (&p.a.contact_point, o.contact_status()) {
+            match k.statuses.iter_mut().find(|(q, _)| q == point) {
+                Some(entry) => entry.1 = status,
+                None => k.statuses.push((point.clone(), status)),
             }
-            let entry = today.entry(i).or_default();
-            let tone = a.script.as_deref().and_then(|s| self.strategy.script(s)).map(|s| s.tone);
-            let since = at - SignedDuration::from_hours(24 * 30);
-            let recent = self.known[i]
-                .contacts
-                .iter()
-                .filter(|p| {
-                    p.at >= since
-                        && p.outcome.is_some_and(|o| {
-                            o.class() == daylight_domain::attempt::OutcomeClass::Conversation
-                        })
-                })
-                .count() as u32;
-            let local = at.to_zoned(self.zone.clone());
-            let answer = behaviour::answer(
-                self.seed,
-                i as u64,
-                &self.debtors[i],
-                day,
-                Contact {
-                    channel,
-                    recipient: a.recipient,
-                    hour: u8::try_from(local.hour()).unwrap_or(0),
-                    tone,
-                    earlier_today: entry.made,
-                    recent_conversations: recent,
-                },
-            );
-            entry.made += 1;
-            let cost = UNIT_COST_FEN.iter().find(|(ch, _)| *ch == channel).map_or(0, |(_, c)| *c);
-            let arm = arm_of(&self.arm_names, &self.arm_of, i);
-            tally(&mut r, arm, |n| {
-                n.contacts += 1;
-                n.cost_fen += cost;
-                n.complaints += u64::from(answer.complaint);
-            });
-            let o = answer.outcome;
-            let spoke = o.class() == daylight_domain::attempt::OutcomeClass::Conversation;
-            if channel.is_call() && a.recipient == Recipient::Debtor {
-                entry.dialed = true;
-                entry.connected |= spoke || o == Outcome::ThirdPartyAnswered;
-                entry.spoke |= spoke;
-            }
-            if channel == Channel::Sms && o == Outcome::Delivered || channel == Channel::RobotCall && spoke {
-                entry.reminded = true;
-            }
-            let k = &mut self.known[i];
-            // What the outcome says of the point, as the store records it.
-            if let (Some(p), Some(status)) = (&a.contact_point, o.contact_status()) {
-                match k.statuses.iter_mut().find(|(q, _)| q == p) {
-                    Some(entry) => entry.1 = status,
-                    None => k.statuses.push((p.clone(), status)),
-                }
-            }
-            if o == Outcome::CeaseRequest {
-                k.cease = true;
-            }
-            if o == Outcome::PromiseToPay {
-                tally(&mut r, arm, |n| n.ptp += 1);
-                let d = &self.debtors[i].account;
-                let amount =
-                    d.overdue().min((d.overdue() / 2).max(d.balance * dynamics::MINIMUM_PERCENT / 100));
-                k.pending = Some(Promise { due_day: day + PROMISE_DAYS, amount });
-                k.promises.push(PastPromise { created_at: at, settled_at: None, kept: false, broken: false });
-            }
-            let duration = if spoke {
-                60 + (uniform(self.seed, Stream::Answer, i as u64, u64::from(day) << 24 | 7) * 240.0) as u32
-            } else {
-                0
-            };
-            let bad = |what: &str, e: daylight_domain::Invalid| SimError {
-                code: "SIM_INPUT",
-                message: format!("{what} of case {}: {}", c.case, e.message),
-            };
-            let promised = k.pending.filter(|_| o == Outcome::PromiseToPay);
-            let due = promised.map_or(date, |p| day_date(start, p.due_day));
-            log.attempts.push(Attempt {
-                case: CaseId::parse(&c.case).map_err(|e| bad("the case id", e))?,
-                account: c
-                    .account
-                    .as_deref()
-                    .map(AccountId::parse)
-                    .transpose()
-                    .map_err(|e| bad("the account", e))?,
-                at,
-                channel,
-                recipient: a.recipient,
-                contact_point: a
-                    .contact_point
-                    .as_deref()
-                    .map(ContactId::parse)
-                    .transpose()
-                    .map_err(|e| bad("the contact point", e))?,
-                agent: agent_for(channel, i, k.agency.as_deref()),
-                outcome: o,
-                duration_secs: duration,
-                note: note_for(o, promised.map_or(0, |p| p.amount), due),
-            });
-            if let Some(p) = promised {
-                let due_at = due
-                    .at(20, 0, 0, 0)
-                    .to_zoned(zone.clone())
-                    .map_err(|e| SimError { code: "SIM_INPUT", message: e.to_string() })?
-                    .timestamp();
-                log.promises.push(MadePromise {
-                    attempt: log.attempts.len() - 1,
-                    amount_fen: p.amount,
-                    due_at,
-                });
-            }
-            k.contacts.push(PastContact {
-                at,
-                channel,
-                recipient: a.recipient,
-                contact_point: a.contact_point.clone(),
-                debt: c.account.clone(),
-                outcome: Some(o),
-                duration_secs: duration,
-            });
-            made_today.push((i, k.contacts.len() - 1));
         }
-        for (i, t) in &today {
-            tally(&mut r, arm_of(&self.arm_names, &self.arm_of, *i), |n| {
-                n.dialed += u64::from(t.dialed);
-                n.connected += u64::from(t.connected);
-                n.rpc += u64::from(t.spoke);
+        if o == Outcome::CeaseRequest {
+            k.cease = true;
+        }
+        if o == Outcome::PromiseToPay {
+            tally(&mut t.report, arm, |n| n.ptp += 1);
+            let d = &self.debtors[p.i].account;
+            let amount = d.overdue().min((d.overdue() / 2).max(d.balance * dynamics::MINIMUM_PERCENT / 100));
+            k.pending = Some(Promise { due_day: t.day + PROMISE_DAYS, amount });
+            k.promises.push(PastPromise {
+                created_at: p.a.window_start,
+                settled_at: None,
+                kept: false,
+                broken: false,
             });
         }
-        // The audit: each contact made today against the pack, with everything before it.
-        for (i, n) in made_today {
+    }
+
+    /// The attempt as a store records it (with its note), and the promise made in it.
+    fn record_attempt(
+        &self,
+        t: &mut Today<'_>,
+        p: &Planned<'_>,
+        o: Outcome,
+        duration: u32,
+    ) -> Result<(), SimError> {
+        let (c, a) = (p.c, p.a);
+        let k = &self.known[p.i];
+        let bad = |what: &str, e: daylight_domain::Invalid| SimError {
+            code: "SIM_INPUT",
+            message: format!("{what} of case {}: {}", c.case, e.message),
+        };
+        let promised = k.pending.filter(|_| o == Outcome::PromiseToPay);
+        let due = promised.map_or(t.date, |p| day_date(self.start, p.due_day));
+        t.log.attempts.push(Attempt {
+            case: CaseId::parse(&c.case).map_err(|e| bad("the case id", e))?,
+            account: c
+                .account
+                .as_deref()
+                .map(AccountId::parse)
+                .transpose()
+                .map_err(|e| bad("the account", e))?,
+            at: a.window_start,
+            channel: p.channel,
+            recipient: a.recipient,
+            contact_point: a
+                .contact_point
+                .as_deref()
+                .map(ContactId::parse)
+                .transpose()
+                .map_err(|e| bad("the contact point", e))?,
+            agent: agent_for(p.channel, p.i, k.agency.as_deref()),
+            outcome: o,
+            duration_secs: duration,
+            note: note_for(o, promised.map_or(0, |p| p.amount), due),
+        });
+        if let Some(promise) = promised {
+            let due_at = due
+                .at(20, 0, 0, 0)
+                .to_zoned(self.zone.clone())
+                .map_err(|e| SimError { code: "SIM_INPUT", message: e.to_string() })?
+                .timestamp();
+            t.log.promises.push(MadePromise {
+                attempt: t.log.attempts.len() - 1,
+                amount_fen: promise.amount,
+                due_at,
+            });
+        }
+        Ok(())
+    }
+
+    /// The contact in the debtor's history, as the planner and the gate will see it, and in
+    /// today's contacts for the audit.
+    fn remember_contact(&mut self, t: &mut Today<'_>, p: &Planned<'_>, o: Outcome, duration: u32) {
+        let k = &mut self.known[p.i];
+        k.contacts.push(PastContact {
+            at: p.a.window_start,
+            channel: p.channel,
+            recipient: p.a.recipient,
+            contact_point: p.a.contact_point.clone(),
+            debt: p.c.account.clone(),
+            outcome: Some(o),
+            duration_secs: duration,
+        });
+        t.made.push((p.i, k.contacts.len() - 1));
+    }
+
+    /// Counts each debtor touched today once: dialled, connected, spoken to.
+    fn count_touched(&self, t: &mut Today<'_>) {
+        for (i, touched) in &t.touched {
+            tally(&mut t.report, arm_of(&self.arm_names, &self.arm_of, *i), |n| {
+                n.dialed += u64::from(touched.dialed);
+                n.connected += u64::from(touched.connected);
+                n.rpc += u64::from(touched.spoke);
+            });
+        }
+    }
+
+    /// The audit: each contact made today against the pack, with everything before it; a
+    /// contact the pack would deny is a violation.
+    fn audit(&self, t: &mut Today<'_>) -> Result<(), SimError> {
+        for &(i, n) in &t.made {
             let c = &self.known[i].contacts[n];
-            let Some(case) = cases.get(format!("CASE-{}", self.debtors[i].customer_id).as_str()) else {
+            let Some(case) = t.cases.get(format!("CASE-{}", self.debtors[i].customer_id).as_str()) else {
                 continue;
             };
             let mut request =
-                request_of(case, c.channel, c.recipient, c.contact_point.as_deref().unwrap_or(""), date)
+                request_of(case, c.channel, c.recipient, c.contact_point.as_deref().unwrap_or(""), t.date)
                     .map_err(|e| SimError { code: e.code, message: e.message })?;
             request.at = Some(c.at);
             let before: Vec<daylight_compliance::Contact> =
                 self.known[i].contacts[..n].iter().map(contact_of).collect();
             if !daylight_compliance::allowed_at(&self.pack, &request, &before, c.at) {
-                r.violations += 1;
+                t.report.violations += 1;
             }
         }
-        // The accounts move a day; payments land in the evening.
+        Ok(())
+    }
+
+    /// The accounts move a day; payments land in the evening, settling promises that fell due.
+    fn advance_accounts(&mut self, t: &mut Today<'_>) -> Result<(), SimError> {
+        let (day, date) = (t.day, t.date);
         let evening = date
             .at(20, 0, 0, 0)
             .to_zoned(self.zone.clone())
@@ -722,11 +837,11 @@ impl World {
             .timestamp();
         for (i, d) in self.debtors.iter_mut().enumerate() {
             let k = &mut self.known[i];
-            let Touched { spoke, reminded, .. } = today.get(&i).copied().unwrap_or_default();
+            let Touched { spoke, reminded, .. } = t.touched.get(&i).copied().unwrap_or_default();
             let read = reminded
                 && uniform(self.seed, Stream::Pay, i as u64, u64::from(day) << 8 | 99) < d.hidden.sms_reads;
             let was_open = d.account.dpd > 0;
-            let t = dynamics::advance(
+            let moved = dynamics::advance(
                 self.seed,
                 i as u64,
                 d,
@@ -734,26 +849,26 @@ impl World {
                 date,
                 Nudges { promise: k.pending, reminded: read, talked: spoke },
             );
-            tally(&mut r, arm_of(&self.arm_names, &self.arm_of, i), |n| {
-                n.paid_fen += t.paid;
-                n.kept += u64::from(t.promise_kept == Some(true));
-                n.broken += u64::from(t.promise_kept == Some(false));
+            tally(&mut t.report, arm_of(&self.arm_names, &self.arm_of, i), |n| {
+                n.paid_fen += moved.paid;
+                n.kept += u64::from(moved.promise_kept == Some(true));
+                n.broken += u64::from(moved.promise_kept == Some(false));
             });
-            if t.paid > 0 {
-                k.payments.push((evening, t.paid));
-                log.payments.push(Payment {
+            if moved.paid > 0 {
+                k.payments.push((evening, moved.paid));
+                t.log.payments.push(Payment {
                     id: format!("TY{i:08}D{day:04}"),
                     account: d.account.account_id.clone(),
                     at: evening,
-                    amount_fen: t.paid,
+                    amount_fen: moved.paid,
                 });
             }
-            if was_open || t.paid > 0 || d.account.dpd > 0 {
-                log.moved.push(i);
+            if was_open || moved.paid > 0 || d.account.dpd > 0 {
+                t.log.moved.push(i);
             }
-            if let Some(kept) = t.promise_kept {
+            if let Some(kept) = moved.promise_kept {
                 if let Ok(case) = CaseId::parse(&format!("CASE-{}", d.customer_id)) {
-                    log.settled.push((case, kept));
+                    t.log.settled.push((case, kept));
                 }
                 k.pending = None;
                 if let Some(p) = k.promises.last_mut() {
@@ -765,10 +880,10 @@ impl World {
             if was_open && d.account.dpd == 0 {
                 k.pending = None;
             }
-            r.buckets
+            t.report.buckets
                 [Bucket::ALL.iter().position(|b| *b == self.scheme.bucket(d.account.dpd)).unwrap_or(0)] += 1;
         }
-        Ok(Day { report: r, plan: made, log })
+        Ok(())
     }
 
     /// Starts the run's measures again from today (what is owed, each debtor's bucket): for a

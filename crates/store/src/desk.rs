@@ -2,6 +2,7 @@
 //! promise's escalation), third-party contact confirmations, complaints, and the KPI rows.
 
 use daylight_domain::agreement::WaiverStatus;
+use daylight_domain::customer::ContactRole;
 use daylight_domain::id::{CaseId, ContactId};
 use daylight_domain::{Code, Invalid, vocabulary};
 use jiff::{SignedDuration, Timestamp};
@@ -259,4 +260,60 @@ pub struct Kpis {
     pub groups: Vec<KpiCounts>,
     /// One row per day boundary given.
     pub days: Vec<KpiDay>,
+}
+
+vocabulary! {
+    /// Where a proposed number came from.
+    pub enum NumberSource ("number source") {
+        /// The debtor gave it on a call or in a message.
+        Debtor = "debtor",
+        /// A third party (relative, colleague) gave it.
+        ThirdParty = "third_party",
+        /// The bank sent it (a customer-data update).
+        Bank = "bank",
+        /// A licensed information-repair (信息修复) service found it.
+        Repair = "repair",
+        /// A visit or a letter's reply.
+        Field = "field",
+    }
+}
+
+/// A new or corrected number a collector proposes for a case's contact; a team lead confirms
+/// it before the gate or a plan can use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNumber {
+    /// The case.
+    pub case: CaseId,
+    /// The contact point it corrects, if it corrects one (its role is then the point's).
+    pub replaces: Option<ContactId>,
+    /// Whose number it is (for a new point).
+    pub role: ContactRole,
+    /// The number as typed (validated and normalised by the store: a mainland mobile or a
+    /// landline with area code).
+    pub number: String,
+    /// The owner's name, for a number that is not the debtor's.
+    pub name: Option<String>,
+    /// Where it came from.
+    pub source: NumberSource,
+}
+
+/// A proposed number and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberProposal {
+    /// Its id.
+    pub id: i64,
+    /// As proposed (the number normalised).
+    pub proposal: NewNumber,
+    /// Where it stands.
+    pub status: WaiverStatus,
+    /// Who proposed it.
+    pub requested_by: String,
+    /// When.
+    pub requested_at: Timestamp,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<Timestamp>,
+    /// The contact point it added or corrected, once confirmed.
+    pub contact_point: Option<ContactId>,
 }

@@ -258,13 +258,56 @@ pub struct Experiment {
     pub created_at: Timestamp,
 }
 
-/// A plan to store: the planner's input, already compressed, and what it made of it.
+/// A plan to store: the planner's input, already compressed, and what it made of it. The store
+/// keeps both as documents and does not know the planner's types.
 #[derive(Debug, Clone, Copy)]
 pub struct NewPlan<'a> {
     /// The planner's input.
     pub input: &'a PlanInputJson,
-    /// The plan (stored as JSON, with its SHA-256).
-    pub plan: &'a daylight_strategy::plan::Plan,
+    /// The plan.
+    pub plan: &'a PlanJson,
+}
+
+/// A plan as the store keeps it: its JSON (stored with its SHA-256) and the figures the plan
+/// list shows.
+#[derive(Debug, Clone)]
+pub struct PlanJson {
+    pub(crate) date: jiff::civil::Date,
+    pub(crate) strategy: String,
+    pub(crate) json: String,
+    pub(crate) actions: u64,
+    pub(crate) skipped: serde_json::Value,
+}
+
+impl PlanJson {
+    /// `plan` as JSON, with its date, its strategy's name, its number of actions and its skips
+    /// by reason (a map of code to count).
+    pub fn of<P: Serialize, S: Serialize>(
+        plan: &P,
+        date: jiff::civil::Date,
+        strategy: &str,
+        actions: usize,
+        skipped: &S,
+    ) -> crate::Result<PlanJson> {
+        let json_error = |e: serde_json::Error| {
+            crate::StoreError::Invalid(daylight_domain::Invalid::new(
+                daylight_domain::Code::Inconsistent,
+                format!("the plan does not write as JSON: {e}"),
+            ))
+        };
+        Ok(PlanJson {
+            date,
+            strategy: strategy.to_owned(),
+            json: serde_json::to_string(plan).map_err(json_error)?,
+            actions: actions as u64,
+            skipped: serde_json::to_value(skipped).map_err(json_error)?,
+        })
+    }
+
+    /// The plan's JSON, as stored.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
 }
 
 /// A planner's input as the store keeps it: its JSON, zstd-compressed, and the SHA-256 of the
@@ -278,11 +321,16 @@ pub struct PlanInputJson {
 }
 
 impl PlanInputJson {
-    /// Writes `input` as JSON through zstd (on two workers) and SHA-256 in one pass: the JSON
-    /// of a large portfolio (about 450 bytes a case) is never held whole.
-    pub fn of(input: &daylight_strategy::plan::PlanInput) -> crate::Result<PlanInputJson> {
+    /// Writes `input` (the planner's input for `date`, under the strategy whose text is
+    /// `strategy`) as JSON through zstd (on two workers) and SHA-256 in one pass: the JSON of a
+    /// large portfolio (about 450 bytes a case) is never held whole.
+    pub fn of<I: Serialize>(
+        input: &I,
+        date: jiff::civil::Date,
+        strategy: &str,
+    ) -> crate::Result<PlanInputJson> {
         let (zstd, sha256) = crate::plan_rows::compressed_json(input)?;
-        Ok(PlanInputJson { date: input.date, strategy: input.strategy.clone(), zstd, sha256 })
+        Ok(PlanInputJson { date, strategy: strategy.to_owned(), zstd, sha256 })
     }
 
     /// The SHA-256 of the JSON.
@@ -402,6 +450,17 @@ pub struct AccountView {
     pub account: CardAccount,
     /// Its bucket as stored.
     pub bucket: Bucket,
+    /// Approved waivers (off) and plans' fees (on) the bank has not booked yet: what is owed
+    /// is the overdue total plus this, until the next accounts file restates the account.
+    pub adjusted: Money,
+}
+
+impl AccountView {
+    /// What the account owes now: its overdue figures plus the adjustments not yet booked.
+    pub fn owed(&self) -> Money {
+        let overdue = self.account.overdue.total().map_or(0, |m| m.minor);
+        Money::new(overdue + self.adjusted.minor, self.account.currency)
+    }
 }
 
 /// A recorded attempt.
@@ -504,6 +563,29 @@ pub struct NewPromise {
     pub due_at: Timestamp,
 }
 
+/// A change to a pending promise, with its reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromiseChange {
+    /// What changes.
+    pub edit: PromiseEdit,
+    /// Why (required; kept with the promise's history, its digest in the ledger).
+    pub reason: String,
+}
+
+/// What a change does to a promise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PromiseEdit {
+    /// New amount and due time (the bounds of a new promise apply).
+    Amend {
+        /// How much.
+        amount: Money,
+        /// By when.
+        due_at: Timestamp,
+    },
+    /// Withdrawn (replaced by a plan, say).
+    Cancel,
+}
+
 /// A stored promise.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredPromise {
@@ -587,6 +669,8 @@ pub struct StoredWaiver {
     pub decided_by: Option<String>,
     /// When.
     pub decided_at: Option<Timestamp>,
+    /// Who gave the first of two approvals, while the waiver waits for the second.
+    pub first_approved_by: Option<String>,
 }
 
 /// Everything about one case.

@@ -9,7 +9,7 @@
 
 use daylight_compliance::DebtFacts;
 use daylight_domain::customer::ContactRole;
-use daylight_strategy::plan::{PastContact, PastPromise, PlanCase, Point};
+use daylight_domain::facts::{PastContact, PastPromise, PlanCase, Point};
 use foldhash::HashMap as FastMap;
 use jiff::Timestamp;
 
@@ -44,6 +44,16 @@ impl Index {
         self.0.get(customer).copied()
     }
 }
+
+/// Every account with what it owes now: its overdue figures plus the adjustments the bank has
+/// not booked yet (the figure `OWED` in `sql/common.rs` gives one account at a time), in one
+/// scan for the planner. Columns: customer_id, id, credit_limit, statement_day,
+/// days_past_due, overdue.
+pub(crate) const ACCOUNTS_OWED: &str = "SELECT a.customer_id AS customer_id, a.id AS id, a.credit_limit AS credit_limit, \
+     a.statement_day AS statement_day, a.days_past_due AS days_past_due, \
+     a.overdue_principal + a.overdue_interest + a.overdue_fees + a.overdue_late_fees + CAST(COALESCE(j.amount, 0) AS BIGINT) AS overdue \
+     FROM accounts a LEFT JOIN (SELECT account_id, SUM(amount) AS amount FROM account_adjustments GROUP BY account_id) j \
+     ON j.account_id = a.id";
 
 /// A case's accounts rolled up: overdue and limits summed, and the worst account (most days
 /// past due, then the lowest id) named: contacts are about it, and its statement day is the

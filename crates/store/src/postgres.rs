@@ -64,8 +64,8 @@ impl PgStore {
 impl PgStore {
     /// The open cases as the planner reads them, in one read transaction (see
     /// [`crate::plan_rows`]): each table in one streamed scan.
-    async fn read_plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>> {
-        use daylight_strategy::plan::{PastContact, PastPromise};
+    async fn read_plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_domain::facts::PlanCase>> {
+        use daylight_domain::facts::{PastContact, PastPromise};
         use futures::TryStreamExt as _;
         let cut = DbTime::new(until);
         let mut tx: Tx = self.read.begin().await?;
@@ -77,7 +77,7 @@ impl PgStore {
         .fetch(&mut *tx);
         while let Some(row) = rows.try_next().await? {
             let row = &row;
-            let mut c = daylight_strategy::plan::PlanCase::new(
+            let mut c = daylight_domain::facts::PlanCase::new(
                 text(row, "id")?,
                 text(row, "customer_id")?,
                 text(row, "time_zone")?,
@@ -89,11 +89,7 @@ impl PgStore {
             cases.case(c);
         }
         drop(rows);
-        let mut accounts = sqlx::query(
-            "SELECT id, customer_id, credit_limit, statement_day, days_past_due, \
-             overdue_principal + overdue_interest + overdue_fees + overdue_late_fees AS overdue FROM accounts",
-        )
-        .fetch(&mut *tx);
+        let mut accounts = sqlx::query(crate::plan_rows::ACCOUNTS_OWED).fetch(&mut *tx);
         let mut rollups = vec![crate::plan_rows::Rollup::default(); cases.len()];
         while let Some(row) = accounts.try_next().await? {
             let row = &row;

@@ -109,6 +109,26 @@ impl Serialize for Move {
     }
 }
 
+impl<'de> Deserialize<'de> for Move {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Move, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A move equals its word (`Move::Contact(Channel::Call) == "call"`).
+impl PartialEq<str> for Move {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Move {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl std::str::FromStr for Move {
     type Err = String;
     fn from_str(s: &str) -> Result<Move, String> {

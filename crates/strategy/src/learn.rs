@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::document::{Move, Strategy};
+use crate::document::Strategy;
 use crate::plan::{Plan, PlanError, PlanInput, user_vector};
 use crate::select::{self, Example, Item, Scorer, ScriptVectors};
 
@@ -60,7 +60,8 @@ pub fn examples(
     };
     let mut out = Vec::new();
     for a in &plan.actions {
-        let (Some(script), Ok(m)) = (a.script.as_deref(), a.channel.parse::<Move>()) else { continue };
+        let Some(script) = a.script.as_deref() else { continue };
+        let m = a.channel;
         let (Some(c), Some(s), Some(segment)) =
             (by_case.get(a.case.as_str()), strategy.script(script), segments.get(&a.case))
         else {

@@ -5,6 +5,7 @@ use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use daylight_domain::bounds::WaiverVerdict;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -13,7 +14,7 @@ use super::{Page, case_after, error_page, page_ctx, render};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::charts::{self, Bar, Series};
-use crate::desk::{self, ComplaintInput, ThirdPartyInput, WaiverInput};
+use crate::desk::{self, ComplaintInput, NumberInput, ThirdPartyInput, WaiverInput};
 use crate::error::ApiError;
 use crate::export::{Cell, Format, Table};
 use crate::kpi::{self, KpiQuery, KpiReport, percent};
@@ -52,6 +53,32 @@ pub(super) async fn third_party_submit(
 ) -> Response {
     let input = ThirdPartyInput { contact_point: f.contact_point, reason: f.reason };
     case_after(&app, lang, &c, &id, desk::request_third_party(&app, &c, &id, &input).await).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct NumberForm {
+    #[serde(default)]
+    replaces: String,
+    role: String,
+    number: String,
+    #[serde(default)]
+    name: String,
+    source: String,
+}
+
+pub(super) async fn number_submit(
+    Page { app, lang, c }: Page,
+    Path(id): Path<String>,
+    Form(f): Form<NumberForm>,
+) -> Response {
+    let input = NumberInput {
+        replaces: Some(f.replaces),
+        role: f.role,
+        number: f.number,
+        name: Some(f.name),
+        source: f.source,
+    };
+    case_after(&app, lang, &c, &id, desk::propose_number(&app, &c, &id, &input).await).await
 }
 
 #[derive(Deserialize)]
@@ -98,15 +125,17 @@ pub(super) async fn approvals_response(
             desk::pending_waivers(app, c).await?,
             desk::pending_third_party(app, c).await?,
             desk::my_tasks(app, c).await?,
+            desk::pending_numbers(app, c).await?,
         ))
     };
     match lists.await {
         Err(e) => error_page(app, lang, Some(c), e),
-        Ok((plans, waivers, third_party, tasks)) => {
+        Ok((plans, waivers, third_party, tasks, numbers)) => {
             let (flash_kind, flash) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
             let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
             plans => Value::from(minijinja::value::Serde(&plans)), waivers => Value::from(minijinja::value::Serde(&waivers)),
             third_party => Value::from(minijinja::value::Serde(&third_party)), tasks => Value::from(minijinja::value::Serde(&tasks)),
+            numbers => Value::from(minijinja::value::Serde(&numbers)),
             flash_kind => flash_kind, flash => flash } };
             let mut r = render(app, "approvals.html", ctx);
             *r.status_mut() = status;
@@ -126,19 +155,27 @@ enum Queue {
     Plan,
     Waiver,
     ThirdParty,
+    Number,
 }
 
 async fn decide(page: Page, queue: Queue, id: i64, f: DecisionForm) -> Response {
     let Page { app, lang, c } = page;
     let approve = f.decision == "approve";
     let done = match queue {
-        Queue::Plan => work::decide_plan(&app, &c, id, approve).await,
-        Queue::Waiver => desk::decide_waiver(&app, &c, id, approve).await,
-        Queue::ThirdParty => desk::decide_third_party(&app, &c, id, approve).await,
+        Queue::Plan => work::decide_plan(&app, &c, id, approve).await.map(|()| false),
+        Queue::Waiver => desk::decide_waiver(&app, &c, id, approve)
+            .await
+            .map(|v| approve && v == WaiverVerdict::NeedsSecond),
+        Queue::ThirdParty => desk::decide_third_party(&app, &c, id, approve).await.map(|()| false),
+        Queue::Number => desk::decide_number(&app, &c, id, approve).await.map(|_| false),
     };
     match done {
-        Ok(()) => {
-            let word = if approve { "approved" } else { "rejected" };
+        Ok(awaiting_second) => {
+            let word = match (approve, awaiting_second) {
+                (true, true) => "approved_first",
+                (true, false) => "approved",
+                (false, _) => "rejected",
+            };
             let flash = Some(("ok", format!("#{id} {}", i18n::t(lang, word))));
             approvals_response(&app, lang, &c, flash, StatusCode::OK).await
         }
@@ -163,6 +200,14 @@ pub(super) async fn waiver_decision(
     Form(f): Form<DecisionForm>,
 ) -> Response {
     decide(page, Queue::Waiver, id, f).await
+}
+
+pub(super) async fn number_decision(
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    decide(page, Queue::Number, id, f).await
 }
 
 pub(super) async fn third_party_decision(

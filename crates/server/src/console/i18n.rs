@@ -151,7 +151,27 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("proposed_at", "申请时间", "Proposed at"),
     ("approve", "批准", "Approve"),
     ("reject", "驳回", "Reject"),
+    ("adjusted", "待入账调整", "Not yet booked"),
+    ("amend_promise", "修改承诺", "Amend"),
+    ("cancel_promise", "取消承诺", "Cancel promise"),
+    ("propose_number", "新增或更正号码", "Add or correct a number"),
+    (
+        "propose_number_hint",
+        "号码经组长确认后才可拨打；来源须如实填写。",
+        "A number is dialled only once a team lead confirms it; give its true source.",
+    ),
+    ("corrects", "更正", "Corrects"),
+    ("new_number", "新号码", "New number"),
+    ("owner", "号码归属", "Whose"),
+    ("owner_name", "机主姓名", "Owner's name"),
+    ("number", "号码", "Number"),
+    ("pending_numbers", "待确认号码", "Numbers to confirm"),
     ("approved", "已批准", "approved"),
+    (
+        "approved_first",
+        "已批准（第一审批人），待第二审批人",
+        "approved (first approver): a second approver must approve too",
+    ),
     ("rejected", "已驳回", "rejected"),
     ("no_approvals", "没有待审批的方案。", "Nothing is waiting for approval."),
     ("team_cases", "团队案件", "Team cases"),
@@ -403,6 +423,11 @@ pub fn word(lang: Lang, code: &str) -> String {
         "bank" => "银行",
         "regulator" => "监管",
         "requested" => "待审批",
+        "number_debtor" => "本人提供",
+        "number_third_party" => "第三方提供",
+        "number_bank" => "银行更新",
+        "number_repair" => "信息修复",
+        "number_field" => "外访/信函",
         "approved" => "已批准",
         "rejected" => "已驳回",
         "expired" => "已过期",
@@ -432,7 +457,7 @@ pub fn word(lang: Lang, code: &str) -> String {
     };
     match lang {
         Lang::Zh => zh.to_owned(),
-        Lang::En => code.replace('_', " "),
+        Lang::En => code.strip_prefix("number_").unwrap_or(code).replace('_', " "),
     }
 }
 

@@ -23,7 +23,7 @@ use crate::api::{UserInput, UserView, add_user, set_own_password};
 use crate::auth::{self, Caller, LoginRefused, MaybeCaller};
 use crate::error::ApiError;
 use crate::roles::{Permission, role_label};
-use crate::work::{self, NewContact, NewPromiseInput};
+use crate::work::{self, NewContact, NewPromiseInput, PromiseChangeInput};
 use i18n::Lang;
 
 /// The templates, compiled into the binary.
@@ -79,6 +79,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/contact", post(contact_submit))
         .route("/cases/{id}/promise", post(promise_submit))
+        .route("/cases/{id}/promises/{promise}", post(promise_change_submit))
         .route("/cases/{id}/reopen", post(reopen_submit))
         .route("/cases/{id}/quote", get(quote_fragment))
         .route("/cases/{id}/arrangement", post(plan_submit))
@@ -89,6 +90,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/approvals", get(approvals_page))
         .route("/approvals/{plan}", post(desk::plan_decision))
         .route("/approvals/waivers/{id}", post(desk::waiver_decision))
+        .route("/approvals/numbers/{id}", post(desk::number_decision))
+        .route("/cases/{id}/number", post(desk::number_submit))
         .route("/approvals/third-party/{id}", post(desk::third_party_decision))
         .route("/tasks/{id}/done", post(desk::task_done))
         .route("/dashboard", get(desk::dashboard))
@@ -432,6 +435,32 @@ async fn promise_submit(
 ) -> Response {
     let input = NewPromiseInput { amount: f.amount, date: f.date, time: Some(f.time), attempt: None };
     case_after(&app, lang, &c, &id, work::lock_promise(&app, &c, &id, &input).await).await
+}
+
+#[derive(Deserialize)]
+struct PromiseChangeForm {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    date: String,
+    reason: String,
+    /// `amend` or `cancel` (the button pressed).
+    action: String,
+}
+
+async fn promise_change_submit(
+    Page { app, lang, c }: Page,
+    Path((id, promise)): Path<(String, i64)>,
+    Form(f): Form<PromiseChangeForm>,
+) -> Response {
+    let input = PromiseChangeInput {
+        cancel: f.action == "cancel",
+        amount: Some(f.amount),
+        date: Some(f.date),
+        time: None,
+        reason: f.reason,
+    };
+    case_after(&app, lang, &c, &id, work::change_promise(&app, &c, &id, promise, &input).await).await
 }
 
 #[derive(Deserialize)]

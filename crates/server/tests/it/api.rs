@@ -58,6 +58,22 @@ both! {
         assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("date")));
         let (_, case) = e2.get("/api/cases/CASE-C0011").await;
         assert_eq!(case["pending_promises"][0][1], "2,000.00");
+        // Amended with a reason, then cancelled with one; never without.
+        let promise = case["pending_promises"][0][0].as_i64().unwrap();
+        let change = format!("/api/cases/CASE-C0011/promises/{promise}/change");
+        let (s, b) = e2.post(&change, json!({"amount": "2500", "date": "2026-03-12", "reason": " "})).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+        let (s, b) = e2.post(&change, json!({"amount": "999999", "date": "2026-03-12", "reason": "客户要求"})).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("PROMISE_OVER_OWED")), "{b}");
+        let (s, b) = e2.post(&change, json!({"amount": "2500", "date": "2026-03-12", "reason": "客户要求延后"})).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        assert_eq!(case["pending_promises"][0][1], "2,500.00");
+        let (s, _) = e2.post(&change, json!({"cancel": true, "reason": "改为分期"})).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        assert_eq!(case["pending_promises"].as_array().map(Vec::len), Some(0));
+        assert_eq!(e2.post("/api/cases/CASE-C0011/promises", json!({"amount": "2000", "date": "2026-03-10"})).await.0, StatusCode::CREATED);
         // The queue holds the case.
         let (_, q) = e2.get("/api/queue").await;
         assert_eq!(q[0]["case"], "CASE-C0011");
@@ -123,10 +139,14 @@ both! {
 
     a_repayment_plan_is_proposed_and_approved_by_someone_else(app, store) {
         let mut e2 = Client::signed_in(&app, "E002").await;
-        let terms = json!({"total": "12000", "instalments": 12, "monthly_fee_bp": 60, "first_due": "2026-04-01"});
-        let (s, q) = e2.post("/api/arrangements/quote", terms.clone()).await;
+        let quote = json!({"total": "12000", "instalments": 12, "monthly_fee_bp": 60, "first_due": "2026-04-01"});
+        let (s, q) = e2.post("/api/arrangements/quote", quote.clone()).await;
         assert_eq!((s, q["schedule"].as_array().map(Vec::len)), (StatusCode::OK, Some(12)));
         assert_eq!((q["total_fees"].as_str(), q["total_due"].as_str()), (Some("864.00"), Some("12,864.00")));
+        // A plan repays what the case owes (¥19,329.60), not any sum.
+        let (s, b) = e2.post("/api/cases/CASE-C0011/arrangements", quote).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("PLAN_TOTAL")), "{b}");
+        let terms = json!({"total": "19329.60", "instalments": 12, "monthly_fee_bp": 60, "first_due": "2026-04-01"});
         let (s, b) = e2.post("/api/cases/CASE-C0011/arrangements", json!({"total": "12000", "instalments": 61, "first_due": "2026-04-01"})).await;
         assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("instalments")));
         let (s, made) = e2.post("/api/cases/CASE-C0011/arrangements", terms.clone()).await;
@@ -140,8 +160,8 @@ both! {
         let (_, own) = lead.post("/api/cases/CASE-C0011/arrangements", terms).await;
         let (s, b) = lead.post(&format!("/api/arrangements/{}/decision", own["id"]), json!({"approve": true})).await;
         assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("SELF_APPROVAL")));
-        let (s, _) = lead.post(&format!("/api/arrangements/{plan}/decision"), json!({"approve": true})).await;
-        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, b) = lead.post(&format!("/api/arrangements/{plan}/decision"), json!({"approve": true})).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
         let (s, _) = lead.post(&format!("/api/arrangements/{plan}/decision"), json!({"approve": false})).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "no longer waiting");
         let (_, case) = e2.get("/api/cases/CASE-C0011").await;

@@ -190,13 +190,23 @@ async fn collector_works_the_queue(c: &Client, base: &str) -> Step {
 async fn a_team_lead_approves_a_plan(c: &Client, base: &str) -> Step {
     sign_in(c, base, "E002", PASSWORD).await?;
     c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
-    fill(c, "#plan-total", "12000").await?;
+    // The form offers what the case owes (a plan repays exactly that, fees on top).
+    let offered = c
+        .find(Locator::Css("#plan-total"))
+        .await
+        .map_err(fail("plan total"))?
+        .prop("value")
+        .await
+        .map_err(fail("value"))?;
+    if offered.as_deref() != Some("19329.60") {
+        return Err(format!("plan total offered: {offered:?}"));
+    }
     fill(c, "#plan-instalments", "24").await?;
     fill(c, "#plan-fee", "50").await?;
     fill(c, "#plan-first-due", "04/01/2026").await?;
     click(c, "#plan-quote").await?;
     let total = until_text(c, "#quote-total", |t| t.contains("¥")).await?;
-    if !total.contains("1,440.00") || !total.contains("13,440.00") {
+    if !total.contains("2,319.60") || !total.contains("21,649.20") {
         return Err(format!("calculator: {total:?}"));
     }
     let rows = c.find_all(Locator::Css("#quote-table tbody tr")).await.map_err(fail("quote rows"))?.len();
@@ -209,7 +219,7 @@ async fn a_team_lead_approves_a_plan(c: &Client, base: &str) -> Step {
     sign_in(c, base, "L001", PASSWORD).await?;
     click(c, "#nav-approvals").await?;
     let row = until_text(c, "#approvals tbody tr:first-child", |t| t.contains("CASE-C0011")).await?;
-    if !row.contains("E002") || !row.contains("12,000.00") {
+    if !row.contains("E002") || !row.contains("19,329.60") {
         return Err(format!("approval row: {row:?}"));
     }
     click(c, "#approvals tbody tr:first-child button.approve").await?;
@@ -239,8 +249,25 @@ async fn waiver_and_third_party_contact_go_to_the_team_lead(c: &Client, base: &s
     fill(c, &format!("{row} .third-party-form input[name=reason]"), "本人连续未接通").await?;
     click(c, &format!("{row} button.ask-third-party")).await?;
     until_text(c, &format!("{row} .confirmation"), |t| t.contains("待审批")).await?;
+    // A colleague's number learnt on a visit, proposed for the lead to confirm.
+    c.find(Locator::Css("#number-role"))
+        .await
+        .map_err(fail("role"))?
+        .select_by_value("colleague")
+        .await
+        .map_err(fail("role"))?;
+    fill(c, "#number-value", "010-87654321").await?;
+    fill(c, "#number-name", "王同事").await?;
+    click(c, "#number-submit").await?;
+    until_text(c, "#number-proposals", |t| t.contains("待审批")).await?;
     sign_in(c, base, "L001", PASSWORD).await?;
     click(c, "#nav-approvals").await?;
+    let number = until_text(c, "#numbers tbody tr:first-child", |t| t.contains("CASE-C0011")).await?;
+    if number.contains("87654321") || !number.contains("同事") {
+        return Err(format!("number row (masked, whose): {number:?}"));
+    }
+    click(c, "#numbers tbody tr:first-child button.approve").await?;
+    until_text(c, "#flash", |t| t.contains("已批准")).await?;
     let waiver = until_text(c, "#waivers tbody tr:first-child", |t| t.contains("CASE-C0011")).await?;
     if !waiver.contains("50.00") || !waiver.contains("滞纳金") {
         return Err(format!("waiver row: {waiver:?}"));
@@ -260,6 +287,10 @@ async fn waiver_and_third_party_contact_go_to_the_team_lead(c: &Client, base: &s
     sign_in(c, base, "E002", PASSWORD).await?;
     c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
     until_text(c, &format!("{row} .confirmation"), |t| t.contains("已确认")).await?;
+    // Until the bank books them, the approved plan's fees (2,319.60, the scenario before) are
+    // on what is owed and the approved waiver (50.00) off it; the number is on file.
+    until_text(c, "td.adjusted", |t| t.contains("2,269.60")).await?;
+    until_text(c, "#case", |t| t.contains("同事")).await?;
     Ok(())
 }
 

@@ -25,9 +25,11 @@ both! {
     a_waiver_waits_for_the_team_lead(app, store) {
         let mut e2 = Client::signed_in(&app, "E002").await;
         let waiver = |component: &str, amount: &str| json!({"component": component, "amount": amount, "reason": "首次逾期，减免滞纳金"});
-        let (s, b) = e2.post("/api/cases/CASE-C0011/waivers", waiver("late_fees", "100")).await;
+        let (s, b) = e2.post("/api/cases/CASE-C0011/waivers", waiver("late_fees", "60")).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let id = b["id"].as_i64().unwrap();
+        let (_, b) = e2.post("/api/cases/CASE-C0011/waivers", waiver("late_fees", "80")).await;
+        let over_half = b["id"].as_i64().unwrap();
         let (s, b) = e2.post("/api/cases/CASE-C0011/waivers", waiver("late_fees", "99999")).await;
         assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")), "more than is owed: {b}");
         let (s, b) = e2.post("/api/cases/CASE-C0011/waivers", waiver("tips", "1")).await;
@@ -36,15 +38,43 @@ both! {
         assert_eq!(e2.get("/api/waivers/pending").await.0, StatusCode::FORBIDDEN);
         let mut lead = Client::signed_in(&app, "L001").await;
         let (_, pending) = lead.get("/api/waivers/pending").await;
-        assert_eq!((pending[0]["id"].as_i64(), pending[0]["amount"].as_str()), (Some(id), Some("100.00")));
+        assert_eq!((pending[0]["id"].as_i64(), pending[0]["amount"].as_str()), (Some(id), Some("60.00")));
         // The lead's own request waits for someone else.
         let (_, own) = lead.post("/api/cases/CASE-C0011/waivers", waiver("late_fees", "10")).await;
         let (s, b) = lead.post(&format!("/api/waivers/{}/decision", own["id"]), json!({"approve": true})).await;
         assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("SELF_APPROVAL")));
-        assert_eq!(lead.post(&format!("/api/waivers/{id}/decision"), json!({"approve": true})).await.0, StatusCode::NO_CONTENT);
+        let (s, b) = lead.post(&format!("/api/waivers/{id}/decision"), json!({"approve": true})).await;
+        assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("approved")), "{b}");
+        // 80 of the 150.00 overdue late fees is more than half: beyond a team lead's authority.
+        let (s, b) = lead.post(&format!("/api/waivers/{over_half}/decision"), json!({"approve": true})).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("WAIVER_AUTHORITY")), "{b}");
         assert_eq!(lead.post(&format!("/api/waivers/{id}/decision"), json!({"approve": true})).await.0, StatusCode::NOT_FOUND);
         let decided = store.ledger_rows(0, 10_000).await.unwrap().into_iter().filter(|r| r.kind == "waiver.decided").count();
         assert_eq!(decided, 1);
+    }
+
+    a_collector_proposes_a_number_and_the_lead_confirms_it(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let number = |n: &str| json!({"role": "colleague", "number": n, "name": "王同事", "source": "field"});
+        let (s, b) = e2.post("/api/cases/CASE-C0011/numbers", number("12345")).await;
+        assert_eq!((s, b["error"]["field"].as_str(), b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("number"), Some("PHONE_FORMAT")));
+        let (s, b) = e2.post("/api/cases/CASE-C0011/numbers", json!({"role": "colleague", "number": "13900001111", "source": "gossip"})).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("source")));
+        let (s, b) = e2.post("/api/cases/CASE-C0011/numbers", number("010-12345678")).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let id = b["id"].as_i64().unwrap();
+        assert_eq!(e2.get("/api/numbers/pending").await.0, StatusCode::FORBIDDEN);
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let (_, pending) = lead.get("/api/numbers/pending").await;
+        assert_eq!(pending[0]["id"].as_i64(), Some(id));
+        assert!(!pending[0]["number"].as_str().unwrap().contains("12345678"), "masked: {pending}");
+        let (s, b) = lead.post(&format!("/api/numbers/{id}/decision"), json!({"approve": true})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let point = b["contact_point"].as_str().unwrap().to_owned();
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        assert!(case["contacts"].as_array().unwrap().iter().any(|p| p["id"] == point.as_str()), "{}", case["contacts"]);
+        let kinds: Vec<String> = store.ledger_rows(0, 10_000).await.unwrap().into_iter().map(|r| r.kind).collect();
+        assert!(kinds.iter().any(|k| k == "number.proposed") && kinds.iter().any(|k| k == "number.decided"));
     }
 
     a_third_party_is_called_only_once_confirmed_and_the_debtor_unreachable(app, store) {

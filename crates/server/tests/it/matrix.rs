@@ -60,13 +60,13 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
         (
             "POST",
             "/api/cases/CASE-C0011/arrangements",
-            json!({"total": "12000", "instalments": 12, "first_due": "2026-04-01"}),
+            json!({"total": "19329.60", "instalments": 12, "first_due": "2026-04-01"}),
             [403, 403, 403, 201, 201, 404, 404, 403],
         ),
         (
             "POST",
             "/api/cases/CASE-C0012/arrangements",
-            json!({"total": "12000", "instalments": 12, "first_due": "2026-04-01"}),
+            json!({"total": "38405.49", "instalments": 12, "first_due": "2026-04-01"}),
             [403, 403, 403, 404, 404, 201, 201, 403],
         ),
         ("GET", "/api/arrangements/pending", Value::Null, [403, 403, 403, 200, 403, 403, 403, 403]),
@@ -74,6 +74,7 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
         ("POST", "/api/cases/CASE-C0011/waivers", waiver.clone(), [403, 403, 403, 201, 201, 404, 404, 403]),
         ("POST", "/api/cases/CASE-C0012/waivers", waiver, [403, 403, 403, 404, 404, 201, 201, 403]),
         ("GET", "/api/waivers/pending", Value::Null, [403, 403, 403, 200, 403, 403, 403, 403]),
+        ("GET", "/api/numbers/pending", Value::Null, [403, 403, 403, 200, 403, 403, 403, 403]),
         ("POST", "/api/cases/CASE-C0011/third-party", third_party, [403, 403, 403, 201, 201, 404, 404, 403]),
         ("GET", "/api/third-party/pending", Value::Null, [403, 403, 403, 200, 403, 403, 403, 403]),
         ("POST", "/api/cases/CASE-C0011/complaints", complaint, [201, 201, 403, 201, 403, 404, 403, 403]),

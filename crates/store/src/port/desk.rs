@@ -3,13 +3,14 @@
 
 use async_trait::async_trait;
 use daylight_domain::agreement::{ArrangementStatus, PromiseStatus, WaiverStatus};
+use daylight_domain::bounds::WaiverVerdict;
 use daylight_domain::id::{CaseId, ContactId};
 use jiff::Timestamp;
 
 use crate::access::Scope;
 use crate::desk::{
-    Audience, Complaint, KpiDimension, Kpis, NewComplaint, NewThirdPartyRequest, Sweep, Task, TaskStatus,
-    ThirdPartyRequest,
+    Audience, Complaint, KpiDimension, Kpis, NewComplaint, NewNumber, NewThirdPartyRequest, NumberProposal,
+    Sweep, Task, TaskStatus, ThirdPartyRequest,
 };
 use crate::error::Result;
 use crate::model::*;
@@ -21,7 +22,19 @@ pub trait DeskStore: Send + Sync {
     /// Locks a promise to pay. Returns its id.
     async fn create_promise(&self, promise: &NewPromise, actor: &str, now: Timestamp) -> Result<i64>;
 
-    /// Marks a pending promise kept, broken or cancelled.
+    /// Amends a pending promise's amount and due time, or cancels it, with a reason: the new
+    /// terms within the same bounds as a new promise (the money policy of the pack in force),
+    /// the earlier terms and the reason kept, a `promise.changed` event.
+    async fn change_promise(
+        &self,
+        id: i64,
+        change: &PromiseChange,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Marks a pending promise kept or broken (cancelling takes a reason:
+    /// [`DeskStore::change_promise`]).
     async fn settle_promise(&self, id: i64, status: PromiseStatus, actor: &str, now: Timestamp)
     -> Result<()>;
 
@@ -55,8 +68,19 @@ pub trait DeskStore: Send + Sync {
     /// Requests a waiver. Returns its id.
     async fn request_waiver(&self, waiver: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64>;
 
-    /// Approves or rejects a waiver; needs someone other than the requester.
-    async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()>;
+    /// Rejects a waiver (anyone but the requester), or approves it by the approval matrix of
+    /// the pack's money policy: the approver's role (read from the users table, not asserted)
+    /// must allow the amount and its share of the overdue part; above the policy's threshold a
+    /// first approval makes it [`WaiverVerdict::NeedsSecond`] and a second person within their
+    /// own authority approves it. Nobody approves their own request or twice. An approved
+    /// waiver adjusts what its account owes until the next accounts file restates it.
+    async fn decide_waiver(
+        &self,
+        id: i64,
+        approve: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<WaiverVerdict>;
 
     /// Waivers on cases within `scope`, oldest first: a team lead's queue with `Requested`.
     async fn waivers_in(
@@ -126,4 +150,29 @@ pub trait DeskStore: Send + Sync {
         to: Timestamp,
         days: &[Timestamp],
     ) -> Result<Kpis>;
+
+    /// Proposes a new number for a case's debtor or related person, or a correction of one of
+    /// the case's phone points (validated and normalised; `EXISTS` if the debtor's record
+    /// already carries it; a `number.proposed` event). Returns the proposal's id.
+    async fn propose_number(&self, number: &NewNumber, actor: &str, now: Timestamp) -> Result<i64>;
+
+    /// Confirms or refuses a proposed number; someone other than the proposer. A confirmation
+    /// adds the contact point (status unknown) or corrects the one named (its status back to
+    /// unknown), in the same transaction as the `number.decided` event. Returns the point.
+    async fn decide_number(
+        &self,
+        id: i64,
+        approve: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>>;
+
+    /// Number proposals on cases within `scope` (on `case` only, if given), oldest first.
+    async fn numbers_in(
+        &self,
+        scope: &Scope,
+        case: Option<&CaseId>,
+        status: Option<WaiverStatus>,
+        limit: u32,
+    ) -> Result<Vec<NumberProposal>>;
 }

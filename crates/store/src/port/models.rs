@@ -16,7 +16,7 @@ pub trait ModelStore: Send + Sync {
         &self,
         filter: &HistoryFilter,
         until: Timestamp,
-    ) -> Result<Vec<daylight_scoring::features::DebtorHistory>>;
+    ) -> Result<Vec<daylight_domain::history::DebtorHistory>>;
 
     /// Registers a model version as a challenger; returns its version (1 for a new name).
     async fn register_model(&self, model: &NewModel, actor: &str, now: Timestamp) -> Result<ModelVersion>;

@@ -10,7 +10,7 @@ use crate::model::*;
 #[async_trait]
 pub trait PlanStore: Send + Sync {
     /// Every open case as the daily planner reads it, facts before `until`.
-    async fn plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>>;
+    async fn plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_domain::facts::PlanCase>>;
 
     /// Stores a plan as the next version of its date, with its `plan.saved` event.
     async fn save_plan(&self, plan: &NewPlan<'_>, actor: &str, now: Timestamp) -> Result<StoredPlan>;

@@ -15,6 +15,7 @@ use daylight_domain::agreement::{
     self, ArrangementStatus, ArrangementTerms, Instalment, PromiseStatus, WaiverStatus,
 };
 use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
+use daylight_domain::bounds::WaiverVerdict;
 use daylight_domain::bucket::{BucketMove, BucketScheme};
 use daylight_domain::case::{Case, CaseStatus, CloseReason, Note, StatusChange};
 use daylight_domain::customer::Recipient;
@@ -224,6 +225,28 @@ async fn account_of(tx: &mut Tx, account: &AccountId, customer: &str) -> Result<
 /// What is already waived, or asked to be, on one part of an account's overdue amount: waivers
 /// requested, and waivers approved after the account's last import (the bank's figures do not
 /// show those yet). `except` leaves one waiver out (the one being decided).
+/// What an account owes now, in fen, for an `accounts a` row: its overdue figures (principal,
+/// interest, fees, late fees) plus the adjustments the bank has not booked yet (approved
+/// waivers off, approved plans' declared fees on; see `account_adjustments` in migration 0011).
+/// Every figure of what is owed (the case screen, the case list, the planner, promise and
+/// plan bounds, closing as paid in full) is this expression.
+const OWED: &str = "(a.overdue_principal + a.overdue_interest + a.overdue_fees + a.overdue_late_fees \
+     + CAST(COALESCE((SELECT SUM(j.amount) FROM account_adjustments j WHERE j.account_id = a.id), 0) AS BIGINT))";
+
+/// The adjustments of an `accounts a` row not yet booked by the bank, fen.
+const ADJUSTED: &str = "CAST(COALESCE((SELECT SUM(j.amount) FROM account_adjustments j WHERE j.account_id = a.id), 0) AS BIGINT)";
+
+/// What one account owes now (see [`OWED`]), fen.
+async fn account_owed(tx: &mut Tx, account: &AccountId) -> Result<i64> {
+    let owed: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT CAST({OWED} AS BIGINT) FROM accounts a WHERE a.id = $1"
+    )))
+    .bind(account.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    owed.ok_or_else(|| StoreError::not_found("account", account.as_str()))
+}
+
 async fn committed_waivers(
     tx: &mut Tx,
     account: &CardAccount,
@@ -233,7 +256,7 @@ async fn committed_waivers(
     let sum: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(w.amount), 0) AS BIGINT) FROM waivers w JOIN accounts a ON a.id = w.account_id \
          WHERE w.account_id = $1 AND w.component = $2 AND w.id <> $3 \
-         AND (w.status = 'requested' OR (w.status = 'approved' AND w.decided_at >= a.updated_at))",
+         AND (w.status = 'requested' OR (w.status = 'approved' AND w.figures_batch = a.batch_id))",
     )
     .bind(account.id.as_str())
     .bind(component.as_str())

@@ -2,8 +2,8 @@
 // confirmations, waivers), complaints, the promise sweep and the team lead's figures.
 
 use crate::desk::{
-    Audience, Complaint, ComplaintSource, KpiCounts, KpiDay, KpiDimension, Kpis, NewComplaint,
-    NewThirdPartyRequest, Sweep, Task, TaskKind, TaskStatus, ThirdPartyRequest,
+    Audience, Complaint, ComplaintSource, KpiCounts, KpiDay, KpiDimension, Kpis, NewComplaint, NewNumber,
+    NewThirdPartyRequest, NumberProposal, Sweep, Task, TaskKind, TaskStatus, ThirdPartyRequest,
 };
 use daylight_domain::bucket::Bucket;
 
@@ -124,6 +124,191 @@ async fn insert_third_party_request(
         .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+async fn insert_number(write: &DbPool, n: &NewNumber, actor: &str, now: Timestamp) -> Result<i64> {
+    required("actor", actor)?;
+    let phone = daylight_domain::pii::Phone::parse(&n.number)?;
+    let value = phone.expose().to_owned();
+    let mut tx = begin_write(write).await?;
+    let customer = open_case_customer(&mut tx, &n.case).await?;
+    let role = match &n.replaces {
+        None => n.role,
+        Some(point) => {
+            let row = sqlx::query("SELECT customer_id, role, kind FROM contact_points WHERE id = $1")
+                .bind(point.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found("contact point", point.as_str()))?;
+            if text(&row, "customer_id")? != customer || text(&row, "kind")? != "phone" {
+                return Err(Invalid::new(
+                    Code::Inconsistent,
+                    format!("contact point {point} is not one of the case's phone numbers"),
+                )
+                .into());
+            }
+            word(&row, "role")?
+        }
+    };
+    let known: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM contact_points WHERE customer_id = $1 AND kind = 'phone' AND value = $2",
+    )
+    .bind(&customer)
+    .bind(&value)
+    .fetch_one(&mut *tx)
+    .await?;
+    if known > 0 {
+        return Err(Invalid::new(
+            Code::Exists,
+            format!("the debtor's record already has {}", daylight_domain::pii::mask_phone(&value)),
+        )
+        .into());
+    }
+    let name =
+        n.name.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(PersonName::parse).transpose()?;
+    let name = name.as_ref().map(PersonName::expose);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO number_proposals (case_id, replaces, role, number, name, source, status, requested_by, requested_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(n.case.as_str())
+    .bind(n.replaces.as_ref().map(ContactId::as_str))
+    .bind(role.as_str())
+    .bind(&value)
+    .bind(name)
+    .bind(n.source.as_str())
+    .bind(WaiverStatus::Requested.as_str())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    let payload = json!({
+        "proposal": id,
+        "replaces": n.replaces.as_ref().map(ContactId::as_str),
+        "role": role.as_str(),
+        "number": daylight_domain::pii::mask_phone(&value),
+        "number_sha256": digest(&value),
+        "source": n.source.as_str(),
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::NumberProposed, n.case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn update_number(
+    write: &DbPool,
+    id: i64,
+    approve: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Option<ContactId>> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT * FROM number_proposals WHERE id = $1{FOR_UPDATE}")))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("number proposal", id.to_string()))?;
+    let p = number_from_row(&row)?;
+    let next = p.status.become_(if approve { WaiverStatus::Approved } else { WaiverStatus::Rejected })?;
+    agreement::check_approver(&p.requested_by, actor)?;
+    let point = if approve {
+        let customer = open_case_customer(&mut tx, &p.proposal.case).await?;
+        let point = match &p.proposal.replaces {
+            Some(point) => {
+                sqlx::query(
+                    "UPDATE contact_points SET value = $1, status = 'unknown', status_at = NULL, updated_at = $2 WHERE id = $3",
+                )
+                .bind(&p.proposal.number)
+                .bind(DbTime::new(now))
+                .bind(point.as_str())
+                .execute(&mut *tx)
+                .await?;
+                point.clone()
+            }
+            None => {
+                let point = ContactId::parse(&format!("{customer}-N{id}"))?;
+                sqlx::query(
+                    "INSERT INTO contact_points (id, customer_id, role, kind, value, name, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'phone', $4, $5, 'unknown', $6, $6)",
+                )
+                .bind(point.as_str())
+                .bind(&customer)
+                .bind(p.proposal.role.as_str())
+                .bind(&p.proposal.number)
+                .bind(p.proposal.name.as_deref())
+                .bind(DbTime::new(now))
+                .execute(&mut *tx)
+                .await?;
+                point
+            }
+        };
+        Some(point)
+    } else {
+        None
+    };
+    sqlx::query(
+        "UPDATE number_proposals SET status = $1, decided_by = $2, decided_at = $3, contact_point_id = $4 WHERE id = $5",
+    )
+    .bind(next.as_str())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .bind(point.as_ref().map(ContactId::as_str))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let payload = json!({
+        "proposal": id,
+        "from": p.status.as_str(),
+        "to": next.as_str(),
+        "contact_point": point.as_ref().map(ContactId::as_str),
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::NumberDecided, p.proposal.case.as_str(), &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(point)
+}
+
+fn number_from_row(r: &DbRow) -> Result<NumberProposal> {
+    Ok(NumberProposal {
+        id: int(r, "id")?,
+        proposal: NewNumber {
+            case: id(r, "case_id", CaseId::parse)?,
+            replaces: opt_id(r, "replaces", ContactId::parse)?,
+            role: word(r, "role")?,
+            number: text(r, "number")?,
+            name: opt_text(r, "name")?,
+            source: word(r, "source")?,
+        },
+        status: word(r, "status")?,
+        requested_by: text(r, "requested_by")?,
+        requested_at: time(r, "requested_at")?,
+        decided_by: opt_text(r, "decided_by")?,
+        decided_at: opt_time(r, "decided_at")?,
+        contact_point: opt_id(r, "contact_point_id", ContactId::parse)?,
+    })
+}
+
+async fn read_numbers_in(
+    pool: &DbPool,
+    scope: &Scope,
+    case: Option<&CaseId>,
+    status: Option<WaiverStatus>,
+    limit: u32,
+) -> Result<Vec<NumberProposal>> {
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT r.* FROM number_proposals r JOIN cases c ON c.id = r.case_id WHERE 1 = 1",
+    );
+    if let Some(case) = case {
+        qb.push(" AND r.case_id = ").push_bind(case.as_str().to_owned());
+    }
+    if let Some(s) = status {
+        qb.push(" AND r.status = ").push_bind(s.as_str());
+    }
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY r.requested_at, r.id LIMIT ").push_bind(i64::from(limit.min(CaseFilter::MAX_LIMIT)));
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(number_from_row).collect()
 }
 
 async fn update_third_party_request(
@@ -592,6 +777,16 @@ impl DeskStore for Adapter {
         insert_promise(&self.write, promise, actor, now).await
     }
 
+    async fn change_promise(
+        &self,
+        id: i64,
+        change: &PromiseChange,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        edit_promise(&self.write, id, change, actor, now).await
+    }
+
     async fn settle_promise(
         &self,
         id: i64,
@@ -625,7 +820,13 @@ impl DeskStore for Adapter {
         insert_waiver(&self.write, waiver, actor, now).await
     }
 
-    async fn decide_waiver(&self, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
+    async fn decide_waiver(
+        &self,
+        id: i64,
+        approve: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<WaiverVerdict> {
         update_waiver(&self.write, id, approve, actor, now).await
     }
 
@@ -700,5 +901,29 @@ impl DeskStore for Adapter {
         days: &[Timestamp],
     ) -> Result<Kpis> {
         read_kpis(&self.read, scope, dim, from, to, days).await
+    }
+
+    async fn propose_number(&self, number: &NewNumber, actor: &str, now: Timestamp) -> Result<i64> {
+        insert_number(&self.write, number, actor, now).await
+    }
+
+    async fn decide_number(
+        &self,
+        id: i64,
+        approve: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>> {
+        update_number(&self.write, id, approve, actor, now).await
+    }
+
+    async fn numbers_in(
+        &self,
+        scope: &Scope,
+        case: Option<&CaseId>,
+        status: Option<WaiverStatus>,
+        limit: u32,
+    ) -> Result<Vec<NumberProposal>> {
+        read_numbers_in(&self.read, scope, case, status, limit).await
     }
 }

@@ -8,8 +8,8 @@ async fn read_histories(
     read: &DbPool,
     filter: &HistoryFilter,
     until: Timestamp,
-) -> Result<Vec<daylight_scoring::features::DebtorHistory>> {
-    use daylight_scoring::features::{AccountPath, AttemptFact, DebtorHistory, PaymentFact, PromiseFact};
+) -> Result<Vec<daylight_domain::history::DebtorHistory>> {
+    use daylight_domain::history::{AccountPath, AttemptFact, DebtorHistory, PaymentFact, PromiseFact};
     let case = filter.case.as_ref().map_or("", CaseId::as_str);
     let cut = DbTime::new(until);
     let mut tx: Tx = read.begin().await?;

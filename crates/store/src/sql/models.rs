@@ -281,7 +281,7 @@ impl ModelStore for Adapter {
         &self,
         filter: &HistoryFilter,
         until: Timestamp,
-    ) -> Result<Vec<daylight_scoring::features::DebtorHistory>> {
+    ) -> Result<Vec<daylight_domain::history::DebtorHistory>> {
         read_histories(&self.read, filter, until).await
     }
 

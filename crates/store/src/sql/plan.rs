@@ -41,16 +41,12 @@ fn plan_from_row(row: &DbRow, with_documents: bool) -> Result<StoredPlan> {
 }
 
 async fn insert_plan(write: &DbPool, p: &NewPlan<'_>, actor: &str, now: Timestamp) -> Result<StoredPlan> {
-    use jiff_sqlx::ToSqlx as _;
     required("actor", actor)?;
-    let json = |e: serde_json::Error| {
-        Invalid::new(Code::Inconsistent, format!("the plan does not write as JSON: {e}"))
-    };
     let (input, input_sha) = (&p.input.zstd, p.input.sha256.clone());
-    let plan = serde_json::to_string(p.plan).map_err(json)?;
-    let plan_sha = digest(&plan);
-    let skipped = serde_json::to_string(&p.plan.skipped).map_err(json)?;
-    let actions = i64::try_from(p.plan.actions.len()).unwrap_or(i64::MAX);
+    let plan = &p.plan.json;
+    let plan_sha = digest(plan);
+    let skipped = p.plan.skipped.to_string();
+    let actions = i64::try_from(p.plan.actions).unwrap_or(i64::MAX);
     let date = p.plan.date;
     if p.input.date != date {
         return Err(Invalid::new(
@@ -76,7 +72,7 @@ async fn insert_plan(write: &DbPool, p: &NewPlan<'_>, actor: &str, now: Timestam
     .bind(&p.plan.strategy)
     .bind(input)
     .bind(&input_sha)
-    .bind(&plan)
+    .bind(plan)
     .bind(&plan_sha)
     .bind(actions)
     .bind(&skipped)
@@ -196,7 +192,7 @@ async fn read_plan_strategy(pool: &DbPool, date: Date, version: i64) -> Result<O
 
 #[async_trait]
 impl PlanStore for Adapter {
-    async fn plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>> {
+    async fn plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_domain::facts::PlanCase>> {
         self.read_plan_cases(until).await
     }
 

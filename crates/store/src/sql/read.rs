@@ -153,6 +153,7 @@ fn waiver_from_row(row: &DbRow) -> Result<StoredWaiver> {
         requested_at: time(row, "requested_at")?,
         decided_by: opt_text(row, "decided_by")?,
         decided_at: opt_time(row, "decided_at")?,
+        first_approved_by: opt_text(row, "first_approved_by")?,
     })
 }
 
@@ -315,11 +316,13 @@ async fn read_case_list(pool: &DbPool, filter: &CaseFilter) -> Result<Vec<CaseSu
     }
     if !out.is_empty() {
         let mut qb = select_in(
-            "customer_id, currency, CAST(SUM(overdue_principal + overdue_interest + overdue_fees + overdue_late_fees) AS BIGINT) AS overdue FROM accounts",
-            "customer_id",
+            &format!(
+                "a.customer_id AS customer_id, a.currency AS currency, CAST(SUM({OWED}) AS BIGINT) AS overdue FROM accounts a"
+            ),
+            "a.customer_id",
             out.iter().map(|s| s.case.customer.as_str()),
         );
-        qb.push(" GROUP BY customer_id, currency ORDER BY customer_id, currency");
+        qb.push(" GROUP BY a.customer_id, a.currency ORDER BY a.customer_id, a.currency");
         let sums = qb.build().fetch_all(&mut *tx).await?;
         let mut by_customer: HashMap<String, Vec<Money>> = HashMap::new();
         for r in &sums {
@@ -363,9 +366,15 @@ async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Res
     // The debtor's own first, then guarantors, then third parties.
     contacts.sort_by(|a, b| (a.role, &a.id).cmp(&(b.role, &b.id)));
     let accounts = all!(
-        "SELECT * FROM accounts WHERE customer_id = $1 ORDER BY id LIMIT $2",
+        AssertSqlSafe(format!(
+            "SELECT a.*, {ADJUSTED} AS adjusted FROM accounts a WHERE a.customer_id = $1 ORDER BY a.id LIMIT $2"
+        )),
         &customer_id,
-        |r: &DbRow| Ok(AccountView { account: account_from_row(r)?, bucket: word(r, "bucket")? })
+        |r: &DbRow| {
+            let account = account_from_row(r)?;
+            let adjusted = money(r, "adjusted", account.currency)?;
+            Ok(AccountView { account, bucket: word(r, "bucket")?, adjusted })
+        }
     );
     let attempts = all!(
         "SELECT t.*, (SELECT n.text FROM notes n WHERE n.attempt_id = t.id ORDER BY n.id LIMIT 1) AS note \

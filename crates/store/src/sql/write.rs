@@ -192,13 +192,11 @@ async fn change_cases_status(
     Ok(())
 }
 
-/// What the accounts of `case`'s debtor owe (overdue principal, interest, fees and late fees),
-/// in fen.
+/// What the accounts of `case`'s debtor owe now (see [`OWED`]), in fen.
 async fn case_owed(tx: &mut Tx, case: &CaseId) -> Result<i64> {
-    let owed: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(SUM(a.overdue_principal + a.overdue_interest + a.overdue_fees + a.overdue_late_fees) AS BIGINT) \
-         FROM accounts a JOIN cases c ON c.customer_id = a.customer_id WHERE c.id = $1",
-    )
+    let owed: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT CAST(SUM({OWED}) AS BIGINT) FROM accounts a JOIN cases c ON c.customer_id = a.customer_id WHERE c.id = $1"
+    )))
     .bind(case.as_str())
     .fetch_one(&mut **tx)
     .await?;
@@ -368,38 +366,20 @@ async fn insert_note(
 
 async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timestamp) -> Result<i64> {
     required("actor", actor)?;
-    agreement::check_promise(p.amount, p.due_at, now)?;
+    if p.amount.minor <= 0 {
+        return Err(Invalid::new(Code::AmountRange, "a promised amount must be above zero").into());
+    }
     let mut tx = begin_write(write).await?;
+    let money = pack_in_force(&mut tx).await?.money.clone();
+    money.check_promise_term(p.due_at, now)?;
     let customer = open_case_customer(&mut tx, &p.case).await?;
-    let owed = match &p.account {
-        Some(acc) => {
-            let account = account_of(&mut tx, acc, &customer).await?;
-            if account.currency != p.amount.currency {
-                return Err(Invalid::new(
-                    Code::CurrencyMismatch,
-                    format!("account {acc} is in {}", account.currency),
-                )
-                .into());
-            }
-            account.overdue.total()?.minor
-        }
-        None => case_owed(&mut tx, &p.case).await?,
-    };
-    // Pending promises on the same account (or on the case, for one that names none).
-    let pending: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM promises WHERE case_id = $1 AND status = $2 \
-         AND ($3 IS NULL OR account_id IS NULL OR account_id = $3)",
-    )
-    .bind(p.case.as_str())
-    .bind(PromiseStatus::Pending.as_str())
-    .bind(p.account.as_ref().map(AccountId::as_str))
-    .fetch_one(&mut *tx)
-    .await?;
+    let owed = promise_room(&mut tx, p, &customer).await?;
+    let pending = pending_promises(&mut tx, p, 0).await?;
     agreement::check_promise_bounds(
         p.amount,
         Money::new(owed, p.amount.currency),
-        u32::try_from(pending).unwrap_or(u32::MAX),
-        agreement::PENDING_PROMISES_PER_ACCOUNT,
+        pending,
+        money.pending_promises_per_account,
     )?;
     if let Some(att) = p.attempt {
         attempt_of(&mut tx, att, &p.case).await?;
@@ -431,6 +411,154 @@ async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timest
     append(&mut tx, &Event::new(now, actor, EventKind::PromiseCreated, p.case.as_str(), &payload)).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// What a promise may be at most: what its account owes now, or the case for one that names
+/// none (see [`OWED`]), in fen; the account must be the debtor's and in the promise's currency.
+async fn promise_room(tx: &mut Tx, p: &NewPromise, customer: &str) -> Result<i64> {
+    match &p.account {
+        Some(acc) => {
+            let account = account_of(tx, acc, customer).await?;
+            if account.currency != p.amount.currency {
+                return Err(Invalid::new(
+                    Code::CurrencyMismatch,
+                    format!("account {acc} is in {}", account.currency),
+                )
+                .into());
+            }
+            account_owed(tx, acc).await
+        }
+        None => case_owed(tx, &p.case).await,
+    }
+}
+
+/// Pending promises on the same account as `p` (or on the case, for one that names none),
+/// other than `except`.
+async fn pending_promises(tx: &mut Tx, p: &NewPromise, except: i64) -> Result<u32> {
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM promises WHERE case_id = $1 AND status = $2 AND id <> $4 \
+         AND ($3 IS NULL OR account_id IS NULL OR account_id = $3)",
+    )
+    .bind(p.case.as_str())
+    .bind(PromiseStatus::Pending.as_str())
+    .bind(p.account.as_ref().map(AccountId::as_str))
+    .bind(except)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(u32::try_from(pending).unwrap_or(u32::MAX))
+}
+
+/// Amends or cancels a pending promise with a reason: the bounds of a new promise apply to the
+/// new terms (counted without the promise itself), the earlier terms and the reason go to
+/// `promise_changes`, and a `promise.changed` event records it.
+async fn edit_promise(
+    write: &DbPool,
+    id: i64,
+    change: &PromiseChange,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    required("a reason", &change.reason)?;
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT case_id, account_id, amount, currency, due_at, status FROM promises WHERE id = $1{FOR_UPDATE}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found("promise", id.to_string()))?;
+    let case = self::id(&row, "case_id", CaseId::parse)?;
+    let currency: Currency = word(&row, "currency")?;
+    let old_amount = money(&row, "amount", currency)?;
+    let old_due = time(&row, "due_at")?;
+    let status: PromiseStatus = word(&row, "status")?;
+    let customer = open_case_customer(&mut tx, &case).await?;
+    let (kind, new_terms) = match change.edit {
+        PromiseEdit::Cancel => {
+            status.become_(PromiseStatus::Cancelled)?;
+            sqlx::query("UPDATE promises SET status = $1, settled_by = $2, settled_at = $3 WHERE id = $4")
+                .bind(PromiseStatus::Cancelled.as_str())
+                .bind(actor)
+                .bind(DbTime::new(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            ("cancelled", None)
+        }
+        PromiseEdit::Amend { amount, due_at } => {
+            if status != PromiseStatus::Pending {
+                return Err(
+                    Invalid::new(Code::Transition, format!("a {status} promise cannot be changed")).into()
+                );
+            }
+            if amount.minor <= 0 {
+                return Err(Invalid::new(Code::AmountRange, "a promised amount must be above zero").into());
+            }
+            if amount.currency != currency {
+                return Err(
+                    Invalid::new(Code::CurrencyMismatch, format!("the promise is in {currency}")).into()
+                );
+            }
+            let money = pack_in_force(&mut tx).await?.money.clone();
+            money.check_promise_term(due_at, now)?;
+            let p = NewPromise {
+                case: case.clone(),
+                account: opt_id(&row, "account_id", AccountId::parse)?,
+                attempt: None,
+                amount,
+                due_at,
+            };
+            let owed = promise_room(&mut tx, &p, &customer).await?;
+            let pending = pending_promises(&mut tx, &p, id).await?;
+            agreement::check_promise_bounds(
+                amount,
+                Money::new(owed, currency),
+                pending,
+                money.pending_promises_per_account,
+            )?;
+            sqlx::query("UPDATE promises SET amount = $1, due_at = $2 WHERE id = $3")
+                .bind(amount.minor)
+                .bind(DbTime::new(due_at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            // A reminder made for the old due time is for the old terms: the sweep makes one
+            // for the new.
+            sqlx::query(
+                "DELETE FROM tasks WHERE promise_id = $1 AND kind = 'promise_reminder' AND status = 'open'",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            ("amended", Some((amount, due_at)))
+        }
+    };
+    sqlx::query(
+        "INSERT INTO promise_changes (promise_id, kind, old_amount, old_due_at, new_amount, new_due_at, reason, changed_by, changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(old_amount.minor)
+    .bind(DbTime::new(old_due))
+    .bind(new_terms.map(|(a, _)| a.minor))
+    .bind(new_terms.map(|(_, d)| DbTime::new(d)))
+    .bind(change.reason.trim())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .execute(&mut *tx)
+    .await?;
+    let payload = json!({
+        "promise": id,
+        "change": kind,
+        "from": {"amount": old_amount.decimal(), "due_at": daylight_ledger::canonical_time(old_due)},
+        "to": new_terms.map(|(a, d)| json!({"amount": a.decimal(), "due_at": daylight_ledger::canonical_time(d)})),
+        "reason_sha256": digest(change.reason.trim()),
+    });
+    append(&mut tx, &Event::new(now, actor, EventKind::PromiseChanged, case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A status change of a promise, plan or waiver: where it is stored and what event it makes.
@@ -515,6 +643,13 @@ async fn update_promise(
         requester: None,
         kind: EventKind::PromiseSettled,
     };
+    if status == PromiseStatus::Cancelled {
+        return Err(Invalid::new(
+            Code::Required,
+            "cancelling a promise takes a reason: cancel it as a change of the promise",
+        )
+        .into());
+    }
     change_status(write, &change, id, actor, now, |current: PromiseStatus, _| current.become_(status), None)
         .await
 }
@@ -524,19 +659,17 @@ async fn insert_arrangement(write: &DbPool, a: &NewArrangement, actor: &str, now
     let schedule = a.terms.schedule()?;
     let mut tx = begin_write(write).await?;
     let customer = open_case_customer(&mut tx, &a.case).await?;
-    if let Some(acc) = &a.account {
-        let account = account_of(&mut tx, acc, &customer).await?;
-        if account.currency != a.terms.total.currency {
-            return Err(Invalid::new(
-                Code::CurrencyMismatch,
-                format!("account {acc} is in {}", account.currency),
-            )
-            .into());
-        }
-    }
+    let money = pack_in_force(&mut tx).await?.money.clone();
+    let (owed, currency, adjust_account) = plan_owed(&mut tx, &a.case, a.account.as_ref(), &customer).await?;
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM customers WHERE id = $1")
+        .bind(&customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    let today = now.to_zoned(TimeZone::get(&zone).unwrap_or(TimeZone::UTC)).date();
+    money.check_plan(&a.terms, Money::new(owed, currency), today)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO arrangements (case_id, account_id, total, currency, instalments, monthly_fee_bp, first_due, \
-         status, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         status, proposed_by, proposed_at, adjust_account) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(a.case.as_str())
     .bind(a.account.as_ref().map(AccountId::as_str))
@@ -548,6 +681,7 @@ async fn insert_arrangement(write: &DbPool, a: &NewArrangement, actor: &str, now
     .bind(ArrangementStatus::Proposed.as_str())
     .bind(actor)
     .bind(DbTime::new(now))
+    .bind(adjust_account.as_str())
     .fetch_one(&mut *tx)
     .await?;
     let mut qb = QueryBuilder::<Db>::new(
@@ -578,6 +712,77 @@ async fn insert_arrangement(write: &DbPool, a: &NewArrangement, actor: &str, now
     Ok(id)
 }
 
+/// What a plan must repay: what `account` owes now, or the whole case for a plan that names
+/// none (see [`OWED`]), in the account's currency (the case's accounts must share one); and
+/// the account its declared fees adjust (the one named, or the case's account owing most).
+async fn plan_owed(
+    tx: &mut Tx,
+    case: &CaseId,
+    account: Option<&AccountId>,
+    customer: &str,
+) -> Result<(i64, Currency, AccountId)> {
+    if let Some(acc) = account {
+        let a = account_of(tx, acc, customer).await?;
+        return Ok((account_owed(tx, acc).await?, a.currency, acc.clone()));
+    }
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT a.id, a.currency, (SELECT COUNT(DISTINCT b.currency) FROM accounts b WHERE b.customer_id = a.customer_id) AS currencies \
+         FROM accounts a WHERE a.customer_id = $1 ORDER BY {OWED} DESC, a.id LIMIT 1"
+    )))
+    .bind(customer)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| Invalid::new(Code::Arrangement, format!("case {case} has no account to repay")))?;
+    if int(&row, "currencies")? > 1 {
+        return Err(Invalid::new(
+            Code::CurrencyMismatch,
+            format!("case {case} has accounts in several currencies: name the account the plan repays"),
+        )
+        .into());
+    }
+    Ok((case_owed(tx, case).await?, word(&row, "currency")?, id(&row, "id", AccountId::parse)?))
+}
+
+/// At approval a plan must still repay exactly what is owed (a payment or an accounts file may
+/// have come in since it was proposed), and it becomes an adjustment of its account's figures
+/// until the bank's next accounts file restates them.
+fn approve_plan(tx: &mut Tx, plan: i64) -> futures::future::BoxFuture<'_, Result<()>> {
+    Box::pin(async move {
+        let row = sqlx::query(
+            "SELECT r.case_id, r.account_id, r.total, r.currency, c.customer_id FROM arrangements r \
+             JOIN cases c ON c.id = r.case_id WHERE r.id = $1",
+        )
+        .bind(plan)
+        .fetch_one(&mut **tx)
+        .await?;
+        let case = id(&row, "case_id", CaseId::parse)?;
+        let account = opt_id(&row, "account_id", AccountId::parse)?;
+        let customer = text(&row, "customer_id")?;
+        let currency: Currency = word(&row, "currency")?;
+        let total = money(&row, "total", currency)?;
+        let (owed, _, _) = plan_owed(tx, &case, account.as_ref(), &customer).await?;
+        if owed != total.minor {
+            return Err(Invalid::new(
+                Code::PlanTotal,
+                format!(
+                    "what is owed is now {} (a payment or the bank's figures came in since the plan was proposed); the plan repays {}: propose it again",
+                    Money::new(owed, currency).decimal(),
+                    total.decimal()
+                ),
+            )
+            .into());
+        }
+        sqlx::query(
+            "UPDATE arrangements SET figures_batch = (SELECT a.batch_id FROM accounts a WHERE a.id = arrangements.adjust_account) \
+             WHERE id = $1",
+        )
+        .bind(plan)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+}
+
 async fn update_arrangement(
     write: &DbPool,
     id: i64,
@@ -605,7 +810,7 @@ async fn update_arrangement(
             }
             current.become_(status)
         },
-        None,
+        (status == ArrangementStatus::Approved).then_some(&approve_plan as &Check),
     )
     .await
 }
@@ -646,9 +851,95 @@ async fn insert_waiver(write: &DbPool, w: &NewWaiver, actor: &str, now: Timestam
     Ok(id)
 }
 
-async fn update_waiver(write: &DbPool, id: i64, approve: bool, actor: &str, now: Timestamp) -> Result<()> {
-    let check: Option<&Check> = if approve { Some(&recheck_waiver) } else { None };
-    decide_request(write, "waivers", "waiver", EventKind::WaiverDecided, id, approve, actor, now, check).await
+/// A waiver's decision. A rejection: anyone but the requester. An approval: someone other
+/// than the requester (and than its first approver), whose role the money policy's approval
+/// matrix allows the amount and share of the overdue part; above the policy's threshold the
+/// first such approval is recorded and the waiver waits for a second. The approver's role is
+/// read here, in the transaction, never taken from the caller. An approved waiver adjusts its
+/// account's figures until the next accounts file restates them.
+async fn update_waiver(
+    write: &DbPool,
+    id: i64,
+    approve: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<WaiverVerdict> {
+    if !approve {
+        let check: Option<&Check> = None;
+        decide_request(write, "waivers", "waiver", EventKind::WaiverDecided, id, false, actor, now, check)
+            .await?;
+        return Ok(WaiverVerdict::Approved);
+    }
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT case_id, status, requested_by, first_approved_by, account_id, component, amount FROM waivers WHERE id = $1{FOR_UPDATE}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found("waiver", id.to_string()))?;
+    let case = text(&row, "case_id")?;
+    let current: WaiverStatus = word(&row, "status")?;
+    current.become_(WaiverStatus::Approved)?;
+    agreement::check_approver(&text(&row, "requested_by")?, actor)?;
+    let first = opt_text(&row, "first_approved_by")?;
+    if first.as_deref() == Some(actor) {
+        return Err(Invalid::new(
+            Code::SelfApproval,
+            format!("{actor} has already approved this waiver; the second approver must be someone else"),
+        )
+        .into());
+    }
+    recheck_waiver(&mut tx, id).await?;
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE login = $1 AND NOT disabled")
+        .bind(actor)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let role = role.ok_or_else(|| {
+        Invalid::new(
+            Code::WaiverAuthority,
+            format!("{actor} is not an enabled user: only users approve waivers"),
+        )
+    })?;
+    let account_id = self::id(&row, "account_id", AccountId::parse)?;
+    let account = sqlx::query("SELECT * FROM accounts WHERE id = $1")
+        .bind(account_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    let account = account_from_row(&account)?;
+    let component: Component = word(&row, "component")?;
+    let amount = money(&row, "amount", account.currency)?;
+    let money_policy = pack_in_force(&mut tx).await?.money.clone();
+    let verdict =
+        money_policy.judge_waiver(&role, amount, account.overdue.component(component), first.is_some())?;
+    let payload = match verdict {
+        WaiverVerdict::NeedsSecond => {
+            sqlx::query("UPDATE waivers SET first_approved_by = $1, first_approved_at = $2 WHERE id = $3")
+                .bind(actor)
+                .bind(DbTime::new(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            json!({"waiver": id, "from": "requested", "to": "requested", "approval": 1, "role": role})
+        }
+        WaiverVerdict::Approved => {
+            sqlx::query(
+                "UPDATE waivers SET status = $1, decided_by = $2, decided_at = $3, \
+                 figures_batch = (SELECT a.batch_id FROM accounts a WHERE a.id = waivers.account_id) WHERE id = $4",
+            )
+            .bind(WaiverStatus::Approved.as_str())
+            .bind(actor)
+            .bind(DbTime::new(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            json!({"waiver": id, "from": "requested", "to": "approved", "approval": if first.is_some() { 2 } else { 1 }, "role": role})
+        }
+    };
+    append(&mut tx, &Event::new(now, actor, EventKind::WaiverDecided, &case, &payload)).await?;
+    tx.commit().await?;
+    Ok(verdict)
 }
 
 /// Approves or rejects a request that someone else must decide (a waiver, a third-party

@@ -98,7 +98,7 @@ impl SqliteStore {
     }
 
     /// The planner's read runs on a connection of its own (see `planread.rs`).
-    async fn read_plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_strategy::plan::PlanCase>> {
+    async fn read_plan_cases(&self, until: Timestamp) -> Result<Vec<daylight_domain::facts::PlanCase>> {
         tokio::task::block_in_place(|| planread::read(&self.path, until))
     }
 

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use daylight_domain::agreement::PromiseStatus;
-use daylight_strategy::plan::{PastContact, PastPromise, PlanCase};
+use daylight_domain::facts::{PastContact, PastPromise, PlanCase};
 use jiff::Timestamp;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
@@ -125,10 +125,7 @@ fn accounts_and_payments(conn: &Connection, index: &Index, n: usize, cut: &str) 
     // Accounts of open cases, for the payments below.
     let mut case_of_account: foldhash::HashMap<String, usize> =
         foldhash::HashMap::with_capacity_and_hasher(n, Default::default());
-    let mut stmt = conn.prepare(
-        "SELECT customer_id, id, credit_limit, statement_day, days_past_due, \
-         overdue_principal + overdue_interest + overdue_fees + overdue_late_fees FROM accounts",
-    )?;
+    let mut stmt = conn.prepare(crate::plan_rows::ACCOUNTS_OWED)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let Some(i) = index.of(str_at(row, 0)?) else { continue };

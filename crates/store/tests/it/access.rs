@@ -139,8 +139,8 @@ contract! {
         assert_eq!(code(store.case_in_scope(&e001, &case_id(3)).await.unwrap_err()), "NOT_FOUND");
         assert_eq!(code(store.case_in_scope(&Scope::All, &case_id(9)).await.unwrap_err()), "NOT_FOUND");
         // A team lead's approval queue holds the team's proposed plans only.
-        let terms = ArrangementTerms { total: cny(120_000), instalments: 6, monthly_fee_bp: 0, first_due: Date::new(2026, 4, 1).unwrap() };
         for case in [1, 2, 3] {
+            let terms = ArrangementTerms { total: cny(owed(store, case).await), instalments: 6, monthly_fee_bp: 0, first_due: Date::new(2026, 3, 25).unwrap() };
             let plan = NewArrangement { case: case_id(case), account: None, terms };
             store.propose_arrangement(&plan, "E001", now()).await.unwrap();
         }

@@ -73,6 +73,7 @@ contract! {
     /// Two approvers deciding one waiver at once: one decision wins, the other is refused.
     fn one_decision_per_waiver(store, db) {
         portfolio(store, 1, |_| 95).await;
+        leads(store).await;
         let w = NewWaiver {
             case: case_id(1),
             account: AccountId::parse("A0001").unwrap(),

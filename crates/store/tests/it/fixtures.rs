@@ -150,6 +150,31 @@ pub async fn portfolio(store: &dyn Store, n: u32, dpd: impl Fn(u32) -> u32) {
     s.commit(&summary(u64::from(n))).await.unwrap();
 }
 
+/// Team leads L001 and L002 of team T1: the approvers the money policy's matrix knows.
+pub async fn leads(store: &dyn Store) {
+    for login in ["L001", "L002"] {
+        let lead = daylight_store::access::NewUser {
+            login: login.into(),
+            name: "李组长".into(),
+            mobile: None,
+            role: daylight_store::access::Role::TeamLead,
+            team: Some("T1".into()),
+            agency: None,
+            disabled: false,
+            password_hash:
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0000000000000000000000000000000000000000000"
+                    .into(),
+            must_change: false,
+        };
+        store.create_user(&lead, ACTOR, now()).await.unwrap();
+    }
+}
+
+/// What case `i` owes now (its accounts' overdue figures and adjustments), fen.
+pub async fn owed(store: &dyn Store, i: u32) -> i64 {
+    store.case_detail(&case_id(i)).await.unwrap().accounts.iter().map(|a| a.owed().minor).sum()
+}
+
 pub fn case_id(i: u32) -> daylight_domain::id::CaseId {
     daylight_domain::id::CaseId::for_customer(&CustomerId::parse(&format!("C{i:04}")).unwrap())
 }

@@ -11,6 +11,7 @@ mod history;
 mod import;
 mod ledger;
 mod models;
+mod money;
 mod one_truth;
 mod plans;
 mod qc;

@@ -223,7 +223,8 @@ contract! {
         assert_eq!(store.create_promise(&promise(100_000), "E001", now()).await.unwrap_err().code(), "PROMISE_PENDING");
         let whole_case = NewPromise { account: None, ..promise(100_000) };
         assert_eq!(store.create_promise(&whole_case, "E001", now()).await.unwrap_err().code(), "PROMISE_PENDING");
-        store.settle_promise(first, daylight_domain::agreement::PromiseStatus::Cancelled, "E001", now()).await.unwrap();
+        let cancel = daylight_store::model::PromiseChange { edit: daylight_store::model::PromiseEdit::Cancel, reason: "客户改约".into() };
+        store.change_promise(first, &cancel, "E001", now()).await.unwrap();
         assert!(store.create_promise(&promise(100_000), "E001", now()).await.is_ok());
     }
 
@@ -257,6 +258,56 @@ contract! {
             allowed += u32::from(task.await.unwrap());
         }
         assert_eq!(allowed, 6);
+        verified_head(store).await;
+    }
+
+    /// Defect: a collector could not add or correct a number. A collector proposes one
+    /// (validated, with the owner's role and its source), a team lead confirms it, and the
+    /// corrected number is callable again; each step is a ledger event.
+    fn a_collector_proposes_a_number_and_a_lead_confirms_it(store, db) {
+        use daylight_store::desk::{NewNumber, NumberSource};
+        portfolio(store, 1, |_| 40).await;
+        let at = t("2026-03-03T01:00:00Z");
+        let dead = call(1, "P0001-debtor", Recipient::Debtor, at, Outcome::InvalidNumber);
+        assert!(store.record_attempt(&dead, "E001", at).await.unwrap().decision.allowed);
+        let fix = NewNumber {
+            case: case_id(1),
+            replaces: Some(ContactId::parse("P0001-debtor").unwrap()),
+            role: ContactRole::Debtor,
+            number: "+86 139-0000-1234".into(),
+            name: None,
+            source: NumberSource::Debtor,
+        };
+        let bad = NewNumber { number: "12345".into(), ..fix.clone() };
+        assert_eq!(store.propose_number(&bad, "E001", at).await.unwrap_err().code(), "PHONE_FORMAT");
+        let known = NewNumber { number: "13912340001".into(), replaces: None, ..fix.clone() };
+        assert_eq!(store.propose_number(&known, "E001", at).await.unwrap_err().code(), "EXISTS", "the guarantor's number is on record");
+        let id = store.propose_number(&fix, "E001", at).await.unwrap();
+        assert_eq!(store.decide_number(id, true, "E001", at).await.unwrap_err().code(), "SELF_APPROVAL");
+        let pending = store.numbers_in(&Scope::All, Some(&case_id(1)), None, 10).await.unwrap();
+        assert_eq!((pending[0].proposal.number.as_str(), pending[0].status.as_str()), ("13900001234", "requested"));
+        let later = t("2026-03-04T02:00:00Z");
+        let again = call(1, "P0001-debtor", Recipient::Debtor, later, Outcome::NoAnswer);
+        assert_eq!(codes(&preview(store, &Planned::from(&again)).await), ["NUMBER_INVALID"]);
+        let point = store.decide_number(id, true, "L001", later).await.unwrap();
+        assert_eq!(point.as_ref().map(ContactId::as_str), Some("P0001-debtor"));
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        let debtor = d.contacts.iter().find(|c| c.id.as_str() == "P0001-debtor").unwrap();
+        assert_eq!(debtor.status, daylight_domain::customer::ContactStatus::Unknown);
+        assert!(store.record_attempt(&again, "E001", later).await.unwrap().decision.allowed, "the corrected number is callable");
+        // A colleague's new number: added as a new point once confirmed; a refusal adds nothing.
+        let colleague = NewNumber { replaces: None, role: ContactRole::Colleague, number: "010-12345678".into(), name: Some("王同事".into()), source: NumberSource::Field, ..fix.clone() };
+        let added = store.propose_number(&colleague, "E001", later).await.unwrap();
+        let refused = store.propose_number(&NewNumber { number: "13700009999".into(), ..colleague.clone() }, "E001", later).await.unwrap();
+        let new_point = store.decide_number(added, true, "L001", later).await.unwrap().unwrap();
+        assert_eq!(store.decide_number(refused, false, "L001", later).await.unwrap(), None);
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        let p = d.contacts.iter().find(|c| c.id == new_point).unwrap();
+        assert_eq!((p.role, p.name.as_ref().map(|n| n.expose())), (ContactRole::Colleague, Some("王同事")));
+        assert_eq!(events(store, "number.proposed").await.len(), 3);
+        let decided = events(store, "number.decided").await;
+        assert_eq!(decided.len(), 3);
+        assert!(events(store, "number.proposed").await.iter().all(|e| !e.payload.contains("13900001234")), "numbers masked in the ledger");
         verified_head(store).await;
     }
 }

@@ -80,10 +80,15 @@ contract! {
             strategy: "default".into(),
             considered: n,
             actions: Vec::new(),
-            skipped: [("HOLIDAY".to_owned(), 2)].into(),
+            skipped: [(daylight_strategy::plan::Skip::Rule(daylight_compliance::Rule::Holiday), 2)].into(),
+        };
+        let doc = |i: &daylight_strategy::plan::PlanInput| PlanInputJson::of(i, i.date, &i.strategy).unwrap();
+        let made = |n: u64| {
+            let p = made(n);
+            daylight_store::model::PlanJson::of(&p, p.date, &p.strategy, p.actions.len(), &p.skipped).unwrap()
         };
         let (i1, i2) = (input(1), input(2));
-        let (j1, j2) = (PlanInputJson::of(&i1).unwrap(), PlanInputJson::of(&i2).unwrap());
+        let (j1, j2) = (doc(&i1), doc(&i2));
         let json2 = serde_json::to_string(&i2).unwrap();
         let sha = |s: &str| sha2::Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>();
         assert_eq!(j2.sha256(), sha(&json2));
@@ -93,7 +98,7 @@ contract! {
         assert_eq!((v2.input_sha256.as_str(), v2.skipped.as_str()), (sha(&json2).as_str(), "{\"HOLIDAY\":2}"));
         let latest = store.stored_plan(day, None).await.unwrap();
         assert_eq!((latest.version, latest.input.as_deref()), (2, Some(json2.as_str())));
-        let plan1 = serde_json::to_string(&made(1)).unwrap();
+        let plan1 = made(1).json().to_owned();
         let first = store.stored_plan(day, Some(1)).await.unwrap();
         assert_eq!(first.plan.as_deref(), Some(plan1.as_str()));
         assert_eq!(first.plan_sha256, sha(&plan1));
@@ -103,7 +108,7 @@ contract! {
         assert_eq!(store.plan_strategy(day, 9).await.unwrap_err().code(), "NOT_FOUND");
         assert_eq!(store.stored_plan(jiff::civil::date(2026, 3, 5), None).await.unwrap_err().code(), "NOT_FOUND");
         // A plan and an input of different days are refused, and nothing is stored.
-        let other = PlanInputJson::of(&daylight_strategy::plan::PlanInput { date: jiff::civil::date(2026, 3, 5), ..input(3) }).unwrap();
+        let other = doc(&daylight_strategy::plan::PlanInput { date: jiff::civil::date(2026, 3, 5), ..input(3) });
         assert_eq!(store.save_plan(&NewPlan { input: &other, plan: &made(3) }, "planner", now()).await.unwrap_err().code(), "INCONSISTENT");
         // A version stored before the input was compressed keeps its JSON in `input`.
         let legacy = format!(

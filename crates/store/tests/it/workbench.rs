@@ -105,7 +105,7 @@ contract! {
         let plan = NewArrangement {
             case: case_id(1),
             account: Some(AccountId::parse("A0001").unwrap()),
-            terms: ArrangementTerms { total: cny(306_500), instalments: 12, monthly_fee_bp: 60, first_due: Date::new(2026, 4, 5).unwrap() },
+            terms: ArrangementTerms { total: cny(owed(store, 1).await), instalments: 12, monthly_fee_bp: 60, first_due: Date::new(2026, 3, 25).unwrap() },
         };
         let id = store.propose_arrangement(&plan, "E001", now()).await.unwrap();
         let e = store.decide_arrangement(id, ArrangementStatus::Approved, "E001", now()).await.unwrap_err();
@@ -115,8 +115,8 @@ contract! {
         assert_eq!(stored.status, ArrangementStatus::Approved);
         assert_eq!(stored.decided_by.as_deref(), Some("L001"));
         assert_eq!(stored.schedule.len(), 12);
-        assert_eq!(stored.schedule.iter().map(|i| i.principal.minor).sum::<i64>(), 306_500);
-        assert_eq!(stored.schedule[11].due, Date::new(2027, 3, 5).unwrap());
+        assert_eq!(stored.schedule.iter().map(|i| i.principal.minor).sum::<i64>(), plan.terms.total.minor);
+        assert_eq!(stored.schedule[11].due, Date::new(2027, 2, 25).unwrap());
         let too_long = NewArrangement { terms: ArrangementTerms { instalments: 61, ..plan.terms }, ..plan.clone() };
         assert_eq!(code(store.propose_arrangement(&too_long, "E001", now()).await.unwrap_err()), "ARRANGEMENT");
         let e = store.decide_arrangement(id, ArrangementStatus::Proposed, "L001", now()).await.unwrap_err();
@@ -125,6 +125,7 @@ contract! {
 
     fn waivers_are_bounded_and_approved_by_another(store, db) {
         portfolio(store, 1, |_| 95).await;
+        leads(store).await;
         let w = NewWaiver {
             case: case_id(1),
             account: AccountId::parse("A0001").unwrap(),

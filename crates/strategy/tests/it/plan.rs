@@ -4,7 +4,7 @@ use daylight_compliance::Pack;
 use daylight_domain::attempt::{Channel, Outcome};
 use daylight_domain::bucket::Bucket;
 use daylight_domain::customer::{ContactKind, ContactStatus, Recipient};
-use daylight_strategy::document::DEFAULT;
+use daylight_strategy::document::{DEFAULT, Move};
 use daylight_strategy::plan::{ExperimentInput, PastContact, PlanCase, PlanInput, Point, plan};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
@@ -97,7 +97,7 @@ fn every_action_is_allowed_by_the_pack_at_its_window() {
     let pack = Pack::from_toml(&input.pack, "p").unwrap();
     assert!(plan.actions.len() >= 40, "{}", plan.summary());
     for a in &plan.actions {
-        let Ok(channel) = a.channel.parse::<Channel>() else { continue };
+        let Move::Contact(channel) = a.channel else { continue };
         let c = input.cases.iter().find(|c| c.case == a.case).unwrap();
         let mut req = daylight_compliance::Request::new(
             channel,
