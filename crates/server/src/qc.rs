@@ -354,7 +354,7 @@ pub fn adjust_suggestion(s: &mut crate::work::Suggestion, strategy: Option<&Stra
         strategy.and_then(|st| {
             st.scripts
                 .iter()
-                .find(|sc| sc.tone == tone && sc.channels.iter().any(|m: &Move| m.as_str() == s.channel))
+                .find(|sc| sc.tone == tone && sc.channels.iter().any(|m: &Move| *m == s.channel))
                 .map(|sc| sc.id.clone())
         })
     };
@@ -436,8 +436,8 @@ mod tests {
 
     fn suggestion(script: &str) -> Suggestion {
         Suggestion {
-            channel: "call".into(),
-            recipient: "debtor".into(),
+            channel: daylight_strategy::document::Move::Contact(daylight_domain::attempt::Channel::Call),
+            recipient: daylight_domain::customer::Recipient::Debtor,
             contact_point: None,
             script: Some(script.into()),
             window: "09:00–12:00".into(),

@@ -10,12 +10,13 @@ use daylight_compliance::eval::evaluate;
 use daylight_domain::agreement::WaiverStatus;
 use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
 use daylight_domain::case::{CaseStatus, CloseReason, StatusChange};
-use daylight_domain::customer::{ContactKind, ContactPoint, Recipient};
+use daylight_domain::customer::{ContactKind, ContactPoint, ContactStatus, Recipient};
 use daylight_domain::id::{AccountId, CaseId, ContactId};
 use daylight_domain::pii::{mask_address, mask_name};
 use daylight_domain::{Currency, Money};
 use daylight_store::access::Role;
 use daylight_store::model::{CaseDetail, CaseFilter, NewPromise, PromiseChange, PromiseEdit};
+use daylight_strategy::document::Move;
 use daylight_strategy::plan::{Action, Plan};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -165,8 +166,10 @@ pub struct QueueItem {
     pub overdue: String,
     /// Overdue in fen (CNY).
     pub overdue_fen: i64,
-    /// Today's planned channel, if the plan has the case.
-    pub channel: Option<String>,
+    /// Today's planned channel or referral (`call`, `sms`, …, `legal`, `agency`), if the plan has
+    /// the case.
+    #[schema(value_type = Option<String>)]
+    pub channel: Option<Move>,
     /// Today's window start, local `HH:MM`.
     pub window: Option<String>,
     /// The script to use.
@@ -222,7 +225,7 @@ impl QueueItem {
             dpd: s.case.max_dpd,
             overdue: yuan(fen),
             overdue_fen: fen,
-            channel: action.map(|a| a.channel.as_str().to_owned()),
+            channel: action.map(|a| a.channel),
             window: action.map(|a| local_hm(a.window_start)),
             script: action.and_then(|a| a.script.clone()),
             arm: action.map(|a| a.arm.clone()),
@@ -271,8 +274,9 @@ pub struct PointView {
     pub value: String,
     /// The owner's name, masked, when not the debtor.
     pub name: Option<String>,
-    /// `valid`, `invalid`, `suspended`, …
-    pub status: String,
+    /// `unknown`, `valid`, `invalid`, `suspended`, `powered_off`.
+    #[schema(value_type = String)]
+    pub status: ContactStatus,
     /// The gate's answer for a call to this point now (phones only).
     pub gate: Option<GateStatus>,
     /// Whether the point is a third party's (an emergency contact, a relative …): a call needs a
@@ -349,10 +353,12 @@ pub struct TimelineEntry {
 /// Today's planned action for the case.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Suggestion {
-    /// Channel.
-    pub channel: String,
+    /// Channel, or a referral (`legal`, `agency`).
+    #[schema(value_type = String)]
+    pub channel: Move,
     /// Recipient.
-    pub recipient: String,
+    #[schema(value_type = String)]
+    pub recipient: Recipient,
     /// Contact point id.
     pub contact_point: Option<String>,
     /// Script id.
@@ -373,7 +379,8 @@ pub struct CaseView {
     /// The customer id.
     pub customer: String,
     /// `open`, `closed`, `legal`, `written_off`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: CaseStatus,
     /// Bucket.
     pub bucket: String,
     /// Days past due.
@@ -497,7 +504,7 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
             kind: p.value.kind().as_str().to_owned(),
             value: p.value.masked(),
             name: p.name.as_ref().map(|n| n.masked()),
-            status: p.status.as_str().to_owned(),
+            status: p.status,
             gate,
             third_party: p.role.recipient() == Recipient::ThirdParty,
             confirmation,
@@ -506,8 +513,8 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
     }
     let plan = app.plans.today(app).await?;
     let mut suggestion = plan.by_case.get(id).and_then(|v| v.first()).map(|a| Suggestion {
-        channel: a.channel.as_str().to_owned(),
-        recipient: a.recipient.as_str().to_owned(),
+        channel: a.channel,
+        recipient: a.recipient,
         contact_point: a.contact_point.clone(),
         script: a.script.clone(),
         window: format!("{}–{}", local_hm(a.window_start), local_hm(a.window_end)),
@@ -636,7 +643,7 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
     CaseView {
         id: d.case.id.as_str().to_owned(),
         customer: d.case.customer.as_str().to_owned(),
-        status: d.case.status.as_str().to_owned(),
+        status: d.case.status,
         bucket: d.case.bucket.label().to_owned(),
         dpd: d.case.max_dpd,
         team: d.case.team.clone(),

@@ -2,7 +2,7 @@
 //! role gives over cases.
 //!
 //! A [`Scope`] is applied inside the store's queries ([`crate::model::CaseFilter::scope`],
-//! [`crate::Store::case_detail_in`], [`crate::Store::case_in_scope`]), so a case outside the
+//! [`crate::CaseStore::case_detail_in`], [`crate::CaseStore::case_in_scope`]), so a case outside the
 //! caller's scope reads exactly as a case that does not exist: the server cannot leak one by
 //! forgetting a check, and a caller cannot learn which ids exist by trying them.
 //!
@@ -159,7 +159,7 @@ pub struct User {
     pub created_at: Timestamp,
 }
 
-/// A user to create, or the whole new state of one to change ([`crate::Store::update_user`]
+/// A user to create, or the whole new state of one to change ([`crate::AccessStore::update_user`]
 /// ignores `password_hash` and `must_change`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewUser {
