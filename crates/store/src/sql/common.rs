@@ -127,9 +127,16 @@ async fn append(tx: &mut Tx, event: &Event) -> Result<LedgerRow> {
 struct Chain {
     /// The head, and its hash as stored.
     head: Option<(Link, String)>,
+    /// Rows appended and not yet written: written together, in order, in statements of
+    /// [`Chain::ROWS_PER_INSERT`] (a batch gate's thousands of events cost a few statements,
+    /// not one each), and always before the head is written back.
+    pending: Vec<(LedgerRow, Timestamp)>,
 }
 
 impl Chain {
+    /// Ledger rows per multi-row insert (8 parameters each).
+    const ROWS_PER_INSERT: usize = 256;
+
     async fn append(&mut self, tx: &mut Tx, event: &Event) -> Result<LedgerRow> {
         let head = match self.head.take() {
             Some((h, _)) => h,
@@ -140,24 +147,41 @@ impl Chain {
             }
         };
         let row = head.append(event);
-        sqlx::query(rows::LEDGER_INSERT)
-            .bind(row.seq)
-            .bind(DbTime::new(event.at))
-            .bind(&row.actor)
-            .bind(&row.kind)
-            .bind(&row.subject)
-            .bind(&row.payload)
-            .bind(&row.prev_hash)
-            .bind(&row.hash)
-            .execute(&mut **tx)
-            .await?;
         let link = Link::after(&row).map_err(|b| StoreError::Corrupt(b.to_string()))?;
         self.head = Some((link, row.hash.clone()));
+        self.pending.push((row.clone(), event.at));
+        if self.pending.len() >= Self::ROWS_PER_INSERT {
+            self.flush(tx).await?;
+        }
         Ok(row)
     }
 
-    /// Writes the head back (nothing when nothing was appended).
-    async fn close(self, tx: &mut Tx) -> Result<()> {
+    /// Writes the rows appended so far.
+    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO ledger (seq, at, actor, kind, subject, payload, prev_hash, hash) ",
+        );
+        qb.push_values(&self.pending, |mut b, (row, at)| {
+            b.push_bind(row.seq)
+                .push_bind(DbTime::new(*at))
+                .push_bind(row.actor.clone())
+                .push_bind(row.kind.clone())
+                .push_bind(row.subject.clone())
+                .push_bind(row.payload.clone())
+                .push_bind(row.prev_hash.clone())
+                .push_bind(row.hash.clone());
+        });
+        qb.build().execute(&mut **tx).await?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Writes the rows appended and the head (nothing when nothing was appended).
+    async fn close(mut self, tx: &mut Tx) -> Result<()> {
+        self.flush(tx).await?;
         if let Some((h, hash)) = self.head {
             sqlx::query(rows::LEDGER_ADVANCE).bind(h.seq).bind(hash).execute(&mut **tx).await?;
         }
