@@ -345,7 +345,7 @@ pub async fn call_detail(app: &AppState, caller: &Caller, attempt: i64) -> ApiRe
 /// soothing script; abuse is noted (the next plan changes the channel mix). Each change adds a
 /// reason with its code.
 pub fn adjust_suggestion(s: &mut crate::work::Suggestion, strategy: Option<&Strategy>, heard: &[&str]) {
-    use daylight_strategy::document::{Move, Tone};
+    use daylight_strategy::document::Tone;
     let has = |code: &str| heard.contains(&code);
     let tone_of = |id: &Option<String>| {
         id.as_deref().and_then(|i| strategy.and_then(|st| st.script(i))).map(|sc| sc.tone)
@@ -354,7 +354,7 @@ pub fn adjust_suggestion(s: &mut crate::work::Suggestion, strategy: Option<&Stra
         strategy.and_then(|st| {
             st.scripts
                 .iter()
-                .find(|sc| sc.tone == tone && sc.channels.iter().any(|m: &Move| *m == s.channel))
+                .find(|sc| sc.tone == tone && sc.channels.contains(&s.channel))
                 .map(|sc| sc.id.clone())
         })
     };
