@@ -771,6 +771,10 @@ pub struct NewPromiseInput {
     /// The attempt in which it was made.
     #[serde(default)]
     pub attempt: Option<i64>,
+    /// The account it pays, one of the case's; none (the console's form): the case, so it is
+    /// bounded by what all its accounts owe.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 /// Locks a promise to pay on a case in scope. Returns its id.
@@ -786,7 +790,17 @@ pub async fn lock_promise(app: &AppState, caller: &Caller, id: &str, p: &NewProm
     }
     let now = app.now();
     let due_at = promise_due(&p.date, p.time.as_deref(), now)?;
-    let account: Option<AccountId> = d.accounts.first().map(|a| a.account.id.clone());
+    let account = match p.account.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => {
+            let id =
+                AccountId::parse(a).map_err(|e| ApiError::field("account", e.code.as_str(), e.message))?;
+            if !d.accounts.iter().any(|x| x.account.id == id) {
+                return Err(ApiError::field("account", "NOT_FOUND", "not one of the case's accounts"));
+            }
+            Some(id)
+        }
+    };
     let promise = NewPromise { case, account, attempt: p.attempt, amount, due_at };
     Ok(app.store.create_promise(&promise, &caller.user.login, now).await?)
 }

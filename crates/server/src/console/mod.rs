@@ -433,7 +433,8 @@ async fn promise_submit(
     Path(id): Path<String>,
     Form(f): Form<PromiseForm>,
 ) -> Response {
-    let input = NewPromiseInput { amount: f.amount, date: f.date, time: Some(f.time), attempt: None };
+    let input =
+        NewPromiseInput { amount: f.amount, date: f.date, time: Some(f.time), attempt: None, account: None };
     case_after(&app, lang, &c, &id, work::lock_promise(&app, &c, &id, &input).await).await
 }
 

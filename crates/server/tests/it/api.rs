@@ -74,6 +74,13 @@ both! {
         let (_, case) = e2.get("/api/cases/CASE-C0011").await;
         assert_eq!(case["pending_promises"].as_array().map(Vec::len), Some(0));
         assert_eq!(e2.post("/api/cases/CASE-C0011/promises", json!({"amount": "2000", "date": "2026-03-10"})).await.0, StatusCode::CREATED);
+        // Defect: the console's promise was bound to the case's first account. CASE-C0008 owes
+        // ¥17,454.46 on A0008 and ¥31,880.20 on A0014: a ¥20,000 promise is within the case.
+        let mut e1 = Client::signed_in(&app, "E001").await;
+        let (s, b) = e1.post("/api/cases/CASE-C0008/promises", json!({"amount": "20000", "date": "2026-03-10"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (s, b) = e1.post("/api/cases/CASE-C0008/promises", json!({"amount": "100", "date": "2026-03-10", "account": "A0011"})).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("account")), "{b}");
         // The queue holds the case.
         let (_, q) = e2.get("/api/queue").await;
         assert_eq!(q[0]["case"], "CASE-C0011");
