@@ -23,7 +23,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::agreement::{ArrangementTerms, MAX_INSTALMENTS, MAX_MONTHLY_FEE_BP, MAX_PROMISE_DAYS};
+use crate::agreement::{
+    ArrangementTerms, MAX_INSTALMENTS, MAX_MONTHLY_FEE_BP, MAX_PROMISE_DAYS, PENDING_PROMISES_PER_ACCOUNT,
+};
 use crate::error::{Code, Invalid, Valid};
 use crate::money::Money;
 
@@ -64,7 +66,7 @@ impl Default for MoneyPolicy {
     fn default() -> MoneyPolicy {
         MoneyPolicy {
             promise_max_days: MAX_PROMISE_DAYS,
-            pending_promises_per_account: 1,
+            pending_promises_per_account: PENDING_PROMISES_PER_ACCOUNT,
             plan_max_instalments: MAX_INSTALMENTS,
             plan_first_due_within_days: 30,
             plan_max_monthly_fee_bp: MAX_MONTHLY_FEE_BP,
@@ -131,8 +133,12 @@ impl MoneyPolicy {
         Ok(())
     }
 
-    /// A promise's term: due after `now` and within [`MoneyPolicy::promise_max_days`].
-    pub fn check_promise_term(&self, due_at: jiff::Timestamp, now: jiff::Timestamp) -> Valid<()> {
+    /// A promise: a positive amount, due after `now` and within
+    /// [`MoneyPolicy::promise_max_days`].
+    pub fn check_promise(&self, amount: Money, due_at: jiff::Timestamp, now: jiff::Timestamp) -> Valid<()> {
+        if amount.minor <= 0 {
+            return Err(Invalid::new(Code::AmountRange, "a promised amount must be above zero"));
+        }
         if due_at <= now {
             return Err(Invalid::new(Code::Inconsistent, "a promise must fall due in the future"));
         }
@@ -340,10 +346,18 @@ mod tests {
     fn promise_term_by_policy() {
         let now: jiff::Timestamp = "2026-03-03T02:00:00Z".parse().unwrap();
         let p = MoneyPolicy { promise_max_days: 7, ..MoneyPolicy::default() };
-        assert_eq!(p.check_promise_term("2026-03-09T02:00:00Z".parse().unwrap(), now), Ok(()));
+        assert_eq!(p.check_promise(cny(1), "2026-03-09T02:00:00Z".parse().unwrap(), now), Ok(()));
         assert_eq!(
-            p.check_promise_term("2026-03-11T02:00:00Z".parse().unwrap(), now).unwrap_err().code,
+            p.check_promise(cny(1), "2026-03-11T02:00:00Z".parse().unwrap(), now).unwrap_err().code,
             Code::Inconsistent
         );
+        // The default policy: the law's 90 days.
+        let p = MoneyPolicy::default();
+        let due: jiff::Timestamp = "2026-03-06T07:00:00Z".parse().unwrap();
+        assert_eq!(p.check_promise(cny(200_000), due, now), Ok(()));
+        assert_eq!(p.check_promise(cny(0), due, now).unwrap_err().code, Code::AmountRange);
+        assert_eq!(p.check_promise(cny(1), now, now).unwrap_err().code, Code::Inconsistent);
+        let far: jiff::Timestamp = "2026-07-01T00:00:00Z".parse().unwrap();
+        assert_eq!(p.check_promise(cny(1), far, now).unwrap_err().code, Code::Inconsistent);
     }
 }

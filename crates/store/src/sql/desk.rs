@@ -289,16 +289,19 @@ fn number_from_row(r: &DbRow) -> Result<NumberProposal> {
     })
 }
 
-async fn read_numbers_in(
+/// Rows of a request table (`case_id`, `status`, `requested_at`) on cases within `scope` (on
+/// `case` only, if given), oldest first: the approval queues.
+async fn requests_in(
     pool: &DbPool,
+    table: &'static str,
     scope: &Scope,
     case: Option<&CaseId>,
     status: Option<WaiverStatus>,
     limit: u32,
-) -> Result<Vec<NumberProposal>> {
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT r.* FROM number_proposals r JOIN cases c ON c.id = r.case_id WHERE 1 = 1",
-    );
+) -> Result<Vec<DbRow>> {
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT r.* FROM {table} r JOIN cases c ON c.id = r.case_id WHERE 1 = 1"
+    ));
     if let Some(case) = case {
         qb.push(" AND r.case_id = ").push_bind(case.as_str().to_owned());
     }
@@ -307,7 +310,17 @@ async fn read_numbers_in(
     }
     push_scope(&mut qb, scope);
     qb.push(" ORDER BY r.requested_at, r.id LIMIT ").push_bind(i64::from(limit.min(CaseFilter::MAX_LIMIT)));
-    let rows = qb.build().fetch_all(pool).await?;
+    Ok(qb.build().fetch_all(pool).await?)
+}
+
+async fn read_numbers_in(
+    pool: &DbPool,
+    scope: &Scope,
+    case: Option<&CaseId>,
+    status: Option<WaiverStatus>,
+    limit: u32,
+) -> Result<Vec<NumberProposal>> {
+    let rows = requests_in(pool, "number_proposals", scope, case, status, limit).await?;
     rows.iter().map(number_from_row).collect()
 }
 
@@ -329,18 +342,7 @@ async fn read_third_party_requests_in(
     status: Option<WaiverStatus>,
     limit: u32,
 ) -> Result<Vec<ThirdPartyRequest>> {
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT r.* FROM third_party_requests r JOIN cases c ON c.id = r.case_id WHERE 1 = 1",
-    );
-    if let Some(case) = case {
-        qb.push(" AND r.case_id = ").push_bind(case.as_str().to_owned());
-    }
-    if let Some(s) = status {
-        qb.push(" AND r.status = ").push_bind(s.as_str());
-    }
-    push_scope(&mut qb, scope);
-    qb.push(" ORDER BY r.requested_at, r.id LIMIT ").push_bind(i64::from(limit.min(CaseFilter::MAX_LIMIT)));
-    let rows = qb.build().fetch_all(pool).await?;
+    let rows = requests_in(pool, "third_party_requests", scope, case, status, limit).await?;
     rows.iter().map(third_party_from_row).collect()
 }
 

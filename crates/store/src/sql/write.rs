@@ -366,12 +366,9 @@ async fn insert_note(
 
 async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timestamp) -> Result<i64> {
     required("actor", actor)?;
-    if p.amount.minor <= 0 {
-        return Err(Invalid::new(Code::AmountRange, "a promised amount must be above zero").into());
-    }
     let mut tx = begin_write(write).await?;
     let money = pack_in_force(&mut tx).await?.money.clone();
-    money.check_promise_term(p.due_at, now)?;
+    money.check_promise(p.amount, p.due_at, now)?;
     let customer = open_case_customer(&mut tx, &p.case).await?;
     let owed = promise_room(&mut tx, p, &customer).await?;
     let pending = pending_promises(&mut tx, p, 0).await?;
@@ -492,16 +489,13 @@ async fn edit_promise(
                     Invalid::new(Code::Transition, format!("a {status} promise cannot be changed")).into()
                 );
             }
-            if amount.minor <= 0 {
-                return Err(Invalid::new(Code::AmountRange, "a promised amount must be above zero").into());
-            }
             if amount.currency != currency {
                 return Err(
                     Invalid::new(Code::CurrencyMismatch, format!("the promise is in {currency}")).into()
                 );
             }
             let money = pack_in_force(&mut tx).await?.money.clone();
-            money.check_promise_term(due_at, now)?;
+            money.check_promise(amount, due_at, now)?;
             let p = NewPromise {
                 case: case.clone(),
                 account: opt_id(&row, "account_id", AccountId::parse)?,
@@ -873,7 +867,7 @@ async fn update_waiver(
     required("actor", actor)?;
     let mut tx = begin_write(write).await?;
     let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT case_id, status, requested_by, first_approved_by, account_id, component, amount FROM waivers WHERE id = $1{FOR_UPDATE}"
+        "SELECT case_id, status, requested_by, first_approved_by FROM waivers WHERE id = $1{FOR_UPDATE}"
     )))
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -891,7 +885,7 @@ async fn update_waiver(
         )
         .into());
     }
-    recheck_waiver(&mut tx, id).await?;
+    let (amount, part) = recheck_waiver(&mut tx, id).await?;
     let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE login = $1 AND NOT disabled")
         .bind(actor)
         .fetch_optional(&mut *tx)
@@ -902,17 +896,7 @@ async fn update_waiver(
             format!("{actor} is not an enabled user: only users approve waivers"),
         )
     })?;
-    let account_id = self::id(&row, "account_id", AccountId::parse)?;
-    let account = sqlx::query("SELECT * FROM accounts WHERE id = $1")
-        .bind(account_id.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-    let account = account_from_row(&account)?;
-    let component: Component = word(&row, "component")?;
-    let amount = money(&row, "amount", account.currency)?;
-    let money_policy = pack_in_force(&mut tx).await?.money.clone();
-    let verdict =
-        money_policy.judge_waiver(&role, amount, account.overdue.component(component), first.is_some())?;
+    let verdict = pack_in_force(&mut tx).await?.money.judge_waiver(&role, amount, part, first.is_some())?;
     let payload = match verdict {
         WaiverVerdict::NeedsSecond => {
             sqlx::query("UPDATE waivers SET first_approved_by = $1, first_approved_at = $2 WHERE id = $3")
@@ -975,26 +959,26 @@ async fn decide_request(
 }
 
 /// At approval, the waiver must still fit: the account may have been re-imported, or other
-/// waivers approved, since it was requested.
-fn recheck_waiver(tx: &mut Tx, waiver: i64) -> futures::future::BoxFuture<'_, Result<()>> {
-    Box::pin(async move {
-        let row = sqlx::query("SELECT account_id, component, amount FROM waivers WHERE id = $1")
-            .bind(waiver)
-            .fetch_one(&mut **tx)
-            .await?;
-        let account_id = id(&row, "account_id", AccountId::parse)?;
-        let component: Component = word(&row, "component")?;
-        let amount = int(&row, "amount")?;
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT * FROM accounts WHERE id = $1{FOR_UPDATE}")))
-            .bind(account_id.as_str())
-            .fetch_one(&mut **tx)
-            .await?;
-        let account = account_from_row(&row)?;
-        let amount = Money::new(amount, account.currency);
-        let committed = committed_waivers(tx, &account, component, waiver).await?;
-        agreement::check_waiver(component, amount, account.overdue.component(component), committed)?;
-        Ok(())
-    })
+/// waivers approved, since it was requested. Returns the waiver's amount and the overdue part
+/// it reduces, as the account (read `FOR UPDATE`) now states it.
+async fn recheck_waiver(tx: &mut Tx, waiver: i64) -> Result<(Money, Money)> {
+    let row = sqlx::query("SELECT account_id, component, amount FROM waivers WHERE id = $1")
+        .bind(waiver)
+        .fetch_one(&mut **tx)
+        .await?;
+    let account_id = id(&row, "account_id", AccountId::parse)?;
+    let component: Component = word(&row, "component")?;
+    let amount = int(&row, "amount")?;
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT * FROM accounts WHERE id = $1{FOR_UPDATE}")))
+        .bind(account_id.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
+    let account = account_from_row(&row)?;
+    let amount = Money::new(amount, account.currency);
+    let part = account.overdue.component(component);
+    let committed = committed_waivers(tx, &account, component, waiver).await?;
+    agreement::check_waiver(component, amount, part, committed)?;
+    Ok((amount, part))
 }
 
 async fn reveal_field(
