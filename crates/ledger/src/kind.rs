@@ -78,6 +78,11 @@ pub enum EventKind {
     /// A call's transcript was analysed by QC and stored with its attempt (the transcript's
     /// digest, the codes found, the tags set, the review opened).
     QcAnalysed,
+    /// A started call was withdrawn before it reached the debtor (the collector's phone did not
+    /// answer): nothing was dialled to the debtor and nothing counts under the caps.
+    AttemptWithdrawn,
+    /// A call recording was listened to or downloaded (who, which, how).
+    RecordingAccessed,
 }
 
 impl EventKind {
@@ -119,6 +124,8 @@ impl EventKind {
             EventKind::ComplaintRegistered => "complaint.registered",
             EventKind::TaskDone => "task.done",
             EventKind::QcAnalysed => "qc.analysed",
+            EventKind::AttemptWithdrawn => "attempt.withdrawn",
+            EventKind::RecordingAccessed => "recording.accessed",
         }
     }
 }

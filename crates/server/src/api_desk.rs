@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use daylight_domain::bounds::WaiverVerdict;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::api::Decision;
 use crate::auth::Caller;
+use crate::calls;
 use crate::desk::{
     self, ComplaintInput, ExperimentInput, ExperimentView, NumberInput, PackInput, PackView, PendingNumber,
     PendingThirdParty, PendingWaiver, TaskView, ThirdPartyInput, WaiverInput,
@@ -44,6 +45,96 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(qc_call))
         .routes(routes!(qc_lint))
         .routes(routes!(qc_rules))
+        .routes(routes!(dial))
+        .routes(routes!(get_call))
+        .routes(routes!(hangup_call))
+        .routes(routes!(case_recordings))
+        .routes(routes!(recording_audio))
+}
+
+/// Click to dial (一键外呼): the gate judges a call now to one of the case's phones. Refused:
+/// nothing is dialled, `allowed` is false with the rules and the next allowed minute. Allowed:
+/// the switch rings the caller's phone, then the debtor (202); follow it at `/api/calls/{call}`.
+#[utoipa::path(post, path = "/api/cases/{id}/calls", tag = "calls", request_body = calls::DialInput,
+    params(("id" = String, Path)),
+    responses((status = 202, body = calls::DialView), (status = 200, body = calls::DialView, description = "refused by the gate"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn dial(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<calls::DialInput>,
+) -> ApiResult<(StatusCode, Json<calls::DialView>)> {
+    let v = calls::dial(&app, &c, &id, &input).await?;
+    Ok((if v.allowed { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(v)))
+}
+
+/// A call placed from this server: where it is, and at its end the attempt and outcome.
+#[utoipa::path(get, path = "/api/calls/{call}", tag = "calls", params(("call" = i64, Path)),
+    responses((status = 200, body = calls::CallView), (status = 404, body = ErrorBody)), security(("session" = [])))]
+async fn get_call(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(call): Path<i64>,
+) -> ApiResult<Json<calls::CallView>> {
+    Ok(Json(calls::call(&app, &c, call)?))
+}
+
+/// Hangs up a live call: its collector, or a team lead (强制挂断).
+#[utoipa::path(post, path = "/api/calls/{call}/hangup", tag = "calls", params(("call" = i64, Path)),
+    responses((status = 200, body = calls::CallView), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn hangup_call(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(call): Path<i64>,
+) -> ApiResult<Json<calls::CallView>> {
+    Ok(Json(calls::hangup(&app, &c, call)?))
+}
+
+/// The case's call recordings (with the permission to listen).
+#[utoipa::path(get, path = "/api/cases/{id}/recordings", tag = "calls", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<calls::RecordingView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = [])))]
+async fn case_recordings(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<calls::RecordingView>>> {
+    Ok(Json(calls::recordings(&app, &c, &id).await?))
+}
+
+/// How a recording is fetched.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct AudioQuery {
+    /// `listen` (default) or `download`.
+    how: Option<calls::Access>,
+}
+
+/// A recording's audio (two-channel WAV: left the collector, right the debtor). Listening and
+/// downloading each need their permission and each is a `recording.accessed` ledger event.
+#[utoipa::path(get, path = "/api/recordings/{id}/audio", tag = "calls", params(("id" = i64, Path), AudioQuery),
+    responses((status = 200, content_type = "audio/wav"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("session" = [])))]
+async fn recording_audio(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<AudioQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let how = q.how.unwrap_or(calls::Access::Listen);
+    let wav = calls::audio(&app, &c, id, how).await?;
+    let disposition = match how {
+        calls::Access::Listen => format!("inline; filename=\"recording-{id}.wav\""),
+        calls::Access::Download => format!("attachment; filename=\"recording-{id}.wav\""),
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "audio/wav".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        wav,
+    )
+        .into_response())
 }
 
 /// Submits a call's transcript (JSON, as the speech recogniser printed it) for QC. It is analysed

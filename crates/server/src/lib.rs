@@ -18,6 +18,7 @@
 pub mod api;
 pub mod api_desk;
 pub mod auth;
+pub mod calls;
 pub mod charts;
 pub mod console;
 pub mod desk;
@@ -65,6 +66,8 @@ pub struct AppState {
     /// The last day the pack's holiday calendar covers, read at start, after a pack change and
     /// with each promise sweep: the console and `/metrics` warn from 60 days before it.
     pub calendar: Arc<desk::CalendarWatch>,
+    /// Daylight's switch, when `[calls]` sets one up.
+    pub calls: Option<Arc<calls::Calls>>,
 }
 
 impl AppState {
@@ -81,8 +84,17 @@ impl AppState {
             queues: Arc::new(work::QueueCache::default()),
             qc: Arc::new(qc::QcEngine::default()),
             calendar: Arc::new(desk::CalendarWatch::default()),
+            calls: None,
             settings: Arc::new(settings),
         }
+    }
+
+    /// Starts the switch the settings' `[calls]` set up, if any.
+    pub async fn start_calls(mut self) -> Result<AppState, daylight_calls::CallError> {
+        if let Some(c) = &self.settings.calls {
+            self.calls = Some(Arc::new(calls::Calls::start(c).await?));
+        }
+        Ok(self)
     }
 
     /// The time now, by the settings' clock.
@@ -127,7 +139,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let tls = settings.tls.clone();
-    let state = AppState::new(store, settings);
+    let state = AppState::new(store, settings).start_calls().await.map_err(|e| {
+        std::io::Error::other(format!("the switch ([calls]) did not start: {}: {e}", e.code()))
+    })?;
+    if let Some(c) = &state.calls {
+        tracing::info!(sip = %c.sip_addr(), "switch listening");
+    }
     // Today's plan is read before the first request, so that no collector waits for it.
     if let Err(e) = state.plans.today(&state).await {
         tracing::warn!(code = %e.code, error = %e.message, "reading today's plan failed");

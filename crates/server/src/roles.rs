@@ -38,6 +38,10 @@ pub enum Permission {
     SubmitTranscripts,
     /// Read QC's findings and transcripts of calls (within scope).
     ViewQc,
+    /// Listen to call recordings in the console (within scope; each listen audited).
+    ListenRecordings,
+    /// Download call recordings (each download audited).
+    DownloadRecordings,
 }
 
 /// Whether `role` has `permission`.
@@ -62,6 +66,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
             matches!(role, R::Admin | R::TeamLead | R::Collector | R::AgencyManager | R::AgencyCollector)
         }
         P::ViewQc => !matches!(role, R::Collector | R::AgencyCollector),
+        P::ListenRecordings => matches!(role, R::Admin | R::Compliance | R::TeamLead),
+        P::DownloadRecordings => matches!(role, R::Admin),
         P::RegisterComplaints => matches!(role, R::Admin | R::Compliance | R::TeamLead | R::AgencyManager),
     }
 }

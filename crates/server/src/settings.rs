@@ -38,6 +38,27 @@ struct Raw {
     log: RawLog,
     #[serde(default)]
     qc: RawQc,
+    calls: Option<RawCalls>,
+}
+
+/// `[calls]`: Daylight's switch (see docs/calls.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalls {
+    sip_bind: Option<String>,
+    trunk: Option<String>,
+    trunk_user: Option<String>,
+    trunk_password: Option<String>,
+    #[serde(default)]
+    caller_ids: Vec<String>,
+    vault: Option<PathBuf>,
+    vault_recipient: Option<String>,
+    vault_identity: Option<PathBuf>,
+    max_calls: Option<i64>,
+    ring_secs: Option<i64>,
+    max_call_secs: Option<i64>,
+    #[serde(default)]
+    phones: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -132,6 +153,100 @@ pub struct Settings {
     /// The QC rules calls are analysed with (`qc.rules`, a TOML file; default: the shipped
     /// cn-default rules). Read and checked at start, so a bad file stops the server.
     pub qc_rules: daylight_qc::Rules,
+    /// Daylight's switch (`[calls]`); none: calls cannot be placed from Daylight.
+    pub calls: Option<CallSettings>,
+}
+
+/// Daylight's switch, as `[calls]` sets it.
+#[derive(Clone, PartialEq)]
+pub struct CallSettings {
+    /// The switch's SIP UDP address.
+    pub sip_bind: SocketAddr,
+    /// The outbound trunk (URI template with `{number}`, digest credentials).
+    pub trunk: daylight_calls::Trunk,
+    /// Caller-ID numbers (属地号码): a debtor is called from the one sharing the longest prefix
+    /// with their number, else the first.
+    pub caller_ids: Vec<String>,
+    /// The recordings vault (a folder).
+    pub vault: PathBuf,
+    /// The vault's age public key: recordings are encrypted to it.
+    pub vault_recipient: String,
+    /// The age identity file that opens recordings for playback (none: no playback).
+    pub vault_identity: Option<PathBuf>,
+    /// Calls at once.
+    pub max_calls: usize,
+    /// Ring time of each leg.
+    pub ring_secs: u32,
+    /// Longest call.
+    pub max_call_secs: u32,
+    /// Each collector's phone: login → SIP URI.
+    pub phones: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for CallSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The trunk's password is a secret.
+        f.debug_struct("CallSettings")
+            .field("sip_bind", &self.sip_bind)
+            .field("trunk", &self.trunk.uri_template)
+            .field("vault", &self.vault)
+            .field("phones", &self.phones.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn call_settings(origin: &str, c: RawCalls) -> Result<CallSettings, SettingsError> {
+    let need = |field: &str, v: Option<String>| {
+        v.filter(|x| !x.trim().is_empty()).ok_or_else(|| {
+            SettingsError::new(origin, format!("calls.{field} is required when [calls] is set"))
+        })
+    };
+    let bind = c.sip_bind.unwrap_or_else(|| "127.0.0.1:5060".to_owned());
+    let sip_bind = bind.parse().map_err(|_| {
+        SettingsError::new(
+            origin,
+            format!("calls.sip_bind = {bind:?}: expected an address such as 127.0.0.1:5060"),
+        )
+    })?;
+    let trunk = need("trunk", c.trunk)?;
+    if !trunk.contains("{number}") || !trunk.starts_with("sip:") {
+        return Err(SettingsError::new(
+            origin,
+            format!(
+                "calls.trunk = {trunk:?}: expected a SIP URI template with {{number}}, such as sip:{{number}}@10.0.0.1:5060"
+            ),
+        ));
+    }
+    let vault_recipient = need("vault_recipient", c.vault_recipient)?;
+    if !vault_recipient.starts_with("age1") {
+        return Err(SettingsError::new(origin, "calls.vault_recipient: expected an age public key (age1…)"));
+    }
+    for (login, uri) in &c.phones {
+        if !uri.starts_with("sip:") {
+            return Err(SettingsError::new(
+                origin,
+                format!("calls.phones.{login} = {uri:?}: expected a SIP URI"),
+            ));
+        }
+    }
+    Ok(CallSettings {
+        sip_bind,
+        trunk: daylight_calls::Trunk {
+            uri_template: trunk,
+            username: c.trunk_user,
+            password: c.trunk_password,
+        },
+        caller_ids: c.caller_ids,
+        vault: c.vault.ok_or_else(|| {
+            SettingsError::new(origin, "calls.vault (a folder) is required when [calls] is set")
+        })?,
+        vault_recipient,
+        vault_identity: c.vault_identity,
+        max_calls: ranged(origin, "calls.max_calls", c.max_calls, 100, 1, 10_000)? as usize,
+        ring_secs: ranged(origin, "calls.ring_secs", c.ring_secs, 30, 15, 120)? as u32,
+        max_call_secs: ranged(origin, "calls.max_call_secs", c.max_call_secs, 3600, 10, 14_400)? as u32,
+        phones: c.phones,
+    })
 }
 
 impl std::fmt::Debug for Settings {
@@ -392,6 +507,7 @@ fn validate(raw: Raw, over: &Overrides, origin: &str) -> Result<Settings, Settin
                     .map_err(|e| SettingsError::new(origin, format!("qc.rules: {e}")))?
             }
         },
+        calls: raw.calls.map(|c| call_settings(origin, c)).transpose()?,
     })
 }
 

@@ -448,18 +448,8 @@ pub async fn gate_statuses(
     points: &[&ContactPoint],
 ) -> ApiResult<Vec<GateStatus>> {
     let now = app.now();
-    let planned: Vec<Planned> = points
-        .iter()
-        .map(|point| Planned {
-            case: case.clone(),
-            account: None,
-            at: now,
-            channel: Channel::Call,
-            recipient: point.role.recipient(),
-            contact_point: Some(point.id.clone()),
-            agent: agent_of(caller),
-        })
-        .collect();
+    let planned: Vec<Planned> =
+        points.iter().map(|point| crate::calls::call_planned(caller, case, point, now)).collect();
     let contexts = app.store.contact_contexts(&planned).await?;
     Ok(contexts
         .iter()

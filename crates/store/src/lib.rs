@@ -33,8 +33,8 @@ mod types;
 
 pub use error::{Result, StoreError};
 pub use port::{
-    AccessStore, CaseStore, ConfigStore, DeskStore, GateStore, ImportSession, ImportStore, LedgerStore,
-    ModelStore, PlanStore, QcStore, Store,
+    AccessStore, CallStore, CaseStore, ConfigStore, DeskStore, GateStore, ImportSession, ImportStore,
+    LedgerStore, ModelStore, PlanStore, QcStore, Store,
 };
 pub use settings::{Backend, DEFAULT_DB_URL, DbUrl};
 

@@ -515,6 +515,34 @@ pub struct HistoryFilter {
     pub open_only: bool,
 }
 
+/// A call's recording as the switch left it, stored with the call's attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecording {
+    /// The ciphertext's path, relative to the recordings vault.
+    pub path: String,
+    /// SHA-256 of the ciphertext, hex.
+    pub sha256: String,
+    /// Size of the ciphertext.
+    pub bytes: u64,
+    /// Length of the audio.
+    pub millis: u64,
+}
+
+/// A stored call recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingRow {
+    /// Its id.
+    pub id: i64,
+    /// The call's attempt.
+    pub attempt: i64,
+    /// The case.
+    pub case: CaseId,
+    /// The recording as stored.
+    pub file: NewRecording,
+    /// When the call ended.
+    pub recorded_at: Timestamp,
+}
+
 /// A started attempt not yet finished.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartedAttempt {

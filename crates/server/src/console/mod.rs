@@ -35,6 +35,7 @@ pub fn templates() -> Environment<'static> {
         ("password.html", include_str!("../../templates/password.html")),
         ("workbench.html", include_str!("../../templates/workbench.html")),
         ("case.html", include_str!("../../templates/case.html")),
+        ("call.html", include_str!("../../templates/call.html")),
         ("users.html", include_str!("../../templates/users.html")),
         ("approvals.html", include_str!("../../templates/approvals.html")),
         ("team.html", include_str!("../../templates/team.html")),
@@ -78,6 +79,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/workbench", get(workbench))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/contact", post(contact_submit))
+        .route("/cases/{id}/call", post(call_submit))
+        .route("/calls/{call}", get(call_fragment))
+        .route("/calls/{call}/hangup", post(call_hangup))
         .route("/cases/{id}/promise", post(promise_submit))
         .route("/cases/{id}/promises/{promise}", post(promise_change_submit))
         .route("/cases/{id}/reopen", post(reopen_submit))
@@ -347,7 +351,9 @@ async fn case_response(
             let (flash_kind, flash_text) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
             let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
             case => Value::from(minijinja::value::Serde(&view)), next => next, outcomes => outcomes, today => today,
-            flash_kind => flash_kind, flash => flash_text, embed => embed } };
+            flash_kind => flash_kind, flash => flash_text, embed => embed,
+            calls_on => app.calls.is_some(),
+            call => app.calls.as_ref().and_then(|k| k.latest_for(id, &c.user.login)).map(|v| Value::from(minijinja::value::Serde(&v))) } };
             let mut r = render(app, "case.html", ctx);
             *r.status_mut() = status;
             r
@@ -418,6 +424,55 @@ async fn contact_submit(
     };
     let done = work::record_contact(&app, &c, &id, &input).await.map(|r| r.attempt);
     case_after(&app, lang, &c, &id, done).await
+}
+
+#[derive(Deserialize)]
+struct CallForm {
+    contact_point: String,
+}
+
+/// The dial button: the gate's refusal shows as any refusal does (its rule; the contact table
+/// shows the next allowed minute); a placed call shows in the call box, which follows it.
+async fn call_submit(
+    Page { app, lang, c }: Page,
+    Path(id): Path<String>,
+    Form(f): Form<CallForm>,
+) -> Response {
+    let input = crate::calls::DialInput { contact_point: f.contact_point };
+    let done = match crate::calls::dial(&app, &c, &id, &input).await {
+        Ok(v) => match v.call {
+            Some(call) => Ok(call.call),
+            None => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                v.rules.first().map_or("DENIED", String::as_str),
+                format!("the gate refused the call ({})", v.rules.join(", ")),
+            )),
+        },
+        Err(e) => Err(e),
+    };
+    case_after(&app, lang, &c, &id, done).await
+}
+
+async fn call_fragment(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Response {
+    match crate::calls::call(&app, &c, call) {
+        Ok(v) => render(
+            &app,
+            "call.html",
+            context! { ..page_ctx(&app, lang, Some(&c)), ..context! { call => Value::from(minijinja::value::Serde(&v)) } },
+        ),
+        Err(e) => error_page(&app, lang, Some(&c), e),
+    }
+}
+
+async fn call_hangup(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Response {
+    match crate::calls::hangup(&app, &c, call) {
+        Ok(v) => render(
+            &app,
+            "call.html",
+            context! { ..page_ctx(&app, lang, Some(&c)), ..context! { call => Value::from(minijinja::value::Serde(&v)) } },
+        ),
+        Err(e) => error_page(&app, lang, Some(&c), e),
+    }
 }
 
 #[derive(Deserialize)]

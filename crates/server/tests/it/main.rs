@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod calls;
 mod desk;
 mod fixture;
 mod matrix;

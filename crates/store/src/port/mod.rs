@@ -15,6 +15,7 @@
 //! | [`LedgerStore`] | the evidence chain |
 //! | [`CaseStore`] | cases, their status, owners, notes, tags and contact flags |
 //! | [`GateStore`] | the contact gate and started calls |
+//! | [`CallStore`] | calls through the switch: the number dialled, recordings and their access |
 //! | [`DeskStore`] | promises, plans, waivers, third-party confirmations, complaints, tasks, figures |
 //! | [`AccessStore`] | users, sessions, the audited reveal of personal data |
 //! | [`PlanStore`] | daily plans and experiments |
@@ -22,6 +23,7 @@
 //! | [`QcStore`] | call analyses and transcripts |
 
 mod access;
+mod calls;
 mod cases;
 mod config;
 mod desk;
@@ -33,6 +35,7 @@ mod plans;
 mod qc;
 
 pub use access::AccessStore;
+pub use calls::CallStore;
 pub use cases::CaseStore;
 pub use config::ConfigStore;
 pub use desk::DeskStore;
@@ -50,6 +53,7 @@ pub trait Store:
     + LedgerStore
     + CaseStore
     + GateStore
+    + CallStore
     + DeskStore
     + AccessStore
     + PlanStore
@@ -64,6 +68,7 @@ impl<T> Store for T where
         + LedgerStore
         + CaseStore
         + GateStore
+        + CallStore
         + DeskStore
         + AccessStore
         + PlanStore

@@ -5,7 +5,7 @@
 //
 // This part: row helpers, the ledger append every write ends with, and small lookups.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -19,7 +19,7 @@ use daylight_domain::bounds::WaiverVerdict;
 use daylight_domain::bucket::{BucketMove, BucketScheme};
 use daylight_domain::case::{Case, CaseStatus, CloseReason, Note, StatusChange};
 use daylight_domain::customer::Recipient;
-use daylight_domain::customer::{ContactPoint, ContactValue, Customer};
+use daylight_domain::customer::{ContactPoint, ContactStatus, ContactValue, Customer};
 use daylight_domain::id::{AccountId, CaseId, ContactId, CustomerId, PaymentId};
 use daylight_domain::pii::{Address, Gender, MaskedPan, PersonName, ResidentId};
 use daylight_domain::{Code, Currency, Invalid, Money};

@@ -69,15 +69,17 @@ async fn gate(
     lock_numbers(tx, &debtor, std::slice::from_ref(input.planned)).await?;
     // The pack in force, read in this transaction: callers cannot bring their own.
     let pack = pack_in_force(tx).await?;
-    let gated = judge(tx, chain, &pack, &mut debtor, input, actor, now).await?;
+    let gated = judge(tx, chain, &mut AttemptRows::default(), &pack, &mut debtor, input, actor, now).await?;
     Ok((gated, contact_debt_of(&debtor, input.planned.account.as_ref())))
 }
 
 /// Judges a contact against `debtor` (read in `tx`) under `pack`; appends the denial's ledger
 /// event when denied.
+#[allow(clippy::too_many_arguments)]
 async fn judge(
     tx: &mut Tx,
     chain: &mut Chain,
+    rows: &mut AttemptRows,
     pack: &Pack,
     debtor: &mut GateDebtor,
     input: &GateInput<'_>,
@@ -85,7 +87,7 @@ async fn judge(
     now: Timestamp,
 ) -> Result<Gated> {
     let p = input.planned;
-    let req = gate_request(tx, debtor, p).await?;
+    let req = gate_request(tx, rows, debtor, p).await?;
     let decision = daylight_compliance::evaluate(pack, &req, &debtor.history, now);
     if !decision.allowed {
         let payload = json!({
@@ -150,7 +152,7 @@ struct GatePoint {
     /// Whether another contact point carries the same number (read once per debtor).
     shared: bool,
     time_zone: Option<String>,
-    status: daylight_domain::customer::ContactStatus,
+    status: ContactStatus,
     status_at: Option<Timestamp>,
 }
 
@@ -353,16 +355,24 @@ async fn read_debtors(
         }
         // Every attempt made on the debtors (all their cases), started ones included (without
         // an outcome), read in one statement so that no finish can fall between two reads.
+        // One row per debtor, their contacts joined into one text: a debtor's history is tens
+        // of rows, and a row costs more to fetch than its few fields cost to split.
         let sql = format!(
-            "SELECT c.customer_id, t.at, t.channel, t.recipient, t.contact_point_id, t.account_id, t.outcome \
+            "SELECT customer_id, string_agg({LEDGER_AT} || '|' || channel || '|' || recipient || '|' || \
+             COALESCE(contact_point_id, '') || '|' || COALESCE(account_id, '') || '|' || COALESCE(outcome, ''), ';') \
+             AS contacts FROM ( \
+             SELECT c.customer_id, t.at, t.channel, t.recipient, t.contact_point_id, t.account_id, t.outcome \
              FROM attempts t JOIN cases c ON c.id = t.case_id WHERE c.customer_id IN ({list}) \
              UNION ALL \
              SELECT c.customer_id, s.at, s.channel, s.recipient, s.contact_point_id, s.account_id, NULL \
-             FROM attempts_started s JOIN cases c ON c.id = s.case_id WHERE c.customer_id IN ({list})"
+             FROM attempts_started s JOIN cases c ON c.id = s.case_id WHERE c.customer_id IN ({list}) \
+             ) h GROUP BY customer_id"
         );
         for row in fetch_in(tx, sql, chunk).await? {
             if let Some(d) = out.get_mut(&text(&row, "customer_id")?) {
-                d.history.push(past_contact(&row)?);
+                for entry in text(&row, "contacts")?.split(';') {
+                    d.history.push(past_contact(entry)?);
+                }
             }
         }
     }
@@ -372,23 +382,40 @@ async fn read_debtors(
 /// The request the gate judges for `p`: the facts read in `tx` (the debtor as read, a
 /// third-party confirmation in force, the contacts through the same number) put together by
 /// [`daylight_compliance::request_for`], as every other caller does.
-async fn gate_request(tx: &mut Tx, d: &GateDebtor, p: &Planned) -> Result<daylight_compliance::Request> {
+/// Attempts `rows` holds back are written before anything is read, so that every read sees them.
+async fn gate_request(
+    tx: &mut Tx,
+    rows: &mut AttemptRows,
+    d: &GateDebtor,
+    p: &Planned,
+) -> Result<daylight_compliance::Request> {
     let point = match &p.contact_point {
-        Some(cp) => Some(debtor_point(tx, d, cp).await?),
+        Some(cp) if d.points.iter().any(|x| x.id == cp.as_str()) => Some(debtor_point(tx, d, cp).await?),
+        Some(cp) => {
+            rows.flush(tx).await?;
+            Some(debtor_point(tx, d, cp).await?)
+        }
         None => None,
     };
     if let Some(acc) = &p.account
         && !d.accounts.iter().any(|(id, _, _)| id == acc.as_str())
     {
         // Not the debtor's: the lookup names why.
+        rows.flush(tx).await?;
         account_of(tx, acc, &d.customer).await?;
     }
     let confirmed = match (p.recipient, &p.contact_point) {
-        (Recipient::ThirdParty, Some(cp)) => third_party_confirmed_in(tx, &p.case, cp, p.at).await?,
+        (Recipient::ThirdParty, Some(cp)) => {
+            rows.flush(tx).await?;
+            third_party_confirmed_in(tx, &p.case, cp, p.at).await?
+        }
         _ => false,
     };
     let same_number = match point.filter(|x| x.shared).and_then(|x| x.number.as_deref()) {
-        Some(number) => same_number_contacts(tx, number, p).await?,
+        Some(number) => {
+            rows.flush(tx).await?;
+            same_number_contacts(tx, number, p).await?
+        }
         None => Vec::new(),
     };
     let points: Vec<daylight_compliance::PointFacts<'_>> = d.points.iter().map(GatePoint::facts).collect();
@@ -478,7 +505,7 @@ async fn same_number_contacts(
     for row in q.fetch_all(&mut **tx).await? {
         // The debtor's own contacts on another of their points are in their history under that
         // point, which the per-number rules do not count there: they count them here, once.
-        let contact = past_contact(&row)?;
+        let contact = past_contact_row(&row)?;
         if contact.channel.is_call() {
             out.push(contact);
         }
@@ -486,7 +513,7 @@ async fn same_number_contacts(
     Ok(out)
 }
 
-fn past_contact(row: &DbRow) -> Result<daylight_compliance::Contact> {
+fn past_contact_row(row: &DbRow) -> Result<daylight_compliance::Contact> {
     Ok(daylight_compliance::Contact {
         at: time(row, "at")?,
         channel: word(row, "channel")?,
@@ -497,6 +524,24 @@ fn past_contact(row: &DbRow) -> Result<daylight_compliance::Contact> {
             .map(|o| o.parse().map_err(|e| corrupt("outcome", e)))
             .transpose()?,
     })
+}
+
+/// A past contact as the debtor read joins it: `at|channel|recipient|point|account|outcome`
+/// (an empty point, account or outcome is none).
+fn past_contact(entry: &str) -> Result<daylight_compliance::Contact> {
+    let bad = |what: &str| StoreError::Corrupt(format!("{what} in a past contact {entry:?}"));
+    let mut f = entry.split('|');
+    let mut next = |what: &str| f.next().ok_or_else(|| bad(what));
+    let at = next("time")?;
+    let at: Timestamp = at.parse().map_err(|_| bad("time"))?;
+    let channel = next("channel")?.parse().map_err(|_| bad("channel"))?;
+    let recipient = next("recipient")?.parse().map_err(|_| bad("recipient"))?;
+    let some = |t: &str| (!t.is_empty()).then(|| t.to_owned());
+    let contact_point = some(next("contact point")?);
+    let debt = some(next("account")?);
+    let outcome = next("outcome")?;
+    let outcome = if outcome.is_empty() { None } else { Some(outcome.parse().map_err(|_| bad("outcome"))?) };
+    Ok(daylight_compliance::Contact { at, channel, recipient, contact_point, debt, outcome })
 }
 
 /// Locks every contact point carrying a number the contacts `ps` use, in id order (after the
@@ -547,7 +592,7 @@ async fn read_contact_contexts(read: &DbPool, ps: &[Planned]) -> Result<Vec<Cont
     let pack = pack_in_force(&mut tx).await?;
     let mut out = Vec::with_capacity(ps.len());
     for p in ps {
-        let request = gate_request(&mut tx, &debtor, p).await?;
+        let request = gate_request(&mut tx, &mut AttemptRows::default(), &debtor, p).await?;
         out.push(ContactContext {
             pack: (*pack).clone(),
             request,
@@ -656,7 +701,9 @@ async fn gate_and_store(tx: &mut Tx, a: &Attempt, actor: &str, now: Timestamp) -
     let mut debtor = read_debtor(tx, &mut chain, &customer, Some(now)).await?;
     lock_numbers(tx, &debtor, &[Planned::from(a)]).await?;
     let pack = pack_in_force(tx).await?;
-    let gated = judge_and_store(tx, &mut chain, &pack, &mut debtor, a, actor, now).await?;
+    let mut rows = AttemptRows::default();
+    let gated = judge_and_store(tx, &mut chain, &mut rows, &pack, &mut debtor, a, actor, now).await?;
+    rows.flush(tx).await?;
     chain.close(tx).await?;
     Ok(gated)
 }
@@ -664,9 +711,11 @@ async fn gate_and_store(tx: &mut Tx, a: &Attempt, actor: &str, now: Timestamp) -
 /// Judges an attempt already made against `debtor` and, when allowed, stores it and adds it to
 /// the debtor as read (history, the point's status, cease flag) for their later contacts in
 /// the same transaction.
+#[allow(clippy::too_many_arguments)]
 async fn judge_and_store(
     tx: &mut Tx,
     chain: &mut Chain,
+    rows: &mut AttemptRows,
     pack: &Pack,
     debtor: &mut GateDebtor,
     a: &Attempt,
@@ -675,10 +724,10 @@ async fn judge_and_store(
 ) -> Result<Gated> {
     let planned = Planned::from(a);
     let input = GateInput { planned: &planned, mode: "record" };
-    let mut gated = judge(tx, chain, pack, debtor, &input, actor, now).await?;
+    let mut gated = judge(tx, chain, rows, pack, debtor, &input, actor, now).await?;
     if gated.decision.allowed {
         let a = &with_debt(debtor, a);
-        gated.id = Some(store_attempt(tx, chain, a, None, actor, now).await?);
+        gated.id = Some(rows.push(tx, chain, a, None, None, actor, now).await?);
         debtor.history.push(daylight_compliance::Contact {
             at: a.at,
             channel: a.channel,
@@ -750,13 +799,15 @@ async fn gate_record_batch(
         .filter_map(|(c, cp)| debtors.get(c)?.points.iter().find(|x| x.id == cp.as_str())?.number.as_deref())
         .collect();
     lock_number_list(&mut tx, &mut numbers).await?;
+    let mut rows = AttemptRows::expecting(batch.len());
     let mut out = Vec::with_capacity(batch.len());
     for a in batch {
         let customer =
             customers.get(a.case.as_str()).ok_or_else(|| StoreError::not_found("case", a.case.as_str()))?;
         let debtor = debtors.get_mut(customer).ok_or_else(|| StoreError::not_found("customer", customer))?;
-        out.push(judge_and_store(&mut tx, &mut chain, &pack, debtor, a, actor, now).await?);
+        out.push(judge_and_store(&mut tx, &mut chain, &mut rows, &pack, debtor, a, actor, now).await?);
     }
+    rows.flush(&mut tx).await?;
     chain.close(&mut tx).await?;
     tx.commit().await?;
     Ok(out)
@@ -815,12 +866,14 @@ fn started_from_row(row: &DbRow) -> Result<StartedAttempt> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn finish_started(
     write: &DbPool,
     started: i64,
     outcome: Outcome,
     duration_secs: u32,
     note: Option<&str>,
+    recording: Option<&NewRecording>,
     actor: &str,
     now: Timestamp,
 ) -> Result<i64> {
@@ -864,7 +917,9 @@ async fn finish_started(
     }
     sqlx::query("DELETE FROM attempts_started WHERE id = $1").bind(started).execute(&mut *tx).await?;
     let mut chain = Chain::default();
-    let id = store_attempt(&mut tx, &mut chain, &attempt, Some(started), actor, now).await?;
+    let mut rows = AttemptRows::default();
+    let id = rows.push(&mut tx, &mut chain, &attempt, Some(started), recording, actor, now).await?;
+    rows.flush(&mut tx).await?;
     chain.close(&mut tx).await?;
     tx.commit().await?;
     Ok(id)
@@ -920,7 +975,7 @@ impl GateStore for Adapter {
         actor: &str,
         now: Timestamp,
     ) -> Result<i64> {
-        finish_started(&self.write, started, outcome, duration_secs, note, actor, now).await
+        finish_started(&self.write, started, outcome, duration_secs, note, None, actor, now).await
     }
 
     async fn started_attempts(&self) -> Result<Vec<StartedAttempt>> {

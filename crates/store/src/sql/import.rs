@@ -1,8 +1,6 @@
 // The PostgreSQL import session (see common.rs; SQLite's is `sqlite::bulk`): one transaction,
 // rows written as multi-row statements built from `crate::rows`.
 
-use std::collections::HashSet;
-
 use daylight_domain::account::Transaction;
 
 use crate::rows::Value;

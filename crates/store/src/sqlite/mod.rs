@@ -29,6 +29,18 @@ const LEDGER_AT: &str = "at";
 const TABLE_EXISTS: &str = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1";
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// An attempt's id is written as given (see [`reserve_attempt_ids`]).
+const OVERRIDING_ID: &str = "";
+
+/// `n` attempt ids past the highest stored and the highest already reserved (`last`): the
+/// write transaction holds the database, so nothing else can take them.
+async fn reserve_attempt_ids(tx: &mut Tx, last: i64, n: usize) -> Result<Vec<i64>> {
+    let max: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM attempts").fetch_one(&mut **tx).await?;
+    let base = max.max(last);
+    Ok((1..=i64::try_from(n).unwrap_or(1)).map(|i| base + i).collect())
+}
+
 /// Write transactions take the database lock at `BEGIN`, so a transaction that reads before it
 /// writes can never be refused half-way for a lock another writer holds.
 async fn begin_write(pool: &DbPool) -> Result<Tx> {
@@ -118,3 +130,4 @@ include!("../sql/history.rs");
 include!("../sql/users.rs");
 include!("../sql/desk.rs");
 include!("../sql/qc.rs");
+include!("../sql/calls.rs");

@@ -1,0 +1,79 @@
+//! What a call reports while it runs and when it ends.
+
+use std::path::PathBuf;
+
+/// One of the two legs of a click-to-dial call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Leg {
+    /// The collector's phone, called first.
+    Agent,
+    /// The debtor, called through the trunk once the agent answered.
+    Debtor,
+}
+
+/// Who or what ended a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndedBy {
+    /// The collector hung up, refused or never answered.
+    Agent,
+    /// The debtor hung up, refused or the debtor leg failed with a SIP status.
+    Debtor,
+    /// The switch: [`crate::Switch::hangup`], a ring timeout, the call length limit or shutdown.
+    Switch,
+    /// A transport or media error.
+    Error,
+}
+
+/// The encrypted recording of a bridged call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recording {
+    /// Where the age ciphertext was written (the dial's `record_to`).
+    pub path: PathBuf,
+    /// SHA-256 of the ciphertext, lowercase hex.
+    pub sha256: String,
+    /// Size of the ciphertext in bytes.
+    pub bytes: u64,
+    /// Length of the audio in seconds.
+    pub secs: f64,
+}
+
+/// How a call ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallEnd {
+    /// Final SIP status of the agent leg's INVITE (`None` if none came).
+    pub agent_code: Option<u16>,
+    /// Final SIP status of the debtor leg's INVITE (`None` if it was never sent or nothing came).
+    pub debtor_code: Option<u16>,
+    /// Whether the two legs were bridged.
+    pub bridged: bool,
+    /// How long the debtor leg rang (INVITE sent to final response or CANCEL), in seconds.
+    pub ring_secs: f64,
+    /// How long the legs were bridged, in seconds.
+    pub talk_secs: f64,
+    /// Who ended the call.
+    pub ended_by: EndedBy,
+    /// Whether the switch cancelled the debtor leg because it rang for the full ring time.
+    pub ring_timeout: bool,
+    /// The encrypted recording, when the call was bridged and recording succeeded.
+    pub recording: Option<Recording>,
+}
+
+/// Progress of a call, in order; [`CallEvent::Ended`] is always last.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallEvent {
+    /// A leg's phone is ringing (a provisional response came).
+    Ringing(Leg),
+    /// A leg answered (200 OK).
+    Answered(Leg),
+    /// The media of both legs is bridged and recorded.
+    Bridged,
+    /// A keypad digit (RFC 4733) came from a leg and was relayed to the other.
+    Dtmf {
+        /// The leg that pressed the key.
+        leg: Leg,
+        /// `0`–`9`, `*`, `#`, `A`–`D`.
+        digit: char,
+    },
+    /// The call is over.
+    Ended(CallEnd),
+}

@@ -1,0 +1,464 @@
+//! Click to dial (一键外呼): the gate first, then Daylight's switch rings the collector's phone and
+//! then the debtor, bridges and records; the call's end becomes the attempt's outcome, its
+//! recording is stored in the vault with its SHA-256 in the attempt's ledger event.
+//!
+//! The collector never sees the number: the console names a contact point, the server reads the
+//! number for the switch alone. See docs/calls.md.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use daylight_calls::{CallEnd, CallEvent, Dial, Leg, Switch, SwitchConfig};
+use daylight_domain::attempt::{Channel, Outcome, Planned};
+use daylight_domain::customer::ContactPoint;
+use daylight_domain::id::{CaseId, ContactId};
+use daylight_store::model::NewRecording;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::roles::Permission;
+use crate::settings::CallSettings;
+use crate::work::{agent_of, local_full};
+
+/// The contact the console and the gate build for a call by `caller` now to `point` of `case`:
+/// the one request every caller of the gate for a call uses ("can I call now?", the dial).
+pub fn call_planned(caller: &Caller, case: &CaseId, point: &ContactPoint, now: Timestamp) -> Planned {
+    Planned {
+        case: case.clone(),
+        // The gate picks the account the contact is about.
+        account: None,
+        at: now,
+        channel: Channel::Call,
+        recipient: point.role.recipient(),
+        contact_point: Some(point.id.clone()),
+        agent: agent_of(caller),
+    }
+}
+
+/// Where a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The collector's phone rings.
+    RingingAgent,
+    /// The collector answered; the debtor's phone rings.
+    RingingDebtor,
+    /// Both legs bridged.
+    Talking,
+    /// Over; the attempt is recorded (or withdrawn).
+    Ended,
+}
+
+/// A call as the console follows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallView {
+    /// The started attempt's id (the call's id).
+    pub call: i64,
+    /// The case.
+    pub case: String,
+    /// The collector.
+    pub collector: String,
+    /// Where it is.
+    pub phase: Phase,
+    /// The attempt recorded at its end (none while live, or when withdrawn).
+    pub attempt: Option<i64>,
+    /// Its outcome.
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<Outcome>,
+    /// Talk time, seconds.
+    pub duration_secs: Option<u32>,
+    /// The final SIP status of the debtor's leg.
+    pub sip_status: Option<u16>,
+    /// Why it was withdrawn, or what failed.
+    pub reason: Option<String>,
+}
+
+/// A dial's answer: refused by the gate (the rules and the next allowed time), or placed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DialView {
+    /// Whether the gate allowed it (and the switch placed it).
+    pub allowed: bool,
+    /// The rules that refused it.
+    pub rules: Vec<String>,
+    /// Their texts, as the pack words them.
+    pub texts: Vec<String>,
+    /// The next allowed minute (team time), when refused.
+    pub next_allowed_at: Option<String>,
+    /// The call, when placed.
+    pub call: Option<CallView>,
+}
+
+/// Dial input: which of the case's phones.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DialInput {
+    /// The contact point to call.
+    pub contact_point: String,
+}
+
+/// Daylight's switch and the calls it carries.
+pub struct Calls {
+    switch: Switch,
+    settings: CallSettings,
+    calls: Mutex<HashMap<i64, CallView>>,
+}
+
+impl std::fmt::Debug for Calls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Calls").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Calls {
+    /// Starts the switch `settings` describe.
+    pub async fn start(settings: &CallSettings) -> Result<Calls, daylight_calls::CallError> {
+        std::fs::create_dir_all(&settings.vault).map_err(|e| {
+            daylight_calls::CallError::Config(format!("vault {}: {e}", settings.vault.display()))
+        })?;
+        let cfg = SwitchConfig {
+            bind: settings.sip_bind,
+            trunk: settings.trunk.clone(),
+            max_calls: settings.max_calls,
+            max_call_secs: settings.max_call_secs,
+            ring_secs: settings.ring_secs,
+        };
+        Ok(Calls {
+            switch: Switch::start(cfg).await?,
+            settings: settings.clone(),
+            calls: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The switch's SIP address.
+    pub fn sip_addr(&self) -> std::net::SocketAddr {
+        self.switch.local_addr()
+    }
+
+    /// The settings it runs under.
+    pub fn settings(&self) -> &CallSettings {
+        &self.settings
+    }
+
+    fn update(&self, call: i64, f: impl FnOnce(&mut CallView)) {
+        if let Some(v) = self.calls.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&call) {
+            f(v);
+        }
+    }
+
+    /// The call `call`, if this server placed it.
+    pub fn view(&self, call: i64) -> Option<CallView> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).get(&call).cloned()
+    }
+
+    /// The latest call `login` placed on case `case` from this server.
+    pub fn latest_for(&self, case: &str, login: &str) -> Option<CallView> {
+        let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        calls.values().filter(|v| v.case == case && v.collector == login).max_by_key(|v| v.call).cloned()
+    }
+
+    /// The caller ID for `number`: the one sharing the longest leading digits with it (the
+    /// debtor's area, 属地号码), else the first.
+    pub fn caller_id_for(&self, number: &str) -> String {
+        let common = |a: &str| a.chars().zip(number.chars()).take_while(|(x, y)| x == y).count();
+        self.settings
+            .caller_ids
+            .iter()
+            .max_by_key(|c| {
+                (common(c), std::cmp::Reverse(self.settings.caller_ids.iter().position(|x| x == *c)))
+            })
+            .cloned()
+            .unwrap_or_else(|| "daylight".to_owned())
+    }
+}
+
+fn calls_of(app: &AppState) -> ApiResult<&Arc<Calls>> {
+    app.calls.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "CALLS_OFF",
+            "calls are not set up on this server: see [calls] in docs/calls.md",
+        )
+    })
+}
+
+/// Click to dial: the gate judges a call now by the caller to `point` of case `id`; refused,
+/// nothing is dialled and the rules come back; allowed, the switch rings the caller's phone,
+/// then the debtor. The call's end records the attempt (see [`finish`]).
+pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) -> ApiResult<DialView> {
+    caller.require(Permission::WorkCases, "place calls")?;
+    let calls = calls_of(app)?.clone();
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    let d = app.store.case_detail_in(&caller.scope, &case).await?;
+    let point_id = ContactId::parse(&input.contact_point)
+        .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
+    let Some(point) = d.contacts.iter().find(|p| p.id == point_id) else {
+        return Err(ApiError::field(
+            "contact_point",
+            "NOT_FOUND",
+            format!("case {id} has no contact point {}", input.contact_point),
+        ));
+    };
+    let login = caller.user.login.clone();
+    let Some(phone) = calls.settings.phones.get(&login).cloned() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "CALL_NO_PHONE",
+            format!("no phone is set for {login}: add it under [calls.phones] (docs/calls.md)"),
+        ));
+    };
+    let now = app.now();
+    let planned = call_planned(caller, &case, point, now);
+    let gated = app.store.start_attempt(&planned, &login, now).await?;
+    let Some(started) = gated.id.filter(|_| gated.decision.allowed) else {
+        return Ok(DialView {
+            allowed: false,
+            rules: gated.decision.violations.iter().map(|r| r.code().to_owned()).collect(),
+            texts: gated.texts.iter().map(|t| t.message_zh.to_string()).collect(),
+            next_allowed_at: gated.decision.next_allowed_at.map(local_full),
+            call: None,
+        });
+    };
+    let number = app.store.dial_number(&case, &point_id).await?;
+    let file = recording_name(now, started);
+    let record_to = calls.settings.vault.join(&file);
+    if let Some(dir) = record_to.parent()
+        && let Err(e) = tokio::fs::create_dir_all(dir).await
+    {
+        // Every call is recorded: no vault, no call.
+        let reason = format!("VAULT_WRITE: {}: {e}", dir.display());
+        app.store.withdraw_call(started, &reason, &login, app.now()).await?;
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "VAULT_WRITE", reason));
+    }
+    let dial = Dial {
+        call: started.to_string(),
+        agent: phone,
+        caller_id: calls.caller_id_for(&number),
+        number,
+        record_to,
+        vault_recipient: calls.settings.vault_recipient.clone(),
+    };
+    let events = match calls.switch.dial(dial).await {
+        Ok(events) => events,
+        Err(e) => {
+            // Nothing left the switch: the start goes, so nothing counts under the caps.
+            let reason = format!("{}: {e}", e.code());
+            app.store.withdraw_call(started, &reason, &login, app.now()).await?;
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()));
+        }
+    };
+    let view = CallView {
+        call: started,
+        case: case.as_str().to_owned(),
+        collector: login.clone(),
+        phase: Phase::RingingAgent,
+        attempt: None,
+        outcome: None,
+        duration_secs: None,
+        sip_status: None,
+        reason: None,
+    };
+    calls.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(started, view.clone());
+    let app2 = app.clone();
+    tokio::spawn(async move { follow(app2, calls, started, login, file, events).await });
+    Ok(DialView {
+        allowed: true,
+        rules: Vec::new(),
+        texts: Vec::new(),
+        next_allowed_at: None,
+        call: Some(view),
+    })
+}
+
+/// The vault's name for a call's recording: by month, then the call.
+fn recording_name(now: Timestamp, started: i64) -> PathBuf {
+    let month = now.strftime("%Y-%m").to_string();
+    Path::new(&month).join(format!("call-{started}.wav.age"))
+}
+
+async fn follow(
+    app: AppState,
+    calls: Arc<Calls>,
+    started: i64,
+    login: String,
+    file: PathBuf,
+    mut events: tokio::sync::mpsc::Receiver<CallEvent>,
+) {
+    while let Some(ev) = events.recv().await {
+        match ev {
+            CallEvent::Answered(Leg::Agent) | CallEvent::Ringing(Leg::Debtor) => {
+                calls.update(started, |v| v.phase = Phase::RingingDebtor)
+            }
+            CallEvent::Bridged => calls.update(started, |v| v.phase = Phase::Talking),
+            CallEvent::Ended(end) => {
+                if end.bridged && end.recording.is_none() {
+                    tracing::error!(call = started, "a bridged call left no recording");
+                }
+                let result = finish(&app, started, &login, &file, &end).await;
+                calls.update(started, |v| {
+                    v.phase = Phase::Ended;
+                    v.sip_status = end.debtor_code;
+                    match result {
+                        Ok(Some((attempt, outcome, secs))) => {
+                            v.attempt = Some(attempt);
+                            v.outcome = Some(outcome);
+                            v.duration_secs = Some(secs);
+                        }
+                        Ok(None) => v.reason = Some("collector_no_answer".to_owned()),
+                        Err(e) => v.reason = Some(e.to_string()),
+                    }
+                });
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Records the call's end: the SIP result's outcome (see [`daylight_calls::mapping`]) with the
+/// real talk time and the recording; a call the collector never answered is withdrawn.
+async fn finish(
+    app: &AppState,
+    started: i64,
+    login: &str,
+    file: &Path,
+    end: &CallEnd,
+) -> Result<Option<(i64, Outcome, u32)>, daylight_store::StoreError> {
+    let now = app.now();
+    let Some(outcome) = daylight_calls::mapping::outcome(end) else {
+        let reason = format!("the collector's phone did not answer (SIP {})", end.agent_code.unwrap_or(0));
+        app.store.withdraw_call(started, &reason, login, now).await?;
+        return Ok(None);
+    };
+    let secs = end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+    let recording = end.recording.as_ref().map(|r| NewRecording {
+        path: file.display().to_string(),
+        sha256: r.sha256.clone(),
+        bytes: r.bytes,
+        millis: (r.secs * 1000.0).round().max(0.0) as u64,
+    });
+    let attempt = app.store.finish_call(started, outcome, secs, recording.as_ref(), login, now).await?;
+    Ok(Some((attempt, outcome, secs)))
+}
+
+/// A call this server placed, if the caller may see it (their own, or any for a lead or admin).
+pub fn call(app: &AppState, caller: &Caller, call: i64) -> ApiResult<CallView> {
+    let v = calls_of(app)?.view(call).ok_or_else(|| ApiError::not_found("call", &call.to_string()))?;
+    if v.collector != caller.user.login && !crate::roles::allows(caller.user.role, Permission::Approve) {
+        return Err(ApiError::not_found("call", &call.to_string()));
+    }
+    Ok(v)
+}
+
+/// Hangs up a live call (its collector, or a team lead: 强制挂断).
+pub fn hangup(app: &AppState, caller: &Caller, id: i64) -> ApiResult<CallView> {
+    let v = call(app, caller, id)?;
+    calls_of(app)?.switch.hangup(&id.to_string());
+    Ok(v)
+}
+
+/// A recording as the console lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordingView {
+    /// Its id.
+    pub id: i64,
+    /// The call's attempt.
+    pub attempt: i64,
+    /// SHA-256 of the ciphertext (as the ledger has it).
+    pub sha256: String,
+    /// Length, seconds.
+    pub secs: f64,
+    /// When (team time).
+    pub at: String,
+}
+
+/// The recordings of case `id`, if the caller may listen to recordings.
+pub async fn recordings(app: &AppState, caller: &Caller, id: &str) -> ApiResult<Vec<RecordingView>> {
+    caller.require(Permission::ListenRecordings, "listen to recordings")?;
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    app.store.case_detail_in(&caller.scope, &case).await?;
+    Ok(app
+        .store
+        .recordings_of(&case)
+        .await?
+        .into_iter()
+        .map(|r| RecordingView {
+            id: r.id,
+            attempt: r.attempt,
+            sha256: r.file.sha256,
+            secs: r.file.millis as f64 / 1000.0,
+            at: local_full(r.recorded_at),
+        })
+        .collect())
+}
+
+/// How a recording is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Played in the console.
+    Listen,
+    /// Saved as a file.
+    Download,
+}
+
+/// The audio of recording `id` (a two-channel WAV: left the collector, right the debtor),
+/// decrypted with the vault's identity, its ciphertext checked against the stored SHA-256; each
+/// fetch is a `recording.accessed` ledger event.
+pub async fn audio(app: &AppState, caller: &Caller, id: i64, how: Access) -> ApiResult<Vec<u8>> {
+    let (perm, word) = match how {
+        Access::Listen => (Permission::ListenRecordings, "listen"),
+        Access::Download => (Permission::DownloadRecordings, "download"),
+    };
+    caller.require(perm, if word == "listen" { "listen to recordings" } else { "download recordings" })?;
+    let calls = calls_of(app)?;
+    let r = app.store.recording(id).await?;
+    // Within scope, or not found.
+    app.store.case_detail_in(&caller.scope, &r.case).await?;
+    let Some(identity) = &calls.settings.vault_identity else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "VAULT_LOCKED",
+            "this server holds no vault identity (calls.vault_identity): recordings cannot be played here",
+        ));
+    };
+    let cipher = tokio::fs::read(calls.settings.vault.join(&r.file.path))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::GONE, "RECORDING_MISSING", format!("recording {id}: {e}")))?;
+    if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&cipher)) != r.file.sha256 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "RECORDING_TAMPERED",
+            format!("recording {id} does not match the SHA-256 in its ledger event"),
+        ));
+    }
+    let plain = decrypt(identity, &cipher)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "VAULT_DECRYPT", e))?;
+    app.store.recording_accessed(id, word, &caller.user.login, app.now()).await?;
+    Ok(plain)
+}
+
+fn decrypt(identity: &Path, cipher: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::str::FromStr;
+    let text = std::fs::read_to_string(identity)
+        .map_err(|e| format!("vault identity {}: {e}", identity.display()))?;
+    let key = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .ok_or_else(|| format!("vault identity {}: no AGE-SECRET-KEY line", identity.display()))?;
+    let id = age::x25519::Identity::from_str(key).map_err(|e| format!("vault identity: {e}"))?;
+    let decryptor = age::Decryptor::new(cipher).map_err(|e| format!("recording: {e}"))?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&id as &dyn age::Identity))
+        .map_err(|e| format!("recording: {e}"))?;
+    let mut out = Vec::with_capacity(cipher.len());
+    reader.read_to_end(&mut out).map_err(|e| format!("recording: {e}"))?;
+    Ok(out)
+}

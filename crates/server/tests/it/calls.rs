@@ -1,0 +1,221 @@
+//! Click to dial through the gate, over real SIP on 127.0.0.1: baresip plays the collector's
+//! phone and the debtor's, Daylight's switch rings one then the other, bridges and records; the
+//! call's end is the attempt's outcome and the recording is in the vault, audited when played.
+//!
+//! Under `CI=true` a missing baresip fails these tests; elsewhere they skip with a reason.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use daylight_calls::peer::{self, Answer, Peer, PeerConfig};
+use daylight_server::settings::CallSettings;
+use daylight_store::Store;
+use serde_json::{Value, json};
+
+use crate::fixture::*;
+
+fn have_baresip(test: &str) -> bool {
+    if peer::baresip_path().is_some() {
+        return true;
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{test}: baresip is required under CI=true");
+    eprintln!("{test}: skipped, baresip is not installed");
+    false
+}
+
+struct Rig {
+    app: axum::Router,
+    store: Arc<dyn Store>,
+    agent: Peer,
+    debtor: Peer,
+    _vault: tempfile::TempDir,
+    _db: daylight_testdb::TestDb,
+}
+
+/// A server over a seeded SQLite store with a switch: E002's phone and the debtor's are baresip
+/// peers (the debtor's answering as `debtor`), the clock at `at`.
+async fn rig(debtor: Answer, at: jiff::Timestamp) -> Rig {
+    let db = daylight_testdb::TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let mut agent_cfg = PeerConfig::new("e002", 0);
+    agent_cfg.answer = Answer::Auto;
+    let agent = Peer::spawn(agent_cfg).await.expect("baresip starts");
+    // The trunk's far end answers the number dialled: the peer's account is that number.
+    let case = daylight_domain::id::CaseId::parse("CASE-C0011").unwrap();
+    let point = daylight_domain::id::ContactId::parse("C0011:mobile").unwrap();
+    let number = store.dial_number(&case, &point).await.unwrap();
+    let mut debtor_cfg = PeerConfig::new(&number, 0);
+    debtor_cfg.answer = debtor;
+    let debtor = Peer::spawn(debtor_cfg).await.expect("baresip starts");
+    let vault = tempfile::tempdir().unwrap();
+    let key = age::x25519::Identity::generate();
+    let identity = vault.path().join("vault.key");
+    std::fs::write(&identity, format!("{}\n", secrecy_free(&key))).unwrap();
+    let mut s = settings(db.url().expose());
+    s.clock = daylight_server::settings::Clock::starting_at(at);
+    s.calls = Some(CallSettings {
+        sip_bind: "127.0.0.1:0".parse().unwrap(),
+        trunk: daylight_calls::Trunk {
+            uri_template: format!("sip:{{number}}@127.0.0.1:{}", debtor.port()),
+            username: None,
+            password: None,
+        },
+        caller_ids: vec!["02160000000".into(), "01060000000".into()],
+        vault: vault.path().join("recordings"),
+        vault_recipient: key.to_public().to_string(),
+        vault_identity: Some(identity),
+        max_calls: 4,
+        ring_secs: 15,
+        max_call_secs: 60,
+        phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
+    });
+    let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.expect("switch starts");
+    Rig { app: daylight_server::router(state), store, agent, debtor, _vault: vault, _db: db }
+}
+
+fn secrecy_free(key: &age::x25519::Identity) -> String {
+    use age::secrecy::ExposeSecret;
+    key.to_string().expose_secret().to_owned()
+}
+
+/// Polls the call until it has ended.
+async fn ended(c: &mut Client, call: i64) -> Value {
+    for _ in 0..120 {
+        let (s, v) = c.get(&format!("/api/calls/{call}")).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if v["phase"] == "ended" {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("call {call} did not end");
+}
+
+async fn events(store: &dyn Store, kind: &str) -> Vec<Value> {
+    store
+        .ledger_rows(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| serde_json::from_str(&e.payload).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_call() {
+    if !have_baresip("dial") {
+        return;
+    }
+    let r = rig(Answer::Auto, now()).await;
+    let mut e2 = Client::signed_in(&r.app, "E002").await;
+    let (s, v) = e2.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["allowed"], true);
+    let call = v["call"]["call"].as_i64().unwrap();
+    // The collector's phone is rung first; the debtor's only once it answered.
+    let agent_in = r
+        .agent
+        .wait_for("CALL_LOCAL_SDP", Duration::from_secs(10))
+        .await
+        .expect("the collector's phone rang");
+    let debtor_in =
+        r.debtor.wait_for("CALL_ESTABLISHED", Duration::from_secs(10)).await.expect("the debtor answered");
+    assert!(agent_in.at < debtor_in.at);
+    // Talking: the console follows the call.
+    for _ in 0..40 {
+        if e2.get(&format!("/api/calls/{call}")).await.1["phase"] == "talking" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(e2.get(&format!("/api/calls/{call}")).await.1["phase"], "talking");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (s, _) = e2.post(&format!("/api/calls/{call}/hangup"), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let v = ended(&mut e2, call).await;
+    assert_eq!(v["outcome"], "conversation", "{v}");
+    let secs = v["duration_secs"].as_u64().unwrap();
+    assert!((2..=4).contains(&secs), "talk time {secs}");
+    let attempt = v["attempt"].as_i64().unwrap();
+    // The attempt's ledger event carries the recording's hash; the start's event came first.
+    let recorded = events(&*r.store, "attempt.recorded").await;
+    let ev = recorded.iter().find(|e| e["attempt"] == attempt).expect("the attempt's event");
+    assert_eq!(ev["started"], call);
+    let sha = ev["recording"]["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(sha.len(), 64);
+
+    // Recordings: the collector may not list them; the team lead may listen, not download.
+    assert_eq!(e2.get("/api/cases/CASE-C0011/recordings").await.0, StatusCode::FORBIDDEN);
+    let mut lead = Client::signed_in(&r.app, "L001").await;
+    let (s, list) = lead.get("/api/cases/CASE-C0011/recordings").await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["sha256"], sha.as_str());
+    let id = list[0]["id"].as_i64().unwrap();
+    let (s, headers, wav) = lead.raw("GET", &format!("/api/recordings/{id}/audio"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(headers[axum::http::header::CONTENT_TYPE], "audio/wav");
+    let wav = hound::WavReader::new(std::io::Cursor::new(wav)).unwrap();
+    assert_eq!(wav.spec().channels, 2);
+    assert_eq!(wav.spec().sample_rate, 8000);
+    let audio_secs = wav.duration() as f64 / 8000.0;
+    assert!((audio_secs - secs as f64).abs() < 1.5, "{audio_secs} s of audio for {secs} s of talk");
+    let (s, _, _) = lead.raw("GET", &format!("/api/recordings/{id}/audio?how=download"), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let mut admin = Client::signed_in(&r.app, "A1").await;
+    let (s, headers, _) = admin.raw("GET", &format!("/api/recordings/{id}/audio?how=download"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(headers[axum::http::header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment"));
+    // Each listen and download is evidence.
+    let access = events(&*r.store, "recording.accessed").await;
+    let hows: Vec<&str> = access.iter().map(|e| e["how"].as_str().unwrap()).collect();
+    assert_eq!(hows, ["listen", "download"]);
+    assert!(access.iter().all(|e| e["sha256"] == sha.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_dial_sends_no_invite() {
+    if !have_baresip("refused") {
+        return;
+    }
+    // 23:00 in Beijing: outside calling hours.
+    let night: jiff::Timestamp = "2026-03-03T15:00:00Z".parse().unwrap();
+    let r = rig(Answer::Auto, night).await;
+    let mut e2 = Client::signed_in(&r.app, "E002").await;
+    let (s, v) = e2.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["allowed"], false);
+    assert!(v["rules"].as_array().unwrap().iter().any(|r| r == "HOURS"), "{v}");
+    assert!(v["next_allowed_at"].as_str().is_some());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(r.agent.calls_received(), 0, "no INVITE to the collector's phone");
+    assert_eq!(r.debtor.calls_received(), 0, "no INVITE to the debtor");
+    assert!(events(&*r.store, "attempt.started").await.is_empty());
+    assert_eq!(events(&*r.store, "attempt.denied").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_debtor_is_recorded_as_busy() {
+    if !have_baresip("busy") {
+        return;
+    }
+    let r = rig(Answer::Reject, now()).await;
+    let mut e2 = Client::signed_in(&r.app, "E002").await;
+    let (s, v) = e2.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let call = v["call"]["call"].as_i64().unwrap();
+    let v = ended(&mut e2, call).await;
+    assert_eq!(v["outcome"], "busy", "{v}");
+    assert_eq!(v["sip_status"], 486);
+    assert_eq!(v["duration_secs"], 0);
+    assert!(
+        r.store
+            .recordings_of(&daylight_domain::id::CaseId::parse("CASE-C0011").unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
