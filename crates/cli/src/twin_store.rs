@@ -18,7 +18,7 @@ use daylight_import::{Encoding, ImportOptions, import_file};
 use daylight_sim::world::{Day, Referral, World};
 use daylight_store::Store;
 use daylight_store::model::{
-    Assignment, ImportKind, NewPlan, NewPromise, PlanInputJson, PlanJson, PromiseChange, PromiseEdit,
+    Assignment, ImportKind, NewPlan, NewPromise, PlanInputJson, PlanJson, PromiseChange, PromiseEdit, PromiseOp,
 };
 use daylight_strategy::plan::PlanInput;
 use jiff::{SignedDuration, Timestamp};
@@ -118,6 +118,19 @@ impl<'a> Recorder<'a> {
         Ok(report.summary.rows_inserted + report.summary.rows_updated)
     }
 
+    /// Stores `ops` in one batch; `made` names the case of each promise they create, in order.
+    async fn lock_promises(&mut self, ops: &[PromiseOp], made: &[&str]) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let created = self.store.promise_batch(ops, ACTOR).await?;
+        for (case, id) in made.iter().zip(created.into_iter().flatten()) {
+            self.pending.insert((*case).to_owned(), id);
+            self.stored.promises += 1;
+        }
+        Ok(())
+    }
+
     /// Day `day`'s planner input: the open cases as the store gives them at the day's start.
     pub async fn input(&self, world: &World, day: u32) -> Result<PlanInput> {
         let clock = crate::commands::stopwatch();
@@ -176,40 +189,53 @@ impl<'a> Recorder<'a> {
             }
             ids.push(g.id);
         }
+        // The day's promises in one batch (a new promise on a case replaces its pending one; a
+        // case's second promise of the day starts another batch, which knows the first's id).
+        let mut ops = Vec::with_capacity(d.log.promises.len());
+        let mut made: Vec<&str> = Vec::with_capacity(d.log.promises.len());
         for p in &d.log.promises {
             let a = &d.log.attempts[p.attempt];
             let Some(attempt) = ids[p.attempt] else { continue };
+            if made.contains(&a.case.as_str()) {
+                self.lock_promises(&ops, &made).await?;
+                ops.clear();
+                made.clear();
+            }
             let locked = a.at + SignedDuration::from_secs(i64::from(a.duration_secs));
             if let Some(earlier) = self.pending.remove(a.case.as_str()) {
-                let change = PromiseChange {
-                    edit: PromiseEdit::Cancel,
-                    reason: "replaced by a new promise on the same case".to_owned(),
-                };
-                store.change_promise(earlier, &change, ACTOR, locked).await?;
-            }
-            let id = store
-                .create_promise(
-                    &NewPromise {
-                        case: a.case.clone(),
-                        account: a.account.clone(),
-                        attempt: Some(attempt),
-                        amount: Money::new(p.amount_fen, Currency::Cny),
-                        due_at: p.due_at,
+                ops.push(PromiseOp::Change {
+                    id: earlier,
+                    change: PromiseChange {
+                        edit: PromiseEdit::Cancel,
+                        reason: "replaced by a new promise on the same case".to_owned(),
                     },
-                    ACTOR,
-                    locked,
-                )
-                .await?;
-            self.pending.insert(a.case.as_str().to_owned(), id);
-            self.stored.promises += 1;
+                    at: locked,
+                });
+            }
+            ops.push(PromiseOp::Create {
+                promise: NewPromise {
+                    case: a.case.clone(),
+                    account: a.account.clone(),
+                    attempt: Some(attempt),
+                    amount: Money::new(p.amount_fen, Currency::Cny),
+                    due_at: p.due_at,
+                },
+                at: locked,
+            });
+            made.push(a.case.as_str());
         }
+        self.lock_promises(&ops, &made).await?;
         tracing::debug!(secs = clock.elapsed().as_secs_f64(), "twin: promises locked");
         let evening = world.local(day, 20, 0)?;
+        let mut settle = Vec::new();
         for (case, kept) in &d.log.settled {
             if let Some(id) = self.pending.remove(case.as_str()) {
                 let status = if *kept { PromiseStatus::Kept } else { PromiseStatus::Broken };
-                store.settle_promise(id, status, ACTOR, evening).await?;
+                settle.push(PromiseOp::Settle { id, status, at: evening });
             }
+        }
+        if !settle.is_empty() {
+            store.promise_batch(&settle, ACTOR).await?;
         }
         if !d.log.payments.is_empty() {
             let text = daylight_sim::files::payments(&d.log.payments);

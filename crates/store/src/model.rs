@@ -591,6 +591,36 @@ pub struct NewPromise {
     pub due_at: Timestamp,
 }
 
+/// One change of a [`DeskStore::promise_batch`](crate::DeskStore::promise_batch), at its time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromiseOp {
+    /// [`DeskStore::create_promise`](crate::DeskStore::create_promise).
+    Create {
+        /// The promise.
+        promise: NewPromise,
+        /// When it was made.
+        at: Timestamp,
+    },
+    /// [`DeskStore::change_promise`](crate::DeskStore::change_promise).
+    Change {
+        /// The promise.
+        id: i64,
+        /// The change.
+        change: PromiseChange,
+        /// When.
+        at: Timestamp,
+    },
+    /// [`DeskStore::settle_promise`](crate::DeskStore::settle_promise).
+    Settle {
+        /// The promise.
+        id: i64,
+        /// Kept or broken.
+        status: PromiseStatus,
+        /// When.
+        at: Timestamp,
+    },
+}
+
 /// A change to a pending promise, with its reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PromiseChange {

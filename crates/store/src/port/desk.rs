@@ -22,6 +22,13 @@ pub trait DeskStore: Send + Sync {
     /// Locks a promise to pay. Returns its id.
     async fn create_promise(&self, promise: &NewPromise, actor: &str, now: Timestamp) -> Result<i64>;
 
+    /// Promise changes made together (a provider's feed, the digital twin): in one transaction,
+    /// in order, each judged and recorded exactly as its single form ([`DeskStore::create_promise`],
+    /// [`DeskStore::change_promise`], [`DeskStore::settle_promise`]) would, against everything
+    /// before it; a bad one (naming its place in the batch) writes none. Returns each new
+    /// promise's id, in place (none for the other changes).
+    async fn promise_batch(&self, ops: &[PromiseOp], actor: &str) -> Result<Vec<Option<i64>>>;
+
     /// Amends a pending promise's amount and due time, or cancels it, with a reason: the new
     /// terms within the same bounds as a new promise (the money policy of the pack in force),
     /// the earlier terms and the reason kept, a `promise.changed` event.

@@ -779,6 +779,10 @@ impl DeskStore for Adapter {
         insert_promise(&self.write, promise, actor, now).await
     }
 
+    async fn promise_batch(&self, ops: &[PromiseOp], actor: &str) -> Result<Vec<Option<i64>>> {
+        promise_batch(&self.write, ops, actor).await
+    }
+
     async fn change_promise(
         &self,
         id: i64,

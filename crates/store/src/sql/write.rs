@@ -507,11 +507,41 @@ async fn insert_note(
 async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timestamp) -> Result<i64> {
     required("actor", actor)?;
     let mut tx = begin_write(write).await?;
-    let money = pack_in_force(&mut tx).await?.money.clone();
+    let id = insert_promise_in(&mut tx, p, actor, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A batch of promise changes in one transaction, each as its single form makes it, in order.
+async fn promise_batch(write: &DbPool, ops: &[PromiseOp], actor: &str) -> Result<Vec<Option<i64>>> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let mut out = Vec::with_capacity(ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        let done = match op {
+            PromiseOp::Create { promise, at } => insert_promise_in(&mut tx, promise, actor, *at).await.map(Some),
+            PromiseOp::Change { id, change, at } => {
+                edit_promise_in(&mut tx, *id, change, actor, *at).await.map(|()| None)
+            }
+            PromiseOp::Settle { id, status, at } => {
+                settle_promise_in(&mut tx, *id, *status, actor, *at).await.map(|()| None)
+            }
+        };
+        out.push(done.map_err(|e| match e {
+            StoreError::Invalid(v) => Invalid::new(v.code, format!("change {} of the batch: {}", i + 1, v.message)).into(),
+            e => e,
+        })?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn insert_promise_in(tx: &mut Tx, p: &NewPromise, actor: &str, now: Timestamp) -> Result<i64> {
+    let money = pack_in_force(tx).await?.money.clone();
     money.check_promise(p.amount, p.due_at, now)?;
-    let customer = open_case_customer(&mut tx, &p.case).await?;
-    let owed = promise_room(&mut tx, p, &customer).await?;
-    let pending = pending_promises(&mut tx, p, 0).await?;
+    let customer = open_case_customer(tx, &p.case).await?;
+    let owed = promise_room(tx, p, &customer).await?;
+    let pending = pending_promises(tx, p, 0).await?;
     agreement::check_promise_bounds(
         p.amount,
         Money::new(owed, p.amount.currency),
@@ -519,7 +549,7 @@ async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timest
         money.pending_promises_per_account,
     )?;
     if let Some(att) = p.attempt {
-        attempt_of(&mut tx, att, &p.case).await?;
+        attempt_of(tx, att, &p.case).await?;
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO promises (case_id, account_id, attempt_id, amount, currency, due_at, status, created_by, created_at) \
@@ -534,7 +564,7 @@ async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timest
     .bind(PromiseStatus::Pending.as_str())
     .bind(actor)
     .bind(DbTime::new(now))
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     let payload = json!({
         "promise": id,
@@ -545,8 +575,7 @@ async fn insert_promise(write: &DbPool, p: &NewPromise, actor: &str, now: Timest
         "account": p.account.as_ref().map(AccountId::as_str),
         "attempt": p.attempt,
     });
-    append(&mut tx, &Event::new(now, actor, EventKind::PromiseCreated, p.case.as_str(), &payload)).await?;
-    tx.commit().await?;
+    append(tx, &Event::new(now, actor, EventKind::PromiseCreated, p.case.as_str(), &payload)).await?;
     Ok(id)
 }
 
@@ -595,14 +624,20 @@ async fn edit_promise(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
+    let mut tx = begin_write(write).await?;
+    edit_promise_in(&mut tx, id, change, actor, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn edit_promise_in(tx: &mut Tx, id: i64, change: &PromiseChange, actor: &str, now: Timestamp) -> Result<()> {
     required("actor", actor)?;
     required("a reason", &change.reason)?;
-    let mut tx = begin_write(write).await?;
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT case_id, account_id, amount, currency, due_at, status FROM promises WHERE id = $1{FOR_UPDATE}"
     )))
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| StoreError::not_found("promise", id.to_string()))?;
     let case = self::id(&row, "case_id", CaseId::parse)?;
@@ -610,7 +645,7 @@ async fn edit_promise(
     let old_amount = money(&row, "amount", currency)?;
     let old_due = time(&row, "due_at")?;
     let status: PromiseStatus = word(&row, "status")?;
-    let customer = open_case_customer(&mut tx, &case).await?;
+    let customer = open_case_customer(tx, &case).await?;
     let (kind, new_terms) = match change.edit {
         PromiseEdit::Cancel => {
             status.become_(PromiseStatus::Cancelled)?;
@@ -619,7 +654,7 @@ async fn edit_promise(
                 .bind(actor)
                 .bind(DbTime::new(now))
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             ("cancelled", None)
         }
@@ -634,7 +669,7 @@ async fn edit_promise(
                     Invalid::new(Code::CurrencyMismatch, format!("the promise is in {currency}")).into()
                 );
             }
-            let money = pack_in_force(&mut tx).await?.money.clone();
+            let money = pack_in_force(tx).await?.money.clone();
             money.check_promise(amount, due_at, now)?;
             let p = NewPromise {
                 case: case.clone(),
@@ -643,8 +678,8 @@ async fn edit_promise(
                 amount,
                 due_at,
             };
-            let owed = promise_room(&mut tx, &p, &customer).await?;
-            let pending = pending_promises(&mut tx, &p, id).await?;
+            let owed = promise_room(tx, &p, &customer).await?;
+            let pending = pending_promises(tx, &p, id).await?;
             agreement::check_promise_bounds(
                 amount,
                 Money::new(owed, currency),
@@ -655,7 +690,7 @@ async fn edit_promise(
                 .bind(amount.minor)
                 .bind(DbTime::new(due_at))
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             // A reminder made for the old due time is for the old terms: the sweep makes one
             // for the new.
@@ -663,7 +698,7 @@ async fn edit_promise(
                 "DELETE FROM tasks WHERE promise_id = $1 AND kind = 'promise_reminder' AND status = 'open'",
             )
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             ("amended", Some((amount, due_at)))
         }
@@ -681,7 +716,7 @@ async fn edit_promise(
     .bind(change.reason.trim())
     .bind(actor)
     .bind(DbTime::new(now))
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let payload = json!({
         "promise": id,
@@ -690,8 +725,7 @@ async fn edit_promise(
         "to": new_terms.map(|(a, d)| json!({"amount": a.decimal(), "due_at": daylight_ledger::canonical_time(d)})),
         "reason_sha256": digest(change.reason.trim()),
     });
-    append(&mut tx, &Event::new(now, actor, EventKind::PromiseChanged, case.as_str(), &payload)).await?;
-    tx.commit().await?;
+    append(tx, &Event::new(now, actor, EventKind::PromiseChanged, case.as_str(), &payload)).await?;
     Ok(())
 }
 
@@ -728,13 +762,31 @@ where
 {
     required("actor", actor)?;
     let mut tx = begin_write(write).await?;
+    change_status_in(&mut tx, change, id, actor, now, next, check).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`change_status`] inside a transaction.
+async fn change_status_in<S>(
+    tx: &mut Tx,
+    change: &RecordChange,
+    id: i64,
+    actor: &str,
+    now: Timestamp,
+    next: impl FnOnce(S, Option<&str>) -> Result<S, Invalid>,
+    check: Option<&Check>,
+) -> Result<()>
+where
+    S: FromStr<Err = Invalid> + Copy + std::fmt::Display,
+{
     let requester = change.requester.map_or(String::new(), |c| format!(", {c} AS requester"));
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT case_id, status{requester} FROM {} WHERE id = $1{FOR_UPDATE}",
         change.table
     )))
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| StoreError::not_found(change.what, id.to_string()))?;
     let current: S = word(&row, "status")?;
@@ -744,7 +796,7 @@ where
     };
     let to = next(current, asker.as_deref())?;
     if let Some(check) = check {
-        check(&mut tx, id).await?;
+        check(tx, id).await?;
     }
     sqlx::query(AssertSqlSafe(format!(
         "UPDATE {} SET status = $1, {} = $2, {} = $3 WHERE id = $4",
@@ -754,11 +806,10 @@ where
     .bind(actor)
     .bind(DbTime::new(now))
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let payload = json!({change.what: id, "from": current.to_string(), "to": to.to_string()});
-    append(&mut tx, &Event::new(now, actor, change.kind, text(&row, "case_id")?, &payload)).await?;
-    tx.commit().await?;
+    append(tx, &Event::new(now, actor, change.kind, text(&row, "case_id")?, &payload)).await?;
     Ok(())
 }
 
@@ -769,6 +820,14 @@ async fn update_promise(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    settle_promise_in(&mut tx, id, status, actor, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn settle_promise_in(tx: &mut Tx, id: i64, status: PromiseStatus, actor: &str, now: Timestamp) -> Result<()> {
     let change = RecordChange {
         table: "promises",
         what: "promise",
@@ -784,7 +843,7 @@ async fn update_promise(
         )
         .into());
     }
-    change_status(write, &change, id, actor, now, |current: PromiseStatus, _| current.become_(status), None)
+    change_status_in(tx, &change, id, actor, now, |current: PromiseStatus, _| current.become_(status), None)
         .await
 }
 

@@ -8,7 +8,7 @@ use daylight_store::access::Scope;
 use daylight_store::desk::{
     Audience, ComplaintSource, KpiDimension, NewComplaint, NewThirdPartyRequest, TaskKind, TaskStatus,
 };
-use daylight_store::model::{Assignment, ImportKind, NewPromise, NewWaiver};
+use daylight_store::model::{Assignment, ImportKind, NewPromise, NewWaiver, PromiseChange, PromiseEdit, PromiseOp};
 use daylight_testdb::contract;
 use jiff::{Timestamp, ToSpan};
 
@@ -243,5 +243,62 @@ contract! {
         // Outside the period nothing counts.
         let empty = store.kpis(&t1, KpiDimension::Team, to, to + 24.hours(), &[to]).await.unwrap();
         assert_eq!((empty.groups[0].attempts, empty.groups[0].cases), (0, 2));
+    }
+
+    /// A batch of promise changes is judged change by change, as the single calls would be, in
+    /// one transaction: a bad change (named by its place) writes none of the batch.
+    fn a_promise_batch_is_all_or_nothing_and_judged_in_order(store, db) {
+        portfolio(store, 3, |_| 40).await;
+        let due = now() + 30.hours();
+        let first = store
+            .promise_batch(
+                &[
+                    PromiseOp::Create { promise: promise(1, 50_000, due), at: now() },
+                    PromiseOp::Create { promise: promise(2, 40_000, due), at: now() },
+                ],
+                "E001",
+            )
+            .await
+            .unwrap();
+        let (p1, p2) = (first[0].unwrap(), first[1].unwrap());
+        let cancel = PromiseChange { edit: PromiseEdit::Cancel, reason: "replaced".into() };
+        let later = now() + 1.hours();
+        let second = store
+            .promise_batch(
+                &[
+                    PromiseOp::Change { id: p1, change: cancel.clone(), at: later },
+                    PromiseOp::Create { promise: promise(1, 30_000, due), at: later },
+                    PromiseOp::Settle { id: p2, status: PromiseStatus::Kept, at: later },
+                ],
+                "E001",
+            )
+            .await
+            .unwrap();
+        assert_eq!((second[0], second[2]), (None, None));
+        let p3 = second[1].unwrap();
+        let statuses = |i| async move {
+            store.case_detail(&case_id(i)).await.unwrap().promises.iter().map(|p| (p.id, p.status)).collect::<Vec<_>>()
+        };
+        let one = statuses(1).await;
+        assert!(one.contains(&(p1, PromiseStatus::Cancelled)) && one.contains(&(p3, PromiseStatus::Pending)), "{one:?}");
+        assert_eq!(statuses(2).await, [(p2, PromiseStatus::Kept)]);
+        // The third change is bad (a promise for nothing): the first two are not written either.
+        let before = events(store, "promise.created").await.len();
+        let e = store
+            .promise_batch(
+                &[
+                    PromiseOp::Change { id: p3, change: cancel, at: later },
+                    PromiseOp::Create { promise: promise(3, 20_000, due), at: later },
+                    PromiseOp::Create { promise: promise(3, 0, due), at: later },
+                ],
+                "E001",
+            )
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("change 3 of the batch"), "{e}");
+        assert_eq!(events(store, "promise.created").await.len(), before);
+        assert!(statuses(1).await.contains(&(p3, PromiseStatus::Pending)));
+        assert!(statuses(3).await.is_empty());
+        verified_head(store).await;
     }
 }

@@ -8,7 +8,7 @@ use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
 use daylight_domain::customer::Recipient;
 use daylight_domain::id::{AccountId, ContactId, CustomerId};
 use daylight_store::Store;
-use daylight_store::model::ContactFlags;
+use daylight_store::model::{ContactFlags, NewRecording};
 use daylight_testdb::contract;
 use jiff::Timestamp;
 
@@ -288,6 +288,47 @@ contract! {
         let made = store.case_detail(&case_id(1)).await.unwrap().attempts.len() + store.started_attempts().await.unwrap().len();
         assert_eq!(made, 3);
         assert_eq!(events(store, "attempt.denied").await.len(), 33);
+        verified_head(store).await;
+    }
+
+    /// A call through the switch: the number for it, its end with the recording (the hash in
+    /// the attempt's event), a start the collector never answered withdrawn (nothing counts),
+    /// and each access to a recording as evidence.
+    fn a_call_is_finished_with_its_recording_or_withdrawn(store, db) {
+        portfolio(store, 2, |_| 40).await;
+        let point = ContactId::parse("P0001-debtor").unwrap();
+        let number = store.dial_number(&case_id(1), &point).await.unwrap();
+        assert!(number.chars().all(|c| c.is_ascii_digit() || c == '+'), "{number}");
+        // Another debtor's point is not this case's to dial.
+        let other = ContactId::parse("P0002-debtor").unwrap();
+        assert_eq!(store.dial_number(&case_id(1), &other).await.unwrap_err().code(), "NOT_FOUND");
+        let planned = |at: &str| Planned::from(&debtor_call(at, Outcome::NoAnswer));
+        let at = "2026-03-03T01:00:00Z";
+        let withdrawn = store.start_attempt(&planned(at), "E001", t(at)).await.unwrap().id.unwrap();
+        store.withdraw_call(withdrawn, "the collector's phone did not answer", "E001", t(at)).await.unwrap();
+        assert!(store.started_attempts().await.unwrap().is_empty());
+        assert_eq!(store.withdraw_call(withdrawn, "again", "E001", t(at)).await.unwrap_err().code(), "NOT_FOUND");
+        let ev = events(store, "attempt.withdrawn").await;
+        assert!(ev.len() == 1 && ev[0].payload.contains("did not answer"));
+        let started = store.start_attempt(&planned(at), "E001", t(at)).await.unwrap().id.unwrap();
+        let file = NewRecording { path: "2026-03/call-2.wav.age".into(), sha256: "ab".repeat(32), bytes: 48_000, millis: 3_000 };
+        let end = t("2026-03-03T01:02:00Z");
+        let attempt = store.finish_call(started, Outcome::Conversation, 3, Some(&file), "E001", end).await.unwrap();
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        assert_eq!(d.attempts.len(), 1, "the withdrawn start left no attempt");
+        assert_eq!((d.attempts[0].attempt.outcome, d.attempts[0].attempt.duration_secs), (Outcome::Conversation, 3));
+        let recorded = events(store, "attempt.recorded").await;
+        assert!(recorded[0].payload.contains(&"ab".repeat(32)) && recorded[0].payload.contains("\"millis\":3000"));
+        let list = store.recordings_of(&case_id(1)).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0].attempt, &list[0].file, list[0].recorded_at), (attempt, &file, end));
+        assert_eq!(store.recording(list[0].id).await.unwrap(), list[0]);
+        assert!(store.recordings_of(&case_id(2)).await.unwrap().is_empty());
+        store.recording_accessed(list[0].id, "listen", "L001", end).await.unwrap();
+        assert_eq!(store.recording_accessed(list[0].id, "copy", "L001", end).await.unwrap_err().code(), "INCONSISTENT");
+        assert_eq!(store.recording_accessed(999, "listen", "L001", end).await.unwrap_err().code(), "NOT_FOUND");
+        let access = events(store, "recording.accessed").await;
+        assert!(access.len() == 1 && access[0].payload.contains("\"how\":\"listen\""));
         verified_head(store).await;
     }
 }
