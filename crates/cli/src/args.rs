@@ -97,7 +97,7 @@ pub struct ServeArgs {
     /// Address and port to listen on (default 127.0.0.1:8080, or the settings file's).
     #[arg(long, env = "DAYLIGHT_BIND")]
     pub bind: Option<String>,
-    /// A TOML settings file (sections server, auth, limits, log; see docs/console.md).
+    /// A TOML settings file (sections server, auth, limits, log, qc, calls; see docs/console.md and docs/calls.md).
     #[arg(long, env = "DAYLIGHT_CONFIG")]
     pub config: Option<PathBuf>,
     /// TLS certificate chain (PEM); with --tls-key the server speaks HTTPS only.

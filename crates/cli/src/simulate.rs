@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use daylight_sim::world::{DayReport, Summary, World};
+use daylight_store::model::PlanInputJson;
 use daylight_store::{DbUrl, Store};
 use daylight_strategy::document::{BASELINE, DEFAULT};
 use daylight_strategy::plan::ExperimentInput;
@@ -50,9 +51,17 @@ pub async fn run_days(
             Some(r) => {
                 let input = r.input(world, day).await?;
                 let clock = crate::commands::stopwatch();
-                let d = world.run(day, &input)?;
+                // The input as the plan stores it (JSON, compressed) is made on the other core
+                // while the day runs.
+                let (d, json) = std::thread::scope(|s| {
+                    let json = s.spawn(|| PlanInputJson::of(&input, input.date, &input.strategy));
+                    let d = world.run(day, &input);
+                    (d, json.join())
+                });
+                let d = d?;
+                let json = json.map_err(|_| anyhow::anyhow!("compressing the plan's input panicked"))??;
                 tracing::debug!(secs = clock.elapsed().as_secs_f64(), "twin: day simulated");
-                r.record(world, day, &input, &d).await?;
+                r.record(world, day, &input, json, &d).await?;
                 d
             }
             None => world.day(day)?,

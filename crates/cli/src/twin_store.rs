@@ -18,7 +18,8 @@ use daylight_import::{Encoding, ImportOptions, import_file};
 use daylight_sim::world::{Day, Referral, World};
 use daylight_store::Store;
 use daylight_store::model::{
-    Assignment, ImportKind, NewPlan, NewPromise, PlanInputJson, PlanJson, PromiseChange, PromiseEdit, PromiseOp,
+    Assignment, ImportKind, NewPlan, NewPromise, PlanInputJson, PlanJson, PromiseChange, PromiseEdit,
+    PromiseOp,
 };
 use daylight_strategy::plan::PlanInput;
 use jiff::{SignedDuration, Timestamp};
@@ -141,10 +142,17 @@ impl<'a> Recorder<'a> {
 
     /// Stores day `day`, which the world ran from `input`: the plan, the contacts through the
     /// gate, the promises, the payments and the accounts that moved.
-    pub async fn record(&mut self, world: &World, day: u32, input: &PlanInput, d: &Day) -> Result<()> {
+    /// `json` is `input` as the plan stores it ([`PlanInputJson::of`]).
+    pub async fn record(
+        &mut self,
+        world: &World,
+        day: u32,
+        input: &PlanInput,
+        json: PlanInputJson,
+        d: &Day,
+    ) -> Result<()> {
         let store = self.store;
         let clock = crate::commands::stopwatch();
-        let json = PlanInputJson::of(input, input.date, &input.strategy)?;
         let plan =
             PlanJson::of(&d.plan, d.plan.date, &d.plan.strategy, d.plan.actions.len(), &d.plan.skipped)?;
         store.save_plan(&NewPlan { input: &json, plan: &plan }, ACTOR, input.as_of).await?;

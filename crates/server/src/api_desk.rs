@@ -107,6 +107,7 @@ async fn case_recordings(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 struct AudioQuery {
     /// `listen` (default) or `download`.
+    #[param(value_type = Option<String>)]
     how: Option<calls::Access>,
 }
 

@@ -189,7 +189,7 @@ fn calls_of(app: &AppState) -> ApiResult<&Arc<Calls>> {
 
 /// Click to dial: the gate judges a call now by the caller to `point` of case `id`; refused,
 /// nothing is dialled and the rules come back; allowed, the switch rings the caller's phone,
-/// then the debtor. The call's end records the attempt (see [`finish`]).
+/// then the debtor. The call's end records the attempt with its outcome, talk time and recording.
 pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) -> ApiResult<DialView> {
     caller.require(Permission::WorkCases, "place calls")?;
     let calls = calls_of(app)?.clone();
@@ -331,7 +331,10 @@ async fn finish(
 ) -> Result<Option<(i64, Outcome, u32)>, daylight_store::StoreError> {
     let now = app.now();
     let Some(outcome) = daylight_calls::mapping::outcome(end) else {
-        let reason = format!("the collector's phone did not answer (SIP {})", end.agent_code.unwrap_or(0));
+        let reason = match end.agent_code {
+            Some(code) => format!("the collector's phone did not answer (SIP {code})"),
+            None => "the collector's phone did not answer (no SIP response)".to_owned(),
+        };
         app.store.withdraw_call(started, &reason, login, now).await?;
         return Ok(None);
     };

@@ -519,7 +519,9 @@ async fn promise_batch(write: &DbPool, ops: &[PromiseOp], actor: &str) -> Result
     let mut out = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
         let done = match op {
-            PromiseOp::Create { promise, at } => insert_promise_in(&mut tx, promise, actor, *at).await.map(Some),
+            PromiseOp::Create { promise, at } => {
+                insert_promise_in(&mut tx, promise, actor, *at).await.map(Some)
+            }
             PromiseOp::Change { id, change, at } => {
                 edit_promise_in(&mut tx, *id, change, actor, *at).await.map(|()| None)
             }
@@ -528,7 +530,9 @@ async fn promise_batch(write: &DbPool, ops: &[PromiseOp], actor: &str) -> Result
             }
         };
         out.push(done.map_err(|e| match e {
-            StoreError::Invalid(v) => Invalid::new(v.code, format!("change {} of the batch: {}", i + 1, v.message)).into(),
+            StoreError::Invalid(v) => {
+                Invalid::new(v.code, format!("change {} of the batch: {}", i + 1, v.message)).into()
+            }
             e => e,
         })?);
     }
@@ -630,7 +634,13 @@ async fn edit_promise(
     Ok(())
 }
 
-async fn edit_promise_in(tx: &mut Tx, id: i64, change: &PromiseChange, actor: &str, now: Timestamp) -> Result<()> {
+async fn edit_promise_in(
+    tx: &mut Tx,
+    id: i64,
+    change: &PromiseChange,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
     required("actor", actor)?;
     required("a reason", &change.reason)?;
     let row = sqlx::query(AssertSqlSafe(format!(
@@ -827,7 +837,13 @@ async fn update_promise(
     Ok(())
 }
 
-async fn settle_promise_in(tx: &mut Tx, id: i64, status: PromiseStatus, actor: &str, now: Timestamp) -> Result<()> {
+async fn settle_promise_in(
+    tx: &mut Tx,
+    id: i64,
+    status: PromiseStatus,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
     let change = RecordChange {
         table: "promises",
         what: "promise",

@@ -8,7 +8,9 @@ use daylight_store::access::Scope;
 use daylight_store::desk::{
     Audience, ComplaintSource, KpiDimension, NewComplaint, NewThirdPartyRequest, TaskKind, TaskStatus,
 };
-use daylight_store::model::{Assignment, ImportKind, NewPromise, NewWaiver, PromiseChange, PromiseEdit, PromiseOp};
+use daylight_store::model::{
+    Assignment, ImportKind, NewPromise, NewWaiver, PromiseChange, PromiseEdit, PromiseOp,
+};
 use daylight_testdb::contract;
 use jiff::{Timestamp, ToSpan};
 
