@@ -112,6 +112,17 @@ pub fn baresip_path() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
+/// Whether baresip is here for test `test`: under `CI=true` its absence fails the test (a
+/// missing service is a failure there, never a skip); elsewhere the test is skipped with a reason.
+pub fn baresip_or_skip(test: &str) -> bool {
+    if baresip_path().is_some() {
+        return true;
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{test}: baresip is required under CI=true");
+    eprintln!("{test}: skipped, baresip is not installed");
+    false
+}
+
 /// A port `p` such that UDP and TCP `p` and `p + 1` are free on 127.0.0.1 right now.
 pub fn free_port_pair() -> u16 {
     for _ in 0..200 {

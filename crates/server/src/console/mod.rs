@@ -454,24 +454,27 @@ async fn call_submit(
 }
 
 async fn call_fragment(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Response {
-    match crate::calls::call(&app, &c, call) {
-        Ok(v) => render(
-            &app,
-            "call.html",
-            context! { ..page_ctx(&app, lang, Some(&c)), ..context! { call => Value::from(minijinja::value::Serde(&v)) } },
-        ),
-        Err(e) => error_page(&app, lang, Some(&c), e),
-    }
+    call_box(&app, lang, &c, crate::calls::call(&app, &c, call))
 }
 
 async fn call_hangup(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Response {
-    match crate::calls::hangup(&app, &c, call) {
+    call_box(&app, lang, &c, crate::calls::hangup(&app, &c, call))
+}
+
+/// The case page's call box for `call` (which follows itself until the call ends).
+fn call_box(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    call: Result<crate::calls::CallView, ApiError>,
+) -> Response {
+    match call {
         Ok(v) => render(
-            &app,
+            app,
             "call.html",
-            context! { ..page_ctx(&app, lang, Some(&c)), ..context! { call => Value::from(minijinja::value::Serde(&v)) } },
+            context! { ..page_ctx(app, lang, Some(c)), ..context! { call => Value::from(minijinja::value::Serde(&v)) } },
         ),
-        Err(e) => error_page(&app, lang, Some(&c), e),
+        Err(e) => error_page(app, lang, Some(c), e),
     }
 }
 

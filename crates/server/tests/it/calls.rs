@@ -15,15 +15,6 @@ use serde_json::{Value, json};
 
 use crate::fixture::*;
 
-fn have_baresip(test: &str) -> bool {
-    if peer::baresip_path().is_some() {
-        return true;
-    }
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{test}: baresip is required under CI=true");
-    eprintln!("{test}: skipped, baresip is not installed");
-    false
-}
-
 struct Rig {
     app: axum::Router,
     store: Arc<dyn Store>,
@@ -106,7 +97,7 @@ async fn events(store: &dyn Store, kind: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_call() {
-    if !have_baresip("dial") {
+    if !peer::baresip_or_skip("dial") {
         return;
     }
     let r = rig(Answer::Auto, now()).await;
@@ -178,7 +169,7 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_dial_sends_no_invite() {
-    if !have_baresip("refused") {
+    if !peer::baresip_or_skip("refused") {
         return;
     }
     // 23:00 in Beijing: outside calling hours.
@@ -199,7 +190,7 @@ async fn a_refused_dial_sends_no_invite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_debtor_is_recorded_as_busy() {
-    if !have_baresip("busy") {
+    if !peer::baresip_or_skip("busy") {
         return;
     }
     let r = rig(Answer::Reject, now()).await;
