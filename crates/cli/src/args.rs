@@ -90,6 +90,56 @@ pub enum Command {
     /// Users of the console and the API: add one, list them, reset a password.
     #[command(subcommand)]
     User(UserCommand),
+    /// Call recordings: purge those past the pack's retention period, put cases under a legal
+    /// hold (诉讼保全) that keeps them, lift it, list the holds.
+    #[command(subcommand)]
+    Recordings(RecordingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordingsCommand {
+    /// Delete the audio (and with it the per-file key) of every recording past the pack's
+    /// `[recordings] retain_years`, counted from the recording and from the case's last
+    /// contact; cases under a legal hold are skipped. Each purge is a ledger event; the hash
+    /// stays. Exit 1 if a file could not be deleted.
+    Purge(PurgeArgs),
+    /// Put a case under a legal hold: its recordings are kept whatever their age.
+    Hold(HoldArgs),
+    /// Lift a case's legal hold.
+    Release(CaseArg),
+    /// The cases under a legal hold.
+    Holds(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The recordings vault (the folder `calls.vault` names).
+    #[arg(long)]
+    pub vault: PathBuf,
+    /// Judge the retention at this instant (RFC 3339) instead of now: to rehearse a purge.
+    #[arg(long)]
+    pub at: Option<jiff::Timestamp>,
+    /// List what would be purged; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    /// The case id.
+    pub case: String,
+    /// Why (the court order, the complaint, the regulator's request).
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseArg {
+    /// The case id.
+    pub case: String,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ mod plan;
 mod policy;
 mod product;
 mod qc;
+mod recordings;
 mod serve;
 mod simulate;
 mod twin_report;
@@ -116,6 +117,7 @@ async fn run(cli: Cli, db_typed: bool) -> Result<Outcome> {
         Command::Simulate(a) => simulate::run(&a, &actor, db_typed.then_some(&url)).await,
         Command::Serve(a) => serve::serve(&cli.db, db_typed, &a).await,
         Command::User(c) => serve::user(&url, &actor, c).await,
+        Command::Recordings(c) => recordings::run(&url, &actor, c).await,
     }
 }
 

@@ -26,6 +26,6 @@ pub use error::PolicyError;
 pub use eval::{
     Contact, Decision, Flags, HORIZON_DAYS, PointStatus, Request, allowed_at, evaluate, statement_anchor,
 };
-pub use pack::{Beyond, Channels, DEFAULT_PACK, Pack, Rule, RuleText};
+pub use pack::{Beyond, Channels, DEFAULT_PACK, Pack, Retention, Rule, RuleText};
 pub use request::{ContactFacts, DebtFacts, FactsError, PointFacts, contact_debt, request_for};
 pub use statutory::{StatutoryDay, check_years, statutory_days};

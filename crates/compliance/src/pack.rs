@@ -302,6 +302,9 @@ pub struct Pack {
     /// The bounds on promises, plans and waivers and the waiver approval matrix (the `[money]`
     /// table; defaults when absent).
     pub money: daylight_domain::bounds::MoneyPolicy,
+    /// How long call recordings are kept (the `[recordings]` table); none: they are never
+    /// purged.
+    pub recordings: Option<Retention>,
     /// The TOML the pack was read from.
     pub source: String,
     /// How many days either side of a request its rules look at.
@@ -395,6 +398,29 @@ struct RawPack {
     calendar: Option<RawPackCalendar>,
     #[serde(default)]
     money: daylight_domain::bounds::MoneyPolicy,
+    #[serde(default)]
+    recordings: Option<Retention>,
+}
+
+/// How long call recordings are kept: a recording is purged (its audio and keys deleted, its
+/// hash kept) once `retain_years` have passed both since it was made and since the case's last
+/// contact, unless the case is under a legal hold.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Whole years, 1 to 100.
+    pub retain_years: u16,
+    /// Where the period comes from.
+    pub citation: String,
+}
+
+impl Retention {
+    /// The latest moment a recording made, or a case last contacted, may lie before `now` and
+    /// still be kept: `now` less the period, in `zone`'s calendar.
+    pub fn cutoff(&self, now: jiff::Timestamp, zone: &TimeZone) -> jiff::Timestamp {
+        let back = jiff::Span::new().years(i64::from(self.retain_years));
+        now.to_zoned(zone.clone()).checked_sub(back).map(|z| z.timestamp()).unwrap_or(jiff::Timestamp::MIN)
+    }
 }
 
 #[derive(Deserialize)]
@@ -921,6 +947,22 @@ impl Pack {
         )?;
         let beyond = raw.calendar_missing.beyond;
         raw.money.check().map_err(|e| PolicyError::invalid(origin, "money", e.message))?;
+        if let Some(r) = &raw.recordings {
+            if !(1..=100).contains(&r.retain_years) {
+                return Err(PolicyError::invalid(
+                    origin,
+                    "recordings.retain_years",
+                    format!("{} years: expected 1 to 100", r.retain_years),
+                ));
+            }
+            if r.citation.trim().is_empty() {
+                return Err(PolicyError::invalid(
+                    origin,
+                    "recordings.citation",
+                    "expected the source of the period",
+                ));
+            }
+        }
         let calendar = pack_calendar(raw.calendar, beyond, origin)?;
         let reach_days = reach_days(cycle_cap.as_ref(), seven_in_seven.as_ref(), after_conversation.as_ref());
         Ok(Pack {
@@ -944,6 +986,7 @@ impl Pack {
             reach_days,
             calendar,
             money: raw.money,
+            recordings: raw.recordings,
             source: source.to_owned(),
         })
     }

@@ -80,6 +80,9 @@ vocabulary! {
         Visited = "visited",
         /// A visit found nobody home.
         NotHome = "not_home",
+        /// The call was cut off because the server placing it stopped mid-call; recorded when
+        /// the server came back (never typed in by a collector).
+        Interrupted = "interrupted",
     }
 }
 
@@ -131,7 +134,7 @@ impl Outcome {
         match channel {
             Channel::Call | Channel::RobotCall => {
                 matches!(self.class(), OutcomeClass::Failed | OutcomeClass::Conversation)
-                    || matches!(self, ThirdPartyAnswered | WrongNumber)
+                    || matches!(self, ThirdPartyAnswered | WrongNumber | Interrupted)
             }
             Channel::Sms | Channel::Email => matches!(self, Delivered | Undelivered),
             Channel::Letter => matches!(self, Sent),
@@ -323,6 +326,8 @@ mod tests {
     fn outcomes_fit_channels() {
         assert!(Outcome::PromiseToPay.fits(Channel::RobotCall));
         assert!(Outcome::WrongNumber.fits(Channel::Call));
+        assert!(Outcome::Interrupted.fits(Channel::Call) && !Outcome::Interrupted.fits(Channel::Sms));
+        assert_eq!(Outcome::Interrupted.class(), OutcomeClass::Other);
         assert!(!Outcome::Delivered.fits(Channel::Call));
         assert!(Outcome::Undelivered.fits(Channel::Sms));
         assert!(!Outcome::NoAnswer.fits(Channel::Letter));

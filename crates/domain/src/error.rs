@@ -87,6 +87,8 @@ pub enum Code {
     Expired,
     /// A record of that name exists and may not be replaced (an experiment's arms and salt).
     Exists,
+    /// The case is under a legal hold: its recordings are kept whatever their age.
+    LegalHold,
 }
 
 impl Code {
@@ -131,6 +133,7 @@ impl Code {
             Code::Encoding => "ENCODING",
             Code::ContactTime => "CONTACT_TIME",
             Code::Expired => "EXPIRED",
+            Code::LegalHold => "LEGAL_HOLD",
         }
     }
 }

@@ -83,6 +83,11 @@ pub enum EventKind {
     AttemptWithdrawn,
     /// A call recording was listened to or downloaded (who, which, how).
     RecordingAccessed,
+    /// A recording's audio was deleted by the purge at the end of its retention period (its
+    /// hash stays).
+    RecordingPurged,
+    /// A case was put under a legal hold, or the hold was lifted (`held`, the reason).
+    LegalHold,
 }
 
 impl EventKind {
@@ -126,6 +131,8 @@ impl EventKind {
             EventKind::QcAnalysed => "qc.analysed",
             EventKind::AttemptWithdrawn => "attempt.withdrawn",
             EventKind::RecordingAccessed => "recording.accessed",
+            EventKind::RecordingPurged => "recording.purged",
+            EventKind::LegalHold => "case.legal_hold",
         }
     }
 }

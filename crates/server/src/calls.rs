@@ -226,6 +226,13 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
     };
     let number = app.store.dial_number(&case, &point_id).await?;
     let file = recording_name(now, started);
+    // Before anything leaves: should this process stop mid-call, its restart finishes the call.
+    if let Err(e) =
+        app.store.call_placed(started, &calls.settings.node, &file.display().to_string(), now).await
+    {
+        app.store.withdraw_call(started, &format!("{}: {e}", e.code()), &login, app.now()).await?;
+        return Err(e.into());
+    }
     let record_to = calls.settings.vault.join(&file);
     if let Some(dir) = record_to.parent()
         && let Err(e) = tokio::fs::create_dir_all(dir).await
@@ -273,6 +280,27 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
         next_allowed_at: None,
         call: Some(view),
     })
+}
+
+/// Finishes the calls this switch (`calls.node`) placed and never finished, because the
+/// process carrying them stopped: each becomes an `interrupted` attempt, and the spool of its
+/// recording (encrypted to a key that died with the process) is removed. Run at start, before
+/// the switch takes a call.
+pub async fn recover(app: &AppState, settings: &CallSettings) -> Result<usize, daylight_store::StoreError> {
+    let actor = format!("daylight:switch {}", settings.node);
+    let done = app.store.interrupted_calls(&settings.node, &actor, app.now()).await?;
+    for c in &done {
+        let spool = settings.vault.join(format!("{}.spool", c.recording));
+        match std::fs::remove_file(&spool) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(spool = %spool.display(), error = %e, "removing an interrupted call's spool failed")
+            }
+        }
+        tracing::warn!(call = c.started, attempt = ?c.attempt, "a call cut off by the last stop is recorded as interrupted");
+    }
+    Ok(done.len())
 }
 
 /// The vault's name for a call's recording: by month, then the call.

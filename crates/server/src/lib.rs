@@ -89,10 +89,14 @@ impl AppState {
         }
     }
 
-    /// Starts the switch the settings' `[calls]` set up, if any.
+    /// Starts the switch the settings' `[calls]` set up, if any, after finishing as interrupted the
+    /// calls this switch had placed when its process stopped.
     pub async fn start_calls(mut self) -> Result<AppState, daylight_calls::CallError> {
-        if let Some(c) = &self.settings.calls {
-            self.calls = Some(Arc::new(calls::Calls::start(c).await?));
+        if let Some(c) = self.settings.calls.clone() {
+            calls::recover(&self, &c).await.map_err(|e| {
+                daylight_calls::CallError::Config(format!("finishing interrupted calls: {e}"))
+            })?;
+            self.calls = Some(Arc::new(calls::Calls::start(&c).await?));
         }
         Ok(self)
     }

@@ -59,6 +59,7 @@ struct RawCalls {
     max_call_secs: Option<i64>,
     #[serde(default)]
     phones: std::collections::BTreeMap<String, String>,
+    node: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,6 +182,10 @@ pub struct CallSettings {
     pub max_call_secs: u32,
     /// Each collector's phone: login → SIP URI.
     pub phones: std::collections::BTreeMap<String, String>,
+    /// This switch's name among the switches sharing the database (`calls.node`; default the
+    /// host's name and the SIP port): at start it finishes the calls it had placed and never
+    /// finished as interrupted, and only those.
+    pub node: String,
 }
 
 impl std::fmt::Debug for CallSettings {
@@ -191,6 +196,7 @@ impl std::fmt::Debug for CallSettings {
             .field("trunk", &self.trunk.uri_template)
             .field("vault", &self.vault)
             .field("phones", &self.phones.len())
+            .field("node", &self.node)
             .finish_non_exhaustive()
     }
 }
@@ -246,7 +252,22 @@ fn call_settings(origin: &str, c: RawCalls) -> Result<CallSettings, SettingsErro
         ring_secs: ranged(origin, "calls.ring_secs", c.ring_secs, 30, 15, 120)? as u32,
         max_call_secs: ranged(origin, "calls.max_call_secs", c.max_call_secs, 3600, 10, 14_400)? as u32,
         phones: c.phones,
+        node: match c.node.map(|n| n.trim().to_owned()) {
+            Some(n) if n.is_empty() => return Err(SettingsError::new(origin, "calls.node: expected a name")),
+            Some(n) => n,
+            None => default_node(sip_bind),
+        },
     })
+}
+
+/// The host's name and the SIP port: stable across restarts of one switch on one machine.
+fn default_node(bind: SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}", bind.port())
 }
 
 impl std::fmt::Debug for Settings {

@@ -706,6 +706,13 @@ pub async fn record_contact(
     let d = app.store.case_detail_in(&caller.scope, &case).await?;
     let channel: Channel = parse_word("channel", c.channel.as_deref().unwrap_or("call"))?;
     let outcome: Outcome = parse_word("outcome", &c.outcome)?;
+    if outcome == Outcome::Interrupted {
+        return Err(ApiError::field(
+            "outcome",
+            "OUTCOME_SYSTEM_ONLY",
+            "interrupted is recorded by the switch for a call cut off by a server stop, not typed in",
+        ));
+    }
     let point_id = ContactId::parse(&c.contact_point)
         .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
     let Some(p) = d.contacts.iter().find(|p| p.id == point_id) else {

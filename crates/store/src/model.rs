@@ -541,6 +541,33 @@ pub struct RecordingRow {
     pub file: NewRecording,
     /// When the call ended.
     pub recorded_at: Timestamp,
+    /// When the purge deleted its audio at the end of the retention period (the hash stays).
+    pub purged_at: Option<Timestamp>,
+}
+
+/// A call the switch had placed when its process stopped, finished at restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterruptedCall {
+    /// The started attempt.
+    pub started: i64,
+    /// The attempt recorded as `interrupted`; none when the start had already expired (the gate
+    /// recorded it without a result).
+    pub attempt: Option<i64>,
+    /// Where its recording was going, relative to the vault (its spool is `<this>.spool`).
+    pub recording: String,
+}
+
+/// A case under a legal hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalHold {
+    /// The case.
+    pub case: CaseId,
+    /// Why.
+    pub reason: String,
+    /// Who placed it.
+    pub held_by: String,
+    /// When.
+    pub held_at: Timestamp,
 }
 
 /// A started attempt not yet finished.

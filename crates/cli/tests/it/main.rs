@@ -1,5 +1,6 @@
 //! The `daylight` binary as a user runs it: the must-shows, on SQLite and PostgreSQL.
 
+mod calls;
 mod cases;
 mod experiment;
 mod import;

@@ -488,6 +488,7 @@ pub fn outcome(lang: Lang, code: &str) -> String {
         "cease_request" => "要求停止联系",
         "third_party_answered" => "第三方接听",
         "wrong_number" => "号码错误",
+        "interrupted" => "通话中断",
         _ => code,
     };
     match lang {

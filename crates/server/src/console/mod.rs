@@ -345,7 +345,7 @@ async fn case_response(
             let outcomes: Vec<&str> = daylight_domain::attempt::Outcome::ALL
                 .iter()
                 .map(|o| o.as_str())
-                .filter(|o| !matches!(*o, "delivered" | "undelivered" | "sent" | "visited"))
+                .filter(|o| !matches!(*o, "delivered" | "undelivered" | "sent" | "visited" | "interrupted"))
                 .collect();
             let today = app.now().to_zoned(work::team_zone()).date().to_string();
             let (flash_kind, flash_text) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));

@@ -61,6 +61,7 @@ async fn rig(debtor: Answer, at: jiff::Timestamp) -> Rig {
         ring_secs: 15,
         max_call_secs: 60,
         phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
+        node: "test".into(),
     });
     let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.expect("switch starts");
     Rig { app: daylight_server::router(state), store, agent, debtor, _vault: vault, _db: db }

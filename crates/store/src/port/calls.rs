@@ -42,4 +42,42 @@ pub trait CallStore: Send + Sync {
     /// Records that `actor` listened to (`how` = `listen`) or downloaded (`download`) recording
     /// `id`: a `recording.accessed` event.
     async fn recording_accessed(&self, id: i64, how: &str, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// Notes that switch `node` placed started call `started`, its recording going to
+    /// `recording` (relative to the vault), before the first INVITE leaves: should `node`'s
+    /// process stop mid-call, its restart finishes the call as interrupted
+    /// ([`CallStore::interrupted_calls`]). The note goes when the call finishes or is withdrawn.
+    async fn call_placed(&self, started: i64, node: &str, recording: &str, now: Timestamp) -> Result<()>;
+
+    /// Finishes every call switch `node` placed and never finished, because its process stopped:
+    /// each is recorded as `interrupted`, no talk time, with a note saying so. A start the gate
+    /// has already expired is left as the gate recorded it.
+    async fn interrupted_calls(
+        &self,
+        node: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<InterruptedCall>>;
+
+    /// Puts case `case` under a legal hold for `reason` (`Some`), or lifts its hold (`None`): a
+    /// `case.legal_hold` event. A held case's recordings are not purged.
+    async fn set_legal_hold(
+        &self,
+        case: &CaseId,
+        reason: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// The cases under a legal hold.
+    async fn legal_holds(&self) -> Result<Vec<LegalHold>>;
+
+    /// The recordings due for purge: not yet purged, made before `cutoff`, on a case last
+    /// contacted before `cutoff` and not under a legal hold; oldest first.
+    async fn recordings_due(&self, cutoff: Timestamp) -> Result<Vec<RecordingRow>>;
+
+    /// Marks recording `id` purged (its audio is to be deleted next; its hash stays): a
+    /// `recording.purged` event. Refused (`LEGAL_HOLD`) if its case is now under a hold, and
+    /// (`INCONSISTENT`) if it was purged already.
+    async fn recording_purged(&self, id: i64, actor: &str, now: Timestamp) -> Result<()>;
 }

@@ -54,7 +54,104 @@ fn recording_from_row(row: &DbRow) -> Result<RecordingRow> {
             millis: count("millis")?,
         },
         recorded_at: time(row, "recorded_at")?,
+        purged_at: opt_time(row, "purged_at")?,
     })
+}
+
+/// The note an interrupted call's attempt carries.
+const INTERRUPTED_NOTE: &str = "通话中断：拨打该电话的服务在通话中停止，重启后记录；录音未能保存。The server carrying this call stopped mid-call; recorded at its restart, without a recording.";
+
+async fn interrupted_calls(
+    write: &DbPool,
+    node: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Vec<InterruptedCall>> {
+    required("node", node)?;
+    let rows =
+        sqlx::query("SELECT started_id, recording FROM live_calls WHERE node = $1 ORDER BY started_id")
+            .bind(node)
+            .fetch_all(write)
+            .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let started = int(row, "started_id")?;
+        let recording = text(row, "recording")?;
+        let attempt = match finish_started(
+            write,
+            started,
+            Outcome::Interrupted,
+            0,
+            Some(INTERRUPTED_NOTE),
+            None,
+            actor,
+            now,
+        )
+        .await
+        {
+            Ok(id) => Some(id),
+            // Expired: the gate records it without a result; gone: finished meanwhile.
+            Err(StoreError::Invalid(i)) if i.code == Code::Expired => None,
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        // Left behind only when the start outlived its expiry.
+        sqlx::query("DELETE FROM live_calls WHERE started_id = $1").bind(started).execute(write).await?;
+        out.push(InterruptedCall { started, attempt, recording });
+    }
+    Ok(out)
+}
+
+async fn set_legal_hold(
+    write: &DbPool,
+    case: &CaseId,
+    reason: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    let reason = reason.map(str::trim);
+    if let Some(r) = reason {
+        required("reason", r)?;
+        daylight_domain::case::check_note(r)?;
+    }
+    let mut tx = begin_write(write).await?;
+    // Exists, or not found.
+    case_customer(&mut tx, case).await?;
+    let held: Option<String> = sqlx::query_scalar("SELECT reason FROM legal_holds WHERE case_id = $1")
+        .bind(case.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    match (reason, &held) {
+        (Some(r), _) => {
+            sqlx::query(
+                "INSERT INTO legal_holds (case_id, reason, held_by, held_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (case_id) DO UPDATE SET reason = excluded.reason, held_by = excluded.held_by, \
+                 held_at = excluded.held_at",
+            )
+            .bind(case.as_str())
+            .bind(r)
+            .bind(actor)
+            .bind(DbTime::new(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        (None, None) => {
+            return Err(
+                Invalid::new(Code::Inconsistent, format!("case {case} is not under a legal hold")).into()
+            );
+        }
+        (None, Some(_)) => {
+            sqlx::query("DELETE FROM legal_holds WHERE case_id = $1")
+                .bind(case.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let payload = json!({ "held": reason.is_some(), "reason": reason.or(held.as_deref()) });
+    append(&mut tx, &Event::new(now, actor, EventKind::LegalHold, case.as_str(), &payload)).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -77,6 +174,110 @@ impl CallStore for Adapter {
 
     async fn withdraw_call(&self, started: i64, reason: &str, actor: &str, now: Timestamp) -> Result<()> {
         withdraw_started(&self.write, started, reason, actor, now).await
+    }
+
+    async fn call_placed(&self, started: i64, node: &str, recording: &str, now: Timestamp) -> Result<()> {
+        required("node", node)?;
+        required("recording", recording)?;
+        let mut tx = begin_write(&self.write).await?;
+        let done = sqlx::query(
+            "INSERT INTO live_calls (started_id, node, recording, placed_at) \
+             SELECT id, $2, $3, $4 FROM attempts_started WHERE id = $1",
+        )
+        .bind(started)
+        .bind(node)
+        .bind(recording)
+        .bind(DbTime::new(now))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("started attempt", started.to_string()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn interrupted_calls(
+        &self,
+        node: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<InterruptedCall>> {
+        interrupted_calls(&self.write, node, actor, now).await
+    }
+
+    async fn set_legal_hold(
+        &self,
+        case: &CaseId,
+        reason: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        set_legal_hold(&self.write, case, reason, actor, now).await
+    }
+
+    async fn legal_holds(&self) -> Result<Vec<LegalHold>> {
+        let rows = sqlx::query("SELECT * FROM legal_holds ORDER BY case_id").fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LegalHold {
+                    case: CaseId::parse(&text(r, "case_id")?).map_err(|e| corrupt("case_id", e))?,
+                    reason: text(r, "reason")?,
+                    held_by: text(r, "held_by")?,
+                    held_at: time(r, "held_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn recordings_due(&self, cutoff: Timestamp) -> Result<Vec<RecordingRow>> {
+        let rows = sqlx::query(
+            "SELECT r.* FROM recordings r WHERE r.purged_at IS NULL AND r.recorded_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.case_id = r.case_id) \
+             AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.case_id = r.case_id AND a.at >= $1) \
+             AND NOT EXISTS (SELECT 1 FROM attempts_started s WHERE s.case_id = r.case_id) \
+             ORDER BY r.id",
+        )
+        .bind(DbTime::new(cutoff))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(recording_from_row).collect()
+    }
+
+    async fn recording_purged(&self, id: i64, actor: &str, now: Timestamp) -> Result<()> {
+        required("actor", actor)?;
+        let mut tx = begin_write(&self.write).await?;
+        let row = sqlx::query("SELECT * FROM recordings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("recording", id.to_string()))?;
+        let r = recording_from_row(&row)?;
+        if r.purged_at.is_some() {
+            return Err(Invalid::new(Code::Inconsistent, format!("recording {id} was purged already")).into());
+        }
+        let held: Option<String> = sqlx::query_scalar("SELECT reason FROM legal_holds WHERE case_id = $1")
+            .bind(r.case.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(reason) = held {
+            return Err(Invalid::new(
+                Code::LegalHold,
+                format!("case {} is under a legal hold ({reason}): its recordings are kept", r.case),
+            )
+            .into());
+        }
+        sqlx::query("UPDATE recordings SET purged_at = $1 WHERE id = $2")
+            .bind(DbTime::new(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let payload =
+            json!({ "recording": id, "attempt": r.attempt, "sha256": r.file.sha256, "path": r.file.path });
+        append(&mut tx, &Event::new(now, actor, EventKind::RecordingPurged, r.case.as_str(), &payload))
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn recordings_of(&self, case: &CaseId) -> Result<Vec<RecordingRow>> {

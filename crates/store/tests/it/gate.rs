@@ -331,4 +331,86 @@ contract! {
         assert!(access.len() == 1 && access[0].payload.contains("\"how\":\"listen\""));
         verified_head(store).await;
     }
+
+    /// A call its switch never finished (the process stopped) is finished as interrupted when
+    /// that switch, and only that switch, starts again; a finished call leaves no trace to
+    /// recover.
+    fn a_call_cut_off_by_a_stop_is_finished_as_interrupted_at_restart(store, db) {
+        portfolio(store, 2, |_| 40).await;
+        let planned = |case: u32, at: &str| Planned::from(&attempt(case, at, Channel::Call, Recipient::Debtor, Outcome::NoAnswer));
+        let at = "2026-03-03T01:00:00Z";
+        let cut = store.start_attempt(&planned(1, at), "E001", t(at)).await.unwrap().id.unwrap();
+        store.call_placed(cut, "host-a:5060", "2026-03/call-1.wav.age", t(at)).await.unwrap();
+        let other_node = store.start_attempt(&planned(2, at), "E001", t(at)).await.unwrap().id.unwrap();
+        store.call_placed(other_node, "host-b:5060", "2026-03/call-2.wav.age", t(at)).await.unwrap();
+        let done = store.start_attempt(&planned(1, at), "E001", t(at)).await.unwrap().id.unwrap();
+        store.call_placed(done, "host-a:5060", "2026-03/call-3.wav.age", t(at)).await.unwrap();
+        store.finish_call(done, Outcome::Busy, 0, None, "E001", t(at)).await.unwrap();
+        assert_eq!(store.call_placed(999, "host-a:5060", "x", t(at)).await.unwrap_err().code(), "NOT_FOUND");
+        assert_eq!(store.call_placed(cut, " ", "x", t(at)).await.unwrap_err().code(), "REQUIRED");
+
+        let later = t("2026-03-03T01:05:00Z");
+        let back = store.interrupted_calls("host-a:5060", "daylight:switch host-a:5060", later).await.unwrap();
+        assert_eq!(back.len(), 1, "{back:?}");
+        assert_eq!((back[0].started, back[0].recording.as_str()), (cut, "2026-03/call-1.wav.age"));
+        let attempt = back[0].attempt.expect("recorded");
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        let a = d.attempts.iter().find(|a| a.id == attempt).expect("the interrupted attempt");
+        assert_eq!((a.attempt.outcome, a.attempt.duration_secs), (Outcome::Interrupted, 0));
+        assert!(a.attempt.note.as_deref().unwrap_or("").contains("通话中断"));
+        // host-b's call is still live; a second start of host-a finds nothing more.
+        assert_eq!(store.started_attempts().await.unwrap().iter().map(|s| s.id).collect::<Vec<_>>(), vec![other_node]);
+        assert!(store.interrupted_calls("host-a:5060", "daylight:switch host-a:5060", later).await.unwrap().is_empty());
+        // A start past its expiry is left to the gate, and forgotten here.
+        let expired = store.interrupted_calls("host-b:5060", "daylight:switch host-b:5060", t("2026-03-03T05:00:00Z")).await.unwrap();
+        assert_eq!((expired.len(), expired[0].attempt), (1, None));
+        assert!(store.interrupted_calls("host-b:5060", "x", t("2026-03-03T05:00:00Z")).await.unwrap().is_empty());
+        verified_head(store).await;
+    }
+
+    /// Recordings are purged once the retention period has passed since they were made and
+    /// since the case's last contact, never under a legal hold; the hash stays, and every purge
+    /// and hold is evidence.
+    fn recordings_are_purged_after_retention_unless_held(store, db) {
+        portfolio(store, 3, |_| 40).await;
+        let call = |case: u32, at: &str| Planned::from(&attempt(case, at, Channel::Call, Recipient::Debtor, Outcome::NoAnswer));
+        let mut ids = Vec::new();
+        for (case, at) in [(1, "2026-03-03T01:00:00Z"), (2, "2026-03-03T02:00:00Z"), (3, "2026-03-03T03:00:00Z")] {
+            let started = store.start_attempt(&call(case, at), "E001", t(at)).await.unwrap().id.unwrap();
+            let file = NewRecording { path: format!("2026-03/call-{started}.wav.age"), sha256: format!("{case:0>64}"), bytes: 100, millis: 1000 };
+            store.finish_call(started, Outcome::Conversation, 1, Some(&file), "E001", t(at)).await.unwrap();
+            ids.push(store.recordings_of(&case_id(case)).await.unwrap()[0].id);
+        }
+        // Case 3 was contacted again later: its recording is kept as long as from that contact.
+        let at = "2026-11-10T02:00:00Z";
+        let again = store.start_attempt(&call(3, at), "E001", t(at)).await.unwrap().id.unwrap();
+        store.finish_call(again, Outcome::NoAnswer, 0, None, "E001", t(at)).await.unwrap();
+        store.set_legal_hold(&case_id(2), Some("诉讼保全 (2026)民初123号"), "C1", t(at)).await.unwrap();
+        assert_eq!(store.set_legal_hold(&case_id(1), None, "C1", t(at)).await.unwrap_err().code(), "INCONSISTENT");
+        assert_eq!(store.set_legal_hold(&case_id(1), Some(" "), "C1", t(at)).await.unwrap_err().code(), "REQUIRED");
+        assert_eq!(store.set_legal_hold(&case_id(9), Some("x"), "C1", t(at)).await.unwrap_err().code(), "NOT_FOUND");
+        let holds = store.legal_holds().await.unwrap();
+        assert_eq!((holds.len(), holds[0].case.clone(), holds[0].held_by.as_str()), (1, case_id(2), "C1"));
+
+        // A cutoff before every recording: nothing is due.
+        assert!(store.recordings_due(t("2026-03-01T00:00:00Z")).await.unwrap().is_empty());
+        let cutoff = t("2026-06-01T00:00:00Z");
+        let due = store.recordings_due(cutoff).await.unwrap();
+        assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[0]], "held case 2 and recontacted case 3 stay");
+        let now = t("2030-03-04T00:00:00Z");
+        store.recording_purged(ids[0], "daylight:purge", now).await.unwrap();
+        assert_eq!(store.recording_purged(ids[0], "daylight:purge", now).await.unwrap_err().code(), "INCONSISTENT");
+        assert_eq!(store.recording_purged(ids[1], "daylight:purge", now).await.unwrap_err().code(), "LEGAL_HOLD");
+        let kept = store.recording(ids[0]).await.unwrap();
+        assert_eq!((kept.purged_at, kept.file.sha256.clone()), (Some(now), format!("{:0>64}", 1)));
+        assert!(store.recordings_due(cutoff).await.unwrap().is_empty());
+        // The hold lifted, case 2's recording is due.
+        store.set_legal_hold(&case_id(2), None, "C1", now).await.unwrap();
+        assert_eq!(store.recordings_due(cutoff).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[1]]);
+        let purged = events(store, "recording.purged").await;
+        assert!(purged.len() == 1 && purged[0].payload.contains(&format!("{:0>64}", 1)));
+        let held = events(store, "case.legal_hold").await;
+        assert!(held.len() == 2 && held[0].payload.contains("\"held\":true") && held[1].payload.contains("民初123号"));
+        verified_head(store).await;
+    }
 }
