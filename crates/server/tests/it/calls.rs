@@ -211,3 +211,104 @@ async fn a_busy_debtor_is_recorded_as_busy() {
             .is_empty()
     );
 }
+
+/// A server over `store` whose switch (`node`) rings `agent` for E002 and sends the debtor leg
+/// to `debtor`, recording into `vault`.
+async fn switch_server(
+    store: Arc<dyn Store>,
+    db_url: &str,
+    agent: &Peer,
+    debtor: &Peer,
+    vault: &std::path::Path,
+    node: &str,
+) -> axum::Router {
+    let key = age::x25519::Identity::generate();
+    let mut s = settings(db_url);
+    s.calls = Some(CallSettings {
+        sip_bind: "127.0.0.1:0".parse().unwrap(),
+        trunk: daylight_calls::Trunk {
+            uri_template: format!("sip:{{number}}@127.0.0.1:{}", debtor.port()),
+            username: None,
+            password: None,
+        },
+        caller_ids: vec!["02160000000".into()],
+        vault: vault.join(node),
+        vault_recipient: key.to_public().to_string(),
+        vault_identity: None,
+        max_calls: 20,
+        ring_secs: 15,
+        max_call_secs: 60,
+        phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
+        node: node.to_owned(),
+    });
+    let state = daylight_server::AppState::new(store, s).start_calls().await.expect("switch starts");
+    daylight_server::router(state)
+}
+
+/// Twelve click-to-dials at once for one debtor, six on each of two servers over one
+/// PostgreSQL: the daily cap (3 a day in cn-default) holds across both. Three are placed, nine
+/// are refused with `DAILY_CAP`, and no more than three calls are ever recorded for the day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_cap_holds_for_twelve_dials_on_two_servers_over_one_postgres() {
+    if !peer::baresip_or_skip("cap across servers") {
+        return;
+    }
+    let Some(db) = daylight_testdb::TestDb::postgres().await else { return };
+    let store_a: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store_a).await;
+    let store_b: Arc<dyn Store> = Arc::from(db.open().await);
+    let case = daylight_domain::id::CaseId::parse("CASE-C0011").unwrap();
+    let point = daylight_domain::id::ContactId::parse("C0011:mobile").unwrap();
+    let number = store_a.dial_number(&case, &point).await.unwrap();
+    let mut agent_cfg = PeerConfig::new("e002", 0);
+    agent_cfg.answer = Answer::Auto;
+    let agent = Peer::spawn(agent_cfg).await.expect("baresip starts");
+    let mut debtor_cfg = PeerConfig::new(&number, 0);
+    debtor_cfg.answer = Answer::Reject;
+    let debtor = Peer::spawn(debtor_cfg).await.expect("baresip starts");
+    let vault = tempfile::tempdir().unwrap();
+    let url = db.url().expose().to_owned();
+    let a = switch_server(store_a.clone(), &url, &agent, &debtor, vault.path(), "a").await;
+    let b = switch_server(store_b, &url, &agent, &debtor, vault.path(), "b").await;
+    let signed_a = Client::signed_in(&a, "E002").await;
+    let signed_b = Client::signed_in(&b, "E002").await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let from = if i % 2 == 0 { &signed_a } else { &signed_b };
+        let mut c = Client { app: from.app.clone(), cookie: from.cookie.clone(), csrf: from.csrf.clone() };
+        tasks.push(tokio::spawn(async move {
+            let (s, v) = c.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
+            (s, v, c)
+        }));
+    }
+    let mut placed = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        let (s, v, c) = t.await.unwrap();
+        match s {
+            StatusCode::ACCEPTED => placed.push((v["call"]["call"].as_i64().unwrap(), c)),
+            StatusCode::OK => {
+                assert_eq!(v["allowed"], false, "{v}");
+                assert!(v["rules"].as_array().unwrap().iter().any(|r| r == "DAILY_CAP"), "{v}");
+                refused += 1;
+            }
+            other => panic!("dial answered {other}: {v}"),
+        }
+    }
+    assert_eq!((placed.len(), refused), (3, 9));
+    assert_eq!(events(&*store_a, "attempt.denied").await.len(), 9);
+    // Each placed call ends (the debtor is busy) on the server that placed it.
+    let mut recorded = 0;
+    for (call, mut c) in placed {
+        let v = ended(&mut c, call).await;
+        if v["attempt"].is_i64() {
+            assert_eq!(v["outcome"], "busy", "{v}");
+            recorded += 1;
+        }
+    }
+    let d = store_a.case_detail(&case).await.unwrap();
+    assert_eq!(d.attempts.len(), recorded, "every recorded call is one of the three");
+    assert!(store_a.started_attempts().await.unwrap().is_empty());
+    assert!((1..=3).contains(&recorded), "{recorded}");
+    assert!(debtor.calls_received() <= 3, "at most three INVITEs reached the debtor");
+}
