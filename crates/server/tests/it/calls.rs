@@ -277,7 +277,8 @@ async fn the_daily_cap_holds_for_twelve_dials_on_two_servers_over_one_postgres()
         let from = if i % 2 == 0 { &signed_a } else { &signed_b };
         let mut c = Client { app: from.app.clone(), cookie: from.cookie.clone(), csrf: from.csrf.clone() };
         tasks.push(tokio::spawn(async move {
-            let (s, v) = c.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
+            let (s, v) =
+                c.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
             (s, v, c)
         }));
     }
