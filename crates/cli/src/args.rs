@@ -109,6 +109,23 @@ pub enum RecordingsCommand {
     Release(CaseArg),
     /// The cases under a legal hold.
     Holds(JsonFlag),
+    /// Batch export (录音和催记批量导出): cases' contact records and notes (CSV) and their
+    /// recordings as stored (age ciphertext, hashes as in the ledger) in one ZIP with
+    /// `manifest.json`. Each recording exported is a `recording.accessed` event.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The case ids.
+    #[arg(required = true)]
+    pub cases: Vec<String>,
+    /// The recordings vault (the folder `calls.vault` names).
+    #[arg(long)]
+    pub vault: PathBuf,
+    /// The ZIP to write (refused if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

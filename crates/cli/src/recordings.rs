@@ -32,6 +32,49 @@ pub async fn run(url: &DbUrl, actor: &str, c: RecordingsCommand) -> Result<Outco
             println!("{case}: legal hold lifted");
             Ok(Outcome::Done)
         }
+        RecordingsCommand::Export(a) => {
+            let mut ids = Vec::new();
+            for c in &a.cases {
+                let id = CaseId::parse(c).map_err(|e| anyhow::anyhow!("case {c:?}: {}", e.message))?;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            if !a.vault.is_dir() {
+                bail!("--vault {}: not a folder", a.vault.display());
+            }
+            // Written beside the target and renamed: no half-written export is ever left.
+            let tmp = a.out.with_extension("zip.partial");
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .with_context(|| format!("cannot create {}", tmp.display()))?;
+            if a.out.exists() {
+                let _ = std::fs::remove_file(&tmp);
+                bail!("--out {}: the file exists", a.out.display());
+            }
+            let made =
+                daylight_server::vault_export::export(&*store, &ids, &a.vault, actor, now(), file).await;
+            let manifest = match made {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    bail!("{}: {}", e.code, e.message);
+                }
+            };
+            std::fs::rename(&tmp, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
+            let purged = manifest.recordings.iter().filter(|r| r.purged_at.is_some()).count();
+            println!(
+                "{}: {} case(s), {} recording(s) ({} purged, listed by hash), manifest at ledger seq {}",
+                a.out.display(),
+                manifest.cases.len(),
+                manifest.recordings.len() - purged,
+                purged,
+                manifest.ledger_seq
+            );
+            Ok(Outcome::Done)
+        }
         RecordingsCommand::Holds(f) => {
             let holds = store.legal_holds().await?;
             if f.json {

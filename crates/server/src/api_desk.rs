@@ -50,6 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(hangup_call))
         .routes(routes!(case_recordings))
         .routes(routes!(recording_audio))
+        .routes(routes!(recordings_export))
 }
 
 /// Click to dial (一键外呼): the gate judges a call now to one of the case's phones. Refused:
@@ -134,6 +135,40 @@ async fn recording_audio(
             (axum::http::header::CONTENT_DISPOSITION, disposition),
         ],
         wav,
+    )
+        .into_response())
+}
+
+/// Cases to export.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ExportInput {
+    /// Case ids, at most 500.
+    cases: Vec<String>,
+}
+
+/// Batch export (录音和催记批量导出): the cases' contact records and notes as CSV and their
+/// recordings as stored (age ciphertext), in one ZIP with `manifest.json` (every file's SHA-256,
+/// each recording's hash as in the ledger, the ledger's head). Needs `DownloadRecordings`; every
+/// case must be within the caller's scope. Each recording exported is a `recording.accessed`
+/// event with `how` = `export`.
+#[utoipa::path(post, path = "/api/recordings/export", tag = "calls", request_body = ExportInput,
+    responses((status = 200, content_type = "application/zip"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn recordings_export(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(input): Json<ExportInput>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let zip = calls::export(&app, &c, &input.cases).await?;
+    let name = format!("daylight-export-{}.zip", app.now().strftime("%Y%m%dT%H%M%SZ"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/zip".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        zip,
     )
         .into_response())
 }

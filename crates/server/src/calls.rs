@@ -474,6 +474,41 @@ pub async fn audio(app: &AppState, caller: &Caller, id: i64, how: Access) -> Api
     Ok(plain)
 }
 
+/// Batch export of `cases` (see [`crate::vault_export`]) for a caller with
+/// `DownloadRecordings`, every case within their scope: the ZIP's bytes.
+pub async fn export(app: &AppState, caller: &Caller, cases: &[String]) -> ApiResult<Vec<u8>> {
+    caller.require(Permission::DownloadRecordings, "export recordings")?;
+    let calls = calls_of(app)?;
+    if cases.len() > 500 {
+        return Err(ApiError::field(
+            "cases",
+            "TOO_MANY",
+            format!("{} cases: at most 500 in one export", cases.len()),
+        ));
+    }
+    let mut ids = Vec::with_capacity(cases.len());
+    for (i, id) in cases.iter().enumerate() {
+        let case = CaseId::parse(id)
+            .map_err(|e| ApiError::field(&format!("cases[{i}]"), e.code.as_str(), e.message))?;
+        // Within scope, or not found.
+        app.store.case_detail_in(&caller.scope, &case).await?;
+        if !ids.contains(&case) {
+            ids.push(case);
+        }
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    crate::vault_export::export(
+        &*app.store,
+        &ids,
+        &calls.settings.vault,
+        &caller.user.login,
+        app.now(),
+        &mut out,
+    )
+    .await?;
+    Ok(out.into_inner())
+}
+
 fn decrypt(identity: &Path, cipher: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::Read;
     use std::str::FromStr;

@@ -29,6 +29,7 @@ pub mod ops;
 pub mod qc;
 pub mod roles;
 pub mod settings;
+pub mod vault_export;
 pub mod work;
 
 use std::future::Future;

@@ -239,6 +239,27 @@ crate::both! {
         assert_eq!(files.len(), 1, "one recording and no spool left: {files:?}");
         assert!(files[0].ends_with(&format!("call-{call}.wav.age")));
 
+        // The batch export: both calls' records, the recording as stored, a manifest of hashes.
+        let zip_path = dir.path().join("export.zip");
+        let z = zip_path.to_str().unwrap();
+        let said = expect(db, &["recordings", "export", CASE, "--vault", vault.to_str().unwrap(), "--out", z], 0);
+        assert!(said.contains("1 recording(s)"), "{said}");
+        let (manifest, entries) = read_zip(&zip_path);
+        let rec = &manifest["recordings"][0];
+        let in_zip = &entries[rec["path"].as_str().unwrap()];
+        assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(in_zip)), rec["sha256"].as_str().unwrap());
+        assert_eq!(std::fs::read(&files[0]).unwrap(), *in_zip, "the ciphertext as stored");
+        for f in manifest["files"].as_array().unwrap() {
+            let bytes = &entries[f["path"].as_str().unwrap()];
+            assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)), f["sha256"].as_str().unwrap());
+        }
+        let contacts = String::from_utf8(entries[&format!("{CASE}/contacts.csv")].clone()).unwrap();
+        assert!(contacts.contains(",interrupted,") && contacts.contains(",conversation,"), "{contacts}");
+        let again = daylight(db, &["recordings", "export", CASE, "--vault", vault.to_str().unwrap(), "--out", z]);
+        assert_eq!(again.status.code(), Some(2), "an existing file is not overwritten");
+        let ledger = expect(db, &["ledger", "list", "--limit", "100000", "--json"], 0);
+        assert!(ledger.lines().any(|l| l.contains("recording.accessed") && l.contains("export")), "{ledger}");
+
         // Two years on, less a day: nothing is due. A hold keeps it past the period; released,
         // the purge deletes the audio and keeps the hash.
         let v = vault.to_str().unwrap();
@@ -266,9 +287,29 @@ crate::both! {
         let purged = expect(db, &["ledger", "list", "--limit", "100000", "--json"], 0);
         let sha = done["recordings"][0]["sha256"].as_str().unwrap();
         assert!(purged.lines().any(|l| l.contains("recording.purged") && l.contains(sha)), "{purged}");
+        // Exported after the purge, the recording is listed by its hash, without audio.
+        let after = dir.path().join("after.zip");
+        expect(db, &["recordings", "export", CASE, "--vault", vault.to_str().unwrap(), "--out", after.to_str().unwrap()], 0);
+        let (manifest, _) = read_zip(&after);
+        assert!(manifest["recordings"][0]["path"].is_null() && manifest["recordings"][0]["purged_at"].is_string(), "{manifest}");
+        assert_eq!(manifest["recordings"][0]["sha256"].as_str(), Some(sha));
         expect(db, &["ledger", "verify"], 0);
         drop((agent, debtor));
     }
+}
+
+/// The export's manifest and every entry's bytes.
+fn read_zip(path: &Path) -> (Value, std::collections::HashMap<String, Vec<u8>>) {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut entries = std::collections::HashMap::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        entries.insert(f.name().unwrap().to_string(), bytes);
+    }
+    let manifest = serde_json::from_slice(&entries["manifest.json"]).unwrap();
+    (manifest, entries)
 }
 
 /// Every file under `dir`.

@@ -166,6 +166,45 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
     let hows: Vec<&str> = access.iter().map(|e| e["how"].as_str().unwrap()).collect();
     assert_eq!(hows, ["listen", "download"]);
     assert!(access.iter().all(|e| e["sha256"] == sha.as_str()));
+
+    // Batch export: an admin's only (the download permission), within scope, a manifest of hashes.
+    let body = json!({"cases": ["CASE-C0011"]});
+    assert_eq!(post_bytes(&lead, "/api/recordings/export", &body).await.0, StatusCode::FORBIDDEN);
+    let (s, zip) = post_bytes(&admin, "/api/recordings/export", &json!({"cases": ["CASE-NOPE1"]})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{}", String::from_utf8_lossy(&zip));
+    let (s, zip) = post_bytes(&admin, "/api/recordings/export", &body).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&zip));
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut read = |name: &str| {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut z.by_name(name).unwrap(), &mut bytes).unwrap();
+        bytes
+    };
+    let manifest: Value = serde_json::from_slice(&read("manifest.json")).unwrap();
+    assert_eq!(manifest["exported_by"], "A1");
+    assert_eq!(manifest["recordings"][0]["sha256"], sha.as_str());
+    let cipher = read(manifest["recordings"][0]["path"].as_str().unwrap());
+    assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&cipher)), sha);
+    let contacts = String::from_utf8(read("CASE-C0011/contacts.csv")).unwrap();
+    assert!(contacts.contains(",conversation,"), "{contacts}");
+    let access = events(&*r.store, "recording.accessed").await;
+    assert_eq!(access.last().unwrap()["how"], "export");
+}
+
+/// POSTs `body` as JSON with `c`'s session; the status and the raw body.
+async fn post_bytes(c: &Client, path: &str, body: &Value) -> (StatusCode, Vec<u8>) {
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(axum::http::header::COOKIE, c.cookie.clone().unwrap())
+        .header("x-csrf-token", c.csrf.clone().unwrap())
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let resp = c.app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    (status, axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().to_vec())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

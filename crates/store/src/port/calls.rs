@@ -39,8 +39,8 @@ pub trait CallStore: Send + Sync {
     /// One recording.
     async fn recording(&self, id: i64) -> Result<RecordingRow>;
 
-    /// Records that `actor` listened to (`how` = `listen`) or downloaded (`download`) recording
-    /// `id`: a `recording.accessed` event.
+    /// Records that `actor` listened to (`how` = `listen`), downloaded (`download`) or exported
+    /// (`export`, in a batch export) recording `id`: a `recording.accessed` event.
     async fn recording_accessed(&self, id: i64, how: &str, actor: &str, now: Timestamp) -> Result<()>;
 
     /// Notes that switch `node` placed started call `started`, its recording going to

@@ -299,10 +299,10 @@ impl CallStore for Adapter {
 
     async fn recording_accessed(&self, id: i64, how: &str, actor: &str, now: Timestamp) -> Result<()> {
         required("actor", actor)?;
-        if !matches!(how, "listen" | "download") {
+        if !matches!(how, "listen" | "download" | "export") {
             return Err(Invalid::new(
                 Code::Inconsistent,
-                format!("access {how:?}: expected listen or download"),
+                format!("access {how:?}: expected listen, download or export"),
             )
             .into());
         }
