@@ -88,6 +88,9 @@ pub enum EventKind {
     RecordingPurged,
     /// A case was put under a legal hold, or the hold was lifted (`held`, the reason).
     LegalHold,
+    /// A bridged call's collector refined its outcome in the wrap-up (from, to, the note's
+    /// digest).
+    AttemptWrappedUp,
 }
 
 impl EventKind {
@@ -133,6 +136,7 @@ impl EventKind {
             EventKind::RecordingAccessed => "recording.accessed",
             EventKind::RecordingPurged => "recording.purged",
             EventKind::LegalHold => "case.legal_hold",
+            EventKind::AttemptWrappedUp => "attempt.wrapped_up",
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dial))
         .routes(routes!(get_call))
         .routes(routes!(hangup_call))
+        .routes(routes!(wrap_up_call))
         .routes(routes!(case_recordings))
         .routes(routes!(recording_audio))
         .routes(routes!(recordings_export))
@@ -137,6 +138,19 @@ async fn recording_audio(
         wav,
     )
         .into_response())
+}
+
+/// The wrap-up (小结) of a bridged call: its collector refines `conversation` to what was said,
+/// within 30 minutes of its end, once, with an optional note.
+#[utoipa::path(post, path = "/api/calls/{call}/wrap-up", tag = "calls", params(("call" = i64, Path)), request_body = calls::WrapUpInput,
+    responses((status = 200, body = calls::CallView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn wrap_up_call(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(call): Path<i64>,
+    Json(input): Json<calls::WrapUpInput>,
+) -> ApiResult<Json<calls::CallView>> {
+    Ok(Json(calls::wrap_up(&app, &c, call, &input).await?))
 }
 
 /// Cases to export.

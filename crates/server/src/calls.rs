@@ -77,6 +77,70 @@ pub struct CallView {
     pub sip_status: Option<u16>,
     /// Why it was withdrawn, or what failed.
     pub reason: Option<String>,
+    /// Whether its collector has wrapped it up (refined the outcome of a bridged call).
+    pub wrapped_up: bool,
+}
+
+impl CallView {
+    /// Whether the wrap-up form is offered: a bridged call, recorded as `conversation`, not yet
+    /// wrapped up.
+    pub fn wraps_up(&self) -> bool {
+        self.phase == Phase::Ended
+            && self.attempt.is_some()
+            && self.outcome == Some(Outcome::Conversation)
+            && !self.wrapped_up
+    }
+}
+
+/// What a wrap-up says was said.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WrapUpInput {
+    /// `conversation`, `promise_to_pay`, `refused`, `hardship`, `dispute`, `abusive`,
+    /// `cease_request`, `third_party_answered` or `wrong_number`.
+    pub outcome: String,
+    /// A note on the call (催记), optional.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The outcomes a wrap-up offers, the switch's `conversation` first.
+pub const WRAP_UP_OUTCOMES: [Outcome; 9] = [
+    Outcome::Conversation,
+    Outcome::PromiseToPay,
+    Outcome::Refused,
+    Outcome::Hardship,
+    Outcome::Dispute,
+    Outcome::Abusive,
+    Outcome::CeaseRequest,
+    Outcome::ThirdPartyAnswered,
+    Outcome::WrongNumber,
+];
+
+/// The wrap-up of call `call` by its collector: the attempt's outcome refined, the note stored.
+pub async fn wrap_up(app: &AppState, caller: &Caller, call: i64, input: &WrapUpInput) -> ApiResult<CallView> {
+    caller.require(Permission::WorkCases, "wrap up calls")?;
+    let calls = calls_of(app)?;
+    let v = calls
+        .view(call)
+        .filter(|v| v.collector == caller.user.login)
+        .ok_or_else(|| ApiError::not_found("call", &call.to_string()))?;
+    let outcome: Outcome = input.outcome.parse().map_err(|e: daylight_domain::error::Invalid| {
+        ApiError::field("outcome", e.code.as_str(), e.message)
+    })?;
+    let Some(attempt) = v.attempt.filter(|_| v.wraps_up()) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "NOT_WRAPPABLE",
+            format!("call {call} is not a bridged call waiting for its wrap-up"),
+        ));
+    };
+    app.store.wrap_up_call(attempt, outcome, input.note.as_deref(), &caller.user.login, app.now()).await?;
+    calls.update(call, |v| {
+        v.outcome = Some(outcome);
+        v.wrapped_up = true;
+    });
+    calls.view(call).ok_or_else(|| ApiError::not_found("call", &call.to_string()))
 }
 
 /// A dial's answer: refused by the gate (the rules and the next allowed time), or placed.
@@ -269,6 +333,7 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
         duration_secs: None,
         sip_status: None,
         reason: None,
+        wrapped_up: false,
     };
     calls.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(started, view.clone());
     let app2 = app.clone();

@@ -34,7 +34,7 @@ mod types;
 pub use error::{Result, StoreError};
 pub use port::{
     AccessStore, CallStore, CaseStore, ConfigStore, DeskStore, GateStore, ImportSession, ImportStore,
-    LedgerStore, ModelStore, PlanStore, QcStore, Store,
+    LedgerStore, ModelStore, PlanStore, QcStore, Store, WRAP_UP_MINUTES,
 };
 pub use settings::{Backend, DEFAULT_DB_URL, DbUrl};
 

@@ -96,6 +96,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("call_talking", "通话中", "Talking"),
     ("call_ended", "通话结束", "Call ended"),
     ("hang_up", "挂断", "Hang up"),
+    ("wrap_up", "通话小结", "Wrap-up"),
+    ("wrapped_up", "已小结", "Wrapped up"),
     ("seconds", "秒", "s"),
     ("next_allowed", "下次允许", "Next allowed at"),
     ("never", "不可联系", "not allowed"),

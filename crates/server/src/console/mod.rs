@@ -82,6 +82,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/cases/{id}/call", post(call_submit))
         .route("/calls/{call}", get(call_fragment))
         .route("/calls/{call}/hangup", post(call_hangup))
+        .route("/calls/{call}/wrap-up", post(call_wrap_up))
         .route("/cases/{id}/promise", post(promise_submit))
         .route("/cases/{id}/promises/{promise}", post(promise_change_submit))
         .route("/cases/{id}/reopen", post(reopen_submit))
@@ -348,12 +349,15 @@ async fn case_response(
                 .filter(|o| !matches!(*o, "delivered" | "undelivered" | "sent" | "visited" | "interrupted"))
                 .collect();
             let today = app.now().to_zoned(work::team_zone()).date().to_string();
+            let latest = app.calls.as_ref().and_then(|k| k.latest_for(id, &c.user.login));
             let (flash_kind, flash_text) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
             let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
             case => Value::from(minijinja::value::Serde(&view)), next => next, outcomes => outcomes, today => today,
             flash_kind => flash_kind, flash => flash_text, embed => embed,
             calls_on => app.calls.is_some(),
-            call => app.calls.as_ref().and_then(|k| k.latest_for(id, &c.user.login)).map(|v| Value::from(minijinja::value::Serde(&v))) } };
+            wrap_up => latest.as_ref().is_some_and(crate::calls::CallView::wraps_up),
+            wrap_outcomes => crate::calls::WRAP_UP_OUTCOMES.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+            call => latest.map(|v| Value::from(minijinja::value::Serde(&v))) } };
             let mut r = render(app, "case.html", ctx);
             *r.status_mut() = status;
             r
@@ -461,6 +465,22 @@ async fn call_hangup(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Resp
     call_box(&app, lang, &c, crate::calls::hangup(&app, &c, call))
 }
 
+#[derive(Deserialize)]
+struct WrapUpForm {
+    outcome: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn call_wrap_up(
+    Page { app, lang, c }: Page,
+    Path(call): Path<i64>,
+    Form(f): Form<WrapUpForm>,
+) -> Response {
+    let input = crate::calls::WrapUpInput { outcome: f.outcome, note: Some(f.note) };
+    call_box(&app, lang, &c, crate::calls::wrap_up(&app, &c, call, &input).await)
+}
+
 /// The case page's call box for `call` (which follows itself until the call ends).
 fn call_box(
     app: &AppState,
@@ -472,7 +492,10 @@ fn call_box(
         Ok(v) => render(
             app,
             "call.html",
-            context! { ..page_ctx(app, lang, Some(c)), ..context! { call => Value::from(minijinja::value::Serde(&v)) } },
+            context! { ..page_ctx(app, lang, Some(c)), ..context! {
+            wrap_up => v.wraps_up(),
+            wrap_outcomes => crate::calls::WRAP_UP_OUTCOMES.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+            call => Value::from(minijinja::value::Serde(&v)) } },
         ),
         Err(e) => error_page(app, lang, Some(c), e),
     }

@@ -189,6 +189,34 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
     assert!(contacts.contains(",conversation,"), "{contacts}");
     let access = events(&*r.store, "recording.accessed").await;
     assert_eq!(access.last().unwrap()["how"], "export");
+
+    // The wrap-up: the call box offers it, prefilled with the switch's outcome; the collector
+    // refines it once.
+    let (s, _, page) = e2.raw("GET", &format!("/calls/{call}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let page = String::from_utf8(page).unwrap();
+    assert!(
+        page.contains("class=\"wrap-up\"") && page.contains("<option value=\"conversation\" selected>"),
+        "{page}"
+    );
+    let (s, v) = lead.post(&format!("/api/calls/{call}/wrap-up"), json!({"outcome": "refused"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "only the call's collector: {v}");
+    let (s, v) = e2.post(&format!("/api/calls/{call}/wrap-up"), json!({"outcome": "busy"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("ENUM")), "{v}");
+    let (s, v) = e2
+        .post(
+            &format!("/api/calls/{call}/wrap-up"),
+            json!({"outcome": "promise_to_pay", "note": "答应周五前还500元"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["outcome"].as_str(), v["wrapped_up"].as_bool()), (Some("promise_to_pay"), Some(true)));
+    let (s, v) = e2.post(&format!("/api/calls/{call}/wrap-up"), json!({"outcome": "refused"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("NOT_WRAPPABLE")), "{v}");
+    let wrapped = events(&*r.store, "attempt.wrapped_up").await;
+    assert_eq!((wrapped.len(), wrapped[0]["to"].as_str()), (1, Some("promise_to_pay")));
+    let (_, _, page) = e2.raw("GET", &format!("/calls/{call}"), None).await;
+    assert!(!String::from_utf8(page).unwrap().contains("class=\"wrap-up\""));
 }
 
 /// POSTs `body` as JSON with `c`'s session; the status and the raw body.

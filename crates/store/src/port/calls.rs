@@ -80,4 +80,22 @@ pub trait CallStore: Send + Sync {
     /// `recording.purged` event. Refused (`LEGAL_HOLD`) if its case is now under a hold, and
     /// (`INCONSISTENT`) if it was purged already.
     async fn recording_purged(&self, id: i64, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// The wrap-up (小结) of a bridged call: within [`WRAP_UP_MINUTES`] of the call's end, its
+    /// collector (`actor`, who recorded it) refines the `conversation` the switch recorded to
+    /// what was said (a right-party outcome, `third_party_answered` or `wrong_number`), once,
+    /// with an optional note: an `attempt.wrapped_up` event (from, to, the note's digest). A
+    /// cease request sets the debtor's flag and a wrong number marks the contact point, as when
+    /// such an outcome is recorded.
+    async fn wrap_up_call(
+        &self,
+        attempt: i64,
+        outcome: Outcome,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
 }
+
+/// How long after a bridged call its wrap-up may refine the outcome.
+pub const WRAP_UP_MINUTES: i64 = 30;

@@ -35,7 +35,7 @@ mod plans;
 mod qc;
 
 pub use access::AccessStore;
-pub use calls::CallStore;
+pub use calls::{CallStore, WRAP_UP_MINUTES};
 pub use cases::CaseStore;
 pub use config::ConfigStore;
 pub use desk::DeskStore;

@@ -102,6 +102,118 @@ async fn interrupted_calls(
     Ok(out)
 }
 
+async fn wrap_up_call(
+    write: &DbPool,
+    attempt: i64,
+    outcome: Outcome,
+    note: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = note {
+        daylight_domain::case::check_note(n)?;
+    }
+    let refines = outcome.class() == daylight_domain::attempt::OutcomeClass::Conversation
+        || matches!(outcome, Outcome::ThirdPartyAnswered | Outcome::WrongNumber);
+    if !refines {
+        return Err(Invalid::new(
+            Code::Enum,
+            format!("outcome {outcome}: a wrap-up says what was said (conversation, promise_to_pay, refused, hardship, dispute, abusive, cease_request, third_party_answered or wrong_number)"),
+        )
+        .into());
+    }
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query(
+        "SELECT case_id, channel, outcome, recorded_by, recorded_at, contact_point_id, wrapped_up_at FROM attempts WHERE id = $1",
+    )
+    .bind(attempt)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found("attempt", attempt.to_string()))?;
+    let case = CaseId::parse(&text(&row, "case_id")?).map_err(|e| corrupt("case_id", e))?;
+    let customer = case_customer(&mut tx, &case).await?;
+    lock_debtor(&mut tx, &customer).await?;
+    let from: Outcome = word(&row, "outcome")?;
+    if opt_time(&row, "wrapped_up_at")?.is_some() {
+        return Err(
+            Invalid::new(Code::Inconsistent, format!("attempt {attempt} was wrapped up already")).into()
+        );
+    }
+    if text(&row, "channel")? != "call" || from != Outcome::Conversation {
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            format!(
+                "attempt {attempt} is not a bridged call (its outcome is {from}): there is nothing to wrap up"
+            ),
+        )
+        .into());
+    }
+    if text(&row, "recorded_by")? != actor {
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            format!("attempt {attempt} is another collector's call"),
+        )
+        .into());
+    }
+    let ended = time(&row, "recorded_at")?;
+    if now > ended + jiff::SignedDuration::from_mins(WRAP_UP_MINUTES) {
+        return Err(Invalid::new(
+            Code::Expired,
+            format!(
+                "attempt {attempt} ended at {ended}: a wrap-up is possible for {} minutes; add a note instead",
+                WRAP_UP_MINUTES
+            ),
+        )
+        .into());
+    }
+    sqlx::query("UPDATE attempts SET outcome = $1, wrapped_up_at = $2 WHERE id = $3")
+        .bind(outcome.as_str())
+        .bind(DbTime::new(now))
+        .bind(attempt)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(n) = note {
+        sqlx::query("INSERT INTO notes (case_id, attempt_id, author, at, text) VALUES ($1, $2, $3, $4, $5)")
+            .bind(case.as_str())
+            .bind(attempt)
+            .bind(actor)
+            .bind(DbTime::new(now))
+            .bind(n)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let (Some(point), Some(status)) = (opt_text(&row, "contact_point_id")?, outcome.contact_status()) {
+        sqlx::query("UPDATE contact_points SET status = $1, status_at = $2, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(DbTime::new(now))
+            .bind(point)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut chain = Chain::default();
+    let payload = json!({
+        "attempt": attempt,
+        "from": from.as_str(),
+        "to": outcome.as_str(),
+        "note_sha256": note.map(digest),
+    });
+    chain
+        .append(&mut tx, &Event::new(now, actor, EventKind::AttemptWrappedUp, case.as_str(), &payload))
+        .await?;
+    if outcome == Outcome::CeaseRequest {
+        let mut flags = read_flags(&mut tx, &customer).await?;
+        if !flags.cease {
+            flags.cease = true;
+            write_flags(&mut tx, &mut chain, &customer, &flags, actor, now).await?;
+        }
+    }
+    chain.close(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn set_legal_hold(
     write: &DbPool,
     case: &CaseId,
@@ -204,6 +316,17 @@ impl CallStore for Adapter {
         now: Timestamp,
     ) -> Result<Vec<InterruptedCall>> {
         interrupted_calls(&self.write, node, actor, now).await
+    }
+
+    async fn wrap_up_call(
+        &self,
+        attempt: i64,
+        outcome: Outcome,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        wrap_up_call(&self.write, attempt, outcome, note, actor, now).await
     }
 
     async fn set_legal_hold(

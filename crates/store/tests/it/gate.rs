@@ -413,4 +413,36 @@ contract! {
         assert!(held.len() == 2 && held[0].payload.contains("\"held\":true") && held[1].payload.contains("民初123号"));
         verified_head(store).await;
     }
+
+    /// A bridged call's wrap-up refines `conversation` once, by its collector, within the
+    /// window, to what was said; a cease request sets the flag as a recorded one would.
+    fn a_bridged_call_is_wrapped_up_once_by_its_collector(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        let at = "2026-03-03T01:00:00Z";
+        let planned = Planned::from(&debtor_call(at, Outcome::NoAnswer));
+        let started = store.start_attempt(&planned, "E001", t(at)).await.unwrap().id.unwrap();
+        let end = t("2026-03-03T01:02:00Z");
+        let call = store.finish_call(started, Outcome::Conversation, 100, None, "E001", end).await.unwrap();
+        let busy_start = store.start_attempt(&planned, "E001", t(at)).await.unwrap().id.unwrap();
+        let busy = store.finish_call(busy_start, Outcome::Busy, 0, None, "E001", end).await.unwrap();
+        let soon = t("2026-03-03T01:05:00Z");
+        let code = |r: daylight_store::Result<()>| r.unwrap_err().code();
+        assert_eq!(code(store.wrap_up_call(call, Outcome::Refused, None, "E002", soon).await), "INCONSISTENT");
+        assert_eq!(code(store.wrap_up_call(call, Outcome::Busy, None, "E001", soon).await), "ENUM");
+        assert_eq!(code(store.wrap_up_call(busy, Outcome::Refused, None, "E001", soon).await), "INCONSISTENT");
+        assert_eq!(code(store.wrap_up_call(999, Outcome::Refused, None, "E001", soon).await), "NOT_FOUND");
+        let late = t("2026-03-03T01:33:00Z");
+        assert_eq!(code(store.wrap_up_call(call, Outcome::Refused, None, "E001", late).await), "EXPIRED");
+        store.wrap_up_call(call, Outcome::CeaseRequest, Some("客户要求停止电话联系"), "E001", soon).await.unwrap();
+        assert_eq!(code(store.wrap_up_call(call, Outcome::Refused, None, "E001", soon).await), "INCONSISTENT");
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        let a = d.attempts.iter().find(|a| a.id == call).unwrap();
+        assert_eq!((a.attempt.outcome, a.attempt.duration_secs), (Outcome::CeaseRequest, 100));
+        assert!(d.notes.iter().any(|n| n.note.attempt == Some(call) && n.note.text.contains("停止")));
+        let customer = d.case.customer.clone();
+        assert!(store.contact_flags(&customer).await.unwrap().cease);
+        let ev = events(store, "attempt.wrapped_up").await;
+        assert!(ev.len() == 1 && ev[0].payload.contains("\"from\":\"conversation\"") && ev[0].payload.contains("\"to\":\"cease_request\""));
+        verified_head(store).await;
+    }
 }
