@@ -176,6 +176,7 @@ async fn run(name: &str, db: &TestDb, dials: usize) {
         max_call_secs: 60,
         phones: [("E002".to_owned(), format!("sip:e002@127.0.0.1:{phone}"))].into_iter().collect(),
         node: format!("bench-{name}"),
+        recognizer: None,
     });
     let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.unwrap();
     let app = daylight_server::router(state);

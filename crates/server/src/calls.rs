@@ -171,6 +171,7 @@ pub struct Calls {
     switch: Switch,
     settings: CallSettings,
     calls: Mutex<HashMap<i64, CallView>>,
+    recognizer: Option<Arc<dyn crate::recognizer::Recognizer>>,
 }
 
 impl std::fmt::Debug for Calls {
@@ -192,10 +193,23 @@ impl Calls {
             max_call_secs: settings.max_call_secs,
             ring_secs: settings.ring_secs,
         };
+        let recognizer = match &settings.recognizer {
+            None => None,
+            Some((url, token, secs)) => {
+                let r = crate::recognizer::HttpRecognizer::new(
+                    url,
+                    token.clone(),
+                    std::time::Duration::from_secs(u64::from(*secs)),
+                )
+                .map_err(|e| daylight_calls::CallError::Config(format!("calls.recognizer = {e}")))?;
+                Some(Arc::new(r) as Arc<dyn crate::recognizer::Recognizer>)
+            }
+        };
         Ok(Calls {
             switch: Switch::start(cfg).await?,
             settings: settings.clone(),
             calls: Mutex::new(HashMap::new()),
+            recognizer,
         })
     }
 
@@ -337,7 +351,7 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
     };
     calls.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(started, view.clone());
     let app2 = app.clone();
-    tokio::spawn(async move { follow(app2, calls, started, login, file, events).await });
+    tokio::spawn(async move { follow(app2, calls, started, login, file, now, events).await });
     Ok(DialView {
         allowed: true,
         rules: Vec::new(),
@@ -380,6 +394,7 @@ async fn follow(
     started: i64,
     login: String,
     file: PathBuf,
+    dialled_at: Timestamp,
     mut events: tokio::sync::mpsc::Receiver<CallEvent>,
 ) {
     while let Some(ev) = events.recv().await {
@@ -393,6 +408,18 @@ async fn follow(
                     tracing::error!(call = started, "a bridged call left no recording");
                 }
                 let result = finish(&app, started, &login, &file, &end).await;
+                if let (Ok(Some((attempt, _, _))), true, Some(r)) =
+                    (&result, end.bridged && end.recording.is_some(), &calls.recognizer)
+                {
+                    let job =
+                        Recognition { attempt: *attempt, call: started, file: file.clone(), dialled_at };
+                    let (app, calls, r) = (app.clone(), calls.clone(), r.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = recognise(&app, &calls, &*r, &job).await {
+                            tracing::error!(call = job.call, attempt = job.attempt, code = %e.code, error = %e.message, "recognising a call for QC failed");
+                        }
+                    });
+                }
                 calls.update(started, |v| {
                     v.phase = Phase::Ended;
                     v.sip_status = end.debtor_code;
@@ -411,6 +438,57 @@ async fn follow(
             _ => {}
         }
     }
+}
+
+/// A bridged call's recording to transcribe for QC.
+struct Recognition {
+    attempt: i64,
+    call: i64,
+    file: PathBuf,
+    dialled_at: Timestamp,
+}
+
+/// QC from a call: its recording decrypted (a `recording.accessed` event, `how` = `recognize`),
+/// transcribed by the bank's recogniser, analysed by QC and stored with its attempt, as a
+/// transcript submitted through the API would be (actor `daylight:recognizer`).
+async fn recognise(
+    app: &AppState,
+    calls: &Calls,
+    recognizer: &dyn crate::recognizer::Recognizer,
+    job: &Recognition,
+) -> ApiResult<()> {
+    const ACTOR: &str = "daylight:recognizer";
+    let Some(identity) = &calls.settings.vault_identity else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "VAULT_LOCKED",
+            "calls.recognizer needs calls.vault_identity on this server to open the recording",
+        ));
+    };
+    let path = job.file.display().to_string();
+    let row = app
+        .store
+        .recording_by_attempt(job.attempt)
+        .await?
+        .filter(|r| r.file.path == path)
+        .ok_or_else(|| ApiError::not_found("recording of attempt", &job.attempt.to_string()))?;
+    let cipher = tokio::fs::read(calls.settings.vault.join(&row.file.path)).await.map_err(|e| {
+        ApiError::new(StatusCode::GONE, "RECORDING_MISSING", format!("{}: {e}", row.file.path))
+    })?;
+    let wav = decrypt(identity, &cipher)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "VAULT_DECRYPT", e))?;
+    app.store.recording_accessed(row.id, "recognize", ACTOR, app.now()).await?;
+    let audio = crate::recognizer::Audio { call_id: job.call, started_at: job.dialled_at, wav: &wav };
+    let body = recognizer
+        .transcribe(&audio)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.code, e.message))?;
+    let t = daylight_qc::Transcript::parse("the recogniser's transcript", &body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.code, format!("{}: {}", e.place, e.message)))?;
+    let analysis = app.qc.get(app).analyze(&t);
+    let new = crate::qc::stored_call(row.case.clone(), job.attempt, &body, &analysis);
+    app.store.record_qc(&new, ACTOR, app.now()).await?;
+    Ok(())
 }
 
 /// Records the call's end: the SIP result's outcome (see [`daylight_calls::mapping`]) with the

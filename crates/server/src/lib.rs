@@ -27,6 +27,7 @@ pub mod export;
 pub mod kpi;
 pub mod ops;
 pub mod qc;
+pub mod recognizer;
 pub mod roles;
 pub mod settings;
 pub mod vault_export;

@@ -60,6 +60,9 @@ struct RawCalls {
     #[serde(default)]
     phones: std::collections::BTreeMap<String, String>,
     node: Option<String>,
+    recognizer: Option<String>,
+    recognizer_token: Option<String>,
+    recognizer_timeout_secs: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +185,10 @@ pub struct CallSettings {
     pub max_call_secs: u32,
     /// Each collector's phone: login → SIP URI.
     pub phones: std::collections::BTreeMap<String, String>,
+    /// The bank's speech recogniser (`calls.recognizer`, an `http://` URL; none: recordings are
+    /// not transcribed), its bearer token (`calls.recognizer_token`) and the time it has per
+    /// recording (`calls.recognizer_timeout_secs`, default 120).
+    pub recognizer: Option<(String, Option<String>, u32)>,
     /// This switch's name among the switches sharing the database (`calls.node`; default the
     /// host's name and the SIP port): at start it finishes the calls it had placed and never
     /// finished as interrupted, and only those.
@@ -252,6 +259,16 @@ fn call_settings(origin: &str, c: RawCalls) -> Result<CallSettings, SettingsErro
         ring_secs: ranged(origin, "calls.ring_secs", c.ring_secs, 30, 15, 120)? as u32,
         max_call_secs: ranged(origin, "calls.max_call_secs", c.max_call_secs, 3600, 10, 14_400)? as u32,
         phones: c.phones,
+        recognizer: match c.recognizer {
+            None => None,
+            Some(url) => {
+                crate::recognizer::HttpRecognizer::new(&url, None, std::time::Duration::from_secs(1))
+                    .map_err(|e| SettingsError::new(origin, format!("calls.recognizer = {e}")))?;
+                let secs =
+                    ranged(origin, "calls.recognizer_timeout_secs", c.recognizer_timeout_secs, 120, 5, 3600)?;
+                Some((url, c.recognizer_token, secs as u32))
+            }
+        },
         node: match c.node.map(|n| n.trim().to_owned()) {
             Some(n) if n.is_empty() => return Err(SettingsError::new(origin, "calls.node: expected a name")),
             Some(n) => n,

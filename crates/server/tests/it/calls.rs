@@ -27,6 +27,11 @@ struct Rig {
 /// A server over a seeded SQLite store with a switch: E002's phone and the debtor's are baresip
 /// peers (the debtor's answering as `debtor`), the clock at `at`.
 async fn rig(debtor: Answer, at: jiff::Timestamp) -> Rig {
+    rig_with(debtor, at, None).await
+}
+
+/// [`rig`] with the bank's recogniser at `recognizer` (URL, token).
+async fn rig_with(debtor: Answer, at: jiff::Timestamp, recognizer: Option<(String, Option<String>)>) -> Rig {
     let db = daylight_testdb::TestDb::sqlite();
     let store: Arc<dyn Store> = Arc::from(db.open().await);
     seed(&*store).await;
@@ -62,6 +67,7 @@ async fn rig(debtor: Answer, at: jiff::Timestamp) -> Rig {
         max_call_secs: 60,
         phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
         node: "test".into(),
+        recognizer: recognizer.map(|(url, token)| (url, token, 30)),
     });
     let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.expect("switch starts");
     Rig { app: daylight_server::router(state), store, agent, debtor, _vault: vault, _db: db }
@@ -307,6 +313,7 @@ async fn switch_server(
         max_call_secs: 60,
         phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
         node: node.to_owned(),
+        recognizer: None,
     });
     let state = daylight_server::AppState::new(store, s).start_calls().await.expect("switch starts");
     daylight_server::router(state)
@@ -379,4 +386,77 @@ async fn the_daily_cap_holds_for_twelve_dials_on_two_servers_over_one_postgres()
     assert!(store_a.started_attempts().await.unwrap().is_empty());
     assert!((1..=3).contains(&recorded), "{recorded}");
     assert!(debtor.calls_received() <= 3, "at most three INVITEs reached the debtor");
+}
+
+/// A bank's recogniser for the test: checks what it is sent and answers a fixture transcript.
+async fn mock_recognizer(seen: Arc<std::sync::Mutex<Vec<(String, usize)>>>) -> String {
+    use axum::http::HeaderMap;
+    let fixture =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/qc/a-037.json"))
+            .unwrap();
+    let app = axum::Router::new().route(
+        "/asr",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let (seen, fixture) = (seen.clone(), fixture.clone());
+            async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+                if auth != "Bearer t0k" {
+                    return (StatusCode::UNAUTHORIZED, String::new());
+                }
+                let call =
+                    headers.get("x-daylight-call").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                let wav = hound::WavReader::new(std::io::Cursor::new(body.to_vec())).expect("a WAV");
+                assert_eq!((wav.spec().channels, wav.spec().sample_rate), (2, 8000));
+                seen.lock().unwrap().push((call, body.len()));
+                (StatusCode::OK, fixture)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/asr")
+}
+
+/// QC from calls: a bridged call's recording is decrypted, sent to the bank's recogniser, and
+/// its transcript analysed and stored with the attempt; the recording's use is audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridged_call_is_transcribed_by_the_recogniser_and_analysed_by_qc() {
+    if !peer::baresip_or_skip("recognizer") {
+        return;
+    }
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let url = mock_recognizer(seen.clone()).await;
+    let r = rig_with(Answer::Auto, now(), Some((url, Some("t0k".into())))).await;
+    let mut e2 = Client::signed_in(&r.app, "E002").await;
+    let (s, v) = e2.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let call = v["call"]["call"].as_i64().unwrap();
+    for _ in 0..40 {
+        if e2.get(&format!("/api/calls/{call}")).await.1["phase"] == "talking" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    e2.post(&format!("/api/calls/{call}/hangup"), json!({})).await;
+    let v = ended(&mut e2, call).await;
+    let attempt = v["attempt"].as_i64().expect("recorded");
+    let mut analysed = Vec::new();
+    for _ in 0..100 {
+        analysed = events(&*r.store, "qc.analysed").await;
+        if !analysed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(analysed.len(), 1, "the call was analysed");
+    assert_eq!(analysed[0]["attempt"], attempt);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].0, call.to_string());
+    let access = events(&*r.store, "recording.accessed").await;
+    assert_eq!(access.iter().map(|e| e["how"].as_str().unwrap()).collect::<Vec<_>>(), ["recognize"]);
+    let rows = r.store.ledger_rows(0, 10_000).await.unwrap();
+    assert!(rows.iter().any(|e| e.kind == "qc.analysed" && e.actor == "daylight:recognizer"));
 }

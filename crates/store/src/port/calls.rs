@@ -39,8 +39,12 @@ pub trait CallStore: Send + Sync {
     /// One recording.
     async fn recording(&self, id: i64) -> Result<RecordingRow>;
 
-    /// Records that `actor` listened to (`how` = `listen`), downloaded (`download`) or exported
-    /// (`export`, in a batch export) recording `id`: a `recording.accessed` event.
+    /// The recording of attempt `attempt`, if it has one.
+    async fn recording_by_attempt(&self, attempt: i64) -> Result<Option<RecordingRow>>;
+
+    /// Records that `actor` listened to (`how` = `listen`), downloaded (`download`), exported
+    /// (`export`, in a batch export) or sent to speech recognition (`recognize`) recording `id`:
+    /// a `recording.accessed` event.
     async fn recording_accessed(&self, id: i64, how: &str, actor: &str, now: Timestamp) -> Result<()>;
 
     /// Notes that switch `node` placed started call `started`, its recording going to

@@ -420,12 +420,20 @@ impl CallStore for Adapter {
         recording_from_row(&row)
     }
 
+    async fn recording_by_attempt(&self, attempt: i64) -> Result<Option<RecordingRow>> {
+        let row = sqlx::query("SELECT * FROM recordings WHERE attempt_id = $1")
+            .bind(attempt)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(recording_from_row).transpose()
+    }
+
     async fn recording_accessed(&self, id: i64, how: &str, actor: &str, now: Timestamp) -> Result<()> {
         required("actor", actor)?;
-        if !matches!(how, "listen" | "download" | "export") {
+        if !matches!(how, "listen" | "download" | "export" | "recognize") {
             return Err(Invalid::new(
                 Code::Inconsistent,
-                format!("access {how:?}: expected listen, download or export"),
+                format!("access {how:?}: expected listen, download, export or recognize"),
             )
             .into());
         }
