@@ -24,6 +24,7 @@
 pub mod vocab;
 
 pub mod account;
+pub mod agent;
 pub mod agreement;
 pub mod attempt;
 pub mod bounds;

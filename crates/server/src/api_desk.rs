@@ -49,6 +49,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_call))
         .routes(routes!(hangup_call))
         .routes(routes!(wrap_up_call))
+        .routes(routes!(my_state, set_my_state))
+        .routes(routes!(floor_board))
         .routes(routes!(case_recordings))
         .routes(routes!(recording_audio))
         .routes(routes!(recordings_export))
@@ -151,6 +153,43 @@ async fn wrap_up_call(
     Json(input): Json<calls::WrapUpInput>,
 ) -> ApiResult<Json<calls::CallView>> {
     Ok(Json(calls::wrap_up(&app, &c, call, &input).await?))
+}
+
+/// The caller's state on the floor (坐席状态) and today's calls.
+#[utoipa::path(get, path = "/api/me/state", tag = "calls",
+    responses((status = 200, body = crate::agents::AgentView), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn my_state(State(app): State<AppState>, c: Caller) -> ApiResult<Json<crate::agents::AgentView>> {
+    Ok(Json(crate::agents::mine(&app, &c).await?))
+}
+
+/// Sets the caller's state: `ready` (示闲), `paused` with a reason (示忙), or `offline`; never in
+/// the middle of a call (`TRANSITION`). Calls set ringing, talking and wrap-up.
+#[utoipa::path(post, path = "/api/me/state", tag = "calls", request_body = crate::agents::StateInput,
+    responses((status = 200, body = crate::agents::AgentView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn set_my_state(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(input): Json<crate::agents::StateInput>,
+) -> ApiResult<Json<crate::agents::AgentView>> {
+    Ok(Json(crate::agents::set_mine(&app, &c, &input).await?))
+}
+
+/// Which team's board.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct BoardQuery {
+    /// The team (a team lead's own by default; an admin names one).
+    team: Option<String>,
+}
+
+/// The team's live board: each collector's state, time in state, calls and talk time today.
+#[utoipa::path(get, path = "/api/board", tag = "calls", params(BoardQuery),
+    responses((status = 200, body = Vec<crate::agents::AgentView>), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn floor_board(
+    State(app): State<AppState>,
+    c: Caller,
+    Query(q): Query<BoardQuery>,
+) -> ApiResult<Json<Vec<crate::agents::AgentView>>> {
+    Ok(Json(crate::agents::board(&app, &c, q.team.as_deref()).await?))
 }
 
 /// Cases to export.

@@ -136,6 +136,7 @@ pub async fn wrap_up(app: &AppState, caller: &Caller, call: i64, input: &WrapUpI
         ));
     };
     app.store.wrap_up_call(attempt, outcome, input.note.as_deref(), &caller.user.login, app.now()).await?;
+    crate::agents::on_call(app, &caller.user.login, daylight_domain::agent::AgentEvent::WrappedUp).await;
     calls.update(call, |v| {
         v.outcome = Some(outcome);
         v.wrapped_up = true;
@@ -350,6 +351,7 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
         wrapped_up: false,
     };
     calls.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(started, view.clone());
+    crate::agents::on_call(app, &login, daylight_domain::agent::AgentEvent::Dialled).await;
     let app2 = app.clone();
     tokio::spawn(async move { follow(app2, calls, started, login, file, now, events).await });
     Ok(DialView {
@@ -402,12 +404,21 @@ async fn follow(
             CallEvent::Answered(Leg::Agent) | CallEvent::Ringing(Leg::Debtor) => {
                 calls.update(started, |v| v.phase = Phase::RingingDebtor)
             }
-            CallEvent::Bridged => calls.update(started, |v| v.phase = Phase::Talking),
+            CallEvent::Bridged => {
+                // The board first: whoever sees the call talking sees the collector talking.
+                crate::agents::on_call(&app, &login, daylight_domain::agent::AgentEvent::Bridged).await;
+                calls.update(started, |v| v.phase = Phase::Talking);
+            }
             CallEvent::Ended(end) => {
                 if end.bridged && end.recording.is_none() {
                     tracing::error!(call = started, "a bridged call left no recording");
                 }
                 let result = finish(&app, started, &login, &file, &end).await;
+                if let Ok(Some((_, _, secs))) = &result {
+                    crate::agents::count_call(&app, &login, *secs).await;
+                }
+                let ended = daylight_domain::agent::AgentEvent::Ended { bridged: end.bridged };
+                crate::agents::on_call(&app, &login, ended).await;
                 if let (Ok(Some((attempt, _, _))), true, Some(r)) =
                     (&result, end.bridged && end.recording.is_some(), &calls.recognizer)
                 {

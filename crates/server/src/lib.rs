@@ -15,6 +15,7 @@
 //!
 //! The server reads the clock in one place, [`settings::Clock`], and passes the time down.
 
+pub mod agents;
 pub mod api;
 pub mod api_desk;
 pub mod auth;

@@ -42,6 +42,8 @@ pub enum Permission {
     ListenRecordings,
     /// Download call recordings (each download audited).
     DownloadRecordings,
+    /// Watch a team's live board (collectors' states, calls and talk time today).
+    WatchFloor,
 }
 
 /// Whether `role` has `permission`.
@@ -68,6 +70,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ViewQc => !matches!(role, R::Collector | R::AgencyCollector),
         P::ListenRecordings => matches!(role, R::Admin | R::Compliance | R::TeamLead),
         P::DownloadRecordings => matches!(role, R::Admin),
+        P::WatchFloor => matches!(role, R::Admin | R::TeamLead),
         P::RegisterComplaints => matches!(role, R::Admin | R::Compliance | R::TeamLead | R::AgencyManager),
     }
 }

@@ -557,6 +557,27 @@ pub struct InterruptedCall {
     pub recording: String,
 }
 
+/// A collector on the live board: their state and today's calls through the switch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRow {
+    /// Employee number.
+    pub login: String,
+    /// Name.
+    pub name: String,
+    /// Their state (offline when never set).
+    pub state: daylight_domain::agent::AgentState,
+    /// Why they paused, when paused.
+    pub reason: Option<daylight_domain::agent::PauseReason>,
+    /// Since when (none when never set).
+    pub since: Option<Timestamp>,
+    /// Calls placed through the switch on `day`.
+    pub calls: u32,
+    /// Their talk time on `day`, seconds.
+    pub talk_secs: u64,
+    /// The team's local date the counts are of (none when never set).
+    pub day: Option<String>,
+}
+
 /// A case under a legal hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegalHold {

@@ -97,6 +97,23 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("call_ended", "通话结束", "Call ended"),
     ("hang_up", "挂断", "Hang up"),
     ("wrap_up", "通话小结", "Wrap-up"),
+    ("floor_board", "坐席看板", "Live board"),
+    ("my_state", "我的状态", "My state"),
+    ("agent_offline", "离线", "Offline"),
+    ("agent_ready", "示闲", "Ready"),
+    ("agent_ringing", "振铃", "Ringing"),
+    ("agent_talking", "通话中", "Talking"),
+    ("agent_wrap_up", "话后处理", "Wrap-up"),
+    ("agent_paused", "示忙", "Paused"),
+    ("pause_break", "小休", "Break"),
+    ("pause_meal", "用餐", "Meal"),
+    ("pause_training", "培训", "Training"),
+    ("pause_meeting", "会议", "Meeting"),
+    ("pause_coaching", "辅导", "Coaching"),
+    ("pause_admin", "事务处理", "Admin work"),
+    ("calls_today", "今日外呼", "Calls today"),
+    ("talk_today", "今日通话", "Talk today"),
+    ("time_in_state", "状态时长", "Time in state"),
     ("wrapped_up", "已小结", "Wrapped up"),
     ("seconds", "秒", "s"),
     ("next_allowed", "下次允许", "Next allowed at"),
@@ -520,6 +537,8 @@ mod tests {
             include_str!("../../templates/side.html"),
             include_str!("../../templates/policy.html"),
             include_str!("../../templates/strategy.html"),
+            include_str!("../../templates/call.html"),
+            include_str!("../../templates/board.html"),
         ];
         let mut missing = Vec::new();
         for text in templates {
@@ -540,6 +559,13 @@ mod tests {
                 missing.push(format!("period_{p}"));
             }
         }
+        // t("call_" ~ phase), t("agent_" ~ state), t("pause_" ~ reason).
+        let built =
+            ["ringing_agent", "ringing_debtor", "talking", "ended"].map(|p| format!("call_{p}")).into_iter();
+        let built = built
+            .chain(daylight_domain::agent::AgentState::ALL.iter().map(|s| format!("agent_{s}")))
+            .chain(daylight_domain::agent::PauseReason::ALL.iter().map(|r| format!("pause_{r}")));
+        missing.extend(built.filter(|k| !has(k)));
         assert!(missing.is_empty(), "keys without words: {missing:?}");
         let mut keys: Vec<_> = WORDS.iter().map(|(k, _, _)| *k).collect();
         keys.sort_unstable();

@@ -36,6 +36,7 @@ pub fn templates() -> Environment<'static> {
         ("workbench.html", include_str!("../../templates/workbench.html")),
         ("case.html", include_str!("../../templates/case.html")),
         ("call.html", include_str!("../../templates/call.html")),
+        ("board.html", include_str!("../../templates/board.html")),
         ("users.html", include_str!("../../templates/users.html")),
         ("approvals.html", include_str!("../../templates/approvals.html")),
         ("team.html", include_str!("../../templates/team.html")),
@@ -83,6 +84,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/calls/{call}", get(call_fragment))
         .route("/calls/{call}/hangup", post(call_hangup))
         .route("/calls/{call}/wrap-up", post(call_wrap_up))
+        .route("/me/state", post(state_submit))
+        .route("/board", get(board_page))
         .route("/cases/{id}/promise", post(promise_submit))
         .route("/cases/{id}/promises/{promise}", post(promise_change_submit))
         .route("/cases/{id}/reopen", post(reopen_submit))
@@ -134,6 +137,7 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
             can_complain => c.can(Permission::RegisterComplaints),
             can_view_kpis => c.can(Permission::ViewKpis),
             can_view_qc => c.can(Permission::ViewQc),
+            can_watch_floor => c.can(Permission::WatchFloor),
             can_export => c.can(Permission::Export),
             can_manage_policy => c.can(Permission::ManagePolicy),
             can_see_strategy => c.can(Permission::ManagePolicy) || c.user.role == daylight_store::access::Role::Analyst || c.user.role == daylight_store::access::Role::Auditor,
@@ -324,7 +328,15 @@ async fn workbench(Page { app, lang, c }: Page) -> Response {
         Err(e) => error_page(&app, lang, Some(&c), e),
         Ok(items) => {
             let planned = items.iter().filter(|i| i.window.is_some()).count();
-            let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! { items => Value::from(minijinja::value::Serde(&items)), planned => planned } };
+            // Collectors who take calls through the switch set their state here.
+            let agent = match &app.calls {
+                Some(_) if c.can(Permission::WorkCases) => crate::agents::mine(&app, &c).await.ok(),
+                _ => None,
+            };
+            let reasons: Vec<&str> =
+                daylight_domain::agent::PauseReason::ALL.iter().map(|r| r.as_str()).collect();
+            let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! { items => Value::from(minijinja::value::Serde(&items)), planned => planned,
+            agent => agent.map(|a| Value::from(minijinja::value::Serde(&a))), pause_reasons => reasons } };
             render(&app, "workbench.html", ctx)
         }
     }
@@ -463,6 +475,44 @@ async fn call_fragment(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Re
 
 async fn call_hangup(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Response {
     call_box(&app, lang, &c, crate::calls::hangup(&app, &c, call))
+}
+
+#[derive(Deserialize)]
+struct StateForm {
+    /// `ready`, `offline` or `paused:REASON`.
+    state: String,
+}
+
+async fn state_submit(Page { app, lang, c }: Page, Form(f): Form<StateForm>) -> Response {
+    let (state, reason) = match f.state.split_once(':') {
+        Some((s, r)) => (s.to_owned(), Some(r.to_owned())),
+        None => (f.state, None),
+    };
+    match crate::agents::set_mine(&app, &c, &crate::agents::StateInput { state, reason }).await {
+        Ok(_) => Redirect::to("/workbench").into_response(),
+        Err(e) => error_page(&app, lang, Some(&c), e),
+    }
+}
+
+#[derive(Deserialize)]
+struct BoardParams {
+    team: Option<String>,
+}
+
+async fn board_page(
+    Page { app, lang, c }: Page,
+    axum::extract::Query(q): axum::extract::Query<BoardParams>,
+) -> Response {
+    let team = q.team.filter(|t| !t.trim().is_empty());
+    match crate::agents::board(&app, &c, team.as_deref()).await {
+        Err(e) => error_page(&app, lang, Some(&c), e),
+        Ok(rows) => {
+            let shown = team.or_else(|| c.user.team.clone()).unwrap_or_default();
+            let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
+            agents => Value::from(minijinja::value::Serde(&rows)), team => shown } };
+            render(&app, "board.html", ctx)
+        }
+    }
 }
 
 #[derive(Deserialize)]

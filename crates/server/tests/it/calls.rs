@@ -130,12 +130,18 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(e2.get(&format!("/api/calls/{call}")).await.1["phase"], "talking");
+    // On a call: the state says so, and no click leaves it.
+    assert_eq!(e2.get("/api/me/state").await.1["state"], "talking");
+    let (s, v) = e2.post("/api/me/state", json!({"state": "paused", "reason": "break"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("TRANSITION")), "{v}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (s, _) = e2.post(&format!("/api/calls/{call}/hangup"), json!({})).await;
     assert_eq!(s, StatusCode::OK);
     let v = ended(&mut e2, call).await;
     assert_eq!(v["outcome"], "conversation", "{v}");
     let secs = v["duration_secs"].as_u64().unwrap();
+    let me = e2.get("/api/me/state").await.1;
+    assert_eq!((me["state"].as_str(), me["talk_secs_today"].as_u64()), (Some("wrap_up"), Some(secs)), "{me}");
     assert!((2..=4).contains(&secs), "talk time {secs}");
     let attempt = v["attempt"].as_i64().unwrap();
     // The attempt's ledger event carries the recording's hash; the start's event came first.
@@ -219,6 +225,7 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
     assert_eq!((v["outcome"].as_str(), v["wrapped_up"].as_bool()), (Some("promise_to_pay"), Some(true)));
     let (s, v) = e2.post(&format!("/api/calls/{call}/wrap-up"), json!({"outcome": "refused"})).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("NOT_WRAPPABLE")), "{v}");
+    assert_eq!(e2.get("/api/me/state").await.1["state"], "ready", "the wrap-up ends wrap-up");
     let wrapped = events(&*r.store, "attempt.wrapped_up").await;
     assert_eq!((wrapped.len(), wrapped[0]["to"].as_str()), (1, Some("promise_to_pay")));
     let (_, _, page) = e2.raw("GET", &format!("/calls/{call}"), None).await;
@@ -269,11 +276,42 @@ async fn a_busy_debtor_is_recorded_as_busy() {
     }
     let r = rig(Answer::Reject, now()).await;
     let mut e2 = Client::signed_in(&r.app, "E002").await;
+    // Agent states: never set is offline; the collector pauses with a reason, then is ready.
+    assert_eq!(e2.get("/api/me/state").await.1["state"], "offline");
+    let (s, v) = e2.post("/api/me/state", json!({"state": "paused", "reason": "meal"})).await;
+    assert_eq!(
+        (s, v["state"].as_str(), v["reason"].as_str()),
+        (StatusCode::OK, Some("paused"), Some("meal")),
+        "{v}"
+    );
+    let (s, v) = e2.post("/api/me/state", json!({"state": "paused", "reason": "nap"})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{v}");
+    let (s, v) = e2.post("/api/me/state", json!({"state": "talking"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("ENUM")), "{v}");
+    assert_eq!(e2.post("/api/me/state", json!({"state": "ready"})).await.1["state"], "ready");
     let (s, v) = e2.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     let call = v["call"]["call"].as_i64().unwrap();
     let v = ended(&mut e2, call).await;
     assert_eq!(v["outcome"], "busy", "{v}");
+    // Not bridged: back to ready, one call counted.
+    let me = e2.get("/api/me/state").await.1;
+    assert_eq!((me["state"].as_str(), me["calls_today"].as_u64()), (Some("ready"), Some(1)), "{me}");
+    // The team lead's board; a collector has none.
+    assert_eq!(e2.get("/api/board").await.0, StatusCode::FORBIDDEN);
+    let mut lead = Client::signed_in(&r.app, "L001").await;
+    let (s, board) = lead.get("/api/board").await;
+    assert_eq!(s, StatusCode::OK, "{board}");
+    let row =
+        board.as_array().unwrap().iter().find(|a| a["login"] == "E002").expect("E002 on the board").clone();
+    assert_eq!((row["state"].as_str(), row["calls_today"].as_u64()), (Some("ready"), Some(1)), "{row}");
+    assert_eq!(lead.get("/api/board?team=T9").await.0, StatusCode::NOT_FOUND, "another team's board");
+    let (s, _, page) = lead.raw("GET", "/board", None).await;
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("data-login=\"E002\" data-state=\"ready\"") && page.contains("示闲"), "{page}");
+    let (_, _, bench) = e2.raw("GET", "/workbench", None).await;
+    assert!(String::from_utf8(bench).unwrap().contains("id=\"my-state\""));
     assert_eq!(v["sip_status"], 486);
     assert_eq!(v["duration_secs"], 0);
     assert!(

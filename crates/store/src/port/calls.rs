@@ -99,6 +99,26 @@ pub trait CallStore: Send + Sync {
         actor: &str,
         now: Timestamp,
     ) -> Result<()>;
+
+    /// Collector `login`'s state and today's counts (offline, zero, when never set).
+    async fn agent(&self, login: &str) -> Result<AgentRow>;
+
+    /// Sets collector `login`'s state (and pause reason). The time in state restarts only when
+    /// the state or the reason changes.
+    async fn set_agent_state(
+        &self,
+        login: &str,
+        state: daylight_domain::agent::AgentState,
+        reason: Option<daylight_domain::agent::PauseReason>,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Counts a call collector `login` placed through the switch on `day` (the team's local
+    /// date), with its talk time; a new day starts the counts again.
+    async fn agent_call_done(&self, login: &str, day: &str, talk_secs: u32, now: Timestamp) -> Result<()>;
+
+    /// The live board of team `team`: each enabled collector, by login.
+    async fn agent_board(&self, team: &str) -> Result<Vec<AgentRow>>;
 }
 
 /// How long after a bridged call its wrap-up may refine the outcome.

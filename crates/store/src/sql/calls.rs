@@ -41,6 +41,31 @@ async fn withdraw_started(
     Ok(())
 }
 
+fn agent_from_row(row: &DbRow) -> Result<AgentRow> {
+    let state: Option<String> = opt_text(row, "state")?;
+    let reason: Option<String> = opt_text(row, "reason")?;
+    let parse_state = |w: &str| w.parse().map_err(|e| corrupt("state", e));
+    Ok(AgentRow {
+        login: text(row, "login")?,
+        name: text(row, "name")?,
+        state: state
+            .as_deref()
+            .map(parse_state)
+            .transpose()?
+            .unwrap_or(daylight_domain::agent::AgentState::Offline),
+        reason: reason.as_deref().map(|w| w.parse().map_err(|e| corrupt("reason", e))).transpose()?,
+        since: opt_time(row, "since")?,
+        calls: u32::try_from(row.try_get::<Option<i64>, _>("calls")?.unwrap_or(0))
+            .map_err(|e| corrupt("calls", e))?,
+        talk_secs: u64::try_from(row.try_get::<Option<i64>, _>("talk_secs")?.unwrap_or(0))
+            .map_err(|e| corrupt("talk_secs", e))?,
+        day: opt_text(row, "day")?.filter(|d| !d.is_empty()),
+    })
+}
+
+const AGENT_SELECT: &str = "SELECT u.login, u.name, s.state, s.reason, s.since, s.calls, s.talk_secs, s.day \
+     FROM users u LEFT JOIN agent_states s ON s.login = u.login";
+
 fn recording_from_row(row: &DbRow) -> Result<RecordingRow> {
     let count = |col: &str| -> Result<u64> { u64::try_from(int(row, col)?).map_err(|e| corrupt(col, e)) };
     Ok(RecordingRow {
@@ -418,6 +443,73 @@ impl CallStore for Adapter {
             .await?
             .ok_or_else(|| StoreError::not_found("recording", id.to_string()))?;
         recording_from_row(&row)
+    }
+
+    async fn agent(&self, login: &str) -> Result<AgentRow> {
+        let sql = format!("{AGENT_SELECT} WHERE u.login = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(login)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", login))?;
+        agent_from_row(&row)
+    }
+
+    async fn set_agent_state(
+        &self,
+        login: &str,
+        state: daylight_domain::agent::AgentState,
+        reason: Option<daylight_domain::agent::PauseReason>,
+        now: Timestamp,
+    ) -> Result<()> {
+        required("login", login)?;
+        let mut tx = begin_write(&self.write).await?;
+        // No calls counted yet: the first call's day starts the counts.
+        sqlx::query(
+            "INSERT INTO agent_states (login, state, reason, day, since) VALUES ($1, $2, $3, '', $4) \
+             ON CONFLICT (login) DO UPDATE SET state = excluded.state, reason = excluded.reason, \
+             since = CASE WHEN agent_states.state = excluded.state \
+                          AND agent_states.reason IS NOT DISTINCT FROM excluded.reason \
+                     THEN agent_states.since ELSE excluded.since END",
+        )
+        .bind(login)
+        .bind(state.as_str())
+        .bind(reason.map(|r| r.as_str()))
+        .bind(DbTime::new(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn agent_call_done(&self, login: &str, day: &str, talk_secs: u32, now: Timestamp) -> Result<()> {
+        required("login", login)?;
+        let mut tx = begin_write(&self.write).await?;
+        sqlx::query(
+            "INSERT INTO agent_states (login, state, reason, day, calls, talk_secs, since) \
+             VALUES ($1, 'ready', NULL, $2, 1, $3, $4) \
+             ON CONFLICT (login) DO UPDATE SET \
+             calls = CASE WHEN agent_states.day = excluded.day THEN agent_states.calls + 1 ELSE 1 END, \
+             talk_secs = CASE WHEN agent_states.day = excluded.day THEN agent_states.talk_secs + excluded.talk_secs \
+                         ELSE excluded.talk_secs END, \
+             day = excluded.day",
+        )
+        .bind(login)
+        .bind(day)
+        .bind(i64::from(talk_secs))
+        .bind(DbTime::new(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn agent_board(&self, team: &str) -> Result<Vec<AgentRow>> {
+        let sql = format!(
+            "{AGENT_SELECT} WHERE u.team = $1 AND u.role = 'collector' AND u.disabled = $2 ORDER BY u.login"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(team).bind(false).fetch_all(&self.read).await?;
+        rows.iter().map(agent_from_row).collect()
     }
 
     async fn recording_by_attempt(&self, attempt: i64) -> Result<Option<RecordingRow>> {

@@ -165,4 +165,38 @@ contract! {
         assert_eq!(status(4).await, CaseStatus::Open, "the first was rolled back");
         assert_eq!(store.ledger_head().await.unwrap().seq, before, "and nothing recorded");
     }
+
+    /// Collectors' states: the time in state kept while nothing changes, the day's calls
+    /// counted and started again on a new day, the team's board of enabled collectors.
+    fn agent_states_and_the_board(store, db) {
+        use daylight_domain::agent::{AgentState, PauseReason};
+        store.migrate(ACTOR, now()).await.unwrap();
+        for (login, team) in [("E001", "T1"), ("E002", "T1"), ("E003", "T2")] {
+            store.create_user(&user(login, Role::Collector, Some(team), None), "admin", now()).await.unwrap();
+        }
+        store.create_user(&user("L001", Role::TeamLead, Some("T1"), None), "admin", now()).await.unwrap();
+        let fresh = store.agent("E001").await.unwrap();
+        assert_eq!((fresh.state, fresh.since, fresh.calls, fresh.day), (AgentState::Offline, None, 0, None));
+        assert_eq!(code(store.agent("E404").await.unwrap_err()), "NOT_FOUND");
+        let t0 = now();
+        let meal = Some(PauseReason::Meal);
+        store.set_agent_state("E001", AgentState::Paused, meal, t0).await.unwrap();
+        store.set_agent_state("E001", AgentState::Paused, meal, t0 + 5.minutes()).await.unwrap();
+        let a = store.agent("E001").await.unwrap();
+        assert_eq!((a.state, a.reason, a.since), (AgentState::Paused, meal, Some(t0)), "the same state keeps its start");
+        store.set_agent_state("E001", AgentState::Paused, Some(PauseReason::Break), t0 + 6.minutes()).await.unwrap();
+        assert_eq!(store.agent("E001").await.unwrap().since, Some(t0 + 6.minutes()), "another reason restarts it");
+        store.agent_call_done("E001", "2026-03-03", 40, t0).await.unwrap();
+        store.agent_call_done("E001", "2026-03-03", 25, t0).await.unwrap();
+        store.agent_call_done("E002", "2026-03-03", 7, t0).await.unwrap();
+        let a = store.agent("E001").await.unwrap();
+        assert_eq!((a.calls, a.talk_secs, a.day.as_deref(), a.state), (2, 65, Some("2026-03-03"), AgentState::Paused));
+        store.agent_call_done("E001", "2026-03-04", 10, t0).await.unwrap();
+        let a = store.agent("E001").await.unwrap();
+        assert_eq!((a.calls, a.talk_secs, a.day.as_deref()), (1, 10, Some("2026-03-04")), "a new day starts again");
+        let board = store.agent_board("T1").await.unwrap();
+        let rows: Vec<(&str, AgentState, u32)> = board.iter().map(|r| (r.login.as_str(), r.state, r.calls)).collect();
+        assert_eq!(rows, vec![("E001", AgentState::Paused, 1), ("E002", AgentState::Ready, 1)], "collectors of T1 only");
+        assert!(store.agent_board("T9").await.unwrap().is_empty());
+    }
 }
