@@ -144,6 +144,20 @@ pub async fn wrap_up(app: &AppState, caller: &Caller, call: i64, input: &WrapUpI
     calls.view(call).ok_or_else(|| ApiError::not_found("call", &call.to_string()))
 }
 
+/// A call's change of phase, for its collector's console (screen pop).
+#[derive(Debug, Clone, Serialize)]
+pub struct CallNotice {
+    /// The collector.
+    #[serde(skip)]
+    pub collector: String,
+    /// The call.
+    pub call: i64,
+    /// Its case.
+    pub case: String,
+    /// Where it is now.
+    pub phase: Phase,
+}
+
 /// A dial's answer: refused by the gate (the rules and the next allowed time), or placed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DialView {
@@ -172,6 +186,7 @@ pub struct Calls {
     switch: Switch,
     settings: CallSettings,
     calls: Mutex<HashMap<i64, CallView>>,
+    notices: tokio::sync::broadcast::Sender<CallNotice>,
     recognizer: Option<Arc<dyn crate::recognizer::Recognizer>>,
 }
 
@@ -210,6 +225,7 @@ impl Calls {
             switch: Switch::start(cfg).await?,
             settings: settings.clone(),
             calls: Mutex::new(HashMap::new()),
+            notices: tokio::sync::broadcast::channel(256).0,
             recognizer,
         })
     }
@@ -226,8 +242,23 @@ impl Calls {
 
     fn update(&self, call: i64, f: impl FnOnce(&mut CallView)) {
         if let Some(v) = self.calls.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&call) {
+            let before = v.phase;
             f(v);
+            if v.phase != before {
+                // Nobody listening is fine.
+                let _ = self.notices.send(CallNotice {
+                    collector: v.collector.clone(),
+                    call,
+                    case: v.case.clone(),
+                    phase: v.phase,
+                });
+            }
         }
+    }
+
+    /// Each change of a call's phase on this server, as it happens (screen pop).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<CallNotice> {
+        self.notices.subscribe()
     }
 
     /// The call `call`, if this server placed it.

@@ -35,3 +35,17 @@
     });
   });
 })();
+
+// Screen pop (弹屏): a collector's pages listen to their calls; when one is bridged, its case opens.
+(function () {
+  document.addEventListener("DOMContentLoaded", function () {
+    var url = document.body.dataset.screenPop;
+    if (!url || !window.EventSource) return;
+    var es = new EventSource(url);
+    es.addEventListener("call", function (e) {
+      var n = JSON.parse(e.data);
+      var page = "/cases/" + n.case;
+      if (n.phase === "talking" && location.pathname !== page) location.href = page;
+    });
+  });
+})();

@@ -85,6 +85,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/calls/{call}/hangup", post(call_hangup))
         .route("/calls/{call}/wrap-up", post(call_wrap_up))
         .route("/me/state", post(state_submit))
+        .route("/events", get(call_events))
         .route("/board", get(board_page))
         .route("/cases/{id}/promise", post(promise_submit))
         .route("/cases/{id}/promises/{promise}", post(promise_change_submit))
@@ -159,6 +160,8 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
         csrf => caller.map(|c| c.csrf.clone()),
         rehearsal => rehearsal,
         calendar_warning => calendar_warning,
+        // Screen pop: a collector's pages follow their calls (static/app.js).
+        screen_pop => app.calls.is_some() && caller.is_some_and(|c| c.can(Permission::WorkCases)),
     }
 }
 
@@ -475,6 +478,33 @@ async fn call_fragment(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Re
 
 async fn call_hangup(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Response {
     call_box(&app, lang, &c, crate::calls::hangup(&app, &c, call))
+}
+
+/// Server-sent events for the signed-in collector: `call` with their calls' changes of phase
+/// (`{"call", "case", "phase"}`), so the console opens a case when its call is bridged (screen
+/// pop, 弹屏). Nothing is sent for other users' calls.
+async fn call_events(Page { app, c, .. }: Page) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let Some(calls) = app.calls.clone() else {
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let login = c.user.login.clone();
+    let stream = futures::stream::unfold(calls.subscribe(), move |mut rx| {
+        let login = login.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(n) if n.collector == login => {
+                        let ev = Event::default().event("call").json_data(&n).unwrap_or_default();
+                        return Some((Ok::<Event, std::convert::Infallible>(ev), rx));
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
 
 #[derive(Deserialize)]

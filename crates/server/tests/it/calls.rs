@@ -467,6 +467,10 @@ async fn a_bridged_call_is_transcribed_by_the_recogniser_and_analysed_by_qc() {
     let url = mock_recognizer(seen.clone()).await;
     let r = rig_with(Answer::Auto, now(), Some((url, Some("t0k".into())))).await;
     let mut e2 = Client::signed_in(&r.app, "E002").await;
+    // Screen pop: the collector's console listens to their calls; a lead's hears none of them.
+    let mut pops = event_stream(&e2).await;
+    let lead = Client::signed_in(&r.app, "L001").await;
+    let mut lead_pops = event_stream(&lead).await;
     let (s, v) = e2.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     let call = v["call"]["call"].as_i64().unwrap();
@@ -476,6 +480,14 @@ async fn a_bridged_call_is_transcribed_by_the_recogniser_and_analysed_by_qc() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let popped = next_event(&mut pops, "talking").await;
+    assert_eq!(
+        (popped["call"].as_i64(), popped["case"].as_str()),
+        (Some(call), Some("CASE-C0011")),
+        "{popped}"
+    );
+    let (_, _, page) = e2.raw("GET", "/workbench", None).await;
+    assert!(String::from_utf8(page).unwrap().contains("data-screen-pop=\"/events\""));
     tokio::time::sleep(Duration::from_secs(1)).await;
     e2.post(&format!("/api/calls/{call}/hangup"), json!({})).await;
     let v = ended(&mut e2, call).await;
@@ -497,4 +509,48 @@ async fn a_bridged_call_is_transcribed_by_the_recogniser_and_analysed_by_qc() {
     assert_eq!(access.iter().map(|e| e["how"].as_str().unwrap()).collect::<Vec<_>>(), ["recognize"]);
     let rows = r.store.ledger_rows(0, 10_000).await.unwrap();
     assert!(rows.iter().any(|e| e.kind == "qc.analysed" && e.actor == "daylight:recognizer"));
+    let heard =
+        tokio::time::timeout(Duration::from_millis(300), futures::StreamExt::next(&mut lead_pops)).await;
+    assert!(heard.is_err(), "another user's console hears nothing: {heard:?}");
+}
+
+type Events = axum::body::BodyDataStream;
+
+/// `c`'s stream of server-sent events (`GET /events`).
+async fn event_stream(c: &Client) -> Events {
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .uri("/events")
+        .header(axum::http::header::COOKIE, c.cookie.clone().unwrap())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = c.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()[axum::http::header::CONTENT_TYPE], "text/event-stream");
+    resp.into_body().into_data_stream()
+}
+
+/// The next `call` event whose phase is `phase` (within 10 s).
+async fn next_event(events: &mut Events, phase: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut text = String::new();
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, futures::StreamExt::next(events))
+            .await
+            .expect("an event in time")
+            .expect("the stream is open")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let frame: String = text.drain(..end + 2).collect();
+            if frame.contains("event: call")
+                && let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: "))
+            {
+                let v: Value = serde_json::from_str(data).unwrap();
+                if v["phase"] == phase {
+                    return v;
+                }
+            }
+        }
+    }
 }
