@@ -97,6 +97,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("call_ended", "通话结束", "Call ended"),
     ("hang_up", "挂断", "Hang up"),
     ("wrap_up", "通话小结", "Wrap-up"),
+    ("recordings", "通话录音", "Recordings"),
     ("floor_board", "坐席看板", "Live board"),
     ("my_state", "我的状态", "My state"),
     ("agent_offline", "离线", "Offline"),

@@ -365,12 +365,20 @@ async fn case_response(
                 .collect();
             let today = app.now().to_zoned(work::team_zone()).date().to_string();
             let latest = app.calls.as_ref().and_then(|k| k.latest_for(id, &c.user.login));
+            // Played in the page by those who may listen (each play is audited by the audio route).
+            let recordings = match &app.calls {
+                Some(_) if c.can(Permission::ListenRecordings) => {
+                    crate::calls::recordings(app, c, id).await.ok().filter(|r| !r.is_empty())
+                }
+                _ => None,
+            };
             let (flash_kind, flash_text) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
             let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
             case => Value::from(minijinja::value::Serde(&view)), next => next, outcomes => outcomes, today => today,
             flash_kind => flash_kind, flash => flash_text, embed => embed,
             calls_on => app.calls.is_some(),
             wrap_up => latest.as_ref().is_some_and(crate::calls::CallView::wraps_up),
+            recordings => recordings.map(|r| Value::from(minijinja::value::Serde(&r))),
             wrap_outcomes => crate::calls::WRAP_UP_OUTCOMES.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
             call => latest.map(|v| Value::from(minijinja::value::Serde(&v))) } };
             let mut r = render(app, "case.html", ctx);
@@ -476,8 +484,25 @@ async fn call_fragment(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Re
     call_box(&app, lang, &c, crate::calls::call(&app, &c, call))
 }
 
-async fn call_hangup(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Response {
-    call_box(&app, lang, &c, crate::calls::hangup(&app, &c, call))
+async fn call_hangup(Page { app, lang, c }: Page, headers: HeaderMap, Path(call): Path<i64>) -> Response {
+    box_or_case(&app, lang, &c, &headers, crate::calls::hangup(&app, &c, call))
+}
+
+/// The call box for htmx; a plain form post (no script yet, or a click before htmx took the
+/// box) goes back to the case page, which shows the same box.
+fn box_or_case(
+    app: &AppState,
+    lang: Lang,
+    c: &Caller,
+    headers: &HeaderMap,
+    call: Result<crate::calls::CallView, ApiError>,
+) -> Response {
+    match call {
+        Ok(v) if !headers.contains_key("hx-request") => {
+            Redirect::to(&format!("/cases/{}", v.case)).into_response()
+        }
+        other => call_box(app, lang, c, other),
+    }
 }
 
 /// Server-sent events for the signed-in collector: `call` with their calls' changes of phase
@@ -554,11 +579,12 @@ struct WrapUpForm {
 
 async fn call_wrap_up(
     Page { app, lang, c }: Page,
+    headers: HeaderMap,
     Path(call): Path<i64>,
     Form(f): Form<WrapUpForm>,
 ) -> Response {
     let input = crate::calls::WrapUpInput { outcome: f.outcome, note: Some(f.note) };
-    call_box(&app, lang, &c, crate::calls::wrap_up(&app, &c, call, &input).await)
+    box_or_case(&app, lang, &c, &headers, crate::calls::wrap_up(&app, &c, call, &input).await)
 }
 
 /// The case page's call box for `call` (which follows itself until the call ends).

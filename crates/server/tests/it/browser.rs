@@ -30,7 +30,7 @@ fn free_port() -> u16 {
 }
 
 /// chromedriver, stopped when dropped.
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -39,36 +39,36 @@ impl Drop for Driver {
     }
 }
 
-type Step = Result<(), String>;
+pub(crate) type Step = Result<(), String>;
 
-fn fail<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+pub(crate) fn fail<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e}")
 }
 
-async fn text_of(c: &Client, css: &str) -> Result<String, String> {
+pub(crate) async fn text_of(c: &Client, css: &str) -> Result<String, String> {
     c.find(Locator::Css(css)).await.map_err(fail(css))?.text().await.map_err(fail(css))
 }
 
-async fn wait_for(c: &Client, css: &str) -> Step {
+pub(crate) async fn wait_for(c: &Client, css: &str) -> Step {
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.map_err(fail(css))?;
     Ok(())
 }
 
-async fn fill(c: &Client, css: &str, value: &str) -> Step {
+pub(crate) async fn fill(c: &Client, css: &str, value: &str) -> Step {
     let e = c.find(Locator::Css(css)).await.map_err(fail(css))?;
     e.clear().await.map_err(fail(css))?;
     e.send_keys(value).await.map_err(fail(css))
 }
 
-async fn click(c: &Client, css: &str) -> Step {
+pub(crate) async fn click(c: &Client, css: &str) -> Step {
     c.find(Locator::Css(css)).await.map_err(fail(css))?.click().await.map_err(fail(css))
 }
 
-async fn path_of(c: &Client) -> Result<String, String> {
+pub(crate) async fn path_of(c: &Client) -> Result<String, String> {
     Ok(c.current_url().await.map_err(fail("url"))?.path().to_owned())
 }
 
-async fn sign_in(c: &Client, base: &str, login: &str, password: &str) -> Step {
+pub(crate) async fn sign_in(c: &Client, base: &str, login: &str, password: &str) -> Step {
     c.delete_all_cookies().await.map_err(fail("cookies"))?;
     c.goto(&format!("{base}/login")).await.map_err(fail("goto /login"))?;
     fill(c, "#login", login).await?;
@@ -85,7 +85,7 @@ async fn sign_in(c: &Client, base: &str, login: &str, password: &str) -> Step {
 }
 
 /// Polls `css`'s text until `pred` holds (htmx swaps the case in place).
-async fn until_text(c: &Client, css: &str, pred: impl Fn(&str) -> bool) -> Result<String, String> {
+pub(crate) async fn until_text(c: &Client, css: &str, pred: impl Fn(&str) -> bool) -> Result<String, String> {
     let mut last = String::new();
     for _ in 0..50 {
         if let Ok(t) = text_of(c, css).await {
@@ -99,7 +99,7 @@ async fn until_text(c: &Client, css: &str, pred: impl Fn(&str) -> bool) -> Resul
     Err(format!("{css}: text never matched; last {last:?}"))
 }
 
-async fn shot(c: &Client, dir: &Path, name: &str) {
+pub(crate) async fn shot(c: &Client, dir: &Path, name: &str) {
     if let Ok(png) = c.screenshot().await {
         let _ = std::fs::create_dir_all(dir);
         let _ = std::fs::write(dir.join(format!("{name}.png")), png);
@@ -548,8 +548,8 @@ async fn admin_adds_a_user_who_must_change_the_password(c: &Client, base: &str) 
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_in_a_real_browser() {
+/// chromedriver and chromium, if both are installed: panics under `CI=true` when they are not.
+pub(crate) fn browser_bins() -> Option<(PathBuf, PathBuf)> {
     let ci = std::env::var("CI").as_deref() == Ok("true");
     let driver_bin =
         find("DAYLIGHT_CHROMEDRIVER", &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
@@ -560,21 +560,16 @@ async fn the_console_in_a_real_browser() {
             "CI=true and Chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
         );
         eprintln!("note: skipping the browser test: chromium and chromedriver not found");
-        return;
+        return None;
     };
-    let db = TestDb::sqlite();
-    let store: Arc<dyn Store> = Arc::from(db.open().await);
-    seed(&*store).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server =
-        tokio::spawn(daylight_server::serve(settings(db.url().expose()), store.clone(), listener, async {
-            let _ = stopped.await;
-        }));
+    Some((driver_bin, chrome_bin))
+}
+
+/// A headless Chromium session through a chromedriver of its own.
+pub(crate) async fn start_browser(driver_bin: &Path, chrome_bin: &Path) -> (Driver, Client) {
     let port = free_port();
     let driver = Driver(
-        Command::new(&driver_bin)
+        Command::new(driver_bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -601,6 +596,23 @@ async fn the_console_in_a_real_browser() {
         }
     }
     let c = client.expect("chromedriver answers within 10 s");
+    (driver, c)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_in_a_real_browser() {
+    let Some((driver_bin, chrome_bin)) = browser_bins() else { return };
+    let db = TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        tokio::spawn(daylight_server::serve(settings(db.url().expose()), store.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+    let (driver, c) = start_browser(&driver_bin, &chrome_bin).await;
     let failures_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
     let mut failures = Vec::new();
     macro_rules! scenario {

@@ -554,3 +554,132 @@ async fn next_event(events: &mut Events, phase: &str) -> Value {
         }
     }
 }
+
+/// End to end in a real headless Chromium: the collector clicks "拨打" on the case page, the call
+/// box follows it to 通话中, they hang up and wrap the call up; the team lead then plays the
+/// recording on the same case page (its audio is served, and the play is audited).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_a_real_browser() {
+    use crate::browser::{browser_bins, click, fill, shot, sign_in, start_browser, until_text, wait_for};
+    use fantoccini::Locator;
+    if !peer::baresip_or_skip("browser call") {
+        return;
+    }
+    let Some((driver_bin, chrome_bin)) = browser_bins() else { return };
+    let db = daylight_testdb::TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let case = daylight_domain::id::CaseId::parse("CASE-C0011").unwrap();
+    let point = daylight_domain::id::ContactId::parse("C0011:mobile").unwrap();
+    let number = store.dial_number(&case, &point).await.unwrap();
+    let mut agent_cfg = PeerConfig::new("e002", 0);
+    agent_cfg.answer = Answer::Auto;
+    let agent = Peer::spawn(agent_cfg).await.expect("baresip starts");
+    let mut debtor_cfg = PeerConfig::new(&number, 0);
+    debtor_cfg.answer = Answer::Auto;
+    let debtor = Peer::spawn(debtor_cfg).await.expect("baresip starts");
+    let vault = tempfile::tempdir().unwrap();
+    let key = age::x25519::Identity::generate();
+    let identity = vault.path().join("vault.key");
+    std::fs::write(&identity, format!("{}\n", secrecy_free(&key))).unwrap();
+    let mut s = settings(db.url().expose());
+    s.calls = Some(CallSettings {
+        sip_bind: "127.0.0.1:0".parse().unwrap(),
+        trunk: daylight_calls::Trunk {
+            uri_template: format!("sip:{{number}}@127.0.0.1:{}", debtor.port()),
+            username: None,
+            password: None,
+        },
+        caller_ids: vec!["02160000000".into()],
+        vault: vault.path().join("recordings"),
+        vault_recipient: key.to_public().to_string(),
+        vault_identity: Some(identity),
+        max_calls: 4,
+        ring_secs: 15,
+        max_call_secs: 60,
+        phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
+        node: "browser".into(),
+        recognizer: None,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(daylight_server::serve(s, store.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let (driver, c) = start_browser(&driver_bin, &chrome_bin).await;
+    let run = async {
+        sign_in(&c, &base, "E002", PASSWORD).await?;
+        c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(|e| e.to_string())?;
+        click(&c, "button.dial[data-point='C0011:mobile']").await?;
+        wait_for(&c, "#call").await?;
+        // The box replaces itself each second: read it by script, never through a held element.
+        let js = |c: &fantoccini::Client, code: &'static str| {
+            let c = c.clone();
+            async move { c.execute(code, vec![]).await.map_err(|e| e.to_string()) }
+        };
+        let mut phase = Value::Null;
+        for _ in 0..100 {
+            phase = js(&c, "const b = document.querySelector('#call'); return b ? b.dataset.phase : null;")
+                .await?;
+            if phase == "talking" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if phase != "talking" {
+            return Err(format!("the call box never showed talking (last {phase})"));
+        }
+        until_text(&c, "#call .phase", |t| t.contains("通话中")).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        js(&c, "document.querySelector('#call .hang-up').click(); return null;").await?;
+        // The wrap-up opens prefilled; the collector says a promise was made.
+        for _ in 0..100 {
+            if c.find(Locator::Css("#call form.wrap-up")).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        c.find(Locator::Css("#call form.wrap-up select[name=outcome]"))
+            .await
+            .map_err(|e| e.to_string())?
+            .select_by_value("promise_to_pay")
+            .await
+            .map_err(|e| e.to_string())?;
+        fill(&c, "#call form.wrap-up textarea[name=note]", "周五前还500元").await?;
+        click(&c, "#call form.wrap-up button[type=submit]").await?;
+        until_text(&c, "#call", |t| t.contains("已小结") && t.contains("承诺还款")).await?;
+        // The team lead plays the recording on the case page.
+        sign_in(&c, &base, "L001", PASSWORD).await?;
+        c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(|e| e.to_string())?;
+        wait_for(&c, "#recordings audio.recording").await?;
+        let status = c
+            .execute_async(
+                "const cb = arguments[arguments.length - 1]; \
+                 const a = document.querySelector('#recordings audio.recording'); \
+                 fetch(a.src).then(r => r.arrayBuffer().then(b => cb([r.status, r.headers.get('content-type'), b.byteLength])));",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if status[0] != 200 || status[1] != "audio/wav" || status[2].as_u64().unwrap_or(0) < 44 {
+            return Err(format!("the recording did not play: {status}"));
+        }
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    if result.is_err() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+        shot(&c, &dir, "a_call_in_a_real_browser").await;
+    }
+    let _ = c.close().await;
+    drop(driver);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    result.expect("the call in the browser (screenshot: target/e2e/a_call_in_a_real_browser.png)");
+    let access = events(&*store, "recording.accessed").await;
+    assert_eq!(access.iter().map(|e| e["how"].as_str().unwrap()).collect::<Vec<_>>(), ["listen"]);
+    let wrapped = events(&*store, "attempt.wrapped_up").await;
+    assert_eq!(wrapped[0]["to"], "promise_to_pay");
+    drop((agent, debtor));
+}
