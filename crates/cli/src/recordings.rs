@@ -140,7 +140,7 @@ async fn purge(store: &dyn Store, actor: &str, a: &PurgeArgs) -> Result<Outcome>
                     }
                 },
                 // Held since the list was read.
-                Err(StoreError::Invalid(i)) if i.code.as_str() == "LEGAL_HOLD" => {
+                Err(StoreError::Invalid(i)) if i.code == daylight_domain::Code::LegalHold => {
                     Err("LEGAL_HOLD".to_owned())
                 }
                 Err(e) => return Err(e.into()),

@@ -35,16 +35,7 @@ async fn rig_with(debtor: Answer, at: jiff::Timestamp, recognizer: Option<(Strin
     let db = daylight_testdb::TestDb::sqlite();
     let store: Arc<dyn Store> = Arc::from(db.open().await);
     seed(&*store).await;
-    let mut agent_cfg = PeerConfig::new("e002", 0);
-    agent_cfg.answer = Answer::Auto;
-    let agent = Peer::spawn(agent_cfg).await.expect("baresip starts");
-    // The trunk's far end answers the number dialled: the peer's account is that number.
-    let case = daylight_domain::id::CaseId::parse("CASE-C0011").unwrap();
-    let point = daylight_domain::id::ContactId::parse("C0011:mobile").unwrap();
-    let number = store.dial_number(&case, &point).await.unwrap();
-    let mut debtor_cfg = PeerConfig::new(&number, 0);
-    debtor_cfg.answer = debtor;
-    let debtor = Peer::spawn(debtor_cfg).await.expect("baresip starts");
+    let (agent, debtor) = phones(&*store, debtor).await;
     let vault = tempfile::tempdir().unwrap();
     let key = age::x25519::Identity::generate();
     let identity = vault.path().join("vault.key");
@@ -71,6 +62,21 @@ async fn rig_with(debtor: Answer, at: jiff::Timestamp, recognizer: Option<(Strin
     });
     let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.expect("switch starts");
     Rig { app: daylight_server::router(state), store, agent, debtor, _vault: vault, _db: db }
+}
+
+/// E002's phone (answering) and CASE-C0011's debtor's phone (answering as `debtor` says). The
+/// trunk's far end answers the number dialled: the debtor peer's account is that number.
+async fn phones(store: &dyn Store, debtor: Answer) -> (Peer, Peer) {
+    let mut agent_cfg = PeerConfig::new("e002", 0);
+    agent_cfg.answer = Answer::Auto;
+    let agent = Peer::spawn(agent_cfg).await.expect("baresip starts");
+    let case = daylight_domain::id::CaseId::parse("CASE-C0011").unwrap();
+    let point = daylight_domain::id::ContactId::parse("C0011:mobile").unwrap();
+    let number = store.dial_number(&case, &point).await.unwrap();
+    let mut debtor_cfg = PeerConfig::new(&number, 0);
+    debtor_cfg.answer = debtor;
+    let debtor = Peer::spawn(debtor_cfg).await.expect("baresip starts");
+    (agent, debtor)
 }
 
 fn secrecy_free(key: &age::x25519::Identity) -> String {
@@ -370,14 +376,7 @@ async fn the_daily_cap_holds_for_twelve_dials_on_two_servers_over_one_postgres()
     seed(&*store_a).await;
     let store_b: Arc<dyn Store> = Arc::from(db.open().await);
     let case = daylight_domain::id::CaseId::parse("CASE-C0011").unwrap();
-    let point = daylight_domain::id::ContactId::parse("C0011:mobile").unwrap();
-    let number = store_a.dial_number(&case, &point).await.unwrap();
-    let mut agent_cfg = PeerConfig::new("e002", 0);
-    agent_cfg.answer = Answer::Auto;
-    let agent = Peer::spawn(agent_cfg).await.expect("baresip starts");
-    let mut debtor_cfg = PeerConfig::new(&number, 0);
-    debtor_cfg.answer = Answer::Reject;
-    let debtor = Peer::spawn(debtor_cfg).await.expect("baresip starts");
+    let (agent, debtor) = phones(&*store_a, Answer::Reject).await;
     let vault = tempfile::tempdir().unwrap();
     let url = db.url().expose().to_owned();
     let a = switch_server(store_a.clone(), &url, &agent, &debtor, vault.path(), "a").await;
@@ -569,15 +568,7 @@ async fn a_call_in_a_real_browser() {
     let db = daylight_testdb::TestDb::sqlite();
     let store: Arc<dyn Store> = Arc::from(db.open().await);
     seed(&*store).await;
-    let case = daylight_domain::id::CaseId::parse("CASE-C0011").unwrap();
-    let point = daylight_domain::id::ContactId::parse("C0011:mobile").unwrap();
-    let number = store.dial_number(&case, &point).await.unwrap();
-    let mut agent_cfg = PeerConfig::new("e002", 0);
-    agent_cfg.answer = Answer::Auto;
-    let agent = Peer::spawn(agent_cfg).await.expect("baresip starts");
-    let mut debtor_cfg = PeerConfig::new(&number, 0);
-    debtor_cfg.answer = Answer::Auto;
-    let debtor = Peer::spawn(debtor_cfg).await.expect("baresip starts");
+    let (agent, debtor) = phones(&*store, Answer::Auto).await;
     let vault = tempfile::tempdir().unwrap();
     let key = age::x25519::Identity::generate();
     let identity = vault.path().join("vault.key");

@@ -66,6 +66,16 @@ fn agent_from_row(row: &DbRow) -> Result<AgentRow> {
 const AGENT_SELECT: &str = "SELECT u.login, u.name, s.state, s.reason, s.since, s.calls, s.talk_secs, s.day \
      FROM users u LEFT JOIN agent_states s ON s.login = u.login";
 
+/// Recording `id`, read on `db` (the read pool, or a write transaction).
+async fn recording_by_id<'e, E: sqlx::Executor<'e, Database = Db>>(db: E, id: i64) -> Result<RecordingRow> {
+    let row = sqlx::query("SELECT * FROM recordings WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| StoreError::not_found("recording", id.to_string()))?;
+    recording_from_row(&row)
+}
+
 fn recording_from_row(row: &DbRow) -> Result<RecordingRow> {
     let count = |col: &str| -> Result<u64> { u64::try_from(int(row, col)?).map_err(|e| corrupt(col, e)) };
     Ok(RecordingRow {
@@ -395,12 +405,7 @@ impl CallStore for Adapter {
     async fn recording_purged(&self, id: i64, actor: &str, now: Timestamp) -> Result<()> {
         required("actor", actor)?;
         let mut tx = begin_write(&self.write).await?;
-        let row = sqlx::query("SELECT * FROM recordings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found("recording", id.to_string()))?;
-        let r = recording_from_row(&row)?;
+        let r = recording_by_id(&mut *tx, id).await?;
         if r.purged_at.is_some() {
             return Err(Invalid::new(Code::Inconsistent, format!("recording {id} was purged already")).into());
         }
@@ -437,12 +442,7 @@ impl CallStore for Adapter {
     }
 
     async fn recording(&self, id: i64) -> Result<RecordingRow> {
-        let row = sqlx::query("SELECT * FROM recordings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or_else(|| StoreError::not_found("recording", id.to_string()))?;
-        recording_from_row(&row)
+        recording_by_id(&self.read, id).await
     }
 
     async fn agent(&self, login: &str) -> Result<AgentRow> {
@@ -530,12 +530,7 @@ impl CallStore for Adapter {
             .into());
         }
         let mut tx = begin_write(&self.write).await?;
-        let row = sqlx::query("SELECT * FROM recordings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found("recording", id.to_string()))?;
-        let r = recording_from_row(&row)?;
+        let r = recording_by_id(&mut *tx, id).await?;
         let payload = json!({ "recording": id, "attempt": r.attempt, "how": how, "sha256": r.file.sha256 });
         append(&mut tx, &Event::new(now, actor, EventKind::RecordingAccessed, r.case.as_str(), &payload))
             .await?;
