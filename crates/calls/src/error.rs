@@ -21,6 +21,15 @@ pub enum CallError {
     /// The switch is shutting down.
     #[error("the switch is shut down")]
     Shutdown,
+    /// No call with this id is in progress on this switch.
+    #[error("no call {0} is in progress")]
+    NoCall(String),
+    /// The call is not bridged (yet, or any more): nobody can join it.
+    #[error("call {0} is not bridged")]
+    NotBridged(String),
+    /// Another supervisor is already on the call.
+    #[error("call {0} already has a supervisor")]
+    Supervised(String),
 }
 
 impl CallError {
@@ -33,6 +42,9 @@ impl CallError {
             CallError::Sip(_) => "CALL_SIP",
             CallError::Media(_) => "CALL_MEDIA",
             CallError::Shutdown => "CALL_SHUTDOWN",
+            CallError::NoCall(_) => "CALL_NOT_FOUND",
+            CallError::NotBridged(_) => "CALL_NOT_BRIDGED",
+            CallError::Supervised(_) => "CALL_SUPERVISED",
         }
     }
 }
@@ -55,5 +67,8 @@ mod tests {
         assert_eq!(CallError::Sip("x".into()).code(), "CALL_SIP");
         assert_eq!(CallError::Media("x".into()).code(), "CALL_MEDIA");
         assert_eq!(CallError::Shutdown.code(), "CALL_SHUTDOWN");
+        assert_eq!(CallError::NoCall("1".into()).code(), "CALL_NOT_FOUND");
+        assert_eq!(CallError::NotBridged("1".into()).code(), "CALL_NOT_BRIDGED");
+        assert_eq!(CallError::Supervised("1".into()).code(), "CALL_SUPERVISED");
     }
 }

@@ -2,13 +2,37 @@
 
 use std::path::PathBuf;
 
-/// One of the two legs of a click-to-dial call.
+/// One of the legs of a click-to-dial call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Leg {
     /// The collector's phone, called first.
     Agent,
     /// The debtor, called through the trunk once the agent answered.
     Debtor,
+    /// A supervisor's phone, called into a bridged call ([`crate::Switch::supervise`]).
+    Supervisor,
+}
+
+/// How a supervisor takes part in a bridged call (三方监听).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Supervision {
+    /// The supervisor hears both sides; nobody hears the supervisor (监听).
+    Listen,
+    /// The supervisor hears both sides; only the collector hears the supervisor (耳语).
+    Whisper,
+    /// Everyone hears everyone (强插); the supervisor is recorded on the collector's channel.
+    Barge,
+}
+
+impl Supervision {
+    /// `listen`, `whisper` or `barge`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Supervision::Listen => "listen",
+            Supervision::Whisper => "whisper",
+            Supervision::Barge => "barge",
+        }
+    }
 }
 
 /// Who or what ended a call.
@@ -74,6 +98,8 @@ pub enum CallEvent {
         /// `0`–`9`, `*`, `#`, `A`–`D`.
         digit: char,
     },
+    /// A supervisor joined or changed how they take part (`Some`), or left (`None`).
+    Supervised(Option<Supervision>),
     /// The call is over.
     Ended(CallEnd),
 }

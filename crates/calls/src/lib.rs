@@ -38,6 +38,14 @@
 //! `InvalidNumber`; 410 `Suspended`; 5xx and anything else `NotConnected`. The full table is on
 //! the [`mapping`] module.
 //!
+//! # Supervisors
+//!
+//! [`Switch::supervise`] brings a supervisor's phone into a bridged call as a third leg, to
+//! [`Supervision::Listen`] (hears both), [`Supervision::Whisper`] (only the collector hears the
+//! supervisor) or [`Supervision::Barge`] (everyone hears everyone; recorded on the collector's
+//! channel). The legs that must hear two sources get their sum every 20 ms on an RTP stream of
+//! the switch's own; the other directions still pass straight through.
+//!
 //! # Test far ends
 //!
 //! [`peer`] runs `baresip` as a scriptable phone for tests and demos.
@@ -57,5 +65,5 @@ mod switch;
 pub use codec::Codec;
 pub use config::{DEFAULT_RING_SECS, Dial, MIN_RING_SECS, SwitchConfig, Trunk, mask_number};
 pub use error::CallError;
-pub use event::{CallEnd, CallEvent, EndedBy, Leg, Recording};
+pub use event::{CallEnd, CallEvent, EndedBy, Leg, Recording, Supervision};
 pub use switch::Switch;

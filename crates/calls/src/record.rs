@@ -37,6 +37,8 @@ pub struct Recorder {
     spool_key: age::x25519::Identity,
     /// Pending samples of each channel, starting at frame `written`.
     chans: [VecDeque<i16>; 2],
+    /// A barging supervisor's pending samples, mixed into the left channel as it is written.
+    overlay: VecDeque<i16>,
     written: u64,
 }
 
@@ -56,6 +58,7 @@ impl Recorder {
             spool_path,
             spool: Some(spool),
             spool_key,
+            overlay: VecDeque::new(),
             chans: [VecDeque::new(), VecDeque::new()],
             written: 0,
         })
@@ -70,20 +73,15 @@ impl Recorder {
     /// Puts `samples` on channel `ch` (0 = left, 1 = right) at frame `pos`. Samples before what
     /// is already written are dropped, as are packets absurdly far ahead.
     pub fn put(&mut self, ch: usize, pos: u64, samples: &[i16]) {
-        let (skip, offset) =
-            if pos < self.written { ((self.written - pos) as usize, 0) } else { (0, pos - self.written) };
-        if skip >= samples.len() || offset > MAX_AHEAD {
-            return;
-        }
-        let samples = &samples[skip..];
-        let offset = offset as usize;
-        let chan = &mut self.chans[ch];
-        if chan.len() < offset + samples.len() {
-            chan.resize(offset + samples.len(), 0);
-        }
-        for (i, &s) in samples.iter().enumerate() {
-            chan[offset + i] = s;
-        }
+        let written = self.written;
+        place(&mut self.chans[ch], written, pos, samples);
+    }
+
+    /// Puts a barging supervisor's `samples` at frame `pos`: they are mixed into the left (the
+    /// bank's) channel, whatever the collector says at the same time.
+    pub fn put_overlay(&mut self, pos: u64, samples: &[i16]) {
+        let written = self.written;
+        place(&mut self.overlay, written, pos, samples);
     }
 
     /// Writes every frame before `pos` to the spool (silence where a channel has nothing).
@@ -95,6 +93,7 @@ impl Recorder {
         let mut buf = Vec::with_capacity(n * 4);
         for _ in 0..n {
             let l = self.chans[0].pop_front().unwrap_or(0);
+            let l = l.saturating_add(self.overlay.pop_front().unwrap_or(0));
             let r = self.chans[1].pop_front().unwrap_or(0);
             buf.extend_from_slice(&l.to_le_bytes());
             buf.extend_from_slice(&r.to_le_bytes());
@@ -120,7 +119,8 @@ impl Recorder {
         recipient: &age::x25519::Recipient,
         record_to: &Path,
     ) -> io::Result<Recording> {
-        let end = self.written + self.chans[0].len().max(self.chans[1].len()) as u64;
+        let pending = self.chans[0].len().max(self.chans[1].len()).max(self.overlay.len());
+        let end = self.written + pending as u64;
         self.flush_until(end)?;
         let spool = self.spool.take().ok_or_else(|| io::Error::other("spool closed"))?;
         spool.finish()?.flush()?;
@@ -156,6 +156,22 @@ impl Recorder {
 impl Drop for Recorder {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.spool_path);
+    }
+}
+
+/// Puts `samples` into `chan` (pending frames from `written`) at frame `pos`, overwriting.
+fn place(chan: &mut VecDeque<i16>, written: u64, pos: u64, samples: &[i16]) {
+    let (skip, offset) = if pos < written { ((written - pos) as usize, 0) } else { (0, pos - written) };
+    if skip >= samples.len() || offset > MAX_AHEAD {
+        return;
+    }
+    let samples = &samples[skip..];
+    let offset = offset as usize;
+    if chan.len() < offset + samples.len() {
+        chan.resize(offset + samples.len(), 0);
+    }
+    for (i, &s) in samples.iter().enumerate() {
+        chan[offset + i] = s;
     }
 }
 
@@ -238,6 +254,30 @@ mod tests {
         assert_eq!(wav.spec().sample_rate, 8000);
         let s: Vec<i16> = wav.into_samples::<i16>().map(Result::unwrap).collect();
         assert_eq!(s, vec![1, 0, 2, 0, 3, 7, 6, 8, 0, 9]);
+    }
+
+    #[test]
+    fn a_barging_supervisor_is_mixed_into_the_left_channel() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("barge.wav.age");
+        let vault = age::x25519::Identity::generate();
+        let mut rec = Recorder::create(&out).unwrap();
+        rec.put(0, 0, &[10, 20, 30, i16::MAX]);
+        rec.put(1, 0, &[1, 1, 1, 1]);
+        rec.put_overlay(1, &[5, 5, 5, 5]); // runs one frame past the others
+        let r = rec.finish(&vault.to_public(), &out).unwrap();
+        assert_eq!(r.secs, 5.0 / 8000.0);
+        let mut plain = Vec::new();
+        age::Decryptor::new(&std::fs::read(&out).unwrap()[..])
+            .unwrap()
+            .decrypt(iter::once(&vault as &dyn age::Identity))
+            .unwrap()
+            .read_to_end(&mut plain)
+            .unwrap();
+        let s: Vec<i16> =
+            hound::WavReader::new(&plain[..]).unwrap().into_samples::<i16>().map(Result::unwrap).collect();
+        // Left: the collector plus the supervisor, saturating; right: the debtor alone.
+        assert_eq!(s, vec![10, 1, 25, 1, 35, 1, i16::MAX, 1, 5, 0]);
     }
 
     #[test]

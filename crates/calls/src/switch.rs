@@ -13,16 +13,16 @@ use rsipstack::transaction::Endpoint;
 use rsipstack::transaction::TransactionReceiver;
 use rsipstack::transport::TransportLayer;
 use rsipstack::transport::udp::UdpConnection;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::config::{Dial, SwitchConfig, mask_number};
 use crate::error::CallError;
-use crate::event::{CallEnd, CallEvent, EndedBy, Leg, Recording};
+use crate::event::{CallEnd, CallEvent, EndedBy, Leg, Recording, Supervision};
 use crate::leg::{CancelReason, LegRequest, OutLeg, Outcome, parse_uri};
-use crate::media::Media;
+use crate::media::{Media, MediaHandle};
 use crate::record::{Recorder, parse_recipient};
 use crate::sdp;
 
@@ -40,8 +40,25 @@ struct Inner {
     cfg: SwitchConfig,
     layer: Arc<DialogLayer>,
     local: SocketAddr,
-    calls: Mutex<HashMap<String, CancellationToken>>,
+    calls: Mutex<HashMap<String, CallHandle>>,
     closing: CancellationToken,
+}
+
+/// What the switch holds of a call in progress.
+struct CallHandle {
+    /// Ends the call.
+    stop: CancellationToken,
+    /// Where supervision requests go, once the call is bridged.
+    supervise: Option<mpsc::UnboundedSender<SupervisorCtl>>,
+    /// The URI of the supervisor on the call, if one is.
+    supervisor: Option<String>,
+}
+
+/// A supervision request to a bridged call's task.
+enum SupervisorCtl {
+    Join(String, Supervision),
+    Mode(Supervision),
+    Leave,
 }
 
 impl Switch {
@@ -108,7 +125,8 @@ impl Switch {
                 return Err(CallError::Duplicate(d.call.clone()));
             }
             let stop = inner.closing.child_token();
-            calls.insert(d.call.clone(), stop.clone());
+            calls
+                .insert(d.call.clone(), CallHandle { stop: stop.clone(), supervise: None, supervisor: None });
             stop
         };
         let guard = CallGuard { inner: inner.clone(), call: d.call.clone() };
@@ -122,7 +140,7 @@ impl Switch {
                 callee: d.agent.clone(),
                 from_user: "daylight".into(),
                 display: Some(format!("Daylight {}", mask_number(&d.number))),
-                offer: sdp::offer(session_id(), media.local(Leg::Agent)),
+                offer: sdp::offer(session_id(), media.agent_rtp()),
                 credential: None,
             },
         )?;
@@ -139,12 +157,50 @@ impl Switch {
     pub fn hangup(&self, call: &str) -> bool {
         let calls = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner);
         match calls.get(call) {
-            Some(stop) => {
-                stop.cancel();
+            Some(h) => {
+                h.stop.cancel();
                 true
             }
             None => false,
         }
+    }
+
+    /// Brings supervisor `supervisor` (a SIP URI: their phone) into bridged call `call`, or
+    /// changes how the supervisor already on it takes part. The switch INVITEs the supervisor's
+    /// phone; [`CallEvent::Supervised`] follows on the call's events when they answer, on each
+    /// change and when they leave. `CALL_NOT_FOUND` for no such call, `CALL_NOT_BRIDGED` before
+    /// the bridge, `CALL_SUPERVISED` when another supervisor is on it.
+    pub fn supervise(&self, call: &str, supervisor: &str, mode: Supervision) -> Result<(), CallError> {
+        parse_uri(supervisor, "supervisor")?;
+        let mut calls = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        let h = calls.get_mut(call).ok_or_else(|| CallError::NoCall(call.to_owned()))?;
+        let tx = h.supervise.as_ref().ok_or_else(|| CallError::NotBridged(call.to_owned()))?;
+        let ctl = match &h.supervisor {
+            None => SupervisorCtl::Join(supervisor.to_owned(), mode),
+            Some(on) if on == supervisor => SupervisorCtl::Mode(mode),
+            Some(_) => return Err(CallError::Supervised(call.to_owned())),
+        };
+        tx.send(ctl).map_err(|_| CallError::NotBridged(call.to_owned()))?;
+        h.supervisor = Some(supervisor.to_owned());
+        Ok(())
+    }
+
+    /// Takes the supervisor off call `call` (BYE to their phone); `false` if no supervisor is on
+    /// it.
+    pub fn end_supervision(&self, call: &str) -> bool {
+        let calls = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        match calls.get(call) {
+            Some(CallHandle { supervise: Some(tx), supervisor: Some(_), .. }) => {
+                tx.send(SupervisorCtl::Leave).is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    /// The URI of the supervisor on call `call`, if one is.
+    pub fn supervisor_of(&self, call: &str) -> Option<String> {
+        let calls = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        calls.get(call).and_then(|h| h.supervisor.clone())
     }
 
     /// Calls in progress.
@@ -154,8 +210,8 @@ impl Switch {
 
     /// Hangs up every call, waits (up to 15 s) for them to end and stops the endpoint.
     pub async fn shutdown(self) {
-        for stop in self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).values() {
-            stop.cancel();
+        for h in self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).values() {
+            h.stop.cancel();
         }
         let until = Instant::now() + Duration::from_secs(15);
         while self.active() > 0 && Instant::now() < until {
@@ -279,7 +335,7 @@ impl Call {
                 callee: debtor_uri,
                 from_user: self.dial.caller_id.clone(),
                 display: None,
-                offer: sdp::offer(session_id(), media.local(Leg::Debtor)),
+                offer: sdp::offer(session_id(), media.debtor_rtp()),
                 credential,
             },
         );
@@ -352,14 +408,62 @@ impl Call {
         media.bridge(recorder);
         let bridged_at = Instant::now();
         t.bridged = true;
+        let (sup_tx, mut sup_rx) = mpsc::unbounded_channel();
+        if let Some(h) =
+            self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call)
+        {
+            h.supervise = Some(sup_tx);
+        }
         self.emit(CallEvent::Bridged).await;
-        let by = tokio::select! {
-            _ = agent.ended() => EndedBy::Agent,
-            _ = debtor.ended() => EndedBy::Debtor,
-            _ = self.stop.cancelled() => EndedBy::Switch,
-            _ = tokio::time::sleep_until(deadline) => EndedBy::Switch,
+        let mut supervisor: Option<(
+            CancellationToken,
+            watch::Sender<Supervision>,
+            tokio::task::JoinHandle<()>,
+        )> = None;
+        let by = loop {
+            tokio::select! {
+                _ = agent.ended() => break EndedBy::Agent,
+                _ = debtor.ended() => break EndedBy::Debtor,
+                _ = self.stop.cancelled() => break EndedBy::Switch,
+                _ = tokio::time::sleep_until(deadline) => break EndedBy::Switch,
+                Some(c) = sup_rx.recv() => match c {
+                    SupervisorCtl::Join(uri, mode) => {
+                        let stop = self.stop.child_token();
+                        let (mode_tx, mode_rx) = watch::channel(mode);
+                        let leg = SupervisorLeg {
+                            inner: self.inner.clone(),
+                            call: self.dial.call.clone(),
+                            uri,
+                            media: media.handle(),
+                            events: self.events.clone(),
+                            stop: stop.clone(),
+                            deadline,
+                        };
+                        supervisor = Some((stop, mode_tx, tokio::spawn(leg.run(mode_rx))));
+                    }
+                    SupervisorCtl::Mode(mode) => {
+                        if let Some((_, tx, _)) = &supervisor {
+                            tx.send_replace(mode);
+                        }
+                    }
+                    SupervisorCtl::Leave => {
+                        if let Some((stop, _, _)) = &supervisor {
+                            stop.cancel();
+                        }
+                    }
+                },
+            }
         };
         t.talk_secs = bridged_at.elapsed().as_secs_f64();
+        if let Some(h) =
+            self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call)
+        {
+            h.supervise = None;
+        }
+        if let Some((stop, _, task)) = supervisor {
+            stop.cancel();
+            let _ = task.await;
+        }
         let recorder = media.stop().await;
         tokio::join!(agent.hangup(), debtor.hangup());
         self.finish(t, by, None, recorder).await;
@@ -403,13 +507,93 @@ impl Call {
     }
 }
 
+/// A supervisor's leg into a bridged call: INVITEd with its own RTP socket on the call's media,
+/// mixed in while it lasts.
+struct SupervisorLeg {
+    inner: Arc<Inner>,
+    call: String,
+    uri: String,
+    media: MediaHandle,
+    events: mpsc::Sender<CallEvent>,
+    stop: CancellationToken,
+    deadline: Instant,
+}
+
+impl SupervisorLeg {
+    async fn run(self, mut mode: watch::Receiver<Supervision>) {
+        self.join(&mut mode).await;
+        self.media.drop_supervisor();
+        let _ = self.events.send(CallEvent::Supervised(None)).await;
+        if let Some(h) = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.call) {
+            h.supervisor = None;
+        }
+        info!(call = %self.call, supervisor = %self.uri, "supervisor left");
+    }
+
+    async fn join(&self, mode: &mut watch::Receiver<Supervision>) {
+        let rtp = match self.media.add_supervisor(self.inner.local.ip()).await {
+            Ok(a) => a,
+            Err(e) => {
+                warn!(call = %self.call, error = %e, "supervisor's media not started");
+                return;
+            }
+        };
+        let req = LegRequest {
+            leg: Leg::Supervisor,
+            callee: self.uri.clone(),
+            from_user: "daylight".into(),
+            display: Some(format!("Daylight {}", self.call)),
+            offer: sdp::offer(session_id(), rtp),
+            credential: None,
+        };
+        let mut leg = match OutLeg::invite(&self.inner.layer, self.inner.local, req) {
+            Ok(l) => l,
+            Err(e) => {
+                warn!(call = %self.call, error = %e, "supervisor INVITE failed");
+                return;
+            }
+        };
+        info!(call = %self.call, supervisor = %self.uri, "dialling supervisor");
+        let ring = Duration::from_secs(u64::from(self.inner.cfg.ring_secs));
+        let answer = match leg.wait_answer(ring, &self.stop, self.deadline, &self.events).await {
+            Outcome::Answered(a) => a,
+            Outcome::Failed { code, .. } => {
+                info!(call = %self.call, ?code, "supervisor did not answer");
+                return;
+            }
+        };
+        self.media.set_remote(answer);
+        let mut now = *mode.borrow_and_update();
+        self.media.set_mode(now);
+        let _ = self.events.send(CallEvent::Supervised(Some(now))).await;
+        loop {
+            tokio::select! {
+                _ = leg.ended() => break,
+                _ = self.stop.cancelled() => break,
+                changed = mode.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let next = *mode.borrow_and_update();
+                    if next != now {
+                        now = next;
+                        self.media.set_mode(now);
+                        let _ = self.events.send(CallEvent::Supervised(Some(now))).await;
+                    }
+                }
+            }
+        }
+        leg.hangup().await;
+    }
+}
+
 fn ended_by(leg: Leg, cancelled: Option<CancelReason>, error: Option<&str>) -> EndedBy {
     match (cancelled, error) {
         (Some(CancelReason::OtherLeg), _) => EndedBy::Agent,
         (Some(_), _) => EndedBy::Switch,
         (None, Some(_)) => EndedBy::Error,
         (None, None) => match leg {
-            Leg::Agent => EndedBy::Agent,
+            Leg::Agent | Leg::Supervisor => EndedBy::Agent,
             Leg::Debtor => EndedBy::Debtor,
         },
     }

@@ -624,3 +624,162 @@ async fn the_trunk_digest_challenge_is_answered() {
     stop_uas.cancel();
     sw.shutdown().await;
 }
+
+/// What a peer heard (baresip's `…-dec.wav`), mono.
+fn heard(dir: &Path) -> Vec<i16> {
+    let path = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("dec"))
+        .expect("baresip sndfile wrote the decoded audio");
+    let wav = hound::WavReader::open(&path).unwrap();
+    let ch = usize::from(wav.spec().channels);
+    wav.into_samples::<i16>().map(Result::unwrap).step_by(ch).collect()
+}
+
+/// 1.5 s of `audio` from 1 s after `from`, given that its last sample was at `last`.
+fn window(audio: &[i16], last: Instant, from: Instant) -> &[i16] {
+    let back = last.duration_since(from).as_secs_f64() - 1.0;
+    let start = audio.len().saturating_sub((back * 8000.0) as usize);
+    &audio[start..(start + 12_000).min(audio.len())]
+}
+
+const C_PERIOD: f64 = 0.35;
+
+fn signal_c() -> Vec<i16> {
+    peer::chirp(3400.0, 1200.0, C_PERIOD, C_PERIOD)
+}
+
+async fn next_supervised(
+    rx: &mut mpsc::Receiver<CallEvent>,
+) -> (Instant, Option<daylight_calls::Supervision>) {
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(15), rx.recv()).await.expect("in time").unwrap();
+        match ev {
+            CallEvent::Supervised(mode) => return (Instant::now(), mode),
+            CallEvent::Ended(e) => panic!("ended early: {e:?}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_listens_whispers_and_barges_in() {
+    use daylight_calls::Supervision::{Barge, Listen, Whisper};
+    if !peer::baresip_or_skip("supervision") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut phones = Vec::new();
+    for (name, f0, f1, period) in
+        [("c1", 300.0, 1500.0, A_PERIOD), (NUMBER, 2500.0, 700.0, B_PERIOD), ("s1", 3400.0, 1200.0, C_PERIOD)]
+    {
+        let wav = dir.path().join(format!("{name}.wav"));
+        peer::chirp_wav(&wav, f0, f1, period, 120.0).unwrap();
+        let rec = dir.path().join(format!("{name}-rec"));
+        std::fs::create_dir_all(&rec).unwrap();
+        let mut cfg = PeerConfig::new(name, 0);
+        cfg.play = Some(wav);
+        cfg.record_dir = Some(rec.clone());
+        phones.push((Peer::spawn(cfg).await.unwrap(), rec));
+    }
+    let [(agent, agent_rec), (debtor, debtor_rec), (sup, sup_rec)] = <[_; 3]>::try_from(phones).ok().unwrap();
+    let sw = switch(debtor.port(), 4, 30).await;
+    let key = age::x25519::Identity::generate();
+
+    // Nothing to supervise before the bridge, nor a call that does not exist.
+    let mut rx = sw.dial(dial("att-sup", agent.uri(), NUMBER, dir.path(), &key)).await.unwrap();
+    assert_eq!(sw.supervise("att-sup", sup.uri(), Listen).unwrap_err().code(), "CALL_NOT_BRIDGED");
+    assert_eq!(sw.supervise("att-none", sup.uri(), Listen).unwrap_err().code(), "CALL_NOT_FOUND");
+    until_bridged(&mut rx).await;
+    let bridged = Instant::now();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    sw.supervise("att-sup", sup.uri(), Listen).unwrap();
+    // One supervisor at a time.
+    let other = "sip:s2@127.0.0.1:5999";
+    assert_eq!(sw.supervise("att-sup", other, Listen).unwrap_err().code(), "CALL_SUPERVISED");
+    let (t_listen, m) = next_supervised(&mut rx).await;
+    assert_eq!(m, Some(Listen));
+    assert_eq!(sw.supervisor_of("att-sup").as_deref(), Some(sup.uri()));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    sw.supervise("att-sup", sup.uri(), Whisper).unwrap();
+    let (t_whisper, m) = next_supervised(&mut rx).await;
+    assert_eq!(m, Some(Whisper));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    sw.supervise("att-sup", sup.uri(), Barge).unwrap();
+    let (t_barge, m) = next_supervised(&mut rx).await;
+    assert_eq!(m, Some(Barge));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // The supervisor leaves; the call goes on.
+    assert!(sw.end_supervision("att-sup"));
+    let (_, m) = next_supervised(&mut rx).await;
+    assert_eq!(m, None);
+    let sup_closed =
+        sup.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.expect("supervisor hung up").at;
+    assert_eq!(sw.supervisor_of("att-sup"), None);
+    assert_eq!(sw.active(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sw.hangup("att-sup"));
+    let end = end_of(&until_end(&mut rx, Duration::from_secs(15)).await);
+    assert!(end.bridged);
+    let agent_closed = agent.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.unwrap().at;
+    let debtor_closed = debtor.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.unwrap().at;
+
+    let (a, b, c) = (signal_a(), signal_b(), signal_c());
+    let report = |who: &str, phase: &str, w: &[i16]| {
+        let r = [best_correlation(w, &a), best_correlation(w, &b), best_correlation(w, &c)];
+        eprintln!("{who} in {phase}: A {:.3} B {:.3} C {:.3}", r[0], r[1], r[2]);
+        r
+    };
+    // The supervisor heard both parties throughout.
+    let s = heard(&sup_rec);
+    for (phase, at) in [("listen", t_listen), ("whisper", t_whisper), ("barge", t_barge)] {
+        let [ca, cb, _] = report("supervisor", phase, window(&s, sup_closed, at));
+        assert!(ca >= 0.5 && cb >= 0.5, "the supervisor hears both sides in {phase}: {ca} {cb}");
+    }
+    // The collector: the debtor alone while listened to, the supervisor too from the whisper on.
+    let h = heard(&agent_rec);
+    let [_, cb, cc] = report("collector", "listen", window(&h, agent_closed, t_listen));
+    assert!(cb >= 0.9 && cc < 0.3, "listen: the collector hears only the debtor: {cb} {cc}");
+    for (phase, at) in [("whisper", t_whisper), ("barge", t_barge)] {
+        let [_, cb, cc] = report("collector", phase, window(&h, agent_closed, at));
+        assert!(
+            cb >= 0.5 && cc >= 0.5,
+            "{phase}: the collector hears the debtor and the supervisor: {cb} {cc}"
+        );
+    }
+    // The debtor: never the supervisor, until the barge.
+    let h = heard(&debtor_rec);
+    for (phase, at) in [("listen", t_listen), ("whisper", t_whisper)] {
+        let [ca, _, cc] = report("debtor", phase, window(&h, debtor_closed, at));
+        assert!(ca >= 0.9 && cc < 0.3, "{phase}: the debtor hears only the collector: {ca} {cc}");
+    }
+    let [ca, _, cc] = report("debtor", "barge", window(&h, debtor_closed, t_barge));
+    assert!(ca >= 0.5 && cc >= 0.5, "barge: the debtor hears the collector and the supervisor: {ca} {cc}");
+
+    // The recording: the barging supervisor on the bank's (left) channel, never the whisper.
+    let plain = decrypt(&end.recording.expect("recording").path, &key).unwrap();
+    let samples: Vec<i16> =
+        hound::WavReader::new(&plain[..]).unwrap().into_samples::<i16>().map(Result::unwrap).collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    let at = |t: Instant, ch: &[i16]| -> Vec<i16> {
+        let start = ((t.duration_since(bridged).as_secs_f64() + 1.0) * 8000.0) as usize;
+        ch[start.min(ch.len())..(start + 12_000).min(ch.len())].to_vec()
+    };
+    for (phase, t) in [("listen", t_listen), ("whisper", t_whisper)] {
+        let [ca, _, cc] = report("recording left", phase, &at(t, &left));
+        assert!(ca >= 0.9 && cc < 0.3, "{phase}: the left channel is the collector alone: {ca} {cc}");
+    }
+    let [ca, _, cc] = report("recording left", "barge", &at(t_barge, &left));
+    assert!(
+        ca >= 0.5 && cc >= 0.5,
+        "barge: the left channel holds the collector and the supervisor: {ca} {cc}"
+    );
+    let [_, cb, cc] = report("recording right", "barge", &at(t_barge, &right));
+    assert!(cb >= 0.9 && cc < 0.3, "the right channel is the debtor alone: {cb} {cc}");
+    sw.shutdown().await;
+}

@@ -91,6 +91,9 @@ pub enum EventKind {
     /// A bridged call's collector refined its outcome in the wrap-up (from, to, the note's
     /// digest).
     AttemptWrappedUp,
+    /// A supervisor joined a live call (listen, whisper, barge), changed how, left it, or hung
+    /// it up (三方监听 / 强制挂断): the call, its collector, the action.
+    CallSupervised,
 }
 
 impl EventKind {
@@ -137,6 +140,7 @@ impl EventKind {
             EventKind::RecordingPurged => "recording.purged",
             EventKind::LegalHold => "case.legal_hold",
             EventKind::AttemptWrappedUp => "attempt.wrapped_up",
+            EventKind::CallSupervised => "call.supervised",
         }
     }
 }

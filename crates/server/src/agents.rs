@@ -40,6 +40,12 @@ pub struct AgentView {
     pub in_state: Option<String>,
     /// Talk time today as the board shows it (`m:ss`).
     pub talk_today: String,
+    /// The collector's live call on this server, if any (for a supervisor to join or end).
+    pub call: Option<i64>,
+    /// How a supervisor is on that call (`listen`, `whisper`, `barge`).
+    pub supervision: Option<String>,
+    /// The supervisor on that call.
+    pub supervisor: Option<String>,
 }
 
 /// `m:ss`.
@@ -79,6 +85,9 @@ fn view(app: &AppState, r: AgentRow) -> AgentView {
         reason: r.reason,
         calls_today: if counted { r.calls } else { 0 },
         talk_secs_today: talk,
+        call: None,
+        supervision: None,
+        supervisor: None,
     }
 }
 
@@ -152,5 +161,21 @@ pub async fn board(app: &AppState, caller: &Caller, team: Option<&str>) -> ApiRe
         (_, None, Some(o)) => o,
         (_, None, None) => return Err(ApiError::field("team", "REQUIRED", "name the team (?team=T1)")),
     };
-    Ok(app.store.agent_board(&team).await?.into_iter().map(|r| view(app, r)).collect())
+    let live = |login: &str| app.calls.as_ref().and_then(|c| c.live_of(login));
+    Ok(app
+        .store
+        .agent_board(&team)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let call = live(&r.login);
+            let mut v = view(app, r);
+            if let Some(c) = call {
+                v.call = Some(c.call);
+                v.supervision = c.supervision;
+                v.supervisor = c.supervisor;
+            }
+            v
+        })
+        .collect())
 }

@@ -48,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dial))
         .routes(routes!(get_call))
         .routes(routes!(hangup_call))
+        .routes(routes!(supervise_call))
         .routes(routes!(wrap_up_call))
         .routes(routes!(my_state, set_my_state))
         .routes(routes!(floor_board))
@@ -82,10 +83,10 @@ async fn get_call(
     c: Caller,
     Path(call): Path<i64>,
 ) -> ApiResult<Json<calls::CallView>> {
-    Ok(Json(calls::call(&app, &c, call)?))
+    Ok(Json(calls::call(&app, &c, call).await?))
 }
 
-/// Hangs up a live call: its collector, or a team lead (强制挂断).
+/// Hangs up a live call: its collector, or a supervisor (强制挂断, a `call.supervised` event).
 #[utoipa::path(post, path = "/api/calls/{call}/hangup", tag = "calls", params(("call" = i64, Path)),
     responses((status = 200, body = calls::CallView), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
 async fn hangup_call(
@@ -93,7 +94,23 @@ async fn hangup_call(
     c: Caller,
     Path(call): Path<i64>,
 ) -> ApiResult<Json<calls::CallView>> {
-    Ok(Json(calls::hangup(&app, &c, call)?))
+    Ok(Json(calls::hangup(&app, &c, call).await?))
+}
+
+/// 三方监听: a supervisor (`SuperviseCalls`: team leads, admins; the case within scope) joins a
+/// collector's live call on their own phone to `listen`, `whisper` (only the collector hears
+/// them) or `barge` (everyone hears everyone), changes how, or leaves (`end`). Each request is
+/// a `call.supervised` ledger event.
+#[utoipa::path(post, path = "/api/calls/{call}/supervise", tag = "calls", params(("call" = i64, Path)), request_body = calls::SuperviseInput,
+    responses((status = 200, body = calls::CallView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn supervise_call(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(call): Path<i64>,
+    Json(input): Json<calls::SuperviseInput>,
+) -> ApiResult<Json<calls::CallView>> {
+    Ok(Json(calls::supervise(&app, &c, call, &input).await?))
 }
 
 /// The case's call recordings (with the permission to listen).

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use daylight_calls::{CallEnd, CallEvent, Dial, Leg, Switch, SwitchConfig};
+use daylight_calls::{CallEnd, CallEvent, Dial, Leg, Supervision, Switch, SwitchConfig};
 use daylight_domain::attempt::{Channel, Outcome, Planned};
 use daylight_domain::customer::ContactPoint;
 use daylight_domain::id::{CaseId, ContactId};
@@ -79,6 +79,11 @@ pub struct CallView {
     pub reason: Option<String>,
     /// Whether its collector has wrapped it up (refined the outcome of a bridged call).
     pub wrapped_up: bool,
+    /// How a supervisor is on the call (`listen`, `whisper`, `barge`), once their phone
+    /// answered; none when nobody is.
+    pub supervision: Option<String>,
+    /// The supervisor's login, from their request until they leave.
+    pub supervisor: Option<String>,
 }
 
 impl CallView {
@@ -266,6 +271,16 @@ impl Calls {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).get(&call).cloned()
     }
 
+    /// The live call (not ended) of collector `login` on this server, if any.
+    pub fn live_of(&self, login: &str) -> Option<CallView> {
+        let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        calls
+            .values()
+            .filter(|v| v.collector == login && v.phase != Phase::Ended)
+            .max_by_key(|v| v.call)
+            .cloned()
+    }
+
     /// The latest call `login` placed on case `case` from this server.
     pub fn latest_for(&self, case: &str, login: &str) -> Option<CallView> {
         let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
@@ -380,6 +395,8 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
         sip_status: None,
         reason: None,
         wrapped_up: false,
+        supervision: None,
+        supervisor: None,
     };
     calls.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(started, view.clone());
     crate::agents::on_call(app, &login, daylight_domain::agent::AgentEvent::Dialled).await;
@@ -435,6 +452,12 @@ async fn follow(
             CallEvent::Answered(Leg::Agent) | CallEvent::Ringing(Leg::Debtor) => {
                 calls.update(started, |v| v.phase = Phase::RingingDebtor)
             }
+            CallEvent::Supervised(mode) => calls.update(started, |v| {
+                v.supervision = mode.map(|m| m.as_str().to_owned());
+                if mode.is_none() {
+                    v.supervisor = None;
+                }
+            }),
             CallEvent::Bridged => {
                 // The board first: whoever sees the call talking sees the collector talking.
                 crate::agents::on_call(&app, &login, daylight_domain::agent::AgentEvent::Bridged).await;
@@ -562,20 +585,132 @@ async fn finish(
     Ok(Some((attempt, outcome, secs)))
 }
 
-/// A call this server placed, if the caller may see it (their own, or any for a lead or admin).
-pub fn call(app: &AppState, caller: &Caller, call: i64) -> ApiResult<CallView> {
+/// A call this server placed, if the caller may see it (their own, or, for a supervisor, one on
+/// a case within their scope).
+pub async fn call(app: &AppState, caller: &Caller, call: i64) -> ApiResult<CallView> {
     let v = calls_of(app)?.view(call).ok_or_else(|| ApiError::not_found("call", &call.to_string()))?;
-    if v.collector != caller.user.login && !crate::roles::allows(caller.user.role, Permission::Approve) {
-        return Err(ApiError::not_found("call", &call.to_string()));
+    if v.collector == caller.user.login {
+        return Ok(v);
     }
+    supervised_call(app, caller, call).await
+}
+
+/// Hangs up a live call: its collector, or a supervisor (强制挂断, a `call.supervised` event
+/// with `hangup`).
+pub async fn hangup(app: &AppState, caller: &Caller, id: i64) -> ApiResult<CallView> {
+    let calls = calls_of(app)?;
+    let v = calls.view(id).ok_or_else(|| ApiError::not_found("call", &id.to_string()))?;
+    if v.collector != caller.user.login {
+        let v = supervised_call(app, caller, id).await?;
+        if v.phase != Phase::Ended && calls.switch.hangup(&id.to_string()) {
+            let case = CaseId::parse(&v.case).map_err(|_| ApiError::not_found("case", &v.case))?;
+            app.store
+                .call_supervised(&case, id, &v.collector, "hangup", &caller.user.login, app.now())
+                .await?;
+        }
+        return Ok(v);
+    }
+    calls.switch.hangup(&id.to_string());
     Ok(v)
 }
 
-/// Hangs up a live call (its collector, or a team lead: 强制挂断).
-pub fn hangup(app: &AppState, caller: &Caller, id: i64) -> ApiResult<CallView> {
-    let v = call(app, caller, id)?;
-    calls_of(app)?.switch.hangup(&id.to_string());
+/// What a supervisor asks of a live call.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuperviseInput {
+    /// `listen` (监听: hear both sides, nobody hears you), `whisper` (耳语: only the collector
+    /// hears you), `barge` (强插: everyone hears everyone) or `end` (leave the call).
+    pub mode: String,
+}
+
+/// A call on this server that `caller` may supervise: `SuperviseCalls`, and its case within
+/// their scope (else `NOT_FOUND`).
+async fn supervised_call(app: &AppState, caller: &Caller, id: i64) -> ApiResult<CallView> {
+    caller.require(Permission::SuperviseCalls, "supervise calls")?;
+    let v = calls_of(app)?.view(id).ok_or_else(|| ApiError::not_found("call", &id.to_string()))?;
+    let case = CaseId::parse(&v.case).map_err(|_| ApiError::not_found("call", &id.to_string()))?;
+    app.store
+        .case_detail_in(&caller.scope, &case)
+        .await
+        .map_err(|_| ApiError::not_found("call", &id.to_string()))?;
     Ok(v)
+}
+
+/// 三方监听: a supervisor joins collector's live call `id` on their own phone to listen, whisper
+/// or barge in, changes how, or leaves (`end`). Each request is a `call.supervised` event. The
+/// switch rings the supervisor's phone (`[calls.phones]`); the call's `supervision` shows the
+/// mode once it answered.
+pub async fn supervise(
+    app: &AppState,
+    caller: &Caller,
+    id: i64,
+    input: &SuperviseInput,
+) -> ApiResult<CallView> {
+    let v = supervised_call(app, caller, id).await?;
+    let calls = calls_of(app)?;
+    let login = caller.user.login.clone();
+    let mode = match input.mode.trim() {
+        "listen" => Some(Supervision::Listen),
+        "whisper" => Some(Supervision::Whisper),
+        "barge" => Some(Supervision::Barge),
+        "end" => None,
+        other => {
+            return Err(ApiError::field(
+                "mode",
+                "ENUM",
+                format!("mode {other:?}: expected listen, whisper, barge or end"),
+            ));
+        }
+    };
+    if v.collector == login {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "CALL_OWN",
+            "a collector cannot supervise their own call",
+        ));
+    }
+    let conflict = |e: daylight_calls::CallError| {
+        let status = match e {
+            daylight_calls::CallError::NoCall(_) => StatusCode::NOT_FOUND,
+            daylight_calls::CallError::Config(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::CONFLICT,
+        };
+        ApiError::new(status, e.code(), e.to_string())
+    };
+    let case = CaseId::parse(&v.case).map_err(|_| ApiError::not_found("call", &id.to_string()))?;
+    let key = id.to_string();
+    match mode {
+        None => {
+            if v.supervisor.as_deref() != Some(login.as_str()) || !calls.switch.end_supervision(&key) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "NOT_SUPERVISING",
+                    format!("{login} is not on call {id}"),
+                ));
+            }
+        }
+        Some(mode) => {
+            if let Some(other) = v.supervisor.as_deref().filter(|s| *s != login) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "CALL_SUPERVISED",
+                    format!("{other} is already supervising call {id}"),
+                ));
+            }
+            let Some(phone) = calls.settings.phones.get(&login).cloned() else {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "CALL_NO_PHONE",
+                    format!("no phone is set for {login}: add it under [calls.phones] (docs/calls.md)"),
+                ));
+            };
+            calls.switch.supervise(&key, &phone, mode).map_err(conflict)?;
+            calls.update(id, |v| v.supervisor = Some(login.clone()));
+        }
+    }
+    let action = mode.map_or("end", Supervision::as_str);
+    app.store.call_supervised(&case, id, &v.collector, action, &login, app.now()).await?;
+    calls.view(id).ok_or_else(|| ApiError::not_found("call", &id.to_string()))
 }
 
 /// A recording as the console lists it.

@@ -44,6 +44,9 @@ pub enum Permission {
     DownloadRecordings,
     /// Watch a team's live board (collectors' states, calls and talk time today).
     WatchFloor,
+    /// Listen to, whisper into, barge into and hang up collectors' live calls (within scope;
+    /// each use a ledger event).
+    SuperviseCalls,
 }
 
 /// Whether `role` has `permission`.
@@ -71,6 +74,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ListenRecordings => matches!(role, R::Admin | R::Compliance | R::TeamLead),
         P::DownloadRecordings => matches!(role, R::Admin),
         P::WatchFloor => matches!(role, R::Admin | R::TeamLead),
+        P::SuperviseCalls => matches!(role, R::Admin | R::TeamLead),
         P::RegisterComplaints => matches!(role, R::Admin | R::Compliance | R::TeamLead | R::AgencyManager),
     }
 }

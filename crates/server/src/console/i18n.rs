@@ -99,6 +99,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("wrap_up", "通话小结", "Wrap-up"),
     ("recordings", "通话录音", "Recordings"),
     ("floor_board", "坐席看板", "Live board"),
+    ("supervise_listen", "监听", "Listen"),
+    ("supervise_whisper", "耳语", "Whisper"),
+    ("supervise_barge", "强插", "Barge in"),
+    ("supervise_end", "退出监听", "Leave"),
+    ("force_hangup", "强拆", "Hang up"),
+    ("supervised_by", "监听人", "Supervisor"),
     ("my_state", "我的状态", "My state"),
     ("agent_offline", "离线", "Offline"),
     ("agent_ready", "示闲", "Ready"),
@@ -560,7 +566,12 @@ mod tests {
                 missing.push(format!("period_{p}"));
             }
         }
-        // t("call_" ~ phase), t("agent_" ~ state), t("pause_" ~ reason).
+        // t("call_" ~ phase), t("agent_" ~ state), t("pause_" ~ reason), t("supervise_" ~ mode).
+        for m in ["listen", "whisper", "barge", "end"] {
+            if !has(&format!("supervise_{m}")) {
+                missing.push(format!("supervise_{m}"));
+            }
+        }
         let built =
             ["ringing_agent", "ringing_debtor", "talking", "ended"].map(|p| format!("call_{p}")).into_iter();
         let built = built

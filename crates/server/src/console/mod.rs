@@ -84,6 +84,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/calls/{call}", get(call_fragment))
         .route("/calls/{call}/hangup", post(call_hangup))
         .route("/calls/{call}/wrap-up", post(call_wrap_up))
+        .route("/calls/{call}/supervise", post(call_supervise))
         .route("/me/state", post(state_submit))
         .route("/events", get(call_events))
         .route("/board", get(board_page))
@@ -481,11 +482,11 @@ async fn call_submit(
 }
 
 async fn call_fragment(Page { app, lang, c }: Page, Path(call): Path<i64>) -> Response {
-    call_box(&app, lang, &c, crate::calls::call(&app, &c, call))
+    call_box(&app, lang, &c, crate::calls::call(&app, &c, call).await)
 }
 
 async fn call_hangup(Page { app, lang, c }: Page, headers: HeaderMap, Path(call): Path<i64>) -> Response {
-    box_or_case(&app, lang, &c, &headers, crate::calls::hangup(&app, &c, call))
+    box_or_case(&app, lang, &c, &headers, crate::calls::hangup(&app, &c, call).await)
 }
 
 /// The call box for htmx; a plain form post (no script yet, or a click before htmx took the
@@ -564,9 +565,33 @@ async fn board_page(
         Ok(rows) => {
             let shown = team.or_else(|| c.user.team.clone()).unwrap_or_default();
             let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
-            agents => Value::from(minijinja::value::Serde(&rows)), team => shown } };
+            agents => Value::from(minijinja::value::Serde(&rows)), team => shown,
+            can_supervise => c.can(Permission::SuperviseCalls), me => c.user.login.clone() } };
             render(&app, "board.html", ctx)
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct SuperviseForm {
+    /// `listen`, `whisper`, `barge`, `end` or `hangup` (强拆).
+    mode: String,
+}
+
+/// The live board's buttons on a collector's call: join it, change how, leave, or hang it up;
+/// back to the board.
+async fn call_supervise(
+    Page { app, lang, c }: Page,
+    Path(call): Path<i64>,
+    Form(f): Form<SuperviseForm>,
+) -> Response {
+    let done = match f.mode.as_str() {
+        "hangup" => crate::calls::hangup(&app, &c, call).await,
+        _ => crate::calls::supervise(&app, &c, call, &crate::calls::SuperviseInput { mode: f.mode }).await,
+    };
+    match done {
+        Ok(_) => Redirect::to("/board").into_response(),
+        Err(e) => error_page(&app, lang, Some(&c), e),
     }
 }
 

@@ -20,6 +20,8 @@ struct Rig {
     store: Arc<dyn Store>,
     agent: Peer,
     debtor: Peer,
+    /// The team lead L001's phone (auto-answering), for supervision.
+    lead: Peer,
     _vault: tempfile::TempDir,
     _db: daylight_testdb::TestDb,
 }
@@ -36,6 +38,7 @@ async fn rig_with(debtor: Answer, at: jiff::Timestamp, recognizer: Option<(Strin
     let store: Arc<dyn Store> = Arc::from(db.open().await);
     seed(&*store).await;
     let (agent, debtor) = phones(&*store, debtor).await;
+    let lead = Peer::spawn(PeerConfig::new("l001", 0)).await.expect("baresip starts");
     let vault = tempfile::tempdir().unwrap();
     let key = age::x25519::Identity::generate();
     let identity = vault.path().join("vault.key");
@@ -56,12 +59,14 @@ async fn rig_with(debtor: Answer, at: jiff::Timestamp, recognizer: Option<(Strin
         max_calls: 4,
         ring_secs: 15,
         max_call_secs: 60,
-        phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
+        phones: [("E002".to_owned(), agent.uri().to_owned()), ("L001".to_owned(), lead.uri().to_owned())]
+            .into_iter()
+            .collect(),
         node: "test".into(),
         recognizer: recognizer.map(|(url, token)| (url, token, 30)),
     });
     let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.expect("switch starts");
-    Rig { app: daylight_server::router(state), store, agent, debtor, _vault: vault, _db: db }
+    Rig { app: daylight_server::router(state), store, agent, debtor, lead, _vault: vault, _db: db }
 }
 
 /// E002's phone (answering) and CASE-C0011's debtor's phone (answering as `debtor` says). The
@@ -673,4 +678,95 @@ async fn a_call_in_a_real_browser() {
     let wrapped = events(&*store, "attempt.wrapped_up").await;
     assert_eq!(wrapped[0]["to"], "promise_to_pay");
     drop((agent, debtor));
+}
+
+/// Polls call `call` (as `c`) until `field` is `want`.
+async fn until_field(c: &mut Client, call: i64, field: &str, want: Value) -> Value {
+    for _ in 0..80 {
+        let (s, v) = c.get(&format!("/api/calls/{call}")).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if v[field] == want {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("call {call}: {field} never became {want}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_lead_listens_whispers_barges_and_hangs_up_a_live_call() {
+    if !peer::baresip_or_skip("supervise") {
+        return;
+    }
+    let r = rig(Answer::Auto, now()).await;
+    let mut e2 = Client::signed_in(&r.app, "E002").await;
+    let (s, v) = e2.post("/api/cases/CASE-C0011/calls", json!({"contact_point": "C0011:mobile"})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let call = v["call"]["call"].as_i64().unwrap();
+    until_field(&mut e2, call, "phase", json!("talking")).await;
+    let path = format!("/api/calls/{call}/supervise");
+
+    // Who may: not a collector (the permission), not an admin without a phone.
+    let (s, v) = e2.post(&path, json!({"mode": "listen"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let mut admin = Client::signed_in(&r.app, "A1").await;
+    let (s, v) = admin.post(&path, json!({"mode": "listen"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("CALL_NO_PHONE")), "{v}");
+    let mut lead = Client::signed_in(&r.app, "L001").await;
+    let (s, v) = lead.post(&path, json!({"mode": "shout"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("ENUM")), "{v}");
+    let (s, v) = lead.post("/api/calls/999999/supervise", json!({"mode": "listen"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+
+    // Listen: the lead's phone rings and answers; the call says so.
+    let (s, v) = lead.post(&path, json!({"mode": "listen"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["supervisor"], "L001");
+    r.lead.wait_for("CALL_ESTABLISHED", Duration::from_secs(10)).await.expect("the lead's phone answered");
+    until_field(&mut lead, call, "supervision", json!("listen")).await;
+    // The live board shows it, with the buttons to change how.
+    let (s, board) = lead.get("/api/board").await;
+    assert_eq!(s, StatusCode::OK);
+    let row = board.as_array().unwrap().iter().find(|a| a["login"] == "E002").unwrap().clone();
+    assert_eq!((row["call"].as_i64(), row["supervision"].as_str()), (Some(call), Some("listen")), "{row}");
+    let (_, page) = lead.page("/board").await;
+    assert!(
+        page.contains(&format!("data-call=\"{call}\"")) && page.contains("data-mode=\"whisper\""),
+        "{page}"
+    );
+    assert!(page.contains("强拆"), "{page}");
+
+    // Whisper through the API, barge through the board's button.
+    let (s, v) = lead.post(&path, json!({"mode": "whisper"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    until_field(&mut lead, call, "supervision", json!("whisper")).await;
+    let csrf = lead.csrf.clone().unwrap();
+    let (s, _) =
+        lead.post_form(&format!("/calls/{call}/supervise"), &[("csrf", &csrf), ("mode", "barge")]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    until_field(&mut lead, call, "supervision", json!("barge")).await;
+
+    // Leave: the lead's phone is hung up, the call goes on.
+    let (s, v) = lead.post(&path, json!({"mode": "end"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    r.lead.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.expect("the lead's phone hung up");
+    let v = until_field(&mut lead, call, "supervision", Value::Null).await;
+    assert_eq!((v["phase"].as_str(), v["supervisor"].as_str()), (Some("talking"), None), "{v}");
+    let (s, v) = lead.post(&path, json!({"mode": "end"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("NOT_SUPERVISING")), "{v}");
+
+    // 强拆: the lead hangs the call up; it is recorded as any call.
+    let (s, v) = lead.post(&format!("/api/calls/{call}/hangup"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = ended(&mut e2, call).await;
+    assert_eq!(v["outcome"], "conversation", "{v}");
+    r.agent.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.expect("the collector's phone hung up");
+
+    // Each use is evidence: who did what to whose call.
+    let uses = events(&*r.store, "call.supervised").await;
+    let actions: Vec<&str> = uses.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["listen", "whisper", "barge", "end", "hangup"]);
+    assert!(uses.iter().all(|e| e["call"] == call && e["collector"] == "E002"), "{uses:?}");
+    let rows = r.store.ledger_rows(0, 10_000).await.unwrap();
+    assert!(rows.iter().filter(|e| e.kind == "call.supervised").all(|e| e.actor == "L001"));
 }

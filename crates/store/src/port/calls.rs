@@ -47,6 +47,19 @@ pub trait CallStore: Send + Sync {
     /// a `recording.accessed` event.
     async fn recording_accessed(&self, id: i64, how: &str, actor: &str, now: Timestamp) -> Result<()>;
 
+    /// Records that `actor` supervised call `call` (its started attempt) on case `case`, a call
+    /// of `collector`: `action` is `listen`, `whisper`, `barge`, `end` or `hangup` (强制挂断); a
+    /// `call.supervised` event.
+    async fn call_supervised(
+        &self,
+        case: &CaseId,
+        call: i64,
+        collector: &str,
+        action: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
     /// Notes that switch `node` placed started call `started`, its recording going to
     /// `recording` (relative to the vault), before the first INVITE leaves: should `node`'s
     /// process stop mid-call, its restart finishes the call as interrupted

@@ -520,6 +520,31 @@ impl CallStore for Adapter {
         row.as_ref().map(recording_from_row).transpose()
     }
 
+    async fn call_supervised(
+        &self,
+        case: &CaseId,
+        call: i64,
+        collector: &str,
+        action: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        required("actor", actor)?;
+        required("collector", collector)?;
+        if !matches!(action, "listen" | "whisper" | "barge" | "end" | "hangup") {
+            return Err(Invalid::new(
+                Code::Enum,
+                format!("action {action:?}: expected listen, whisper, barge, end or hangup"),
+            )
+            .into());
+        }
+        let mut tx = begin_write(&self.write).await?;
+        let payload = json!({ "call": call, "collector": collector, "action": action });
+        append(&mut tx, &Event::new(now, actor, EventKind::CallSupervised, case.as_str(), &payload)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn recording_accessed(&self, id: i64, how: &str, actor: &str, now: Timestamp) -> Result<()> {
         required("actor", actor)?;
         if !matches!(how, "listen" | "download" | "export" | "recognize") {

@@ -329,6 +329,16 @@ contract! {
         assert_eq!(store.recording_accessed(999, "listen", "L001", end).await.unwrap_err().code(), "NOT_FOUND");
         let access = events(store, "recording.accessed").await;
         assert!(access.len() == 1 && access[0].payload.contains("\"how\":\"listen\""));
+        // A supervisor on the call: each use is evidence, and only the known actions are.
+        for action in ["listen", "whisper", "barge", "end", "hangup"] {
+            store.call_supervised(&case_id(1), started, "E001", action, "L001", end).await.unwrap();
+        }
+        let bad = store.call_supervised(&case_id(1), started, "E001", "shout", "L001", end).await;
+        assert_eq!(bad.unwrap_err().code(), "ENUM");
+        let uses = events(store, "call.supervised").await;
+        assert_eq!(uses.len(), 5);
+        assert!(uses[2].payload.contains("\"action\":\"barge\"") && uses[2].payload.contains("\"collector\":\"E001\""));
+        assert_eq!((uses[4].actor.as_str(), uses[4].subject.as_str()), ("L001", case_id(1).as_str()));
         verified_head(store).await;
     }
 
