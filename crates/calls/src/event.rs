@@ -98,6 +98,9 @@ pub enum CallEvent {
         /// `0`–`9`, `*`, `#`, `A`–`D`.
         digit: char,
     },
+    /// A call from the trunk is offered to agent `i` of its route ([`crate::Route::Ring`]):
+    /// that phone rings next.
+    Offered(usize),
     /// A supervisor joined or changed how they take part (`Some`), or left (`None`).
     Supervised(Option<Supervision>),
     /// The call is over.

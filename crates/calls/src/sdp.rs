@@ -29,6 +29,35 @@ pub fn offer(session_id: u64, rtp: SocketAddr) -> String {
     )
 }
 
+/// An answer to a caller's offer: the one codec and (when offered) telephone events the switch
+/// chose, on `rtp`.
+pub fn answer(session_id: u64, rtp: SocketAddr, chosen: &Answer) -> String {
+    let ip = rtp.ip();
+    let family = if ip.is_ipv6() { "IP6" } else { "IP4" };
+    let pt = chosen.codec.payload_type();
+    let name = match chosen.codec {
+        Codec::Pcmu => "PCMU",
+        Codec::Pcma => "PCMA",
+    };
+    let (formats, events) = match chosen.event_pt {
+        Some(ev) => (format!("{pt} {ev}"), format!("a=rtpmap:{ev} telephone-event/8000\r\na=fmtp:{ev} 0-16\r\n")),
+        None => (pt.to_string(), String::new()),
+    };
+    format!(
+        "v=0\r\n\
+         o=daylight {session_id} 1 IN {family} {ip}\r\n\
+         s=daylight\r\n\
+         c=IN {family} {ip}\r\n\
+         t=0 0\r\n\
+         m=audio {port} RTP/AVP {formats}\r\n\
+         a=rtpmap:{pt} {name}/8000\r\n\
+         {events}\
+         a=ptime:20\r\n\
+         a=sendrecv\r\n",
+        port = rtp.port(),
+    )
+}
+
 /// What the far end answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Answer {
@@ -104,6 +133,20 @@ mod tests {
         let a = parse_answer(&o).unwrap();
         assert_eq!(a.codec, Codec::Pcmu);
         assert_eq!(a.event_pt, Some(OFFER_EVENT_PT));
+    }
+
+    #[test]
+    fn answers_an_offer_with_the_codec_chosen() {
+        let offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                     m=audio 10002 RTP/AVP 9 8 0 101\r\na=rtpmap:8 PCMA/8000\r\n\
+                     a=rtpmap:101 telephone-event/8000\r\n";
+        let chosen = parse_answer(offer).unwrap();
+        assert_eq!((chosen.codec, chosen.event_pt), (Codec::Pcma, Some(101)));
+        let ours = answer(9, "127.0.0.1:4000".parse().unwrap(), &chosen);
+        assert!(ours.contains("m=audio 4000 RTP/AVP 8 101\r\n"), "{ours}");
+        assert_eq!(parse_answer(&ours).unwrap(), Answer { rtp: "127.0.0.1:4000".parse().unwrap(), ..chosen });
+        let plain = Answer { event_pt: None, ..chosen };
+        assert!(answer(9, "127.0.0.1:4000".parse().unwrap(), &plain).contains("RTP/AVP 8\r\n"));
     }
 
     #[test]

@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Method, StatusCode};
@@ -20,6 +22,7 @@ use tracing::{debug, info, warn};
 
 use crate::config::{Dial, SwitchConfig, mask_number};
 use crate::error::CallError;
+use crate::inbound::Incoming;
 use crate::event::{CallEnd, CallEvent, EndedBy, Leg, Recording, Supervision};
 use crate::leg::{CancelReason, LegRequest, OutLeg, Outcome, parse_uri};
 use crate::media::{Media, MediaHandle};
@@ -27,7 +30,7 @@ use crate::record::{Recorder, parse_recipient};
 use crate::sdp;
 
 /// Events buffered per call before the switch waits for the receiver.
-const EVENT_BUFFER: usize = 64;
+pub(crate) const EVENT_BUFFER: usize = 64;
 
 /// A running click-to-dial switch.
 pub struct Switch {
@@ -36,26 +39,29 @@ pub struct Switch {
     endpoint: Arc<Endpoint>,
 }
 
-struct Inner {
-    cfg: SwitchConfig,
-    layer: Arc<DialogLayer>,
-    local: SocketAddr,
-    calls: Mutex<HashMap<String, CallHandle>>,
-    closing: CancellationToken,
+pub(crate) struct Inner {
+    pub(crate) cfg: SwitchConfig,
+    pub(crate) layer: Arc<DialogLayer>,
+    pub(crate) local: SocketAddr,
+    pub(crate) calls: Mutex<HashMap<String, CallHandle>>,
+    pub(crate) closing: CancellationToken,
+    /// Where calls from the trunk go to be routed; `None`: they are declined.
+    pub(crate) inbound: Mutex<Option<mpsc::Sender<Incoming>>>,
+    pub(crate) next_inbound: AtomicU64,
 }
 
 /// What the switch holds of a call in progress.
-struct CallHandle {
+pub(crate) struct CallHandle {
     /// Ends the call.
-    stop: CancellationToken,
+    pub(crate) stop: CancellationToken,
     /// Where supervision requests go, once the call is bridged.
-    supervise: Option<mpsc::UnboundedSender<SupervisorCtl>>,
+    pub(crate) supervise: Option<mpsc::UnboundedSender<SupervisorCtl>>,
     /// The URI of the supervisor on the call, if one is.
-    supervisor: Option<String>,
+    pub(crate) supervisor: Option<String>,
 }
 
 /// A supervision request to a bridged call's task.
-enum SupervisorCtl {
+pub(crate) enum SupervisorCtl {
     Join(String, Supervision),
     Mode(Supervision),
     Leave,
@@ -88,9 +94,17 @@ impl Switch {
         let layer = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let serve = endpoint.clone();
         tokio::spawn(async move { serve.serve().await });
-        tokio::spawn(serve_incoming(layer.clone(), incoming));
+        let inner = Arc::new(Inner {
+            cfg,
+            layer,
+            local,
+            calls: Mutex::new(HashMap::new()),
+            closing: token,
+            inbound: Mutex::new(None),
+            next_inbound: AtomicU64::new(1),
+        });
+        tokio::spawn(serve_incoming(inner.clone(), incoming));
         info!(%local, "switch started");
-        let inner = Arc::new(Inner { cfg, layer, local, calls: Mutex::new(HashMap::new()), closing: token });
         Ok(Switch { inner, local, endpoint })
     }
 
@@ -203,6 +217,15 @@ impl Switch {
         calls.get(call).and_then(|h| h.supervisor.clone())
     }
 
+    /// Takes calls from the trunk in: each new INVITE becomes an [`Incoming`] on the receiver,
+    /// for the caller to route ([`crate::Route`]). Until this is called, and after the receiver
+    /// is dropped, new calls are declined (603).
+    pub fn incoming(&self) -> mpsc::Receiver<Incoming> {
+        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+        *self.inner.inbound.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
+        rx
+    }
+
     /// Calls in progress.
     pub fn active(&self) -> usize {
         self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).len()
@@ -232,9 +255,9 @@ impl Drop for Switch {
 }
 
 /// Removes a call from the table when its task ends, however it ends.
-struct CallGuard {
-    inner: Arc<Inner>,
-    call: String,
+pub(crate) struct CallGuard {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) call: String,
 }
 
 impl Drop for CallGuard {
@@ -243,13 +266,15 @@ impl Drop for CallGuard {
     }
 }
 
-fn session_id() -> u64 {
+pub(crate) fn session_id() -> u64 {
     rand::random::<u32>().into()
 }
 
 /// Answers what reaches the switch unasked: in-dialog requests (BYE, re-INVITE, INFO) go to
-/// their dialog; new calls are declined (the switch only dials out).
-async fn serve_incoming(layer: Arc<DialogLayer>, mut incoming: TransactionReceiver) {
+/// their dialog; a new call is routed ([`crate::inbound`]) when the server takes calls in, and
+/// declined otherwise.
+async fn serve_incoming(inner: Arc<Inner>, mut incoming: TransactionReceiver) {
+    let layer = inner.layer.clone();
     while let Some(mut tx) = incoming.recv().await {
         let in_dialog = tx.original.to_header().ok().and_then(|h| h.tag().ok().flatten()).is_some();
         if in_dialog && let Some(mut dialog) = layer.match_dialog(&tx) {
@@ -258,6 +283,10 @@ async fn serve_incoming(layer: Arc<DialogLayer>, mut incoming: TransactionReceiv
                     debug!(error = %e, "in-dialog request failed");
                 }
             });
+            continue;
+        }
+        if tx.original.method == Method::Invite && !in_dialog {
+            tokio::spawn(crate::inbound::answer(inner.clone(), tx));
             continue;
         }
         let reply = match tx.original.method {
@@ -274,26 +303,27 @@ async fn serve_incoming(layer: Arc<DialogLayer>, mut incoming: TransactionReceiv
 }
 
 /// One call's task state.
-struct Call {
-    inner: Arc<Inner>,
-    dial: Dial,
-    recipient: age::x25519::Recipient,
-    events: mpsc::Sender<CallEvent>,
-    stop: CancellationToken,
+pub(crate) struct Call {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) dial: Dial,
+    pub(crate) recipient: age::x25519::Recipient,
+    pub(crate) events: mpsc::Sender<CallEvent>,
+    pub(crate) stop: CancellationToken,
 }
 
 /// Bookkeeping for the final [`CallEnd`].
-struct Tally {
-    agent_code: Option<u16>,
-    debtor_code: Option<u16>,
-    bridged: bool,
-    ring_secs: f64,
-    talk_secs: f64,
-    ring_timeout: bool,
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) agent_code: Option<u16>,
+    pub(crate) debtor_code: Option<u16>,
+    pub(crate) bridged: bool,
+    pub(crate) ring_secs: f64,
+    pub(crate) talk_secs: f64,
+    pub(crate) ring_timeout: bool,
 }
 
 impl Call {
-    async fn emit(&self, ev: CallEvent) {
+    pub(crate) async fn emit(&self, ev: CallEvent) {
         let _ = self.events.send(ev).await;
     }
 
@@ -397,6 +427,25 @@ impl Call {
         }
 
         // 3. Bridge and record.
+        media.set_remote(Leg::Debtor, debtor_answer);
+        let (by, talk_secs) = self.talk(&media, &mut agent, Far::Out(&mut debtor), deadline).await;
+        t.bridged = true;
+        t.talk_secs = talk_secs;
+        let recorder = media.stop().await;
+        tokio::join!(agent.hangup(), debtor.hangup());
+        self.finish(t, by, None, recorder).await;
+    }
+
+    /// Bridges the legs whose remotes the media knows, records them, and carries the call until
+    /// either side leaves, a hangup or the deadline, taking supervisors in and out on the way:
+    /// who ended it and the talk time.
+    pub(crate) async fn talk(
+        &self,
+        media: &Media,
+        agent: &mut OutLeg,
+        mut far: Far<'_>,
+        deadline: Instant,
+    ) -> (EndedBy, f64) {
         let recorder = match Recorder::create(&self.dial.record_to) {
             Ok(r) => Some(r),
             Err(e) => {
@@ -404,26 +453,19 @@ impl Call {
                 None
             }
         };
-        media.set_remote(Leg::Debtor, debtor_answer);
         media.bridge(recorder);
         let bridged_at = Instant::now();
-        t.bridged = true;
         let (sup_tx, mut sup_rx) = mpsc::unbounded_channel();
-        if let Some(h) =
-            self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call)
-        {
+        if let Some(h) = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call) {
             h.supervise = Some(sup_tx);
         }
         self.emit(CallEvent::Bridged).await;
-        let mut supervisor: Option<(
-            CancellationToken,
-            watch::Sender<Supervision>,
-            tokio::task::JoinHandle<()>,
-        )> = None;
+        let mut supervisor: Option<(CancellationToken, watch::Sender<Supervision>, tokio::task::JoinHandle<()>)> =
+            None;
         let by = loop {
             tokio::select! {
                 _ = agent.ended() => break EndedBy::Agent,
-                _ = debtor.ended() => break EndedBy::Debtor,
+                _ = far.ended() => break EndedBy::Debtor,
                 _ = self.stop.cancelled() => break EndedBy::Switch,
                 _ = tokio::time::sleep_until(deadline) => break EndedBy::Switch,
                 Some(c) = sup_rx.recv() => match c {
@@ -454,23 +496,28 @@ impl Call {
                 },
             }
         };
-        t.talk_secs = bridged_at.elapsed().as_secs_f64();
-        if let Some(h) =
-            self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call)
-        {
+        let talk_secs = bridged_at.elapsed().as_secs_f64();
+        if let Some(h) = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call) {
             h.supervise = None;
         }
         if let Some((stop, _, task)) = supervisor {
             stop.cancel();
-            let _ = task.await;
+            // A supervisor's phone that does not answer the BYE must not hold the call's end.
+            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+                warn!(call = %self.dial.call, "the supervisor's leg did not end in 5 s");
+            }
         }
-        let recorder = media.stop().await;
-        tokio::join!(agent.hangup(), debtor.hangup());
-        self.finish(t, by, None, recorder).await;
+        (by, talk_secs)
     }
 
     /// Stops the media if still running, seals the recording and sends `Ended`.
-    async fn finish(self, t: Tally, ended_by: EndedBy, media: Option<Media>, recorder: Option<Recorder>) {
+    pub(crate) async fn finish(
+        self,
+        t: Tally,
+        ended_by: EndedBy,
+        media: Option<Media>,
+        recorder: Option<Recorder>,
+    ) {
         if let Some(m) = media {
             drop(m.stop().await);
         }
@@ -504,6 +551,30 @@ impl Call {
             recording,
         };
         self.emit(CallEvent::Ended(end)).await;
+    }
+}
+
+/// The far party of a bridged call: the debtor's leg the switch placed, or a caller's dialog.
+pub(crate) enum Far<'a> {
+    /// A leg the switch placed.
+    Out(&'a mut OutLeg),
+    /// The state of a caller's dialog (the switch answered it).
+    In(&'a mut DialogStateReceiver),
+}
+
+impl Far<'_> {
+    /// Waits until the far party hangs up.
+    pub(crate) async fn ended(&mut self) {
+        match self {
+            Far::Out(leg) => leg.ended().await,
+            Far::In(states) => loop {
+                match states.recv().await {
+                    Some(DialogState::Terminated(..)) => return,
+                    Some(_) => {}
+                    None => return std::future::pending().await,
+                }
+            },
+        }
     }
 }
 

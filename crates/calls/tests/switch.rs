@@ -783,3 +783,90 @@ async fn a_supervisor_listens_whispers_and_barges_in() {
     assert!(cb >= 0.9 && cc < 0.3, "the right channel is the debtor alone: {cb} {cc}");
     sw.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_from_the_trunk_is_routed_to_the_first_phone_that_answers_and_recorded() {
+    use daylight_calls::Route;
+    if !peer::baresip_or_skip("inbound") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a_wav = dir.path().join("a.wav");
+    let b_wav = dir.path().join("b.wav");
+    peer::chirp_wav(&a_wav, 300.0, 1500.0, A_PERIOD, 120.0).unwrap();
+    peer::chirp_wav(&b_wav, 2500.0, 700.0, B_PERIOD, 120.0).unwrap();
+    let busy = peer("c7", Answer::Reject).await;
+    let mut agent_cfg = PeerConfig::new("c1", 0);
+    agent_cfg.play = Some(a_wav);
+    let agent = Peer::spawn(agent_cfg).await.unwrap();
+    let mut caller_cfg = PeerConfig::new(NUMBER, 0);
+    caller_cfg.play = Some(b_wav);
+    caller_cfg.codecs = "PCMA".into();
+    let caller = Peer::spawn(caller_cfg).await.unwrap();
+    let sw = switch(caller.port(), 4, 30).await;
+    let key = age::x25519::Identity::generate();
+    let dialled = format!("sip:02160000000@{}", sw.local_addr());
+
+    // Nobody takes calls in yet: declined.
+    caller.command("dial", &dialled).await.unwrap();
+    let closed = caller.wait_for("CALL_CLOSED", Duration::from_secs(10)).await.expect("declined");
+    assert!(closed.param.contains("603"), "{closed:?}");
+
+    // Routed: the first phone is busy, the second answers; only then is the caller answered.
+    let mut incoming = sw.incoming();
+    caller.command("dial", &dialled).await.unwrap();
+    let inc = tokio::time::timeout(Duration::from_secs(10), incoming.recv()).await.expect("routed").unwrap();
+    assert_eq!((inc.from.as_str(), inc.to.as_str()), (NUMBER, "02160000000"));
+    let record_to = dir.path().join("in.wav.age");
+    let route = Route::Ring {
+        agents: vec![busy.uri().to_owned(), agent.uri().to_owned()],
+        record_to: record_to.clone(),
+        vault_recipient: key.to_public().to_string(),
+    };
+    inc.route.send(route).unwrap();
+    let mut rx = inc.events;
+    let events = until_bridged(&mut rx).await;
+    assert_eq!(events.iter().filter(|e| matches!(e, CallEvent::Offered(_))).count(), 2, "{events:?}");
+    assert!(events.contains(&CallEvent::Offered(1)) && events.contains(&CallEvent::Answered(Leg::Agent)));
+    let answered = agent.history().into_iter().find(|e| e.kind == "CALL_LOCAL_SDP").expect("agent answered");
+    let established = caller.wait_for("CALL_ESTABLISHED", Duration::from_secs(5)).await.expect("caller answered");
+    assert!(answered.at <= established.at, "the caller was answered before a collector");
+    assert!(busy.calls_received() == 1, "the busy phone was tried first");
+    let bridged = Instant::now();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let hung_up = Instant::now();
+    caller.hangup().await.unwrap();
+    let end = end_of(&until_end(&mut rx, Duration::from_secs(15)).await);
+    assert_eq!(end.ended_by, EndedBy::Debtor);
+    assert!(end.bridged);
+    let measured = hung_up.duration_since(bridged).as_secs_f64();
+    assert!((end.talk_secs - measured).abs() < 0.5, "talk {} vs {measured}", end.talk_secs);
+    assert!(agent.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.is_some(), "the collector hung up");
+    assert!(caller.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.is_some());
+    idle(&sw).await;
+    // Recorded as any call: left the collector, right the caller.
+    let rec = end.recording.expect("recording");
+    let plain = decrypt(&rec.path, &key).unwrap();
+    let samples: Vec<i16> =
+        hound::WavReader::new(&plain[..]).unwrap().into_samples::<i16>().map(Result::unwrap).collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    let window = 4000..(4000 + 12000).min(left.len() - 2000);
+    let cl = best_correlation(&left[window.clone()], &signal_a());
+    let cr = best_correlation(&right[window], &signal_b());
+    eprintln!("inbound correlation: left~A {cl:.4}, right~B {cr:.4}");
+    assert!(cl >= 0.99 && cr >= 0.99, "{cl} {cr}");
+
+    // Refused by the route: the caller hears 480, nobody rings.
+    caller.command("dial", &dialled).await.unwrap();
+    let inc = tokio::time::timeout(Duration::from_secs(10), incoming.recv()).await.expect("routed").unwrap();
+    inc.route.send(Route::Reject(480)).unwrap();
+    let mut rx = inc.events;
+    let end = end_of(&until_end(&mut rx, Duration::from_secs(10)).await);
+    assert!(!end.bridged && end.recording.is_none());
+    let closed = caller.wait_for("CALL_CLOSED", Duration::from_secs(10)).await.expect("refused");
+    assert!(closed.param.contains("480"), "{closed:?}");
+    assert_eq!(agent.calls_received(), 1);
+    idle(&sw).await;
+    sw.shutdown().await;
+}
