@@ -105,15 +105,14 @@ pub(crate) async fn answer(inner: Arc<Inner>, mut tx: Transaction) {
     let _guard = CallGuard { inner: inner.clone(), call: call.clone() };
     let (state_tx, mut states) = inner.layer.new_dialog_state_channel();
     let contact = parse_uri(&format!("sip:daylight@{}", inner.local), "contact").ok();
-    let server: InviteDialog =
-        match inner.layer.get_or_create_server_invite(&tx, state_tx, None, contact) {
-            Ok(d) => d,
-            Err(e) => {
-                warn!(call, error = %e, "inbound dialog not created");
-                let _ = tx.reply(StatusCode::ServerInternalError).await;
-                return;
-            }
-        };
+    let server: InviteDialog = match inner.layer.get_or_create_server_invite(&tx, state_tx, None, contact) {
+        Ok(d) => d,
+        Err(e) => {
+            warn!(call, error = %e, "inbound dialog not created");
+            let _ = tx.reply(StatusCode::ServerInternalError).await;
+            return;
+        }
+    };
     let mut driver = server.clone();
     tokio::spawn(async move {
         if let Err(e) = driver.handle(&mut tx).await {
@@ -125,7 +124,13 @@ pub(crate) async fn answer(inner: Arc<Inner>, mut tx: Transaction) {
 
     let (events, events_rx) = mpsc::channel(EVENT_BUFFER);
     let (route_tx, route_rx) = oneshot::channel();
-    let incoming = Incoming { call: call.clone(), from: from.clone(), to: to.clone(), route: route_tx, events: events_rx };
+    let incoming = Incoming {
+        call: call.clone(),
+        from: from.clone(),
+        to: to.clone(),
+        route: route_tx,
+        events: events_rx,
+    };
     let route = if router.send(incoming).await.is_ok() {
         let mut far = Far::In(&mut states);
         tokio::select! {
@@ -185,7 +190,14 @@ pub(crate) async fn answer(inner: Arc<Inner>, mut tx: Transaction) {
             return;
         }
     };
-    let dial = Dial { call: call.clone(), agent: String::new(), number: from, caller_id: to, record_to, vault_recipient };
+    let dial = Dial {
+        call: call.clone(),
+        agent: String::new(),
+        number: from,
+        caller_id: to,
+        record_to,
+        vault_recipient,
+    };
     let mut c = Call { inner: inner.clone(), dial, recipient, events, stop };
     let deadline = Instant::now() + Duration::from_secs(u64::from(inner.cfg.max_call_secs));
     let ring = Duration::from_secs(u64::from(inner.cfg.ring_secs));
@@ -256,7 +268,9 @@ pub(crate) async fn answer(inner: Arc<Inner>, mut tx: Transaction) {
     media.set_remote(Leg::Agent, agent_answer);
     media.set_remote(Leg::Debtor, offer);
     let body = sdp::answer(session_id(), media.debtor_rtp(), &offer).into_bytes();
-    if let Err(e) = server.accept(Some(vec![Header::ContentType(ContentType::new("application/sdp"))]), Some(body)) {
+    if let Err(e) =
+        server.accept(Some(vec![Header::ContentType(ContentType::new("application/sdp"))]), Some(body))
+    {
         warn!(call, error = %e, "answering the caller failed");
         agent.hangup().await;
         inner.layer.remove_dialog(&server.id());

@@ -66,6 +66,6 @@ mod switch;
 pub use codec::Codec;
 pub use config::{DEFAULT_RING_SECS, Dial, MIN_RING_SECS, SwitchConfig, Trunk, mask_number};
 pub use error::CallError;
-pub use inbound::{Incoming, Route};
 pub use event::{CallEnd, CallEvent, EndedBy, Leg, Recording, Supervision};
+pub use inbound::{Incoming, Route};
 pub use switch::Switch;

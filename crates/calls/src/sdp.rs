@@ -40,7 +40,9 @@ pub fn answer(session_id: u64, rtp: SocketAddr, chosen: &Answer) -> String {
         Codec::Pcma => "PCMA",
     };
     let (formats, events) = match chosen.event_pt {
-        Some(ev) => (format!("{pt} {ev}"), format!("a=rtpmap:{ev} telephone-event/8000\r\na=fmtp:{ev} 0-16\r\n")),
+        Some(ev) => {
+            (format!("{pt} {ev}"), format!("a=rtpmap:{ev} telephone-event/8000\r\na=fmtp:{ev} 0-16\r\n"))
+        }
         None => (pt.to_string(), String::new()),
     };
     format!(

@@ -22,8 +22,8 @@ use tracing::{debug, info, warn};
 
 use crate::config::{Dial, SwitchConfig, mask_number};
 use crate::error::CallError;
-use crate::inbound::Incoming;
 use crate::event::{CallEnd, CallEvent, EndedBy, Leg, Recording, Supervision};
+use crate::inbound::Incoming;
 use crate::leg::{CancelReason, LegRequest, OutLeg, Outcome, parse_uri};
 use crate::media::{Media, MediaHandle};
 use crate::record::{Recorder, parse_recipient};
@@ -456,12 +456,17 @@ impl Call {
         media.bridge(recorder);
         let bridged_at = Instant::now();
         let (sup_tx, mut sup_rx) = mpsc::unbounded_channel();
-        if let Some(h) = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call) {
+        if let Some(h) =
+            self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call)
+        {
             h.supervise = Some(sup_tx);
         }
         self.emit(CallEvent::Bridged).await;
-        let mut supervisor: Option<(CancellationToken, watch::Sender<Supervision>, tokio::task::JoinHandle<()>)> =
-            None;
+        let mut supervisor: Option<(
+            CancellationToken,
+            watch::Sender<Supervision>,
+            tokio::task::JoinHandle<()>,
+        )> = None;
         let by = loop {
             tokio::select! {
                 _ = agent.ended() => break EndedBy::Agent,
@@ -497,7 +502,9 @@ impl Call {
             }
         };
         let talk_secs = bridged_at.elapsed().as_secs_f64();
-        if let Some(h) = self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call) {
+        if let Some(h) =
+            self.inner.calls.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&self.dial.call)
+        {
             h.supervise = None;
         }
         if let Some((stop, _, task)) = supervisor {

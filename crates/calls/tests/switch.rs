@@ -829,7 +829,8 @@ async fn a_call_from_the_trunk_is_routed_to_the_first_phone_that_answers_and_rec
     assert_eq!(events.iter().filter(|e| matches!(e, CallEvent::Offered(_))).count(), 2, "{events:?}");
     assert!(events.contains(&CallEvent::Offered(1)) && events.contains(&CallEvent::Answered(Leg::Agent)));
     let answered = agent.history().into_iter().find(|e| e.kind == "CALL_LOCAL_SDP").expect("agent answered");
-    let established = caller.wait_for("CALL_ESTABLISHED", Duration::from_secs(5)).await.expect("caller answered");
+    let established =
+        caller.wait_for("CALL_ESTABLISHED", Duration::from_secs(5)).await.expect("caller answered");
     assert!(answered.at <= established.at, "the caller was answered before a collector");
     assert!(busy.calls_received() == 1, "the busy phone was tried first");
     let bridged = Instant::now();

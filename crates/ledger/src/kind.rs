@@ -94,6 +94,9 @@ pub enum EventKind {
     /// A supervisor joined a live call (listen, whisper, barge), changed how, left it, or hung
     /// it up (三方监听 / 强制挂断): the call, its collector, the action.
     CallSupervised,
+    /// A call from the trunk ended (a debtor calling back): the case matched by number, who
+    /// answered, the outcome, talk time and the recording's SHA-256. Not a contact attempt.
+    CallInbound,
 }
 
 impl EventKind {
@@ -141,6 +144,7 @@ impl EventKind {
             EventKind::LegalHold => "case.legal_hold",
             EventKind::AttemptWrappedUp => "attempt.wrapped_up",
             EventKind::CallSupervised => "call.supervised",
+            EventKind::CallInbound => "call.inbound",
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_call))
         .routes(routes!(hangup_call))
         .routes(routes!(supervise_call))
+        .routes(routes!(case_calls_in))
         .routes(routes!(wrap_up_call))
         .routes(routes!(my_state, set_my_state))
         .routes(routes!(floor_board))
@@ -111,6 +112,18 @@ async fn supervise_call(
     Json(input): Json<calls::SuperviseInput>,
 ) -> ApiResult<Json<calls::CallView>> {
     Ok(Json(calls::supervise(&app, &c, call, &input).await?))
+}
+
+/// The calls in (回拨) matched to the case by the caller's number: who answered, the outcome,
+/// talk time and the recording's hash. They are not contact attempts.
+#[utoipa::path(get, path = "/api/cases/{id}/calls-in", tag = "calls", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<calls::InboundView>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+async fn case_calls_in(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<calls::InboundView>>> {
+    Ok(Json(calls::calls_in(&app, &c, &id).await?))
 }
 
 /// The case's call recordings (with the permission to listen).

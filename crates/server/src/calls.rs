@@ -161,6 +161,8 @@ pub struct CallNotice {
     pub case: String,
     /// Where it is now.
     pub phase: Phase,
+    /// A call from a debtor (`call` is then the call in's id), not one the collector dialled.
+    pub inbound: bool,
 }
 
 /// A dial's answer: refused by the gate (the rules and the next allowed time), or placed.
@@ -251,14 +253,25 @@ impl Calls {
             f(v);
             if v.phase != before {
                 // Nobody listening is fine.
-                let _ = self.notices.send(CallNotice {
+                self.notify(CallNotice {
                     collector: v.collector.clone(),
                     call,
                     case: v.case.clone(),
                     phase: v.phase,
+                    inbound: false,
                 });
             }
         }
+    }
+
+    /// Tells the consoles listening of a call's change (nobody listening is fine).
+    pub(crate) fn notify(&self, n: CallNotice) {
+        let _ = self.notices.send(n);
+    }
+
+    /// The switch's calls from the trunk, for [`crate::inbound::serve`] to route.
+    pub(crate) fn incoming(&self) -> tokio::sync::mpsc::Receiver<daylight_calls::Incoming> {
+        self.switch.incoming()
     }
 
     /// Each change of a call's phase on this server, as it happens (screen pop).
@@ -744,6 +757,49 @@ pub async fn recordings(app: &AppState, caller: &Caller, id: &str) -> ApiResult<
             sha256: r.file.sha256,
             secs: r.file.millis as f64 / 1000.0,
             at: local_full(r.recorded_at),
+        })
+        .collect())
+}
+
+/// A call from the debtor's side (a call in) as the case shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InboundView {
+    /// Its id.
+    pub id: i64,
+    /// When it came (team time).
+    pub at: String,
+    /// The caller's number, masked.
+    pub number: String,
+    /// The caller ID called.
+    pub dialled: String,
+    /// Who answered, or was rung last.
+    pub collector: Option<String>,
+    /// `answered`, `missed`, `abandoned` (none while live).
+    pub outcome: Option<String>,
+    /// Talk time, seconds.
+    pub talk_secs: u32,
+    /// The recording's SHA-256 (as in its `call.inbound` event), when answered.
+    pub sha256: Option<String>,
+}
+
+/// The calls in matched to case `id` (within the caller's scope), newest first.
+pub async fn calls_in(app: &AppState, caller: &Caller, id: &str) -> ApiResult<Vec<InboundView>> {
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    app.store.case_detail_in(&caller.scope, &case).await?;
+    Ok(app
+        .store
+        .inbound_calls_of(&case)
+        .await?
+        .into_iter()
+        .map(|r| InboundView {
+            id: r.id,
+            at: local_full(r.at),
+            number: r.call.number_masked,
+            dialled: r.call.dialled,
+            collector: r.end.as_ref().and_then(|e| e.collector.clone()),
+            outcome: r.end.as_ref().map(|e| e.outcome.clone()),
+            talk_secs: r.end.as_ref().map_or(0, |e| e.talk_secs),
+            sha256: r.end.and_then(|e| e.recording).map(|f| f.sha256),
         })
         .collect())
 }

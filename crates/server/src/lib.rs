@@ -25,6 +25,7 @@ pub mod console;
 pub mod desk;
 pub mod error;
 pub mod export;
+pub mod inbound;
 pub mod kpi;
 pub mod ops;
 pub mod qc;
@@ -99,7 +100,10 @@ impl AppState {
             calls::recover(&self, &c).await.map_err(|e| {
                 daylight_calls::CallError::Config(format!("finishing interrupted calls: {e}"))
             })?;
-            self.calls = Some(Arc::new(calls::Calls::start(&c).await?));
+            let calls = Arc::new(calls::Calls::start(&c).await?);
+            self.calls = Some(calls.clone());
+            // Calls from the trunk are routed from now on.
+            tokio::spawn(inbound::serve(self.clone(), calls.clone(), calls.incoming()));
         }
         Ok(self)
     }

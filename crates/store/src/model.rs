@@ -528,6 +528,65 @@ pub struct NewRecording {
     pub millis: u64,
 }
 
+/// A case a caller's number belongs to (a call from the trunk, matched by number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerMatch {
+    /// The case.
+    pub case: CaseId,
+    /// The phone contact point carrying the number.
+    pub contact_point: ContactId,
+    /// Whose number it is (`debtor`, `guarantor`, …).
+    pub role: String,
+    /// The case's collector, if assigned.
+    pub collector: Option<String>,
+    /// The case's team.
+    pub team: Option<String>,
+}
+
+/// A call from the trunk as it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInbound {
+    /// The caller's number, masked (all but the last four digits).
+    pub number_masked: String,
+    /// SHA-256 of the caller's number (digits as received), hex.
+    pub number_sha256: String,
+    /// The caller ID the debtor called.
+    pub dialled: String,
+    /// The case matched by number, if any.
+    pub case: Option<CaseId>,
+    /// The contact point matched.
+    pub contact_point: Option<ContactId>,
+}
+
+/// How a call from the trunk ended: `answered`, `missed` (nobody answered, or nobody was
+/// ready), `abandoned` (the caller hung up first) or `unmatched` (no case has the number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundEnd {
+    /// Who answered, or was rung last.
+    pub collector: Option<String>,
+    /// `answered`, `missed`, `abandoned` or `unmatched`.
+    pub outcome: String,
+    /// Talk time, seconds.
+    pub talk_secs: u32,
+    /// The recording, when answered.
+    pub recording: Option<NewRecording>,
+}
+
+/// A logged call from the trunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRow {
+    /// Its id.
+    pub id: i64,
+    /// When it arrived.
+    pub at: Timestamp,
+    /// What arrived.
+    pub call: NewInbound,
+    /// How it ended (none while live, or if the server stopped mid-call).
+    pub end: Option<InboundEnd>,
+    /// When it ended.
+    pub ended_at: Option<Timestamp>,
+}
+
 /// A stored call recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingRow {

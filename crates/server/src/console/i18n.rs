@@ -104,7 +104,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("supervise_barge", "强插", "Barge in"),
     ("supervise_end", "退出监听", "Leave"),
     ("force_hangup", "强拆", "Hang up"),
-    ("supervised_by", "监听人", "Supervisor"),
+    ("calls_in", "来电记录", "Calls in"),
+    ("in_answered", "已接听", "Answered"),
+    ("in_missed", "未接", "Missed"),
+    ("in_abandoned", "来电方挂断", "Caller hung up"),
+    ("in_unmatched", "未匹配", "Unmatched"),
+    ("in_live", "进行中", "Live"),
     ("my_state", "我的状态", "My state"),
     ("agent_offline", "离线", "Offline"),
     ("agent_ready", "示闲", "Ready"),
@@ -567,6 +572,11 @@ mod tests {
             }
         }
         // t("call_" ~ phase), t("agent_" ~ state), t("pause_" ~ reason), t("supervise_" ~ mode).
+        for o in ["answered", "missed", "abandoned", "unmatched", "live"] {
+            if !has(&format!("in_{o}")) {
+                missing.push(format!("in_{o}"));
+            }
+        }
         for m in ["listen", "whisper", "barge", "end"] {
             if !has(&format!("supervise_{m}")) {
                 missing.push(format!("supervise_{m}"));

@@ -373,6 +373,10 @@ async fn case_response(
                 }
                 _ => None,
             };
+            let calls_in = match &app.calls {
+                Some(_) => crate::calls::calls_in(app, c, id).await.ok().filter(|r| !r.is_empty()),
+                None => None,
+            };
             let (flash_kind, flash_text) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
             let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
             case => Value::from(minijinja::value::Serde(&view)), next => next, outcomes => outcomes, today => today,
@@ -380,6 +384,7 @@ async fn case_response(
             calls_on => app.calls.is_some(),
             wrap_up => latest.as_ref().is_some_and(crate::calls::CallView::wraps_up),
             recordings => recordings.map(|r| Value::from(minijinja::value::Serde(&r))),
+            calls_in => calls_in.map(|r| Value::from(minijinja::value::Serde(&r))),
             wrap_outcomes => crate::calls::WRAP_UP_OUTCOMES.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
             call => latest.map(|v| Value::from(minijinja::value::Serde(&v))) } };
             let mut r = render(app, "case.html", ctx);

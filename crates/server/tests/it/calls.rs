@@ -22,6 +22,8 @@ struct Rig {
     debtor: Peer,
     /// The team lead L001's phone (auto-answering), for supervision.
     lead: Peer,
+    /// The switch's SIP address (for calls in).
+    sip: std::net::SocketAddr,
     _vault: tempfile::TempDir,
     _db: daylight_testdb::TestDb,
 }
@@ -66,7 +68,8 @@ async fn rig_with(debtor: Answer, at: jiff::Timestamp, recognizer: Option<(Strin
         recognizer: recognizer.map(|(url, token)| (url, token, 30)),
     });
     let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.expect("switch starts");
-    Rig { app: daylight_server::router(state), store, agent, debtor, lead, _vault: vault, _db: db }
+    let sip = state.calls.as_ref().expect("calls").sip_addr();
+    Rig { app: daylight_server::router(state), store, agent, debtor, lead, sip, _vault: vault, _db: db }
 }
 
 /// E002's phone (answering) and CASE-C0011's debtor's phone (answering as `debtor` says). The
@@ -102,7 +105,7 @@ async fn ended(c: &mut Client, call: i64) -> Value {
     panic!("call {call} did not end");
 }
 
-async fn events(store: &dyn Store, kind: &str) -> Vec<Value> {
+async fn events_of(store: &dyn Store, kind: &str) -> Vec<Value> {
     store
         .ledger_rows(0, 10_000)
         .await
@@ -156,7 +159,7 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
     assert!((2..=4).contains(&secs), "talk time {secs}");
     let attempt = v["attempt"].as_i64().unwrap();
     // The attempt's ledger event carries the recording's hash; the start's event came first.
-    let recorded = events(&*r.store, "attempt.recorded").await;
+    let recorded = events_of(&*r.store, "attempt.recorded").await;
     let ev = recorded.iter().find(|e| e["attempt"] == attempt).expect("the attempt's event");
     assert_eq!(ev["started"], call);
     let sha = ev["recording"]["sha256"].as_str().unwrap().to_owned();
@@ -185,7 +188,7 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
     assert_eq!(s, StatusCode::OK);
     assert!(headers[axum::http::header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment"));
     // Each listen and download is evidence.
-    let access = events(&*r.store, "recording.accessed").await;
+    let access = events_of(&*r.store, "recording.accessed").await;
     let hows: Vec<&str> = access.iter().map(|e| e["how"].as_str().unwrap()).collect();
     assert_eq!(hows, ["listen", "download"]);
     assert!(access.iter().all(|e| e["sha256"] == sha.as_str()));
@@ -210,7 +213,7 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
     assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&cipher)), sha);
     let contacts = String::from_utf8(read("CASE-C0011/contacts.csv")).unwrap();
     assert!(contacts.contains(",conversation,"), "{contacts}");
-    let access = events(&*r.store, "recording.accessed").await;
+    let access = events_of(&*r.store, "recording.accessed").await;
     assert_eq!(access.last().unwrap()["how"], "export");
 
     // The wrap-up: the call box offers it, prefilled with the switch's outcome; the collector
@@ -237,7 +240,7 @@ async fn an_allowed_dial_rings_the_collector_then_the_debtor_and_records_the_cal
     let (s, v) = e2.post(&format!("/api/calls/{call}/wrap-up"), json!({"outcome": "refused"})).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("NOT_WRAPPABLE")), "{v}");
     assert_eq!(e2.get("/api/me/state").await.1["state"], "ready", "the wrap-up ends wrap-up");
-    let wrapped = events(&*r.store, "attempt.wrapped_up").await;
+    let wrapped = events_of(&*r.store, "attempt.wrapped_up").await;
     assert_eq!((wrapped.len(), wrapped[0]["to"].as_str()), (1, Some("promise_to_pay")));
     let (_, _, page) = e2.raw("GET", &format!("/calls/{call}"), None).await;
     assert!(!String::from_utf8(page).unwrap().contains("class=\"wrap-up\""));
@@ -276,8 +279,8 @@ async fn a_refused_dial_sends_no_invite() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(r.agent.calls_received(), 0, "no INVITE to the collector's phone");
     assert_eq!(r.debtor.calls_received(), 0, "no INVITE to the debtor");
-    assert!(events(&*r.store, "attempt.started").await.is_empty());
-    assert_eq!(events(&*r.store, "attempt.denied").await.len(), 1);
+    assert!(events_of(&*r.store, "attempt.started").await.is_empty());
+    assert_eq!(events_of(&*r.store, "attempt.denied").await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -413,7 +416,7 @@ async fn the_daily_cap_holds_for_twelve_dials_on_two_servers_over_one_postgres()
         }
     }
     assert_eq!((placed.len(), refused), (3, 9));
-    assert_eq!(events(&*store_a, "attempt.denied").await.len(), 9);
+    assert_eq!(events_of(&*store_a, "attempt.denied").await.len(), 9);
     // Each placed call ends (the debtor is busy) on the server that placed it.
     let mut recorded = 0;
     for (call, mut c) in placed {
@@ -498,7 +501,7 @@ async fn a_bridged_call_is_transcribed_by_the_recogniser_and_analysed_by_qc() {
     let attempt = v["attempt"].as_i64().expect("recorded");
     let mut analysed = Vec::new();
     for _ in 0..100 {
-        analysed = events(&*r.store, "qc.analysed").await;
+        analysed = events_of(&*r.store, "qc.analysed").await;
         if !analysed.is_empty() {
             break;
         }
@@ -509,7 +512,7 @@ async fn a_bridged_call_is_transcribed_by_the_recogniser_and_analysed_by_qc() {
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].0, call.to_string());
-    let access = events(&*r.store, "recording.accessed").await;
+    let access = events_of(&*r.store, "recording.accessed").await;
     assert_eq!(access.iter().map(|e| e["how"].as_str().unwrap()).collect::<Vec<_>>(), ["recognize"]);
     let rows = r.store.ledger_rows(0, 10_000).await.unwrap();
     assert!(rows.iter().any(|e| e.kind == "qc.analysed" && e.actor == "daylight:recognizer"));
@@ -673,9 +676,9 @@ async fn a_call_in_a_real_browser() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
     result.expect("the call in the browser (screenshot: target/e2e/a_call_in_a_real_browser.png)");
-    let access = events(&*store, "recording.accessed").await;
+    let access = events_of(&*store, "recording.accessed").await;
     assert_eq!(access.iter().map(|e| e["how"].as_str().unwrap()).collect::<Vec<_>>(), ["listen"]);
-    let wrapped = events(&*store, "attempt.wrapped_up").await;
+    let wrapped = events_of(&*store, "attempt.wrapped_up").await;
     assert_eq!(wrapped[0]["to"], "promise_to_pay");
     drop((agent, debtor));
 }
@@ -763,10 +766,91 @@ async fn a_team_lead_listens_whispers_barges_and_hangs_up_a_live_call() {
     r.agent.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.expect("the collector's phone hung up");
 
     // Each use is evidence: who did what to whose call.
-    let uses = events(&*r.store, "call.supervised").await;
+    let uses = events_of(&*r.store, "call.supervised").await;
     let actions: Vec<&str> = uses.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["listen", "whisper", "barge", "end", "hangup"]);
     assert!(uses.iter().all(|e| e["call"] == call && e["collector"] == "E002"), "{uses:?}");
     let rows = r.store.ledger_rows(0, 10_000).await.unwrap();
     assert!(rows.iter().filter(|e| e.kind == "call.supervised").all(|e| e.actor == "L001"));
+}
+
+/// The calls in of CASE-C0011 once the latest has ended.
+async fn calls_in_ended(c: &mut Client, n: usize) -> Value {
+    for _ in 0..100 {
+        let (s, v) = c.get("/api/cases/CASE-C0011/calls-in").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if v.as_array().unwrap().len() == n && !v[0]["outcome"].is_null() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no ended call in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debtor_calling_back_reaches_their_ready_collector_and_is_recorded_but_not_counted() {
+    if !peer::baresip_or_skip("inbound") {
+        return;
+    }
+    let r = rig(Answer::Auto, now()).await;
+    let mut e2 = Client::signed_in(&r.app, "E002").await;
+    let attempts_before = e2.get("/api/cases/CASE-C0011").await.1["timeline"].as_array().unwrap().len();
+    let (s, v) = e2.post("/api/me/state", json!({"state": "ready"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut events = event_stream(&e2).await;
+
+    // The debtor calls back the caller ID: E002's phone rings, then the debtor is answered.
+    let dialled = format!("sip:02160000000@{}", r.sip);
+    r.debtor.command("dial", &dialled).await.unwrap();
+    r.debtor.wait_for("CALL_ESTABLISHED", Duration::from_secs(15)).await.expect("the debtor was answered");
+    assert_eq!(r.agent.calls_received(), 1, "the collector's phone took it");
+    // Screen pop: the collector's console is told to open the case.
+    let n = next_event(&mut events, "talking").await;
+    assert_eq!((n["case"].as_str(), n["inbound"].as_bool()), (Some("CASE-C0011"), Some(true)), "{n}");
+    assert_eq!(e2.get("/api/me/state").await.1["state"], "talking");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    r.debtor.hangup().await.unwrap();
+
+    let list = calls_in_ended(&mut e2, 1).await;
+    let call = &list[0];
+    assert_eq!(
+        (call["outcome"].as_str(), call["collector"].as_str()),
+        (Some("answered"), Some("E002")),
+        "{call}"
+    );
+    assert!((1..=4).contains(&call["talk_secs"].as_u64().unwrap()), "{call}");
+    assert!(call["number"].as_str().unwrap().starts_with("*******"), "masked: {call}");
+    assert_eq!(call["dialled"], "02160000000");
+    // Logged with the recording's hash; the recording is in the vault.
+    let ev = events_of(&*r.store, "call.inbound").await;
+    assert_eq!(ev.len(), 1);
+    let sha = ev[0]["recording"]["sha256"].as_str().unwrap();
+    assert_eq!(call["sha256"], sha);
+    let path = r._vault.path().join("recordings").join(ev[0]["recording"]["path"].as_str().unwrap());
+    let cipher = std::fs::read(&path).unwrap();
+    assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&cipher)), sha);
+    // Not a contact: no attempt, nothing under the caps; the collector wraps up.
+    let attempts_after = e2.get("/api/cases/CASE-C0011").await.1["timeline"].as_array().unwrap().len();
+    assert_eq!(attempts_after, attempts_before);
+    assert!(events_of(&*r.store, "attempt.started").await.is_empty());
+    let me = e2.get("/api/me/state").await.1;
+    assert_eq!((me["state"].as_str(), me["calls_today"].as_u64()), (Some("wrap_up"), Some(1)), "{me}");
+
+    // Nobody ready in the team (E002 paused; E001 has no phone): the debtor hears 480, logged missed.
+    let (s, v) = e2.post("/api/me/state", json!({"state": "paused", "reason": "meal"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(r.debtor.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.is_some());
+    r.debtor.command("dial", &dialled).await.unwrap();
+    let closed = r.debtor.wait_for("CALL_CLOSED", Duration::from_secs(15)).await.expect("refused");
+    assert!(closed.param.contains("480"), "{closed:?}");
+    let list = calls_in_ended(&mut e2, 2).await;
+    assert_eq!(
+        (list[0]["outcome"].as_str(), list[0]["collector"].as_str()),
+        (Some("missed"), None),
+        "{list}"
+    );
+    assert_eq!(r.agent.calls_received(), 1, "nobody was rung");
+    // The case page lists both.
+    let (_, page) = e2.page("/cases/CASE-C0011").await;
+    assert!(page.contains("id=\"calls-in\"") && page.contains("未接") && page.contains("已接听"), "{page}");
 }

@@ -60,6 +60,21 @@ pub trait CallStore: Send + Sync {
         now: Timestamp,
     ) -> Result<()>;
 
+    /// The cases whose phone contact points carry `number` (as a trunk sends it: `+86…`, `0…`
+    /// or the digits as stored), open cases first, then the latest changed.
+    async fn callers(&self, number: &str) -> Result<Vec<CallerMatch>>;
+
+    /// Logs a call from the trunk as it arrives; its id.
+    async fn inbound_started(&self, call: &NewInbound, now: Timestamp) -> Result<i64>;
+
+    /// Logs how call `id` from the trunk ended, with a `call.inbound` event (its case, the
+    /// number's digest, who answered, the outcome, talk time, the recording's hash), in one
+    /// transaction. `INCONSISTENT` if it had ended already.
+    async fn inbound_finished(&self, id: i64, end: &InboundEnd, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// The calls from the trunk matched to case `case`, newest first.
+    async fn inbound_calls_of(&self, case: &CaseId) -> Result<Vec<InboundRow>>;
+
     /// Notes that switch `node` placed started call `started`, its recording going to
     /// `recording` (relative to the vault), before the first INVITE leaves: should `node`'s
     /// process stop mid-call, its restart finishes the call as interrupted

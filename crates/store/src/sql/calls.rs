@@ -93,6 +93,55 @@ fn recording_from_row(row: &DbRow) -> Result<RecordingRow> {
     })
 }
 
+/// The forms a trunk may send a stored number in: the digits, without `86` or a leading `0`.
+fn number_forms(number: &str) -> [String; 3] {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let national = digits
+        .strip_prefix("0086")
+        .or_else(|| digits.strip_prefix("86").filter(|d| d.len() == 11))
+        .unwrap_or(&digits)
+        .to_owned();
+    let trunk = national.strip_prefix('0').unwrap_or(&national).to_owned();
+    [if number.starts_with('+') { format!("+{digits}") } else { digits }, national, trunk]
+}
+
+const OUTCOMES_IN: [&str; 4] = ["answered", "missed", "abandoned", "unmatched"];
+
+fn inbound_from_row(row: &DbRow) -> Result<InboundRow> {
+    let outcome = opt_text(row, "outcome")?;
+    let count = |col: &str| -> Result<Option<u64>> {
+        row.try_get::<Option<i64>, _>(col)?.map(|v| u64::try_from(v).map_err(|e| corrupt(col, e))).transpose()
+    };
+    let recording =
+        match (opt_text(row, "path")?, opt_text(row, "sha256")?, count("bytes")?, count("millis")?) {
+            (Some(path), Some(sha256), Some(bytes), Some(millis)) => {
+                Some(NewRecording { path, sha256, bytes, millis })
+            }
+            _ => None,
+        };
+    Ok(InboundRow {
+        id: int(row, "id")?,
+        at: time(row, "at")?,
+        call: NewInbound {
+            number_masked: text(row, "number_masked")?,
+            number_sha256: text(row, "number_sha256")?,
+            dialled: text(row, "dialled")?,
+            case: opt_id(row, "case_id", CaseId::parse)?,
+            contact_point: opt_id(row, "contact_point", ContactId::parse)?,
+        },
+        end: match outcome {
+            None => None,
+            Some(outcome) => Some(InboundEnd {
+                collector: opt_text(row, "collector")?,
+                outcome,
+                talk_secs: small(row, "talk_secs")?,
+                recording,
+            }),
+        },
+        ended_at: opt_time(row, "ended_at")?,
+    })
+}
+
 /// The note an interrupted call's attempt carries.
 const INTERRUPTED_NOTE: &str = "通话中断：拨打该电话的服务在通话中停止，重启后记录；录音未能保存。The server carrying this call stopped mid-call; recorded at its restart, without a recording.";
 
@@ -518,6 +567,119 @@ impl CallStore for Adapter {
             .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(recording_from_row).transpose()
+    }
+
+    async fn callers(&self, number: &str) -> Result<Vec<CallerMatch>> {
+        let [a, b, c] = number_forms(number);
+        if b.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT c.id AS case_id, p.id AS point, p.role, c.collector, c.team FROM contact_points p \
+             JOIN cases c ON c.customer_id = p.customer_id \
+             WHERE p.kind = 'phone' AND p.value IN ($1, $2, $3) \
+             ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.updated_at DESC, c.id",
+        )
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CallerMatch {
+                    case: id(r, "case_id", CaseId::parse)?,
+                    contact_point: id(r, "point", ContactId::parse)?,
+                    role: text(r, "role")?,
+                    collector: opt_text(r, "collector")?,
+                    team: opt_text(r, "team")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn inbound_started(&self, call: &NewInbound, now: Timestamp) -> Result<i64> {
+        required("number_sha256", &call.number_sha256)?;
+        let mut tx = begin_write(&self.write).await?;
+        let row = sqlx::query(
+            "INSERT INTO inbound_calls (at, number_masked, number_sha256, dialled, case_id, contact_point) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(DbTime::new(now))
+        .bind(&call.number_masked)
+        .bind(&call.number_sha256)
+        .bind(&call.dialled)
+        .bind(call.case.as_ref().map(CaseId::as_str))
+        .bind(call.contact_point.as_ref().map(ContactId::as_str))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = int(&row, "id")?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn inbound_finished(&self, id: i64, end: &InboundEnd, actor: &str, now: Timestamp) -> Result<()> {
+        required("actor", actor)?;
+        if !OUTCOMES_IN.contains(&end.outcome.as_str()) {
+            return Err(Invalid::new(
+                Code::Enum,
+                format!("outcome {:?}: expected answered, missed, abandoned or unmatched", end.outcome),
+            )
+            .into());
+        }
+        let mut tx = begin_write(&self.write).await?;
+        let row = sqlx::query("SELECT * FROM inbound_calls WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("inbound call", id.to_string()))?;
+        let call = inbound_from_row(&row)?;
+        if call.end.is_some() {
+            return Err(
+                Invalid::new(Code::Inconsistent, format!("inbound call {id} has ended already")).into()
+            );
+        }
+        let r = end.recording.as_ref();
+        let as_i64 = |v: u64| i64::try_from(v).map_err(|e| corrupt("bytes", e));
+        sqlx::query(
+            "UPDATE inbound_calls SET collector = $1, outcome = $2, talk_secs = $3, path = $4, sha256 = $5, \
+             bytes = $6, millis = $7, ended_at = $8 WHERE id = $9",
+        )
+        .bind(end.collector.as_deref())
+        .bind(&end.outcome)
+        .bind(i64::from(end.talk_secs))
+        .bind(r.map(|r| r.path.as_str()))
+        .bind(r.map(|r| r.sha256.as_str()))
+        .bind(r.map(|r| as_i64(r.bytes)).transpose()?)
+        .bind(r.map(|r| as_i64(r.millis)).transpose()?)
+        .bind(DbTime::new(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let subject =
+            call.call.case.as_ref().map_or_else(|| format!("inbound-{id}"), |c| c.as_str().to_owned());
+        let payload = json!({
+            "inbound": id,
+            "number": call.call.number_masked,
+            "number_sha256": call.call.number_sha256,
+            "dialled": call.call.dialled,
+            "contact_point": call.call.contact_point.as_ref().map(ContactId::as_str),
+            "collector": end.collector,
+            "outcome": end.outcome,
+            "talk_secs": end.talk_secs,
+            "recording": r.map(|r| json!({ "path": r.path, "sha256": r.sha256, "bytes": r.bytes, "millis": r.millis })),
+        });
+        append(&mut tx, &Event::new(now, actor, EventKind::CallInbound, &subject, &payload)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn inbound_calls_of(&self, case: &CaseId) -> Result<Vec<InboundRow>> {
+        let rows = sqlx::query("SELECT * FROM inbound_calls WHERE case_id = $1 ORDER BY id DESC")
+            .bind(case.as_str())
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(inbound_from_row).collect()
     }
 
     async fn call_supervised(

@@ -8,7 +8,7 @@ use daylight_domain::attempt::{Agent, Attempt, Channel, Outcome, Planned};
 use daylight_domain::customer::Recipient;
 use daylight_domain::id::{AccountId, ContactId, CustomerId};
 use daylight_store::Store;
-use daylight_store::model::{ContactFlags, NewRecording};
+use daylight_store::model::{ContactFlags, InboundEnd, NewInbound, NewRecording};
 use daylight_testdb::contract;
 use jiff::Timestamp;
 
@@ -339,6 +339,56 @@ contract! {
         assert_eq!(uses.len(), 5);
         assert!(uses[2].payload.contains("\"action\":\"barge\"") && uses[2].payload.contains("\"collector\":\"E001\""));
         assert_eq!((uses[4].actor.as_str(), uses[4].subject.as_str()), ("L001", case_id(1).as_str()));
+        verified_head(store).await;
+    }
+
+    /// A call from the trunk is matched to its case by number in the forms a trunk sends, logged
+    /// as it arrives and as it ends (a `call.inbound` event with the recording's hash), and is no
+    /// contact attempt.
+    fn a_call_from_the_trunk_is_matched_by_number_and_logged(store, db) {
+        portfolio(store, 2, |_| 40).await;
+        let point = ContactId::parse("P0001-debtor").unwrap();
+        let number = store.dial_number(&case_id(1), &point).await.unwrap();
+        for form in [number.clone(), format!("+86{number}"), format!("0{number}"), format!("86{number}")] {
+            let m = store.callers(&form).await.unwrap();
+            assert_eq!(m.len(), 1, "{form}");
+            assert_eq!((&m[0].case, &m[0].contact_point, m[0].role.as_str()), (&case_id(1), &point, "debtor"));
+        }
+        assert!(store.callers("10000000000").await.unwrap().is_empty());
+        assert!(store.callers("").await.unwrap().is_empty());
+        let at = t("2026-03-03T02:00:00Z");
+        let new = NewInbound {
+            number_masked: "*******0001".into(),
+            number_sha256: "cd".repeat(32),
+            dialled: "02160000000".into(),
+            case: Some(case_id(1)),
+            contact_point: Some(point.clone()),
+        };
+        let id = store.inbound_started(&new, at).await.unwrap();
+        let live = store.inbound_calls_of(&case_id(1)).await.unwrap();
+        assert_eq!((live.len(), live[0].id, &live[0].call, live[0].end.is_none()), (1, id, &new, true));
+        let file = NewRecording { path: "2026-03/inbound-1.wav.age".into(), sha256: "ef".repeat(32), bytes: 9_000, millis: 4_000 };
+        let end = InboundEnd { collector: Some("E001".into()), outcome: "answered".into(), talk_secs: 4, recording: Some(file) };
+        let bad = InboundEnd { outcome: "lost".into(), ..end.clone() };
+        assert_eq!(store.inbound_finished(id, &bad, "daylight:switch", at).await.unwrap_err().code(), "ENUM");
+        let later = t("2026-03-03T02:01:00Z");
+        store.inbound_finished(id, &end, "daylight:switch", later).await.unwrap();
+        assert_eq!(store.inbound_finished(id, &end, "daylight:switch", later).await.unwrap_err().code(), "INCONSISTENT");
+        assert_eq!(store.inbound_finished(999, &end, "daylight:switch", later).await.unwrap_err().code(), "NOT_FOUND");
+        let done = store.inbound_calls_of(&case_id(1)).await.unwrap();
+        assert_eq!((done[0].end.as_ref(), done[0].ended_at), (Some(&end), Some(later)));
+        let ev = events(store, "call.inbound").await;
+        assert_eq!(ev.len(), 1);
+        assert!(ev[0].payload.contains(&"ef".repeat(32)) && ev[0].payload.contains("\"outcome\":\"answered\""));
+        assert!(!ev[0].payload.contains(&number), "the number is never in clear");
+        // Not a contact: the case has no attempt.
+        assert!(store.case_detail(&case_id(1)).await.unwrap().attempts.is_empty());
+        // A caller no case knows is logged without one.
+        let stranger = NewInbound { case: None, contact_point: None, ..new };
+        let id = store.inbound_started(&stranger, at).await.unwrap();
+        let end = InboundEnd { collector: None, outcome: "unmatched".into(), talk_secs: 0, recording: None };
+        store.inbound_finished(id, &end, "daylight:switch", later).await.unwrap();
+        assert_eq!(events(store, "call.inbound").await[1].subject, format!("inbound-{id}"));
         verified_head(store).await;
     }
 
