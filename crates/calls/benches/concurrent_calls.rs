@@ -1,0 +1,304 @@
+//! How many bridged, recorded, encrypted calls the switch holds at once without losing audio,
+//! and the CPU each takes.
+//!
+//! `cargo bench -p daylight-calls --bench concurrent_calls -- 50 100 150 200`
+//!
+//! Phones are simulated in this process, on a runtime (and threads) of their own: one SIP user
+//! agent answers every INVITE (the collectors' legs and the debtors', through the trunk) with
+//! SDP, then sends a 20 ms G.711 packet every 20 ms and counts what it receives. The switch
+//! runs on its own two-thread runtime; its CPU is the time its threads spent, read from
+//! `/proc/self/task/*/stat`. For each load the calls are placed, bridged, held for a 10 s
+//! window, and hung up. Audio loss is the share of packets the phones sent in the window that
+//! did not reach the far phone; the recordings are checked to be as long as the calls.
+#![allow(missing_docs, clippy::print_stdout, clippy::disallowed_methods, clippy::unwrap_used)]
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use daylight_calls::{CallEvent, Codec, Dial, Switch, SwitchConfig, Trunk};
+use rsipstack::dialog::dialog::DialogState;
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::headers::ContentType;
+use rsipstack::sip::{Header, Method, StatusCode};
+use rsipstack::transport::TransportLayer;
+use rsipstack::transport::udp::UdpConnection;
+use tokio::net::UdpSocket;
+
+/// Packets the phones sent and received, across all legs.
+#[derive(Default)]
+struct Counters {
+    sent: AtomicU64,
+    received: AtomicU64,
+}
+
+/// The threads of the switch's runtime.
+type Tids = Arc<Mutex<HashSet<String>>>;
+
+fn main() {
+    let loads: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let loads = if loads.is_empty() { vec![50, 100, 150, 200] } else { loads };
+    let tids: Tids = Arc::default();
+    let seen = tids.clone();
+    let switch_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("switch")
+        .on_thread_start(move || {
+            if let Ok(p) = std::fs::read_link("/proc/thread-self") {
+                seen.lock().unwrap().insert(p.to_string_lossy().into_owned());
+            }
+        })
+        .enable_all()
+        .build()
+        .unwrap();
+    let phones_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("phones")
+        .enable_all()
+        .build()
+        .unwrap();
+    let counters = Arc::new(Counters::default());
+    let phones = phones_rt.block_on(phones(counters.clone(), phones_rt.handle().clone()));
+    println!(
+        "| calls at once | bridged | audio loss in the window | switch CPU | CPU per call | recordings (length ≥ 95 % of the call) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for n in loads {
+        let r = switch_rt.block_on(run(n, phones, &counters, &tids));
+        println!(
+            "| {n} | {} | {:.3} % | {:.1} % of a core | {:.2} % of a core | {}/{} |",
+            r.bridged,
+            r.loss * 100.0,
+            r.cpu * 100.0,
+            r.cpu * 100.0 / n as f64,
+            r.recordings_ok,
+            r.bridged
+        );
+    }
+}
+
+struct Result {
+    bridged: usize,
+    loss: f64,
+    cpu: f64,
+    recordings_ok: usize,
+}
+
+/// CPU seconds the switch's threads have used.
+fn switch_cpu(tids: &Tids) -> f64 {
+    let tick = 100.0; // USER_HZ on Linux
+    let mut total = 0u64;
+    for task in tids.lock().unwrap().iter() {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{task}/stat")) else { continue };
+        // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        total += num(11) + num(12);
+    }
+    total as f64 / tick
+}
+
+async fn run(n: usize, phones: SocketAddr, counters: &Counters, tids: &Tids) -> Result {
+    let dir = tempfile::tempdir().unwrap();
+    let key = age::x25519::Identity::generate();
+    let trunk = Trunk { uri_template: format!("sip:{{number}}@{phones}"), username: None, password: None };
+    let mut cfg = SwitchConfig::new("127.0.0.1:0".parse().unwrap(), trunk);
+    cfg.max_calls = n + 10;
+    let sw = Switch::start(cfg).await.unwrap();
+    let mut bridged = tokio::sync::mpsc::unbounded_channel::<usize>();
+    let mut ends = Vec::new();
+    for i in 0..n {
+        let dial = Dial {
+            call: format!("c{i}"),
+            agent: format!("sip:agent{i}@{phones}"),
+            number: format!("138{i:08}"),
+            caller_id: "02160000000".into(),
+            record_to: dir.path().join(format!("c{i}.wav.age")),
+            vault_recipient: key.to_public().to_string(),
+        };
+        let mut rx = sw.dial(dial).await.unwrap();
+        let tx = bridged.0.clone();
+        ends.push(tokio::spawn(async move {
+            let mut talk = None;
+            while let Some(ev) = rx.recv().await {
+                match ev {
+                    CallEvent::Bridged => {
+                        let _ = tx.send(i);
+                    }
+                    CallEvent::Ended(end) => talk = Some(end),
+                    _ => {}
+                }
+            }
+            talk
+        }));
+        // Calls are placed at 50 a second, as a dialer would.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut up = 0;
+    let until = tokio::time::Instant::now() + Duration::from_secs(30);
+    while up < n {
+        match tokio::time::timeout_at(until, bridged.1.recv()).await {
+            Ok(Some(_)) => up += 1,
+            _ => break,
+        }
+    }
+    // Settle, then the window.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (s0, r0, c0) =
+        (counters.sent.load(Ordering::Relaxed), counters.received.load(Ordering::Relaxed), switch_cpu(tids));
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (s1, r1, c1) =
+        (counters.sent.load(Ordering::Relaxed), counters.received.load(Ordering::Relaxed), switch_cpu(tids));
+    let secs = t0.elapsed().as_secs_f64();
+    for i in 0..n {
+        sw.hangup(&format!("c{i}"));
+    }
+    let mut recordings_ok = 0;
+    for e in ends {
+        if let Ok(Some(end)) = e.await
+            && let Some(r) = &end.recording
+            && end.bridged
+            && r.secs >= end.talk_secs * 0.95
+            && std::fs::metadata(&r.path).is_ok()
+        {
+            recordings_ok += 1;
+        }
+    }
+    sw.shutdown().await;
+    let sent = (s1 - s0) as f64;
+    let received = (r1 - r0) as f64;
+    Result {
+        bridged: up,
+        loss: if sent > 0.0 { (1.0 - received / sent).max(0.0) } else { 1.0 },
+        cpu: (c1 - c0) / secs,
+        recordings_ok,
+    }
+}
+
+/// The offer's RTP address: the `c=` address and the audio port.
+fn offer_rtp(sdp: &str) -> Option<SocketAddr> {
+    let ip = sdp.lines().find_map(|l| l.trim().strip_prefix("c=IN IP4 "))?.trim();
+    let port = sdp.lines().find_map(|l| l.trim().strip_prefix("m=audio "))?.split_whitespace().next()?;
+    format!("{ip}:{port}").parse().ok()
+}
+
+/// One SIP user agent answering every INVITE; each answered leg sends and counts G.711.
+async fn phones(counters: Arc<Counters>, rt: tokio::runtime::Handle) -> SocketAddr {
+    let token = tokio_util::sync::CancellationToken::new();
+    let transport = TransportLayer::new(token.child_token());
+    let conn =
+        UdpConnection::create_connection("127.0.0.1:0".parse().unwrap(), None, Some(token.child_token()))
+            .await
+            .unwrap();
+    let addr: SocketAddr = conn.get_addr().addr.to_string().parse().unwrap();
+    transport.add_transport(conn.into());
+    let endpoint = Arc::new(
+        rsipstack::EndpointBuilder::new().with_cancel_token(token).with_transport_layer(transport).build(),
+    );
+    let mut incoming = endpoint.incoming_transactions().unwrap();
+    let layer = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+    let serve = endpoint.clone();
+    rt.spawn(async move { serve.serve().await });
+    rt.spawn(async move {
+        let _keep = endpoint;
+        while let Some(mut tx) = incoming.recv().await {
+            let in_dialog = rsipstack::sip::prelude::HeadersExt::to_header(&tx.original)
+                .ok()
+                .and_then(|h| h.tag().ok().flatten())
+                .is_some();
+            if in_dialog {
+                if let Some(mut d) = layer.match_dialog(&tx) {
+                    tokio::spawn(async move {
+                        let _ = d.handle(&mut tx).await;
+                    });
+                } else if tx.original.method != Method::Ack {
+                    let _ = tx.reply(StatusCode::CallTransactionDoesNotExist).await;
+                }
+                continue;
+            }
+            if tx.original.method != Method::Invite {
+                if tx.original.method != Method::Ack {
+                    let _ = tx.reply(StatusCode::OK).await;
+                }
+                continue;
+            }
+            let Some(remote) = std::str::from_utf8(&tx.original.body).ok().and_then(offer_rtp) else {
+                let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+                continue;
+            };
+            let (state_tx, mut states) = layer.new_dialog_state_channel();
+            let Ok(dialog) = layer.get_or_create_server_invite(&tx, state_tx, None, None) else { continue };
+            let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let local = sock.local_addr().unwrap();
+            let answer = format!(
+                "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                 m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n",
+                local.port()
+            );
+            let mut driver = dialog.clone();
+            tokio::spawn(async move {
+                let _ = driver.handle(&mut tx).await;
+            });
+            let _ = dialog.accept(
+                Some(vec![Header::ContentType(ContentType::new("application/sdp"))]),
+                Some(answer.into_bytes()),
+            );
+            let counters = counters.clone();
+            let layer = layer.clone();
+            tokio::spawn(async move {
+                let sock = Arc::new(sock);
+                let stop = tokio_util::sync::CancellationToken::new();
+                let rx_sock = sock.clone();
+                let rx_counters = counters.clone();
+                let rx_stop = stop.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1500];
+                    loop {
+                        tokio::select! {
+                            r = rx_sock.recv_from(&mut buf) => if r.is_ok() {
+                                rx_counters.received.fetch_add(1, Ordering::Relaxed);
+                            },
+                            _ = rx_stop.cancelled() => return,
+                        }
+                    }
+                });
+                let ssrc: u32 = rand::random();
+                let mut seq: u16 = 0;
+                let mut ts: u32 = 0;
+                let mut tick = tokio::time::interval(Duration::from_millis(20));
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {
+                            let mut p = Vec::with_capacity(172);
+                            p.extend_from_slice(&[0x80, 0]);
+                            p.extend_from_slice(&seq.to_be_bytes());
+                            p.extend_from_slice(&ts.to_be_bytes());
+                            p.extend_from_slice(&ssrc.to_be_bytes());
+                            // A 400 Hz tone, µ-law.
+                            p.extend((0..160u32).map(|k| {
+                                let t = f64::from(ts.wrapping_add(k)) / 8000.0;
+                                Codec::Pcmu.encode((8000.0 * (2.0 * std::f64::consts::PI * 400.0 * t).sin()) as i16)
+                            }));
+                            if sock.send_to(&p, remote).await.is_ok() {
+                                counters.sent.fetch_add(1, Ordering::Relaxed);
+                            }
+                            seq = seq.wrapping_add(1);
+                            ts = ts.wrapping_add(160);
+                        }
+                        st = states.recv() => match st {
+                            Some(DialogState::Terminated(..)) | None => break,
+                            Some(_) => {}
+                        },
+                    }
+                }
+                stop.cancel();
+                layer.remove_dialog(&dialog.id());
+            });
+        }
+    });
+    addr
+}
