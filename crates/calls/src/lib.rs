@@ -56,6 +56,7 @@ mod error;
 mod event;
 mod inbound;
 mod leg;
+pub mod loopback;
 pub mod mapping;
 mod media;
 pub mod peer;

@@ -871,3 +871,37 @@ async fn a_call_from_the_trunk_is_routed_to_the_first_phone_that_answers_and_rec
     idle(&sw).await;
     sw.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_loopback_phones_answer_ring_busy_and_hang_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let phones = daylight_calls::loopback::LoopbackPhones::start(Duration::from_secs(2)).await.unwrap();
+    let trunk = Trunk { uri_template: phones.trunk(), username: None, password: None };
+    let mut cfg = SwitchConfig::new("127.0.0.1:0".parse().unwrap(), trunk);
+    cfg.max_calls = 4;
+    let sw = Switch::start(cfg).await.unwrap();
+    let key = age::x25519::Identity::generate();
+    let agent = phones.uri("e001");
+    // A debtor who answers, talks and hangs up.
+    let mut rx = sw.dial(dial("lb-1", &agent, "13800138000", dir.path(), &key)).await.unwrap();
+    let end = end_of(&until_end(&mut rx, Duration::from_secs(20)).await);
+    assert!(end.bridged, "{end:?}");
+    assert_eq!(end.ended_by, EndedBy::Debtor);
+    assert!((1.5..3.0).contains(&end.talk_secs), "{end:?}");
+    let rec = end.recording.expect("recorded");
+    let plain = decrypt(&rec.path, &key).unwrap();
+    let samples: Vec<i16> =
+        hound::WavReader::new(&plain[..]).unwrap().into_samples::<i16>().map(Result::unwrap).collect();
+    assert!(samples.iter().step_by(2).any(|s| s.abs() > 1000), "the collector's phone beeps");
+    assert!(samples.iter().skip(1).step_by(2).any(|s| s.abs() > 1000), "the debtor's phone beeps");
+    // Busy, and 空号.
+    let mut rx = sw.dial(dial("lb-2", &agent, "13800138003", dir.path(), &key)).await.unwrap();
+    assert_eq!(outcome(&end_of(&until_end(&mut rx, Duration::from_secs(20)).await)), Some(Outcome::Busy));
+    let mut rx = sw.dial(dial("lb-3", &agent, "13800138005", dir.path(), &key)).await.unwrap();
+    assert_eq!(
+        outcome(&end_of(&until_end(&mut rx, Duration::from_secs(20)).await)),
+        Some(Outcome::InvalidNumber)
+    );
+    idle(&sw).await;
+    sw.shutdown().await;
+}

@@ -398,7 +398,12 @@ impl Console {
             println!("  {login:<5} {role:<10} {password}");
         }
         if a.no_serve {
-            println!("Serve it: {me} --db {url} serve --bind {} --clock {}", a.bind, self.clock);
+            println!(
+                "Serve it: {me} --db {url} serve --bind {} --clock {} --demo-phones {}",
+                a.bind,
+                self.clock,
+                a.dir.display()
+            );
         }
     }
 }
@@ -413,17 +418,26 @@ async fn serve_console(url: &DbUrl, a: &DemoArgs, c: &Console) -> Result<Outcome
     };
     let mut settings = daylight_server::Settings::from_parts(None, &[], &over)?;
     settings.log_format = daylight_server::settings::LogFormat::Text;
+    // The server has connections of its own; the demo's are closed by the caller.
+    let server_store: std::sync::Arc<dyn Store> = std::sync::Arc::from(open(url, false).await?);
+    // Phones on 127.0.0.1 for everyone, and debtors who answer: "拨打" works out of the box.
+    let (phones, calls) = crate::serve::demo_phones(&*server_store, &a.dir).await?;
+    settings.calls = Some(calls);
     let listener = tokio::net::TcpListener::bind(settings.bind).await.with_context(|| {
         format!("cannot listen on {} (another server there? try --bind 127.0.0.1:8081)", settings.bind)
     })?;
     println!("Serving the console on http://{}/ — Ctrl-C stops it.", listener.local_addr()?);
-    // The server has connections of its own; the demo's are closed by the caller.
-    let server_store: std::sync::Arc<dyn Store> = std::sync::Arc::from(open(url, false).await?);
+    println!(
+        "Phones: every user has a loopback phone ({}); click 拨打 on a case: the collector's phone answers, then the debtor's (about one number in ten each is busy, rings out, or is 空号); recordings in {}.",
+        phones.addr(),
+        a.dir.join("recordings").display()
+    );
     daylight_server::serve(settings, server_store.clone(), listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
     server_store.close().await;
+    drop(phones);
     Ok(Outcome::Done)
 }
 

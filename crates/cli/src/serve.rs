@@ -27,10 +27,27 @@ pub async fn serve(db: &str, db_typed: bool, a: &ServeArgs) -> Result<Outcome> {
         tls_key: a.tls_key.clone(),
         clock: a.clock,
     };
-    let settings = Settings::load(a.config.as_deref(), &over)?;
+    let mut settings = Settings::load(a.config.as_deref(), &over)?;
     init_logs(&settings);
     let url = DbUrl::parse(&settings.db)?;
     let store: Arc<dyn Store> = Arc::from(open(&url, false).await?);
+    // Held while the server runs.
+    let _phones = match &a.demo_phones {
+        Some(dir) => {
+            if settings.calls.is_some() {
+                bail!("--demo-phones replaces the settings' [calls]: use one or the other");
+            }
+            let (phones, calls) = demo_phones(&*store, dir).await?;
+            eprintln!(
+                "Loopback phones on {} for {} users; debtors' numbers answer (about one in ten each is busy, rings out, or is 空号).",
+                phones.addr(),
+                calls.phones.len()
+            );
+            settings.calls = Some(calls);
+            Some(phones)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -48,9 +65,67 @@ pub async fn serve(db: &str, db_typed: bool, a: &ServeArgs) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
+/// Loopback phones for a demo (`--demo-phones DIR`) and the `[calls]` settings that use them: a
+/// phone for every user, the loopback trunk, the vault in `DIR/recordings` with its key in
+/// `DIR/vault-identity.txt` (made on first use).
+pub async fn demo_phones(
+    store: &dyn Store,
+    dir: &std::path::Path,
+) -> Result<(daylight_calls::loopback::LoopbackPhones, daylight_server::settings::CallSettings)> {
+    use std::str::FromStr;
+    let phones = daylight_calls::loopback::LoopbackPhones::start(std::time::Duration::from_secs(20))
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    let identity = dir.join("vault-identity.txt");
+    if !identity.exists() {
+        use age::secrecy::ExposeSecret;
+        let key = age::x25519::Identity::generate();
+        let text = format!(
+            "# Daylight demo vault key (public key: {})\n{}\n",
+            key.to_public(),
+            key.to_string().expose_secret()
+        );
+        std::fs::write(&identity, text).with_context(|| format!("cannot write {}", identity.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let text = std::fs::read_to_string(&identity)?;
+    let secret = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .with_context(|| format!("{}: no AGE-SECRET-KEY line", identity.display()))?;
+    let key = age::x25519::Identity::from_str(secret)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", identity.display()))?;
+    let users = store.users().await?;
+    let calls = daylight_server::settings::CallSettings {
+        sip_bind: "127.0.0.1:0".parse()?,
+        trunk: daylight_calls::Trunk { uri_template: phones.trunk(), username: None, password: None },
+        caller_ids: vec!["02160000000".into(), "01060000000".into()],
+        vault: dir.join("recordings"),
+        vault_recipient: key.to_public().to_string(),
+        vault_identity: Some(identity),
+        max_calls: 50,
+        ring_secs: 30,
+        max_call_secs: 600,
+        phones: users
+            .iter()
+            .filter(|u| !u.disabled)
+            .map(|u| (u.login.clone(), phones.uri(&format!("p{}", u.login))))
+            .collect(),
+        node: "demo".into(),
+        recognizer: None,
+    };
+    Ok((phones, calls))
+}
+
 fn init_logs(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DAYLIGHT_LOG")
-        .unwrap_or_else(|_| format!("{},sqlx=warn", s.log_level).into());
+        .unwrap_or_else(|_| format!("{},sqlx=warn,rsipstack=warn", s.log_level).into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second subscriber (a test calling twice) is refused: the first keeps logging.
     let _ = match s.log_format {

@@ -268,7 +268,7 @@ pub struct PointView {
     pub id: String,
     /// `debtor`, `guarantor`, `emergency_contact`, …
     pub role: String,
-    /// `mobile`, `landline`, `email`, `address`.
+    /// `phone`, `email` or `address`.
     pub kind: String,
     /// The value, masked (138****5678).
     pub value: String,

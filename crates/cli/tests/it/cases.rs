@@ -175,9 +175,84 @@ fn console_serves_the_demo(stdout: &str, bind: &str) {
     let queue = request(format!(
         "GET /api/queue HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
     ));
+    let vault = std::path::Path::new(serve.split("--demo-phones ").nth(1).expect("demo phones").trim())
+        .join("recordings");
+    let dialled = dial_a_demo_phone(&request, &login, &cookie, &vault);
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(queue.starts_with("HTTP/1.1 200"), "{queue}");
     let planned = queue.matches("\"window\":\"").count();
     assert_eq!(planned, 30, "E001's queue is today's plan: {queue}");
+    let (outcome, recordings) = dialled;
+    assert!(["conversation", "busy", "invalid_number", "no_answer"].contains(&outcome.as_str()), "{outcome}");
+    if outcome == "conversation" {
+        assert_eq!(recordings, 1, "the bridged call is in the vault");
+    }
+}
+
+/// The demo serves with loopback phones: E001 dials the first of their cases the gate allows
+/// now; a bridged call is hung up after a second. The outcome, and the recordings in `vault`.
+fn dial_a_demo_phone(
+    request: &dyn Fn(String) -> String,
+    login: &str,
+    cookie: &str,
+    vault: &std::path::Path,
+) -> (String, usize) {
+    let json = |resp: &str| -> serde_json::Value {
+        serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap_or("null")).unwrap_or_default()
+    };
+    let csrf = json(login)["csrf"].as_str().expect("a CSRF token").to_owned();
+    let get = |path: &str| {
+        json(&request(format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        )))
+    };
+    let post = |path: &str, body: &str| {
+        request(format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ))
+    };
+    let queue = get("/api/queue");
+    for item in queue.as_array().expect("the queue") {
+        let case = item["case"].as_str().unwrap();
+        let detail = get(&format!("/api/cases/{case}"));
+        let Some(point) = detail["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["role"] == "debtor" && p["kind"] == "phone" && p["gate"]["allowed"] == true)
+        else {
+            continue;
+        };
+        let body = format!("{{\"contact_point\":\"{}\"}}", point["id"].as_str().unwrap());
+        let placed = post(&format!("/api/cases/{case}/calls"), &body);
+        assert!(placed.starts_with("HTTP/1.1 202"), "the demo's phones take the call: {placed}");
+        let call = json(&placed)["call"]["call"].as_i64().unwrap();
+        let mut hung_up = false;
+        // A number that rings out takes the ring time (30 s).
+        for _ in 0..450 {
+            let v = get(&format!("/api/calls/{call}"));
+            if v["phase"] == "talking" && !hung_up {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                assert!(post(&format!("/api/calls/{call}/hangup"), "{}").starts_with("HTTP/1.1 200"));
+                hung_up = true;
+            }
+            if v["phase"] == "ended" {
+                let month = std::fs::read_dir(vault)
+                    .map(|d| d.filter_map(Result::ok).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                let files = month
+                    .iter()
+                    .filter_map(|m| std::fs::read_dir(m.path()).ok())
+                    .flat_map(|d| d.filter_map(Result::ok))
+                    .filter(|f| f.path().to_string_lossy().ends_with(".wav.age"))
+                    .count();
+                return (v["outcome"].as_str().unwrap_or("").to_owned(), files);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("call {call} did not end");
+    }
+    panic!("no case of E001's queue may be called now: {queue}");
 }
