@@ -42,7 +42,7 @@ pub struct Incoming {
     pub from: String,
     /// The number dialled (the Request-URI user): one of the caller IDs.
     pub to: String,
-    /// Where the route goes; dropping it (or [`ROUTE_WAIT`] passing) refuses the call with 480.
+    /// Where the route goes; dropping it (or 5 s passing) refuses the call with 480.
     pub route: oneshot::Sender<Route>,
     /// The call's progress once routed: [`CallEvent::Offered`] for each phone tried, then as for
     /// a dialled call; [`CallEvent::Ended`] is always the last.

@@ -177,7 +177,7 @@ pub struct ServeArgs {
     /// demo or rehearsal database on its own day. The console shows it in the header.
     #[arg(long)]
     pub clock: Option<jiff::Timestamp>,
-    /// Loopback phones for a demo, in place of a [calls] section: every user gets a phone on
+    /// Loopback phones for a demo, in place of a `[calls]` section: every user gets a phone on
     /// 127.0.0.1 that answers, and debtors' numbers answer through a loopback trunk (about one in
     /// ten each is busy, rings out, or is 空号). Recordings and the vault's key go in this folder.
     #[arg(long, value_name = "DIR")]
