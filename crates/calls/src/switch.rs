@@ -332,14 +332,7 @@ impl Call {
         let started = agent.invited_at();
         let deadline = started + Duration::from_secs(u64::from(cfg.max_call_secs));
         let ring = Duration::from_secs(u64::from(cfg.ring_secs));
-        let mut t = Tally {
-            agent_code: None,
-            debtor_code: None,
-            bridged: false,
-            ring_secs: 0.0,
-            talk_secs: 0.0,
-            ring_timeout: false,
-        };
+        let mut t = Tally::default();
 
         // 1. The agent leg.
         let agent_answer = match agent.wait_answer(ring, &self.stop, deadline, &self.events).await {

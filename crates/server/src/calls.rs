@@ -363,7 +363,7 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
         });
     };
     let number = app.store.dial_number(&case, &point_id).await?;
-    let file = recording_name(now, started);
+    let file = recording_name(now, "call", started);
     // Before anything leaves: should this process stop mid-call, its restart finishes the call.
     if let Err(e) =
         app.store.call_placed(started, &calls.settings.node, &file.display().to_string(), now).await
@@ -445,10 +445,11 @@ pub async fn recover(app: &AppState, settings: &CallSettings) -> Result<usize, d
     Ok(done.len())
 }
 
-/// The vault's name for a call's recording: by month, then the call.
-fn recording_name(now: Timestamp, started: i64) -> PathBuf {
+/// The vault's name for a recording: by month, then `{kind}-{id}` (`call` and the started
+/// attempt for a dialled call, `inbound` and its log's id for a call in).
+pub(crate) fn recording_name(now: Timestamp, kind: &str, id: i64) -> PathBuf {
     let month = now.strftime("%Y-%m").to_string();
-    Path::new(&month).join(format!("call-{started}.wav.age"))
+    Path::new(&month).join(format!("{kind}-{id}.wav.age"))
 }
 
 async fn follow(

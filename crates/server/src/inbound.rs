@@ -3,13 +3,11 @@
 //! (longest idle first); recorded, logged (`inbound_calls`, `call.inbound`), and never a contact
 //! attempt, so nothing counts under the caps. See docs/calls.md ("Calls from debtors").
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use daylight_calls::{CallEvent, Incoming, Route, mask_number};
 use daylight_domain::agent::{AgentEvent, AgentState};
 use daylight_store::model::{CallerMatch, InboundEnd, NewInbound, NewRecording};
-use jiff::Timestamp;
 
 use crate::AppState;
 use crate::calls::{CallNotice, Calls, Phase};
@@ -56,11 +54,6 @@ async fn candidates(app: &AppState, calls: &Calls, m: &CallerMatch) -> Vec<(Stri
     out
 }
 
-/// The vault's name for a call in's recording.
-fn recording_name(now: Timestamp, id: i64) -> PathBuf {
-    Path::new(&now.strftime("%Y-%m").to_string()).join(format!("inbound-{id}.wav.age"))
-}
-
 fn sha256(text: &str) -> String {
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
 }
@@ -95,7 +88,7 @@ async fn route(app: &AppState, calls: &Calls, inc: Incoming) {
         Some(m) => candidates(app, calls, m).await,
         None => Vec::new(),
     };
-    let file = recording_name(now, id);
+    let file = crate::calls::recording_name(now, "inbound", id);
     let record_to = calls.settings().vault.join(&file);
     let vault_ok = match record_to.parent() {
         Some(dir) => tokio::fs::create_dir_all(dir).await.is_ok(),
