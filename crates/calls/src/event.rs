@@ -98,9 +98,13 @@ pub enum CallEvent {
         /// `0`–`9`, `*`, `#`, `A`–`D`.
         digit: char,
     },
-    /// A call from the trunk is offered to agent `i` of its route ([`crate::Route::Ring`]):
-    /// that phone rings next.
+    /// A call from the trunk is offered to the `i`-th phone of its route (counting from 0 in
+    /// the order [`crate::Route::Ring`] lists them or [`crate::Route::Queue`] sends them): that
+    /// phone rings next.
     Offered(usize),
+    /// A call from the trunk routed to a queue ([`crate::Route::Queue`]) waits, ringing, for the
+    /// queue's next phone: the router sends one when a collector is free.
+    Queued,
     /// A supervisor joined or changed how they take part (`Some`), or left (`None`).
     Supervised(Option<Supervision>),
     /// The call is over.

@@ -3,10 +3,12 @@
 //! The switch rings back (180) and hands the call to whoever took calls in
 //! ([`crate::Switch::incoming`]) as an [`Incoming`]: the caller's number, the number dialled,
 //! and a channel for the [`Route`]. The route is a list of collectors' phones, tried in turn
-//! (each for the ring time). The caller is answered (200 with the switch's SDP) only once one of
-//! them answers, so a caller nobody takes never pays for the call. The two are then bridged and
-//! recorded exactly as a click-to-dial call (left the collector, right the caller), and may be
-//! supervised. No phone answering, or no route, is 480 Temporarily Unavailable.
+//! (each for the ring time), or a queue: phones sent one at a time as collectors become ready,
+//! the caller hearing ringing meanwhile. The caller is answered (200 with the switch's SDP) only
+//! once one of them answers, so a caller nobody takes never pays for the call. The two are then
+//! bridged and recorded exactly as a click-to-dial call (left the collector, right the caller),
+//! and may be supervised. No phone answering, the queue closing, or no route, is 480
+//! Temporarily Unavailable.
 
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
@@ -50,7 +52,7 @@ pub struct Incoming {
 }
 
 /// Where a call from the trunk goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Route {
     /// Ring these phones (SIP URIs) one after another, each for the ring time; bridge the
     /// first that answers, recording to `record_to`, encrypted to `vault_recipient`.
@@ -62,8 +64,41 @@ pub enum Route {
         /// The vault's age X25519 public key.
         vault_recipient: String,
     },
+    /// Hold the caller, ringing, in a queue: ring each phone (SIP URI) that comes on `agents`,
+    /// in turn, each for the ring time, until one answers. The sender closing ends the queue
+    /// (480); the caller may hang up while waiting.
+    Queue {
+        /// The collectors' phones, as they become free.
+        agents: mpsc::Receiver<String>,
+        /// Where the encrypted recording goes.
+        record_to: PathBuf,
+        /// The vault's age X25519 public key.
+        vault_recipient: String,
+    },
     /// Refuse the call with this SIP status (e.g. 480).
     Reject(u16),
+}
+
+impl Route {
+    /// The route as a queue: a fixed list becomes a closed queue holding it.
+    #[allow(clippy::type_complexity)]
+    fn into_queue(self) -> Result<(mpsc::Receiver<String>, PathBuf, String, bool), Option<u16>> {
+        match self {
+            Route::Ring { agents, .. } if agents.is_empty() => Err(None),
+            Route::Ring { agents, record_to, vault_recipient } => {
+                let (tx, rx) = mpsc::channel(agents.len());
+                for a in agents {
+                    // The channel holds them all.
+                    let _ = tx.try_send(a);
+                }
+                Ok((rx, record_to, vault_recipient, false))
+            }
+            Route::Queue { agents, record_to, vault_recipient } => {
+                Ok((agents, record_to, vault_recipient, true))
+            }
+            Route::Reject(code) => Err(Some(code)),
+        }
+    }
 }
 
 /// Takes a new INVITE from the trunk through routing, ringing and the bridge.
@@ -146,13 +181,11 @@ pub(crate) async fn answer(inner: Arc<Inner>, mut tx: Transaction) {
             debug!(error = %e, "reject failed");
         }
     };
-    let (agents, record_to, vault_recipient) = match route {
-        Some(Route::Ring { agents, record_to, vault_recipient }) if !agents.is_empty() => {
-            (agents, record_to, vault_recipient)
-        }
+    let (mut agents, record_to, vault_recipient, queued) = match route.map(Route::into_queue) {
+        Some(Ok(q)) => q,
         other => {
             let code = match other {
-                Some(Route::Reject(code)) if (400..700).contains(&code) => code,
+                Some(Err(Some(code))) if (400..700).contains(&code) => code,
                 _ => 480,
             };
             refuse(code);
@@ -206,11 +239,30 @@ pub(crate) async fn answer(inner: Arc<Inner>, mut tx: Transaction) {
     // Ring the route's phones in turn, watching the caller.
     let mut caller_left = false;
     let mut answered = None;
-    for (i, uri) in agents.iter().enumerate() {
+    let mut i = 0; // the phones offered so far
+    loop {
         if caller_left || c.stop.is_cancelled() || Instant::now() >= deadline {
             break;
         }
+        // The next phone: at once from a list, when a collector is free from a queue.
+        if queued {
+            c.emit(CallEvent::Queued).await;
+        }
+        let next = {
+            let mut far = Far::In(&mut states);
+            tokio::select! {
+                a = agents.recv() => a,
+                () = far.ended() => {
+                    caller_left = true;
+                    None
+                }
+                () = c.stop.cancelled() => None,
+                () = tokio::time::sleep_until(deadline) => None,
+            }
+        };
+        let Some(uri) = next else { break };
         c.emit(CallEvent::Offered(i)).await;
+        i += 1;
         let req = LegRequest {
             leg: Leg::Agent,
             callee: uri.clone(),

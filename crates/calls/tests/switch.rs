@@ -869,6 +869,48 @@ async fn a_call_from_the_trunk_is_routed_to_the_first_phone_that_answers_and_rec
     assert!(closed.param.contains("480"), "{closed:?}");
     assert_eq!(agent.calls_received(), 1);
     idle(&sw).await;
+
+    // A queue: the caller waits, ringing, while nobody is sent; the phone sent later answers.
+    caller.command("dial", &dialled).await.unwrap();
+    let inc = tokio::time::timeout(Duration::from_secs(10), incoming.recv()).await.expect("routed").unwrap();
+    let (next, agents) = mpsc::channel(1);
+    let route = Route::Queue {
+        agents,
+        record_to: dir.path().join("queued.wav.age"),
+        vault_recipient: key.to_public().to_string(),
+    };
+    inc.route.send(route).unwrap();
+    let mut rx = inc.events;
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("an event").unwrap();
+    assert_eq!(first, CallEvent::Queued, "the switch asks the queue for a phone");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(agent.calls_received(), 1, "nobody rung while the queue sends nobody");
+    next.send(agent.uri().to_owned()).await.unwrap();
+    let events = until_bridged(&mut rx).await;
+    assert!(events.contains(&CallEvent::Offered(0)), "{events:?}");
+    assert_eq!(agent.calls_received(), 2);
+    caller.hangup().await.unwrap();
+    let end = end_of(&until_end(&mut rx, Duration::from_secs(15)).await);
+    assert!(end.bridged && end.recording.is_some() && end.ended_by == EndedBy::Debtor, "{end:?}");
+    idle(&sw).await;
+
+    // The caller hanging up while queued ends the call: nobody is rung, nothing recorded.
+    caller.command("dial", &dialled).await.unwrap();
+    let inc = tokio::time::timeout(Duration::from_secs(10), incoming.recv()).await.expect("routed").unwrap();
+    let (_next, agents) = mpsc::channel(1);
+    let route = Route::Queue {
+        agents,
+        record_to: dir.path().join("left.wav.age"),
+        vault_recipient: key.to_public().to_string(),
+    };
+    inc.route.send(route).unwrap();
+    let mut rx = inc.events;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    caller.hangup().await.unwrap();
+    let end = end_of(&until_end(&mut rx, Duration::from_secs(15)).await);
+    assert!(!end.bridged && end.recording.is_none() && end.ended_by == EndedBy::Debtor, "{end:?}");
+    assert_eq!(agent.calls_received(), 2);
+    idle(&sw).await;
     sw.shutdown().await;
 }
 

@@ -112,6 +112,7 @@ pub async fn demo_phones(
         max_calls: 50,
         ring_secs: 30,
         max_call_secs: 600,
+        queue_secs: 60,
         phones: users
             .iter()
             .filter(|u| !u.disabled)

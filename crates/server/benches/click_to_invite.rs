@@ -174,6 +174,7 @@ async fn run(name: &str, db: &TestDb, dials: usize) {
         max_calls: 10,
         ring_secs: 15,
         max_call_secs: 60,
+        queue_secs: 60,
         phones: [("E002".to_owned(), format!("sip:e002@127.0.0.1:{phone}"))].into_iter().collect(),
         node: format!("bench-{name}"),
         recognizer: None,

@@ -424,10 +424,10 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
     })
 }
 
-/// Finishes the calls this switch (`calls.node`) placed and never finished, because the
-/// process carrying them stopped: each becomes an `interrupted` attempt, and the spool of its
-/// recording (encrypted to a key that died with the process) is removed. Run at start, before
-/// the switch takes a call.
+/// Finishes the calls this switch (`calls.node`) placed or took in and never finished, because
+/// the process carrying them stopped: each dialled call becomes an `interrupted` attempt, each
+/// call in is logged `interrupted`, and the spool of its recording (encrypted to a key that died
+/// with the process) is removed. Run at start, before the switch takes a call.
 pub async fn recover(app: &AppState, settings: &CallSettings) -> Result<usize, daylight_store::StoreError> {
     let actor = format!("daylight:switch {}", settings.node);
     let done = app.store.interrupted_calls(&settings.node, &actor, app.now()).await?;
@@ -441,8 +441,36 @@ pub async fn recover(app: &AppState, settings: &CallSettings) -> Result<usize, d
             }
         }
         tracing::warn!(call = c.started, attempt = ?c.attempt, "a call cut off by the last stop is recorded as interrupted");
+        if let Some(login) = &c.started_by {
+            free_collector(app, login).await;
+        }
     }
-    Ok(done.len())
+    let calls_in = app.store.interrupted_calls_in(&settings.node, &actor, app.now()).await?;
+    for c in &calls_in {
+        let spool = settings.vault.join(format!("{}.spool", recording_name(c.at, "inbound", c.id).display()));
+        match std::fs::remove_file(&spool) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(spool = %spool.display(), error = %e, "removing an interrupted call's spool failed")
+            }
+        }
+        tracing::warn!(inbound = c.id, "a call in cut off by the last stop is logged as interrupted");
+        if let Some(login) = c.end.as_ref().and_then(|e| e.collector.as_ref()) {
+            free_collector(app, login).await;
+        }
+    }
+    Ok(done.len() + calls_in.len())
+}
+
+/// Collector `login`'s call was cut off by a stop: ringing, they are ready again; talking,
+/// they wrap up (the board never keeps them on a call that is gone).
+async fn free_collector(app: &AppState, login: &str) {
+    let bridged = match app.store.agent(login).await {
+        Ok(a) => a.state == daylight_domain::agent::AgentState::Talking,
+        Err(_) => return,
+    };
+    crate::agents::on_call(app, login, daylight_domain::agent::AgentEvent::Ended { bridged }).await;
 }
 
 /// The vault's name for a recording: by month, then `{kind}-{id}` (`call` and the started
@@ -732,8 +760,10 @@ pub async fn supervise(
 pub struct RecordingView {
     /// Its id.
     pub id: i64,
-    /// The call's attempt.
-    pub attempt: i64,
+    /// The dialled call's attempt (none for a call in).
+    pub attempt: Option<i64>,
+    /// The call in's log entry (none for a dialled call).
+    pub inbound: Option<i64>,
     /// SHA-256 of the ciphertext (as the ledger has it).
     pub sha256: String,
     /// Length, seconds.
@@ -755,6 +785,7 @@ pub async fn recordings(app: &AppState, caller: &Caller, id: &str) -> ApiResult<
         .map(|r| RecordingView {
             id: r.id,
             attempt: r.attempt,
+            inbound: r.inbound,
             sha256: r.file.sha256,
             secs: r.file.millis as f64 / 1000.0,
             at: local_full(r.recorded_at),
@@ -775,12 +806,14 @@ pub struct InboundView {
     pub dialled: String,
     /// Who answered, or was rung last.
     pub collector: Option<String>,
-    /// `answered`, `missed`, `abandoned` (none while live).
+    /// `answered`, `missed`, `abandoned`, `unmatched` or `interrupted` (none while live).
     pub outcome: Option<String>,
     /// Talk time, seconds.
     pub talk_secs: u32,
     /// The recording's SHA-256 (as in its `call.inbound` event), when answered.
     pub sha256: Option<String>,
+    /// The recording's id in the vault (`/api/recordings/{id}/audio`), when answered.
+    pub recording: Option<i64>,
 }
 
 /// The calls in matched to case `id` (within the caller's scope), newest first.
@@ -801,6 +834,7 @@ pub async fn calls_in(app: &AppState, caller: &Caller, id: &str) -> ApiResult<Ve
             outcome: r.end.as_ref().map(|e| e.outcome.clone()),
             talk_secs: r.end.as_ref().map_or(0, |e| e.talk_secs),
             sha256: r.end.and_then(|e| e.recording).map(|f| f.sha256),
+            recording: r.recording_id,
         })
         .collect())
 }

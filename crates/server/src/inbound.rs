@@ -1,7 +1,9 @@
 //! Calls from the trunk (回拨): a debtor calling back a caller-ID number is matched to their case
 //! by number and routed to the case's collector when ready, else to the team's ready collectors
-//! (longest idle first); recorded, logged (`inbound_calls`, `call.inbound`), and never a contact
-//! attempt, so nothing counts under the caps. See docs/calls.md ("Calls from debtors").
+//! (longest idle first); with nobody ready the call waits, ringing, in the team's queue
+//! (`calls.queue_secs`) and goes to the first collector to become ready. Recorded into the
+//! vault, logged (`inbound_calls`, `call.inbound`), and never a contact attempt, so nothing
+//! counts under the caps. See docs/calls.md ("Calls from debtors").
 
 use std::sync::Arc;
 
@@ -23,35 +25,52 @@ pub async fn serve(app: AppState, calls: Arc<Calls>, mut incoming: tokio::sync::
     }
 }
 
-/// The phones to ring for a caller matching `m`, in order: the case's collector if ready, then
-/// the team's ready collectors, longest in the state first. Each needs a phone.
-async fn candidates(app: &AppState, calls: &Calls, m: &CallerMatch) -> Vec<(String, String)> {
-    let phone = |login: &str| calls.settings().phones.get(login).cloned();
-    let mut out = Vec::new();
-    if let Some(login) = &m.collector
-        && let Some(uri) = phone(login)
-        && matches!(app.store.agent(login).await, Ok(a) if a.state == AgentState::Ready)
-    {
-        out.push((login.clone(), uri));
+/// Who may take a caller matching `m`: the case's collector, then their team.
+struct Pool {
+    collector: Option<String>,
+    team: Option<String>,
+}
+
+impl Pool {
+    async fn of(app: &AppState, m: &CallerMatch) -> Pool {
+        let team = match (&m.team, &m.collector) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(login)) => app.store.user(login).await.ok().and_then(|u| u.team),
+            (None, None) => None,
+        };
+        Pool { collector: m.collector.clone(), team }
     }
-    let team = match (&m.team, &m.collector) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(login)) => app.store.user(login).await.ok().and_then(|u| u.team),
-        (None, None) => None,
-    };
-    if let Some(team) = team {
-        match app.store.agent_board(&team).await {
-            Ok(mut board) => {
-                board.retain(|a| a.state == AgentState::Ready && !out.iter().any(|(l, _)| *l == a.login));
-                board.sort_by_key(|a| a.since);
-                out.extend(board.into_iter().filter_map(|a| phone(&a.login).map(|uri| (a.login, uri))));
-            }
-            Err(e) => {
-                tracing::warn!(team, code = e.code(), error = %e, "reading the team's board for a call in failed")
+
+    /// The phones to ring now, in order: the case's collector if ready, then the team's ready
+    /// collectors, longest in the state first; each needs a phone, and none in `skip`.
+    async fn ready(&self, app: &AppState, calls: &Calls, skip: &[String]) -> Vec<(String, String)> {
+        let phone = |login: &str| calls.settings().phones.get(login).cloned();
+        let mut out = Vec::new();
+        if let Some(login) = &self.collector
+            && !skip.contains(login)
+            && let Some(uri) = phone(login)
+            && matches!(app.store.agent(login).await, Ok(a) if a.state == AgentState::Ready)
+        {
+            out.push((login.clone(), uri));
+        }
+        if let Some(team) = &self.team {
+            match app.store.agent_board(team).await {
+                Ok(mut board) => {
+                    board.retain(|a| {
+                        a.state == AgentState::Ready
+                            && !skip.contains(&a.login)
+                            && !out.iter().any(|(l, _)| *l == a.login)
+                    });
+                    board.sort_by_key(|a| a.since);
+                    out.extend(board.into_iter().filter_map(|a| phone(&a.login).map(|uri| (a.login, uri))));
+                }
+                Err(e) => {
+                    tracing::warn!(team, code = e.code(), error = %e, "reading the team's board for a call in failed")
+                }
             }
         }
+        out
     }
-    out
 }
 
 fn sha256(text: &str) -> String {
@@ -74,6 +93,7 @@ async fn route(app: &AppState, calls: &Calls, inc: Incoming) {
         dialled: to,
         case: matched.as_ref().map(|m| m.case.clone()),
         contact_point: matched.as_ref().map(|m| m.contact_point.clone()),
+        node: calls.settings().node.clone(),
     };
     // A call that cannot be logged is not taken: nothing goes unrecorded.
     let id = match app.store.inbound_started(&new, now).await {
@@ -84,8 +104,13 @@ async fn route(app: &AppState, calls: &Calls, inc: Incoming) {
             return;
         }
     };
-    let ring = match &matched {
-        Some(m) => candidates(app, calls, m).await,
+    let pool = match &matched {
+        Some(m) => Some(Pool::of(app, m).await),
+        None => None,
+    };
+    let queue_secs = calls.settings().queue_secs;
+    let first = match &pool {
+        Some(p) => p.ready(app, calls, &[]).await,
         None => Vec::new(),
     };
     let file = crate::calls::recording_name(now, "inbound", id);
@@ -94,7 +119,12 @@ async fn route(app: &AppState, calls: &Calls, inc: Incoming) {
         Some(dir) => tokio::fs::create_dir_all(dir).await.is_ok(),
         None => false,
     };
-    if ring.is_empty() || !vault_ok {
+    // Nobody to take it, now or (with a queue) ever: refused at once.
+    let nobody = match &pool {
+        None => true,
+        Some(p) => first.is_empty() && (queue_secs == 0 || (p.team.is_none() && p.collector.is_none())),
+    };
+    if nobody || !vault_ok {
         let _ = route.send(Route::Reject(480));
         let outcome = if matched.is_none() { "unmatched" } else { "missed" };
         let end = InboundEnd { collector: None, outcome: outcome.into(), talk_secs: 0, recording: None };
@@ -102,28 +132,50 @@ async fn route(app: &AppState, calls: &Calls, inc: Incoming) {
         tracing::info!(call, inbound = id, outcome, "a call in was not taken");
         return;
     }
-    let agents = ring.iter().map(|(_, uri)| uri.clone()).collect();
+    let Some(pool) = pool else { return };
+    // The switch asks for each phone in turn (`Queued`); the router answers with the best
+    // collector ready at that moment, waiting for one until the queue's time runs out.
+    let (next_tx, next_rx) = tokio::sync::mpsc::channel(1);
     let vault_recipient = calls.settings().vault_recipient.clone();
-    if route.send(Route::Ring { agents, record_to, vault_recipient }).is_err() {
+    if route.send(Route::Queue { agents: next_rx, record_to, vault_recipient }).is_err() {
         let end = InboundEnd { collector: None, outcome: "abandoned".into(), talk_secs: 0, recording: None };
         log_end(app, id, &end).await;
         return;
     }
+    let queue_until = tokio::time::Instant::now() + std::time::Duration::from_secs(u64::from(queue_secs));
+    let mut next_tx = Some(next_tx);
+    let mut waiting = false;
+    let mut offered: Vec<String> = Vec::new();
+    let mut first = Some(first);
+    let mut current: Option<usize> = None;
+    let mut poll = tokio::time::interval(std::time::Duration::from_secs(1));
     let case = matched.map(|m| m.case.as_str().to_owned()).unwrap_or_default();
-    let mut offered: Option<usize> = None;
-    while let Some(ev) = events.recv().await {
+    loop {
+        let ev = tokio::select! {
+            ev = events.recv() => match ev {
+                Some(ev) => Some(ev),
+                None => return,
+            },
+            _ = poll.tick(), if waiting => None,
+        };
         match ev {
-            CallEvent::Offered(i) => {
-                if let Some(prev) = offered {
-                    crate::agents::on_call(app, &ring[prev].0, AgentEvent::Ended { bridged: false }).await;
+            None => {}
+            Some(CallEvent::Queued) => waiting = true,
+            Some(CallEvent::Offered(i)) => {
+                if let Some(prev) = current.and_then(|p| offered.get(p)) {
+                    crate::agents::on_call(app, prev, AgentEvent::Ended { bridged: false }).await;
                 }
-                offered = Some(i);
-                if let Some((login, _)) = ring.get(i) {
+                current = Some(i);
+                if let Some(login) = offered.get(i) {
                     crate::agents::on_call(app, login, AgentEvent::Dialled).await;
+                    if let Err(e) = app.store.inbound_offered(id, login).await {
+                        tracing::warn!(inbound = id, code = e.code(), error = %e, "noting who is offered a call in failed");
+                    }
                 }
+                continue;
             }
-            CallEvent::Bridged => {
-                if let Some((login, _)) = offered.and_then(|i| ring.get(i)) {
+            Some(CallEvent::Bridged) => {
+                if let Some(login) = current.and_then(|i| offered.get(i)) {
                     crate::agents::on_call(app, login, AgentEvent::Bridged).await;
                     // Screen pop: the collector's console opens the caller's case.
                     calls.notify(CallNotice {
@@ -134,53 +186,85 @@ async fn route(app: &AppState, calls: &Calls, inc: Incoming) {
                         inbound: true,
                     });
                 }
+                continue;
             }
-            CallEvent::Ended(end) => {
-                let login = offered.and_then(|i| ring.get(i)).map(|(l, _)| l.clone());
-                let outcome = if end.bridged {
-                    "answered"
-                } else if end.ended_by == daylight_calls::EndedBy::Debtor {
-                    "abandoned"
-                } else {
-                    "missed"
-                };
-                let talk_secs = end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32;
-                let recording = end.recording.as_ref().map(|r| NewRecording {
-                    path: file.display().to_string(),
-                    sha256: r.sha256.clone(),
-                    bytes: r.bytes,
-                    millis: (r.secs * 1000.0).round().max(0.0) as u64,
-                });
-                if end.bridged && recording.is_none() {
-                    tracing::error!(call, inbound = id, "an answered call in left no recording");
-                }
-                log_end(
-                    app,
-                    id,
-                    &InboundEnd { collector: login.clone(), outcome: outcome.into(), talk_secs, recording },
-                )
-                .await;
-                if let Some(login) = login {
-                    if end.bridged {
-                        crate::agents::count_call(app, &login, talk_secs).await;
-                    }
-                    crate::agents::on_call(app, &login, AgentEvent::Ended { bridged: end.bridged }).await;
-                    if end.bridged {
-                        calls.notify(CallNotice {
-                            collector: login,
-                            call: id,
-                            case: case.clone(),
-                            phase: Phase::Ended,
-                            inbound: true,
-                        });
-                    }
-                }
-                tracing::info!(call, inbound = id, outcome, talk_secs, "call in ended");
+            Some(CallEvent::Ended(end)) => {
+                let login = current.and_then(|i| offered.get(i)).cloned();
+                ended(app, calls, id, &call, &case, &file, login, &end).await;
                 return;
             }
-            _ => {}
+            Some(_) => continue,
+        }
+        // The switch waits for a phone: the best one ready now (none tried on this call yet),
+        // else the queue goes on until its time is up.
+        if !waiting || next_tx.is_none() {
+            continue;
+        }
+        let ready = match first.take() {
+            Some(f) => f,
+            None => pool.ready(app, calls, &offered).await,
+        };
+        if let Some((login, uri)) = ready.into_iter().next() {
+            if let Some(tx) = &next_tx
+                && tx.send(uri).await.is_ok()
+            {
+                offered.push(login);
+                waiting = false;
+            }
+        } else if tokio::time::Instant::now() >= queue_until {
+            tracing::info!(call, inbound = id, queue_secs, "nobody became ready within the queue's time");
+            next_tx = None;
         }
     }
+}
+
+/// Logs the end of call in `id` and frees the collector who had it.
+#[allow(clippy::too_many_arguments)]
+async fn ended(
+    app: &AppState,
+    calls: &Calls,
+    id: i64,
+    call: &str,
+    case: &str,
+    file: &std::path::Path,
+    login: Option<String>,
+    end: &daylight_calls::CallEnd,
+) {
+    let outcome = if end.bridged {
+        "answered"
+    } else if end.ended_by == daylight_calls::EndedBy::Debtor {
+        "abandoned"
+    } else {
+        "missed"
+    };
+    let talk_secs = end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+    let recording = end.recording.as_ref().map(|r| NewRecording {
+        path: file.display().to_string(),
+        sha256: r.sha256.clone(),
+        bytes: r.bytes,
+        millis: (r.secs * 1000.0).round().max(0.0) as u64,
+    });
+    if end.bridged && recording.is_none() {
+        tracing::error!(call, inbound = id, "an answered call in left no recording");
+    }
+    log_end(app, id, &InboundEnd { collector: login.clone(), outcome: outcome.into(), talk_secs, recording })
+        .await;
+    if let Some(login) = login {
+        if end.bridged {
+            crate::agents::count_call(app, &login, talk_secs).await;
+        }
+        crate::agents::on_call(app, &login, AgentEvent::Ended { bridged: end.bridged }).await;
+        if end.bridged {
+            calls.notify(CallNotice {
+                collector: login,
+                call: id,
+                case: case.to_owned(),
+                phase: Phase::Ended,
+                inbound: true,
+            });
+        }
+    }
+    tracing::info!(call, inbound = id, outcome, talk_secs, "call in ended");
 }
 
 async fn log_end(app: &AppState, id: i64, end: &InboundEnd) {

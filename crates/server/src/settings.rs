@@ -57,6 +57,7 @@ struct RawCalls {
     max_calls: Option<i64>,
     ring_secs: Option<i64>,
     max_call_secs: Option<i64>,
+    queue_secs: Option<i64>,
     #[serde(default)]
     phones: std::collections::BTreeMap<String, String>,
     node: Option<String>,
@@ -183,6 +184,9 @@ pub struct CallSettings {
     pub ring_secs: u32,
     /// Longest call.
     pub max_call_secs: u32,
+    /// How long a call in waits, ringing, in its team's queue for a collector to be ready
+    /// (`calls.queue_secs`, default 60, 0–600; 0: no queue, refused at once when nobody is).
+    pub queue_secs: u32,
     /// Each collector's phone: login → SIP URI.
     pub phones: std::collections::BTreeMap<String, String>,
     /// The bank's speech recogniser (`calls.recognizer`, an `http://` URL; none: recordings are
@@ -258,6 +262,7 @@ fn call_settings(origin: &str, c: RawCalls) -> Result<CallSettings, SettingsErro
         max_calls: ranged(origin, "calls.max_calls", c.max_calls, 100, 1, 10_000)? as usize,
         ring_secs: ranged(origin, "calls.ring_secs", c.ring_secs, 30, 15, 120)? as u32,
         max_call_secs: ranged(origin, "calls.max_call_secs", c.max_call_secs, 3600, 10, 14_400)? as u32,
+        queue_secs: ranged(origin, "calls.queue_secs", c.queue_secs, 60, 0, 600)? as u32,
         phones: c.phones,
         recognizer: match c.recognizer {
             None => None,

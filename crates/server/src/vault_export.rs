@@ -38,9 +38,12 @@ pub struct ManifestRecording {
     pub recording: i64,
     /// The case.
     pub case: String,
-    /// The call's attempt.
-    pub attempt: i64,
-    /// SHA-256 of the ciphertext, as in the attempt's `attempt.recorded` event.
+    /// The dialled call's attempt (none for a call in).
+    pub attempt: Option<i64>,
+    /// The call in's log entry (none for a dialled call).
+    pub inbound: Option<i64>,
+    /// SHA-256 of the ciphertext, as in the call's ledger event (`attempt.recorded`, or
+    /// `call.inbound` for a call in).
     pub sha256: String,
     /// Its path in the ZIP; none when purged.
     pub path: Option<String>,
@@ -164,6 +167,7 @@ pub async fn export<W: Write + Seek>(
                     recording: r.id,
                     case: case.to_string(),
                     attempt: r.attempt,
+                    inbound: r.inbound,
                     sha256: r.file.sha256,
                     path: None,
                     purged_at: Some(at.to_string()),
@@ -199,6 +203,7 @@ pub async fn export<W: Write + Seek>(
                 recording: r.id,
                 case: case.to_string(),
                 attempt: r.attempt,
+                inbound: r.inbound,
                 sha256: r.file.sha256,
                 path: Some(path),
                 purged_at: None,

@@ -556,15 +556,19 @@ pub struct NewInbound {
     pub case: Option<CaseId>,
     /// The contact point matched.
     pub contact_point: Option<ContactId>,
+    /// The switch carrying the call (`calls.node`): its restart ends the call as interrupted
+    /// should its process stop mid-call.
+    pub node: String,
 }
 
 /// How a call from the trunk ended: `answered`, `missed` (nobody answered, or nobody was
-/// ready), `abandoned` (the caller hung up first) or `unmatched` (no case has the number).
+/// ready before the queue's wait ran out), `abandoned` (the caller hung up first),
+/// `unmatched` (no case has the number) or `interrupted` (the switch carrying it stopped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundEnd {
     /// Who answered, or was rung last.
     pub collector: Option<String>,
-    /// `answered`, `missed`, `abandoned` or `unmatched`.
+    /// `answered`, `missed`, `abandoned`, `unmatched` or `interrupted`.
     pub outcome: String,
     /// Talk time, seconds.
     pub talk_secs: u32,
@@ -585,6 +589,8 @@ pub struct InboundRow {
     pub end: Option<InboundEnd>,
     /// When it ended.
     pub ended_at: Option<Timestamp>,
+    /// Its recording in the vault (the id [`crate::CallStore::recording`] takes), when answered.
+    pub recording_id: Option<i64>,
 }
 
 /// A stored call recording.
@@ -592,8 +598,10 @@ pub struct InboundRow {
 pub struct RecordingRow {
     /// Its id.
     pub id: i64,
-    /// The call's attempt.
-    pub attempt: i64,
+    /// The dialled call's attempt (none for a call in).
+    pub attempt: Option<i64>,
+    /// The call in's log entry (none for a dialled call).
+    pub inbound: Option<i64>,
     /// The case.
     pub case: CaseId,
     /// The recording as stored.
@@ -614,6 +622,8 @@ pub struct InterruptedCall {
     pub attempt: Option<i64>,
     /// Where its recording was going, relative to the vault (its spool is `<this>.spool`).
     pub recording: String,
+    /// Who placed it (the start's `started_by`): their state on the board is freed.
+    pub started_by: Option<String>,
 }
 
 /// A collector on the live board: their state and today's calls through the switch.

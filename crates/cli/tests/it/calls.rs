@@ -180,13 +180,13 @@ crate::both! {
         let key = age::x25519::Identity::generate();
         std::fs::write(dir.path().join("vault.key"), format!("{}\n", secret(&key))).unwrap();
         let config = dir.path().join("daylight.toml");
+        let sip = peer::free_port_pair();
         std::fs::write(
             &config,
             format!(
                 "[calls]\nnode = \"kill-test\"\nsip_bind = \"127.0.0.1:{sip}\"\ntrunk = \"sip:{{number}}@127.0.0.1:{debtor}\"\n\
                  caller_ids = [\"01060000000\"]\nvault = {vault:?}\nvault_recipient = \"{recipient}\"\nvault_identity = {identity:?}\n\
                  ring_secs = 15\n\n[calls.phones]\nE900 = \"{agent}\"\n",
-                sip = peer::free_port_pair(),
                 debtor = debtor.port(),
                 recipient = key.to_public(),
                 identity = dir.path().join("vault.key"),
@@ -224,6 +224,41 @@ crate::both! {
         };
         assert_eq!((payload["outcome"].as_str(), payload["duration_secs"].as_u64()), (Some("interrupted"), Some(0)), "{payload}");
         assert_eq!(payload["started"], call);
+        // Its collector is no longer on the call: ready again, they take a call in.
+        let (s, v) = c.call("POST", "/api/me/state", Some(json!({"state": "ready"})));
+        assert_eq!(s, 200, "freed from the cut-off call: {v}");
+
+        // A call from the debtor, cut off the same way: logged interrupted at the next start,
+        // its spool removed, its collector freed.
+        let _ = rt.block_on(agent.hangup());
+        let _ = rt.block_on(debtor.hangup());
+        rt.block_on(debtor.command("dial", &format!("sip:01060000000@127.0.0.1:{sip}"))).unwrap();
+        let talking = (0..150).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            c.call("GET", "/api/me/state", None).1["state"] == "talking"
+                && walk(&vault).iter().any(|f| f.ends_with(".spool"))
+        });
+        assert!(talking, "the call in was bridged and is being recorded: {:?}", walk(&vault));
+        server.kill();
+        let server = Server::start(db, &config);
+        let c = Client::login(&server.addr, "E900", "Daylight-Test-2026!");
+        let ledger = expect(db, &["ledger", "list", "--limit", "100000", "--json"], 0);
+        let cut_in: Vec<Value> = ledger
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["kind"] == "call.inbound" && e["actor"] == "daylight:switch kill-test")
+            .map(|e| match &e["payload"] {
+                Value::String(s) => serde_json::from_str::<Value>(s).unwrap(),
+                v => v.clone(),
+            })
+            .collect();
+        assert_eq!(cut_in.len(), 1, "{ledger}");
+        assert_eq!((cut_in[0]["outcome"].as_str(), cut_in[0]["collector"].as_str()), (Some("interrupted"), Some("E900")));
+        assert!(walk(&vault).is_empty(), "the cut-off recording's spool is gone: {:?}", walk(&vault));
+        let (s, v) = c.call("GET", "/api/me/state", None);
+        assert_eq!((s, v["state"].as_str()), (200, Some("wrap_up")), "{v}");
+        let _ = rt.block_on(agent.hangup());
+        let _ = rt.block_on(debtor.hangup());
 
         // A whole call now, hung up by the collector: recorded, in the vault.
         let (s, v) = c.call("POST", &format!("/api/cases/{CASE}/calls"), Some(json!({"contact_point": POINT})));

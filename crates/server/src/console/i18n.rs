@@ -109,7 +109,10 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("in_missed", "未接", "Missed"),
     ("in_abandoned", "来电方挂断", "Caller hung up"),
     ("in_unmatched", "未匹配", "Unmatched"),
+    ("in_interrupted", "通话中断", "Interrupted"),
     ("in_live", "进行中", "Live"),
+    ("rec_inbound", "来电", "Call in"),
+    ("play_recording", "听录音", "Listen"),
     ("my_state", "我的状态", "My state"),
     ("agent_offline", "离线", "Offline"),
     ("agent_ready", "示闲", "Ready"),
@@ -572,7 +575,7 @@ mod tests {
             }
         }
         // t("call_" ~ phase), t("agent_" ~ state), t("pause_" ~ reason), t("supervise_" ~ mode).
-        for o in ["answered", "missed", "abandoned", "unmatched", "live"] {
+        for o in ["answered", "missed", "abandoned", "unmatched", "interrupted", "live"] {
             if !has(&format!("in_{o}")) {
                 missing.push(format!("in_{o}"));
             }

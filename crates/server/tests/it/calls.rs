@@ -61,6 +61,7 @@ async fn rig_with(debtor: Answer, at: jiff::Timestamp, recognizer: Option<(Strin
         max_calls: 4,
         ring_secs: 15,
         max_call_secs: 60,
+        queue_secs: 4,
         phones: [("E002".to_owned(), agent.uri().to_owned()), ("L001".to_owned(), lead.uri().to_owned())]
             .into_iter()
             .collect(),
@@ -363,6 +364,7 @@ async fn switch_server(
         max_calls: 20,
         ring_secs: 15,
         max_call_secs: 60,
+        queue_secs: 10,
         phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
         node: node.to_owned(),
         recognizer: None,
@@ -596,6 +598,7 @@ async fn a_call_in_a_real_browser() {
         max_calls: 4,
         ring_secs: 15,
         max_call_secs: 60,
+        queue_secs: 10,
         phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
         node: "browser".into(),
         recognizer: None,
@@ -836,20 +839,76 @@ async fn a_debtor_calling_back_reaches_their_ready_collector_and_is_recorded_but
     let me = e2.get("/api/me/state").await.1;
     assert_eq!((me["state"].as_str(), me["calls_today"].as_u64()), (Some("wrap_up"), Some(1)), "{me}");
 
-    // Nobody ready in the team (E002 paused; E001 has no phone): the debtor hears 480, logged missed.
+    // Nobody ready in the team (E002 paused; E001 has no phone): the caller waits, ringing, in
+    // the team's queue, and E002 takes the call as soon as they are ready again.
     let (s, v) = e2.post("/api/me/state", json!({"state": "paused", "reason": "meal"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(r.debtor.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.is_some());
+    let closed = |p: &Peer| p.history().iter().filter(|e| e.kind == "CALL_CLOSED").count();
+    let closed_before = closed(&r.debtor);
+    r.debtor.command("dial", &dialled).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(r.agent.calls_received(), 1, "nobody is rung while nobody is ready");
+    assert_eq!(closed(&r.debtor), closed_before, "the caller still waits");
+    let (s, v) = e2.post("/api/me/state", json!({"state": "ready"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    r.debtor.wait_for("CALL_ESTABLISHED", Duration::from_secs(15)).await.expect("taken from the queue");
+    assert_eq!(r.agent.calls_received(), 2, "E002's phone took it");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    r.debtor.hangup().await.unwrap();
+    assert!(r.debtor.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.is_some());
+    let list = calls_in_ended(&mut e2, 2).await;
+    assert_eq!(
+        (list[0]["outcome"].as_str(), list[0]["collector"].as_str()),
+        (Some("answered"), Some("E002")),
+        "{list}"
+    );
+
+    // Calls in are in the vault with the dialled calls: the lead lists and plays them, the
+    // collector may not; an admin's export carries them with their hashes.
+    let recording = list[0]["recording"].as_i64().expect("recorded");
+    assert_eq!(e2.get("/api/cases/CASE-C0011/recordings").await.0, StatusCode::FORBIDDEN);
+    let mut lead = Client::signed_in(&r.app, "L001").await;
+    let (s, recs) = lead.get("/api/cases/CASE-C0011/recordings").await;
+    assert_eq!(s, StatusCode::OK, "{recs}");
+    let rec = recs.as_array().unwrap().iter().find(|x| x["id"] == recording).expect("listed").clone();
+    assert_eq!(
+        (rec["inbound"].clone(), rec["attempt"].clone(), rec["sha256"].clone()),
+        (list[0]["id"].clone(), Value::Null, list[0]["sha256"].clone())
+    );
+    let (s, _, wav) = lead.raw("GET", &format!("/api/recordings/{recording}/audio"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let wav = hound::WavReader::new(std::io::Cursor::new(wav)).unwrap();
+    assert_eq!(wav.spec().channels, 2);
+    let mut admin = Client::signed_in(&r.app, "A1").await;
+    let (s, zip) = post_bytes(&admin, "/api/recordings/export", &json!({"cases": ["CASE-C0011"]})).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&zip));
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let manifest: Value = serde_json::from_reader(z.by_name("manifest.json").unwrap()).unwrap();
+    let exported = manifest["recordings"].as_array().unwrap();
+    assert_eq!(exported.len(), 2, "both calls in: {manifest}");
+    assert!(exported.iter().any(|x| x["recording"] == recording
+        && x["inbound"] == list[0]["id"]
+        && x["sha256"] == rec["sha256"]));
+    let hows: Vec<Value> =
+        events_of(&*r.store, "recording.accessed").await.iter().map(|e| e["how"].clone()).collect();
+    assert_eq!(hows, [json!("listen"), json!("export"), json!("export")]);
+    let (_, page) = admin.page("/cases/CASE-C0011").await;
+    assert!(page.contains(&format!("id=\"rec-{recording}\"")) && page.contains("来电 #"), "{page}");
+
+    // Nobody ready for the queue's whole time: the debtor hears 480, logged missed.
+    let (s, v) = e2.post("/api/me/state", json!({"state": "paused", "reason": "meal"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     r.debtor.command("dial", &dialled).await.unwrap();
     let closed = r.debtor.wait_for("CALL_CLOSED", Duration::from_secs(15)).await.expect("refused");
     assert!(closed.param.contains("480"), "{closed:?}");
-    let list = calls_in_ended(&mut e2, 2).await;
+    let list = calls_in_ended(&mut e2, 3).await;
     assert_eq!(
         (list[0]["outcome"].as_str(), list[0]["collector"].as_str()),
         (Some("missed"), None),
         "{list}"
     );
-    assert_eq!(r.agent.calls_received(), 1, "nobody was rung");
+    assert_eq!(r.agent.calls_received(), 2, "nobody was rung");
     // The case page lists both.
     let (_, page) = e2.page("/cases/CASE-C0011").await;
     assert!(page.contains("id=\"calls-in\"") && page.contains("未接") && page.contains("已接听"), "{page}");

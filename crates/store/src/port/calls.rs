@@ -69,11 +69,23 @@ pub trait CallStore: Send + Sync {
 
     /// Logs how call `id` from the trunk ended, with a `call.inbound` event (its case, the
     /// number's digest, who answered, the outcome, talk time, the recording's hash), in one
-    /// transaction. `INCONSISTENT` if it had ended already.
+    /// transaction; an answered call's recording joins the vault's list (played, exported and
+    /// purged as a dialled call's). `INCONSISTENT` if it had ended already, or if a recording
+    /// comes with no case matched.
     async fn inbound_finished(&self, id: i64, end: &InboundEnd, actor: &str, now: Timestamp) -> Result<()>;
 
     /// The calls from the trunk matched to case `case`, newest first.
     async fn inbound_calls_of(&self, case: &CaseId) -> Result<Vec<InboundRow>>;
+
+    /// Notes that live call `id` from the trunk is being offered to collector `collector` (who
+    /// is freed on the board should the call be cut off by a stop).
+    async fn inbound_offered(&self, id: i64, collector: &str) -> Result<()>;
+
+    /// Ends every call from the trunk switch `node` took and never ended, because its process
+    /// stopped: each is logged `interrupted` (a `call.inbound` event, naming the collector last
+    /// offered it), without a recording.
+    /// The calls so ended.
+    async fn interrupted_calls_in(&self, node: &str, actor: &str, now: Timestamp) -> Result<Vec<InboundRow>>;
 
     /// Notes that switch `node` placed started call `started`, its recording going to
     /// `recording` (relative to the vault), before the first INVITE leaves: should `node`'s

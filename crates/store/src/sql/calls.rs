@@ -80,7 +80,8 @@ fn recording_from_row(row: &DbRow) -> Result<RecordingRow> {
     let count = |col: &str| -> Result<u64> { u64::try_from(int(row, col)?).map_err(|e| corrupt(col, e)) };
     Ok(RecordingRow {
         id: int(row, "id")?,
-        attempt: int(row, "attempt_id")?,
+        attempt: row.try_get::<Option<i64>, _>("attempt_id")?,
+        inbound: row.try_get::<Option<i64>, _>("inbound_id")?,
         case: CaseId::parse(&text(row, "case_id")?).map_err(|e| corrupt("case_id", e))?,
         file: NewRecording {
             path: text(row, "path")?,
@@ -105,7 +106,11 @@ fn number_forms(number: &str) -> [String; 3] {
     [if number.starts_with('+') { format!("+{digits}") } else { digits }, national, trunk]
 }
 
-const OUTCOMES_IN: [&str; 4] = ["answered", "missed", "abandoned", "unmatched"];
+const OUTCOMES_IN: [&str; 5] = ["answered", "missed", "abandoned", "unmatched", "interrupted"];
+
+/// A call in with its recording's id in the vault.
+const INBOUND_SELECT: &str =
+    "SELECT i.*, r.id AS recording_id FROM inbound_calls i LEFT JOIN recordings r ON r.inbound_id = i.id";
 
 fn inbound_from_row(row: &DbRow) -> Result<InboundRow> {
     let outcome = opt_text(row, "outcome")?;
@@ -128,6 +133,7 @@ fn inbound_from_row(row: &DbRow) -> Result<InboundRow> {
             dialled: text(row, "dialled")?,
             case: opt_id(row, "case_id", CaseId::parse)?,
             contact_point: opt_id(row, "contact_point", ContactId::parse)?,
+            node: opt_text(row, "node")?.unwrap_or_default(),
         },
         end: match outcome {
             None => None,
@@ -139,7 +145,80 @@ fn inbound_from_row(row: &DbRow) -> Result<InboundRow> {
             }),
         },
         ended_at: opt_time(row, "ended_at")?,
+        recording_id: row.try_get::<Option<i64>, _>("recording_id")?,
     })
+}
+
+/// Ends call in `call` as `end` in `tx`: its row, its recording in the vault's list, its
+/// `call.inbound` event.
+async fn end_inbound(
+    tx: &mut Tx,
+    call: &InboundRow,
+    end: &InboundEnd,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let id = call.id;
+    if call.end.is_some() {
+        return Err(Invalid::new(Code::Inconsistent, format!("inbound call {id} has ended already")).into());
+    }
+    let r = end.recording.as_ref();
+    let as_i64 = |v: u64| i64::try_from(v).map_err(|e| corrupt("bytes", e));
+    sqlx::query(
+        "UPDATE inbound_calls SET collector = $1, outcome = $2, talk_secs = $3, path = $4, sha256 = $5, \
+         bytes = $6, millis = $7, ended_at = $8 WHERE id = $9",
+    )
+    .bind(end.collector.as_deref())
+    .bind(&end.outcome)
+    .bind(i64::from(end.talk_secs))
+    .bind(r.map(|r| r.path.as_str()))
+    .bind(r.map(|r| r.sha256.as_str()))
+    .bind(r.map(|r| as_i64(r.bytes)).transpose()?)
+    .bind(r.map(|r| as_i64(r.millis)).transpose()?)
+    .bind(DbTime::new(now))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let mut recording_id = None;
+    if let Some(r) = r {
+        let Some(case) = &call.call.case else {
+            return Err(Invalid::new(
+                Code::Inconsistent,
+                format!("inbound call {id} matched no case: its recording has nowhere to be kept"),
+            )
+            .into());
+        };
+        let row = sqlx::query(
+            "INSERT INTO recordings (inbound_id, case_id, path, sha256, bytes, millis, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(id)
+        .bind(case.as_str())
+        .bind(&r.path)
+        .bind(&r.sha256)
+        .bind(as_i64(r.bytes)?)
+        .bind(as_i64(r.millis)?)
+        .bind(DbTime::new(now))
+        .fetch_one(&mut **tx)
+        .await?;
+        recording_id = Some(int(&row, "id")?);
+    }
+    let subject = call.call.case.as_ref().map_or_else(|| format!("inbound-{id}"), |c| c.as_str().to_owned());
+    let payload = json!({
+        "inbound": id,
+        "number": call.call.number_masked,
+        "number_sha256": call.call.number_sha256,
+        "dialled": call.call.dialled,
+        "contact_point": call.call.contact_point.as_ref().map(ContactId::as_str),
+        "collector": end.collector,
+        "outcome": end.outcome,
+        "talk_secs": end.talk_secs,
+        "recording": r.map(|r| json!({
+            "id": recording_id, "path": r.path, "sha256": r.sha256, "bytes": r.bytes, "millis": r.millis,
+        })),
+    });
+    append(tx, &Event::new(now, actor, EventKind::CallInbound, &subject, &payload)).await?;
+    Ok(())
 }
 
 /// The note an interrupted call's attempt carries.
@@ -152,15 +231,18 @@ async fn interrupted_calls(
     now: Timestamp,
 ) -> Result<Vec<InterruptedCall>> {
     required("node", node)?;
-    let rows =
-        sqlx::query("SELECT started_id, recording FROM live_calls WHERE node = $1 ORDER BY started_id")
-            .bind(node)
-            .fetch_all(write)
-            .await?;
+    let rows = sqlx::query(
+        "SELECT l.started_id, l.recording, s.started_by FROM live_calls l \
+             LEFT JOIN attempts_started s ON s.id = l.started_id WHERE l.node = $1 ORDER BY l.started_id",
+    )
+    .bind(node)
+    .fetch_all(write)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let started = int(row, "started_id")?;
         let recording = text(row, "recording")?;
+        let started_by = opt_text(row, "started_by")?;
         let attempt = match finish_started(
             write,
             started,
@@ -181,7 +263,7 @@ async fn interrupted_calls(
         };
         // Left behind only when the start outlived its expiry.
         sqlx::query("DELETE FROM live_calls WHERE started_id = $1").bind(started).execute(write).await?;
-        out.push(InterruptedCall { started, attempt, recording });
+        out.push(InterruptedCall { started, attempt, recording, started_by });
     }
     Ok(out)
 }
@@ -443,6 +525,8 @@ impl CallStore for Adapter {
              AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.case_id = r.case_id) \
              AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.case_id = r.case_id AND a.at >= $1) \
              AND NOT EXISTS (SELECT 1 FROM attempts_started s WHERE s.case_id = r.case_id) \
+             AND NOT EXISTS (SELECT 1 FROM inbound_calls i WHERE i.case_id = r.case_id \
+                             AND (i.at >= $1 OR i.outcome IS NULL)) \
              ORDER BY r.id",
         )
         .bind(DbTime::new(cutoff))
@@ -474,8 +558,7 @@ impl CallStore for Adapter {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let payload =
-            json!({ "recording": id, "attempt": r.attempt, "sha256": r.file.sha256, "path": r.file.path });
+        let payload = json!({ "recording": id, "attempt": r.attempt, "inbound": r.inbound, "sha256": r.file.sha256, "path": r.file.path });
         append(&mut tx, &Event::new(now, actor, EventKind::RecordingPurged, r.case.as_str(), &payload))
             .await?;
         tx.commit().await?;
@@ -602,8 +685,8 @@ impl CallStore for Adapter {
         required("number_sha256", &call.number_sha256)?;
         let mut tx = begin_write(&self.write).await?;
         let row = sqlx::query(
-            "INSERT INTO inbound_calls (at, number_masked, number_sha256, dialled, case_id, contact_point) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO inbound_calls (at, number_masked, number_sha256, dialled, case_id, contact_point, node) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(DbTime::new(now))
         .bind(&call.number_masked)
@@ -611,6 +694,7 @@ impl CallStore for Adapter {
         .bind(&call.dialled)
         .bind(call.case.as_ref().map(CaseId::as_str))
         .bind(call.contact_point.as_ref().map(ContactId::as_str))
+        .bind(Some(call.node.as_str()).filter(|n| !n.is_empty()))
         .fetch_one(&mut *tx)
         .await?;
         let id = int(&row, "id")?;
@@ -623,63 +707,69 @@ impl CallStore for Adapter {
         if !OUTCOMES_IN.contains(&end.outcome.as_str()) {
             return Err(Invalid::new(
                 Code::Enum,
-                format!("outcome {:?}: expected answered, missed, abandoned or unmatched", end.outcome),
+                format!(
+                    "outcome {:?}: expected answered, missed, abandoned, unmatched or interrupted",
+                    end.outcome
+                ),
             )
             .into());
         }
         let mut tx = begin_write(&self.write).await?;
-        let row = sqlx::query("SELECT * FROM inbound_calls WHERE id = $1")
+        let row = sqlx::query(AssertSqlSafe(format!("{INBOUND_SELECT} WHERE i.id = $1")))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::not_found("inbound call", id.to_string()))?;
         let call = inbound_from_row(&row)?;
-        if call.end.is_some() {
-            return Err(
-                Invalid::new(Code::Inconsistent, format!("inbound call {id} has ended already")).into()
-            );
-        }
-        let r = end.recording.as_ref();
-        let as_i64 = |v: u64| i64::try_from(v).map_err(|e| corrupt("bytes", e));
-        sqlx::query(
-            "UPDATE inbound_calls SET collector = $1, outcome = $2, talk_secs = $3, path = $4, sha256 = $5, \
-             bytes = $6, millis = $7, ended_at = $8 WHERE id = $9",
-        )
-        .bind(end.collector.as_deref())
-        .bind(&end.outcome)
-        .bind(i64::from(end.talk_secs))
-        .bind(r.map(|r| r.path.as_str()))
-        .bind(r.map(|r| r.sha256.as_str()))
-        .bind(r.map(|r| as_i64(r.bytes)).transpose()?)
-        .bind(r.map(|r| as_i64(r.millis)).transpose()?)
-        .bind(DbTime::new(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let subject =
-            call.call.case.as_ref().map_or_else(|| format!("inbound-{id}"), |c| c.as_str().to_owned());
-        let payload = json!({
-            "inbound": id,
-            "number": call.call.number_masked,
-            "number_sha256": call.call.number_sha256,
-            "dialled": call.call.dialled,
-            "contact_point": call.call.contact_point.as_ref().map(ContactId::as_str),
-            "collector": end.collector,
-            "outcome": end.outcome,
-            "talk_secs": end.talk_secs,
-            "recording": r.map(|r| json!({ "path": r.path, "sha256": r.sha256, "bytes": r.bytes, "millis": r.millis })),
-        });
-        append(&mut tx, &Event::new(now, actor, EventKind::CallInbound, &subject, &payload)).await?;
+        end_inbound(&mut tx, &call, end, actor, now).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn inbound_calls_of(&self, case: &CaseId) -> Result<Vec<InboundRow>> {
-        let rows = sqlx::query("SELECT * FROM inbound_calls WHERE case_id = $1 ORDER BY id DESC")
-            .bind(case.as_str())
-            .fetch_all(&self.read)
-            .await?;
+        let rows =
+            sqlx::query(AssertSqlSafe(format!("{INBOUND_SELECT} WHERE i.case_id = $1 ORDER BY i.id DESC")))
+                .bind(case.as_str())
+                .fetch_all(&self.read)
+                .await?;
         rows.iter().map(inbound_from_row).collect()
+    }
+
+    async fn inbound_offered(&self, id: i64, collector: &str) -> Result<()> {
+        required("collector", collector)?;
+        let mut tx = begin_write(&self.write).await?;
+        sqlx::query("UPDATE inbound_calls SET collector = $1 WHERE id = $2 AND outcome IS NULL")
+            .bind(collector)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn interrupted_calls_in(&self, node: &str, actor: &str, now: Timestamp) -> Result<Vec<InboundRow>> {
+        required("node", node)?;
+        required("actor", actor)?;
+        let mut tx = begin_write(&self.write).await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{INBOUND_SELECT} WHERE i.node = $1 AND i.outcome IS NULL ORDER BY i.id"
+        )))
+        .bind(node)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut call = inbound_from_row(row)?;
+            // The collector last offered the call, noted while it was live.
+            let collector = opt_text(row, "collector")?;
+            let end = InboundEnd { collector, outcome: "interrupted".into(), talk_secs: 0, recording: None };
+            end_inbound(&mut tx, &call, &end, actor, now).await?;
+            call.end = Some(end);
+            call.ended_at = Some(now);
+            out.push(call);
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn call_supervised(

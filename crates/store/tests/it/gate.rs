@@ -321,7 +321,7 @@ contract! {
         assert!(recorded[0].payload.contains(&"ab".repeat(32)) && recorded[0].payload.contains("\"millis\":3000"));
         let list = store.recordings_of(&case_id(1)).await.unwrap();
         assert_eq!(list.len(), 1);
-        assert_eq!((list[0].attempt, &list[0].file, list[0].recorded_at), (attempt, &file, end));
+        assert_eq!((list[0].attempt, &list[0].file, list[0].recorded_at), (Some(attempt), &file, end));
         assert_eq!(store.recording(list[0].id).await.unwrap(), list[0]);
         assert!(store.recordings_of(&case_id(2)).await.unwrap().is_empty());
         store.recording_accessed(list[0].id, "listen", "L001", end).await.unwrap();
@@ -363,6 +363,7 @@ contract! {
             dialled: "02160000000".into(),
             case: Some(case_id(1)),
             contact_point: Some(point.clone()),
+            node: "host-a:5060".into(),
         };
         let id = store.inbound_started(&new, at).await.unwrap();
         let live = store.inbound_calls_of(&case_id(1)).await.unwrap();
@@ -377,8 +378,16 @@ contract! {
         assert_eq!(store.inbound_finished(999, &end, "daylight:switch", later).await.unwrap_err().code(), "NOT_FOUND");
         let done = store.inbound_calls_of(&case_id(1)).await.unwrap();
         assert_eq!((done[0].end.as_ref(), done[0].ended_at), (Some(&end), Some(later)));
+        // Its recording is in the vault's list with the dialled calls' (played, exported, purged
+        // alike), tied to the call in, not to an attempt.
+        let recs = store.recordings_of(&case_id(1)).await.unwrap();
+        assert_eq!(recs.len(), 1, "{recs:?}");
+        assert_eq!((recs[0].attempt, recs[0].inbound, &recs[0].file), (None, Some(id), end.recording.as_ref().unwrap()));
+        assert_eq!((done[0].recording_id, recs[0].recorded_at), (Some(recs[0].id), later));
+        assert_eq!(store.recording(recs[0].id).await.unwrap(), recs[0]);
         let ev = events(store, "call.inbound").await;
         assert_eq!(ev.len(), 1);
+        assert!(ev[0].payload.contains(&format!("\"id\":{}", recs[0].id)), "{}", ev[0].payload);
         assert!(ev[0].payload.contains(&"ef".repeat(32)) && ev[0].payload.contains("\"outcome\":\"answered\""));
         assert!(!ev[0].payload.contains(&number), "the number is never in clear");
         // Not a contact: the case has no attempt.
@@ -386,6 +395,10 @@ contract! {
         // A caller no case knows is logged without one.
         let stranger = NewInbound { case: None, contact_point: None, ..new };
         let id = store.inbound_started(&stranger, at).await.unwrap();
+        // A recording with no case to keep it under is refused, and nothing is half-written.
+        let kept_nowhere = InboundEnd { collector: None, outcome: "answered".into(), talk_secs: 3, recording: end.recording.clone() };
+        assert_eq!(store.inbound_finished(id, &kept_nowhere, "daylight:switch", later).await.unwrap_err().code(), "INCONSISTENT");
+        assert_eq!(events(store, "call.inbound").await.len(), 1);
         let end = InboundEnd { collector: None, outcome: "unmatched".into(), talk_secs: 0, recording: None };
         store.inbound_finished(id, &end, "daylight:switch", later).await.unwrap();
         assert_eq!(events(store, "call.inbound").await[1].subject, format!("inbound-{id}"));
@@ -413,6 +426,7 @@ contract! {
         let back = store.interrupted_calls("host-a:5060", "daylight:switch host-a:5060", later).await.unwrap();
         assert_eq!(back.len(), 1, "{back:?}");
         assert_eq!((back[0].started, back[0].recording.as_str()), (cut, "2026-03/call-1.wav.age"));
+        assert_eq!(back[0].started_by.as_deref(), Some("E001"), "whose board state to free");
         let attempt = back[0].attempt.expect("recorded");
         let d = store.case_detail(&case_id(1)).await.unwrap();
         let a = d.attempts.iter().find(|a| a.id == attempt).expect("the interrupted attempt");
@@ -425,6 +439,37 @@ contract! {
         let expired = store.interrupted_calls("host-b:5060", "daylight:switch host-b:5060", t("2026-03-03T05:00:00Z")).await.unwrap();
         assert_eq!((expired.len(), expired[0].attempt), (1, None));
         assert!(store.interrupted_calls("host-b:5060", "x", t("2026-03-03T05:00:00Z")).await.unwrap().is_empty());
+
+        // Calls in too: each switch ends its own live ones as interrupted, without a recording.
+        let call_in = |node: &str| NewInbound {
+            number_masked: "*******0001".into(),
+            number_sha256: "cd".repeat(32),
+            dialled: "02160000000".into(),
+            case: Some(case_id(1)),
+            contact_point: None,
+            node: node.into(),
+        };
+        let a = store.inbound_started(&call_in("host-a:5060"), t(at)).await.unwrap();
+        let b = store.inbound_started(&call_in("host-b:5060"), t(at)).await.unwrap();
+        let answered = store.inbound_started(&call_in("host-a:5060"), t(at)).await.unwrap();
+        let end = InboundEnd { collector: Some("E001".into()), outcome: "missed".into(), talk_secs: 0, recording: None };
+        store.inbound_finished(answered, &end, "daylight:switch", t(at)).await.unwrap();
+        store.inbound_offered(a, "E002").await.unwrap();
+        store.inbound_offered(answered, "E003").await.unwrap();
+        assert_eq!(store.inbound_offered(a, "").await.unwrap_err().code(), "REQUIRED");
+        assert_eq!(store.interrupted_calls_in(" ", "x", later).await.unwrap_err().code(), "REQUIRED");
+        let cut_in = store.interrupted_calls_in("host-a:5060", "daylight:switch host-a:5060", later).await.unwrap();
+        assert_eq!(cut_in.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a]);
+        let how = cut_in[0].end.as_ref().map(|e| (e.outcome.as_str(), e.collector.as_deref()));
+        assert_eq!(how, Some(("interrupted", Some("E002"))), "{cut_in:?}");
+        assert!(store.interrupted_calls_in("host-a:5060", "x", later).await.unwrap().is_empty());
+        let logged = store.inbound_calls_of(&case_id(1)).await.unwrap();
+        let state = |id: i64| logged.iter().find(|c| c.id == id).and_then(|c| c.end.as_ref().map(|e| e.outcome.clone()));
+        assert_eq!((state(a).as_deref(), state(b), state(answered).as_deref()), (Some("interrupted"), None, Some("missed")));
+        let ended = logged.iter().find(|c| c.id == answered).and_then(|c| c.end.clone()).unwrap();
+        assert_eq!(ended.collector.as_deref(), Some("E001"), "an ended call is not re-offered");
+        let ev = events(store, "call.inbound").await;
+        assert!(ev.len() == 2 && ev[1].payload.contains("\"outcome\":\"interrupted\"") && ev[1].actor == "daylight:switch host-a:5060");
         verified_head(store).await;
     }
 
@@ -441,6 +486,21 @@ contract! {
             store.finish_call(started, Outcome::Conversation, 1, Some(&file), "E001", t(at)).await.unwrap();
             ids.push(store.recordings_of(&case_id(case)).await.unwrap()[0].id);
         }
+        // A call in's recording is purged with the rest (case 1 has no later contact).
+        let at_in = t("2026-03-03T04:00:00Z");
+        let call_in = NewInbound {
+            number_masked: "*******0001".into(),
+            number_sha256: "cd".repeat(32),
+            dialled: "02160000000".into(),
+            case: Some(case_id(1)),
+            contact_point: None,
+            node: "host-a:5060".into(),
+        };
+        let inbound = store.inbound_started(&call_in, at_in).await.unwrap();
+        let file = NewRecording { path: format!("2026-03/inbound-{inbound}.wav.age"), sha256: "ab".repeat(32), bytes: 100, millis: 1000 };
+        let end = InboundEnd { collector: Some("E001".into()), outcome: "answered".into(), talk_secs: 1, recording: Some(file) };
+        store.inbound_finished(inbound, &end, "daylight:switch", at_in).await.unwrap();
+        let in_rec = store.recordings_of(&case_id(1)).await.unwrap()[1].id;
         // Case 3 was contacted again later: its recording is kept as long as from that contact.
         let at = "2026-11-10T02:00:00Z";
         let again = store.start_attempt(&call(3, at), "E001", t(at)).await.unwrap().id.unwrap();
@@ -456,8 +516,9 @@ contract! {
         assert!(store.recordings_due(t("2026-03-01T00:00:00Z")).await.unwrap().is_empty());
         let cutoff = t("2026-06-01T00:00:00Z");
         let due = store.recordings_due(cutoff).await.unwrap();
-        assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[0]], "held case 2 and recontacted case 3 stay");
+        assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[0], in_rec], "held case 2 and recontacted case 3 stay");
         let now = t("2030-03-04T00:00:00Z");
+        store.recording_purged(in_rec, "daylight:purge", now).await.unwrap();
         store.recording_purged(ids[0], "daylight:purge", now).await.unwrap();
         assert_eq!(store.recording_purged(ids[0], "daylight:purge", now).await.unwrap_err().code(), "INCONSISTENT");
         assert_eq!(store.recording_purged(ids[1], "daylight:purge", now).await.unwrap_err().code(), "LEGAL_HOLD");
@@ -468,7 +529,8 @@ contract! {
         store.set_legal_hold(&case_id(2), None, "C1", now).await.unwrap();
         assert_eq!(store.recordings_due(cutoff).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[1]]);
         let purged = events(store, "recording.purged").await;
-        assert!(purged.len() == 1 && purged[0].payload.contains(&format!("{:0>64}", 1)));
+        assert!(purged.len() == 2 && purged[1].payload.contains(&format!("{:0>64}", 1)));
+        assert!(purged[0].payload.contains(&format!("\"inbound\":{inbound}")), "{}", purged[0].payload);
         let held = events(store, "case.legal_hold").await;
         assert!(held.len() == 2 && held[0].payload.contains("\"held\":true") && held[1].payload.contains("民初123号"));
         verified_head(store).await;
