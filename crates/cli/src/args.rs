@@ -313,6 +313,9 @@ pub enum StrategyCommand {
     Default,
     /// Print the baseline strategy: the default ladders at fixed hours, without models.
     Baseline,
+    /// Walk a robot flow with scripted keys, printing what the robot says (with an example
+    /// case's facts, amounts and dates in words) and does, and the outcome.
+    Walk(StrategyWalkArgs),
     /// Train the script-and-channel scorer on what followed earlier plans: each proposed
     /// contact, and whether the case paid within --window-days. With --register it becomes a
     /// challenger named `selector`; promote it and `daylight plan` uses it.
@@ -339,6 +342,23 @@ pub struct LearnArgs {
 pub struct StrategyCheckArgs {
     /// The strategy file (TOML).
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct StrategyWalkArgs {
+    /// The strategy file (TOML; default the built-in strategy).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// The flow's name.
+    #[arg(long)]
+    pub flow: String,
+    /// What the caller does, in order: a key (0–9, *, #), `t` silence until the timeout, `c` a
+    /// collector answering the transfer, `n` nobody free. Silence once they run out.
+    #[arg(long, default_value = "")]
+    pub keys: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,7 @@ mod args;
 mod commands;
 mod demo;
 mod experiment;
+mod flow;
 mod model;
 mod output;
 mod plan;

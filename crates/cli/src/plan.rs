@@ -233,6 +233,7 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
             store.close().await;
             return result;
         }
+        StrategyCommand::Walk(a) => return crate::flow::walk(&a),
         StrategyCommand::Default => {
             let mut out = std::io::stdout().lock();
             out.write_all(DEFAULT.as_bytes())?;
@@ -269,6 +270,15 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
                     (None, false) => l.buckets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
                 };
                 println!("  {} ({scope}): {}", l.name, steps.join("; "));
+            }
+            for f in &s.flows {
+                let transfers = if f.transfers() { ", transfers to a collector" } else { "" };
+                println!(
+                    "  flow {}: {} nodes from {:?}{transfers}",
+                    f.name,
+                    f.nodes.len(),
+                    f.nodes[f.start].id
+                );
             }
             if s.ladders.iter().all(|l| l.route.is_some()) {
                 bail!("no ladder serves a bucket: every case would be skipped");

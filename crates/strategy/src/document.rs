@@ -167,6 +167,8 @@ struct RawStrategy {
     script: Vec<RawScript>,
     #[serde(default)]
     ladder: Vec<RawLadder>,
+    #[serde(default)]
+    flow: Vec<crate::flow::RawFlow>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -239,6 +241,7 @@ struct RawStep {
     every_days: Option<u32>,
     #[serde(default)]
     tones: Vec<Tone>,
+    flow: Option<toml::Spanned<String>>,
 }
 
 fn debtor() -> Recipient {
@@ -342,6 +345,10 @@ pub struct Step {
     pub every_days: Option<u32>,
     /// Tones it may use (empty: those of the debtor's quadrant).
     pub tones: Vec<Tone>,
+    /// The robot flow a robot call of this step follows (robot calls only; none: the
+    /// strategy's first flow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
 }
 
 impl Step {
@@ -398,6 +405,9 @@ pub struct Strategy {
     pub scripts: Vec<Script>,
     /// The ladders, in the order they are tried.
     pub ladders: Vec<Ladder>,
+    /// The robot flows (`[[flow]]`), by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<crate::flow::Flow>,
 }
 
 /// The strategy `daylight plan` uses without `--strategy` (docs/strategy.md annotates it).
@@ -417,24 +427,53 @@ fn parse_hhmm(s: &str) -> Option<u32> {
 impl Strategy {
     /// Reads and checks a strategy; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Strategy, StrategyError> {
-        let raw: RawStrategy = toml::from_str(text).map_err(|e| {
-            let place = match e.span() {
-                Some(span) => {
-                    let before = text.get(..span.start).unwrap_or(text);
-                    let line = before.matches('\n').count() + 1;
-                    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                    format!("{origin}:{line}:{column}")
-                }
-                None => origin.to_owned(),
-            };
-            StrategyError { code: "STRATEGY_TOML", place, message: e.message().trim().to_owned() }
+        let place = |span: Option<std::ops::Range<usize>>| match span {
+            Some(span) => {
+                let before = text.get(..span.start).unwrap_or(text);
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!("{origin}:{line}:{column}")
+            }
+            None => origin.to_owned(),
+        };
+        let mut raw: RawStrategy = toml::from_str(text).map_err(|e| StrategyError {
+            code: "STRATEGY_TOML",
+            place: place(e.span()),
+            message: e.message().trim().to_owned(),
+        })?;
+        // Flows first: the ladders' steps name them, and their errors carry a line and column.
+        let mut flows: Vec<crate::flow::Flow> = Vec::new();
+        for f in std::mem::take(&mut raw.flow) {
+            let flow = f.check(&flows).map_err(|(span, message)| StrategyError {
+                code: "STRATEGY_INVALID",
+                place: place(Some(span)),
+                message,
+            })?;
+            flows.push(flow);
+        }
+        let step_flows = raw.step_flows(&flows).map_err(|(span, message)| StrategyError {
+            code: "STRATEGY_INVALID",
+            place: place(Some(span)),
+            message,
         })?;
         let invalid = |at: String, message: String| StrategyError {
             code: "STRATEGY_INVALID",
             place: format!("{origin}: {at}"),
             message,
         };
-        raw.check(invalid)
+        let mut strategy = raw.check(invalid)?;
+        for (l, ladder) in strategy.ladders.iter_mut().enumerate() {
+            for (j, step) in ladder.steps.iter_mut().enumerate() {
+                step.flow = step_flows.get(&(l, j)).cloned();
+            }
+        }
+        strategy.flows = flows;
+        Ok(strategy)
+    }
+
+    /// A robot flow by name.
+    pub fn flow(&self, name: &str) -> Option<&crate::flow::Flow> {
+        self.flows.iter().find(|f| f.name == name)
     }
 
     /// The tones a quadrant may hear.
@@ -498,6 +537,33 @@ impl Strategy {
 }
 
 impl RawStrategy {
+    /// The flows the ladders' steps name, by (ladder, step): each a flow of the strategy, on a
+    /// robot-call step.
+    #[allow(clippy::type_complexity)]
+    fn step_flows(
+        &self,
+        flows: &[crate::flow::Flow],
+    ) -> Result<std::collections::BTreeMap<(usize, usize), String>, crate::flow::FlowError> {
+        let mut out = std::collections::BTreeMap::new();
+        for (l, ladder) in self.ladder.iter().enumerate() {
+            for (j, step) in ladder.steps.iter().enumerate() {
+                let Some(f) = &step.flow else { continue };
+                if step.channel != Channel::RobotCall.as_str() {
+                    return Err((f.span(), format!("a flow is for a robot_call step, not {}", step.channel)));
+                }
+                if !flows.iter().any(|x| x.name == *f.get_ref()) {
+                    let names: Vec<&str> = flows.iter().map(|x| x.name.as_str()).collect();
+                    return Err((
+                        f.span(),
+                        format!("no flow {:?}; expected one of: {}", f.get_ref(), names.join(", ")),
+                    ));
+                }
+                out.insert((l, j), f.get_ref().clone());
+            }
+        }
+        Ok(out)
+    }
+
     fn check(self, invalid: impl Fn(String, String) -> StrategyError) -> Result<Strategy, StrategyError> {
         if self.name.trim().is_empty() {
             return Err(invalid("name".into(), "expected a name".into()));
@@ -625,6 +691,7 @@ impl RawStrategy {
                     until_day: s.until_day,
                     every_days: s.every_days,
                     tones: s.tones,
+                    flow: None,
                 });
             }
             ladders.push(Ladder {
@@ -648,6 +715,7 @@ impl RawStrategy {
             exploration: self.exploration,
             scripts,
             ladders,
+            flows: Vec::new(),
         })
     }
 }

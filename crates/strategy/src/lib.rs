@@ -4,6 +4,8 @@
 //! - [`segment`]: bucket, amount band, risk, the willingness × ability quadrant, extreme
 //!   contact groups, hardship and abuse.
 //! - [`document`]: the strategy document (TOML): ladders, tones, capacity, the script library.
+//! - [`flow`]: robot flows in the document (`[[flow]]`), and the walk of one call through one.
+//! - [`spoken`]: amounts, dates and numbers in words, for a robot to say.
 //! - [`select`]: script and channel per debtor (user vector × script word vectors × channel
 //!   vectors, a Bayesian logistic scorer, Thompson sampling).
 //! - [`learn`]: the scorer learns from the outcomes of stored plans.
@@ -18,8 +20,10 @@
 pub mod assign;
 pub mod document;
 pub mod experiment;
+pub mod flow;
 pub mod learn;
 pub mod plan;
 pub mod report;
 pub mod segment;
 pub mod select;
+pub mod spoken;

@@ -124,6 +124,56 @@ fn strategy_files_are_checked_with_their_place() {
         err.contains("error[STRATEGY_TOML]") && err.contains("bad.toml:25:1") && err.contains("sms_per_dya"),
         "{err}"
     );
+    assert!(text.contains("flow reminder: 6 nodes from \"identify\", transfers to a collector"), "{text}");
+}
+
+#[test]
+fn a_robot_flow_is_walked_with_scripted_keys_and_checked_with_its_place() {
+    let bin = env!("CARGO_BIN_EXE_daylight");
+    let run = |args: &[&str]| std::process::Command::new(bin).args(args).output().unwrap();
+    // The person confirms, hears the amounts in words, asks for a collector, who answers.
+    let out = run(&["strategy", "walk", "--flow", "reminder", "--keys", "11c", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["outcome"].as_str(), v["transferred"].as_bool(), v["keys"].as_str()),
+        (Some("conversation"), Some(true), Some("11"))
+    );
+    let said: Vec<&str> = v["steps"].as_array().unwrap().iter().filter_map(|s| s["say"].as_str()).collect();
+    assert!(said[0].contains("录音"), "the recording notice first: {said:?}");
+    assert!(said[2].contains("五千二百三十元五角") && said[2].contains("三月五日"), "{said:?}");
+    assert!(!said[1].contains("元"), "nothing of the debt before the person is confirmed: {said:?}");
+    // Not them: a third party, told nothing.
+    let out = run(&["strategy", "walk", "--flow", "reminder", "--keys", "2", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "third_party_answered");
+    assert!(v["steps"].as_array().unwrap().iter().all(|s| !s["say"].as_str().unwrap_or("").contains("应还")));
+    // A flow that names a node it lacks: the line and column of the name.
+    let dir = tempfile::tempdir().unwrap();
+    let default = String::from_utf8(run(&["strategy", "default"]).stdout).unwrap();
+    let bad = dir.path().join("bad.toml");
+    let broken = default.replacen("keys = { \"1\" = \"remind\"", "keys = { \"1\" = \"remindd\"", 1);
+    std::fs::write(&bad, &broken).unwrap();
+    let line = broken.lines().position(|l| l.contains("remindd")).unwrap() + 1;
+    let column = broken.lines().nth(line - 1).unwrap().find("\"remindd\"").unwrap() + 1;
+    for args in [
+        vec!["strategy", "check", bad.to_str().unwrap()],
+        vec!["strategy", "walk", "--file", bad.to_str().unwrap(), "--flow", "reminder"],
+    ] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("error[STRATEGY_INVALID]")
+                && err.contains(&format!("bad.toml:{line}:{column}"))
+                && err.contains("no node \"remindd\""),
+            "{err}"
+        );
+    }
+    let out = run(&["strategy", "walk", "--flow", "nope"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("expected one of: reminder, screening, negotiation")
+    );
 }
 
 crate::both! {
