@@ -12,6 +12,9 @@
 //!   (promise, refusal, hardship, abuse, a cease request) and whether the debtor complains.
 //! - [`dynamics`]: an account's day: interest, late fees, missed due dates, payments
 //!   (spontaneous, reminded, promised), cure, hardship.
+//! - [`dialing`]: a dialling day at one-second resolution: collectors, a hopper of the open
+//!   cases, a pacer (VICIdial's or Daylight's) placing calls through the real compliance
+//!   engine, debtors answering by their hidden behaviour, abandonments, occupancy.
 //! - [`world`]: the day loop: the real planner plans the open cases from what the product can
 //!   know, the real compliance engine judges each contact at its time, the hidden behaviour
 //!   answers, the accounts move, and a day's contacts are audited against the pack.
@@ -20,6 +23,7 @@
 //! model of the world: its numbers are simulated.
 
 pub mod behaviour;
+pub mod dialing;
 pub mod dynamics;
 pub mod files;
 pub mod population;

@@ -17,6 +17,8 @@ pub enum Stream {
     Pay = 4,
     /// Hardship events and complaints.
     Life = 5,
+    /// The dialling day: ring and talk times.
+    Dial = 6,
 }
 
 /// SplitMix64's finaliser: a bijection of `u64` with good avalanche.

@@ -516,6 +516,21 @@ impl World {
             .collect()
     }
 
+    /// The open cases, as the planner and the dialer's hopper read them.
+    pub(crate) fn open_cases(&self) -> Vec<PlanCase> {
+        self.cases()
+    }
+
+    /// What the product knows of debtor `i`'s contacts, as the gate counts them.
+    pub(crate) fn contacts_of(&self, i: usize) -> &[PastContact] {
+        self.known.get(i).map_or(&[], |k| &k.contacts)
+    }
+
+    /// The pack in force.
+    pub(crate) fn pack(&self) -> &Pack {
+        &self.pack
+    }
+
     /// The planner's input for day `day`, planned at the day's start, with the open cases as
     /// the twin keeps them.
     pub fn plan_input(&self, day: u32) -> Result<PlanInput, SimError> {

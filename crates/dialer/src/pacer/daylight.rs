@@ -1,28 +1,30 @@
 //! Daylight's pacer: dial the most calls whose expected abandonments fit the campaign's
 //! abandonment budget, looking at who will be free when the calls are answered.
 //!
-//! Each second it models the moment the calls it would place now are answered, about
-//! `secs_to_answer` from now:
-//! - **Collectors free then**: those ready now, and each busy one with probability
-//!   `1 − exp(−secs_to_answer / free_in_secs)` (the rest of a handle time taken as
-//!   exponential), a Poisson-binomial count `Y`.
-//! - **Calls needing one then**: those answered and waiting now, plus each call ringing or
-//!   placed now answered with probability `answer_rate`: `X = waiting + Binomial(ringing + n,
+//! Each second it models the calls in flight and those it would place now meeting the
+//! collectors, `lookahead × secs_to_answer + greeting_secs` from now (calls answer from a few
+//! seconds on, and one answered early finds only the collectors free early):
+//! - **Collectors free by then**: those ready now, each in wrap-up whose wrap-up ends by then,
+//!   and each on a call with the probability that the call has ended (the rest of a call
+//!   taken as gamma with shape 2 and mean `free_in_secs`: unlike an exponential it gives
+//!   little chance of ending at once), a Poisson-binomial count `Y`.
+//! - **Calls needing one**: those answered and waiting now, plus each call ringing or placed
+//!   now answered with probability `answer_rate`: `X = waiting + Binomial(ringing + n,
 //!   answer_rate)`.
 //! - **Abandonments**: `E[max(0, X − Y)]`, calls answered with nobody to take them.
 //!
 //! It places the largest `n` with `E[abandoned] ≤ share × E[answered]`, where `share` is the
 //! target (2.5 % by default, under the 3 % limit) while the window's rate is at or under it,
-//! falls linearly to zero as the rate nears the limit, and at the limit the hard brake leaves
-//! only calls for collectors free now (progressive dialling: no more calls likely to be
-//! answered than collectors ready). With nobody able to be free within the budget it places
-//! none. `max_level` bounds calls in flight per working collector.
+//! and falls linearly to zero as the rate nears the limit. At the limit the hard brake dials
+//! progressively: a call only for a collector free now with no call already ringing for
+//! them. With nobody able to be free within the budget it places none. `max_level` bounds
+//! calls in flight per working collector.
 //!
 //! Unlike VICIdial's, which reacts to the last 15 seconds' averages and the day's drops, this
 //! pacer looks ahead (who frees up when) and spends the regulatory budget evenly over the
 //! window rather than braking after it is spent.
 
-use super::{Floor, Pacer, Tally};
+use super::{Busy, Floor, Pacer, Tally};
 
 /// The pacer's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,11 +38,24 @@ pub struct Settings {
     pub max_level: f64,
     /// Answered calls over the window before the window's rate is trusted (default 100).
     pub min_answered: u64,
+    /// How far ahead collectors are counted free, as a share of the mean seconds to an
+    /// answer (default 0.5): calls answer from a few seconds on, and one answered early finds
+    /// only the collectors free early.
+    pub lookahead: f64,
+    /// Seconds an answered call waits for a collector before it is abandoned (2).
+    pub greeting_secs: f64,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { limit: 0.03, target: 0.025, max_level: 4.0, min_answered: 100 }
+        Settings {
+            limit: 0.03,
+            target: 0.025,
+            max_level: 4.0,
+            min_answered: 100,
+            lookahead: 0.5,
+            greeting_secs: 2.0,
+        }
     }
 }
 
@@ -95,13 +110,13 @@ impl Pacer for Daylight {
         let cap = (self.settings.max_level * f64::from(working)).floor() as u32;
         let room = cap.saturating_sub(in_flight + floor.talking());
         let n = match share {
-            // Progressive: calls likely to be answered ≤ collectors free now.
-            None => {
-                let expected = f64::from(floor.waiting) + p * f64::from(floor.ringing);
-                let free = f64::from(floor.ready) - expected;
-                if free <= 0.0 { 0 } else { ((free / p).floor() as u32).min(room) }
+            // Progressive: a call only for a collector free now, none for whom a call is
+            // already ringing or waiting.
+            None => floor.ready.saturating_sub(in_flight).min(room),
+            Some(share) => {
+                let horizon = self.settings.lookahead * floor.secs_to_answer + self.settings.greeting_secs;
+                largest_within(floor, p, share, room, horizon)
             }
-            Some(share) => largest_within(floor, p, share, room),
         };
         self.level = f64::from(in_flight + floor.talking() + n) / f64::from(working);
         n
@@ -121,11 +136,9 @@ impl Pacer for Daylight {
 }
 
 /// The largest `n ≤ room` with `E[abandoned] ≤ share × E[answered]`.
-fn largest_within(floor: &Floor, p: f64, share: f64, room: u32) -> u32 {
-    let horizon = floor.secs_to_answer.max(1.0);
-    // Y: collectors free at the horizon.
-    let frees: Vec<f64> =
-        floor.busy.iter().map(|b| 1.0 - (-horizon / b.free_in_secs.max(1.0)).exp()).collect();
+fn largest_within(floor: &Floor, p: f64, share: f64, room: u32, horizon: f64) -> u32 {
+    // Y: collectors free by the horizon.
+    let frees: Vec<f64> = floor.busy.iter().map(|b| free_by(b, horizon)).collect();
     let y = poisson_binomial(&frees);
     // g[x] = E[max(0, x − Y')] with Y' = ready + Y, for x up to the most calls that could
     // need a collector.
@@ -162,6 +175,18 @@ fn largest_within(floor: &Floor, p: f64, share: f64, room: u32) -> u32 {
     n
 }
 
+/// P(collector `b` is free within `h` seconds). The rest of a call is taken as gamma with
+/// shape 2 and mean `free_in_secs` (little chance of ending at once, unlike an exponential);
+/// a wrap-up ends when it says.
+fn free_by(b: &Busy, h: f64) -> f64 {
+    let m = b.free_in_secs.max(1.0);
+    if !b.talking {
+        return if m <= h { 1.0 } else { 0.0 };
+    }
+    let x = 2.0 * h / m;
+    1.0 - (-x).exp() * (1.0 + x)
+}
+
 /// Adds one call answered with probability `p` to the count distribution `x`.
 fn add_call(x: &mut [f64], p: f64) {
     for k in (0..x.len()).rev() {
@@ -188,7 +213,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::pacer::Busy;
 
     fn floor(ready: u32, busy: &[f64], ringing: u32, waiting: u32, p: f64) -> Floor {
         Floor {
@@ -232,7 +256,8 @@ mod tests {
         let over = Tally { answered_window: 1000, dropped_window: 30, ..Tally::default() };
         let n = d.dials(&floor(3, &[5.0; 10], 0, 0, 0.5), &over);
         assert!(d.braking());
-        assert_eq!(n, 6, "three collectors, half the calls answered");
+        assert_eq!(n, 3, "a call per collector free now");
+        assert_eq!(d.dials(&floor(3, &[5.0; 10], 2, 0, 0.5), &over), 1, "less the calls ringing");
         assert_eq!(d.dials(&floor(0, &[5.0; 10], 4, 0, 0.5), &over), 0);
         // Near the limit the budget shrinks.
         let near = Tally { answered_window: 1000, dropped_window: 29, ..Tally::default() };
@@ -294,13 +319,13 @@ mod tests {
             let mut d = Daylight::new(Settings::default());
             let n = d.dials(&f, &t);
             if let Some(share) = d.share(&t) {
-                let check = largest_within(&f, f.answer_rate, share, n);
+                let s = Settings::default();
+                let horizon = s.lookahead * f.secs_to_answer + s.greeting_secs;
+                let check = largest_within(&f, f.answer_rate, share, n, horizon);
                 prop_assert_eq!(check, n, "every call up to n fits");
             } else {
-                // The brake: a call placed only when the calls likely to be answered, it
-                // included, do not exceed the collectors free now.
-                let answered = f64::from(f.waiting) + f.answer_rate * f64::from(f.ringing + n);
-                prop_assert!(n == 0 || answered <= f64::from(f.ready) + 1e-9, "{} > {}", answered, f.ready);
+                // The brake: calls in flight never outnumber the collectors free now.
+                prop_assert!(n == 0 || f.waiting + f.ringing + n <= f.ready, "{} calls for {} ready", f.waiting + f.ringing + n, f.ready);
             }
             let working = f.ready + f.busy.len() as u32;
             prop_assert!(f64::from(n) <= Settings::default().max_level * f64::from(working));
