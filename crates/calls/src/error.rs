@@ -30,6 +30,10 @@ pub enum CallError {
     /// Another supervisor is already on the call.
     #[error("call {0} already has a supervisor")]
     Supervised(String),
+
+    /// Speech could not be rendered (the engine missing or failing, a prompt too long).
+    #[error("speech: {0}")]
+    Speech(String),
 }
 
 impl CallError {
@@ -45,6 +49,7 @@ impl CallError {
             CallError::NoCall(_) => "CALL_NOT_FOUND",
             CallError::NotBridged(_) => "CALL_NOT_BRIDGED",
             CallError::Supervised(_) => "CALL_SUPERVISED",
+            CallError::Speech(_) => "CALL_SPEECH",
         }
     }
 }
@@ -70,5 +75,6 @@ mod tests {
         assert_eq!(CallError::NoCall("1".into()).code(), "CALL_NOT_FOUND");
         assert_eq!(CallError::NotBridged("1".into()).code(), "CALL_NOT_BRIDGED");
         assert_eq!(CallError::Supervised("1".into()).code(), "CALL_SUPERVISED");
+        assert_eq!(CallError::Speech("x".into()).code(), "CALL_SPEECH");
     }
 }

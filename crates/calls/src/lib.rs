@@ -62,6 +62,7 @@ mod media;
 pub mod peer;
 mod record;
 mod sdp;
+pub mod speech;
 mod switch;
 
 pub use codec::Codec;

@@ -356,6 +356,10 @@ pub struct StrategyWalkArgs {
     /// collector answering the transfer, `n` nobody free. Silence once they run out.
     #[arg(long, default_value = "")]
     pub keys: String,
+    /// Also speak each prompt with espeak-ng's Mandarin voice into this folder
+    /// (`01-notice.wav`, …; 8 kHz mono, as a call carries it), to listen to the flow.
+    #[arg(long)]
+    pub speak: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

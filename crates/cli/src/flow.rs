@@ -79,6 +79,9 @@ pub fn walk(a: &StrategyWalkArgs) -> Result<Outcome> {
         steps.push(line);
         action = w.on(heard);
     }
+    if let Some(dir) = &a.speak {
+        speak_into(dir, &mut steps)?;
+    }
     let out = json!({
         "flow": flow.name,
         "steps": steps,
@@ -94,6 +97,9 @@ pub fn walk(a: &StrategyWalkArgs) -> Result<Outcome> {
     for st in &steps {
         if let Some(say) = st["say"].as_str() {
             println!("  [{}] says: {say}", st["node"].as_str().unwrap_or(""));
+            if let Some(file) = st["wav"].as_str() {
+                println!("      → {file} ({:.1} s)", st["secs"].as_f64().unwrap_or(0.0));
+            }
         } else if let Some(secs) = st["listen_secs"].as_u64() {
             println!("  listen {secs} s: {}", st["heard"].as_str().unwrap_or(""));
         } else if let Some(pool) = st["transfer"].as_str() {
@@ -107,4 +113,23 @@ pub fn walk(a: &StrategyWalkArgs) -> Result<Outcome> {
     }
     println!("outcome: {} (keys {:?})", w.outcome(), w.keys());
     Ok(Outcome::Done)
+}
+
+/// Speaks each prompt of the walk into `dir` (`NN-node.wav`), noting the file and its length
+/// in the step.
+fn speak_into(dir: &std::path::Path, steps: &mut [serde_json::Value]) -> Result<()> {
+    use daylight_calls::speech::{Espeak, Tts};
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    let tts = Espeak::new(&dir.join(".cache"))?;
+    let mut n = 0;
+    for st in steps.iter_mut() {
+        let Some(say) = st["say"].as_str().map(str::to_owned) else { continue };
+        n += 1;
+        let prompt = tts.render(&say)?;
+        let file = dir.join(format!("{n:02}-{}.wav", st["node"].as_str().unwrap_or("prompt")));
+        prompt.write_wav(&file)?;
+        st["wav"] = json!(file.display().to_string());
+        st["secs"] = json!((prompt.secs() * 10.0).round() / 10.0);
+    }
+    Ok(())
 }

@@ -174,6 +174,37 @@ fn a_robot_flow_is_walked_with_scripted_keys_and_checked_with_its_place() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("expected one of: reminder, screening, negotiation")
     );
+    // Spoken: each prompt a WAV file at 8 kHz, as a call carries it (espeak-ng; required under CI).
+    let espeak =
+        std::process::Command::new("espeak-ng").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(espeak || std::env::var("CI").as_deref() != Ok("true"), "espeak-ng is required under CI=true");
+    if espeak {
+        let dir = tempfile::tempdir().unwrap();
+        let spoken = dir.path().join("spoken");
+        let out = run(&[
+            "strategy",
+            "walk",
+            "--flow",
+            "screening",
+            "--keys",
+            "1",
+            "--json",
+            "--speak",
+            spoken.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let files: Vec<&str> =
+            v["steps"].as_array().unwrap().iter().filter_map(|s| s["wav"].as_str()).collect();
+        assert_eq!(files.len(), 3, "notice, identify, confirmed: {v}");
+        assert!(files[0].ends_with("01-notice.wav") && files[2].ends_with("03-confirmed.wav"));
+        for f in files {
+            let bytes = std::fs::read(f).unwrap();
+            assert_eq!(&bytes[..4], b"RIFF");
+            assert_eq!(u32::from_le_bytes(bytes[24..28].try_into().unwrap()), 8000, "{f}: 8 kHz");
+            assert!(bytes.len() > 16_000, "{f}: a second of speech at least");
+        }
+    }
 }
 
 crate::both! {
