@@ -46,6 +46,15 @@
 //! channel). The legs that must hear two sources get their sum every 20 ms on an RTP stream of
 //! the switch's own; the other directions still pass straight through.
 //!
+//! # Robot calls
+//!
+//! [`Switch::robot`] calls the debtor alone; once they answer, the holder of the [`Robot`]
+//! plays prompts to them ([`Robot::say`], then [`CallEvent::Said`]), hears their keys
+//! ([`CallEvent::Dtmf`]) and may [`Robot::transfer`] the call to a collector's phone, bridged on
+//! the same recording (left: the prompts, then the collector). [`speech`] renders the prompts
+//! (espeak-ng's Mandarin voice, a pronunciation table, a cache); [`mapping::robot_outcome`]
+//! gives the attempt the flow's outcome once answered.
+//!
 //! # Test far ends
 //!
 //! [`peer`] runs `baresip` as a scriptable phone for tests and demos.
@@ -61,6 +70,7 @@ pub mod mapping;
 mod media;
 pub mod peer;
 mod record;
+mod robot;
 mod sdp;
 pub mod speech;
 mod switch;
@@ -70,4 +80,5 @@ pub use config::{DEFAULT_RING_SECS, Dial, MIN_RING_SECS, SwitchConfig, Trunk, ma
 pub use error::CallError;
 pub use event::{CallEnd, CallEvent, EndedBy, Leg, Recording, Supervision};
 pub use inbound::{Incoming, Route};
+pub use robot::Robot;
 pub use switch::Switch;

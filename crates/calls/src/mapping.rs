@@ -29,17 +29,28 @@ pub fn outcome(end: &CallEnd) -> Option<Outcome> {
     if end.bridged {
         return Some(Outcome::Conversation);
     }
+    Some(unanswered(end))
+}
+
+/// The outcome of a robot call: the flow's (`walked`, what the walk set) once the debtor
+/// answered, else what the SIP result says, as for a dialled call.
+pub fn robot_outcome(end: &CallEnd, walked: Outcome) -> Outcome {
+    if matches!(end.debtor_code, Some(200..=299)) { walked } else { unanswered(end) }
+}
+
+/// A debtor leg that was not answered, by its final status.
+fn unanswered(end: &CallEnd) -> Outcome {
     if end.ring_timeout {
-        return Some(Outcome::NoAnswer);
+        return Outcome::NoAnswer;
     }
-    Some(match end.debtor_code {
+    match end.debtor_code {
         Some(486 | 600) => Outcome::Busy,
         Some(480 | 408) => Outcome::NoAnswer,
         Some(404 | 484 | 604) => Outcome::InvalidNumber,
         Some(410) => Outcome::Suspended,
         Some(500..=599) => Outcome::NotConnected,
         _ => Outcome::NotConnected,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -109,5 +120,15 @@ mod tests {
         for (code, want) in rows {
             assert_eq!(outcome(&end(Some(200), *code)), Some(*want), "debtor code {code:?}");
         }
+    }
+
+    #[test]
+    fn a_robot_call_takes_the_flows_outcome_once_answered() {
+        let answered = end(None, Some(200));
+        assert_eq!(robot_outcome(&answered, Outcome::WrongNumber), Outcome::WrongNumber);
+        assert_eq!(robot_outcome(&end(None, Some(486)), Outcome::Conversation), Outcome::Busy);
+        assert_eq!(robot_outcome(&end(None, Some(404)), Outcome::Conversation), Outcome::InvalidNumber);
+        let rang_out = CallEnd { ring_timeout: true, ..end(None, None) };
+        assert_eq!(robot_outcome(&rang_out, Outcome::Conversation), Outcome::NoAnswer);
     }
 }

@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
@@ -38,6 +39,9 @@ enum Ctl {
     Supervisor(UdpSocket),
     Mode(Supervision),
     SupervisorGone,
+    /// Play these samples to the debtor (a robot's prompt), replacing any being played; empty:
+    /// stop playing.
+    Play(Arc<[i16]>),
     Stop,
 }
 
@@ -111,6 +115,13 @@ impl Media {
     /// Tells the relay where `leg`'s far end receives and what it speaks.
     pub fn set_remote(&self, leg: Leg, answer: Answer) {
         let _ = self.ctl.send(Ctl::Remote(leg, answer));
+    }
+
+    /// Plays `samples` (8 kHz) to the debtor in 20 ms frames on the switch's own RTP stream,
+    /// recorded on the left channel as what the bank said, replacing what was playing; then
+    /// [`CallEvent::Said`]. Empty: stops playing, with no event.
+    pub fn play(&self, samples: Arc<[i16]>) {
+        let _ = self.ctl.send(Ctl::Play(samples));
     }
 
     /// Starts forwarding between the legs, recording into `recorder` when there is one.
@@ -188,6 +199,15 @@ impl OutStream {
         self.ts = self.ts.wrapping_add(FRAME as u32);
         out
     }
+}
+
+/// A robot's prompt being played to the debtor.
+struct Player {
+    samples: Arc<[i16]>,
+    at: usize,
+    out: OutStream,
+    /// Where in the recording its first frame went.
+    start: Option<u64>,
 }
 
 /// The three-party mixer, while a supervisor is on the call: each source's decoded audio is
@@ -365,6 +385,7 @@ async fn run(
     let mut legs = [LegState::default(), LegState::default(), LegState::default()];
     let mut bridge: Option<Bridge> = None;
     let mut mixer: Option<Mixer> = None;
+    let mut player: Option<Player> = None;
     let mut bufs = [[0u8; 2048], [0u8; 2048], [0u8; 2048]];
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut mix_tick = tokio::time::interval(Duration::from_millis(20));
@@ -398,6 +419,13 @@ async fn run(
                         legs[2] = LegState::default();
                         mixer = None;
                     }
+                    Some(Ctl::Play(samples)) => {
+                        player = (!samples.is_empty())
+                            .then(|| Player { samples, at: 0, out: OutStream::new(), start: None });
+                        if player.is_some() && mixer.is_none() {
+                            mix_tick.reset();
+                        }
+                    }
                     Some(Ctl::Stop) | None => break,
                 }
                 continue;
@@ -414,9 +442,17 @@ async fn run(
                 Ok((n, from)) => (Leg::Supervisor, n, from),
                 Err(e) => { debug!(error = %e, "supervisor RTP recv"); continue; }
             },
-            _ = mix_tick.tick(), if mixer.is_some() => {
+            _ = mix_tick.tick(), if mixer.is_some() || player.is_some() => {
                 if let Some(m) = mixer.as_mut() {
                     mix(m, &legs, &socks).await;
+                }
+                if let Some(p) = player.as_mut()
+                    && play_frame(p, &legs[1], &socks.main[1], bridge.as_mut()).await
+                {
+                    player = None;
+                    if events.try_send(CallEvent::Said).is_err() {
+                        warn!("prompt event dropped: event channel full");
+                    }
                 }
                 continue;
             }
@@ -437,6 +473,31 @@ async fn run(
         ctx.relay(leg, packet, from, &events).await;
     }
     bridge.and_then(|b| b.recorder)
+}
+
+/// Sends the debtor the prompt's next 20 ms and records it on the left channel; true once the
+/// prompt has been played whole.
+async fn play_frame(
+    p: &mut Player,
+    debtor: &LegState,
+    sock: &UdpSocket,
+    bridge: Option<&mut Bridge>,
+) -> bool {
+    let (Some(answer), Some(remote)) = (debtor.answer, debtor.remote) else { return false };
+    let end = (p.at + FRAME).min(p.samples.len());
+    let mut frame = [0i16; FRAME];
+    frame[..end - p.at].copy_from_slice(&p.samples[p.at..end]);
+    let payload: Vec<u8> = frame.iter().map(|&x| answer.codec.encode(x)).collect();
+    let packet = p.out.packet(answer.codec.payload_type(), &payload);
+    let _ = sock.send_to(&packet, remote).await;
+    if let Some(b) = bridge {
+        let start = *p.start.get_or_insert_with(|| b.now_pos());
+        if let Some(r) = b.recorder.as_mut() {
+            r.put(0, start + p.at as u64, &frame[..end - p.at]);
+        }
+    }
+    p.at = end;
+    p.at >= p.samples.len()
 }
 
 /// Sends each listener who hears a mix its next 20 ms.
@@ -525,8 +586,10 @@ impl Relay<'_> {
                 }
             }
         } else if Some(rtp.pt) == answer.event_pt {
-            let Some((o, other_answer, other_remote)) = target else { return };
-            if let Some(pt) = other_answer.event_pt {
+            // Relayed when there is someone to relay to; reported in any case (a robot listens).
+            if let Some((o, other_answer, other_remote)) = target
+                && let Some(pt) = other_answer.event_pt
+            {
                 let _ = self.socks.main[o].send_to(&build_rtp(&rtp, pt, rtp.payload), other_remote).await;
             }
             let st = &mut self.legs[me];

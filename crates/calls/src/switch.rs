@@ -108,6 +108,11 @@ impl Switch {
         Ok(Switch { inner, local, endpoint })
     }
 
+    /// The switch's shared state, for the call kinds in other modules.
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
     /// The SIP address the switch listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local

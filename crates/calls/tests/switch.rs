@@ -947,3 +947,111 @@ async fn the_demo_loopback_phones_answer_ring_busy_and_hang_up() {
     idle(&sw).await;
     sw.shutdown().await;
 }
+
+/// The robot's prompt: a chirp unlike the two phones'.
+fn signal_prompt() -> Vec<i16> {
+    peer::chirp(1000.0, 3000.0, 0.2, 0.2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_robot_call_plays_its_prompt_hears_a_key_and_transfers_on_one_recording() {
+    if !peer::baresip_or_skip("robot call") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a_wav = dir.path().join("a.wav");
+    let b_wav = dir.path().join("b.wav");
+    peer::chirp_wav(&a_wav, 300.0, 1500.0, A_PERIOD, 120.0).unwrap();
+    peer::chirp_wav(&b_wav, 2500.0, 700.0, B_PERIOD, 120.0).unwrap();
+    let mut agent_cfg = PeerConfig::new("c1", 0);
+    agent_cfg.play = Some(a_wav);
+    let agent = Peer::spawn(agent_cfg).await.unwrap();
+    let mut debtor_cfg = PeerConfig::new(NUMBER, 0);
+    debtor_cfg.play = Some(b_wav);
+    let debtor = Peer::spawn(debtor_cfg).await.unwrap();
+    let sw = switch(debtor.port(), 4, 30).await;
+    let key = age::x25519::Identity::generate();
+
+    // The robot calls the debtor: no collector's phone rings first.
+    let (mut rx, robot) = sw.robot(dial("robot-1", "", NUMBER, dir.path(), &key)).await.unwrap();
+    let answered = loop {
+        let ev = tokio::time::timeout(Duration::from_secs(15), rx.recv()).await.expect("answered").unwrap();
+        assert!(!matches!(ev, CallEvent::Ended(_)), "ended early: {ev:?}");
+        if ev == CallEvent::Answered(Leg::Debtor) {
+            break Instant::now();
+        }
+    };
+    assert_eq!(agent.calls_received(), 0, "nobody but the debtor is called");
+    // A 3-second prompt, played whole.
+    let prompt: Vec<i16> = signal_prompt().iter().copied().cycle().take(3 * 8000).collect();
+    robot.say(prompt.into()).await;
+    let said = loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("said").unwrap();
+        if ev == CallEvent::Said {
+            break Instant::now();
+        }
+    };
+    let played = said.duration_since(answered).as_secs_f64();
+    assert!((2.9..4.0).contains(&played), "the prompt took {played} s");
+    // The debtor presses 1: the robot hears it.
+    debtor.command("sndcode", "1").await.unwrap();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a key").unwrap();
+        if let CallEvent::Dtmf { leg, digit } = ev {
+            assert_eq!((leg, digit), (Leg::Debtor, '1'));
+            break;
+        }
+    }
+    // A transfer to a busy phone fails, and the robot keeps the call.
+    let busy = peer("c7", Answer::Reject).await;
+    robot.transfer(busy.uri()).await;
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.expect("refused").unwrap();
+        match ev {
+            CallEvent::TransferFailed(code) => {
+                assert_eq!(code, Some(486));
+                break;
+            }
+            CallEvent::Ended(e) => panic!("ended early: {e:?}"),
+            _ => {}
+        }
+    }
+    // Then to the collector: bridged in on the same call.
+    robot.transfer(agent.uri()).await;
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.expect("bridged").unwrap();
+        match ev {
+            CallEvent::Bridged => break,
+            CallEvent::Ended(e) => panic!("ended early: {e:?}"),
+            _ => {}
+        }
+    }
+    assert_eq!((busy.calls_received(), agent.calls_received()), (1, 1));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    debtor.hangup().await.unwrap();
+    let end = end_of(&until_end(&mut rx, Duration::from_secs(15)).await);
+    assert!(end.bridged && end.ended_by == EndedBy::Debtor, "{end:?}");
+    assert!(
+        agent.wait_for("CALL_CLOSED", Duration::from_secs(5)).await.is_some(),
+        "the collector was hung up"
+    );
+    idle(&sw).await;
+
+    // One recording of the whole call: the prompt, then the collector, on the left; the
+    // debtor on the right throughout.
+    let rec = end.recording.expect("recorded");
+    let plain = decrypt(&rec.path, &key).unwrap();
+    let samples: Vec<i16> =
+        hound::WavReader::new(&plain[..]).unwrap().into_samples::<i16>().map(Result::unwrap).collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    assert!(left.len() as f64 / 8000.0 >= played + 3.0, "{} s recorded", left.len() as f64 / 8000.0);
+    let prompt_part = &left[800..2 * 8000];
+    let agent_part = &left[left.len() - 2 * 8000..left.len() - 4000];
+    let c_prompt = best_correlation(prompt_part, &signal_prompt());
+    let c_agent = best_correlation(agent_part, &signal_a());
+    let c_debtor = best_correlation(&right[8000..8000 + 12000], &signal_b());
+    eprintln!("robot recording: prompt {c_prompt:.4}, collector {c_agent:.4}, debtor {c_debtor:.4}");
+    assert!(c_prompt >= 0.99 && c_agent >= 0.99 && c_debtor >= 0.99, "{c_prompt} {c_agent} {c_debtor}");
+    sw.shutdown().await;
+}

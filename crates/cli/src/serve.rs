@@ -113,6 +113,8 @@ pub async fn demo_phones(
         ring_secs: 30,
         max_call_secs: 600,
         queue_secs: 60,
+        bank: "示例银行".into(),
+        hotline: "95555".into(),
         phones: users
             .iter()
             .filter(|u| !u.disabled)

@@ -175,6 +175,8 @@ async fn run(name: &str, db: &TestDb, dials: usize) {
         ring_secs: 15,
         max_call_secs: 60,
         queue_secs: 60,
+        bank: "示例银行".into(),
+        hotline: "95555".into(),
         phones: [("E002".to_owned(), format!("sip:e002@127.0.0.1:{phone}"))].into_iter().collect(),
         node: format!("bench-{name}"),
         recognizer: None,

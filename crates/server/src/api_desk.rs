@@ -48,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dial))
         .routes(routes!(get_call))
         .routes(routes!(hangup_call))
+        .routes(routes!(robot_call))
         .routes(routes!(supervise_call))
         .routes(routes!(case_calls_in))
         .routes(routes!(wrap_up_call))
@@ -73,6 +74,24 @@ async fn dial(
     Json(input): Json<calls::DialInput>,
 ) -> ApiResult<(StatusCode, Json<calls::DialView>)> {
     let v = calls::dial(&app, &c, &id, &input).await?;
+    Ok((if v.allowed { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(v)))
+}
+
+/// A robot call (外呼机器人): the gate judges a robot call now to one of the case's phones.
+/// Refused: nothing is dialled. Allowed: the robot dials the debtor and follows the flow of the
+/// strategy in force (202); follow it at `/api/calls/{call}` (docs/dialer.md).
+#[utoipa::path(post, path = "/api/cases/{id}/robot-calls", tag = "calls", request_body = crate::robot::RobotInput,
+    params(("id" = String, Path)),
+    responses((status = 202, body = calls::DialView), (status = 200, body = calls::DialView, description = "refused by the gate"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn robot_call(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<crate::robot::RobotInput>,
+) -> ApiResult<(StatusCode, Json<calls::DialView>)> {
+    let v = crate::robot::robot_call(&app, &c, &id, &input).await?;
     Ok((if v.allowed { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(v)))
 }
 

@@ -190,11 +190,13 @@ pub struct DialInput {
 
 /// Daylight's switch and the calls it carries.
 pub struct Calls {
-    switch: Switch,
-    settings: CallSettings,
-    calls: Mutex<HashMap<i64, CallView>>,
+    pub(crate) switch: Switch,
+    pub(crate) settings: CallSettings,
+    pub(crate) calls: Mutex<HashMap<i64, CallView>>,
     notices: tokio::sync::broadcast::Sender<CallNotice>,
     recognizer: Option<Arc<dyn crate::recognizer::Recognizer>>,
+    /// A robot's voice (espeak-ng, cached in the vault's `.speech` folder).
+    pub(crate) tts: Arc<dyn daylight_calls::speech::Tts>,
 }
 
 impl std::fmt::Debug for Calls {
@@ -228,12 +230,14 @@ impl Calls {
                 Some(Arc::new(r) as Arc<dyn crate::recognizer::Recognizer>)
             }
         };
+        let tts = daylight_calls::speech::Espeak::new(&settings.vault.join(".speech"))?;
         Ok(Calls {
             switch: Switch::start(cfg).await?,
             settings: settings.clone(),
             calls: Mutex::new(HashMap::new()),
             notices: tokio::sync::broadcast::channel(256).0,
             recognizer,
+            tts: Arc::new(tts),
         })
     }
 
@@ -247,7 +251,7 @@ impl Calls {
         &self.settings
     }
 
-    fn update(&self, call: i64, f: impl FnOnce(&mut CallView)) {
+    pub(crate) fn update(&self, call: i64, f: impl FnOnce(&mut CallView)) {
         if let Some(v) = self.calls.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&call) {
             let before = v.phase;
             f(v);
@@ -315,7 +319,7 @@ impl Calls {
     }
 }
 
-fn calls_of(app: &AppState) -> ApiResult<&Arc<Calls>> {
+pub(crate) fn calls_of(app: &AppState) -> ApiResult<&Arc<Calls>> {
     app.calls.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

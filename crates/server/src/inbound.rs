@@ -25,10 +25,11 @@ pub async fn serve(app: AppState, calls: Arc<Calls>, mut incoming: tokio::sync::
     }
 }
 
-/// Who may take a caller matching `m`: the case's collector, then their team.
-struct Pool {
-    collector: Option<String>,
-    team: Option<String>,
+/// Who may take a call of a case: the case's collector, then their team (a call in, a robot's
+/// transfer).
+pub(crate) struct Pool {
+    pub(crate) collector: Option<String>,
+    pub(crate) team: Option<String>,
 }
 
 impl Pool {
@@ -43,7 +44,12 @@ impl Pool {
 
     /// The phones to ring now, in order: the case's collector if ready, then the team's ready
     /// collectors, longest in the state first; each needs a phone, and none in `skip`.
-    async fn ready(&self, app: &AppState, calls: &Calls, skip: &[String]) -> Vec<(String, String)> {
+    pub(crate) async fn ready(
+        &self,
+        app: &AppState,
+        calls: &Calls,
+        skip: &[String],
+    ) -> Vec<(String, String)> {
         let phone = |login: &str| calls.settings().phones.get(login).cloned();
         let mut out = Vec::new();
         if let Some(login) = &self.collector

@@ -30,6 +30,7 @@ pub mod kpi;
 pub mod ops;
 pub mod qc;
 pub mod recognizer;
+pub mod robot;
 pub mod roles;
 pub mod settings;
 pub mod vault_export;

@@ -58,6 +58,8 @@ struct RawCalls {
     ring_secs: Option<i64>,
     max_call_secs: Option<i64>,
     queue_secs: Option<i64>,
+    bank: Option<String>,
+    hotline: Option<String>,
     #[serde(default)]
     phones: std::collections::BTreeMap<String, String>,
     node: Option<String>,
@@ -189,6 +191,11 @@ pub struct CallSettings {
     pub queue_secs: u32,
     /// Each collector's phone: login → SIP URI.
     pub phones: std::collections::BTreeMap<String, String>,
+    /// The bank's name as a robot says it (`calls.bank`, default 本行).
+    pub bank: String,
+    /// The number a robot gives debtors to call back (`calls.hotline`, default the first
+    /// caller ID).
+    pub hotline: String,
     /// The bank's speech recogniser (`calls.recognizer`, an `http://` URL; none: recordings are
     /// not transcribed), its bearer token (`calls.recognizer_token`) and the time it has per
     /// recording (`calls.recognizer_timeout_secs`, default 120).
@@ -246,6 +253,14 @@ fn call_settings(origin: &str, c: RawCalls) -> Result<CallSettings, SettingsErro
             ));
         }
     }
+    let bank =
+        c.bank.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()).unwrap_or_else(|| "本行".to_owned());
+    let hotline = c
+        .hotline
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| c.caller_ids.first().cloned())
+        .unwrap_or_default();
     Ok(CallSettings {
         sip_bind,
         trunk: daylight_calls::Trunk {
@@ -263,6 +278,8 @@ fn call_settings(origin: &str, c: RawCalls) -> Result<CallSettings, SettingsErro
         ring_secs: ranged(origin, "calls.ring_secs", c.ring_secs, 30, 15, 120)? as u32,
         max_call_secs: ranged(origin, "calls.max_call_secs", c.max_call_secs, 3600, 10, 14_400)? as u32,
         queue_secs: ranged(origin, "calls.queue_secs", c.queue_secs, 60, 0, 600)? as u32,
+        bank,
+        hotline,
         phones: c.phones,
         recognizer: match c.recognizer {
             None => None,

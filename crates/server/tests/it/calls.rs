@@ -62,6 +62,8 @@ async fn rig_with(debtor: Answer, at: jiff::Timestamp, recognizer: Option<(Strin
         ring_secs: 15,
         max_call_secs: 60,
         queue_secs: 4,
+        bank: "示例银行".into(),
+        hotline: "95555".into(),
         phones: [("E002".to_owned(), agent.uri().to_owned()), ("L001".to_owned(), lead.uri().to_owned())]
             .into_iter()
             .collect(),
@@ -282,6 +284,89 @@ async fn a_refused_dial_sends_no_invite() {
     assert_eq!(r.debtor.calls_received(), 0, "no INVITE to the debtor");
     assert!(events_of(&*r.store, "attempt.started").await.is_empty());
     assert_eq!(events_of(&*r.store, "attempt.denied").await.len(), 1);
+    // A robot call is refused the same way: no INVITE.
+    let (s, v) = e2
+        .post(
+            "/api/cases/CASE-C0011/robot-calls",
+            json!({"contact_point": "C0011:mobile", "flow": "reminder"}),
+        )
+        .await;
+    assert_eq!((s, v["allowed"].as_bool()), (StatusCode::OK, Some(false)), "{v}");
+    assert!(v["rules"].as_array().unwrap().iter().any(|r| r == "HOURS"), "{v}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(r.debtor.calls_received(), 0, "no INVITE to the debtor");
+    let (s, v) = e2
+        .post("/api/cases/CASE-C0011/robot-calls", json!({"contact_point": "C0011:mobile", "flow": "nope"}))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("NOT_FOUND")),
+        "{v}"
+    );
+}
+
+/// A robot call through the gate: the robot dials the debtor (no collector first), says the
+/// recording notice and the reminder flow's prompts (espeak-ng), hears the debtor press 1 and
+/// 1, and bridges in E002 (ready) on the same call, with the screen pop; the attempt is the
+/// robot's, on the robot_call channel, with the flow's outcome and the recording of the
+/// whole call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_robot_call_follows_its_flow_and_hands_the_debtor_to_a_ready_collector() {
+    if !peer::baresip_or_skip("robot") {
+        return;
+    }
+    let espeak =
+        std::process::Command::new("espeak-ng").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(espeak || std::env::var("CI").as_deref() != Ok("true"), "espeak-ng is required under CI=true");
+    if !espeak {
+        return;
+    }
+    let r = rig(Answer::Auto, now()).await;
+    let mut e2 = Client::signed_in(&r.app, "E002").await;
+    let (s, v) = e2.post("/api/me/state", json!({"state": "ready"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut events = event_stream(&e2).await;
+    let (s, v) = e2
+        .post(
+            "/api/cases/CASE-C0011/robot-calls",
+            json!({"contact_point": "C0011:mobile", "flow": "reminder"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let call = v["call"]["call"].as_i64().unwrap();
+    // The debtor answers; nobody else is rung. They press 1 (it is me), then 1 (a person,
+    // please); keys during the notice are not taken, so keep pressing until E002 is rung.
+    let mut pressed = 0;
+    while r.agent.calls_received() == 0 && pressed < 40 {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        if r.debtor.calls_received() == 1 {
+            r.debtor.command("sndcode", "1").await.unwrap();
+            pressed += 1;
+        }
+    }
+    assert_eq!(r.agent.calls_received(), 1, "E002 was rung after the keys");
+    let n = next_event(&mut events, "talking").await;
+    assert_eq!((n["call"].as_i64(), n["case"].as_str()), (Some(call), Some("CASE-C0011")), "screen pop: {n}");
+    assert_eq!(e2.get("/api/me/state").await.1["state"], "talking");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    r.debtor.hangup().await.unwrap();
+    let v = ended(&mut e2, call).await;
+    assert_eq!(v["outcome"], "conversation", "the flow's outcome: {v}");
+    let attempt = v["attempt"].as_i64().expect("recorded");
+    // One attempt, the robot's, on the robot_call channel, with its recording.
+    let recorded = events_of(&*r.store, "attempt.recorded").await;
+    let ev = recorded.iter().find(|e| e["started"] == call).expect("the attempt's event");
+    assert_eq!(
+        (ev["channel"].as_str(), ev["agent"].as_str()),
+        (Some("robot_call"), Some("robot:flow:reminder")),
+        "{ev}"
+    );
+    assert_eq!(ev["recording"]["sha256"].as_str().map(str::len), Some(64), "{ev}");
+    let mut lead = Client::signed_in(&r.app, "L001").await;
+    let (_, recs) = lead.get("/api/cases/CASE-C0011/recordings").await;
+    assert!(recs.as_array().unwrap().iter().any(|x| x["attempt"] == attempt), "{recs}");
+    let me = e2.get("/api/me/state").await.1;
+    assert_eq!((me["state"].as_str(), me["calls_today"].as_u64()), (Some("wrap_up"), Some(1)), "{me}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,6 +450,8 @@ async fn switch_server(
         ring_secs: 15,
         max_call_secs: 60,
         queue_secs: 10,
+        bank: "示例银行".into(),
+        hotline: "95555".into(),
         phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
         node: node.to_owned(),
         recognizer: None,
@@ -599,6 +686,8 @@ async fn a_call_in_a_real_browser() {
         ring_secs: 15,
         max_call_secs: 60,
         queue_secs: 10,
+        bank: "示例银行".into(),
+        hotline: "95555".into(),
         phones: [("E002".to_owned(), agent.uri().to_owned())].into_iter().collect(),
         node: "browser".into(),
         recognizer: None,

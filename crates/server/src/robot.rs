@@ -1,0 +1,395 @@
+//! Robot calls (外呼机器人) through the gate: the robot calls a case's number and follows a flow
+//! of the strategy in force, speaking its prompts (espeak-ng, amounts and dates in words),
+//! hearing the debtor's keys, and on a transfer bridging in a ready collector (the case's own
+//! first, then the flow's pool or the case's team) on the same call and recording, with the
+//! screen pop. One physical call is one attempt: the gate's start before the INVITE leaves
+//! (channel `robot_call`, the robot as the agent), finished at the end with the flow's
+//! outcome and the recording. See docs/dialer.md.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use daylight_calls::{CallEvent, Dial, Leg, Robot};
+use daylight_domain::agent::AgentEvent;
+use daylight_domain::attempt::{Agent, Channel};
+use daylight_domain::id::{CaseId, ContactId};
+use daylight_domain::pii::Gender;
+use daylight_store::model::{CaseDetail, NewRecording};
+use daylight_strategy::document::{DEFAULT, Strategy};
+use daylight_strategy::flow::Flow;
+use daylight_strategy::flow::walk::{Action, Heard, Walk};
+use daylight_strategy::spoken::{Spoken, speak};
+use serde::Deserialize;
+use tokio::time::{Duration, Instant};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::calls::{CallNotice, CallView, Calls, DialView, Phase, call_planned, calls_of, recording_name};
+use crate::error::{ApiError, ApiResult};
+use crate::inbound::Pool;
+use crate::roles::Permission;
+use crate::work::local_full;
+
+/// A robot call's input: which of the case's phones, and which flow.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RobotInput {
+    /// The contact point to call.
+    pub contact_point: String,
+    /// The flow of the strategy in force (`reminder`, `screening`, `negotiation` in the
+    /// default strategy).
+    pub flow: String,
+}
+
+/// What a robot says of a case, owned for the call's life.
+#[derive(Debug, Clone)]
+struct Facts {
+    name: String,
+    card_last4: String,
+    amount_fen: i64,
+    dpd: u32,
+    due_date: jiff::civil::Date,
+    bank: String,
+    hotline: String,
+}
+
+impl Facts {
+    fn of(d: &CaseDetail, calls: &Calls) -> Facts {
+        // Addressed by surname and 先生/女士, never the whole name.
+        let name = d.customer.name.expose();
+        let surname: String = name.chars().take(1).collect();
+        let title = match d.customer.gender {
+            Gender::Male => "先生",
+            Gender::Female => "女士",
+        };
+        let account = d.accounts.iter().max_by_key(|a| a.owed().minor);
+        Facts {
+            name: format!("{surname}{title}"),
+            card_last4: account.map(|a| a.account.pan.last4().to_owned()).unwrap_or_default(),
+            amount_fen: account.map_or(0, |a| a.owed().minor),
+            dpd: account.map_or(0, |a| a.account.days_past_due),
+            due_date: account.map_or(jiff::civil::date(2000, 1, 1), |a| a.account.due_date),
+            bank: calls.settings.bank.clone(),
+            hotline: calls.settings.hotline.clone(),
+        }
+    }
+
+    fn spoken(&self) -> Spoken<'_> {
+        Spoken {
+            name: &self.name,
+            card_last4: &self.card_last4,
+            amount_fen: self.amount_fen,
+            dpd: self.dpd,
+            due_date: self.due_date,
+            bank: &self.bank,
+            agent: "",
+            hotline: &self.hotline,
+        }
+    }
+}
+
+/// The flow `name` of the strategy in force (the latest plan's, else the default).
+async fn flow_named(app: &AppState, name: &str) -> ApiResult<Flow> {
+    let plans = app.store.list_plans().await?;
+    let latest = match plans.first() {
+        Some(p) => app.store.plan_strategy(p.date, p.version).await?,
+        None => None,
+    };
+    let text = latest.unwrap_or_else(|| DEFAULT.to_owned());
+    let s = Strategy::from_toml(&text, "the strategy in force")
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code, e.to_string()))?;
+    s.flow(name).cloned().ok_or_else(|| {
+        let names: Vec<&str> = s.flows.iter().map(|f| f.name.as_str()).collect();
+        ApiError::field(
+            "flow",
+            "NOT_FOUND",
+            format!("no flow {name:?}; expected one of: {}", names.join(", ")),
+        )
+    })
+}
+
+/// Starts a robot call to `point` of case `id` following `flow`: the gate first (refused:
+/// nothing is dialled), then the robot dials. Started by a collector or a team lead; the
+/// attempt is the robot's.
+pub async fn robot_call(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: &RobotInput,
+) -> ApiResult<DialView> {
+    caller.require(Permission::WorkCases, "place robot calls")?;
+    let calls = calls_of(app)?.clone();
+    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
+    let d = app.store.case_detail_in(&caller.scope, &case).await?;
+    let point_id = ContactId::parse(&input.contact_point)
+        .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
+    let Some(point) = d.contacts.iter().find(|p| p.id == point_id) else {
+        return Err(ApiError::field(
+            "contact_point",
+            "NOT_FOUND",
+            format!("case {id} has no contact point {}", input.contact_point),
+        ));
+    };
+    let flow = flow_named(app, &input.flow).await?;
+    let login = caller.user.login.clone();
+    let now = app.now();
+    let mut planned = call_planned(caller, &case, point, now);
+    planned.channel = Channel::RobotCall;
+    planned.agent = Agent::Robot(format!("flow:{}", flow.name));
+    let gated = app.store.start_attempt(&planned, &login, now).await?;
+    let Some(started) = gated.id.filter(|_| gated.decision.allowed) else {
+        return Ok(DialView {
+            allowed: false,
+            rules: gated.decision.violations.iter().map(|r| r.code().to_owned()).collect(),
+            texts: gated.texts.iter().map(|t| t.message_zh.to_string()).collect(),
+            next_allowed_at: gated.decision.next_allowed_at.map(local_full),
+            call: None,
+        });
+    };
+    let number = app.store.dial_number(&case, &point_id).await?;
+    let file = recording_name(now, "call", started);
+    if let Err(e) =
+        app.store.call_placed(started, &calls.settings.node, &file.display().to_string(), now).await
+    {
+        app.store.withdraw_call(started, &format!("{}: {e}", e.code()), &login, app.now()).await?;
+        return Err(e.into());
+    }
+    let record_to = calls.settings.vault.join(&file);
+    if let Some(dir) = record_to.parent()
+        && let Err(e) = tokio::fs::create_dir_all(dir).await
+    {
+        let reason = format!("VAULT_WRITE: {}: {e}", dir.display());
+        app.store.withdraw_call(started, &reason, &login, app.now()).await?;
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "VAULT_WRITE", reason));
+    }
+    let dial = Dial {
+        call: started.to_string(),
+        agent: String::new(),
+        caller_id: calls.caller_id_for(&number),
+        number,
+        record_to,
+        vault_recipient: calls.settings.vault_recipient.clone(),
+    };
+    let (events, robot) = match calls.switch.robot(dial).await {
+        Ok(r) => r,
+        Err(e) => {
+            app.store.withdraw_call(started, &format!("{}: {e}", e.code()), &login, app.now()).await?;
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()));
+        }
+    };
+    let view = CallView {
+        call: started,
+        case: case.as_str().to_owned(),
+        collector: login.clone(),
+        phase: Phase::RingingDebtor,
+        attempt: None,
+        outcome: None,
+        duration_secs: None,
+        sip_status: None,
+        reason: None,
+        wrapped_up: false,
+        supervision: None,
+        supervisor: None,
+    };
+    calls.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(started, view.clone());
+    let job = Job {
+        app: app.clone(),
+        calls: calls.clone(),
+        started,
+        login,
+        facts: Facts::of(&d, &calls),
+        pool: Pool {
+            collector: d.case.collector.clone(),
+            team: flow.pool.clone().or_else(|| d.case.team.clone()),
+        },
+        file,
+    };
+    tokio::spawn(async move { job.run(flow, robot, events).await });
+    Ok(DialView {
+        allowed: true,
+        rules: Vec::new(),
+        texts: Vec::new(),
+        next_allowed_at: None,
+        call: Some(view),
+    })
+}
+
+/// A robot call being carried.
+struct Job {
+    app: AppState,
+    calls: Arc<Calls>,
+    started: i64,
+    /// Who started it (the attempt's actor).
+    login: String,
+    facts: Facts,
+    pool: Pool,
+    file: PathBuf,
+}
+
+impl Job {
+    async fn run(self, flow: Flow, robot: Robot, mut events: tokio::sync::mpsc::Receiver<CallEvent>) {
+        let (mut walk, mut action) = Walk::start(&flow);
+        let mut started_walk = false;
+        let mut listen_until: Option<Instant> = None;
+        let mut collector: Option<String> = None;
+        loop {
+            let ev = tokio::select! {
+                ev = events.recv() => ev,
+                () = async { tokio::time::sleep_until(listen_until.expect("guarded")).await }, if listen_until.is_some() => {
+                    listen_until = None;
+                    action = walk.on(Heard::Timeout);
+                    action = self.drive(&mut walk, &robot, action, &mut listen_until, &mut collector).await;
+                    continue;
+                }
+            };
+            let Some(ev) = ev else { return };
+            let heard = match ev {
+                CallEvent::Answered(Leg::Debtor) if !started_walk => {
+                    started_walk = true;
+                    action = self.drive(&mut walk, &robot, action, &mut listen_until, &mut collector).await;
+                    continue;
+                }
+                CallEvent::Said => Heard::Said,
+                CallEvent::Dtmf { leg: Leg::Debtor, digit } => {
+                    if matches!(action, Action::Listen { .. } | Action::Say { node: Some(_), .. }) {
+                        listen_until = None;
+                    }
+                    Heard::Key(digit)
+                }
+                CallEvent::Bridged => {
+                    if let Some(login) = &collector {
+                        crate::agents::on_call(&self.app, login, AgentEvent::Bridged).await;
+                        // Screen pop: the collector's console opens the case.
+                        let case = self.calls.view(self.started).map(|v| v.case).unwrap_or_default();
+                        self.calls.notify(CallNotice {
+                            collector: login.clone(),
+                            call: self.started,
+                            case,
+                            phase: Phase::Talking,
+                            inbound: false,
+                        });
+                    }
+                    self.calls.update(self.started, |v| v.phase = Phase::Talking);
+                    Heard::Connected
+                }
+                CallEvent::TransferFailed(_) => {
+                    if let Some(login) = collector.take() {
+                        crate::agents::on_call(&self.app, &login, AgentEvent::Ended { bridged: false }).await;
+                    }
+                    Heard::NoCollector
+                }
+                CallEvent::Ended(end) => {
+                    self.finish(&walk, collector.as_deref(), &end).await;
+                    return;
+                }
+                _ => continue,
+            };
+            let next = walk.on(heard);
+            if next != Action::Continue {
+                action = self.drive(&mut walk, &robot, next, &mut listen_until, &mut collector).await;
+            }
+        }
+    }
+
+    /// Does what the walk says, and what follows at once from it (nobody to transfer to);
+    /// the action under way.
+    async fn drive<'f>(
+        &self,
+        walk: &mut Walk<'f>,
+        robot: &Robot,
+        mut action: Action<'f>,
+        listen_until: &mut Option<Instant>,
+        collector: &mut Option<String>,
+    ) -> Action<'f> {
+        while let Some(heard) = self.act(robot, action, listen_until, collector).await {
+            action = walk.on(heard);
+        }
+        action
+    }
+
+    /// Does what the walk says; what the walk hears at once, if anything.
+    async fn act(
+        &self,
+        robot: &Robot,
+        action: Action<'_>,
+        listen_until: &mut Option<Instant>,
+        collector: &mut Option<String>,
+    ) -> Option<Heard> {
+        match action {
+            Action::Say { text, .. } => {
+                let said = speak(text, &self.facts.spoken());
+                let tts = self.calls.tts.clone();
+                match tokio::task::spawn_blocking(move || tts.render(&said)).await {
+                    Ok(Ok(prompt)) => robot.say(prompt.samples).await,
+
+                    Ok(Err(e)) => {
+                        tracing::error!(call = self.started, code = e.code(), error = %e, "a robot prompt could not be spoken: hanging up");
+                        robot.hangup().await;
+                    }
+                    Err(e) => {
+                        tracing::error!(call = self.started, error = %e, "speech task failed: hanging up");
+                        robot.hangup().await;
+                    }
+                }
+            }
+            Action::Listen { timeout_secs } => {
+                *listen_until = Some(Instant::now() + Duration::from_secs(u64::from(timeout_secs)));
+            }
+            Action::Transfer { .. } => {
+                let ready = self.pool.ready(&self.app, &self.calls, &[]).await;
+                match ready.into_iter().next() {
+                    Some((login, uri)) => {
+                        crate::agents::on_call(&self.app, &login, AgentEvent::Dialled).await;
+                        *collector = Some(login);
+                        robot.hush().await;
+                        robot.transfer(&uri).await;
+                    }
+                    // Nobody ready: the walk hears so at once.
+                    None => return Some(Heard::NoCollector),
+                }
+            }
+            Action::HandedOver | Action::Continue => {}
+            Action::Hangup => robot.hangup().await,
+        }
+        None
+    }
+
+    /// Records the attempt: the flow's outcome once the debtor answered (else the SIP result's),
+    /// the time on the line and the recording; frees the collector who took it.
+    async fn finish(&self, walk: &Walk<'_>, collector: Option<&str>, end: &daylight_calls::CallEnd) {
+        let app = &self.app;
+        let outcome = daylight_calls::mapping::robot_outcome(end, walk.outcome());
+        let secs = end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+        let recording = end.recording.as_ref().map(|r| NewRecording {
+            path: self.file.display().to_string(),
+            sha256: r.sha256.clone(),
+            bytes: r.bytes,
+            millis: (r.secs * 1000.0).round().max(0.0) as u64,
+        });
+        let result = app
+            .store
+            .finish_call(self.started, outcome, secs, recording.as_ref(), &self.login, app.now())
+            .await;
+        if let Some(login) = collector {
+            if end.bridged {
+                crate::agents::count_call(app, login, secs).await;
+            }
+            crate::agents::on_call(app, login, AgentEvent::Ended { bridged: end.bridged }).await;
+        }
+        tracing::info!(call = self.started, outcome = outcome.as_str(), keys = walk.keys(), path = ?walk.path(), transferred = end.bridged, "robot call ended");
+        self.calls.update(self.started, |v| {
+            v.phase = Phase::Ended;
+            v.sip_status = end.debtor_code;
+            match result {
+                Ok(attempt) => {
+                    v.attempt = Some(attempt);
+                    v.outcome = Some(outcome);
+                    v.duration_secs = Some(secs);
+                }
+                Err(e) => v.reason = Some(e.to_string()),
+            }
+        });
+    }
+}
