@@ -90,24 +90,35 @@ impl Facts {
     }
 }
 
-/// The flow `name` of the strategy in force (the latest plan's, else the default).
+/// The flow `name` of the strategy in force (the latest plan's), else of the default strategy
+/// (a plan's strategy may have no flows, as the baseline has none).
 async fn flow_named(app: &AppState, name: &str) -> ApiResult<Flow> {
     let plans = app.store.list_plans().await?;
     let latest = match plans.first() {
         Some(p) => app.store.plan_strategy(p.date, p.version).await?,
         None => None,
     };
-    let text = latest.unwrap_or_else(|| DEFAULT.to_owned());
-    let s = Strategy::from_toml(&text, "the strategy in force")
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code, e.to_string()))?;
-    s.flow(name).cloned().ok_or_else(|| {
-        let names: Vec<&str> = s.flows.iter().map(|f| f.name.as_str()).collect();
-        ApiError::field(
-            "flow",
-            "NOT_FOUND",
-            format!("no flow {name:?}; expected one of: {}", names.join(", ")),
-        )
-    })
+    let mut names: Vec<String> = Vec::new();
+    for (text, origin) in
+        [(latest, "the latest plan's strategy"), (Some(DEFAULT.to_owned()), "the default strategy")]
+    {
+        let Some(text) = text else { continue };
+        let s = Strategy::from_toml(&text, origin)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code, e.to_string()))?;
+        if let Some(f) = s.flow(name) {
+            return Ok(f.clone());
+        }
+        for f in &s.flows {
+            if !names.contains(&f.name) {
+                names.push(f.name.clone());
+            }
+        }
+    }
+    Err(ApiError::field(
+        "flow",
+        "NOT_FOUND",
+        format!("no flow {name:?}; expected one of: {}", names.join(", ")),
+    ))
 }
 
 /// Starts a robot call to `point` of case `id` following `flow`: the gate first (refused:
