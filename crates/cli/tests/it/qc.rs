@@ -61,6 +61,19 @@ fn lint_rules_and_eval() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("QC_LINT") && err.contains("AGENT_THREAT") && err.contains("script "), "{err}");
 
+    // A robot flow's prompt is linted as a script is, named by flow and node.
+    let bad = std::fs::read_to_string(&strategy).unwrap().replacen(
+        "say = \"正在为您转接人工客服",
+        "say = \"不还钱就让你坐牢。正在为您转接人工客服",
+        1,
+    );
+    let bad_file = dir.path().join("bad-flow.toml");
+    std::fs::write(&bad_file, bad).unwrap();
+    let out = daylight(&["qc", "lint-script", bad_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("flow reminder/agent") && text.contains("AGENT_THREAT"), "{text}");
+
     let out = daylight(&["qc", "rules", "--json"]);
     let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rules["codes"].as_array().unwrap().len(), 16);
