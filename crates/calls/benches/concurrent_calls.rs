@@ -12,27 +12,17 @@
 //! did not reach the far phone; the recordings are checked to be as long as the calls.
 #![allow(missing_docs, clippy::print_stdout, clippy::disallowed_methods, clippy::unwrap_used)]
 
+#[path = "common/phones.rs"]
+mod phones;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use daylight_calls::{CallEvent, Codec, Dial, Switch, SwitchConfig, Trunk};
-use rsipstack::dialog::dialog::DialogState;
-use rsipstack::dialog::dialog_layer::DialogLayer;
-use rsipstack::sip::headers::ContentType;
-use rsipstack::sip::{Header, Method, StatusCode};
-use rsipstack::transport::TransportLayer;
-use rsipstack::transport::udp::UdpConnection;
-use tokio::net::UdpSocket;
-
-/// Packets the phones sent and received, across all legs.
-#[derive(Default)]
-struct Counters {
-    sent: AtomicU64,
-    received: AtomicU64,
-}
+use daylight_calls::{CallEvent, Dial, Switch, SwitchConfig, Trunk};
+use phones::{Counters, Keys, phones};
 
 /// The threads of the switch's runtime.
 type Tids = Arc<Mutex<HashSet<String>>>;
@@ -60,7 +50,8 @@ fn main() {
         .build()
         .unwrap();
     let counters = Arc::new(Counters::default());
-    let phones = phones_rt.block_on(phones(counters.clone(), phones_rt.handle().clone()));
+    let phones =
+        phones_rt.block_on(phones(counters.clone(), Arc::new(Keys::default()), phones_rt.handle().clone()));
     println!(
         "| calls at once | bridged | audio loss in the window | switch CPU | CPU per call | recordings (length ≥ 95 % of the call) |"
     );
@@ -177,128 +168,4 @@ async fn run(n: usize, phones: SocketAddr, counters: &Counters, tids: &Tids) -> 
         cpu: (c1 - c0) / secs,
         recordings_ok,
     }
-}
-
-/// The offer's RTP address: the `c=` address and the audio port.
-fn offer_rtp(sdp: &str) -> Option<SocketAddr> {
-    let ip = sdp.lines().find_map(|l| l.trim().strip_prefix("c=IN IP4 "))?.trim();
-    let port = sdp.lines().find_map(|l| l.trim().strip_prefix("m=audio "))?.split_whitespace().next()?;
-    format!("{ip}:{port}").parse().ok()
-}
-
-/// One SIP user agent answering every INVITE; each answered leg sends and counts G.711.
-async fn phones(counters: Arc<Counters>, rt: tokio::runtime::Handle) -> SocketAddr {
-    let token = tokio_util::sync::CancellationToken::new();
-    let transport = TransportLayer::new(token.child_token());
-    let conn =
-        UdpConnection::create_connection("127.0.0.1:0".parse().unwrap(), None, Some(token.child_token()))
-            .await
-            .unwrap();
-    let addr: SocketAddr = conn.get_addr().addr.to_string().parse().unwrap();
-    transport.add_transport(conn.into());
-    let endpoint = Arc::new(
-        rsipstack::EndpointBuilder::new().with_cancel_token(token).with_transport_layer(transport).build(),
-    );
-    let mut incoming = endpoint.incoming_transactions().unwrap();
-    let layer = Arc::new(DialogLayer::new(endpoint.inner.clone()));
-    let serve = endpoint.clone();
-    rt.spawn(async move { serve.serve().await });
-    rt.spawn(async move {
-        let _keep = endpoint;
-        while let Some(mut tx) = incoming.recv().await {
-            let in_dialog = rsipstack::sip::prelude::HeadersExt::to_header(&tx.original)
-                .ok()
-                .and_then(|h| h.tag().ok().flatten())
-                .is_some();
-            if in_dialog {
-                if let Some(mut d) = layer.match_dialog(&tx) {
-                    tokio::spawn(async move {
-                        let _ = d.handle(&mut tx).await;
-                    });
-                } else if tx.original.method != Method::Ack {
-                    let _ = tx.reply(StatusCode::CallTransactionDoesNotExist).await;
-                }
-                continue;
-            }
-            if tx.original.method != Method::Invite {
-                if tx.original.method != Method::Ack {
-                    let _ = tx.reply(StatusCode::OK).await;
-                }
-                continue;
-            }
-            let Some(remote) = std::str::from_utf8(&tx.original.body).ok().and_then(offer_rtp) else {
-                let _ = tx.reply(StatusCode::NotAcceptableHere).await;
-                continue;
-            };
-            let (state_tx, mut states) = layer.new_dialog_state_channel();
-            let Ok(dialog) = layer.get_or_create_server_invite(&tx, state_tx, None, None) else { continue };
-            let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let local = sock.local_addr().unwrap();
-            let answer = format!(
-                "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-                 m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n",
-                local.port()
-            );
-            let mut driver = dialog.clone();
-            tokio::spawn(async move {
-                let _ = driver.handle(&mut tx).await;
-            });
-            let _ = dialog.accept(
-                Some(vec![Header::ContentType(ContentType::new("application/sdp"))]),
-                Some(answer.into_bytes()),
-            );
-            let counters = counters.clone();
-            let layer = layer.clone();
-            tokio::spawn(async move {
-                let sock = Arc::new(sock);
-                let stop = tokio_util::sync::CancellationToken::new();
-                let rx_sock = sock.clone();
-                let rx_counters = counters.clone();
-                let rx_stop = stop.clone();
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 1500];
-                    loop {
-                        tokio::select! {
-                            r = rx_sock.recv_from(&mut buf) => if r.is_ok() {
-                                rx_counters.received.fetch_add(1, Ordering::Relaxed);
-                            },
-                            _ = rx_stop.cancelled() => return,
-                        }
-                    }
-                });
-                let ssrc: u32 = rand::random();
-                let mut seq: u16 = 0;
-                let mut ts: u32 = 0;
-                let mut tick = tokio::time::interval(Duration::from_millis(20));
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {
-                            let mut p = Vec::with_capacity(172);
-                            p.extend_from_slice(&[0x80, 0]);
-                            p.extend_from_slice(&seq.to_be_bytes());
-                            p.extend_from_slice(&ts.to_be_bytes());
-                            p.extend_from_slice(&ssrc.to_be_bytes());
-                            // A 400 Hz tone, µ-law.
-                            p.extend((0..160u32).map(|k| {
-                                let t = f64::from(ts.wrapping_add(k)) / 8000.0;
-                                Codec::Pcmu.encode((8000.0 * (2.0 * std::f64::consts::PI * 400.0 * t).sin()) as i16)
-                            }));
-                            if sock.send_to(&p, remote).await.is_ok() {
-                                counters.sent.fetch_add(1, Ordering::Relaxed);
-                            }
-                            seq = seq.wrapping_add(1);
-                            ts = ts.wrapping_add(160);
-                        }
-                        st = states.recv() => match st {
-                            Some(DialogState::Terminated(..)) | None => break,
-                            Some(_) => {}
-                        },
-                    }
-                }
-                stop.cancel();
-                layer.remove_dialog(&dialog.id());
-            });
-        }
-    });
-    addr
 }
