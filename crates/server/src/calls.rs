@@ -627,7 +627,7 @@ async fn finish(
         bytes: r.bytes,
         millis: (r.secs * 1000.0).round().max(0.0) as u64,
     });
-    let attempt = app.store.finish_call(started, outcome, secs, recording.as_ref(), login, now).await?;
+    let attempt = app.store.finish_call(started, outcome, secs, recording.as_ref(), None, login, now).await?;
     Ok(Some((attempt, outcome, secs)))
 }
 

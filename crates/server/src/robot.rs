@@ -379,9 +379,18 @@ impl Job {
             bytes: r.bytes,
             millis: (r.secs * 1000.0).round().max(0.0) as u64,
         });
+        let note = robot_note(walk, collector.filter(|_| end.bridged), end.debtor_code);
         let result = app
             .store
-            .finish_call(self.started, outcome, secs, recording.as_ref(), &self.login, app.now())
+            .finish_call(
+                self.started,
+                outcome,
+                secs,
+                recording.as_ref(),
+                note.as_deref(),
+                &self.login,
+                app.now(),
+            )
             .await;
         if let Some(login) = collector {
             if end.bridged {
@@ -403,4 +412,22 @@ impl Job {
             }
         });
     }
+}
+
+/// The robot's account of an answered call for the case's timeline: the flow, the keys, the
+/// nodes passed and who took the call (none when the debtor never answered).
+fn robot_note(walk: &Walk<'_>, collector: Option<&str>, debtor_code: Option<u16>) -> Option<String> {
+    if !matches!(debtor_code, Some(200..=299)) {
+        return None;
+    }
+    let keys = if walk.keys().is_empty() { "无".to_owned() } else { walk.keys().to_owned() };
+    let taken = match collector {
+        Some(login) => format!("已转接 {login}"),
+        None => "未转人工".to_owned(),
+    };
+    Some(format!(
+        "机器人外呼（流程 {}）：按键 {keys}；经过 {}；{taken}。",
+        walk.flow_name(),
+        walk.path().join(" → ")
+    ))
 }

@@ -367,6 +367,15 @@ async fn a_robot_call_follows_its_flow_and_hands_the_debtor_to_a_ready_collector
     assert!(recs.as_array().unwrap().iter().any(|x| x["attempt"] == attempt), "{recs}");
     let me = e2.get("/api/me/state").await.1;
     assert_eq!((me["state"].as_str(), me["calls_today"].as_u64()), (Some("wrap_up"), Some(1)), "{me}");
+    // The robot's account is the attempt's note, in the case's timeline.
+    let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+    let text = case.to_string();
+    assert!(
+        text.contains("机器人外呼（流程 reminder）")
+            && text.contains("identify → remind → agent")
+            && text.contains("已转接 E002"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

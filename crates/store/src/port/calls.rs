@@ -18,13 +18,17 @@ pub trait CallStore: Send + Sync {
 
     /// [`GateStore::finish_attempt`](crate::GateStore::finish_attempt) for a call the switch
     /// placed, with its recording: the attempt's ledger event carries the recording's SHA-256,
-    /// and the recording is stored with the attempt, in one transaction.
+    /// and the recording is stored with the attempt, in one transaction; `note` (a robot's
+    /// account of the call: keys pressed, the way through its flow) is stored as the attempt's
+    /// note.
+    #[allow(clippy::too_many_arguments)]
     async fn finish_call(
         &self,
         started: i64,
         outcome: Outcome,
         duration_secs: u32,
         recording: Option<&NewRecording>,
+        note: Option<&str>,
         actor: &str,
         now: Timestamp,
     ) -> Result<i64>;

@@ -444,10 +444,11 @@ impl CallStore for Adapter {
         outcome: Outcome,
         duration_secs: u32,
         recording: Option<&NewRecording>,
+        note: Option<&str>,
         actor: &str,
         now: Timestamp,
     ) -> Result<i64> {
-        finish_started(&self.write, started, outcome, duration_secs, None, recording, actor, now).await
+        finish_started(&self.write, started, outcome, duration_secs, note, recording, actor, now).await
     }
 
     async fn withdraw_call(&self, started: i64, reason: &str, actor: &str, now: Timestamp) -> Result<()> {

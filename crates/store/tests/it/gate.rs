@@ -313,7 +313,7 @@ contract! {
         let started = store.start_attempt(&planned(at), "E001", t(at)).await.unwrap().id.unwrap();
         let file = NewRecording { path: "2026-03/call-2.wav.age".into(), sha256: "ab".repeat(32), bytes: 48_000, millis: 3_000 };
         let end = t("2026-03-03T01:02:00Z");
-        let attempt = store.finish_call(started, Outcome::Conversation, 3, Some(&file), "E001", end).await.unwrap();
+        let attempt = store.finish_call(started, Outcome::Conversation, 3, Some(&file), None, "E001", end).await.unwrap();
         let d = store.case_detail(&case_id(1)).await.unwrap();
         assert_eq!(d.attempts.len(), 1, "the withdrawn start left no attempt");
         assert_eq!((d.attempts[0].attempt.outcome, d.attempts[0].attempt.duration_secs), (Outcome::Conversation, 3));
@@ -418,7 +418,7 @@ contract! {
         store.call_placed(other_node, "host-b:5060", "2026-03/call-2.wav.age", t(at)).await.unwrap();
         let done = store.start_attempt(&planned(1, at), "E001", t(at)).await.unwrap().id.unwrap();
         store.call_placed(done, "host-a:5060", "2026-03/call-3.wav.age", t(at)).await.unwrap();
-        store.finish_call(done, Outcome::Busy, 0, None, "E001", t(at)).await.unwrap();
+        store.finish_call(done, Outcome::Busy, 0, None, None, "E001", t(at)).await.unwrap();
         assert_eq!(store.call_placed(999, "host-a:5060", "x", t(at)).await.unwrap_err().code(), "NOT_FOUND");
         assert_eq!(store.call_placed(cut, " ", "x", t(at)).await.unwrap_err().code(), "REQUIRED");
 
@@ -483,7 +483,7 @@ contract! {
         for (case, at) in [(1, "2026-03-03T01:00:00Z"), (2, "2026-03-03T02:00:00Z"), (3, "2026-03-03T03:00:00Z")] {
             let started = store.start_attempt(&call(case, at), "E001", t(at)).await.unwrap().id.unwrap();
             let file = NewRecording { path: format!("2026-03/call-{started}.wav.age"), sha256: format!("{case:0>64}"), bytes: 100, millis: 1000 };
-            store.finish_call(started, Outcome::Conversation, 1, Some(&file), "E001", t(at)).await.unwrap();
+            store.finish_call(started, Outcome::Conversation, 1, Some(&file), None, "E001", t(at)).await.unwrap();
             ids.push(store.recordings_of(&case_id(case)).await.unwrap()[0].id);
         }
         // A call in's recording is purged with the rest (case 1 has no later contact).
@@ -504,7 +504,7 @@ contract! {
         // Case 3 was contacted again later: its recording is kept as long as from that contact.
         let at = "2026-11-10T02:00:00Z";
         let again = store.start_attempt(&call(3, at), "E001", t(at)).await.unwrap().id.unwrap();
-        store.finish_call(again, Outcome::NoAnswer, 0, None, "E001", t(at)).await.unwrap();
+        store.finish_call(again, Outcome::NoAnswer, 0, None, None, "E001", t(at)).await.unwrap();
         store.set_legal_hold(&case_id(2), Some("诉讼保全 (2026)民初123号"), "C1", t(at)).await.unwrap();
         assert_eq!(store.set_legal_hold(&case_id(1), None, "C1", t(at)).await.unwrap_err().code(), "INCONSISTENT");
         assert_eq!(store.set_legal_hold(&case_id(1), Some(" "), "C1", t(at)).await.unwrap_err().code(), "REQUIRED");
@@ -544,9 +544,9 @@ contract! {
         let planned = Planned::from(&debtor_call(at, Outcome::NoAnswer));
         let started = store.start_attempt(&planned, "E001", t(at)).await.unwrap().id.unwrap();
         let end = t("2026-03-03T01:02:00Z");
-        let call = store.finish_call(started, Outcome::Conversation, 100, None, "E001", end).await.unwrap();
+        let call = store.finish_call(started, Outcome::Conversation, 100, None, None, "E001", end).await.unwrap();
         let busy_start = store.start_attempt(&planned, "E001", t(at)).await.unwrap().id.unwrap();
-        let busy = store.finish_call(busy_start, Outcome::Busy, 0, None, "E001", end).await.unwrap();
+        let busy = store.finish_call(busy_start, Outcome::Busy, 0, None, None, "E001", end).await.unwrap();
         let soon = t("2026-03-03T01:05:00Z");
         let code = |r: daylight_store::Result<()>| r.unwrap_err().code();
         assert_eq!(code(store.wrap_up_call(call, Outcome::Refused, None, "E002", soon).await), "INCONSISTENT");

@@ -130,6 +130,11 @@ impl<'f> Walk<'f> {
         &self.keys
     }
 
+    /// The flow's name.
+    pub fn flow_name(&self) -> &'f str {
+        &self.flow.name
+    }
+
     /// The nodes entered, in order.
     pub fn path(&self) -> &[&'f str] {
         &self.path
