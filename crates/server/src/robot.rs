@@ -121,6 +121,29 @@ async fn flow_named(app: &AppState, name: &str) -> ApiResult<Flow> {
     ))
 }
 
+/// The names of the flows a robot call may follow: the latest plan's strategy's, then the
+/// default strategy's.
+pub(crate) async fn flow_names(app: &AppState) -> Vec<String> {
+    let latest = match app.store.list_plans().await {
+        Ok(plans) => match plans.first() {
+            Some(p) => app.store.plan_strategy(p.date, p.version).await.ok().flatten(),
+            None => None,
+        },
+        Err(_) => None,
+    };
+    let mut names: Vec<String> = Vec::new();
+    for text in [latest, Some(DEFAULT.to_owned())].into_iter().flatten() {
+        if let Ok(s) = Strategy::from_toml(&text, "strategy") {
+            for f in s.flows {
+                if !names.contains(&f.name) {
+                    names.push(f.name);
+                }
+            }
+        }
+    }
+    names
+}
+
 /// Starts a robot call to `point` of case `id` following `flow`: the gate first (refused:
 /// nothing is dialled), then the robot dials. Started by a collector or a team lead; the
 /// attempt is the robot's.

@@ -90,6 +90,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("compliance", "合规状态", "Compliance"),
     ("can_call_now", "现在可以拨打", "Can call now"),
     ("dial", "拨打", "Dial"),
+    ("robot_call", "机器人外呼", "Robot call"),
+    ("robot_flow", "机器人流程", "Robot flow"),
     ("call", "通话", "Call"),
     ("call_ringing_agent", "正在呼叫您的话机", "Ringing your phone"),
     ("call_ringing_debtor", "正在呼叫客户", "Ringing the debtor"),

@@ -81,6 +81,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/contact", post(contact_submit))
         .route("/cases/{id}/call", post(call_submit))
+        .route("/cases/{id}/robot-call", post(robot_submit))
         .route("/calls/{call}", get(call_fragment))
         .route("/calls/{call}/hangup", post(call_hangup))
         .route("/calls/{call}/wrap-up", post(call_wrap_up))
@@ -377,11 +378,15 @@ async fn case_response(
                 Some(_) => crate::calls::calls_in(app, c, id).await.ok().filter(|r| !r.is_empty()),
                 None => None,
             };
+            let robot_flows = match &app.calls {
+                Some(_) if c.can(Permission::WorkCases) => crate::robot::flow_names(app).await,
+                _ => Vec::new(),
+            };
             let (flash_kind, flash_text) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
             let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
             case => Value::from(minijinja::value::Serde(&view)), next => next, outcomes => outcomes, today => today,
             flash_kind => flash_kind, flash => flash_text, embed => embed,
-            calls_on => app.calls.is_some(),
+            calls_on => app.calls.is_some(), robot_flows => robot_flows,
             wrap_up => latest.as_ref().is_some_and(crate::calls::CallView::wraps_up),
             recordings => recordings.map(|r| Value::from(minijinja::value::Serde(&r))),
             calls_in => calls_in.map(|r| Value::from(minijinja::value::Serde(&r))),
@@ -479,6 +484,33 @@ async fn call_submit(
                 StatusCode::CONFLICT,
                 v.rules.first().map_or("DENIED", String::as_str),
                 format!("the gate refused the call ({})", v.rules.join(", ")),
+            )),
+        },
+        Err(e) => Err(e),
+    };
+    case_after(&app, lang, &c, &id, done).await
+}
+
+#[derive(Deserialize)]
+struct RobotForm {
+    contact_point: String,
+    flow: String,
+}
+
+/// The robot call button: as the dial button, with the robot calling and the flow chosen.
+async fn robot_submit(
+    Page { app, lang, c }: Page,
+    Path(id): Path<String>,
+    Form(f): Form<RobotForm>,
+) -> Response {
+    let input = crate::robot::RobotInput { contact_point: f.contact_point, flow: f.flow };
+    let done = match crate::robot::robot_call(&app, &c, &id, &input).await {
+        Ok(v) => match v.call {
+            Some(call) => Ok(call.call),
+            None => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                v.rules.first().map_or("DENIED", String::as_str),
+                format!("the gate refused the robot call ({})", v.rules.join(", ")),
             )),
         },
         Err(e) => Err(e),

@@ -303,6 +303,18 @@ async fn a_refused_dial_sends_no_invite() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("NOT_FOUND")),
         "{v}"
     );
+    // The case page offers the robot call for the debtor's phone, with the flows to follow;
+    // its refusal shows as the dial's does.
+    let (_, page) = e2.page("/cases/CASE-C0011").await;
+    assert!(
+        page.contains("class=\"inline robot-form\"") && page.contains("<option value=\"reminder\">"),
+        "{page}"
+    );
+    let (s, page) = e2
+        .post_form("/cases/CASE-C0011/robot-call", &[("contact_point", "C0011:mobile"), ("flow", "reminder")])
+        .await;
+    assert!(s == StatusCode::CONFLICT && page.contains("HOURS"), "{s} {page}");
+    assert_eq!(r.debtor.calls_received(), 0, "no INVITE to the debtor");
 }
 
 /// A robot call through the gate: the robot dials the debtor (no collector first), says the
