@@ -8,7 +8,8 @@
 //! - **A debtor's number** (digits), by the sum of its digits modulo 10 (so about one number in
 //!   ten each): `7` rings 3 s, then 486 Busy Here; `8` rings until cancelled (no answer); `9`
 //!   is 404 Not Found (空号); any other rings 3 s, answers, sends a 660 Hz beep twice a second,
-//!   and hangs up after the talk time.
+//!   presses 1 (RFC 4733) 4 s after answering and every 6 s after that (so a robot call's
+//!   debtor confirms who they are and asks for a collector), and hangs up after the talk time.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -222,9 +223,34 @@ async fn answer(
     let (ssrc, mut seq, mut ts): (u32, u16, u32) = (rand::random(), rand::random(), rand::random());
     let mut t: u64 = 0;
     let mut buf = [0u8; 1500];
+    // A debtor presses 1 now and then, when the switch takes keys.
+    let mut next_key = (b == Behaviour::Answers)
+        .then_some(remote.event_pt)
+        .flatten()
+        .map(|pt| (tokio::time::Instant::now() + Duration::from_secs(4), pt));
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                if let Some((at, pt)) = next_key
+                    && tokio::time::Instant::now() >= at
+                {
+                    next_key = Some((at + Duration::from_secs(6), pt));
+                    // Key 1: the start (marker), then the end three times, one timestamp.
+                    for (i, end) in [false, true, true, true].into_iter().enumerate() {
+                        let mut p = Vec::with_capacity(16);
+                        p.extend_from_slice(&[0x80, if i == 0 { 0x80 | pt } else { pt }]);
+                        p.extend_from_slice(&seq.to_be_bytes());
+                        p.extend_from_slice(&ts.to_be_bytes());
+                        p.extend_from_slice(&ssrc.to_be_bytes());
+                        let duration = (160 * (i as u16 + 1)).to_be_bytes();
+                        p.extend_from_slice(&[1, if end { 0x80 | 10 } else { 10 }, duration[0], duration[1]]);
+                        let _ = sock.send_to(&p, remote.rtp).await;
+                        seq = seq.wrapping_add(1);
+                    }
+                    ts = ts.wrapping_add(640);
+                    t += 640;
+                    continue;
+                }
                 let mut p = Vec::with_capacity(172);
                 p.extend_from_slice(&[0x80, remote.codec.payload_type()]);
                 p.extend_from_slice(&seq.to_be_bytes());

@@ -946,6 +946,35 @@ async fn the_demo_loopback_phones_answer_ring_busy_and_hang_up() {
     );
     idle(&sw).await;
     sw.shutdown().await;
+
+    // A robot call to a debtor who stays on the line: they press 1 after 4 s, and the robot
+    // hands them to a collector's phone, which rings 1 s and answers.
+    let phones = daylight_calls::loopback::LoopbackPhones::start(Duration::from_secs(15)).await.unwrap();
+    let trunk = Trunk { uri_template: phones.trunk(), username: None, password: None };
+    let sw = Switch::start(SwitchConfig::new("127.0.0.1:0".parse().unwrap(), trunk)).await.unwrap();
+    let (mut rx, robot) = sw.robot(dial("lb-robot", "", "13800138000", dir.path(), &key)).await.unwrap();
+    let t0 = Instant::now();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(15), rx.recv()).await.expect("a key").unwrap();
+        assert!(!matches!(ev, CallEvent::Ended(_)), "ended early: {ev:?}");
+        if let CallEvent::Dtmf { leg: Leg::Debtor, digit: '1' } = ev {
+            break;
+        }
+    }
+    assert!((5.0..10.0).contains(&t0.elapsed().as_secs_f64()), "ring 3 s, then the key 4 s after answering");
+    robot.transfer(&phones.uri("e001")).await;
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("bridged").unwrap();
+        assert!(!matches!(ev, CallEvent::Ended(_)), "ended early: {ev:?}");
+        if ev == CallEvent::Bridged {
+            break;
+        }
+    }
+    robot.hangup().await;
+    let end = end_of(&until_end(&mut rx, Duration::from_secs(10)).await);
+    assert!(end.bridged && end.recording.is_some(), "{end:?}");
+    idle(&sw).await;
+    sw.shutdown().await;
 }
 
 /// The robot's prompt: a chirp unlike the two phones'.
