@@ -9,7 +9,7 @@
 //! `hangup`, and the call's events ([`CallEvent::Said`], [`CallEvent::Dtmf`],
 //! [`CallEvent::Bridged`], [`CallEvent::TransferFailed`]) back into what the walk heard.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -19,11 +19,11 @@ use tracing::{info, warn};
 use crate::config::{Dial, mask_number};
 use crate::error::CallError;
 use crate::event::{CallEvent, EndedBy, Leg};
-use crate::leg::{LegRequest, OutLeg, Outcome, parse_uri};
+use crate::leg::{LegRequest, OutLeg, Outcome};
 use crate::media::Media;
-use crate::record::{Recorder, parse_recipient};
+use crate::record::Recorder;
 use crate::sdp;
-use crate::switch::{Call, CallGuard, CallHandle, EVENT_BUFFER, Inner, Switch, Tally, session_id};
+use crate::switch::{Call, EVENT_BUFFER, Inner, Switch, Tally, session_id};
 
 /// What a robot call's holder asks of it.
 #[derive(Debug)]
@@ -70,33 +70,8 @@ impl Switch {
     /// collector joins only on [`Robot::transfer`]). Events follow on the receiver;
     /// [`CallEvent::Ended`] is always the last.
     pub async fn robot(&self, d: Dial) -> Result<(mpsc::Receiver<CallEvent>, Robot), CallError> {
+        let (debtor_uri, recipient, stop, guard) = self.admit(&d)?;
         let inner = self.inner();
-        if inner.closing.is_cancelled() {
-            return Err(CallError::Shutdown);
-        }
-        let debtor_uri = inner.cfg.trunk.uri_for(&d.number);
-        parse_uri(&debtor_uri, "debtor number")?;
-        if d.number.is_empty() || d.number.contains(['@', ':', ';', '>', '<', ' ']) {
-            return Err(CallError::Config("number has characters a SIP user part cannot take".into()));
-        }
-        if d.caller_id.is_empty() || d.caller_id.contains(['@', ':', ';', '>', '<', ' ']) {
-            return Err(CallError::Config("caller_id is not a SIP user part".into()));
-        }
-        let recipient = parse_recipient(&d.vault_recipient)?;
-        let stop = {
-            let mut calls = inner.calls.lock().unwrap_or_else(PoisonError::into_inner);
-            if calls.len() >= inner.cfg.max_calls {
-                return Err(CallError::Limit(calls.len()));
-            }
-            if calls.contains_key(&d.call) {
-                return Err(CallError::Duplicate(d.call.clone()));
-            }
-            let stop = inner.closing.child_token();
-            calls
-                .insert(d.call.clone(), CallHandle { stop: stop.clone(), supervise: None, supervisor: None });
-            stop
-        };
-        let guard = CallGuard { inner: inner.clone(), call: d.call.clone() };
         let (tx, rx) = mpsc::channel(EVENT_BUFFER);
         let (commands, command_rx) = mpsc::channel(16);
         let media = Media::bind(inner.local.ip(), tx.clone()).await?;

@@ -121,11 +121,43 @@ impl Switch {
     /// Starts a click-to-dial call: returns once the agent INVITE is on its way. Events follow
     /// on the receiver; [`CallEvent::Ended`] is always the last.
     pub async fn dial(&self, d: Dial) -> Result<mpsc::Receiver<CallEvent>, CallError> {
+        parse_uri(&d.agent, "agent")?;
+        let (debtor_uri, recipient, stop, guard) = self.admit(&d)?;
+        let inner = &self.inner;
+        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+        let media = Media::bind(inner.local.ip(), tx.clone()).await?;
+        let agent = OutLeg::invite(
+            &inner.layer,
+            inner.local,
+            LegRequest {
+                leg: Leg::Agent,
+                callee: d.agent.clone(),
+                from_user: "daylight".into(),
+                display: Some(format!("Daylight {}", mask_number(&d.number))),
+                offer: sdp::offer(session_id(), media.agent_rtp()),
+                credential: None,
+            },
+        )?;
+        info!(call = %d.call, agent = %d.agent, number = %mask_number(&d.number), "dialling agent");
+        let call = Call { inner: inner.clone(), dial: d, recipient, events: tx, stop };
+        tokio::spawn(async move {
+            let _guard = guard;
+            call.run(agent, media, debtor_uri).await;
+        });
+        Ok(rx)
+    }
+
+    /// Checks a call's dial (the debtor's URI, the caller ID, the vault key) and takes a place
+    /// for it in the switch's table, within the call limit: the debtor's Request-URI, the
+    /// recording's recipient, the call's stop and the guard that frees its place.
+    pub(crate) fn admit(
+        &self,
+        d: &Dial,
+    ) -> Result<(String, age::x25519::Recipient, CancellationToken, CallGuard), CallError> {
         let inner = &self.inner;
         if inner.closing.is_cancelled() {
             return Err(CallError::Shutdown);
         }
-        parse_uri(&d.agent, "agent")?;
         let debtor_uri = inner.cfg.trunk.uri_for(&d.number);
         parse_uri(&debtor_uri, "debtor number")?;
         if d.number.is_empty() || d.number.contains(['@', ':', ';', '>', '<', ' ']) {
@@ -148,28 +180,7 @@ impl Switch {
                 .insert(d.call.clone(), CallHandle { stop: stop.clone(), supervise: None, supervisor: None });
             stop
         };
-        let guard = CallGuard { inner: inner.clone(), call: d.call.clone() };
-        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
-        let media = Media::bind(inner.local.ip(), tx.clone()).await?;
-        let agent = OutLeg::invite(
-            &inner.layer,
-            inner.local,
-            LegRequest {
-                leg: Leg::Agent,
-                callee: d.agent.clone(),
-                from_user: "daylight".into(),
-                display: Some(format!("Daylight {}", mask_number(&d.number))),
-                offer: sdp::offer(session_id(), media.agent_rtp()),
-                credential: None,
-            },
-        )?;
-        info!(call = %d.call, agent = %d.agent, number = %mask_number(&d.number), "dialling agent");
-        let call = Call { inner: inner.clone(), dial: d, recipient, events: tx, stop };
-        tokio::spawn(async move {
-            let _guard = guard;
-            call.run(agent, media, debtor_uri).await;
-        });
-        Ok(rx)
+        Ok((debtor_uri, recipient, stop, CallGuard { inner: inner.clone(), call: d.call.clone() }))
     }
 
     /// Ends a call: CANCEL for a ringing leg, BYE for an answered one. `false` if no such call.

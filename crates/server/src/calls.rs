@@ -14,7 +14,7 @@ use daylight_calls::{CallEnd, CallEvent, Dial, Leg, Supervision, Switch, SwitchC
 use daylight_domain::attempt::{Channel, Outcome, Planned};
 use daylight_domain::customer::ContactPoint;
 use daylight_domain::id::{CaseId, ContactId};
-use daylight_store::model::NewRecording;
+use daylight_store::model::{CaseDetail, NewRecording};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -329,83 +329,110 @@ pub(crate) fn calls_of(app: &AppState) -> ApiResult<&Arc<Calls>> {
     })
 }
 
-/// Click to dial: the gate judges a call now by the caller to `point` of case `id`; refused,
-/// nothing is dialled and the rules come back; allowed, the switch rings the caller's phone,
-/// then the debtor. The call's end records the attempt with its outcome, talk time and recording.
-pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) -> ApiResult<DialView> {
-    caller.require(Permission::WorkCases, "place calls")?;
-    let calls = calls_of(app)?.clone();
+/// Case `id` within the caller's scope and its contact point `contact_point` (the field at
+/// fault when it has none): what a call of either kind, dialled or robot, is placed to.
+pub(crate) async fn case_point(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    contact_point: &str,
+) -> ApiResult<(CaseDetail, ContactPoint)> {
     let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
     let d = app.store.case_detail_in(&caller.scope, &case).await?;
-    let point_id = ContactId::parse(&input.contact_point)
+    let point_id = ContactId::parse(contact_point)
         .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
-    let Some(point) = d.contacts.iter().find(|p| p.id == point_id) else {
+    let Some(point) = d.contacts.iter().find(|p| p.id == point_id).cloned() else {
         return Err(ApiError::field(
             "contact_point",
             "NOT_FOUND",
-            format!("case {id} has no contact point {}", input.contact_point),
+            format!("case {id} has no contact point {contact_point}"),
         ));
     };
-    let login = caller.user.login.clone();
-    let Some(phone) = calls.settings.phones.get(&login).cloned() else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "CALL_NO_PHONE",
-            format!("no phone is set for {login}: add it under [calls.phones] (docs/calls.md)"),
-        ));
-    };
-    let now = app.now();
-    let planned = call_planned(caller, &case, point, now);
-    let gated = app.store.start_attempt(&planned, &login, now).await?;
+    Ok((d, point))
+}
+
+/// A call the gate allowed, ready to leave: its start, what the switch dials, and where its
+/// recording goes (relative to the vault).
+pub(crate) struct Placed {
+    pub(crate) started: i64,
+    pub(crate) dial: Dial,
+    pub(crate) file: PathBuf,
+}
+
+/// The one way a call reaches the switch: the gate's start for `planned` (refused: the answer
+/// with the rules, and nothing is dialled), the clear number for the switch alone, the note
+/// that lets a restart finish the call should this process stop, and the vault's folder
+/// (every call is recorded: no vault, no call). `agent` is the collector's phone (empty for a
+/// robot call).
+pub(crate) async fn place(
+    app: &AppState,
+    calls: &Calls,
+    planned: &Planned,
+    point: &ContactId,
+    login: &str,
+    agent: String,
+) -> ApiResult<Result<Placed, DialView>> {
+    let now = planned.at;
+    let gated = app.store.start_attempt(planned, login, now).await?;
     let Some(started) = gated.id.filter(|_| gated.decision.allowed) else {
-        return Ok(DialView {
+        return Ok(Err(DialView {
             allowed: false,
             rules: gated.decision.violations.iter().map(|r| r.code().to_owned()).collect(),
             texts: gated.texts.iter().map(|t| t.message_zh.to_string()).collect(),
             next_allowed_at: gated.decision.next_allowed_at.map(local_full),
             call: None,
-        });
+        }));
     };
-    let number = app.store.dial_number(&case, &point_id).await?;
+    let number = app.store.dial_number(&planned.case, point).await?;
     let file = recording_name(now, "call", started);
     // Before anything leaves: should this process stop mid-call, its restart finishes the call.
     if let Err(e) =
         app.store.call_placed(started, &calls.settings.node, &file.display().to_string(), now).await
     {
-        app.store.withdraw_call(started, &format!("{}: {e}", e.code()), &login, app.now()).await?;
+        app.store.withdraw_call(started, &format!("{}: {e}", e.code()), login, app.now()).await?;
         return Err(e.into());
     }
     let record_to = calls.settings.vault.join(&file);
     if let Some(dir) = record_to.parent()
         && let Err(e) = tokio::fs::create_dir_all(dir).await
     {
-        // Every call is recorded: no vault, no call.
         let reason = format!("VAULT_WRITE: {}: {e}", dir.display());
-        app.store.withdraw_call(started, &reason, &login, app.now()).await?;
+        app.store.withdraw_call(started, &reason, login, app.now()).await?;
         return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "VAULT_WRITE", reason));
     }
     let dial = Dial {
         call: started.to_string(),
-        agent: phone,
+        agent,
         caller_id: calls.caller_id_for(&number),
         number,
         record_to,
         vault_recipient: calls.settings.vault_recipient.clone(),
     };
-    let events = match calls.switch.dial(dial).await {
-        Ok(events) => events,
-        Err(e) => {
-            // Nothing left the switch: the start goes, so nothing counts under the caps.
-            let reason = format!("{}: {e}", e.code());
-            app.store.withdraw_call(started, &reason, &login, app.now()).await?;
-            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()));
-        }
-    };
+    Ok(Ok(Placed { started, dial, file }))
+}
+
+/// The switch could not take call `started`: nothing left it, so the start goes and nothing
+/// counts under the caps; the error for the caller.
+pub(crate) async fn not_placed(
+    app: &AppState,
+    started: i64,
+    login: &str,
+    e: &daylight_calls::CallError,
+) -> ApiError {
+    let reason = format!("{}: {e}", e.code());
+    if let Err(w) = app.store.withdraw_call(started, &reason, login, app.now()).await {
+        return w.into();
+    }
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string())
+}
+
+/// Starts following call `started` on case `case` for `login` at `phase`; its view.
+pub(crate) fn track(calls: &Calls, started: i64, case: &CaseId, login: &str, phase: Phase) -> CallView {
     let view = CallView {
         call: started,
         case: case.as_str().to_owned(),
-        collector: login.clone(),
-        phase: Phase::RingingAgent,
+        collector: login.to_owned(),
+        phase,
         attempt: None,
         outcome: None,
         duration_secs: None,
@@ -416,6 +443,35 @@ pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) 
         supervisor: None,
     };
     calls.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(started, view.clone());
+    view
+}
+
+/// Click to dial: the gate judges a call now by the caller to `point` of case `id`; refused,
+/// nothing is dialled and the rules come back; allowed, the switch rings the caller's phone,
+/// then the debtor. The call's end records the attempt with its outcome, talk time and recording.
+pub async fn dial(app: &AppState, caller: &Caller, id: &str, input: &DialInput) -> ApiResult<DialView> {
+    caller.require(Permission::WorkCases, "place calls")?;
+    let calls = calls_of(app)?.clone();
+    let (d, point) = case_point(app, caller, id, &input.contact_point).await?;
+    let login = caller.user.login.clone();
+    let Some(phone) = calls.settings.phones.get(&login).cloned() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "CALL_NO_PHONE",
+            format!("no phone is set for {login}: add it under [calls.phones] (docs/calls.md)"),
+        ));
+    };
+    let now = app.now();
+    let planned = call_planned(caller, &d.case.id, &point, now);
+    let Placed { started, dial, file } = match place(app, &calls, &planned, &point.id, &login, phone).await? {
+        Ok(p) => p,
+        Err(refused) => return Ok(refused),
+    };
+    let events = match calls.switch.dial(dial).await {
+        Ok(events) => events,
+        Err(e) => return Err(not_placed(app, started, &login, &e).await),
+    };
+    let view = track(&calls, started, &d.case.id, &login, Phase::RingingAgent);
     crate::agents::on_call(app, &login, daylight_domain::agent::AgentEvent::Dialled).await;
     let app2 = app.clone();
     tokio::spawn(async move { follow(app2, calls, started, login, file, now, events).await });

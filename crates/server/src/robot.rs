@@ -9,11 +9,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::http::StatusCode;
-use daylight_calls::{CallEvent, Dial, Leg, Robot};
+use daylight_calls::{CallEvent, Leg, Robot};
 use daylight_domain::agent::AgentEvent;
 use daylight_domain::attempt::{Agent, Channel};
-use daylight_domain::id::{CaseId, ContactId};
 use daylight_domain::pii::Gender;
 use daylight_store::model::{CaseDetail, NewRecording};
 use daylight_strategy::document::{DEFAULT, Strategy};
@@ -26,11 +24,12 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::calls::{CallNotice, CallView, Calls, DialView, Phase, call_planned, calls_of, recording_name};
+use crate::calls::{
+    CallNotice, Calls, DialView, Phase, Placed, call_planned, calls_of, case_point, not_placed, place, track,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::inbound::Pool;
 use crate::roles::Permission;
-use crate::work::local_full;
 
 /// A robot call's input: which of the case's phones, and which flow.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -90,58 +89,46 @@ impl Facts {
     }
 }
 
-/// The flow `name` of the strategy in force (the latest plan's), else of the default strategy
-/// (a plan's strategy may have no flows, as the baseline has none).
-async fn flow_named(app: &AppState, name: &str) -> ApiResult<Flow> {
-    let plans = app.store.list_plans().await?;
-    let latest = match plans.first() {
-        Some(p) => app.store.plan_strategy(p.date, p.version).await?,
-        None => None,
-    };
-    let mut names: Vec<String> = Vec::new();
-    for (text, origin) in
-        [(latest, "the latest plan's strategy"), (Some(DEFAULT.to_owned()), "the default strategy")]
-    {
-        let Some(text) = text else { continue };
-        let s = Strategy::from_toml(&text, origin)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code, e.to_string()))?;
-        if let Some(f) = s.flow(name) {
-            return Ok(f.clone());
-        }
-        for f in &s.flows {
-            if !names.contains(&f.name) {
-                names.push(f.name.clone());
-            }
-        }
-    }
-    Err(ApiError::field(
-        "flow",
-        "NOT_FOUND",
-        format!("no flow {name:?}; expected one of: {}", names.join(", ")),
-    ))
+/// The default strategy, read once.
+fn default_strategy() -> Option<&'static Strategy> {
+    static DEFAULT_STRATEGY: std::sync::LazyLock<Option<Strategy>> =
+        std::sync::LazyLock::new(|| Strategy::from_toml(DEFAULT, "default").ok());
+    DEFAULT_STRATEGY.as_ref()
 }
 
-/// The names of the flows a robot call may follow: the latest plan's strategy's, then the
-/// default strategy's.
-pub(crate) async fn flow_names(app: &AppState) -> Vec<String> {
-    let latest = match app.store.list_plans().await {
-        Ok(plans) => match plans.first() {
-            Some(p) => app.store.plan_strategy(p.date, p.version).await.ok().flatten(),
-            None => None,
-        },
-        Err(_) => None,
-    };
-    let mut names: Vec<String> = Vec::new();
-    for text in [latest, Some(DEFAULT.to_owned())].into_iter().flatten() {
-        if let Ok(s) = Strategy::from_toml(&text, "strategy") {
-            for f in s.flows {
-                if !names.contains(&f.name) {
-                    names.push(f.name);
-                }
+/// The flows a robot call may follow: those of the strategy in force (today's plan's, as the
+/// plan cache holds it), then the default strategy's (a plan's strategy may have none, as the
+/// baseline has none), by name, the first of a name winning.
+async fn flows(app: &AppState) -> ApiResult<Vec<Flow>> {
+    let today = app.plans.today(app).await?.strategy.clone();
+    let mut out: Vec<Flow> = Vec::new();
+    for s in today.as_deref().into_iter().chain(default_strategy()) {
+        for f in &s.flows {
+            if !out.iter().any(|o| o.name == f.name) {
+                out.push(f.clone());
             }
         }
     }
-    names
+    Ok(out)
+}
+
+/// The flow `name` a robot call may follow ([`flows`]).
+async fn flow_named(app: &AppState, name: &str) -> ApiResult<Flow> {
+    let all = flows(app).await?;
+    let names: Vec<&str> = all.iter().map(|f| f.name.as_str()).collect();
+    let wanted = all.iter().find(|f| f.name == name).cloned();
+    wanted.ok_or_else(|| {
+        ApiError::field(
+            "flow",
+            "NOT_FOUND",
+            format!("no flow {name:?}; expected one of: {}", names.join(", ")),
+        )
+    })
+}
+
+/// The names of the flows a robot call may follow ([`flows`]).
+pub(crate) async fn flow_names(app: &AppState) -> Vec<String> {
+    flows(app).await.map(|f| f.into_iter().map(|f| f.name).collect()).unwrap_or_default()
 }
 
 /// Starts a robot call to `point` of case `id` following `flow`: the gate first (refused:
@@ -155,79 +142,22 @@ pub async fn robot_call(
 ) -> ApiResult<DialView> {
     caller.require(Permission::WorkCases, "place robot calls")?;
     let calls = calls_of(app)?.clone();
-    let case = CaseId::parse(id).map_err(|_| ApiError::not_found("case", id))?;
-    let d = app.store.case_detail_in(&caller.scope, &case).await?;
-    let point_id = ContactId::parse(&input.contact_point)
-        .map_err(|e| ApiError::field("contact_point", e.code.as_str(), e.message))?;
-    let Some(point) = d.contacts.iter().find(|p| p.id == point_id) else {
-        return Err(ApiError::field(
-            "contact_point",
-            "NOT_FOUND",
-            format!("case {id} has no contact point {}", input.contact_point),
-        ));
-    };
+    let (d, point) = case_point(app, caller, id, &input.contact_point).await?;
     let flow = flow_named(app, &input.flow).await?;
     let login = caller.user.login.clone();
-    let now = app.now();
-    let mut planned = call_planned(caller, &case, point, now);
+    let mut planned = call_planned(caller, &d.case.id, &point, app.now());
     planned.channel = Channel::RobotCall;
     planned.agent = Agent::Robot(format!("flow:{}", flow.name));
-    let gated = app.store.start_attempt(&planned, &login, now).await?;
-    let Some(started) = gated.id.filter(|_| gated.decision.allowed) else {
-        return Ok(DialView {
-            allowed: false,
-            rules: gated.decision.violations.iter().map(|r| r.code().to_owned()).collect(),
-            texts: gated.texts.iter().map(|t| t.message_zh.to_string()).collect(),
-            next_allowed_at: gated.decision.next_allowed_at.map(local_full),
-            call: None,
-        });
-    };
-    let number = app.store.dial_number(&case, &point_id).await?;
-    let file = recording_name(now, "call", started);
-    if let Err(e) =
-        app.store.call_placed(started, &calls.settings.node, &file.display().to_string(), now).await
-    {
-        app.store.withdraw_call(started, &format!("{}: {e}", e.code()), &login, app.now()).await?;
-        return Err(e.into());
-    }
-    let record_to = calls.settings.vault.join(&file);
-    if let Some(dir) = record_to.parent()
-        && let Err(e) = tokio::fs::create_dir_all(dir).await
-    {
-        let reason = format!("VAULT_WRITE: {}: {e}", dir.display());
-        app.store.withdraw_call(started, &reason, &login, app.now()).await?;
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "VAULT_WRITE", reason));
-    }
-    let dial = Dial {
-        call: started.to_string(),
-        agent: String::new(),
-        caller_id: calls.caller_id_for(&number),
-        number,
-        record_to,
-        vault_recipient: calls.settings.vault_recipient.clone(),
-    };
+    let Placed { started, dial, file } =
+        match place(app, &calls, &planned, &point.id, &login, String::new()).await? {
+            Ok(p) => p,
+            Err(refused) => return Ok(refused),
+        };
     let (events, robot) = match calls.switch.robot(dial).await {
         Ok(r) => r,
-        Err(e) => {
-            app.store.withdraw_call(started, &format!("{}: {e}", e.code()), &login, app.now()).await?;
-            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()));
-        }
+        Err(e) => return Err(not_placed(app, started, &login, &e).await),
     };
-    let view = CallView {
-        call: started,
-        case: case.as_str().to_owned(),
-        collector: login.clone(),
-        phase: Phase::RingingDebtor,
-        attempt: None,
-        outcome: None,
-        duration_secs: None,
-        sip_status: None,
-        reason: None,
-        wrapped_up: false,
-        supervision: None,
-        supervisor: None,
-    };
-    calls.calls.lock().unwrap_or_else(|e| e.into_inner()).insert(started, view.clone());
+    let view = track(&calls, started, &d.case.id, &login, Phase::RingingDebtor);
     let job = Job {
         app: app.clone(),
         calls: calls.clone(),

@@ -477,18 +477,22 @@ async fn call_submit(
     Form(f): Form<CallForm>,
 ) -> Response {
     let input = crate::calls::DialInput { contact_point: f.contact_point };
-    let done = match crate::calls::dial(&app, &c, &id, &input).await {
-        Ok(v) => match v.call {
-            Some(call) => Ok(call.call),
-            None => Err(ApiError::new(
-                StatusCode::CONFLICT,
-                v.rules.first().map_or("DENIED", String::as_str),
-                format!("the gate refused the call ({})", v.rules.join(", ")),
-            )),
-        },
-        Err(e) => Err(e),
-    };
+    let done = placed(crate::calls::dial(&app, &c, &id, &input).await, "call");
     case_after(&app, lang, &c, &id, done).await
+}
+
+/// A placed call's id, or the gate's refusal as an error naming its first rule (the case page
+/// shows it as any refusal).
+fn placed(v: Result<crate::calls::DialView, ApiError>, what: &str) -> Result<i64, ApiError> {
+    let v = v?;
+    match v.call {
+        Some(call) => Ok(call.call),
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            v.rules.first().map_or("DENIED", String::as_str),
+            format!("the gate refused the {what} ({})", v.rules.join(", ")),
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -504,17 +508,7 @@ async fn robot_submit(
     Form(f): Form<RobotForm>,
 ) -> Response {
     let input = crate::robot::RobotInput { contact_point: f.contact_point, flow: f.flow };
-    let done = match crate::robot::robot_call(&app, &c, &id, &input).await {
-        Ok(v) => match v.call {
-            Some(call) => Ok(call.call),
-            None => Err(ApiError::new(
-                StatusCode::CONFLICT,
-                v.rules.first().map_or("DENIED", String::as_str),
-                format!("the gate refused the robot call ({})", v.rules.join(", ")),
-            )),
-        },
-        Err(e) => Err(e),
-    };
+    let done = placed(crate::robot::robot_call(&app, &c, &id, &input).await, "robot call");
     case_after(&app, lang, &c, &id, done).await
 }
 
