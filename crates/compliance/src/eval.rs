@@ -56,6 +56,9 @@ pub struct Request {
     /// the rules that count per number read them: `UNANSWERED_CAP` and the third-party caps per
     /// number.
     pub same_number: Vec<Contact>,
+    /// No collector is on the line when the recipient answers: a robot's call, a predictive
+    /// dialler's (`ABANDONED_REDIAL`).
+    pub unattended: bool,
 }
 
 /// What screening and outcomes have found of a contact point.
@@ -87,6 +90,7 @@ impl Request {
             point_status: None,
             case_closed: false,
             same_number: Vec::new(),
+            unattended: false,
         })
     }
 }
@@ -286,11 +290,41 @@ fn check(pack: &Pack, req: &Request, history: &[Contact], t: Timestamp) -> Verdi
 
     if chan.is_call() {
         caps(pack, req, history, &offsets, (ts, today), &mut v, opens);
+        if req.unattended
+            && let Some(a) = &pack.abandonment
+        {
+            abandoned_redial(a, req, history, ts, &mut v);
+        }
     }
     if req.recipient == Recipient::ThirdParty {
         third_party(pack, req, history, &offsets, t, today, &mut v, opens);
     }
     v
+}
+
+/// `ABANDONED_REDIAL`: the latest call to the same number (this point, or the same physical
+/// number on another record) abandoned, or still going on, within `redial_hours` before `ts`
+/// keeps unattended calls off the number until the hours have passed.
+fn abandoned_redial(
+    a: &crate::pack::Abandonment,
+    req: &Request,
+    history: &[Contact],
+    ts: i64,
+    v: &mut Verdict,
+) {
+    let point = req.contact_point.as_deref();
+    let span = i64::from(a.redial_hours) * 3600;
+    let latest = history
+        .iter()
+        .filter(|c| same(point, c.contact_point.as_deref()))
+        .chain(req.same_number.iter())
+        .filter(|c| c.channel.is_call() && c.outcome.is_none_or(|o| o == Outcome::Abandoned))
+        .map(|c| secs(c.at))
+        .filter(|s| *s <= ts && ts < s + span)
+        .max();
+    if let Some(s) = latest {
+        v.deny(Rule::AbandonedRedial, Timestamp::from_second(s + span).ok());
+    }
 }
 
 /// The number's status: an invalid or suspended number is refused until the status changes (a

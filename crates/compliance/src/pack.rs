@@ -32,6 +32,9 @@ pub enum Rule {
     SevenInSeven,
     /// No call in the days after a conversation.
     AfterConversation,
+    /// No unattended call (a robot's, a predictive dialler's) to a number whose call was
+    /// abandoned within the pack's hours.
+    AbandonedRedial,
     /// Contacting third parties.
     ThirdParty,
     /// The debtor asked us to stop.
@@ -52,7 +55,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order decisions list them.
-    pub const ALL: [Rule; 16] = [
+    pub const ALL: [Rule; 17] = [
         Rule::CaseClosed,
         Rule::NumberInvalid,
         Rule::NumberSuspended,
@@ -68,6 +71,7 @@ impl Rule {
         Rule::ConversationCap,
         Rule::SevenInSeven,
         Rule::AfterConversation,
+        Rule::AbandonedRedial,
         Rule::ThirdParty,
     ];
 
@@ -82,6 +86,7 @@ impl Rule {
             Rule::ConversationCap => "CONVERSATION_CAP",
             Rule::SevenInSeven => "SEVEN_IN_SEVEN",
             Rule::AfterConversation => "AFTER_CONVERSATION",
+            Rule::AbandonedRedial => "ABANDONED_REDIAL",
             Rule::ThirdParty => "THIRD_PARTY",
             Rule::Cease => "CEASE",
             Rule::OptOut => "OPT_OUT",
@@ -218,6 +223,23 @@ pub struct AfterConversation {
     pub text: RuleText,
 }
 
+/// `ABANDONED_REDIAL` and the abandonment limit: a call answered with no collector to take it
+/// (abandoned) hears the bank's message; for `redial_hours` after it the number is called
+/// again only with a collector on the line (never by a robot or a predictive dialler); and a
+/// dialler's abandoned calls stay at most `limit_percent` of its answered calls over any
+/// `window_hours` (Ofcom's persistent-misuse policy: 3 % over 24 hours per campaign, 72 hours).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Abandonment {
+    /// Hours after an abandoned call during which an unattended call to the number is refused.
+    pub redial_hours: i32,
+    /// The most abandoned calls may be of answered calls, in percent (0 to 100).
+    pub limit_percent: f64,
+    /// The window the rate is taken over, in hours.
+    pub window_hours: i32,
+    /// Texts.
+    pub text: RuleText,
+}
+
 /// When a third party may be contacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -287,6 +309,9 @@ pub struct Pack {
     pub seven_in_seven: Option<SevenInSeven>,
     /// `AFTER_CONVERSATION`.
     pub after_conversation: Option<AfterConversation>,
+    /// `ABANDONED_REDIAL`, and the abandonment limit a dialler is held to (the `[abandonment]`
+    /// table).
+    pub abandonment: Option<Abandonment>,
     /// `THIRD_PARTY`.
     pub third_party: ThirdParty,
     /// `CEASE`.
@@ -390,6 +415,8 @@ struct RawPack {
     seven_in_seven: Option<RawSeven>,
     #[serde(default)]
     after_conversation: Option<RawAfter>,
+    #[serde(default)]
+    abandonment: Option<RawAbandonment>,
     third_party: RawThirdParty,
     cease: RawCease,
     opt_out: RawCitation,
@@ -493,6 +520,15 @@ struct RawSeven {
 #[serde(deny_unknown_fields)]
 struct RawAfter {
     days: i32,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAbandonment {
+    redial_hours: i32,
+    limit_percent: f64,
+    window_hours: i32,
     citation: String,
 }
 
@@ -782,6 +818,39 @@ fn after_conversation_rule(c: RawAfter, origin: &str) -> Result<AfterConversatio
     })
 }
 
+/// `ABANDONED_REDIAL` and the limit: the hours (1 to 24 × [`MAX_WINDOW_DAYS`] less a day) and
+/// the percentage checked, and its texts.
+fn abandonment_rule(a: RawAbandonment, origin: &str) -> Result<Abandonment, PolicyError> {
+    let most = (MAX_WINDOW_DAYS - 1) * 24;
+    if !(1..=most).contains(&a.redial_hours) {
+        let found = format!("{}; expected 1 to {most} hours", a.redial_hours);
+        return Err(PolicyError::invalid(origin, "abandonment.redial_hours", found));
+    }
+    if !(1..=most).contains(&a.window_hours) {
+        let found = format!("{}; expected 1 to {most} hours", a.window_hours);
+        return Err(PolicyError::invalid(origin, "abandonment.window_hours", found));
+    }
+    if !(0.0..=100.0).contains(&a.limit_percent) {
+        let found = format!("{}; expected 0 to 100 percent", a.limit_percent);
+        return Err(PolicyError::invalid(origin, "abandonment.limit_percent", found));
+    }
+    Ok(Abandonment {
+        redial_hours: a.redial_hours,
+        limit_percent: a.limit_percent,
+        window_hours: a.window_hours,
+        text: rule_text(
+            Rule::AbandonedRedial,
+            format!(
+                "a number whose call was abandoned is called again within {} hours only with a collector on the line",
+                a.redial_hours
+            ),
+            format!("呼损（接通后无坐席）后{}小时内，只可由坐席在线时再次呼叫该号码", a.redial_hours),
+            &a.citation,
+            origin,
+        )?,
+    })
+}
+
 /// `THIRD_PARTY`: when, the failures that count (1 to 20, default 3), the per-point limits,
 /// and its texts.
 fn third_party_rule(tp: RawThirdParty, origin: &str) -> Result<ThirdParty, PolicyError> {
@@ -893,11 +962,13 @@ fn reach_days(
     cycle_cap: Option<&CycleCap>,
     seven_in_seven: Option<&SevenInSeven>,
     after_conversation: Option<&AfterConversation>,
+    abandonment: Option<&Abandonment>,
 ) -> i32 {
     1 + [
         cycle_cap.map_or(1, |c| c.rolling_days.max(31)),
         seven_in_seven.map_or(1, |s| s.days),
         after_conversation.map_or(1, |a| a.days),
+        abandonment.map_or(1, |a| a.redial_hours / 24 + 1),
     ]
     .into_iter()
     .max()
@@ -929,6 +1000,7 @@ impl Pack {
         let seven_in_seven = raw.seven_in_seven.map(|c| seven_in_seven_rule(c, origin)).transpose()?;
         let after_conversation =
             raw.after_conversation.map(|c| after_conversation_rule(c, origin)).transpose()?;
+        let abandonment = raw.abandonment.map(|a| abandonment_rule(a, origin)).transpose()?;
         let third_party = third_party_rule(raw.third_party, origin)?;
         let cease = cease_rule(raw.cease, origin)?;
         let opt_out = rule_text(
@@ -964,7 +1036,12 @@ impl Pack {
             }
         }
         let calendar = pack_calendar(raw.calendar, beyond, origin)?;
-        let reach_days = reach_days(cycle_cap.as_ref(), seven_in_seven.as_ref(), after_conversation.as_ref());
+        let reach_days = reach_days(
+            cycle_cap.as_ref(),
+            seven_in_seven.as_ref(),
+            after_conversation.as_ref(),
+            abandonment.as_ref(),
+        );
         Ok(Pack {
             name,
             title: raw.title,
@@ -978,6 +1055,7 @@ impl Pack {
             conversation_cap,
             seven_in_seven,
             after_conversation,
+            abandonment,
             third_party,
             cease,
             opt_out,
@@ -1043,6 +1121,7 @@ impl Pack {
             Rule::ConversationCap => self.conversation_cap.as_ref().map(|r| &r.text),
             Rule::SevenInSeven => self.seven_in_seven.as_ref().map(|r| &r.text),
             Rule::AfterConversation => self.after_conversation.as_ref().map(|r| &r.text),
+            Rule::AbandonedRedial => self.abandonment.as_ref().map(|r| &r.text),
             Rule::ThirdParty => Some(&self.third_party.text),
             Rule::Cease => Some(&self.cease.text),
             Rule::OptOut => Some(&self.opt_out),
@@ -1086,16 +1165,33 @@ mod tests {
                 "CALENDAR_MISSING",
                 "DAILY_CAP",
                 "CYCLE_CAP",
+                "ABANDONED_REDIAL",
                 "THIRD_PARTY"
             ]
         );
         assert_eq!(
             codes("cn-cba-2026")[4..],
-            ["CEASE", "OPT_OUT", "HOURS", "UNANSWERED_CAP", "CONVERSATION_CAP", "THIRD_PARTY"]
+            [
+                "CEASE",
+                "OPT_OUT",
+                "HOURS",
+                "UNANSWERED_CAP",
+                "CONVERSATION_CAP",
+                "ABANDONED_REDIAL",
+                "THIRD_PARTY"
+            ]
         );
         assert_eq!(
             codes("us-reg-f")[4..],
-            ["CEASE", "OPT_OUT", "HOURS", "SEVEN_IN_SEVEN", "AFTER_CONVERSATION", "THIRD_PARTY"]
+            [
+                "CEASE",
+                "OPT_OUT",
+                "HOURS",
+                "SEVEN_IN_SEVEN",
+                "AFTER_CONVERSATION",
+                "ABANDONED_REDIAL",
+                "THIRD_PARTY"
+            ]
         );
         let d = Pack::shipped("cn-default").unwrap();
         assert_eq!(

@@ -88,6 +88,8 @@ pub struct ContactFacts<'a> {
     pub case_closed: bool,
     /// Contacts through the same physical number outside this point's own record.
     pub same_number: Vec<Contact>,
+    /// No collector is on the line when the recipient answers (a robot, a predictive dialler).
+    pub unattended: bool,
 }
 
 /// Why facts do not make a request.
@@ -172,6 +174,7 @@ pub fn request_for(f: ContactFacts<'_>) -> Result<Request, FactsError> {
     req.confirmed_third_party = f.third_party_confirmed;
     req.case_closed = f.case_closed;
     req.same_number = f.same_number;
+    req.unattended = f.unattended;
     Ok(req)
 }
 
@@ -215,6 +218,7 @@ mod tests {
             third_party_confirmed: false,
             case_closed: false,
             same_number: Vec::new(),
+            unattended: false,
         };
         let worst = request_for(facts(None)).unwrap();
         assert_eq!(worst.debt.as_deref(), Some("A1"));

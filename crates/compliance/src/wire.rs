@@ -47,6 +47,9 @@ pub struct WireRequest {
     /// Operator confirmation for a third party.
     #[serde(default)]
     pub confirmed_third_party: bool,
+    /// No collector on the line when the recipient answers (`ABANDONED_REDIAL`).
+    #[serde(default)]
+    pub unattended: bool,
     /// Every known debtor number.
     #[serde(default)]
     pub debtor_contact_points: Vec<String>,
@@ -138,6 +141,7 @@ impl WireRequest {
             })?),
         };
         req.confirmed_third_party = self.confirmed_third_party;
+        req.unattended = self.unattended;
         req.debtor_contact_points = self.debtor_contact_points;
         req.flags = Flags {
             cease: self.flags.cease,

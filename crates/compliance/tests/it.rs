@@ -428,3 +428,47 @@ fn past_the_calendar_a_pack_refuses_or_judges_provisionally() {
         "POLICY_TOML"
     );
 }
+
+#[test]
+fn an_abandoned_number_is_redialled_unattended_only_after_72_hours() {
+    // Abandoned on 03-02 at 10:00; the unattended call of 03-03 09:30 is refused until 03-05 10:00.
+    let abandoned = calls(&["2026-03-02T10:00:00+08:00"], "abandoned");
+    let unattended = with(
+        with(call("cn-default", "2026-03-03T09:30:00+08:00"), "history", abandoned.clone()),
+        "unattended",
+        json!(true),
+    );
+    let d = decide(unattended.clone());
+    assert_eq!(rules(&d), ["ABANDONED_REDIAL"]);
+    assert_eq!(d["next_allowed_at"], "2026-03-05T10:00:00+08:00");
+    assert!(d["violations"][0]["citation"].as_str().unwrap().contains("72 hours"), "{d}");
+    // A collector on the line may call at once; so may the robot once the hours have passed.
+    let attended = with(unattended.clone(), "unattended", json!(false));
+    assert_eq!(decide(attended)["allowed"], true);
+    let later = with(unattended.clone(), "at", json!("2026-03-05T10:00:00+08:00"));
+    assert_eq!(decide(later)["allowed"], true);
+    // Another number of the debtor's is not held; a call still going on holds the number.
+    let other = with(unattended.clone(), "contact_point", json!("p2"));
+    assert_eq!(decide(other)["allowed"], true);
+    let going = json!([{"at": "2026-03-03T09:29:00+08:00", "channel": "call", "recipient": "debtor", "contact_point": "p1", "debt_id": "A1"}]);
+    let d = decide(with(unattended, "history", going));
+    assert_eq!(rules(&d), ["ABANDONED_REDIAL"]);
+    // Every shipped pack carries the 3 % limit.
+    for p in packs() {
+        let a = p.abandonment.as_ref().unwrap_or_else(|| panic!("{} has no [abandonment]", p.name));
+        assert_eq!((a.limit_percent, a.redial_hours), (3.0, 72), "{}", p.name);
+    }
+}
+
+#[test]
+fn abandonment_settings_out_of_range_name_the_field() {
+    let text = SHIPPED.iter().find(|(n, _)| *n == "cn-default").unwrap().1;
+    for (from, to, field) in [
+        ("redial_hours = 72", "redial_hours = 0", "abandonment.redial_hours"),
+        ("limit_percent = 3.0", "limit_percent = 120.0", "abandonment.limit_percent"),
+        ("window_hours = 24", "window_hours = 9999", "abandonment.window_hours"),
+    ] {
+        let e = Pack::from_toml(&text.replace(from, to), "bad.toml").unwrap_err();
+        assert!(e.to_string().contains(field), "{field}: {e}");
+    }
+}

@@ -83,6 +83,10 @@ vocabulary! {
         /// The call was cut off because the server placing it stopped mid-call; recorded when
         /// the server came back (never typed in by a collector).
         Interrupted = "interrupted",
+        /// Answered by the party, but no collector was free to take the call within the
+        /// dialler's two seconds: the party heard the bank's message and the line was closed
+        /// (呼损). Never typed in by a collector.
+        Abandoned = "abandoned",
     }
 }
 
@@ -134,7 +138,7 @@ impl Outcome {
         match channel {
             Channel::Call | Channel::RobotCall => {
                 matches!(self.class(), OutcomeClass::Failed | OutcomeClass::Conversation)
-                    || matches!(self, ThirdPartyAnswered | WrongNumber | Interrupted)
+                    || matches!(self, ThirdPartyAnswered | WrongNumber | Interrupted | Abandoned)
             }
             Channel::Sms | Channel::Email => matches!(self, Delivered | Undelivered),
             Channel::Letter => matches!(self, Sent),

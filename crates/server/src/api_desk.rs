@@ -49,6 +49,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_call))
         .routes(routes!(hangup_call))
         .routes(routes!(robot_call))
+        .routes(routes!(start_campaign, list_campaigns))
+        .routes(routes!(get_campaign))
+        .routes(routes!(campaign_status))
+        .routes(routes!(campaign_next))
         .routes(routes!(supervise_call))
         .routes(routes!(case_calls_in))
         .routes(routes!(wrap_up_call))
@@ -93,6 +97,81 @@ async fn robot_call(
 ) -> ApiResult<(StatusCode, Json<calls::DialView>)> {
     let v = crate::robot::robot_call(&app, &c, &id, &input).await?;
     Ok((if v.allowed { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(v)))
+}
+
+/// Starts a campaign (外呼任务) on today's plan for a team: `preview`, `progressive`,
+/// `predictive` (paced by `pacer`) or `robot` (following `flow` on `lines` lines). Every dial
+/// passes the gate's start (docs/dialer.md).
+#[utoipa::path(post, path = "/api/campaigns", tag = "calls", request_body = crate::campaign::CampaignInput,
+    responses((status = 201, body = crate::campaign::CampaignView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn start_campaign(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(input): Json<crate::campaign::CampaignInput>,
+) -> ApiResult<(StatusCode, Json<crate::campaign::CampaignView>)> {
+    Ok((StatusCode::CREATED, Json(crate::campaign::start(&app, &c, &input).await?)))
+}
+
+/// The campaigns on this server the caller may watch, newest first: hopper, dial level,
+/// abandonment over the pack's window, the team's collectors by state.
+#[utoipa::path(get, path = "/api/campaigns", tag = "calls",
+    responses((status = 200, body = Vec<crate::campaign::CampaignView>), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn list_campaigns(
+    State(app): State<AppState>,
+    c: Caller,
+) -> ApiResult<Json<Vec<crate::campaign::CampaignView>>> {
+    Ok(Json(crate::campaign::list(&app, &c).await?))
+}
+
+/// One campaign.
+#[utoipa::path(get, path = "/api/campaigns/{id}", tag = "calls", params(("id" = i64, Path)),
+    responses((status = 200, body = crate::campaign::CampaignView), (status = 404, body = ErrorBody)), security(("session" = [])))]
+async fn get_campaign(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<crate::campaign::CampaignView>> {
+    Ok(Json(crate::campaign::get(&app, &c, id).await?))
+}
+
+/// A campaign's new status.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct StatusInput {
+    /// `running`, `paused` or `stopped`.
+    status: String,
+}
+
+/// Pauses, resumes or stops a campaign; calls in flight go on.
+#[utoipa::path(post, path = "/api/campaigns/{id}/status", tag = "calls", params(("id" = i64, Path)), request_body = StatusInput,
+    responses((status = 200, body = crate::campaign::CampaignView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn campaign_status(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<StatusInput>,
+) -> ApiResult<Json<crate::campaign::CampaignView>> {
+    Ok(Json(crate::campaign::set_status(&app, &c, id, &input.status).await?))
+}
+
+/// A preview campaign's next contact for the calling collector (none: 204); they dial it from
+/// the case.
+#[utoipa::path(post, path = "/api/campaigns/{id}/next", tag = "calls", params(("id" = i64, Path)),
+    responses((status = 200, body = crate::campaign::PreviewView), (status = 204), (status = 409, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn campaign_next(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    Ok(match crate::campaign::next(&app, &c, id).await? {
+        Some(v) => Json(v).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }
 
 /// A call placed from this server: where it is, and at its end the attempt and outcome.

@@ -540,7 +540,7 @@ pub(crate) fn recording_name(now: Timestamp, kind: &str, id: i64) -> PathBuf {
     Path::new(&month).join(format!("{kind}-{id}.wav.age"))
 }
 
-async fn follow(
+pub(crate) async fn follow(
     app: AppState,
     calls: Arc<Calls>,
     started: i64,

@@ -20,6 +20,7 @@ pub mod api;
 pub mod api_desk;
 pub mod auth;
 pub mod calls;
+pub mod campaign;
 pub mod charts;
 pub mod console;
 pub mod desk;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub calendar: Arc<desk::CalendarWatch>,
     /// Daylight's switch, when `[calls]` sets one up.
     pub calls: Option<Arc<calls::Calls>>,
+    /// The dialler's campaigns on this server.
+    pub campaigns: Arc<campaign::Campaigns>,
 }
 
 impl AppState {
@@ -90,6 +93,7 @@ impl AppState {
             qc: Arc::new(qc::QcEngine::default()),
             calendar: Arc::new(desk::CalendarWatch::default()),
             calls: None,
+            campaigns: Arc::new(campaign::Campaigns::default()),
             settings: Arc::new(settings),
         }
     }

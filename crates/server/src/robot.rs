@@ -44,7 +44,7 @@ pub struct RobotInput {
 
 /// What a robot says of a case, owned for the call's life.
 #[derive(Debug, Clone)]
-struct Facts {
+pub(crate) struct Facts {
     name: String,
     card_last4: String,
     amount_fen: i64,
@@ -55,7 +55,7 @@ struct Facts {
 }
 
 impl Facts {
-    fn of(d: &CaseDetail, calls: &Calls) -> Facts {
+    pub(crate) fn of(d: &CaseDetail, calls: &Calls) -> Facts {
         // Addressed by surname and 先生/女士, never the whole name.
         let name = d.customer.name.expose();
         let surname: String = name.chars().take(1).collect();
@@ -75,7 +75,7 @@ impl Facts {
         }
     }
 
-    fn spoken(&self) -> Spoken<'_> {
+    pub(crate) fn spoken(&self) -> Spoken<'_> {
         Spoken {
             name: &self.name,
             card_last4: &self.card_last4,
@@ -113,7 +113,7 @@ async fn flows(app: &AppState) -> ApiResult<Vec<Flow>> {
 }
 
 /// The flow `name` a robot call may follow ([`flows`]).
-async fn flow_named(app: &AppState, name: &str) -> ApiResult<Flow> {
+pub(crate) async fn flow_named(app: &AppState, name: &str) -> ApiResult<Flow> {
     let all = flows(app).await?;
     let names: Vec<&str> = all.iter().map(|f| f.name.as_str()).collect();
     let wanted = all.iter().find(|f| f.name == name).cloned();
@@ -148,22 +148,46 @@ pub async fn robot_call(
     let mut planned = call_planned(caller, &d.case.id, &point, app.now());
     planned.channel = Channel::RobotCall;
     planned.agent = Agent::Robot(format!("flow:{}", flow.name));
-    let Placed { started, dial, file } =
-        match place(app, &calls, &planned, &point.id, &login, String::new()).await? {
-            Ok(p) => p,
-            Err(refused) => return Ok(refused),
-        };
+    Ok(match start(app, &calls, &d, &point.id, flow, &login, &planned).await? {
+        Ok(view) => DialView {
+            allowed: true,
+            rules: Vec::new(),
+            texts: Vec::new(),
+            next_allowed_at: None,
+            call: Some(view),
+        },
+        Err(refused) => refused,
+    })
+}
+
+/// A robot call to `point` of case `d` following `flow`, started by `login` (a collector, a
+/// lead, a campaign): the gate's start for `planned` (refused: its answer, nothing dialled),
+/// then the robot dials and walks the flow. The call's view once dialled.
+pub(crate) async fn start(
+    app: &AppState,
+    calls: &Arc<Calls>,
+    d: &CaseDetail,
+    point: &daylight_domain::id::ContactId,
+    flow: Flow,
+    login: &str,
+    planned: &daylight_domain::attempt::Planned,
+) -> ApiResult<Result<crate::calls::CallView, DialView>> {
+    let Placed { started, dial, file } = match place(app, calls, planned, point, login, String::new()).await?
+    {
+        Ok(p) => p,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let (events, robot) = match calls.switch.robot(dial).await {
         Ok(r) => r,
-        Err(e) => return Err(not_placed(app, started, &login, &e).await),
+        Err(e) => return Err(not_placed(app, started, login, &e).await),
     };
-    let view = track(&calls, started, &d.case.id, &login, Phase::RingingDebtor);
+    let view = track(calls, started, &d.case.id, login, Phase::RingingDebtor);
     let job = Job {
         app: app.clone(),
         calls: calls.clone(),
         started,
-        login,
-        facts: Facts::of(&d, &calls),
+        login: login.to_owned(),
+        facts: Facts::of(d, calls),
         pool: Pool {
             collector: d.case.collector.clone(),
             team: flow.pool.clone().or_else(|| d.case.team.clone()),
@@ -171,13 +195,7 @@ pub async fn robot_call(
         file,
     };
     tokio::spawn(async move { job.run(flow, robot, events).await });
-    Ok(DialView {
-        allowed: true,
-        rules: Vec::new(),
-        texts: Vec::new(),
-        next_allowed_at: None,
-        call: Some(view),
-    })
+    Ok(Ok(view))
 }
 
 /// A robot call being carried.

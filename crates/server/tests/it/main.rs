@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod calls;
+mod campaign;
 mod desk;
 mod fixture;
 mod matrix;

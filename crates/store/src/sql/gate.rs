@@ -437,6 +437,9 @@ async fn gate_request(
         third_party_confirmed: confirmed,
         case_closed: d.closed_cases.iter().any(|c| c == p.case.as_str()),
         same_number,
+        // No collector on the line when the debtor answers: a robot's or a predictive
+        // dialler's call.
+        unattended: matches!(p.agent, Agent::Robot(_)),
     };
     daylight_compliance::request_for(facts).map_err(|e| match e {
         daylight_compliance::FactsError::Zone(z) => StoreError::Corrupt(format!("time zone {z:?}")),

@@ -132,6 +132,8 @@ pub fn request_of(
         third_party_confirmed: false,
         case_closed: false,
         same_number: Vec::new(),
+        // A plan's contacts are judged as a collector's; the gate judges a robot's own.
+        unattended: false,
     })
     .map_err(bad)
 }
