@@ -3,6 +3,12 @@
 //!
 //! `cargo bench -p daylight-calls --bench concurrent_calls -- 50 100 150 200`
 //!
+//! `-- --robot 50 100 200`: robot calls instead. Each is answered by the debtor's phone and
+//! hears a prompt (espeak-ng's Mandarin voice, rendered once) played again each time it ends,
+//! recorded with the debtor's side. Measured: the calls answered, the pace of the prompts (the
+//! prompt's length over the mean time from one prompt's end to the next's in the window: 100 %
+//! when every call's prompt plays in real time), the switch's CPU, and the recordings.
+//!
 //! Phones are simulated in this process, on a runtime (and threads) of their own: one SIP user
 //! agent answers every INVITE (the collectors' legs and the debtors', through the trunk) with
 //! SDP, then sends a 20 ms G.711 packet every 20 ms and counts what it receives. The switch
@@ -21,13 +27,15 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use daylight_calls::{CallEvent, Dial, Switch, SwitchConfig, Trunk};
+use daylight_calls::speech::Tts as _;
+use daylight_calls::{CallEvent, Dial, Leg, Switch, SwitchConfig, Trunk};
 use phones::{Counters, Keys, phones};
 
 /// The threads of the switch's runtime.
 type Tids = Arc<Mutex<HashSet<String>>>;
 
 fn main() {
+    let robot = std::env::args().any(|a| a == "--robot");
     let loads: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let loads = if loads.is_empty() { vec![50, 100, 150, 200] } else { loads };
     let tids: Tids = Arc::default();
@@ -52,6 +60,30 @@ fn main() {
     let counters = Arc::new(Counters::default());
     let phones =
         phones_rt.block_on(phones(counters.clone(), Arc::new(Keys::default()), phones_rt.handle().clone()));
+    if robot {
+        let speech = tempfile::tempdir().unwrap();
+        let tts = daylight_calls::speech::Espeak::new(speech.path()).unwrap();
+        let prompt = tts.render("您好，这里是示例银行。您的信用卡已逾期，请按1转人工。").unwrap();
+        let secs = prompt.samples.len() as f64 / 8000.0;
+        println!("prompt: {secs:.2} s");
+        println!(
+            "| robot calls at once | answered | prompts' pace (100 % = real time) | switch CPU | CPU per call | recordings (length ≥ 95 % of the call) |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|");
+        for n in loads {
+            let r = switch_rt.block_on(run_robots(n, phones, &tids, prompt.samples.clone()));
+            println!(
+                "| {n} | {} | {:.1} % | {:.1} % of a core | {:.2} % of a core | {}/{} |",
+                r.bridged,
+                r.played * 100.0,
+                r.cpu * 100.0,
+                r.cpu * 100.0 / n as f64,
+                r.recordings_ok,
+                r.bridged
+            );
+        }
+        return;
+    }
     println!(
         "| calls at once | bridged | audio loss in the window | switch CPU | CPU per call | recordings (length ≥ 95 % of the call) |"
     );
@@ -73,6 +105,8 @@ fn main() {
 struct Result {
     bridged: usize,
     loss: f64,
+    /// Robot calls: the prompt audio played in the window as a share of its real time.
+    played: f64,
     cpu: f64,
     recordings_ok: usize,
 }
@@ -165,7 +199,94 @@ async fn run(n: usize, phones: SocketAddr, counters: &Counters, tids: &Tids) -> 
     Result {
         bridged: up,
         loss: if sent > 0.0 { (1.0 - received / sent).max(0.0) } else { 1.0 },
+        played: 0.0,
         cpu: (c1 - c0) / secs,
         recordings_ok,
     }
+}
+
+/// `n` robot calls at once, each playing `prompt` over and over.
+async fn run_robots(n: usize, phones: SocketAddr, tids: &Tids, prompt: Arc<[i16]>) -> Result {
+    let dir = tempfile::tempdir().unwrap();
+    let key = age::x25519::Identity::generate();
+    let trunk = Trunk { uri_template: format!("sip:{{number}}@{phones}"), username: None, password: None };
+    let mut cfg = SwitchConfig::new("127.0.0.1:0".parse().unwrap(), trunk);
+    cfg.max_calls = n + 10;
+    let sw = Switch::start(cfg).await.unwrap();
+    let answered = tokio::sync::mpsc::unbounded_channel::<usize>();
+    let mut ends = Vec::new();
+    for i in 0..n {
+        let dial = Dial {
+            call: format!("r{i}"),
+            agent: String::new(),
+            number: format!("139{i:08}"),
+            caller_id: "02160000000".into(),
+            record_to: dir.path().join(format!("r{i}.wav.age")),
+            vault_recipient: key.to_public().to_string(),
+        };
+        let (mut rx, robot) = sw.robot(dial).await.unwrap();
+        let (tx, prompt) = (answered.0.clone(), prompt.clone());
+        ends.push(tokio::spawn(async move {
+            let mut talk = None;
+            let mut times = Vec::new();
+            while let Some(ev) = rx.recv().await {
+                match ev {
+                    CallEvent::Answered(Leg::Debtor) => {
+                        let _ = tx.send(i);
+                        robot.say(prompt.clone()).await;
+                    }
+                    CallEvent::Said => {
+                        times.push(Instant::now());
+                        robot.say(prompt.clone()).await;
+                    }
+                    CallEvent::Ended(end) => talk = Some(end),
+                    _ => {}
+                }
+            }
+            (talk, times)
+        }));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut answered = answered;
+    let mut up = 0;
+    let until = tokio::time::Instant::now() + Duration::from_secs(30);
+    while up < n {
+        match tokio::time::timeout_at(until, answered.1.recv()).await {
+            Ok(Some(_)) => up += 1,
+            _ => break,
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let c0 = switch_cpu(tids);
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let c1 = switch_cpu(tids);
+    let secs = t0.elapsed().as_secs_f64();
+    for i in 0..n {
+        sw.hangup(&format!("r{i}"));
+    }
+    let mut recordings_ok = 0;
+    // Seconds from one prompt's end to the next's, within the window: the prompt's length when
+    // the switch keeps pace.
+    let mut gaps = Vec::new();
+    for e in ends {
+        let Ok((talk, times)) = e.await else { continue };
+        gaps.extend(
+            times
+                .windows(2)
+                .filter(|w| w[0] >= t0 && w[1] <= t0 + Duration::from_secs_f64(secs))
+                .map(|w| w[1].duration_since(w[0]).as_secs_f64()),
+        );
+        if let Some(end) = talk
+            && let Some(r) = &end.recording
+            && r.secs >= end.talk_secs * 0.95
+            && std::fs::metadata(&r.path).is_ok()
+        {
+            recordings_ok += 1;
+        }
+    }
+    sw.shutdown().await;
+    let mean_gap = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
+    let played = if mean_gap > 0.0 { prompt.len() as f64 / 8000.0 / mean_gap } else { 0.0 };
+    Result { bridged: up, loss: 0.0, played, cpu: (c1 - c0) / secs, recordings_ok }
 }

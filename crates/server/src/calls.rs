@@ -373,7 +373,10 @@ pub(crate) async fn place(
     agent: String,
 ) -> ApiResult<Result<Placed, DialView>> {
     let now = planned.at;
-    let gated = app.store.start_attempt(planned, login, now).await?;
+    // The gate's start and, allowed, the note that lets a restart finish the call should this
+    // process stop: one transaction, before anything leaves.
+    let named = |started: i64| recording_name(now, "call", started).display().to_string();
+    let gated = app.store.start_call(planned, &calls.settings.node, &named, login, now).await?;
     let Some(started) = gated.id.filter(|_| gated.decision.allowed) else {
         return Ok(Err(DialView {
             allowed: false,
@@ -383,15 +386,14 @@ pub(crate) async fn place(
             call: None,
         }));
     };
-    let number = app.store.dial_number(&planned.case, point).await?;
     let file = recording_name(now, "call", started);
-    // Before anything leaves: should this process stop mid-call, its restart finishes the call.
-    if let Err(e) =
-        app.store.call_placed(started, &calls.settings.node, &file.display().to_string(), now).await
-    {
-        app.store.withdraw_call(started, &format!("{}: {e}", e.code()), login, app.now()).await?;
-        return Err(e.into());
-    }
+    let number = match app.store.dial_number(&planned.case, point).await {
+        Ok(n) => n,
+        Err(e) => {
+            app.store.withdraw_call(started, &format!("{}: {e}", e.code()), login, app.now()).await?;
+            return Err(e.into());
+        }
+    };
     let record_to = calls.settings.vault.join(&file);
     if let Some(dir) = record_to.parent()
         && let Err(e) = tokio::fs::create_dir_all(dir).await

@@ -321,7 +321,7 @@ impl Campaign {
             started_by: self.started_by.clone(),
             started_at: self.started_at.to_string(),
             hopper: g.hopper.len(),
-            level: g.level,
+            level: (g.level * 100.0).round() / 100.0,
             ringing: g.flights.values().filter(|f| !f.answered).count() as u32,
             waiting: g.flights.values().filter(|f| f.answered && f.collector.is_none()).count() as u32,
             in_flight: g.flights.len() as u32,
@@ -458,6 +458,20 @@ pub async fn list(app: &AppState, caller: &Caller) -> ApiResult<Vec<CampaignView
     Ok(all.iter().rev().filter(|c| may_see(caller, c)).map(|c| c.view(now)).collect())
 }
 
+/// The running preview campaigns of the calling collector's team, to take contacts from.
+pub async fn previews(app: &AppState, caller: &Caller) -> ApiResult<Vec<CampaignView>> {
+    caller.require(Permission::WorkCases, "take contacts")?;
+    let now = app.now();
+    let all: Vec<Arc<Campaign>> = app.campaigns.all.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(all
+        .iter()
+        .rev()
+        .filter(|c| c.mode == Mode::Preview && caller.user.team.as_deref() == Some(c.team.as_str()))
+        .map(|c| c.view(now))
+        .filter(|v| v.status == Status::Running)
+        .collect())
+}
+
 fn may_see(caller: &Caller, c: &Campaign) -> bool {
     caller.user.role != daylight_store::access::Role::TeamLead
         || caller.user.team.as_deref() == Some(c.team.as_str())
@@ -523,26 +537,39 @@ pub async fn next(app: &AppState, caller: &Caller, id: i64) -> ApiResult<Option<
     if c.lock().status != Status::Running {
         return Ok(None);
     }
+    // Only cases the collector may work (their own, in a bank's team).
+    let filter = CaseFilter {
+        status: Some(daylight_domain::case::CaseStatus::Open),
+        scope: caller.scope.clone(),
+        limit: CaseFilter::MAX_LIMIT,
+        ..CaseFilter::default()
+    };
+    let mine: HashSet<String> =
+        app.store.list_cases(&filter).await?.into_iter().map(|s| s.case.id.as_str().to_owned()).collect();
     let now = app.now();
-    loop {
-        let Some(e) = c.lock().hopper.pop_front() else {
+    for round in 0..2 {
+        if round == 1 {
             refill(app, &c).await?;
-            let Some(e) = c.lock().hopper.pop_front() else { return Ok(None) };
-            c.lock().done.insert((e.case.as_str().to_owned(), e.point.as_str().to_owned()));
-            return Ok(Some(PreviewView {
-                case: e.case.as_str().to_owned(),
-                contact_point: e.point.as_str().to_owned(),
-            }));
-        };
-        c.lock().done.insert((e.case.as_str().to_owned(), e.point.as_str().to_owned()));
-        // Checked again: time has passed since the hopper was filled.
-        if allowed(app, &c.planned(&e, now, Some(&caller.user.login))).await? {
-            return Ok(Some(PreviewView {
-                case: e.case.as_str().to_owned(),
-                contact_point: e.point.as_str().to_owned(),
-            }));
+        }
+        let candidates: Vec<Entry> =
+            c.lock().hopper.iter().filter(|e| mine.contains(e.case.as_str())).cloned().collect();
+        for e in candidates {
+            {
+                let mut g = c.lock();
+                let Some(at) = g.hopper.iter().position(|x| *x == e) else { continue };
+                g.hopper.remove(at);
+                g.done.insert((e.case.as_str().to_owned(), e.point.as_str().to_owned()));
+            }
+            // Checked again: time has passed since the hopper was filled.
+            if allowed(app, &c.planned(&e, now, Some(&caller.user.login))).await? {
+                return Ok(Some(PreviewView {
+                    case: e.case.as_str().to_owned(),
+                    contact_point: e.point.as_str().to_owned(),
+                }));
+            }
         }
     }
+    Ok(None)
 }
 
 /// Whether the gate would allow `planned` now (read as the gate reads it, without its lock).

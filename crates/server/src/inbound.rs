@@ -253,22 +253,25 @@ async fn ended(
     if end.bridged && recording.is_none() {
         tracing::error!(call, inbound = id, "an answered call in left no recording");
     }
+    // The collector's board first: whoever sees the call logged sees them in wrap-up.
+    if let Some(login) = &login {
+        if end.bridged {
+            crate::agents::count_call(app, login, talk_secs).await;
+        }
+        crate::agents::on_call(app, login, AgentEvent::Ended { bridged: end.bridged }).await;
+    }
     log_end(app, id, &InboundEnd { collector: login.clone(), outcome: outcome.into(), talk_secs, recording })
         .await;
-    if let Some(login) = login {
-        if end.bridged {
-            crate::agents::count_call(app, &login, talk_secs).await;
-        }
-        crate::agents::on_call(app, &login, AgentEvent::Ended { bridged: end.bridged }).await;
-        if end.bridged {
-            calls.notify(CallNotice {
-                collector: login,
-                call: id,
-                case: case.to_owned(),
-                phase: Phase::Ended,
-                inbound: true,
-            });
-        }
+    if let Some(login) = login
+        && end.bridged
+    {
+        calls.notify(CallNotice {
+            collector: login,
+            call: id,
+            case: case.to_owned(),
+            phase: Phase::Ended,
+            inbound: true,
+        });
     }
     tracing::info!(call, inbound = id, outcome, talk_secs, "call in ended");
 }

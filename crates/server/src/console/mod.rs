@@ -37,6 +37,7 @@ pub fn templates() -> Environment<'static> {
         ("case.html", include_str!("../../templates/case.html")),
         ("call.html", include_str!("../../templates/call.html")),
         ("board.html", include_str!("../../templates/board.html")),
+        ("campaigns.html", include_str!("../../templates/campaigns.html")),
         ("users.html", include_str!("../../templates/users.html")),
         ("approvals.html", include_str!("../../templates/approvals.html")),
         ("team.html", include_str!("../../templates/team.html")),
@@ -89,6 +90,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/me/state", post(state_submit))
         .route("/events", get(call_events))
         .route("/board", get(board_page))
+        .route("/campaigns", get(campaigns_page).post(campaign_submit))
+        .route("/campaigns/{id}/status", post(campaign_status_submit))
+        .route("/campaigns/{id}/next", post(campaign_next_submit))
         .route("/cases/{id}/promise", post(promise_submit))
         .route("/cases/{id}/promises/{promise}", post(promise_change_submit))
         .route("/cases/{id}/reopen", post(reopen_submit))
@@ -363,7 +367,12 @@ async fn case_response(
             let outcomes: Vec<&str> = daylight_domain::attempt::Outcome::ALL
                 .iter()
                 .map(|o| o.as_str())
-                .filter(|o| !matches!(*o, "delivered" | "undelivered" | "sent" | "visited" | "interrupted"))
+                .filter(|o| {
+                    !matches!(
+                        *o,
+                        "delivered" | "undelivered" | "sent" | "visited" | "interrupted" | "abandoned"
+                    )
+                })
                 .collect();
             let today = app.now().to_zoned(work::team_zone()).date().to_string();
             let latest = app.calls.as_ref().and_then(|k| k.latest_for(id, &c.user.login));
@@ -600,6 +609,89 @@ async fn board_page(
             can_supervise => c.can(Permission::SuperviseCalls), me => c.user.login.clone() } };
             render(&app, "board.html", ctx)
         }
+    }
+}
+
+/// The campaigns page: a team lead's to start, pause and watch (refreshed every 2 s); a
+/// collector's, the preview campaigns of their team to take contacts from.
+async fn campaigns_page(Page { app, lang, c }: Page) -> Response {
+    campaigns_render(&app, lang, &c, None).await
+}
+
+async fn campaigns_render(app: &AppState, lang: Lang, c: &Caller, flash: Option<(&str, String)>) -> Response {
+    let watch = c.can(Permission::WatchFloor);
+    let listed =
+        if watch { crate::campaign::list(app, c).await } else { crate::campaign::previews(app, c).await };
+    match listed {
+        Err(e) => error_page(app, lang, Some(c), e),
+        Ok(rows) => {
+            let flows = crate::robot::flow_names(app).await;
+            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
+            campaigns => Value::from(minijinja::value::Serde(&rows)),
+            can_run => c.can(Permission::SuperviseCalls), watch, flows,
+            team => c.user.team.clone().unwrap_or_default(),
+            calls_on => app.calls.is_some(),
+            flash => flash.map(|(k, m)| context! { kind => k, message => m }) } };
+            render(app, "campaigns.html", ctx)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CampaignForm {
+    team: String,
+    mode: String,
+    #[serde(default)]
+    pacer: String,
+    #[serde(default)]
+    flow: String,
+    #[serde(default)]
+    lines: String,
+}
+
+async fn campaign_submit(Page { app, lang, c }: Page, Form(f): Form<CampaignForm>) -> Response {
+    let input: Result<crate::campaign::CampaignInput, _> = serde_json::from_value(serde_json::json!({
+        "team": f.team,
+        "mode": f.mode,
+        "pacer": (f.mode == "predictive" && !f.pacer.is_empty()).then_some(&f.pacer),
+        "flow": (f.mode == "robot" && !f.flow.is_empty()).then_some(&f.flow),
+        "lines": (f.mode == "robot").then(|| f.lines.trim().parse::<u32>().ok()).flatten(),
+    }));
+    let started = match input {
+        Ok(input) => crate::campaign::start(&app, &c, &input).await,
+        Err(e) => Err(ApiError::field("mode", "INVALID", e.to_string())),
+    };
+    match started {
+        Ok(_) => Redirect::to("/campaigns").into_response(),
+        Err(e) => campaigns_render(&app, lang, &c, Some(("denied", e.message.clone()))).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct CampaignStatusForm {
+    status: String,
+}
+
+async fn campaign_status_submit(
+    Page { app, lang, c }: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<CampaignStatusForm>,
+) -> Response {
+    match crate::campaign::set_status(&app, &c, id, &f.status).await {
+        Ok(_) => Redirect::to("/campaigns").into_response(),
+        Err(e) => error_page(&app, lang, Some(&c), e),
+    }
+}
+
+/// A preview campaign's next contact: the case opens at it, the collector dials from there.
+async fn campaign_next_submit(Page { app, lang, c }: Page, Path(id): Path<i64>) -> Response {
+    match crate::campaign::next(&app, &c, id).await {
+        Ok(Some(v)) => Redirect::to(&format!("/cases/{}#point-{}", v.case, v.contact_point)).into_response(),
+        Ok(None) => {
+            campaigns_render(&app, lang, &c, Some(("info", i18n::t(lang, "no_next_contact").to_owned())))
+                .await
+        }
+        Err(e) => error_page(&app, lang, Some(&c), e),
     }
 }
 

@@ -205,8 +205,33 @@ async fn a_predictive_campaign_keeps_the_caps_and_every_abandoned_call_hears_the
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["allowed"], false, "{v}");
     assert!(v["rules"].as_array().unwrap().iter().any(|r| r == "ABANDONED_REDIAL"), "{v}");
+    // The lead's console shows the campaign with its counts; stopping it there stops it.
+    let (s, html) = lead.page("/campaigns").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(&format!("data-campaign=\"{id}\""))
+            && html.contains("预测式")
+            && html.contains("呼损率"),
+        "{html}"
+    );
     let (s, v) = lead.post(&format!("/api/campaigns/{id}/status"), json!({"status": "stopped"})).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("stopped")), "{v}");
     let (s, v) = lead.post(&format!("/api/campaigns/{id}/status"), json!({"status": "running"})).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("CAMPAIGN_STOPPED")), "{v}");
+
+    // A preview campaign hands E001 the next contact the gate allows; the console opens the case.
+    let (s, v) = lead.post("/api/campaigns", json!({"team": "T1", "mode": "preview"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let preview = v["id"].as_i64().unwrap();
+    let (s, next) = e1.post(&format!("/api/campaigns/{preview}/next"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{next}");
+    let case = next["case"].as_str().unwrap_or_else(|| panic!("{next} {v}")).to_owned();
+    let (_, detail) = e1.get(&format!("/api/cases/{case}")).await;
+    let point =
+        detail["contacts"].as_array().unwrap().iter().find(|p| p["id"] == next["contact_point"]).cloned();
+    assert_eq!(point.map(|p| p["gate"]["allowed"].clone()), Some(json!(true)), "{detail}");
+    let (s, html) = e1.page("/campaigns").await;
+    assert!(s == StatusCode::OK && html.contains(&format!("/campaigns/{preview}/next")), "{html}");
+    let (s, v) = e1.post(&format!("/api/campaigns/{id}/next"), json!({})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("CAMPAIGN_NOT_PREVIEW")), "{v}");
 }

@@ -2,7 +2,7 @@
 //! recording, and the audited access to recordings.
 
 use async_trait::async_trait;
-use daylight_domain::attempt::Outcome;
+use daylight_domain::attempt::{Outcome, Planned};
 use daylight_domain::id::{CaseId, ContactId};
 use jiff::Timestamp;
 
@@ -96,6 +96,18 @@ pub trait CallStore: Send + Sync {
     /// process stop mid-call, its restart finishes the call as interrupted
     /// ([`CallStore::interrupted_calls`]). The note goes when the call finishes or is withdrawn.
     async fn call_placed(&self, started: i64, node: &str, recording: &str, now: Timestamp) -> Result<()>;
+
+    /// The gate's start for a call ([`crate::GateStore::start_attempt`]) and, when allowed, the
+    /// note that switch `node` places it ([`CallStore::call_placed`]) with its recording at
+    /// `recording(started)`, in one transaction: no start is ever left without its note.
+    async fn start_call(
+        &self,
+        planned: &Planned,
+        node: &str,
+        recording: &(dyn Fn(i64) -> String + Sync),
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Gated>;
 
     /// Finishes every call switch `node` placed and never finished, because its process stopped:
     /// each is recorded as `interrupted`, no talk time, with a note saying so. A start the gate

@@ -476,6 +476,17 @@ impl CallStore for Adapter {
         Ok(())
     }
 
+    async fn start_call(
+        &self,
+        planned: &Planned,
+        node: &str,
+        recording: &(dyn Fn(i64) -> String + Sync),
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Gated> {
+        gate_start(&self.write, planned, actor, now, Some((node, recording))).await
+    }
+
     async fn interrupted_calls(
         &self,
         node: &str,

@@ -816,8 +816,20 @@ async fn gate_record_batch(
     Ok(out)
 }
 
-async fn gate_start(write: &DbPool, p: &Planned, actor: &str, now: Timestamp) -> Result<Gated> {
+/// Which switch places a started call, and where its recording goes (by the start's id).
+type LiveNote<'a> = (&'a str, &'a (dyn Fn(i64) -> String + Sync));
+
+async fn gate_start(
+    write: &DbPool,
+    p: &Planned,
+    actor: &str,
+    now: Timestamp,
+    live: Option<LiveNote<'_>>,
+) -> Result<Gated> {
     required("actor", actor)?;
+    if let Some((node, _)) = live {
+        required("node", node)?;
+    }
     check_contact_time(p.at, now, true)?;
     let mut tx = begin_write(write).await?;
     let input = GateInput { planned: p, mode: "start" };
@@ -853,6 +865,17 @@ async fn gate_start(write: &DbPool, p: &Planned, actor: &str, now: Timestamp) ->
         chain
             .append(&mut tx, &Event::new(now, actor, EventKind::AttemptStarted, p.case.as_str(), &payload))
             .await?;
+        if let Some((node, recording)) = live {
+            sqlx::query(
+                "INSERT INTO live_calls (started_id, node, recording, placed_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(started)
+            .bind(node)
+            .bind(recording(started))
+            .bind(DbTime::new(now))
+            .execute(&mut *tx)
+            .await?;
+        }
         gated.id = Some(started);
     }
     chain.close(&mut tx).await?;
@@ -966,7 +989,7 @@ impl GateStore for Adapter {
     }
 
     async fn start_attempt(&self, planned: &Planned, actor: &str, now: Timestamp) -> Result<Gated> {
-        gate_start(&self.write, planned, actor, now).await
+        gate_start(&self.write, planned, actor, now, None).await
     }
 
     async fn finish_attempt(

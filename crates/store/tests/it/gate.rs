@@ -405,6 +405,32 @@ contract! {
         verified_head(store).await;
     }
 
+    /// A call's start and its note for recovery are one transaction: allowed, the note names
+    /// the recording by the start's id; refused, nothing is written. An abandoned call keeps
+    /// robots (unattended) off the number for the pack's 72 hours, a collector's call not.
+    fn a_call_starts_with_its_note_and_an_abandoned_number_waits_for_a_person(store, db) {
+        portfolio(store, 1, |_| 40).await;
+        let at = "2026-03-03T01:00:00Z";
+        let mut robot = Planned::from(&attempt(1, at, Channel::RobotCall, Recipient::Debtor, Outcome::NoAnswer));
+        robot.agent = Agent::Robot("campaign:1".into());
+        let named = |id: i64| format!("2026-03/call-{id}.wav.age");
+        let g = store.start_call(&robot, "host-a:5060", &named, "L001", t(at)).await.unwrap();
+        let first = g.id.expect("allowed");
+        store.finish_call(first, Outcome::Abandoned, 3, None, Some("呼损"), "L001", t(at)).await.unwrap();
+        let later = "2026-03-03T02:00:00Z";
+        robot.at = t(later);
+        let g = store.start_call(&robot, "host-a:5060", &named, "L001", t(later)).await.unwrap();
+        assert_eq!((g.id, g.decision.violations.iter().map(|r| r.code()).collect::<Vec<_>>()), (None, vec!["ABANDONED_REDIAL"]));
+        let mut person = robot.clone();
+        person.channel = Channel::Call;
+        person.agent = Agent::Collector("E001".into());
+        let second = store.start_call(&person, "host-a:5060", &named, "E001", t(later)).await.unwrap().id.expect("a collector may call");
+        let back = store.interrupted_calls("host-a:5060", "daylight:switch host-a:5060", t("2026-03-03T02:05:00Z")).await.unwrap();
+        assert_eq!(back.iter().map(|c| (c.started, c.recording.clone())).collect::<Vec<_>>(), vec![(second, named(second))]);
+        assert_eq!(store.start_call(&person, " ", &named, "E001", t(later)).await.unwrap_err().code(), "REQUIRED");
+        verified_head(store).await;
+    }
+
     /// A call its switch never finished (the process stopped) is finished as interrupted when
     /// that switch, and only that switch, starts again; a finished call leaves no trace to
     /// recover.
