@@ -235,7 +235,7 @@ async fn run_robots(n: usize, phones: SocketAddr, tids: &Tids, prompt: Arc<[i16]
                         let _ = tx.send(i);
                         robot.say(prompt.clone()).await;
                     }
-                    CallEvent::Said => {
+                    CallEvent::Said(_) => {
                         times.push(Instant::now());
                         robot.say(prompt.clone()).await;
                     }

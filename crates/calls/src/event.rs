@@ -107,8 +107,10 @@ pub enum CallEvent {
     Queued,
     /// A supervisor joined or changed how they take part (`Some`), or left (`None`).
     Supervised(Option<Supervision>),
-    /// A robot call's prompt ([`crate::Robot::say`]) has been played whole.
-    Said,
+    /// A robot call's prompt has been played whole: the number [`crate::Robot::say`] gave
+    /// it (a prompt replaced before its end gives no event, so an older prompt's event is told
+    /// from the current one's).
+    Said(u64),
     /// A robot call's transfer ([`crate::Robot::transfer`]) failed: the collector's phone did
     /// not answer (its final SIP status, when one came). The robot still has the call.
     TransferFailed(Option<u16>),

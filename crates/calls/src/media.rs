@@ -41,7 +41,7 @@ enum Ctl {
     SupervisorGone,
     /// Play these samples to the debtor (a robot's prompt), replacing any being played; empty:
     /// stop playing.
-    Play(Arc<[i16]>),
+    Play(Arc<[i16]>, u64),
     Stop,
 }
 
@@ -119,9 +119,9 @@ impl Media {
 
     /// Plays `samples` (8 kHz) to the debtor in 20 ms frames on the switch's own RTP stream,
     /// recorded on the left channel as what the bank said, replacing what was playing; then
-    /// [`CallEvent::Said`]. Empty: stops playing, with no event.
-    pub fn play(&self, samples: Arc<[i16]>) {
-        let _ = self.ctl.send(Ctl::Play(samples));
+    /// [`CallEvent::Said`] with `seq`. Empty: stops playing, with no event.
+    pub fn play(&self, samples: Arc<[i16]>, seq: u64) {
+        let _ = self.ctl.send(Ctl::Play(samples, seq));
     }
 
     /// Starts forwarding between the legs, recording into `recorder` when there is one.
@@ -204,6 +204,8 @@ impl OutStream {
 /// A robot's prompt being played to the debtor.
 struct Player {
     samples: Arc<[i16]>,
+    /// The number its `Said` carries.
+    seq: u64,
     at: usize,
     out: OutStream,
     /// Where in the recording its first frame went.
@@ -419,9 +421,9 @@ async fn run(
                         legs[2] = LegState::default();
                         mixer = None;
                     }
-                    Some(Ctl::Play(samples)) => {
+                    Some(Ctl::Play(samples, seq)) => {
                         player = (!samples.is_empty())
-                            .then(|| Player { samples, at: 0, out: OutStream::new(), start: None });
+                            .then(|| Player { samples, seq, at: 0, out: OutStream::new(), start: None });
                         if player.is_some() && mixer.is_none() {
                             mix_tick.reset();
                         }
@@ -449,8 +451,9 @@ async fn run(
                 if let Some(p) = player.as_mut()
                     && play_frame(p, &legs[1], &socks.main[1], bridge.as_mut()).await
                 {
+                    let seq = p.seq;
                     player = None;
-                    if events.try_send(CallEvent::Said).is_err() {
+                    if events.try_send(CallEvent::Said(seq)).is_err() {
                         warn!("prompt event dropped: event channel full");
                     }
                 }

@@ -28,7 +28,7 @@ use crate::switch::{Call, EVENT_BUFFER, Inner, Switch, Tally, session_id};
 /// What a robot call's holder asks of it.
 #[derive(Debug)]
 enum Command {
-    Say(Arc<[i16]>),
+    Say(Arc<[i16]>, u64),
     Transfer(String),
     Hangup,
 }
@@ -37,19 +37,23 @@ enum Command {
 #[derive(Debug, Clone)]
 pub struct Robot {
     commands: mpsc::Sender<Command>,
+    /// The number of the last prompt asked for.
+    said: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Robot {
     /// Plays `samples` (8 kHz mono, [`crate::speech::Prompt::samples`]) to the debtor,
-    /// replacing any prompt being played; [`CallEvent::Said`] once played whole. Ignored
-    /// before the debtor answers and once a collector has the call.
-    pub async fn say(&self, samples: Arc<[i16]>) {
-        let _ = self.commands.send(Command::Say(samples)).await;
+    /// replacing any prompt being played; [`CallEvent::Said`] with the number returned once
+    /// played whole. Ignored before the debtor answers and once a collector has the call.
+    pub async fn say(&self, samples: Arc<[i16]>) -> u64 {
+        let seq = self.said.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let _ = self.commands.send(Command::Say(samples, seq)).await;
+        seq
     }
 
-    /// Stops the prompt being played (a key pressed during it, say).
+    /// Stops the prompt being played (a key pressed during it, say): no `Said` comes for it.
     pub async fn hush(&self) {
-        let _ = self.commands.send(Command::Say(Arc::from(Vec::new()))).await;
+        let _ = self.commands.send(Command::Say(Arc::from(Vec::new()), 0)).await;
     }
 
     /// Rings the collector's phone `agent` (a SIP URI) for the ring time and bridges it in:
@@ -94,7 +98,7 @@ impl Switch {
             let _guard = guard;
             run(call, debtor, media, command_rx).await;
         });
-        Ok((rx, Robot { commands }))
+        Ok((rx, Robot { commands, said: Arc::default() }))
     }
 }
 
@@ -142,8 +146,8 @@ async fn run(c: Call, mut debtor: OutLeg, media: Media, mut commands: mpsc::Rece
     let by = loop {
         tokio::select! {
             cmd = commands.recv() => match cmd {
-                Some(Command::Say(samples)) if agent.is_none() => media.play(samples),
-                Some(Command::Say(_)) => {}
+                Some(Command::Say(samples, seq)) if agent.is_none() => media.play(samples, seq),
+                Some(Command::Say(..)) => {}
                 Some(Command::Transfer(uri)) if agent.is_none() && ringing.is_none() => {
                     match ring_collector(&c, &media, &uri, ring, deadline) {
                         Ok(r) => ringing = Some(r),
@@ -161,7 +165,7 @@ async fn run(c: Call, mut debtor: OutLeg, media: Media, mut commands: mpsc::Rece
                 match r {
                     Ok((leg, Outcome::Answered(a))) => {
                         t.agent_code = Some(200);
-                        media.play(Arc::from(Vec::new()));
+                        media.play(Arc::from(Vec::new()), 0);
                         media.set_remote(Leg::Agent, a);
                         agent = Some(leg);
                         t.bridged = true;

@@ -1013,10 +1013,10 @@ async fn a_robot_call_plays_its_prompt_hears_a_key_and_transfers_on_one_recordin
     assert_eq!(agent.calls_received(), 0, "nobody but the debtor is called");
     // A 3-second prompt, played whole.
     let prompt: Vec<i16> = signal_prompt().iter().copied().cycle().take(3 * 8000).collect();
-    robot.say(prompt.into()).await;
+    let seq = robot.say(prompt.into()).await;
     let said = loop {
         let ev = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("said").unwrap();
-        if ev == CallEvent::Said {
+        if ev == CallEvent::Said(seq) {
             break Instant::now();
         }
     };

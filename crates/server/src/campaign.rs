@@ -139,6 +139,8 @@ pub struct CampaignView {
     pub mode: Mode,
     /// The pacer's name (predictive), else the mode's way of dialling.
     pub pacer: String,
+    /// The pacer (predictive).
+    pub pacer_kind: Option<PacerKind>,
     /// The flow (robot).
     pub flow: Option<String>,
     /// Running, paused or stopped.
@@ -239,6 +241,7 @@ pub struct Campaign {
     id: i64,
     team: String,
     mode: Mode,
+    pacer: Option<PacerKind>,
     flow: Option<String>,
     lines: u32,
     started_by: String,
@@ -316,6 +319,7 @@ impl Campaign {
                 Mode::Preview => "preview".to_owned(),
                 Mode::Robot => format!("robot ×{}", self.lines),
             },
+            pacer_kind: self.pacer,
             flow: self.flow.clone(),
             status: g.status,
             started_by: self.started_by.clone(),
@@ -421,6 +425,7 @@ pub async fn start(app: &AppState, caller: &Caller, input: &CampaignInput) -> Ap
             id: all.len() as i64 + 1,
             team: team.to_owned(),
             mode: input.mode,
+            pacer: (input.mode == Mode::Predictive).then(|| input.pacer.unwrap_or_default()),
             flow,
             lines,
             started_by: caller.user.login.clone(),
@@ -1014,7 +1019,7 @@ impl Predictive {
                         self.abandon(&robot).await;
                     }
                 }
-                CallEvent::Said if abandoned => {
+                CallEvent::Said(_) if abandoned => {
                     message_heard = true;
                     robot.hangup().await;
                 }
@@ -1053,7 +1058,9 @@ impl Predictive {
         let text = speak(ABANDON_MESSAGE, &self.facts.spoken());
         let tts = self.calls.tts.clone();
         match tokio::task::spawn_blocking(move || tts.render(&text)).await {
-            Ok(Ok(prompt)) => robot.say(prompt.samples).await,
+            Ok(Ok(prompt)) => {
+                robot.say(prompt.samples).await;
+            }
             Ok(Err(e)) => {
                 tracing::error!(call = self.started, code = e.code(), error = %e, "the abandonment message could not be spoken");
                 robot.hangup().await;

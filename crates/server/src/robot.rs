@@ -193,6 +193,7 @@ pub(crate) async fn start(
             team: flow.pool.clone().or_else(|| d.case.team.clone()),
         },
         file,
+        speaking: std::sync::atomic::AtomicU64::new(0),
     };
     tokio::spawn(async move { job.run(flow, robot, events).await });
     Ok(Ok(view))
@@ -208,6 +209,9 @@ struct Job {
     facts: Facts,
     pool: Pool,
     file: PathBuf,
+    /// The number of the prompt being spoken: a `Said` of an earlier one (sent as the walk
+    /// moved on) is not this one's end.
+    speaking: std::sync::atomic::AtomicU64,
 }
 
 impl Job {
@@ -233,7 +237,10 @@ impl Job {
                     action = self.drive(&mut walk, &robot, action, &mut listen_until, &mut collector).await;
                     continue;
                 }
-                CallEvent::Said => Heard::Said,
+                CallEvent::Said(seq) if seq == self.speaking.load(std::sync::atomic::Ordering::Relaxed) => {
+                    Heard::Said
+                }
+                CallEvent::Said(_) => continue,
                 CallEvent::Dtmf { leg: Leg::Debtor, digit } => {
                     if matches!(action, Action::Listen { .. } | Action::Say { node: Some(_), .. }) {
                         listen_until = None;
@@ -304,7 +311,10 @@ impl Job {
                 let said = speak(text, &self.facts.spoken());
                 let tts = self.calls.tts.clone();
                 match tokio::task::spawn_blocking(move || tts.render(&said)).await {
-                    Ok(Ok(prompt)) => robot.say(prompt.samples).await,
+                    Ok(Ok(prompt)) => {
+                        let seq = robot.say(prompt.samples).await;
+                        self.speaking.store(seq, std::sync::atomic::Ordering::Relaxed);
+                    }
 
                     Ok(Err(e)) => {
                         tracing::error!(call = self.started, code = e.code(), error = %e, "a robot prompt could not be spoken: hanging up");

@@ -29,7 +29,7 @@ fn main() {
     let seed = arg(&args, "--seed", 7);
     let pack = daylight_compliance::Pack::shipped(daylight_compliance::DEFAULT_PACK).unwrap().source;
     let started = std::time::Instant::now();
-    let world = World::new(seed, accounts, jiff::civil::date(2026, 3, 2), BASELINE, &pack).unwrap();
+    World::new(seed, accounts, jiff::civil::date(2026, 3, 2), BASELINE, &pack).unwrap();
     let floor = FloorSettings { collectors, ..FloorSettings::default() };
     println!(
         "SIMULATED: {accounts} accounts (seed {seed}), M1–M3 open cases in the hopper, {collectors} collectors, \
@@ -47,10 +47,13 @@ fn main() {
         Box::new(|| Box::new(Daylight::new(DaylightSettings::default()))),
     ];
     println!(
-        "| pacer | occupancy | abandonment | calls | answered | abandoned | conversations | refused by the gate | cap violations | seconds |"
+        "| pacer | occupancy | abandonment | calls | answered | abandoned | conversations | recovered (yuan) | refused by the gate | cap violations | seconds |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for make in &pacers {
+        // Each pacer on the same portfolio and seed, from the same first day: the days move
+        // the accounts.
+        let mut world = World::new(seed, accounts, jiff::civil::date(2026, 3, 2), BASELINE, &pack).unwrap();
         let t = std::time::Instant::now();
         let mut window = Window::default();
         let mut total = DialDay::default();
@@ -58,17 +61,19 @@ fn main() {
         for day in 1..=days {
             let mut p = make();
             name = p.name();
-            let d = world.dialing_day(day, p.as_mut(), &floor, &mut window).unwrap();
+            let mut d = world.dialing_day(day, p.as_mut(), &floor, &mut window).unwrap();
+            d.recovered_fen = world.close_dialing_day(day, &d.talks).unwrap();
             total.add(&d);
         }
         println!(
-            "| {name} | {:.1} % | {:.2} % | {} | {} | {} | {} | {} | {} | {:.1} |",
+            "| {name} | {:.1} % | {:.2} % | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
             total.occupancy() * 100.0,
             total.abandonment() * 100.0,
             total.dials,
             total.answered,
             total.abandoned,
             total.conversations,
+            total.recovered_fen / 100,
             total.refused,
             total.violations,
             t.elapsed().as_secs_f64()

@@ -9,9 +9,13 @@
 //! and ends). Afterwards every call placed is audited against the pack with everything
 //! before it: a call the pack would deny is a cap violation (there must be none).
 //!
-//! Simulated, and simplified on purpose: the day's calls do not move the accounts (each day
-//! starts from the world as it is), talk times are 30 s plus an exponential draw, collectors
-//! take no pauses, and a day's contacts stay in its own history only.
+//! The day's conversations move the accounts once [`World::close_dialing_day`] is given them:
+//! a promise made on the call is kept or broken by the debtor's hidden behaviour, a
+//! conversation nudges them to pay, and every account then moves one day
+//! (`dynamics::advance`, as the day loop's do), so the next day's hopper holds what is still
+//! open. Simulated, and simplified on purpose: talk times are 30 s plus an exponential draw,
+//! collectors take no pauses, and a day's contacts stay in its own history only (the caps are
+//! per day here).
 
 use std::collections::VecDeque;
 
@@ -97,6 +101,12 @@ pub struct DialDay {
     pub logged_secs: u64,
     /// The highest dial level the pacer reached.
     pub max_level: f64,
+    /// Paid by the debtors the day after their calls were closed
+    /// ([`World::close_dialing_day`]), fen.
+    pub recovered_fen: i64,
+    /// Each call a collector took: the debtor (the world's index) and the outcome.
+    #[serde(skip)]
+    pub talks: Vec<(usize, Outcome)>,
 }
 
 impl DialDay {
@@ -122,6 +132,7 @@ impl DialDay {
         self.talk_secs += o.talk_secs;
         self.logged_secs += o.logged_secs;
         self.max_level = self.max_level.max(o.max_level);
+        self.recovered_fen += o.recovered_fen;
     }
 }
 
@@ -300,6 +311,7 @@ impl Day<'_> {
             let talk = self.talk_secs(case, outcome);
             self.seats[seat] = Seat::Talking { since: t, until: t + talk };
             self.out.connected += 1;
+            self.out.talks.push((self.debtors[case], outcome));
             self.out.talk_secs += u64::from(talk);
             if outcome.class() == OutcomeClass::Conversation {
                 self.out.conversations += 1;

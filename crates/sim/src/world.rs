@@ -29,7 +29,7 @@ use serde::Serialize;
 use crate::behaviour::{self, Contact};
 use crate::dynamics::{self, Nudges, Promise};
 use crate::files::TIME_ZONE;
-use crate::population::{self, Debtor};
+use crate::population::{self, Account, Debtor};
 use crate::rng::{Stream, uniform};
 
 /// A world that cannot be simulated: stable code and what was wrong.
@@ -101,6 +101,13 @@ fn in_time_order(made: &Plan) -> Vec<usize> {
 
 /// What a contact's outcome shows of the debtor's day: dialled on their own number, picked up,
 /// spoken to, reminded (an SMS delivered or a robot call heard).
+/// The promise a debtor makes on day `day` (the twin's side of it): half of what is overdue,
+/// at least the minimum payment, at most what is overdue, due `PROMISE_DAYS` later.
+fn promise_of(a: &Account, day: u32) -> Promise {
+    let amount = a.overdue().min((a.overdue() / 2).max(a.balance * dynamics::MINIMUM_PERCENT / 100));
+    Promise { due_day: day + PROMISE_DAYS, amount }
+}
+
 fn touch(entry: &mut Touched, p: &Planned<'_>, o: Outcome) {
     let spoke = o.class() == daylight_domain::attempt::OutcomeClass::Conversation;
     if p.channel.is_call() && p.a.recipient == Recipient::Debtor {
@@ -729,9 +736,7 @@ impl World {
         }
         if o == Outcome::PromiseToPay {
             tally(&mut t.report, arm, |n| n.ptp += 1);
-            let d = &self.debtors[p.i].account;
-            let amount = d.overdue().min((d.overdue() / 2).max(d.balance * dynamics::MINIMUM_PERCENT / 100));
-            k.pending = Some(Promise { due_day: t.day + PROMISE_DAYS, amount });
+            k.pending = Some(promise_of(&self.debtors[p.i].account, t.day));
             k.promises.push(PastPromise {
                 created_at: p.a.window_start,
                 settled_at: None,
@@ -899,6 +904,36 @@ impl World {
                 [Bucket::ALL.iter().position(|b| *b == self.scheme.bucket(d.account.dpd)).unwrap_or(0)] += 1;
         }
         Ok(())
+    }
+
+    /// Closes dialling day `day` ([`World::dialing_day`]) with its calls a collector took
+    /// (`talks`: the debtor and the outcome): a promise made is the debtor's to keep or break,
+    /// a conversation nudges them, and every account moves one day as in the day loop. What
+    /// the debtors paid that day, fen.
+    pub fn close_dialing_day(&mut self, day: u32, talks: &[(usize, Outcome)]) -> Result<i64, SimError> {
+        let date = self.date(day);
+        let mut spoke = vec![false; self.debtors.len()];
+        for &(i, o) in talks {
+            let Some(d) = self.debtors.get(i) else { continue };
+            if o.class() == daylight_domain::attempt::OutcomeClass::Conversation {
+                spoke[i] = true;
+            }
+            if o == Outcome::PromiseToPay {
+                self.known[i].pending = Some(promise_of(&d.account, day));
+            }
+        }
+        let mut paid = 0;
+        for (i, d) in self.debtors.iter_mut().enumerate() {
+            let k = &mut self.known[i];
+            let was_open = d.account.dpd > 0;
+            let nudges = Nudges { promise: k.pending, reminded: false, talked: spoke[i] };
+            let moved = dynamics::advance(self.seed, i as u64, d, day, date, nudges);
+            paid += moved.paid;
+            if moved.promise_kept.is_some() || (was_open && d.account.dpd == 0) {
+                k.pending = None;
+            }
+        }
+        Ok(paid)
     }
 
     /// Starts the run's measures again from today (what is owed, each debtor's bucket): for a

@@ -53,18 +53,27 @@ async fn campaign(c: &mut Client, id: i64) -> Value {
     v
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_predictive_campaign_keeps_the_caps_and_every_abandoned_call_hears_the_message() {
+/// A server over a seeded SQLite store with today's plan, team T1 working the open cases of
+/// customers 1 to 10 (E001 and E002 in turn), and loopback phones for E001, E002 and the
+/// debtors (who talk `talk_secs`); `None` without espeak-ng (a failure under `CI=true`).
+struct Rig {
+    app: axum::Router,
+    store: Arc<dyn Store>,
+    _phones: daylight_calls::loopback::LoopbackPhones,
+    _vault: tempfile::TempDir,
+    _db: daylight_testdb::TestDb,
+}
+
+async fn rig(talk_secs: u64) -> Option<Rig> {
     let espeak =
         std::process::Command::new("espeak-ng").arg("--version").output().is_ok_and(|o| o.status.success());
     assert!(espeak || std::env::var("CI").as_deref() != Ok("true"), "espeak-ng is required under CI=true");
     if !espeak {
-        return;
+        return None;
     }
     let db = daylight_testdb::TestDb::sqlite();
     let store: Arc<dyn Store> = Arc::from(db.open().await);
     seed(&*store).await;
-    // Team T1 works the open cases of customers 1 to 10: E001 and E002 in turn.
     for n in 1..=10 {
         let case = daylight_domain::id::CaseId::parse(&format!("CASE-C{n:04}")).unwrap();
         let to = Assignment {
@@ -78,7 +87,8 @@ async fn a_predictive_campaign_keeps_the_caps_and_every_abandoned_call_hears_the
         }
     }
     plan_today(&*store).await;
-    let phones = daylight_calls::loopback::LoopbackPhones::start(Duration::from_secs(14)).await.unwrap();
+    let phones =
+        daylight_calls::loopback::LoopbackPhones::start(Duration::from_secs(talk_secs)).await.unwrap();
     let vault = tempfile::tempdir().unwrap();
     let key = age::x25519::Identity::generate();
     let mut s = settings(db.url().expose());
@@ -102,7 +112,70 @@ async fn a_predictive_campaign_keeps_the_caps_and_every_abandoned_call_hears_the
         recognizer: None,
     });
     let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.expect("switch starts");
-    let app = daylight_server::router(state);
+    Some(Rig { app: daylight_server::router(state), store, _phones: phones, _vault: vault, _db: db })
+}
+
+/// The `attempt.recorded` events, each with its case.
+async fn recorded(store: &dyn Store) -> Vec<Value> {
+    store
+        .ledger_rows(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "attempt.recorded")
+        .map(|e| {
+            let mut v: Value = serde_json::from_str(&e.payload).unwrap();
+            v["case"] = json!(e.subject);
+            v
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_progressive_campaign_rings_a_ready_collector_first_and_abandons_nothing() {
+    let Some(r) = rig(3).await else { return };
+    let (app, store) = (r.app.clone(), r.store.clone());
+    let mut lead = Client::signed_in(&app, "L001").await;
+    let mut e1 = Client::signed_in(&app, "E001").await;
+    let (s, v) = lead.post("/api/campaigns", json!({"team": "T1", "mode": "progressive"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    // Nobody ready: nothing is dialled.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(campaign(&mut lead, id).await["placed"], 0);
+    // E001 ready: one call at a time, E001's phone first; E001 wraps each up.
+    let mut v = Value::Null;
+    for _ in 0..240 {
+        let state = e1.get("/api/me/state").await.1["state"].clone();
+        if state != "ready" && state != "ringing" && state != "talking" {
+            let (s, r) = e1.post("/api/me/state", json!({"state": "ready"})).await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+        }
+        v = campaign(&mut lead, id).await;
+        assert!(v["in_flight"].as_u64() <= Some(1), "one call per ready collector: {v}");
+        if v["placed"].as_u64() >= Some(3) && v["in_flight"] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(v["placed"].as_u64() >= Some(3) && v["abandoned"] == 0, "{v}");
+    let (s, v) = lead.post(&format!("/api/campaigns/{id}/status"), json!({"status": "paused"})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("paused")), "{v}");
+    let calls = recorded(&*store).await;
+    assert!(!calls.is_empty());
+    for a in &calls {
+        assert_eq!(
+            (a["agent"].as_str(), a["channel"].as_str()),
+            (Some("collector:E001"), Some("call")),
+            "{a}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_predictive_campaign_keeps_the_caps_and_every_abandoned_call_hears_the_message() {
+    let Some(r) = rig(14).await else { return };
+    let (app, store) = (r.app.clone(), r.store.clone());
     let mut lead = Client::signed_in(&app, "L001").await;
     let mut e1 = Client::signed_in(&app, "E001").await;
     let (s, v) = e1.post("/api/me/state", json!({"state": "ready"})).await;
@@ -167,18 +240,7 @@ async fn a_predictive_campaign_keeps_the_caps_and_every_abandoned_call_hears_the
     assert_eq!((s, list.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{list}");
 
     // Every attempt was allowed by the gate and no debtor passed the daily cap (3 calls).
-    let recorded: Vec<Value> = store
-        .ledger_rows(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == "attempt.recorded")
-        .map(|e| {
-            let mut v: Value = serde_json::from_str(&e.payload).unwrap();
-            v["case"] = json!(e.subject);
-            v
-        })
-        .collect();
+    let recorded = recorded(&*store).await;
     assert!(!recorded.is_empty());
     let mut per_case: HashMap<String, u32> = HashMap::new();
     for a in &recorded {

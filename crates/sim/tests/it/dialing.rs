@@ -74,3 +74,35 @@ fn the_gate_holds_the_caps_however_hard_the_pacer_dials() {
     assert!(d.refused > 100, "the caps were reached: {d:?}");
     assert_eq!(d.violations, 0);
 }
+
+/// The dialling days move the accounts: the debtors spoken with pay more than those left
+/// alone would, the same seed gives the same recovery, and a case paid up leaves the hopper.
+#[test]
+fn dialling_days_move_the_accounts_and_recover() {
+    let floor =
+        FloorSettings { collectors: 10, shifts: vec![(9 * 3600, 11 * 3600)], ..FloorSettings::default() };
+    let days = |talk: bool| {
+        let mut w = World::new(7, 5_000, date(2026, 3, 2), BASELINE, &pack()).unwrap();
+        let mut window = Window::default();
+        let (mut paid, mut open) = (Vec::new(), Vec::new());
+        for day in 1..=5 {
+            let mut p = Daylight::new(DaylightSettings::default());
+            let d = w.dialing_day(day, &mut p, &floor, &mut window).unwrap();
+            assert_eq!(d.talks.len() as u64, d.connected);
+            let talks = if talk { d.talks.clone() } else { Vec::new() };
+            paid.push(w.close_dialing_day(day, &talks).unwrap());
+            open.push(
+                w.buckets().iter().filter(|b| !matches!(b, daylight_domain::bucket::Bucket::M0)).count(),
+            );
+        }
+        (paid, open)
+    };
+    let (called, open) = days(true);
+    let (again, _) = days(true);
+    let (alone, _) = days(false);
+    eprintln!("paid by day: called {called:?}, left alone {alone:?}; open {open:?}");
+    assert_eq!(called, again, "the same seed, the same recovery");
+    let (sum, sum_alone): (i64, i64) = (called.iter().sum(), alone.iter().sum());
+    assert!(sum > sum_alone, "conversations and promises bring payments: {sum} vs {sum_alone}");
+    assert!(open.windows(2).any(|w| w[1] != w[0]), "the accounts move: {open:?}");
+}
