@@ -132,6 +132,12 @@ impl Outcome {
         }
     }
 
+    /// Whether an attempt with this outcome may have talk time: not a failed one (nobody was
+    /// reached), voicemail aside.
+    pub const fn has_talk_time(self) -> bool {
+        !matches!(self.class(), OutcomeClass::Failed) || matches!(self, Outcome::Voicemail)
+    }
+
     /// Whether this outcome can come of an attempt on `channel`.
     pub const fn fits(self, channel: Channel) -> bool {
         use Outcome::*;
@@ -292,10 +298,7 @@ impl Attempt {
         if self.duration_secs > MAX_DURATION_SECS {
             return Err(Invalid::new(Code::Integer, "duration is longer than a day"));
         }
-        if self.outcome.class() == OutcomeClass::Failed
-            && self.duration_secs > 0
-            && self.outcome != Outcome::Voicemail
-        {
+        if self.duration_secs > 0 && !self.outcome.has_talk_time() {
             return Err(Invalid::new(
                 Code::Inconsistent,
                 format!("a {} attempt has no talk time", self.outcome),

@@ -1087,7 +1087,11 @@ impl Predictive {
             daylight_calls::mapping::robot_outcome(end, Outcome::Conversation)
         };
         let answered = answered && matches!(end.debtor_code, Some(200..=299));
-        let secs = end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+        let secs = if outcome.has_talk_time() {
+            end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32
+        } else {
+            0
+        };
         let recording = end.recording.as_ref().map(|r| NewRecording {
             path: self.file.display().to_string(),
             sha256: r.sha256.clone(),

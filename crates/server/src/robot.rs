@@ -353,7 +353,13 @@ impl Job {
     async fn finish(&self, walk: &Walk<'_>, collector: Option<&str>, end: &daylight_calls::CallEnd) {
         let app = &self.app;
         let outcome = daylight_calls::mapping::robot_outcome(end, walk.outcome());
-        let secs = end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+        // A flow's failed outcome (answered, but nobody said who they are) reached nobody: no
+        // talk time, though the recording keeps the call whole.
+        let secs = if outcome.has_talk_time() {
+            end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32
+        } else {
+            0
+        };
         let recording = end.recording.as_ref().map(|r| NewRecording {
             path: self.file.display().to_string(),
             sha256: r.sha256.clone(),

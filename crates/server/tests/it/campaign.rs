@@ -16,13 +16,13 @@ use serde_json::{Value, json};
 
 use crate::fixture::*;
 
-/// Today's plan under the default strategy, stored as `daylight plan` stores it.
-async fn plan_today(store: &dyn Store) {
+/// Today's plan under `strategy` (TOML), stored as `daylight plan` stores it.
+async fn plan_today(store: &dyn Store, strategy: &str) {
     use daylight_strategy::plan::{PlanInput, plan};
     let input = PlanInput {
         date: jiff::civil::date(2026, 3, 3),
         as_of: now(),
-        strategy: daylight_strategy::document::DEFAULT.to_owned(),
+        strategy: strategy.to_owned(),
         pack: store.pack_source().await.unwrap(),
         experiment: None,
         contactability: None,
@@ -59,12 +59,18 @@ async fn campaign(c: &mut Client, id: i64) -> Value {
 struct Rig {
     app: axum::Router,
     store: Arc<dyn Store>,
+    settings: daylight_server::settings::Settings,
     _phones: daylight_calls::loopback::LoopbackPhones,
     _vault: tempfile::TempDir,
     _db: daylight_testdb::TestDb,
 }
 
 async fn rig(talk_secs: u64) -> Option<Rig> {
+    rig_with(talk_secs, daylight_strategy::document::DEFAULT).await
+}
+
+/// [`rig`] with today's plan made under `strategy`.
+async fn rig_with(talk_secs: u64, strategy: &str) -> Option<Rig> {
     let espeak =
         std::process::Command::new("espeak-ng").arg("--version").output().is_ok_and(|o| o.status.success());
     assert!(espeak || std::env::var("CI").as_deref() != Ok("true"), "espeak-ng is required under CI=true");
@@ -86,7 +92,7 @@ async fn rig(talk_secs: u64) -> Option<Rig> {
             Err(e) => panic!("{e}"),
         }
     }
-    plan_today(&*store).await;
+    plan_today(&*store, strategy).await;
     let phones =
         daylight_calls::loopback::LoopbackPhones::start(Duration::from_secs(talk_secs)).await.unwrap();
     let vault = tempfile::tempdir().unwrap();
@@ -111,8 +117,16 @@ async fn rig(talk_secs: u64) -> Option<Rig> {
         node: "test".into(),
         recognizer: None,
     });
-    let state = daylight_server::AppState::new(store.clone(), s).start_calls().await.expect("switch starts");
-    Some(Rig { app: daylight_server::router(state), store, _phones: phones, _vault: vault, _db: db })
+    let state =
+        daylight_server::AppState::new(store.clone(), s.clone()).start_calls().await.expect("switch starts");
+    Some(Rig {
+        app: daylight_server::router(state),
+        store,
+        settings: s,
+        _phones: phones,
+        _vault: vault,
+        _db: db,
+    })
 }
 
 /// The `attempt.recorded` events, each with its case.
@@ -296,4 +310,104 @@ async fn a_predictive_campaign_keeps_the_caps_and_every_abandoned_call_hears_the
     assert!(s == StatusCode::OK && html.contains(&format!("/campaigns/{preview}/next")), "{html}");
     let (s, v) = e1.post(&format!("/api/campaigns/{id}/next"), json!({})).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("CAMPAIGN_NOT_PREVIEW")), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_robot_campaign_calls_the_plans_robot_contacts_on_its_lines() {
+    // The default strategy with M1's agent calls from day 50: its robot step has M1's cases.
+    let strategy = daylight_strategy::document::DEFAULT.replace(
+        r#"{ channel = "call", from_day = 5, every_days = 2 }"#,
+        r#"{ channel = "call", from_day = 50, every_days = 2 }"#,
+    );
+    assert_ne!(strategy, daylight_strategy::document::DEFAULT);
+    let Some(r) = rig_with(8, &strategy).await else { return };
+    let (app, store) = (r.app.clone(), r.store.clone());
+    let mut lead = Client::signed_in(&app, "L001").await;
+    let (s, v) = lead
+        .post("/api/campaigns", json!({"team": "T1", "mode": "robot", "flow": "reminder", "lines": 9}))
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lines")), "{v}");
+    let (s, v) = lead.post("/api/campaigns", json!({"team": "T1", "mode": "robot", "flow": "nope"})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("flow")), "{v}");
+    let (s, v) = lead
+        .post("/api/campaigns", json!({"team": "T1", "mode": "robot", "flow": "reminder", "lines": 1}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let planned = v["hopper"].as_u64().unwrap();
+    assert!(planned > 0, "today's plan has robot calls for T1's M1 cases: {v}");
+    let mut v = Value::Null;
+    for _ in 0..240 {
+        v = campaign(&mut lead, id).await;
+        assert!(v["in_flight"].as_u64() <= Some(1), "one line: {v}");
+        if v["hopper"] == 0 && v["in_flight"] == 0 && v["placed"].as_u64() > Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        (v["hopper"].as_u64(), v["in_flight"].as_u64(), v["placed"].as_u64()),
+        (Some(0), Some(0), Some(planned)),
+        "{v}"
+    );
+    let calls = recorded(&*store).await;
+    assert_eq!(calls.len() as u64, planned, "{calls:?}");
+    for a in &calls {
+        assert_eq!(
+            (a["channel"].as_str(), a["agent"].as_str()),
+            (Some("robot_call"), Some("robot:flow:reminder")),
+            "{a}"
+        );
+    }
+    // The robot spoke to those who answered: its account is in their timelines.
+    for a in calls.iter().filter(|a| a["duration_secs"].as_u64() > Some(0)) {
+        let (_, detail) = lead.get(&format!("/api/cases/{}", a["case"].as_str().unwrap())).await;
+        assert!(detail.to_string().contains("机器人外呼（流程 reminder）"), "{detail}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_lead_starts_and_pauses_a_campaign_in_a_real_browser() {
+    use crate::browser::{browser_bins, click, shot, sign_in, start_browser, until_text, wait_for};
+    let Some((driver_bin, chrome_bin)) = browser_bins() else { return };
+    let Some(r) = rig(14).await else { return };
+    let mut s = r.settings.clone();
+    if let Some(calls) = s.calls.as_mut() {
+        calls.node = "browser".into();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(daylight_server::serve(s, r.store.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let (driver, c) = start_browser(&driver_bin, &chrome_bin).await;
+    let run = async {
+        sign_in(&c, &base, "L001", PASSWORD).await?;
+        click(&c, "#nav-campaigns").await?;
+        wait_for(&c, "#campaign-form").await?;
+        // Predictive is the first mode; the pacer Daylight's.
+        click(&c, "#campaign-start").await?;
+        wait_for(&c, "article.campaign[data-status='running']").await?;
+        let text =
+            until_text(&c, "article.campaign", |t| t.contains("预测式") && t.contains("待拨池")).await?;
+        if !text.contains("Daylight 呼损约束") {
+            return Err(format!("the pacer's words: {text}"));
+        }
+        click(&c, "button[data-action='pause']").await?;
+        wait_for(&c, "article.campaign[data-status='paused']").await?;
+        click(&c, "button[data-action='stop']").await?;
+        wait_for(&c, "article.campaign[data-status='stopped']").await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    if result.is_err() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+        shot(&c, &dir, "a_team_lead_starts_and_pauses_a_campaign_in_a_real_browser").await;
+    }
+    let _ = c.close().await;
+    drop(driver);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    result.expect("the campaign in the browser (screenshot: target/e2e/a_team_lead_starts_and_pauses_a_campaign_in_a_real_browser.png)");
 }
