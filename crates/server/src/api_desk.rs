@@ -51,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(robot_call))
         .routes(routes!(start_campaign, list_campaigns))
         .routes(routes!(get_campaign))
+        .routes(routes!(campaign_hopper))
         .routes(routes!(campaign_status))
         .routes(routes!(campaign_next))
         .routes(routes!(supervise_call))
@@ -134,6 +135,18 @@ async fn get_campaign(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<crate::campaign::CampaignView>> {
     Ok(Json(crate::campaign::get(&app, &c, id).await?))
+}
+
+/// The contacts in a campaign's hopper, next first: each allowed by the gate when last checked
+/// (at most 5 s ago).
+#[utoipa::path(get, path = "/api/campaigns/{id}/hopper", tag = "calls", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<crate::campaign::HopperView>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+async fn campaign_hopper(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<crate::campaign::HopperView>>> {
+    Ok(Json(crate::campaign::hopper(&app, &c, id).await?))
 }
 
 /// A campaign's new status.

@@ -190,6 +190,17 @@ pub struct PreviewView {
     pub contact_point: String,
 }
 
+/// A contact in a campaign's hopper, next first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HopperView {
+    /// The case.
+    pub case: String,
+    /// The contact point to call.
+    pub contact_point: String,
+    /// `debtor` or `guarantor`.
+    pub recipient: String,
+}
+
 /// A contact the hopper holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
@@ -487,6 +498,22 @@ pub async fn get(app: &AppState, caller: &Caller, id: i64) -> ApiResult<Campaign
     caller.require(Permission::WatchFloor, "watch campaigns")?;
     let c = app.campaigns.get(id).filter(|c| may_see(caller, c)).ok_or_else(|| not_found(id))?;
     Ok(c.view(app.now()))
+}
+
+/// The contacts in campaign `id`'s hopper, next first: each allowed by the gate when last
+/// checked (at most 5 s ago).
+pub async fn hopper(app: &AppState, caller: &Caller, id: i64) -> ApiResult<Vec<HopperView>> {
+    caller.require(Permission::WatchFloor, "watch campaigns")?;
+    let c = app.campaigns.get(id).filter(|c| may_see(caller, c)).ok_or_else(|| not_found(id))?;
+    let g = c.lock();
+    Ok(g.hopper
+        .iter()
+        .map(|e| HopperView {
+            case: e.case.as_str().to_owned(),
+            contact_point: e.point.as_str().to_owned(),
+            recipient: e.recipient.as_str().to_owned(),
+        })
+        .collect())
 }
 
 /// Pauses, resumes or stops campaign `id` (`status`: `paused`, `running`, `stopped`); a stopped
