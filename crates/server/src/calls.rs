@@ -428,6 +428,23 @@ pub(crate) async fn not_placed(
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string())
 }
 
+/// The talk time an attempt with `outcome` records of call `end`, whole seconds: none for an
+/// outcome that reached nobody ([`Outcome::has_talk_time`]), though the recording keeps the
+/// call whole.
+pub(crate) fn talk_secs(end: &CallEnd, outcome: Outcome) -> u32 {
+    if outcome.has_talk_time() { end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32 } else { 0 }
+}
+
+/// Call `end`'s recording as the store keeps it, at `file` in the vault.
+pub(crate) fn recording_of(end: &CallEnd, file: &Path) -> Option<NewRecording> {
+    end.recording.as_ref().map(|r| NewRecording {
+        path: file.display().to_string(),
+        sha256: r.sha256.clone(),
+        bytes: r.bytes,
+        millis: (r.secs * 1000.0).round().max(0.0) as u64,
+    })
+}
+
 /// Starts following call `started` on case `case` for `login` at `phase`; its view.
 pub(crate) fn track(calls: &Calls, started: i64, case: &CaseId, login: &str, phase: Phase) -> CallView {
     let view = CallView {
@@ -678,13 +695,8 @@ async fn finish(
         app.store.withdraw_call(started, &reason, login, now).await?;
         return Ok(None);
     };
-    let secs = end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32;
-    let recording = end.recording.as_ref().map(|r| NewRecording {
-        path: file.display().to_string(),
-        sha256: r.sha256.clone(),
-        bytes: r.bytes,
-        millis: (r.secs * 1000.0).round().max(0.0) as u64,
-    });
+    let secs = talk_secs(end, outcome);
+    let recording = recording_of(end, file);
     let attempt = app.store.finish_call(started, outcome, secs, recording.as_ref(), None, login, now).await?;
     Ok(Some((attempt, outcome, secs)))
 }

@@ -33,9 +33,8 @@ use daylight_domain::attempt::{Agent, Channel, Outcome, Planned};
 use daylight_domain::customer::Recipient;
 use daylight_domain::id::{CaseId, ContactId};
 use daylight_store::access::Scope;
-use daylight_store::model::{CaseFilter, NewRecording};
+use daylight_store::model::CaseFilter;
 use daylight_strategy::document::Move;
-use daylight_strategy::spoken::speak;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tokio::time::{Duration, Instant};
@@ -1082,21 +1081,7 @@ impl Predictive {
 
     /// Nobody took the call in time: the bank's message, then the end.
     async fn abandon(&self, robot: &Robot) {
-        let text = speak(ABANDON_MESSAGE, &self.facts.spoken());
-        let tts = self.calls.tts.clone();
-        match tokio::task::spawn_blocking(move || tts.render(&text)).await {
-            Ok(Ok(prompt)) => {
-                robot.say(prompt.samples).await;
-            }
-            Ok(Err(e)) => {
-                tracing::error!(call = self.started, code = e.code(), error = %e, "the abandonment message could not be spoken");
-                robot.hangup().await;
-            }
-            Err(e) => {
-                tracing::error!(call = self.started, error = %e, "speech task failed");
-                robot.hangup().await;
-            }
-        }
+        crate::robot::say(&self.calls, robot, self.started, ABANDON_MESSAGE, &self.facts).await;
     }
 
     async fn finish(
@@ -1114,17 +1099,8 @@ impl Predictive {
             daylight_calls::mapping::robot_outcome(end, Outcome::Conversation)
         };
         let answered = answered && matches!(end.debtor_code, Some(200..=299));
-        let secs = if outcome.has_talk_time() {
-            end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32
-        } else {
-            0
-        };
-        let recording = end.recording.as_ref().map(|r| NewRecording {
-            path: self.file.display().to_string(),
-            sha256: r.sha256.clone(),
-            bytes: r.bytes,
-            millis: (r.secs * 1000.0).round().max(0.0) as u64,
-        });
+        let secs = crate::calls::talk_secs(end, outcome);
+        let recording = crate::calls::recording_of(end, &self.file);
         let note = match (outcome, end.bridged, collector) {
             (Outcome::Abandoned, _, _) if message_heard => Some(format!(
                 "预测式外呼（任务 {}）：接通后 {GREETING_SECS} 秒内无空闲坐席，已播放呼损提示（银行名称与回拨号码）后挂断。",

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use daylight_calls::{CallEvent, Incoming, Route, mask_number};
 use daylight_domain::agent::{AgentEvent, AgentState};
-use daylight_store::model::{CallerMatch, InboundEnd, NewInbound, NewRecording};
+use daylight_store::model::{CallerMatch, InboundEnd, NewInbound};
 
 use crate::AppState;
 use crate::calls::{CallNotice, Calls, Phase};
@@ -243,13 +243,9 @@ async fn ended(
     } else {
         "missed"
     };
-    let talk_secs = end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32;
-    let recording = end.recording.as_ref().map(|r| NewRecording {
-        path: file.display().to_string(),
-        sha256: r.sha256.clone(),
-        bytes: r.bytes,
-        millis: (r.secs * 1000.0).round().max(0.0) as u64,
-    });
+    // Not an attempt: a call in answered by a collector has its talk time whatever came of it.
+    let talk_secs = crate::calls::talk_secs(end, daylight_domain::attempt::Outcome::Conversation);
+    let recording = crate::calls::recording_of(end, file);
     if end.bridged && recording.is_none() {
         tracing::error!(call, inbound = id, "an answered call in left no recording");
     }

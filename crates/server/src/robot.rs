@@ -13,7 +13,7 @@ use daylight_calls::{CallEvent, Leg, Robot};
 use daylight_domain::agent::AgentEvent;
 use daylight_domain::attempt::{Agent, Channel};
 use daylight_domain::pii::Gender;
-use daylight_store::model::{CaseDetail, NewRecording};
+use daylight_store::model::CaseDetail;
 use daylight_strategy::document::{DEFAULT, Strategy};
 use daylight_strategy::flow::Flow;
 use daylight_strategy::flow::walk::{Action, Heard, Walk};
@@ -308,22 +308,8 @@ impl Job {
     ) -> Option<Heard> {
         match action {
             Action::Say { text, .. } => {
-                let said = speak(text, &self.facts.spoken());
-                let tts = self.calls.tts.clone();
-                match tokio::task::spawn_blocking(move || tts.render(&said)).await {
-                    Ok(Ok(prompt)) => {
-                        let seq = robot.say(prompt.samples).await;
-                        self.speaking.store(seq, std::sync::atomic::Ordering::Relaxed);
-                    }
-
-                    Ok(Err(e)) => {
-                        tracing::error!(call = self.started, code = e.code(), error = %e, "a robot prompt could not be spoken: hanging up");
-                        robot.hangup().await;
-                    }
-                    Err(e) => {
-                        tracing::error!(call = self.started, error = %e, "speech task failed: hanging up");
-                        robot.hangup().await;
-                    }
+                if let Some(seq) = say(&self.calls, robot, self.started, text, &self.facts).await {
+                    self.speaking.store(seq, std::sync::atomic::Ordering::Relaxed);
                 }
             }
             Action::Listen { timeout_secs } => {
@@ -355,17 +341,8 @@ impl Job {
         let outcome = daylight_calls::mapping::robot_outcome(end, walk.outcome());
         // A flow's failed outcome (answered, but nobody said who they are) reached nobody: no
         // talk time, though the recording keeps the call whole.
-        let secs = if outcome.has_talk_time() {
-            end.talk_secs.round().clamp(0.0, f64::from(u32::MAX)) as u32
-        } else {
-            0
-        };
-        let recording = end.recording.as_ref().map(|r| NewRecording {
-            path: self.file.display().to_string(),
-            sha256: r.sha256.clone(),
-            bytes: r.bytes,
-            millis: (r.secs * 1000.0).round().max(0.0) as u64,
-        });
+        let secs = crate::calls::talk_secs(end, outcome);
+        let recording = crate::calls::recording_of(end, &self.file);
         let note = robot_note(walk, collector.filter(|_| end.bridged), end.debtor_code);
         let result = app
             .store
@@ -398,6 +375,33 @@ impl Job {
                 Err(e) => v.reason = Some(e.to_string()),
             }
         });
+    }
+}
+
+/// Says `template`, filled with `facts` for speech, to the debtor of call `started`: rendered by
+/// the call's voice off the async threads, then played ([`Robot::say`]'s number). A prompt that
+/// cannot be spoken hangs the call up (none).
+pub(crate) async fn say(
+    calls: &Calls,
+    robot: &Robot,
+    started: i64,
+    template: &str,
+    facts: &Facts,
+) -> Option<u64> {
+    let text = speak(template, &facts.spoken());
+    let tts = calls.tts.clone();
+    match tokio::task::spawn_blocking(move || tts.render(&text)).await {
+        Ok(Ok(prompt)) => Some(robot.say(prompt.samples).await),
+        Ok(Err(e)) => {
+            tracing::error!(call = started, code = e.code(), error = %e, "a robot prompt could not be spoken: hanging up");
+            robot.hangup().await;
+            None
+        }
+        Err(e) => {
+            tracing::error!(call = started, error = %e, "speech task failed: hanging up");
+            robot.hangup().await;
+            None
+        }
     }
 }
 
