@@ -1099,8 +1099,6 @@ impl Predictive {
             daylight_calls::mapping::robot_outcome(end, Outcome::Conversation)
         };
         let answered = answered && matches!(end.debtor_code, Some(200..=299));
-        let secs = crate::calls::talk_secs(end, outcome);
-        let recording = crate::calls::recording_of(end, &self.file);
         let note = match (outcome, end.bridged, collector) {
             (Outcome::Abandoned, _, _) if message_heard => Some(format!(
                 "预测式外呼（任务 {}）：接通后 {GREETING_SECS} 秒内无空闲坐席，已播放呼损提示（银行名称与回拨号码）后挂断。",
@@ -1115,24 +1113,15 @@ impl Predictive {
             }
             _ => None,
         };
-        let result = app
-            .store
-            .finish_call(
-                self.started,
-                outcome,
-                secs,
-                recording.as_ref(),
-                note.as_deref(),
-                &self.campaign.started_by,
-                app.now(),
-            )
-            .await;
-        if let Some(login) = collector {
-            if end.bridged {
-                crate::agents::count_call(app, login, secs).await;
-            }
-            crate::agents::on_call(app, login, AgentEvent::Ended { bridged: end.bridged }).await;
-        }
+        let ended = crate::robot::Ended {
+            started: self.started,
+            end,
+            outcome,
+            note: note.as_deref(),
+            actor: &self.campaign.started_by,
+            file: &self.file,
+        };
+        ended.record(app, &self.calls, collector).await;
         self.campaign.ended(
             self.started,
             app.now(),
@@ -1146,17 +1135,5 @@ impl Predictive {
             outcome = outcome.as_str(),
             "campaign call ended"
         );
-        self.calls.update(self.started, |v| {
-            v.phase = Phase::Ended;
-            v.sip_status = end.debtor_code;
-            match result {
-                Ok(attempt) => {
-                    v.attempt = Some(attempt);
-                    v.outcome = Some(outcome);
-                    v.duration_secs = Some(secs);
-                }
-                Err(e) => v.reason = Some(e.to_string()),
-            }
-        });
     }
 }

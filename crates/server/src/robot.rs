@@ -337,24 +337,45 @@ impl Job {
     /// Records the attempt: the flow's outcome once the debtor answered (else the SIP result's),
     /// the time on the line and the recording; frees the collector who took it.
     async fn finish(&self, walk: &Walk<'_>, collector: Option<&str>, end: &daylight_calls::CallEnd) {
-        let app = &self.app;
         let outcome = daylight_calls::mapping::robot_outcome(end, walk.outcome());
-        // A flow's failed outcome (answered, but nobody said who they are) reached nobody: no
-        // talk time, though the recording keeps the call whole.
-        let secs = crate::calls::talk_secs(end, outcome);
-        let recording = crate::calls::recording_of(end, &self.file);
         let note = robot_note(walk, collector.filter(|_| end.bridged), end.debtor_code);
+        let ended = Ended {
+            started: self.started,
+            end,
+            outcome,
+            note: note.as_deref(),
+            actor: &self.login,
+            file: &self.file,
+        };
+        ended.record(&self.app, &self.calls, collector).await;
+        tracing::info!(call = self.started, outcome = outcome.as_str(), keys = walk.keys(), path = ?walk.path(), transferred = end.bridged, "robot call ended");
+    }
+}
+
+/// A robot's call (a flow's, a predictive campaign's) at its end, as it is recorded.
+pub(crate) struct Ended<'a> {
+    pub(crate) started: i64,
+    pub(crate) end: &'a daylight_calls::CallEnd,
+    pub(crate) outcome: daylight_domain::attempt::Outcome,
+    pub(crate) note: Option<&'a str>,
+    /// The attempt's actor: who started the call.
+    pub(crate) actor: &'a str,
+    /// The recording, relative to the vault.
+    pub(crate) file: &'a std::path::Path,
+}
+
+impl Ended<'_> {
+    /// Records the attempt (its outcome, talk time, recording and note: a failed outcome, such
+    /// as a flow's `no_answer` when nobody said who they are, has no talk time though the
+    /// recording keeps the call whole), frees the collector who took the call, and ends the
+    /// call's view.
+    pub(crate) async fn record(&self, app: &AppState, calls: &Calls, collector: Option<&str>) {
+        let (end, outcome) = (self.end, self.outcome);
+        let secs = crate::calls::talk_secs(end, outcome);
+        let recording = crate::calls::recording_of(end, self.file);
         let result = app
             .store
-            .finish_call(
-                self.started,
-                outcome,
-                secs,
-                recording.as_ref(),
-                note.as_deref(),
-                &self.login,
-                app.now(),
-            )
+            .finish_call(self.started, outcome, secs, recording.as_ref(), self.note, self.actor, app.now())
             .await;
         if let Some(login) = collector {
             if end.bridged {
@@ -362,8 +383,7 @@ impl Job {
             }
             crate::agents::on_call(app, login, AgentEvent::Ended { bridged: end.bridged }).await;
         }
-        tracing::info!(call = self.started, outcome = outcome.as_str(), keys = walk.keys(), path = ?walk.path(), transferred = end.bridged, "robot call ended");
-        self.calls.update(self.started, |v| {
+        calls.update(self.started, |v| {
             v.phase = Phase::Ended;
             v.sip_status = end.debtor_code;
             match result {
