@@ -46,6 +46,16 @@ impl From<i64> for Cell {
 }
 
 impl Cell {
+    /// The cell as CSV text: text that a spreadsheet would run as a formula (it begins with
+    /// `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'` so that it stays
+    /// text (OWASP "CSV injection"); numbers keep their sign.
+    fn csv(&self) -> String {
+        match self {
+            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
+            _ => self.plain(),
+        }
+    }
+
     fn plain(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
@@ -101,7 +111,7 @@ impl Table {
         let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
         w.write_record(&self.header).map_err(internal)?;
         for r in &self.rows {
-            w.write_record(r.iter().map(Cell::plain)).map_err(internal)?;
+            w.write_record(r.iter().map(Cell::csv)).map_err(internal)?;
         }
         w.into_inner().map_err(internal)
     }
@@ -202,6 +212,31 @@ mod tests {
         assert!(sheet.contains("<v>1234.56</v>") && sheet.contains("<v>0.5</v>"), "{sheet}");
         assert!(sheet.contains("autoFilter"), "a filter on the header");
         assert!(read("xl/workbook.xml").contains("name=\"team-cases\""));
+    }
+
+    #[test]
+    fn csv_text_that_a_spreadsheet_would_run_as_a_formula_is_quoted() {
+        let t = Table {
+            name: "waivers".into(),
+            header: vec!["reason".into(), "amount".into()],
+            rows: vec![
+                vec!["=cmd|' /C calc'!A0".into(), Cell::Fen(-100)],
+                vec!["+1".into(), Cell::Int(-3)],
+                vec!["-2+3".into(), Cell::Int(0)],
+                vec!["@SUM(A1)".into(), Cell::Int(0)],
+                vec!["\tx".into(), Cell::Int(0)],
+                vec!["\rx".into(), Cell::Int(0)],
+                vec!["plain = fine".into(), Cell::Int(0)],
+            ],
+        };
+        let text = String::from_utf8(t.csv().unwrap()).unwrap();
+        let cells: Vec<&str> = text.lines().skip(1).map(|l| l.rsplit_once(',').unwrap().0).collect();
+        assert_eq!(
+            cells,
+            ["'=cmd|' /C calc'!A0", "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "\"'\rx\"", "plain = fine"]
+        );
+        // Numbers keep their sign: they are numbers, not text a spreadsheet evaluates.
+        assert!(text.contains(",-1.00\n") && text.contains(",-3\n"), "{text}");
     }
 
     #[test]
