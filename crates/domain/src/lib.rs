@@ -18,6 +18,7 @@
 //!   payments, promises and the gate's flags.
 //! - [`history`]: one debtor as the models see them: attempts, payments, promises and the
 //!   accounts' buckets over time.
+//! - [`text`]: the characters refused in every text input (controls, bidirectional, zero-width).
 //! - [`error`]: [`Invalid`] with a stable [`Code`] for every refusal.
 #![deny(clippy::float_arithmetic)]
 
@@ -37,6 +38,7 @@ pub mod history;
 pub mod id;
 pub mod money;
 pub mod pii;
+pub mod text;
 
 pub use error::{Code, Invalid, Valid};
 pub use money::{Currency, Money};

@@ -135,10 +135,10 @@ impl PersonName {
                 format!("name is longer than {MAX_NAME_CHARS} characters"),
             ));
         }
-        if t.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
+        if t.chars().any(|c| crate::text::refused_char(c) || c.is_control() || c.is_ascii_digit()) {
             return Err(Invalid::new(
                 Code::Inconsistent,
-                "a name may not contain digits or control characters",
+                "a name may not contain digits, control, bidirectional or zero-width characters",
             ));
         }
         Ok(PersonName(t.to_owned()))
@@ -152,7 +152,9 @@ impl Address {
         if t.is_empty() {
             return Err(Invalid::new(Code::Required, "an address is required"));
         }
-        if t.chars().count() > MAX_ADDRESS_CHARS || t.chars().any(char::is_control) {
+        if t.chars().count() > MAX_ADDRESS_CHARS
+            || t.chars().any(|c| c.is_control() || crate::text::refused_char(c))
+        {
             return Err(Invalid::new(
                 Code::TooLong,
                 format!("an address is at most {MAX_ADDRESS_CHARS} characters without control characters"),

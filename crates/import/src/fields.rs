@@ -100,14 +100,21 @@ pub fn word<T: FromStr<Err = Invalid>>(text: &str) -> Result<T, Invalid> {
     text.trim().parse()
 }
 
-/// Free text of at most `max` characters without control characters.
+/// Free text of at most `max` characters without refused characters ([`daylight_domain::text`]).
 pub fn free_text(text: &str, max: usize) -> Result<String, Invalid> {
     let t = text.trim();
     if t.chars().count() > max {
         return Err(Invalid::new(Code::TooLong, format!("text is longer than {max} characters")));
     }
-    if t.chars().any(char::is_control) {
-        return Err(Invalid::new(Code::Encoding, "text holds control characters"));
+    if let Some((at, c)) = daylight_domain::text::first_refused(t) {
+        return Err(Invalid::new(
+            Code::Encoding,
+            format!(
+                "text holds {} at character {}: control, bidirectional and zero-width characters are refused",
+                daylight_domain::text::describe(c),
+                at + 1
+            ),
+        ));
     }
     Ok(t.to_owned())
 }

@@ -4,8 +4,9 @@
 //! Signing in (`POST /api/login`) sets the session cookie and returns the session's CSRF token,
 //! which every later POST, PUT and DELETE carries in `X-CSRF-Token`.
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use crate::extract::Json;
+use crate::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use daylight_domain::case::CaseStatus;

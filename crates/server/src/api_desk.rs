@@ -1,8 +1,9 @@
 //! The API's routes for what waits on a team lead (waivers, third-party contacts), complaints,
 //! tasks and the team's figures. Merged into [`crate::api::routes`].
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use crate::extract::Json;
+use crate::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use daylight_domain::bounds::WaiverVerdict;
 use serde::{Deserialize, Serialize};

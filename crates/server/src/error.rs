@@ -91,7 +91,13 @@ impl From<StoreError> for ApiError {
             );
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
+            // The database's own words stay in the log: they may name tables, values or hosts.
             tracing::warn!(code = e.code(), error = %e, "store unavailable");
+            return ApiError::new(
+                status,
+                e.code(),
+                "the database is busy or unreachable: try again in a moment",
+            );
         }
         let message = match &e {
             StoreError::Invalid(i) => i.message.clone(),

@@ -26,6 +26,7 @@ pub mod console;
 pub mod desk;
 pub mod error;
 pub mod export;
+pub mod extract;
 pub mod inbound;
 pub mod kpi;
 pub mod ops;
@@ -130,11 +131,6 @@ pub fn router(app: AppState) -> Router {
         .merge(console::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
-        // No page is framed by another site; the side-by-side view's frames say SAMEORIGIN.
-        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_FRAME_OPTIONS,
-            axum::http::HeaderValue::from_static("DENY"),
-        ))
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth::resolve_session))
         .layer(axum::middleware::from_fn_with_state(app.clone(), ops::rate_limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(app.settings.body_bytes))
@@ -142,6 +138,9 @@ pub fn router(app: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             app.settings.request_timeout.unsigned_abs(),
         ))
+        .layer(axum::middleware::from_fn(ops::json_errors))
+        // No page is framed by another site; the side-by-side view's frames say SAMEORIGIN.
+        .layer(axum::middleware::from_fn_with_state(app.clone(), ops::security_headers))
         .layer(axum::middleware::from_fn(ops::observe))
         .with_state(app)
 }

@@ -6,6 +6,16 @@
       // Answers with an error status still carry the page to show (a denial names its rule).
       htmx.config.responseHandling = [{ code: "204", swap: false }, { code: ".*", swap: true }];
     }
+    // No inline handlers (the Content-Security-Policy runs only this file): a "select all"
+    // box checks the boxes its data-select-all names; a select with data-submit-on-change
+    // submits its form.
+    document.addEventListener("change", function (e) {
+      var t = e.target;
+      if (t.dataset && t.dataset.selectAll) {
+        document.querySelectorAll(t.dataset.selectAll).forEach(function (b) { b.checked = t.checked; });
+      }
+      if (t.dataset && t.dataset.submitOnChange !== undefined && t.form) t.form.submit();
+    });
     var rows = Array.prototype.slice.call(document.querySelectorAll("table.queue tbody tr"));
     rows.forEach(function (r) {
       r.addEventListener("click", function (e) { if (e.target.tagName !== "A" && e.target.tagName !== "INPUT") location.href = r.dataset.href; });

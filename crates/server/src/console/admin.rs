@@ -1,7 +1,7 @@
 //! Administration beyond users: the compliance pack (choice, parameters, calendar) and what the
 //! strategy runs on (the latest plan's strategy and script library, experiments, models).
 
-use axum::Form;
+use crate::extract::Form;
 use axum::http::StatusCode;
 use axum::response::Response;
 use daylight_compliance::Pack;

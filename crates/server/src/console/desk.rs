@@ -1,8 +1,8 @@
 //! The console's requests and queues beyond plans: waivers, third-party confirmations,
 //! complaints, tasks; the team lead's dashboard; exports; several cases side by side.
 
-use axum::Form;
-use axum::extract::{Path, Query};
+use crate::extract::Form;
+use crate::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use daylight_domain::bounds::WaiverVerdict;

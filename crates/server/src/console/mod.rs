@@ -10,8 +10,9 @@ mod desk;
 pub mod i18n;
 mod qc;
 
-use axum::Form;
-use axum::extract::{Path, State};
+use crate::extract::Form;
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -438,7 +439,7 @@ struct CaseQuery {
 async fn case_page(
     Page { app, lang, c }: Page,
     Path(id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<CaseQuery>,
+    crate::extract::Query(q): crate::extract::Query<CaseQuery>,
 ) -> Response {
     let embed = q.embed.is_some();
     let mut r = case_response(&app, lang, &c, &id, None, StatusCode::OK, embed).await;
@@ -597,7 +598,7 @@ struct BoardParams {
 
 async fn board_page(
     Page { app, lang, c }: Page,
-    axum::extract::Query(q): axum::extract::Query<BoardParams>,
+    crate::extract::Query(q): crate::extract::Query<BoardParams>,
 ) -> Response {
     let team = q.team.filter(|t| !t.trim().is_empty());
     match crate::agents::board(&app, &c, team.as_deref()).await {
@@ -842,7 +843,7 @@ impl PlanForm {
 /// The calculator's answer, as a fragment for htmx.
 async fn quote_fragment(
     Page { app, lang, c }: Page,
-    axum::extract::Query(f): axum::extract::Query<PlanForm>,
+    crate::extract::Query(f): crate::extract::Query<PlanForm>,
 ) -> Response {
     let ctx = match f.terms().and_then(|t| work::quote(&t)) {
         Ok(q) => {

@@ -1,7 +1,7 @@
 //! The console's QC pages: analysed calls (filtered by code) with the complaints and the
 //! findings they are linked to, and one call's transcript with what QC marked in it.
 
-use axum::extract::{Path, Query};
+use crate::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{Value, context};

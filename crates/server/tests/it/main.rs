@@ -9,3 +9,4 @@ mod desk;
 mod fixture;
 mod matrix;
 mod qc;
+mod security;

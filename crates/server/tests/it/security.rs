@@ -1,0 +1,192 @@
+//! Attacks on the server (issue 22): hostile text, non-JSON errors, missing security headers,
+//! formula injection in exports.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use daylight_store::Store;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::fixture::*;
+
+/// Sends `body` with `content_type` and the client's session; returns status, headers, JSON.
+async fn send_raw(
+    c: &Client,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(ck) = &c.cookie {
+        req = req.header(header::COOKIE, ck);
+    }
+    if let Some(t) = &c.csrf {
+        req = req.header("x-csrf-token", t);
+    }
+    if let Some(ct) = content_type {
+        req = req.header(header::CONTENT_TYPE, ct);
+    }
+    let resp = c.app.clone().oneshot(req.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let kind = parts.headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
+    assert!(
+        parts.status.is_success() || kind.as_deref() == Some("application/json"),
+        "{method} {path}: an error answered as {kind:?}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (parts.status, parts.headers, v)
+}
+
+fn code(v: &Value) -> (&str, &str) {
+    (v["error"]["code"].as_str().unwrap_or("-"), v["error"]["field"].as_str().unwrap_or("-"))
+}
+
+both! {
+    text_with_nul_bidi_or_zero_width_characters_is_refused_naming_the_field(app, store) {
+        let anon = Client::new(&app);
+        // No sign-in needed to reach the login's text.
+        let (s, _, v) = send_raw(&anon, "POST", "/api/login", Some("application/json"),
+            r#"{"login":"E0\u000001","password":"x"}"#).await;
+        assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ("TEXT_CHARACTER", "login")), "{v}");
+
+        let mut e = Client::signed_in(&app, "E001").await;
+        let (s, v) = e.post("/api/cases/CASE-C0008/notes", json!({"text": "promised\u{0}tomorrow"})).await;
+        assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ("TEXT_CHARACTER", "text")), "{v}");
+        let (s, v) = e.post("/api/cases/CASE-C0008/notes", json!({"text": "ok\u{202E}gnp.exe"})).await;
+        assert_eq!(code(&v), ("TEXT_CHARACTER", "text"), "{s} {v}");
+        let (s, _) = e.post("/api/cases/CASE-C0008/notes", json!({"text": "答应明天还款\n第二行"})).await;
+        assert_eq!(s, StatusCode::CREATED);
+
+        let mut admin = Client::signed_in(&app, "A1").await;
+        for (name, team) in [("新\u{200B}人", "T1"), ("新人", "T\u{0}"), ("新人", "T\u{202E}1")] {
+            let (s, v) = admin
+                .post("/api/users", json!({"login": "E100", "name": name, "role": "collector", "team": team}))
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{name:?} {team:?}: {v}");
+            assert_eq!(code(&v).0, "TEXT_CHARACTER", "{v}");
+        }
+        let (_, users) = admin.get("/api/users").await;
+        assert!(!users.to_string().contains("E100"), "nothing was stored: {users}");
+        // A path and a query are text too.
+        let (s, _, v) = send_raw(&e, "GET", "/api/cases/CASE-C0008%00", None, "").await;
+        assert_eq!(code(&v).0, "TEXT_CHARACTER", "{s} {v}");
+    }
+
+    every_error_is_json_in_the_one_shape(app, store) {
+        let mut e = Client::signed_in(&app, "E001").await;
+        let (s, _, v) = send_raw(&e, "GET", "/api/no-such-route", None, "").await;
+        assert_eq!((s, code(&v).0), (StatusCode::NOT_FOUND, "NOT_FOUND"));
+        let (s, _, v) = send_raw(&e, "DELETE", "/api/me", None, "").await;
+        assert_eq!((s, code(&v).0), (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"));
+        let (s, _, v) = send_raw(&e, "POST", "/api/cases/CASE-C0008/notes", Some("text/plain"), "hi").await;
+        assert_eq!((s, code(&v).0), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"));
+        let (s, _, v) = send_raw(&e, "POST", "/api/cases/CASE-C0008/notes", Some("application/json"), "{\"text\":").await;
+        assert_eq!((s, code(&v).0), (StatusCode::BAD_REQUEST, "MALFORMED_JSON"));
+        assert!(v["error"]["message"].as_str().unwrap().contains("line 1, column"), "{v}");
+        let (s, _, v) = send_raw(&e, "POST", "/api/cases/CASE-C0008/notes", Some("application/json"), "{\"text\":5}").await;
+        assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, ("INVALID_FIELD", "text")));
+        let big = format!("{{\"text\":\"{}\"}}", "x".repeat(3 << 20));
+        let (s, _, v) = send_raw(&e, "POST", "/api/cases/CASE-C0008/notes", Some("application/json"), &big).await;
+        assert_eq!((s, code(&v).0), (StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE"));
+        let (s, _, v) = send_raw(&e, "GET", "/api/cases?limit=many", None, "").await;
+        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, ("BAD_QUERY", "limit")), "{v}");
+        e.get("/api/me").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_the_security_headers() {
+    let db = daylight_testdb::TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let app = app(store.clone(), settings(db.url().expose()));
+    let mut e = Client::signed_in(&app, "E001").await;
+    for path in ["/login", "/workbench", "/api/me", "/api/no-such-route", "/cases/CASE-C0008"] {
+        let (_, h, _) = e.raw("GET", path, None).await;
+        let get =
+            |n: header::HeaderName| h.get(n).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let csp = get(header::CONTENT_SECURITY_POLICY);
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(get(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
+        assert_eq!(get(header::REFERRER_POLICY), "same-origin", "{path}");
+        assert_eq!(get(header::X_FRAME_OPTIONS), "DENY", "{path}");
+        assert_eq!(get(header::CACHE_CONTROL), "no-store", "{path}: pages carry personal data");
+        assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS over plain HTTP");
+    }
+    // A case framed by the side-by-side view may be framed by the console itself.
+    let (_, h, _) = e.raw("GET", "/cases/CASE-C0008?embed=1", None).await;
+    assert!(h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'self'"));
+    let (_, h, _) = e.raw("GET", "/static/app.css", None).await;
+    assert!(h[header::CACHE_CONTROL].to_str().unwrap().starts_with("public"), "assets are cached");
+    // Behind TLS: HSTS.
+    let mut s = settings(db.url().expose());
+    s.secure_cookies = true;
+    let tls = crate::fixture::app(store.clone(), s);
+    let (_, h, _) = Client::new(&tls).raw("GET", "/login", None).await;
+    assert_eq!(h[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
+    store.close().await;
+    drop(store);
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiver_reason_is_exported_as_text_not_a_formula() {
+    let db = daylight_testdb::TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let app = app(store.clone(), settings(db.url().expose()));
+    let mut e = Client::signed_in(&app, "E001").await;
+    let (s, v) = e
+        .post(
+            "/api/cases/CASE-C0008/waivers",
+            json!({"component": "late_fees", "amount": "10", "reason": "=cmd|' /C calc'!A0"}),
+        )
+        .await;
+    assert!(s.is_success(), "{s} {v}");
+    let mut l = Client::signed_in(&app, "L001").await;
+    let (s, _, body) = l.raw("GET", "/export/waivers.csv", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("'=cmd|"), "{text}");
+    assert!(!text.contains(",=cmd") && !text.contains("\"=cmd"), "{text}");
+    store.close().await;
+    drop(store);
+    db.finish().await;
+}
+
+/// The Content-Security-Policy runs no inline script or style: no template may carry one.
+#[test]
+fn no_template_has_an_inline_script_handler_or_style() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    // ` onclick=`, ` onchange=` …: " on", letters, "=".
+    let inline_handler = |line: &str| {
+        line.match_indices(" on").any(|(i, _)| {
+            let rest = &line[i + 3..];
+            let letters = rest.chars().take_while(char::is_ascii_lowercase).count();
+            letters > 0 && rest[letters..].starts_with('=')
+        })
+    };
+    let bad = |line: &str| {
+        inline_handler(line)
+            || line.contains(" style=")
+            || line.contains("<script>")
+            || line.contains("javascript:")
+            || line.contains("hx-on")
+    };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if bad(line) {
+                found.push(format!("{}:{}: {line}", path.display(), i + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "inline script or style:\n{}", found.join("\n"));
+}
