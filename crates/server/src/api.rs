@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{self, AnyCaller, Caller};
+use crate::auth::{self, AnyCaller, Caller, ClientIp, LoginRefused};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::roles::Permission;
 use crate::work::{
@@ -146,10 +146,21 @@ pub struct LoginResponse {
 /// Signs in by employee number or mobile phone; sets the session cookie.
 #[utoipa::path(post, path = "/api/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "BAD_CREDENTIALS", body = ErrorBody),
-        (status = 423, description = "LOCKED", body = ErrorBody), (status = 429, description = "RATE_LIMITED", body = ErrorBody)))]
-async fn login(State(app): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
-    match auth::sign_in(&app, &req.login, &req.password).await? {
-        Err(refused) => Err(ApiError::from(refused)),
+        (status = 429, description = "LOGIN_DELAYED (after failed sign-ins; Retry-After says when) or RATE_LIMITED", body = ErrorBody)))]
+async fn login(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Response> {
+    match auth::sign_in(&app, &req.login, &req.password, ip).await? {
+        Err(refused) => {
+            let mut r = ApiError::from(refused).into_response();
+            if let LoginRefused::Delayed(until) = refused {
+                let secs = until.duration_since(app.now()).as_secs().max(1);
+                r.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
+            Ok(r)
+        }
         Ok(o) => {
             let cookie =
                 auth::session_cookie(&o.token, app.settings.session_ttl, app.settings.secure_cookies);
@@ -721,6 +732,8 @@ async fn reset_password(
     let hash = auth::hash_off_thread(&otp).await?;
     app.store.set_password(&login, &hash, true, None, &c.user.login, app.now()).await?;
     app.sessions.forget_user(&login);
+    // A reset lifts the login's sign-in delays: its owner signs in with the new password now.
+    app.limits.sign_ins.clear_login(&login);
     Ok(Json(PasswordReset { one_time_password: otp }))
 }
 

@@ -5,8 +5,9 @@
 //! - Every session has its own CSRF token. Every unsafe request of a session (POST, PUT, PATCH,
 //!   DELETE) must carry it, in the `X-CSRF-Token` header (htmx and API clients) or a `csrf`
 //!   form field (plain forms); [`csrf_guard`] refuses the rest with `CSRF`.
-//! - After `lock_after` failed passwords in a row a user is locked for `lock_for`; the lock is
-//!   a ledger event. A wrong login and a wrong password take the same time and answer alike.
+//! - Failed sign-ins are slowed by growing delays per login and source, never locked
+//!   ([`crate::throttle`]). A wrong login and a wrong password take the same time and answer
+//!   alike.
 //! - A session ends `session_ttl` after login, or `idle_timeout` after its last use.
 //! - A one-time password (set by an admin) lets its user do nothing but change it.
 
@@ -283,11 +284,49 @@ fn any_caller(parts: &Parts) -> Result<Caller, ApiError> {
     parts.extensions.get::<MaybeCaller>().and_then(|m| m.0.clone()).ok_or_else(ApiError::unauthenticated)
 }
 
-/// The client's address (for rate limits), or 0.0.0.0 when the server runs without one (tests).
-pub fn client_ip(parts_ext: &axum::http::Extensions) -> IpAddr {
-    parts_ext
+/// The client's address (for rate limits and sign-in delays): the peer's, or 0.0.0.0 when the
+/// server runs without one (tests). When the peer is one of the `trusted` proxies, the
+/// rightmost address of `X-Forwarded-For` that is not a trusted proxy (a client cannot forge
+/// the entries a trusted proxy appends; an unparsable entry stops the walk).
+pub fn client_ip(ext: &axum::http::Extensions, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let peer = ext
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(a)| a.ip())
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(a)| a.ip());
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// The client's address as [`client_ip`] gives it under the settings' trusted proxies.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<ClientIp, ApiError> {
+        Ok(ClientIp(client_ip(&parts.extensions, &parts.headers, &app.settings.trusted_proxies)))
+    }
 }
 
 fn unsafe_method(m: &Method) -> bool {
@@ -351,7 +390,7 @@ fn csrf_refused() -> Response {
 }
 
 /// Compares without stopping at the first difference.
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -360,8 +399,9 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
 pub enum LoginRefused {
     /// Unknown login, wrong password, or a disabled user (answered alike).
     BadCredentials,
-    /// Locked after repeated failures, until then.
-    Locked(Timestamp),
+    /// Too many failures in a row for this login (from this address, or from anywhere): the
+    /// next try is allowed then ([`crate::throttle`]).
+    Delayed(Timestamp),
 }
 
 impl From<LoginRefused> for ApiError {
@@ -370,10 +410,10 @@ impl From<LoginRefused> for ApiError {
             LoginRefused::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "BAD_CREDENTIALS", "wrong login or password")
             }
-            LoginRefused::Locked(until) => ApiError::new(
-                StatusCode::LOCKED,
-                "LOCKED",
-                format!("too many failed sign-ins: locked until {until}; an admin can reset the password"),
+            LoginRefused::Delayed(until) => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "LOGIN_DELAYED",
+                format!("too many failed sign-ins: try again after {until}"),
             ),
         }
     }
@@ -391,37 +431,46 @@ pub struct Opened {
 }
 
 /// Checks a login (employee number or mobile) and password and opens a session.
+///
+/// A login that failed too often waits ([`crate::throttle`]): its tries are refused with
+/// [`LoginRefused::Delayed`] before any password is checked. Known and unknown logins go the
+/// same way and take the same time: one password verification, the failure counted in memory,
+/// the user's failure count written to the store off the answer's path.
 pub async fn sign_in(
     app: &AppState,
     who: &str,
     password: &str,
+    ip: IpAddr,
 ) -> Result<Result<Opened, LoginRefused>, ApiError> {
     let now = app.now();
+    if let Some(until) = app.limits.sign_ins.wait_until(who, ip, now) {
+        metrics::counter!("sign_in_delayed_total").increment(1);
+        return Ok(Err(LoginRefused::Delayed(until)));
+    }
     let found = app.store.credentials(who.trim()).await?;
     let hash = found.as_ref().map_or_else(|| app.dummy_hash.clone(), |(_, h)| h.clone());
     let pw = password.to_owned();
     // Verified on a blocking thread: argon2 takes tens of milliseconds of CPU on purpose.
     let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &pw)).await.unwrap_or(false);
-    let Some((user, _)) = found else { return Ok(Err(LoginRefused::BadCredentials)) };
-    if let Some(until) = user.locked_until
-        && until > now
-    {
-        return Ok(Err(LoginRefused::Locked(until)));
-    }
-    if user.disabled {
-        return Ok(Err(LoginRefused::BadCredentials));
-    }
-    if !ok {
-        let after = app
-            .store
-            .login_failed(&user.login, app.settings.lock_after, now + app.settings.lock_for, now)
-            .await?;
-        tracing::info!(login = %user.login, failed = after.failed_logins, "sign-in refused");
-        return Ok(Err(match after.locked_until {
-            Some(until) if until > now => LoginRefused::Locked(until),
-            _ => LoginRefused::BadCredentials,
-        }));
-    }
+    let user = match found {
+        Some((user, _)) if ok && !user.disabled => user,
+        found => {
+            app.limits.sign_ins.failed(who, ip, now);
+            if let Some((user, _)) = found {
+                // Counted for the record, off the answer's path so that a known login takes
+                // no longer to refuse than an unknown one.
+                let store = app.store.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = store.login_failed(&user.login, u32::MAX, now, now).await {
+                        tracing::warn!(code = e.code(), "counting a failed sign-in failed");
+                    }
+                });
+            }
+            tracing::info!("sign-in refused");
+            return Ok(Err(LoginRefused::BadCredentials));
+        }
+    };
+    app.limits.sign_ins.succeeded(who, ip);
     let token = random_token();
     let csrf = random_token();
     let session = NewSession {

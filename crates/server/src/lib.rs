@@ -35,6 +35,7 @@ pub mod recognizer;
 pub mod robot;
 pub mod roles;
 pub mod settings;
+pub mod throttle;
 pub mod vault_export;
 pub mod work;
 
@@ -43,6 +44,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
+use axum::response::IntoResponse;
 use daylight_store::Store;
 use jiff::Timestamp;
 use tokio::net::TcpListener;
@@ -127,7 +130,20 @@ pub fn router(app: AppState) -> Router {
     let doc: Arc<str> = doc.to_pretty_json().unwrap_or_default().into();
     Router::new()
         .merge(api)
-        .route("/api/openapi.json", axum::routing::get(move || api::openapi_json(doc.clone())))
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move |State(app): State<AppState>, req: axum::extract::Request| {
+                let doc = doc.clone();
+                async move {
+                    let (parts, _) = req.into_parts();
+                    if ops::ops_allowed(&app, &parts) {
+                        api::openapi_json(doc).await
+                    } else {
+                        error::ApiError::unauthenticated().into_response()
+                    }
+                }
+            }),
+        )
         .merge(console::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
@@ -168,10 +184,12 @@ pub async fn serve(
     // Promises are swept (reminders, kept, broken) while the server runs.
     let sweeper = desk::spawn_sweeper(state.clone());
     let _stop = AbortOnDrop(sweeper);
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (header_read, max_connections) =
+        (state.settings.header_read_timeout.unsigned_abs(), state.settings.max_connections);
     match tls {
-        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
+        None => serve_http(listener, router(state), header_read, max_connections, shutdown).await,
         Some((cert, key)) => {
+            let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
             let _ = rustls::crypto::ring::default_provider().install_default();
             let config =
                 axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(|e| {
@@ -186,9 +204,81 @@ pub async fn serve(
                 shutdown.await;
                 h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
             });
-            axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle).serve(app).await
+            let mut server = axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle);
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read);
+            server.serve(app).await
         }
     }
+}
+
+/// Serves `app` over plain HTTP/1.1 on `listener`: a connection that has not sent a request's
+/// headers within `header_read` of opening (or of its last answer) is closed, and at most
+/// `max_connections` are served at once — the others wait in the listener's backlog — so that
+/// half-open connections (slowloris) neither hold the server nor use up its descriptors. When
+/// `shutdown` completes, no connection is accepted and those open finish their requests (at
+/// most 10 s).
+async fn serve_http(
+    listener: TcpListener,
+    app: Router,
+    header_read: std::time::Duration,
+    max_connections: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use tower::ServiceExt;
+
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_read).keep_alive(true);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.map_err(std::io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before it was accepted: wait a
+                    // moment rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = app.clone().map_request(move |mut r: axum::http::Request<hyper::body::Incoming>| {
+            r.extensions_mut().insert(ConnectInfo(peer));
+            r
+        });
+        let conn = http.serve_connection(
+            hyper_util::rt::TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(svc),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+            tracing::warn!("connections still open 10 s after the stop: closing them");
+        }
+    }
+    Ok(())
 }
 
 /// Aborts a background task when the server stops.

@@ -1,5 +1,6 @@
-//! Running the server: `/healthz`, Prometheus metrics at `/metrics`, one log line per request,
-//! and rate limits per client address (all requests, and sign-ins more strictly).
+//! Running the server: `/healthz`, Prometheus metrics at `/metrics` (to a signed-in person or a
+//! scraper with the ops token), one log line per request, rate limits per client address (all
+//! requests, and sign-ins more strictly), security headers and the one JSON error shape.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -24,6 +25,8 @@ use crate::error::ApiError;
 pub struct Limits {
     all: DefaultKeyedRateLimiter<IpAddr>,
     logins: DefaultKeyedRateLimiter<IpAddr>,
+    /// Growing delays after failed sign-ins.
+    pub sign_ins: crate::throttle::Throttle,
 }
 
 impl Limits {
@@ -37,6 +40,7 @@ impl Limits {
             logins: governor::RateLimiter::keyed(
                 Quota::per_minute(nz(s.logins_per_minute)).allow_burst(nz(s.logins_per_minute)),
             ),
+            sign_ins: crate::throttle::Throttle::new(s.lock_after, s.lock_for),
         }
     }
 }
@@ -77,7 +81,28 @@ fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
-async fn metrics_text() -> Response {
+/// Whether a request may read the operations documents (`/metrics`, `/api/openapi.json`): a
+/// signed-in person, or a scraper with `Authorization: Bearer <server.ops_token>`.
+pub fn ops_allowed(app: &AppState, parts: &axum::http::request::Parts) -> bool {
+    if parts.extensions.get::<crate::auth::MaybeCaller>().is_some_and(|m| m.0.is_some()) {
+        return true;
+    }
+    let given = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match (&app.settings.ops_token, given) {
+        (Some(token), Some(given)) => crate::auth::constant_eq(token.as_bytes(), given.trim().as_bytes()),
+        _ => false,
+    }
+}
+
+async fn metrics_text(State(app): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    if !ops_allowed(&app, &parts) {
+        return ApiError::unauthenticated().into_response();
+    }
     let body = prometheus().render();
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))], body).into_response()
 }
@@ -98,7 +123,6 @@ pub async fn observe(req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "(unmatched)".to_owned(), |m| m.as_str().to_owned());
-    let path = req.uri().path().to_owned();
     let resp = next.run(req).await;
     let took = elapsed();
     let status = resp.status().as_u16().to_string();
@@ -108,7 +132,6 @@ pub async fn observe(req: Request, next: Next) -> Response {
     tracing::info!(
         target: "daylight_server::request",
         method = %method,
-        path = %path,
         route = %route,
         status = resp.status().as_u16(),
         ms = took.as_secs_f64() * 1000.0,
@@ -124,7 +147,7 @@ pub struct LoggedIn(pub String);
 
 /// Middleware: refuses a client over its rate (429, `RATE_LIMITED`) and sign-ins over theirs.
 pub async fn rate_limit(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = client_ip(req.extensions());
+    let ip = client_ip(req.extensions(), req.headers(), &app.settings.trusted_proxies);
     let login =
         matches!(req.uri().path(), "/api/login" | "/login") && req.method() == axum::http::Method::POST;
     let limited = if login {

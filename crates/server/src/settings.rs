@@ -81,6 +81,8 @@ struct RawServer {
     db: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    trusted_proxies: Option<String>,
+    ops_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +104,8 @@ struct RawLimits {
     burst: Option<i64>,
     logins_per_minute: Option<i64>,
     request_timeout_secs: Option<i64>,
+    header_read_timeout_secs: Option<i64>,
+    max_connections: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,6 +155,17 @@ pub struct Settings {
     pub logins_per_minute: u32,
     /// A request taking longer is answered 408.
     pub request_timeout: SignedDuration,
+    /// A connection that has not sent a request's headers this long after it opened (or after
+    /// its last answer) is closed (slowloris).
+    pub header_read_timeout: SignedDuration,
+    /// Connections served at once; more wait in the listener's backlog.
+    pub max_connections: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (`server.trusted_proxies`, addresses
+    /// or networks separated by commas); none: the peer's address is the client's.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A bearer token that opens `/metrics` and `/api/openapi.json` to a scraper without a
+    /// session (`server.ops_token`, at least 24 characters); without it they need a sign-in.
+    pub ops_token: Option<String>,
     /// Log format.
     pub log_format: LogFormat,
     /// Log filter (`info`, `daylight_server=debug`, …).
@@ -318,6 +333,8 @@ impl std::fmt::Debug for Settings {
             .field("session_ttl", &self.session_ttl)
             .field("idle_timeout", &self.idle_timeout)
             .field("lock_after", &self.lock_after)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("ops_token", &self.ops_token.as_ref().map(|_| "(redacted)"))
             .field("body_bytes", &self.body_bytes)
             .finish_non_exhaustive()
     }
@@ -446,7 +463,7 @@ fn apply_var(table: &mut toml::Table, key: &str, value: &str) -> Result<(), Sett
     }
     let rest = key["DAYLIGHT_".len()..].to_ascii_lowercase();
     let (section, field) = match rest.as_str() {
-        "db" | "bind" | "tls_cert" | "tls_key" => ("server", rest.as_str()),
+        "db" | "bind" | "tls_cert" | "tls_key" | "trusted_proxies" | "ops_token" => ("server", rest.as_str()),
         _ => match SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) {
             Some(s) => (*s, &rest[s.len() + 1..]),
             // Other tools' variables (DAYLIGHT_PG_BIN, …) are not the server's business.
@@ -554,6 +571,40 @@ fn validate(raw: Raw, over: &Overrides, origin: &str) -> Result<Settings, Settin
             1,
             3600,
         )?),
+        header_read_timeout: SignedDuration::from_secs(ranged(
+            origin,
+            "limits.header_read_timeout_secs",
+            l.header_read_timeout_secs,
+            10,
+            1,
+            300,
+        )?),
+        max_connections: ranged(origin, "limits.max_connections", l.max_connections, 4096, 16, 1_000_000)?
+            as usize,
+        trusted_proxies: match &raw.server.trusted_proxies {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    t.parse::<ipnet::IpNet>()
+                        .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            SettingsError::new(
+                                origin,
+                                format!("server.trusted_proxies: {t:?}: expected an address or a network such as 10.0.0.0/8"),
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        },
+        ops_token: match raw.server.ops_token {
+            Some(t) if t.chars().count() < 24 => {
+                return Err(SettingsError::new(origin, "server.ops_token: expected at least 24 characters"));
+            }
+            t => t,
+        },
         log_format: format,
         log_level: raw.log.level.unwrap_or_else(|| "info".to_owned()),
         clock: over.clock.map_or(Clock::System, Clock::starting_at),

@@ -39,7 +39,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("login_label", "工号或手机号", "Employee number or mobile"),
     ("password", "密码", "Password"),
     ("bad_credentials", "工号或密码错误", "Wrong login or password"),
-    ("locked", "登录失败次数过多，账号已锁定至", "Too many failed sign-ins: locked until"),
+    (
+        "login_delayed",
+        "登录失败次数过多，请稍后再试，可于此时间后重试：",
+        "Too many failed sign-ins: try again after",
+    ),
     ("rate_limited", "请求过于频繁，请稍后再试", "Too many attempts: wait a moment"),
     ("change_password", "修改密码", "Change password"),
     ("must_change", "这是一次性密码，请先设置新密码。", "This is a one-time password: set a new one first."),

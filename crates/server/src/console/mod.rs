@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserInput, UserView, add_user, set_own_password};
-use crate::auth::{self, Caller, LoginRefused, MaybeCaller};
+use crate::auth::{self, Caller, ClientIp, LoginRefused, MaybeCaller};
 use crate::error::ApiError;
 use crate::roles::{Permission, role_label};
 use crate::work::{self, NewContact, NewPromiseInput, PromiseChangeInput};
@@ -263,7 +263,12 @@ struct LoginForm {
     password: String,
 }
 
-async fn login_submit(State(app): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let lang = lang_of(&headers);
     let refused = |key: &str, until: Option<String>| {
         let ctx = context! { ..page_ctx(&app, lang, None), ..context! { error_key => key, until => until, login => f.login.clone() } };
@@ -271,11 +276,16 @@ async fn login_submit(State(app): State<AppState>, headers: HeaderMap, Form(f): 
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         r
     };
-    match auth::sign_in(&app, &f.login, &f.password).await {
+    match auth::sign_in(&app, &f.login, &f.password, ip).await {
         Err(e) => error_page(&app, lang, None, e),
         Ok(Err(LoginRefused::BadCredentials)) => refused("bad_credentials", None),
-        Ok(Err(LoginRefused::Locked(until))) => {
-            refused("locked", Some(until.to_zoned(work::team_zone()).strftime("%H:%M").to_string()))
+        Ok(Err(LoginRefused::Delayed(until))) => {
+            let mut r = refused(
+                "login_delayed",
+                Some(until.to_zoned(work::team_zone()).strftime("%H:%M:%S").to_string()),
+            );
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            r
         }
         Ok(Ok(o)) => {
             let cookie =

@@ -77,6 +77,22 @@ both! {
         assert_eq!(code(&v).0, "TEXT_CHARACTER", "{s} {v}");
     }
 
+    an_id_outside_the_callers_scope_is_not_found_like_one_that_does_not_exist(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let (s, made) = e2
+            .post("/api/cases/CASE-C0011/contacts", json!({"contact_point": "C0011:mobile", "outcome": "no_answer"}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{made}");
+        let theirs = made["attempt"].as_i64().unwrap_or_else(|| panic!("{made}"));
+        let mut e1 = Client::signed_in(&app, "E001").await;
+        let promise = |attempt: i64| json!({"amount": "100", "date": "2026-03-10", "attempt": attempt});
+        let (s1, b1) = e1.post("/api/cases/CASE-C0008/promises", promise(theirs)).await;
+        let (s2, b2) = e1.post("/api/cases/CASE-C0008/promises", promise(987_654)).await;
+        assert_eq!((s1, code(&b1).0), (StatusCode::NOT_FOUND, "NOT_FOUND"), "{b1}");
+        assert_eq!((s2, code(&b2).0), (StatusCode::NOT_FOUND, "NOT_FOUND"), "{b2}");
+        assert!(!b1.to_string().contains("another"), "{b1}");
+    }
+
     every_error_is_json_in_the_one_shape(app, store) {
         let mut e = Client::signed_in(&app, "E001").await;
         let (s, _, v) = send_raw(&e, "GET", "/api/no-such-route", None, "").await;
@@ -189,4 +205,113 @@ fn no_template_has_an_inline_script_handler_or_style() {
         }
     }
     assert!(found.is_empty(), "inline script or style:\n{}", found.join("\n"));
+}
+
+both! {
+    failed_sign_ins_slow_the_guesser_but_never_lock_the_owner(app, store) {
+        // Behind a trusted proxy (the tests' peer is 0.0.0.0): X-Forwarded-For names the client.
+        let mut s = settings("unused");
+        s.trusted_proxies = vec!["0.0.0.0/32".parse().unwrap()];
+        let app = crate::fixture::app(store.clone(), s);
+        let anon = Client::new(&app);
+        let login = |who: &'static str, pw: &'static str, from: &'static str| {
+            let app = app.clone();
+            async move {
+                let req = Request::builder()
+                    .method("POST")
+                    .uri("/api/login")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("x-forwarded-for", format!("198.51.100.7, {from}"))
+                    .body(Body::from(json!({"login": who, "password": pw}).to_string()))
+                    .unwrap();
+                let resp = app.oneshot(req).await.unwrap();
+                let retry = resp.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
+                let status = resp.status();
+                let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+                let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                (status, v["error"]["code"].as_str().unwrap_or("-").to_owned(), retry)
+            }
+        };
+        for who in ["A1", "NOBODY"] {
+            for _ in 0..5 {
+                let (s, c, _) = login(who, "wrong-password", "203.0.113.9").await;
+                assert_eq!((s, c.as_str()), (StatusCode::UNAUTHORIZED, "BAD_CREDENTIALS"), "{who}");
+            }
+            // The guesser now waits, with the right password too; known and unknown alike.
+            let (s, c, retry) = login(who, PASSWORD, "203.0.113.9").await;
+            assert_eq!((s, c.as_str(), retry.as_deref()), (StatusCode::TOO_MANY_REQUESTS, "LOGIN_DELAYED", Some("1")), "{who}");
+        }
+        // The admin, from their own desk, is not locked out by the attack.
+        let (s, c, _) = login("A1", PASSWORD, "10.1.1.1").await;
+        assert_eq!((s, c.as_str()), (StatusCode::OK, "-"));
+        // A forged X-Forwarded-For from a peer that is not a trusted proxy is ignored: the
+        // default settings trust none, so the tries above would all have come from 0.0.0.0.
+        assert!(settings("x").trusted_proxies.is_empty());
+        drop(anon);
+    }
+}
+
+/// `GET /healthz` on a new connection: the status line.
+async fn healthz(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut out = Vec::new();
+    c.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).lines().next().unwrap_or("").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_connections_are_closed_and_healthz_keeps_answering() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = daylight_testdb::TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let mut s = settings(db.url().expose());
+    s.header_read_timeout = jiff::SignedDuration::from_secs(1);
+    s.max_connections = 64;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(daylight_server::serve(s, store.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    assert!(healthz(addr).await.contains("200"));
+    // 300 connections (more than the server serves at once) that send a request's headers a
+    // line at a time and never finish them.
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        slow.push(c);
+    }
+    let trickle = tokio::spawn(async move {
+        for _ in 0..10 {
+            for c in &mut slow {
+                let _ = c.write_all(b"X-Slow: 1\r\n").await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        slow
+    });
+    // Meanwhile the health check answers, each time within a few header timeouts.
+    for _ in 0..6 {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(8), healthz(addr))
+            .await
+            .expect("/healthz answers during the attack");
+        assert!(line.contains("200"), "{line}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    // Every slow connection was closed by the server.
+    let slow = trickle.await.unwrap();
+    for mut c in slow {
+        let mut buf = Vec::new();
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(10), c.read_to_end(&mut buf)).await;
+        assert!(ended.is_ok(), "a slow connection still open");
+    }
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    store.close().await;
+    drop(store);
+    db.finish().await;
 }
