@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database and its schema, or upgrade the schema (safe to run again).
-    Init(JsonFlag),
+    Init(InitArgs),
     /// Import a CSV file of customers, contacts, accounts, transactions or payments.
     Import(ImportArgs),
     /// The evidence chain: verify it, list its events.
@@ -193,6 +193,9 @@ pub enum UserCommand {
     List(JsonFlag),
     /// Give a user a new one-time password (printed once) and end their sessions.
     ResetPassword(UserLoginArgs),
+    /// Remove a user's second factor (a lost phone; the last admin locked out) and end their
+    /// sessions; they enrol again at their next sign-in.
+    ResetSecondFactor(UserLoginArgs),
 }
 
 #[derive(Debug, Args)]
@@ -1011,6 +1014,17 @@ pub struct FlagsArgs {
     #[arg(long)]
     pub consented_hours: Option<bool>,
     /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Mark the database as a `demo` or `test` database: only such a database may be served
+    /// on a rehearsal clock (`serve --clock`). Unmarked is production.
+    #[arg(long, value_parser = ["demo", "test"])]
+    pub purpose: Option<String>,
+    /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
 }

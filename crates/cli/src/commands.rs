@@ -23,10 +23,16 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-pub async fn init(url: &DbUrl, actor: &str, json: bool) -> Result<Outcome> {
+pub async fn init(url: &DbUrl, actor: &str, purpose: Option<&str>, json: bool) -> Result<Outcome> {
     let store = open(url, true).await?;
-    let report = store.migrate(actor, now()).await.with_context(|| format!("initialising {url}"))?;
+    let report = store.migrate(actor, now()).await.with_context(|| format!("initialising {url}"));
+    let marked = match (&report, purpose) {
+        (Ok(_), Some(p)) => store.set_purpose(p, actor, now()).await.map_err(anyhow::Error::from),
+        _ => Ok(()),
+    };
     store.close().await;
+    let report = report?;
+    marked?;
     if json {
         print_json(&json!({"db": url.to_string(), "report": report}))?;
     } else if report.created {

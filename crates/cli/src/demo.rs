@@ -48,6 +48,7 @@ pub async fn run(actor: &str, a: &DemoArgs) -> Result<Outcome> {
     let store = open(&url, true).await?;
     let result = async {
         store.migrate(actor, now()).await?;
+        store.set_purpose("demo", actor, now()).await?;
         demo(&*store, actor, a, &url).await
     }
     .await;
@@ -397,6 +398,7 @@ impl Console {
         for (login, role, password) in &self.users {
             println!("  {login:<5} {role:<10} {password}");
         }
+        println!("  (an admin enrols a second factor at first sign-in: any authenticator app, or /security)");
         if a.no_serve {
             println!(
                 "Serve it: {me} --db {url} serve --bind {} --clock {} --demo-phones {}",

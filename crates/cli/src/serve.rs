@@ -31,6 +31,17 @@ pub async fn serve(db: &str, db_typed: bool, a: &ServeArgs) -> Result<Outcome> {
     init_logs(&settings);
     let url = DbUrl::parse(&settings.db)?;
     let store: Arc<dyn Store> = Arc::from(open(&url, false).await?);
+    // A rehearsal clock stamps the ledger with a time that is not now: never on production.
+    if a.clock.is_some() {
+        let purpose = store.purpose().await?;
+        if !matches!(purpose.as_deref(), Some("demo" | "test")) {
+            store.close().await;
+            bail!(
+                "CLOCK_ON_PRODUCTION: --clock runs only on a database marked as a demo or test \
+                 (`daylight demo` marks its own; `daylight init --purpose test` marks another); {url} is not"
+            );
+        }
+    }
     // Held while the server runs.
     let _phones = match &a.demo_phones {
         Some(dir) => {
@@ -151,6 +162,11 @@ pub async fn user(url: &DbUrl, actor: &str, c: UserCommand) -> Result<Outcome> {
                 "{}: one-time password {otp} (shown once; it must be changed at first sign-in)",
                 a.login
             );
+            Ok(())
+        }
+        UserCommand::ResetSecondFactor(a) => {
+            store.reset_second_factor(&a.login, actor, now()).await?;
+            println!("{}: second factor removed; they enrol again at their next sign-in", a.login);
             Ok(())
         }
     };

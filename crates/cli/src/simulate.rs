@@ -76,6 +76,8 @@ pub async fn run(a: &SimulateArgs, actor: &str, db: Option<&DbUrl>) -> Result<Ou
         Some(url) => {
             let store = crate::open(url, true).await?;
             store.migrate(actor, crate::now()).await?;
+            // The twin's database is synthetic: it may be served on its own day.
+            store.set_purpose("demo", actor, crate::now()).await?;
             Some(store)
         }
         None => None,

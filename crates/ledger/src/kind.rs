@@ -62,6 +62,10 @@ pub enum EventKind {
     UserLocked,
     /// A user logged in (a session was opened).
     UserLogin,
+    /// A user's second factor: enrolled, reset by an admin, or a recovery code used.
+    SecondFactor,
+    /// The database was marked as a demo or test database.
+    Purpose,
     /// A collector asked to contact a third party (an emergency contact, say).
     ThirdPartyRequested,
     /// A team lead confirmed or refused a third-party contact.
@@ -131,6 +135,8 @@ impl EventKind {
             EventKind::PasswordSet => "user.password",
             EventKind::UserLocked => "user.locked",
             EventKind::UserLogin => "user.login",
+            EventKind::SecondFactor => "user.second_factor",
+            EventKind::Purpose => "store.purpose",
             EventKind::ThirdPartyRequested => "third_party.requested",
             EventKind::ThirdPartyDecided => "third_party.decided",
             EventKind::NumberProposed => "number.proposed",

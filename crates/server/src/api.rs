@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{self, AnyCaller, Caller, ClientIp, LoginRefused};
+use crate::auth::{self, AnyCaller, Caller, ClientIp, LoginRefused, PendingCaller};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::roles::Permission;
 use crate::work::{
@@ -78,6 +78,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_password))
         .routes(routes!(change_user))
         .merge(crate::api_desk::routes())
+        .merge(crate::api_security::routes())
 }
 
 /// The OpenAPI document, as [`fn@routes`] describes it (serialised once by [`crate::router`]).
@@ -93,6 +94,11 @@ pub struct LoginRequest {
     pub login: String,
     /// The password.
     pub password: String,
+    /// The second factor's code (six digits from the authenticator app, or a recovery code),
+    /// for a user who has one: signing in in one step. Without it such a user gets a session
+    /// that waits for the code (`POST /api/login/second-factor`).
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 /// A user as the API shows one.
@@ -116,6 +122,8 @@ pub struct UserView {
     pub disabled: bool,
     /// Locked out until then (RFC 3339), if locked.
     pub locked_until: Option<String>,
+    /// Signs in with a second factor (TOTP).
+    pub second_factor: bool,
 }
 
 impl From<&User> for UserView {
@@ -128,6 +136,7 @@ impl From<&User> for UserView {
             team: u.team.clone(),
             agency: u.agency.clone(),
             must_change_password: u.must_change,
+            second_factor: u.second_factor,
             disabled: u.disabled,
             locked_until: u.locked_until.map(|t| t.to_string()),
         }
@@ -141,38 +150,50 @@ pub struct LoginResponse {
     pub user: UserView,
     /// The CSRF token to send as `X-CSRF-Token` with every POST, PUT and DELETE.
     pub csrf: String,
+    /// The session waits for the second factor's code (`POST /api/login/second-factor`).
+    pub second_factor_required: bool,
+}
+
+/// The answer to a sign-in that opened a session: the cookie and the body.
+pub fn opened_response(app: &AppState, o: auth::Opened) -> Response {
+    let cookie = auth::session_cookie(&o.token, app.settings.session_ttl, app.settings.secure_cookies);
+    let body = LoginResponse {
+        user: UserView::from(&o.user),
+        csrf: o.csrf,
+        second_factor_required: o.second_factor_pending,
+    };
+    ([(header::SET_COOKIE, cookie)], Json(body)).into_response()
+}
+
+/// A sign-in refused: the error, with `Retry-After` when the login must wait.
+pub fn refused_response(app: &AppState, refused: LoginRefused) -> Response {
+    let mut r = ApiError::from(refused).into_response();
+    if let LoginRefused::Delayed(until) = refused {
+        let secs = until.duration_since(app.now()).as_secs().max(1);
+        r.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    }
+    r
 }
 
 /// Signs in by employee number or mobile phone; sets the session cookie.
 #[utoipa::path(post, path = "/api/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "BAD_CREDENTIALS", body = ErrorBody),
+        (status = 422, description = "SECOND_FACTOR_CODE (a wrong code given with the password) or TEXT_CHARACTER", body = ErrorBody),
         (status = 429, description = "LOGIN_DELAYED (after failed sign-ins; Retry-After says when) or RATE_LIMITED", body = ErrorBody)))]
 async fn login(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    match auth::sign_in(&app, &req.login, &req.password, ip).await? {
-        Err(refused) => {
-            let mut r = ApiError::from(refused).into_response();
-            if let LoginRefused::Delayed(until) = refused {
-                let secs = until.duration_since(app.now()).as_secs().max(1);
-                r.headers_mut().insert(header::RETRY_AFTER, secs.into());
-            }
-            Ok(r)
-        }
-        Ok(o) => {
-            let cookie =
-                auth::session_cookie(&o.token, app.settings.session_ttl, app.settings.secure_cookies);
-            let body = LoginResponse { user: UserView::from(&o.user), csrf: o.csrf };
-            Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
-        }
-    }
+    Ok(match auth::sign_in(&app, &req.login, &req.password, req.code.as_deref(), ip).await? {
+        Err(refused) => refused_response(&app, refused),
+        Ok(o) => opened_response(&app, o),
+    })
 }
 
 /// Signs out: ends the session.
 #[utoipa::path(post, path = "/api/logout", tag = "auth", responses((status = 204)), security(("session" = []), ("csrf" = [])))]
-async fn logout(State(app): State<AppState>, AnyCaller(c): AnyCaller) -> ApiResult<Response> {
+async fn logout(State(app): State<AppState>, PendingCaller(c): PendingCaller) -> ApiResult<Response> {
     app.sessions.forget(&c.session);
     app.store.close_session(&c.session).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, auth::clear_cookie(app.settings.secure_cookies))])
@@ -227,6 +248,22 @@ pub async fn set_own_password(app: &AppState, c: &Caller, current: &str, new: &s
             "PASSWORD_WEAK",
             "the new password must differ from the current one",
         ));
+    }
+    let n = app.settings.password_history;
+    if n > 0 {
+        let old = app.store.password_history(&c.user.login, n).await?;
+        let candidate = new.to_owned();
+        let reused =
+            tokio::task::spawn_blocking(move || old.iter().any(|h| auth::verify_password(h, &candidate)))
+                .await
+                .unwrap_or(false);
+        if reused {
+            return Err(ApiError::field(
+                "new_password",
+                "PASSWORD_REUSED",
+                format!("the new password may not be one of your last {n}"),
+            ));
+        }
     }
     let hash = auth::hash_off_thread(new).await?;
     app.store.set_password(&c.user.login, &hash, false, Some(&c.session), &c.user.login, app.now()).await?;

@@ -125,6 +125,68 @@ pub struct Caller {
     pub csrf: String,
     /// The session's token digest.
     pub session: String,
+    /// What the person must do before anything else, if anything.
+    pub hold: Hold,
+}
+
+/// What a signed-in person must do before anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Nothing: the session is whole.
+    None,
+    /// Give the second factor's code (the password was right).
+    SecondFactor,
+    /// Change a one-time password.
+    ChangePassword,
+    /// Change a password older than the policy allows.
+    PasswordExpired,
+    /// Enrol a second factor (the policy requires one of the role).
+    Enrol,
+}
+
+impl Hold {
+    /// The refusal of anything else while the hold lasts.
+    pub fn refusal(self) -> Option<ApiError> {
+        let (status, code, message) = match self {
+            Hold::None => return None,
+            Hold::SecondFactor => (
+                StatusCode::UNAUTHORIZED,
+                "SECOND_FACTOR_REQUIRED",
+                "give the code of your authenticator app first (POST /api/login/second-factor)",
+            ),
+            Hold::ChangePassword => (
+                StatusCode::FORBIDDEN,
+                "PASSWORD_CHANGE_REQUIRED",
+                "this is a one-time password: change it first (POST /api/password)",
+            ),
+            Hold::PasswordExpired => (
+                StatusCode::FORBIDDEN,
+                "PASSWORD_EXPIRED",
+                "the password is older than the policy allows: change it first (POST /api/password)",
+            ),
+            Hold::Enrol => (
+                StatusCode::FORBIDDEN,
+                "SECOND_FACTOR_ENROLMENT_REQUIRED",
+                "your role signs in with a second factor: enrol one first (POST /api/me/second-factor)",
+            ),
+        };
+        Some(ApiError::new(status, code, message))
+    }
+
+    /// What a session of `user` must do first, under the settings, at `now`.
+    pub fn of(user: &User, second_factor_pending: bool, s: &crate::Settings, now: Timestamp) -> Hold {
+        if second_factor_pending {
+            Hold::SecondFactor
+        } else if user.must_change {
+            Hold::ChangePassword
+        } else if s.password_max_age.is_some_and(|max| now.duration_since(user.password_set_at) > max) {
+            Hold::PasswordExpired
+        } else if s.second_factor_roles.contains(&user.role) && !user.second_factor {
+            Hold::Enrol
+        } else {
+            Hold::None
+        }
+    }
 }
 
 impl Caller {
@@ -206,7 +268,8 @@ async fn lookup(app: &AppState, digest: &str) -> Result<Option<Caller>, ApiError
         app.store.touch_session(digest, now, s.expires_at).await?;
     }
     let scope = Scope::of(&s.user);
-    let caller = Caller { user: s.user, scope, csrf: s.csrf, session: digest.to_owned() };
+    let hold = Hold::of(&s.user, s.second_factor_pending, &app.settings, now);
+    let caller = Caller { user: s.user, scope, csrf: s.csrf, session: digest.to_owned(), hold };
     app.sessions.put(digest, now, s.expires_at, &caller);
     Ok(Some(caller))
 }
@@ -254,21 +317,18 @@ impl SessionCache {
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    /// A signed-in caller whose password is not one-time.
+    /// A signed-in caller with nothing to do first ([`Hold::None`]).
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
         let c = any_caller(parts)?;
-        if c.user.must_change {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "PASSWORD_CHANGE_REQUIRED",
-                "this is a one-time password: change it first (POST /api/password)",
-            ));
+        match c.hold.refusal() {
+            Some(e) => Err(e),
+            None => Ok(c),
         }
-        Ok(c)
     }
 }
 
-/// A signed-in caller, one-time password or not (for changing it, and signing out).
+/// A caller who has passed the second factor but may still have to change the password or
+/// enrol one (for doing that, and reading who they are).
 #[derive(Debug, Clone)]
 pub struct AnyCaller(pub Caller);
 
@@ -276,7 +336,23 @@ impl<S: Send + Sync> FromRequestParts<S> for AnyCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<AnyCaller, ApiError> {
-        any_caller(parts).map(AnyCaller)
+        let c = any_caller(parts)?;
+        if c.hold == Hold::SecondFactor {
+            return Err(Hold::SecondFactor.refusal().expect("a refusal"));
+        }
+        Ok(AnyCaller(c))
+    }
+}
+
+/// Any session, one waiting for its second factor too (for giving it, and signing out).
+#[derive(Debug, Clone)]
+pub struct PendingCaller(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for PendingCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<PendingCaller, ApiError> {
+        any_caller(parts).map(PendingCaller)
     }
 }
 
@@ -402,6 +478,8 @@ pub enum LoginRefused {
     /// Too many failures in a row for this login (from this address, or from anywhere): the
     /// next try is allowed then ([`crate::throttle`]).
     Delayed(Timestamp),
+    /// The second factor's code is wrong, used already, or out of time.
+    BadCode,
 }
 
 impl From<LoginRefused> for ApiError {
@@ -410,6 +488,11 @@ impl From<LoginRefused> for ApiError {
             LoginRefused::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "BAD_CREDENTIALS", "wrong login or password")
             }
+            LoginRefused::BadCode => ApiError::field(
+                "code",
+                "SECOND_FACTOR_CODE",
+                "the code is wrong or used already: give the current code of your authenticator app, or a recovery code",
+            ),
             LoginRefused::Delayed(until) => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "LOGIN_DELAYED",
@@ -428,6 +511,8 @@ pub struct Opened {
     pub token: String,
     /// The session's CSRF token.
     pub csrf: String,
+    /// The session waits for the second factor's code.
+    pub second_factor_pending: bool,
 }
 
 /// Checks a login (employee number or mobile) and password and opens a session.
@@ -436,10 +521,15 @@ pub struct Opened {
 /// [`LoginRefused::Delayed`] before any password is checked. Known and unknown logins go the
 /// same way and take the same time: one password verification, the failure counted in memory,
 /// the user's failure count written to the store off the answer's path.
+///
+/// A user with a second factor gets a session that waits for its code, unless `code` is given
+/// (the API's one step): then the code is checked too, and a wrong one is a failure like a
+/// wrong password.
 pub async fn sign_in(
     app: &AppState,
     who: &str,
     password: &str,
+    code: Option<&str>,
     ip: IpAddr,
 ) -> Result<Result<Opened, LoginRefused>, ApiError> {
     let now = app.now();
@@ -470,18 +560,86 @@ pub async fn sign_in(
             return Ok(Err(LoginRefused::BadCredentials));
         }
     };
-    app.limits.sign_ins.succeeded(who, ip);
+    let pending = match (user.second_factor, code) {
+        (false, _) => false,
+        (true, None) => true,
+        (true, Some(code)) => {
+            if !second_factor_ok(app, &user.login, code, now).await? {
+                app.limits.sign_ins.failed(who, ip, now);
+                return Ok(Err(LoginRefused::BadCode));
+            }
+            false
+        }
+    };
+    if !pending {
+        app.limits.sign_ins.succeeded(who, ip);
+    }
+    open(app, user, pending, now).await.map(Ok)
+}
+
+/// Opens a session of `user` (waiting for the second factor when `pending`).
+async fn open(app: &AppState, user: User, pending: bool, now: Timestamp) -> Result<Opened, ApiError> {
     let token = random_token();
     let csrf = random_token();
     let session = NewSession {
         token_sha256: token_digest(&token),
         login: user.login.clone(),
         csrf: csrf.clone(),
-        expires_at: now + app.settings.session_ttl,
+        expires_at: now + if pending { SECOND_FACTOR_WAIT } else { app.settings.session_ttl },
+        second_factor_pending: pending,
     };
     app.store.open_session(&session, now).await?;
-    tracing::info!(login = %user.login, role = %user.role, "signed in");
-    Ok(Ok(Opened { user, token, csrf }))
+    tracing::info!(login = %user.login, role = %user.role, pending, "signed in");
+    Ok(Opened { user, token, csrf, second_factor_pending: pending })
+}
+
+/// How long a session waits for its second factor's code.
+pub const SECOND_FACTOR_WAIT: SignedDuration = SignedDuration::from_mins(5);
+
+/// Whether `code` is the user's current TOTP code (not used before) or one of their unused
+/// recovery codes; using it marks it used.
+async fn second_factor_ok(app: &AppState, login: &str, code: &str, now: Timestamp) -> Result<bool, ApiError> {
+    if crate::mfa::is_recovery_code(code) {
+        return Ok(app.store.use_recovery_code(login, &crate::mfa::recovery_digest(code), now).await?);
+    }
+    let factor = app.store.second_factor(login).await?;
+    let Some(secret) = factor.secret else { return Ok(false) };
+    match crate::mfa::verify(&secret, code, now) {
+        Some(step) => Ok(app.store.use_totp_step(login, step).await?),
+        None => Ok(false),
+    }
+}
+
+/// The second step of a sign-in: the code of the session `c` waits for. The right code
+/// replaces the session with a whole one (a new token); a wrong one counts as a failed
+/// sign-in.
+pub async fn second_factor(
+    app: &AppState,
+    c: &Caller,
+    code: &str,
+    ip: IpAddr,
+) -> Result<Result<Opened, LoginRefused>, ApiError> {
+    let now = app.now();
+    let login = c.user.login.clone();
+    if c.hold != Hold::SecondFactor {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "NOT_PENDING",
+            "this session is not waiting for a code",
+        ));
+    }
+    if let Some(until) = app.limits.sign_ins.wait_until(&login, ip, now) {
+        return Ok(Err(LoginRefused::Delayed(until)));
+    }
+    if !second_factor_ok(app, &login, code, now).await? {
+        app.limits.sign_ins.failed(&login, ip, now);
+        return Ok(Err(LoginRefused::BadCode));
+    }
+    app.limits.sign_ins.succeeded(&login, ip);
+    app.sessions.forget(&c.session);
+    app.store.close_session(&c.session).await?;
+    let user = app.store.user(&login).await?;
+    open(app, user, false, now).await.map(Ok)
 }
 
 #[cfg(test)]

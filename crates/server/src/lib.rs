@@ -18,6 +18,7 @@
 pub mod agents;
 pub mod api;
 pub mod api_desk;
+pub mod api_security;
 pub mod auth;
 pub mod calls;
 pub mod campaign;
@@ -29,6 +30,7 @@ pub mod export;
 pub mod extract;
 pub mod inbound;
 pub mod kpi;
+pub mod mfa;
 pub mod ops;
 pub mod qc;
 pub mod recognizer;

@@ -94,6 +94,9 @@ struct RawAuth {
     lock_minutes: Option<i64>,
     min_password_chars: Option<i64>,
     secure_cookies: Option<bool>,
+    second_factor_roles: Option<String>,
+    password_max_days: Option<i64>,
+    password_history: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,6 +146,15 @@ pub struct Settings {
     pub lock_for: SignedDuration,
     /// The shortest password accepted.
     pub min_password_chars: usize,
+    /// Roles that must sign in with a second factor (`auth.second_factor_roles`, role names
+    /// separated by commas; the admin role always, whatever the file says).
+    pub second_factor_roles: Vec<daylight_store::access::Role>,
+    /// A password older than this must be changed at the next sign-in (`auth.password_max_days`,
+    /// default 90; 0: never).
+    pub password_max_age: Option<SignedDuration>,
+    /// A new password may not be one of the user's last this many (`auth.password_history`,
+    /// default 5).
+    pub password_history: u32,
     /// Cookies carry `Secure` (on by default with TLS; set it behind a TLS proxy).
     pub secure_cookies: bool,
     /// The largest request body.
@@ -551,6 +563,26 @@ fn validate(raw: Raw, over: &Overrides, origin: &str) -> Result<Settings, Settin
             8,
             128,
         )? as usize,
+        second_factor_roles: {
+            let mut roles = vec![daylight_store::access::Role::Admin];
+            for word in a.second_factor_roles.as_deref().unwrap_or("").split(',').map(str::trim) {
+                if word.is_empty() {
+                    continue;
+                }
+                let role = word.parse::<daylight_store::access::Role>().map_err(|e| {
+                    SettingsError::new(origin, format!("auth.second_factor_roles: {}", e.message))
+                })?;
+                if !roles.contains(&role) {
+                    roles.push(role);
+                }
+            }
+            roles
+        },
+        password_max_age: match ranged(origin, "auth.password_max_days", a.password_max_days, 90, 0, 3650)? {
+            0 => None,
+            days => Some(hours(days * 24)),
+        },
+        password_history: ranged(origin, "auth.password_history", a.password_history, 5, 0, 24)? as u32,
         body_bytes: ranged(origin, "limits.body_bytes", l.body_bytes, 1 << 20, 1 << 10, 1 << 30)? as usize,
         requests_per_second: ranged(
             origin,

@@ -155,6 +155,8 @@ pub struct User {
     pub locked_until: Option<Timestamp>,
     /// When the password was last set.
     pub password_set_at: Timestamp,
+    /// The user has a second factor (TOTP) in force.
+    pub second_factor: bool,
     /// When the user was created.
     pub created_at: Timestamp,
 }
@@ -256,6 +258,9 @@ pub struct NewSession {
     pub csrf: String,
     /// The session ends then, whatever happens.
     pub expires_at: Timestamp,
+    /// Opened by a password whose user has a second factor: it may do nothing but give the
+    /// code.
+    pub second_factor_pending: bool,
 }
 
 /// A live session and its user.
@@ -271,4 +276,27 @@ pub struct Session {
     pub last_seen: Timestamp,
     /// When it ends.
     pub expires_at: Timestamp,
+    /// It waits for the second factor's code.
+    pub second_factor_pending: bool,
+}
+
+/// A user's second factor as stored.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecondFactor {
+    /// The secret in force (base32), once an enrolment was confirmed.
+    pub secret: Option<String>,
+    /// The secret of an enrolment under way.
+    pub pending: Option<String>,
+    /// The last 30-second step whose code was used.
+    pub last_step: Option<i64>,
+}
+
+impl fmt::Debug for SecondFactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecondFactor")
+            .field("secret", &self.secret.as_ref().map(|_| "(redacted)"))
+            .field("pending", &self.pending.as_ref().map(|_| "(redacted)"))
+            .field("last_step", &self.last_step)
+            .finish()
+    }
 }

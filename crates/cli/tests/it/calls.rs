@@ -158,6 +158,11 @@ crate::both! {
         }
         let rt = tokio::runtime::Handle::current();
         load_examples(db);
+        // A rehearsal clock needs a database marked as a test (or demo) one.
+        let refused = daylight(db, &["serve", "--bind", "127.0.0.1:0", "--clock", CLOCK]);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("CLOCK_ON_PRODUCTION"));
+        expect(db, &["init", "--purpose", "test"], 0);
         let mut add = Command::new(env!("CARGO_BIN_EXE_daylight"))
             .args(["--db", db.url().expose(), "user", "add", "--login", "E900", "--name", "测试员", "--role", "collector", "--team", "T1", "--password-stdin"])
             .stdin(Stdio::piped())

@@ -9,6 +9,7 @@ mod admin;
 mod desk;
 pub mod i18n;
 mod qc;
+mod security;
 
 use crate::extract::Form;
 use crate::extract::Path;
@@ -21,7 +22,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserInput, UserView, add_user, set_own_password};
-use crate::auth::{self, Caller, ClientIp, LoginRefused, MaybeCaller};
+use crate::auth::{self, Caller, ClientIp, Hold, LoginRefused, MaybeCaller};
 use crate::error::ApiError;
 use crate::roles::{Permission, role_label};
 use crate::work::{self, NewContact, NewPromiseInput, PromiseChangeInput};
@@ -34,6 +35,8 @@ pub fn templates() -> Environment<'static> {
         ("base.html", include_str!("../../templates/base.html")),
         ("login.html", include_str!("../../templates/login.html")),
         ("password.html", include_str!("../../templates/password.html")),
+        ("second_factor.html", include_str!("../../templates/second_factor.html")),
+        ("security.html", include_str!("../../templates/security.html")),
         ("workbench.html", include_str!("../../templates/workbench.html")),
         ("case.html", include_str!("../../templates/case.html")),
         ("call.html", include_str!("../../templates/call.html")),
@@ -78,6 +81,11 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/password", get(password_page).post(password_submit))
+        .route("/login/second-factor", get(security::second_factor_page).post(security::second_factor_submit))
+        .route("/security", get(security::security_page))
+        .route("/security/begin", post(security::begin_submit))
+        .route("/security/confirm", post(security::confirm_submit))
+        .route("/admin/users/{login}/second-factor-reset", post(security::reset_submit))
         .route("/lang/{tag}", get(set_lang))
         .route("/workbench", get(workbench))
         .route("/cases/{id}", get(case_page))
@@ -229,9 +237,21 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageUser {
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<PageUser, Response> {
         match parts.extensions.get::<MaybeCaller>().and_then(|m| m.0.clone()) {
             None => Err(Redirect::to("/login").into_response()),
-            Some(c) if c.user.must_change => Err(Redirect::to("/password").into_response()),
-            Some(c) => Ok(PageUser(c)),
+            Some(c) => match c.hold {
+                Hold::None => Ok(PageUser(c)),
+                hold => Err(Redirect::to(hold_page(hold)).into_response()),
+            },
         }
+    }
+}
+
+/// The page a person on hold is sent to.
+fn hold_page(hold: Hold) -> &'static str {
+    match hold {
+        Hold::SecondFactor => "/login/second-factor",
+        Hold::ChangePassword | Hold::PasswordExpired => "/password",
+        Hold::Enrol => "/security",
+        Hold::None => "/",
     }
 }
 
@@ -276,9 +296,9 @@ async fn login_submit(
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         r
     };
-    match auth::sign_in(&app, &f.login, &f.password, ip).await {
+    match auth::sign_in(&app, &f.login, &f.password, None, ip).await {
         Err(e) => error_page(&app, lang, None, e),
-        Ok(Err(LoginRefused::BadCredentials)) => refused("bad_credentials", None),
+        Ok(Err(LoginRefused::BadCredentials | LoginRefused::BadCode)) => refused("bad_credentials", None),
         Ok(Err(LoginRefused::Delayed(until))) => {
             let mut r = refused(
                 "login_delayed",
@@ -290,7 +310,13 @@ async fn login_submit(
         Ok(Ok(o)) => {
             let cookie =
                 auth::session_cookie(&o.token, app.settings.session_ttl, app.settings.secure_cookies);
-            let to = if o.user.must_change { "/password" } else { "/" };
+            let to = if o.second_factor_pending {
+                "/login/second-factor"
+            } else if o.user.must_change {
+                "/password"
+            } else {
+                "/"
+            };
             ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response()
         }
     }
@@ -312,8 +338,10 @@ async fn password_page(
     headers: HeaderMap,
     axum::Extension(mc): axum::Extension<MaybeCaller>,
 ) -> Response {
-    let Some(c) = mc.0 else { return Redirect::to("/login").into_response() };
-    let ctx = context! { ..page_ctx(&app, lang_of(&headers), Some(&c)), ..context! { must_change => c.user.must_change } };
+    let Some(c) = mc.0.filter(|c| c.hold != Hold::SecondFactor) else {
+        return Redirect::to("/login").into_response();
+    };
+    let ctx = context! { ..page_ctx(&app, lang_of(&headers), Some(&c)), ..context! { must_change => c.user.must_change, expired => c.hold == Hold::PasswordExpired } };
     render(&app, "password.html", ctx)
 }
 
@@ -329,7 +357,9 @@ async fn password_submit(
     axum::Extension(mc): axum::Extension<MaybeCaller>,
     Form(f): Form<PasswordForm>,
 ) -> Response {
-    let Some(c) = mc.0 else { return Redirect::to("/login").into_response() };
+    let Some(c) = mc.0.filter(|c| c.hold != Hold::SecondFactor) else {
+        return Redirect::to("/login").into_response();
+    };
     let lang = lang_of(&headers);
     match set_own_password(&app, &c, &f.current_password, &f.new_password).await {
         Ok(()) => Redirect::to("/").into_response(),

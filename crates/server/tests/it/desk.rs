@@ -134,7 +134,7 @@ both! {
         let complaint = |attempt: i64| json!({"attempt": attempt, "source": "debtor", "text": "催收员语气生硬"});
         assert_eq!(e2.post("/api/cases/CASE-C0011/complaints", complaint(attempt)).await.0, StatusCode::FORBIDDEN);
         let (s, b) = lead.post("/api/cases/CASE-C0008/complaints", complaint(attempt)).await;
-        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("attempt")), "another case's call");
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("NOT_FOUND")), "another case's call is not found");
         assert_eq!(lead.post("/api/cases/CASE-C0011/complaints", complaint(attempt)).await.0, StatusCode::CREATED);
         // A promise due tonight gets its reminder; one due in two days breaks unpaid.
         let promise = |date: &str, time: &str| json!({"amount": "1000", "date": date, "time": time});

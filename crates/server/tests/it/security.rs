@@ -315,3 +315,158 @@ async fn slowloris_connections_are_closed_and_healthz_keeps_answering() {
     drop(store);
     db.finish().await;
 }
+
+/// The code of `secret` at the server's `clock` shifted by `steps` steps.
+fn code_at(secret: &str, clock: &daylight_server::settings::Clock, steps: i64) -> String {
+    daylight_server::mfa::code_at(secret, clock.now() + jiff::SignedDuration::from_secs(30 * steps)).unwrap()
+}
+
+both! {
+    a_second_factor_is_enrolled_then_asked_for_at_every_sign_in(app, store) {
+        // The policy as shipped: admins sign in with a second factor.
+        let st = daylight_server::settings::Settings { second_factor_roles: vec![daylight_store::access::Role::Admin], ..settings("x") };
+        let clock = st.clock;
+        let app = crate::fixture::app(store.clone(), st);
+        let mut a = Client::signed_in(&app, "A1").await;
+        let (s, b) = a.get("/api/users").await;
+        assert_eq!((s, code(&b).0), (StatusCode::FORBIDDEN, "SECOND_FACTOR_ENROLMENT_REQUIRED"));
+        let (s, en) = a.post("/api/me/second-factor", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{en}");
+        let secret = en["secret"].as_str().unwrap().to_owned();
+        assert!(en["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/Daylight:A1?secret="));
+        assert!(en["qr_svg"].as_str().unwrap().contains("<svg"));
+        let (s, b) = a.post("/api/me/second-factor/confirm", json!({"code": "000000"})).await;
+        assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, ("SECOND_FACTOR_CODE", "code")), "{b}");
+        let (s, done) = a.post("/api/me/second-factor/confirm", json!({"code": code_at(&secret, &clock, 0)})).await;
+        assert_eq!(s, StatusCode::OK, "{done}");
+        let recovery: Vec<String> =
+            done["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        assert_eq!(recovery.len(), 10);
+        assert_eq!(a.get("/api/users").await.0, StatusCode::OK, "enrolled: the session is whole");
+
+        // Next sign-in: the password opens a session that waits for the code.
+        let mut b2 = Client::new(&app);
+        let (s, body) = b2.login("A1", PASSWORD).await;
+        assert_eq!((s, body["second_factor_required"].as_bool()), (StatusCode::OK, Some(true)));
+        let (s, b) = b2.get("/api/users").await;
+        assert_eq!((s, code(&b).0), (StatusCode::UNAUTHORIZED, "SECOND_FACTOR_REQUIRED"));
+        let (s, b) = b2.post("/api/password", json!({"current_password": PASSWORD, "new_password": "Another-Pass-77"})).await;
+        assert_eq!((s, code(&b).0), (StatusCode::UNAUTHORIZED, "SECOND_FACTOR_REQUIRED"), "no password change before the code");
+        // The code used to enrol cannot be used again (its step is spent); the next one can.
+        let (s, b) = b2.post("/api/login/second-factor", json!({"code": code_at(&secret, &clock, 0)})).await;
+        assert_eq!((s, code(&b).0), (StatusCode::UNPROCESSABLE_ENTITY, "SECOND_FACTOR_CODE"), "a replayed code");
+        let pending_cookie = b2.cookie.clone();
+        let (s, body) = b2.post("/api/login/second-factor", json!({"code": code_at(&secret, &clock, 1)})).await;
+        assert_eq!((s, body["second_factor_required"].as_bool()), (StatusCode::OK, Some(false)), "{body}");
+        assert_ne!(b2.cookie, pending_cookie, "a new session replaces the waiting one");
+        b2.csrf = body["csrf"].as_str().map(str::to_owned);
+        assert_eq!(b2.get("/api/users").await.0, StatusCode::OK);
+
+        // One step, with a recovery code: once.
+        let mut c = Client::new(&app);
+        let one_step = json!({"login": "A1", "password": PASSWORD, "code": recovery[0]});
+        let (s, body) = c.post("/api/login", one_step.clone()).await;
+        assert_eq!((s, body["second_factor_required"].as_bool()), (StatusCode::OK, Some(false)), "{body}");
+        let (s, b) = Client::new(&app).post("/api/login", one_step).await;
+        assert_eq!((s, code(&b).0), (StatusCode::UNPROCESSABLE_ENTITY, "SECOND_FACTOR_CODE"));
+
+        // An admin resets another user's factor (a lost phone): they sign in with the password alone.
+        let mut l = Client::signed_in(&app, "L001").await;
+        let (_, en) = l.post("/api/me/second-factor", json!({})).await;
+        let l_secret = en["secret"].as_str().unwrap().to_owned();
+        assert_eq!(l.post("/api/me/second-factor/confirm", json!({"code": code_at(&l_secret, &clock, 0)})).await.0, StatusCode::OK);
+        assert_eq!(Client::new(&app).login("L001", PASSWORD).await.1["second_factor_required"], true);
+        let (s, _) = b2.post("/api/users/L001/second-factor-reset", json!({})).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_eq!(l.get("/api/me").await.0, StatusCode::UNAUTHORIZED, "the reset ended their sessions");
+        assert_eq!(Client::new(&app).login("L001", PASSWORD).await.1["second_factor_required"], false);
+        let (s, _) = l.post("/api/users/A1/second-factor-reset", json!({})).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let kinds = store.ledger_rows(0, 10_000).await.unwrap();
+        let factor: Vec<_> = kinds.iter().filter(|r| r.kind == "user.second_factor").collect();
+        assert_eq!(factor.len(), 4, "A1 and L001 enrolled, a recovery code used, L001 reset");
+    }
+
+    passwords_expire_and_may_not_come_back(app, store) {
+        // 100 days after the fixture's users set their passwords: past the 90-day policy.
+        let st = daylight_server::settings::Settings {
+            clock: daylight_server::settings::Clock::starting_at(now() + jiff::SignedDuration::from_hours(24 * 100)),
+            password_max_age: Some(jiff::SignedDuration::from_hours(24 * 90)),
+            ..settings("x")
+        };
+        let app = crate::fixture::app(store.clone(), st);
+        let mut e = Client::signed_in(&app, "E001").await;
+        let (s, b) = e.get("/api/queue").await;
+        assert_eq!((s, code(&b).0), (StatusCode::FORBIDDEN, "PASSWORD_EXPIRED"));
+        let change = |from: &str, to: &str| json!({"current_password": from, "new_password": to});
+        assert_eq!(e.post("/api/password", change(PASSWORD, "Second-Pass-2026")).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(e.get("/api/queue").await.0, StatusCode::OK);
+        let (s, b) = e.post("/api/password", change("Second-Pass-2026", PASSWORD)).await;
+        assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, ("PASSWORD_REUSED", "new_password")), "{b}");
+        assert_eq!(e.post("/api/password", change("Second-Pass-2026", "Third-Pass-2026")).await.0, StatusCode::NO_CONTENT);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_enrols_and_signs_in_with_a_second_factor_in_a_real_browser() {
+    use crate::browser::{
+        browser_bins, click, fill, path_of, shot, sign_in, start_browser, text_of, wait_for,
+    };
+    let Some((driver_bin, chrome_bin)) = browser_bins() else { return };
+    let db = daylight_testdb::TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let st = daylight_server::settings::Settings {
+        second_factor_roles: vec![daylight_store::access::Role::Admin],
+        ..settings(db.url().expose())
+    };
+    let clock = st.clock;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(daylight_server::serve(st, store.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let (driver, c) = start_browser(&driver_bin, &chrome_bin).await;
+    let run = async {
+        // The admin has no second factor yet: the console sends them to enrol one first.
+        sign_in(&c, &base, "A1", PASSWORD).await?;
+        wait_for(&c, "#enrol-required").await?;
+        if path_of(&c).await? != "/security" {
+            return Err(format!("not sent to enrol: {}", path_of(&c).await?));
+        }
+        click(&c, "#begin-enrolment").await?;
+        wait_for(&c, "#qr svg").await?;
+        let secret = text_of(&c, "#totp-secret").await?;
+        fill(&c, "#confirm-code", &code_at(&secret, &clock, 0)).await?;
+        click(&c, "#confirm-enrolment").await?;
+        wait_for(&c, "#recovery-codes").await?;
+        let codes = text_of(&c, "#recovery-codes").await?;
+        if codes.lines().filter(|l| l.trim().len() == 11).count() != 10 {
+            return Err(format!("recovery codes: {codes:?}"));
+        }
+        click(&c, "#continue").await?;
+        wait_for(&c, "#nav-users").await?;
+        // Signing in again: the password, then the code.
+        sign_in(&c, &base, "A1", PASSWORD).await?;
+        wait_for(&c, "#code").await?;
+        fill(&c, "#code", "000000").await?;
+        click(&c, "#verify-code").await?;
+        wait_for(&c, "#code-error").await?;
+        fill(&c, "#code", &code_at(&secret, &clock, 1)).await?;
+        click(&c, "#verify-code").await?;
+        wait_for(&c, "#nav-users").await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    if result.is_err() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+        shot(&c, &dir, "an_admin_enrols_and_signs_in_with_a_second_factor").await;
+    }
+    let _ = c.close().await;
+    drop(driver);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    store.close().await;
+    result.expect("the second factor in the browser (screenshot: target/e2e/an_admin_enrols_and_signs_in_with_a_second_factor.png)");
+}

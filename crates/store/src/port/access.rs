@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use daylight_domain::id::CustomerId;
 use jiff::Timestamp;
 
-use crate::access::{NewSession, NewUser, Session, User};
+use crate::access::{NewSession, NewUser, SecondFactor, Session, User};
 use crate::error::Result;
 use crate::model::*;
 
@@ -71,4 +71,41 @@ pub trait AccessStore: Send + Sync {
         actor: &str,
         now: Timestamp,
     ) -> Result<()>;
+
+    /// The user's second factor: the confirmed secret, an enrolment under way, the last step
+    /// used.
+    async fn second_factor(&self, login: &str) -> Result<SecondFactor>;
+
+    /// Starts (or restarts) an enrolment with `secret` (base32); the factor in force, if any,
+    /// stays until the new one is confirmed.
+    async fn begin_second_factor(&self, login: &str, secret: &str) -> Result<()>;
+
+    /// Confirms the enrolment under way (its code was right at `step`): its secret is now the
+    /// user's, `recovery_sha256` replace the recovery codes, and it is recorded.
+    async fn confirm_second_factor(
+        &self,
+        login: &str,
+        step: i64,
+        recovery_sha256: &[String],
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Marks `step` used if it is later than the last one used; false: a replayed code.
+    async fn use_totp_step(&self, login: &str, step: i64) -> Result<bool>;
+
+    /// Uses one of the user's recovery codes, once (recorded); false: no such unused code.
+    async fn use_recovery_code(&self, login: &str, code_sha256: &str, now: Timestamp) -> Result<bool>;
+
+    /// Removes a user's second factor and recovery codes and ends their sessions (an admin,
+    /// for a lost phone); recorded. The user enrols again at their next sign-in.
+    async fn reset_second_factor(&self, login: &str, actor: &str, now: Timestamp) -> Result<()>;
+
+    /// The user's last `n` password hashes before the current one, newest first.
+    async fn password_history(&self, login: &str, n: u32) -> Result<Vec<String>>;
+
+    /// What this database is for: `demo`, `test`, or none (production).
+    async fn purpose(&self) -> Result<Option<String>>;
+
+    /// Marks this database as a `demo` or `test` database (recorded).
+    async fn set_purpose(&self, purpose: &str, actor: &str, now: Timestamp) -> Result<()>;
 }

@@ -1,11 +1,12 @@
 // Shared by both adapters (see common.rs). This part: users, sessions, and the scope
 // predicate every case query of a scoped caller carries.
 
-use crate::access::{NewSession, NewUser, Role, Scope, Session as UserSession, User};
+use crate::access::{NewSession, NewUser, Role, Scope, SecondFactor, Session as UserSession, User};
 
 /// The columns of a user, without the password hash.
 const USER_COLUMNS: &str = "u.login, u.name, u.mobile, u.role, u.team, u.agency, u.must_change, u.disabled, \
-     u.failed_logins, u.locked_until, u.password_set_at, u.created_at";
+     u.failed_logins, u.locked_until, u.password_set_at, u.created_at, \
+     (u.totp_secret IS NOT NULL) AS second_factor";
 
 fn user_from_row(r: &DbRow) -> Result<User> {
     Ok(User {
@@ -21,6 +22,7 @@ fn user_from_row(r: &DbRow) -> Result<User> {
         locked_until: opt_time(r, "locked_until")?,
         password_set_at: time(r, "password_set_at")?,
         created_at: time(r, "created_at")?,
+        second_factor: r.try_get::<bool, _>("second_factor")?,
     })
 }
 
@@ -245,17 +247,18 @@ async fn write_open_session(write: &DbPool, s: &NewSession, now: Timestamp) -> R
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO sessions (token_sha256, login, csrf, created_at, last_seen, expires_at) \
-         VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (token_sha256, login, csrf, created_at, last_seen, expires_at, second_factor_pending) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6)",
     )
     .bind(&s.token_sha256)
     .bind(&s.login)
     .bind(&s.csrf)
     .bind(DbTime::new(now))
     .bind(DbTime::new(s.expires_at))
+    .bind(s.second_factor_pending)
     .execute(&mut *tx)
     .await?;
-    let payload = json!({"expires_at": s.expires_at.to_string()});
+    let payload = json!({"expires_at": s.expires_at.to_string(), "second_factor_pending": s.second_factor_pending});
     append(&mut tx, &Event::new(now, &s.login, EventKind::UserLogin, format!("user:{}", s.login), &payload))
         .await?;
     tx.commit().await?;
@@ -264,7 +267,8 @@ async fn write_open_session(write: &DbPool, s: &NewSession, now: Timestamp) -> R
 
 async fn read_session(pool: &DbPool, token_sha256: &str, now: Timestamp) -> Result<Option<UserSession>> {
     let sql = format!(
-        "SELECT {USER_COLUMNS}, s.csrf, s.created_at AS s_created_at, s.last_seen, s.expires_at \
+        "SELECT {USER_COLUMNS}, s.csrf, s.created_at AS s_created_at, s.last_seen, s.expires_at, \
+         s.second_factor_pending \
          FROM sessions s JOIN users u ON u.login = s.login \
          WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND NOT u.disabled"
     );
@@ -280,6 +284,7 @@ async fn read_session(pool: &DbPool, token_sha256: &str, now: Timestamp) -> Resu
         created_at: time(&r, "s_created_at")?,
         last_seen: time(&r, "last_seen")?,
         expires_at: time(&r, "expires_at")?,
+        second_factor_pending: r.try_get::<bool, _>("second_factor_pending")?,
     }))
 }
 
@@ -322,6 +327,14 @@ async fn write_set_password(
         return Err(Invalid::new(Code::Inconsistent, "a password is stored as an argon2id PHC string").into());
     }
     let mut tx = begin_write(write).await?;
+    // The password being replaced joins the history (a new one may not be a recent one).
+    sqlx::query(
+        "INSERT INTO password_history (login, hash, set_at) SELECT login, password_hash, password_set_at \
+         FROM users WHERE login = $1",
+    )
+    .bind(login)
+    .execute(&mut *tx)
+    .await?;
     let done = sqlx::query(
         "UPDATE users SET password_hash = $1, must_change = $2, password_set_at = $3, failed_logins = 0, \
          locked_until = NULL WHERE login = $4",
@@ -349,8 +362,195 @@ async fn write_set_password(
     Ok(())
 }
 
+async fn read_second_factor(pool: &DbPool, login: &str) -> Result<SecondFactor> {
+    let row = sqlx::query("SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE login = $1")
+        .bind(login)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("user", login))?;
+    Ok(SecondFactor {
+        secret: opt_text(&row, "totp_secret")?,
+        pending: opt_text(&row, "totp_pending")?,
+        last_step: row.try_get::<Option<i64>, _>("totp_last_step")?,
+    })
+}
+
+async fn write_begin_second_factor(write: &DbPool, login: &str, secret: &str) -> Result<()> {
+    let mut tx = begin_write(write).await?;
+    let done = sqlx::query("UPDATE users SET totp_pending = $1 WHERE login = $2")
+        .bind(secret)
+        .bind(login)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("user", login));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write_confirm_second_factor(
+    write: &DbPool,
+    login: &str,
+    step: i64,
+    recovery: &[String],
+    now: Timestamp,
+) -> Result<()> {
+    let mut tx = begin_write(write).await?;
+    let done = sqlx::query(
+        "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1 \
+         WHERE login = $2 AND totp_pending IS NOT NULL",
+    )
+    .bind(step)
+    .bind(login)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Invalid::new(Code::Inconsistent, "no enrolment under way: start it again").into());
+    }
+    sqlx::query("DELETE FROM recovery_codes WHERE login = $1").bind(login).execute(&mut *tx).await?;
+    for code in recovery {
+        sqlx::query("INSERT INTO recovery_codes (login, code_sha256) VALUES ($1, $2)")
+            .bind(login)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let payload = json!({"action": "enrolled", "factor": "totp", "recovery_codes": recovery.len()});
+    append(&mut tx, &Event::new(now, login, EventKind::SecondFactor, format!("user:{login}"), &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write_use_totp_step(write: &DbPool, login: &str, step: i64) -> Result<bool> {
+    let mut tx = begin_write(write).await?;
+    let done = sqlx::query(
+        "UPDATE users SET totp_last_step = $1 WHERE login = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(login)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn write_use_recovery_code(write: &DbPool, login: &str, code: &str, now: Timestamp) -> Result<bool> {
+    let mut tx = begin_write(write).await?;
+    let done = sqlx::query(
+        "UPDATE recovery_codes SET used_at = $1 WHERE login = $2 AND code_sha256 = $3 AND used_at IS NULL",
+    )
+    .bind(DbTime::new(now))
+    .bind(login)
+    .bind(code)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let left: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE login = $1 AND used_at IS NULL")
+            .bind(login)
+            .fetch_one(&mut *tx)
+            .await?;
+    let payload = json!({"action": "recovery_code_used", "left": left});
+    append(&mut tx, &Event::new(now, login, EventKind::SecondFactor, format!("user:{login}"), &payload)).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn write_reset_second_factor(write: &DbPool, login: &str, actor: &str, now: Timestamp) -> Result<()> {
+    required("actor", actor)?;
+    let mut tx = begin_write(write).await?;
+    let done = sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE login = $1",
+    )
+    .bind(login)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("user", login));
+    }
+    sqlx::query("DELETE FROM recovery_codes WHERE login = $1").bind(login).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE login = $1").bind(login).execute(&mut *tx).await?;
+    let payload = json!({"action": "reset"});
+    append(&mut tx, &Event::new(now, actor, EventKind::SecondFactor, format!("user:{login}"), &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn read_password_history(pool: &DbPool, login: &str, n: u32) -> Result<Vec<String>> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT hash FROM password_history WHERE login = $1 ORDER BY id DESC LIMIT $2")
+            .bind(login)
+            .bind(i64::from(n))
+            .fetch_all(pool)
+            .await?;
+    Ok(rows)
+}
+
+async fn read_purpose(pool: &DbPool) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT value FROM instance WHERE key = 'purpose'").fetch_optional(pool).await?)
+}
+
+async fn write_purpose(write: &DbPool, purpose: &str, actor: &str, now: Timestamp) -> Result<()> {
+    required("actor", actor)?;
+    if !matches!(purpose, "demo" | "test") {
+        return Err(Invalid::new(Code::Inconsistent, format!("{purpose:?}: a database is marked demo or test")).into());
+    }
+    let mut tx = begin_write(write).await?;
+    sqlx::query("DELETE FROM instance WHERE key = 'purpose'").execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO instance (key, value) VALUES ('purpose', $1)").bind(purpose).execute(&mut *tx).await?;
+    let payload = json!({"purpose": purpose});
+    append(&mut tx, &Event::new(now, actor, EventKind::Purpose, "store".to_owned(), &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[async_trait]
 impl AccessStore for Adapter {
+    async fn second_factor(&self, login: &str) -> Result<SecondFactor> {
+        read_second_factor(&self.write, login).await
+    }
+
+    async fn begin_second_factor(&self, login: &str, secret: &str) -> Result<()> {
+        write_begin_second_factor(&self.write, login, secret).await
+    }
+
+    async fn confirm_second_factor(
+        &self,
+        login: &str,
+        step: i64,
+        recovery_sha256: &[String],
+        now: Timestamp,
+    ) -> Result<()> {
+        write_confirm_second_factor(&self.write, login, step, recovery_sha256, now).await
+    }
+
+    async fn use_totp_step(&self, login: &str, step: i64) -> Result<bool> {
+        write_use_totp_step(&self.write, login, step).await
+    }
+
+    async fn use_recovery_code(&self, login: &str, code_sha256: &str, now: Timestamp) -> Result<bool> {
+        write_use_recovery_code(&self.write, login, code_sha256, now).await
+    }
+
+    async fn reset_second_factor(&self, login: &str, actor: &str, now: Timestamp) -> Result<()> {
+        write_reset_second_factor(&self.write, login, actor, now).await
+    }
+
+    async fn password_history(&self, login: &str, n: u32) -> Result<Vec<String>> {
+        read_password_history(&self.read, login, n).await
+    }
+
+    async fn purpose(&self) -> Result<Option<String>> {
+        read_purpose(&self.read).await
+    }
+
+    async fn set_purpose(&self, purpose: &str, actor: &str, now: Timestamp) -> Result<()> {
+        write_purpose(&self.write, purpose, actor, now).await
+    }
+
     async fn reveal(
         &self,
         customer: &CustomerId,

@@ -38,6 +38,7 @@ fn session(token: &str, login: &str) -> NewSession {
         login: login.into(),
         csrf: format!("csrf-{token}"),
         expires_at: now() + 8.hours(),
+        second_factor_pending: false,
     }
 }
 
@@ -66,6 +67,58 @@ contract! {
         let changed_events = events(store, "user.changed").await;
         assert_eq!(changed_events.len(), 1);
         assert!(!changed_events[0].payload.contains("argon2"), "no hash in the ledger");
+    }
+
+    fn a_second_factor_is_enrolled_used_once_per_step_and_reset(store, db) {
+        store.migrate(ACTOR, now()).await.unwrap();
+        store.create_user(&user("E001", Role::Collector, Some("T1"), None), "admin", now()).await.unwrap();
+        assert!(!store.user("E001").await.unwrap().second_factor);
+        // Confirming with nothing under way is refused; an enrolment in progress changes nothing.
+        assert!(store.confirm_second_factor("E001", 10, &[], now()).await.is_err());
+        store.begin_second_factor("E001", "JBSWY3DPEHPK3PXP").await.unwrap();
+        assert!(!store.user("E001").await.unwrap().second_factor);
+        let codes = vec!["a".repeat(64), "b".repeat(64)];
+        store.confirm_second_factor("E001", 10, &codes, now()).await.unwrap();
+        let f = store.second_factor("E001").await.unwrap();
+        assert_eq!((f.secret.as_deref(), f.pending.as_deref(), f.last_step), (Some("JBSWY3DPEHPK3PXP"), None, Some(10)));
+        assert!(!format!("{f:?}").contains("JBSW"), "the secret never prints");
+        assert!(store.user("E001").await.unwrap().second_factor);
+        // Each step once, and only forward.
+        assert!(!store.use_totp_step("E001", 10).await.unwrap());
+        assert!(store.use_totp_step("E001", 11).await.unwrap());
+        assert!(!store.use_totp_step("E001", 11).await.unwrap());
+        // A recovery code works once.
+        assert!(store.use_recovery_code("E001", &codes[0], now()).await.unwrap());
+        assert!(!store.use_recovery_code("E001", &codes[0], now()).await.unwrap());
+        assert!(!store.use_recovery_code("E001", &"c".repeat(64), now()).await.unwrap());
+        // A reset removes it and ends the sessions.
+        store.open_session(&session("t1", "E001"), now()).await.unwrap();
+        store.reset_second_factor("E001", "admin", now()).await.unwrap();
+        assert!(store.session("t1", now()).await.unwrap().is_none());
+        assert_eq!(store.second_factor("E001").await.unwrap().secret, None);
+        assert!(!store.use_recovery_code("E001", &codes[1], now()).await.unwrap());
+        let kinds: Vec<String> =
+            events(store, "user.second_factor").await.into_iter().map(|e| e.payload).collect();
+        assert_eq!(kinds.len(), 3, "{kinds:?}");
+        assert!(kinds.iter().all(|p| !p.contains(&codes[0]) && !p.contains("JBSW")), "no secret in the ledger");
+        // A session waiting for its code says so.
+        store.open_session(&NewSession { second_factor_pending: true, ..session("t2", "E001") }, now()).await.unwrap();
+        assert!(store.session("t2", now()).await.unwrap().unwrap().second_factor_pending);
+    }
+
+    fn passwords_set_join_the_history_and_the_purpose_is_recorded(store, db) {
+        store.migrate(ACTOR, now()).await.unwrap();
+        store.create_user(&user("E001", Role::Collector, Some("T1"), None), "admin", now()).await.unwrap();
+        let second = HASH.replace("aGFz", "bGFz");
+        store.set_password("E001", &second, false, None, "E001", now()).await.unwrap();
+        store.set_password("E001", HASH, false, None, "E001", now()).await.unwrap();
+        assert_eq!(store.password_history("E001", 5).await.unwrap(), vec![second.clone(), HASH.to_owned()]);
+        assert_eq!(store.password_history("E001", 1).await.unwrap(), vec![second]);
+        assert_eq!(store.purpose().await.unwrap(), None, "production unless marked");
+        assert!(store.set_purpose("production", "admin", now()).await.is_err());
+        store.set_purpose("demo", "admin", now()).await.unwrap();
+        assert_eq!(store.purpose().await.unwrap().as_deref(), Some("demo"));
+        assert_eq!(events(store, "store.purpose").await.len(), 1);
     }
 
     fn repeated_failures_lock_a_user_and_a_login_resets_them(store, db) {

@@ -126,7 +126,7 @@ contract! {
             source: ComplaintSource::Debtor,
             text: text.into(),
         };
-        assert_eq!(code(store.register_complaint(&complaint(2, Some(attempt), "态度恶劣"), "L001", now()).await.unwrap_err()), "INCONSISTENT");
+        assert_eq!(code(store.register_complaint(&complaint(2, Some(attempt), "态度恶劣"), "L001", now()).await.unwrap_err()), "NOT_FOUND", "another case's call is not found");
         assert_eq!(code(store.register_complaint(&complaint(1, None, "  "), "L001", now()).await.unwrap_err()), "REQUIRED");
         let id = store.register_complaint(&complaint(1, Some(attempt), "催收员态度恶劣"), "L001", now()).await.unwrap();
         let mine = store.complaints_in(&Scope::Team("T1".into()), 10).await.unwrap();

@@ -70,7 +70,7 @@ contract! {
         let a1 = store.record_attempt(&conversation(1), "E001", now()).await.unwrap().id.unwrap();
         let head = store.ledger_head().await.unwrap();
         // Refusals write nothing: another case's attempt, a bad code, a tag QC may not set.
-        assert_eq!(code(store.record_qc(&analysed(2, a1), "qc", now()).await.unwrap_err()), "INCONSISTENT");
+        assert_eq!(code(store.record_qc(&analysed(2, a1), "qc", now()).await.unwrap_err()), "NOT_FOUND", "another case's call is not found");
         let mut bad = analysed(1, a1);
         bad.findings[0].code = "threat".into();
         assert_eq!(code(store.record_qc(&bad, "qc", now()).await.unwrap_err()), "ENUM");
