@@ -61,6 +61,13 @@ pub fn mask_address(address: &str) -> String {
     if address.trim().chars().count() > 6 { format!("{kept}****") } else { kept }
 }
 
+/// Masks an employer's name: its first two characters stay (`北京某某科技有限公司` →
+/// `北京****`); a workplace says where a debtor can be found, so it is shown only on reveal.
+pub fn mask_employer(employer: &str) -> String {
+    let kept: String = employer.trim().chars().take(2).collect();
+    format!("{kept}****")
+}
+
 /// Keeps `head` leading and `tail` trailing characters and stars the rest; a value too short to
 /// hide anything after keeping both ends is starred whole but for its first character.
 fn mask_middle(s: &str, head: usize, tail: usize) -> String {

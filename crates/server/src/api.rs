@@ -553,7 +553,7 @@ async fn decide_plan(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevealRequest {
-    /// `name`, `resident_id`, `address` or `contact:<id>`.
+    /// `name`, `resident_id`, `address`, `employer` or `contact:<id>`.
     pub field: String,
     /// Why (kept in the ledger).
     pub purpose: String,
@@ -582,6 +582,7 @@ async fn reveal(
         "name" => PiiField::Name,
         "resident_id" => PiiField::ResidentId,
         "address" => PiiField::Address,
+        "employer" => PiiField::Employer,
         other => match other.strip_prefix("contact:") {
             Some(cid) if d.contacts.iter().any(|p| p.id.as_str() == cid) => PiiField::Contact(
                 ContactId::parse(cid).map_err(|e| ApiError::field("field", e.code.as_str(), e.message))?,
@@ -590,7 +591,7 @@ async fn reveal(
                 return Err(ApiError::field(
                     "field",
                     "ENUM",
-                    "name, resident_id, address or contact:<id of this case's point>",
+                    "name, resident_id, address, employer or contact:<id of this case's point>",
                 ));
             }
         },

@@ -44,6 +44,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(submit_transcript))
         .routes(routes!(qc_calls))
         .routes(routes!(qc_call))
+        .routes(routes!(qc_call_reveal))
         .routes(routes!(qc_lint))
         .routes(routes!(qc_rules))
         .routes(routes!(dial))
@@ -396,7 +397,8 @@ async fn qc_calls(
     Ok(Json(qc::calls(&app, &c, &q).await?))
 }
 
-/// One analysed call: its findings and its transcript (long digit runs masked).
+/// One analysed call: its findings and its transcript, masked like every screen (names,
+/// phone and ID numbers).
 #[utoipa::path(get, path = "/api/qc/calls/{attempt}", tag = "qc", params(("attempt" = i64, Path)),
     responses((status = 200, body = CallDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = [])))]
 async fn qc_call(
@@ -404,7 +406,29 @@ async fn qc_call(
     c: Caller,
     Path(attempt): Path<i64>,
 ) -> ApiResult<Json<CallDetail>> {
-    Ok(Json(qc::call_detail(&app, &c, attempt).await?))
+    Ok(Json(qc::call_detail(&app, &c, attempt, None).await?))
+}
+
+/// Why a transcript is shown in clear (kept in the ledger).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealPurpose {
+    /// Why (kept in the ledger).
+    pub purpose: String,
+}
+
+/// One analysed call in clear: the unmask permission, and a ledger event (`pii.viewed`,
+/// `transcript:<attempt>`) naming who, when and why.
+#[utoipa::path(post, path = "/api/qc/calls/{attempt}/reveal", tag = "qc", params(("attempt" = i64, Path)), request_body = RevealPurpose,
+    responses((status = 200, body = CallDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn qc_call_reveal(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(attempt): Path<i64>,
+    Json(req): Json<RevealPurpose>,
+) -> ApiResult<Json<CallDetail>> {
+    Ok(Json(qc::call_detail(&app, &c, attempt, Some(&req.purpose)).await?))
 }
 
 /// Lints a script or SMS template (one per line) with the QC rules in force.

@@ -242,7 +242,73 @@ pub async fn calls(app: &AppState, caller: &Caller, q: &QcQuery) -> ApiResult<Ve
     };
     let code = q.code.as_deref().filter(|c| !c.is_empty());
     let list = app.store.qc_calls_in(&caller.scope, case.as_ref(), code, LIST_LIMIT).await?;
-    Ok(list.iter().map(call_view).collect())
+    // Each case's names are read once, to mask them in the findings' words.
+    let mut maskers: std::collections::HashMap<CaseId, Masker> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(list.len());
+    for call in &list {
+        if !maskers.contains_key(&call.case) {
+            let m = Masker::of_case(app, caller, &call.case).await?;
+            maskers.insert(call.case.clone(), m);
+        }
+        out.push(maskers[&call.case].view(call));
+    }
+    Ok(out)
+}
+
+/// Masks a transcript's personal data as every screen does: the debtor's and their contacts'
+/// names (`张*`; a given name alone, starred), phone numbers (`138****5678`) and other runs of
+/// six or more digits (all but the last four starred, spaces and dashes between groups kept).
+/// The length in characters is kept, so findings' spans still point at their words.
+#[derive(Debug, Clone, Default)]
+pub struct Masker {
+    names: Vec<(String, String)>,
+}
+
+impl Masker {
+    /// A masker of the names of the debtor of `case` and of their contacts.
+    pub async fn of_case(app: &AppState, caller: &Caller, case: &CaseId) -> ApiResult<Masker> {
+        let d = app.store.case_detail_in(&caller.scope, case).await?;
+        let mut names = vec![d.customer.name.expose().to_owned()];
+        names.extend(d.contacts.iter().filter_map(|p| p.name.as_ref().map(|n| n.expose().to_owned())));
+        Ok(Masker::of_names(&names))
+    }
+
+    /// A masker of `names`.
+    pub fn of_names(names: &[String]) -> Masker {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for n in names.iter().map(|n| n.trim()).filter(|n| n.chars().count() >= 2) {
+            pairs.push((n.to_owned(), daylight_domain::pii::mask_name(n)));
+            // The given name alone (三丰 of 张三丰), when it is two characters or more.
+            let given: String = n.chars().skip(1).collect();
+            if given.chars().count() >= 2 && !given.contains(' ') {
+                pairs.push((given.clone(), "*".repeat(given.chars().count())));
+            }
+        }
+        // Longer names first, so that a full name is masked before its given name.
+        pairs.sort_by_key(|(n, _)| std::cmp::Reverse(n.chars().count()));
+        pairs.dedup();
+        Masker { names: pairs }
+    }
+
+    /// `text` masked.
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (name, masked) in &self.names {
+            if out.contains(name.as_str()) {
+                out = out.replace(name.as_str(), masked);
+            }
+        }
+        mask_digits(&out)
+    }
+
+    /// The view of a stored analysis, the findings' words masked.
+    pub fn view(&self, c: &QcCall) -> QcCallView {
+        let mut v = call_view(c);
+        for f in &mut v.findings {
+            f.text = self.mask(&f.text);
+        }
+        v
+    }
 }
 
 /// A turn as shown: long digit runs (phones, ID numbers) masked.
@@ -265,48 +331,95 @@ pub struct CallDetail {
     pub turns: Vec<TurnView>,
 }
 
-/// Masks runs of 7 or more digits but their first 3 and last 4 (138****5678).
+/// Masks numbers that may identify someone: a mobile number (11 digits from 1) keeps its first
+/// 3 and last 4 digits (`138****5678`); any other run of six or more digits (an ID number, a
+/// card, a landline; `X` counts as a digit, and single spaces or dashes between groups join
+/// them) keeps only its last 4. Amounts and dates (five digits or fewer) stay.
 pub fn mask_digits(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
+    let is_digit = |c: char| c.is_ascii_digit() || c == 'X' || c == 'x';
+    let mut out: Vec<char> = Vec::with_capacity(chars.len());
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() {
-            let mut j = i;
-            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == 'X' || chars[j] == 'x') {
-                j += 1;
-            }
-            if j - i >= 7 {
-                out.extend(&chars[i..i + 3]);
-                out.extend(std::iter::repeat_n('*', j - i - 7));
-                out.extend(&chars[j - 4..j]);
-            } else {
-                out.extend(&chars[i..j]);
-            }
-            i = j;
-        } else {
+        if !chars[i].is_ascii_digit() {
             out.push(chars[i]);
             i += 1;
+            continue;
         }
+        // The run: digits, and single separators between digits.
+        let mut j = i;
+        while j < chars.len()
+            && (is_digit(chars[j])
+                || (matches!(chars[j], ' ' | '-') && j + 1 < chars.len() && chars[j + 1].is_ascii_digit()))
+        {
+            j += 1;
+        }
+        let run = &chars[i..j];
+        let digits = run.iter().filter(|c| is_digit(**c)).count();
+        // A date (2026-03-10) is a run of groups 4, 1–2, 1–2: not a number that names anyone.
+        let groups: Vec<usize> = run.split(|c| matches!(c, ' ' | '-')).map(<[char]>::len).collect();
+        let date = groups.len() == 3 && groups[0] == 4 && groups[1] <= 2 && groups[2] <= 2;
+        if digits < 6 || date {
+            out.extend(run);
+        } else {
+            let mobile = digits == 11 && run.len() == 11 && run[0] == '1';
+            let keep_head = if mobile { 3 } else { 0 };
+            let mut seen = 0;
+            for &c in run {
+                if is_digit(c) {
+                    seen += 1;
+                    out.push(if seen <= keep_head || seen > digits - 4 { c } else { '*' });
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+        i = j;
     }
-    out
+    out.into_iter().collect()
 }
 
-/// An attempt's analysis and its transcript, the findings marked in the turns.
-pub async fn call_detail(app: &AppState, caller: &Caller, attempt: i64) -> ApiResult<CallDetail> {
+/// An attempt's analysis and its transcript, the findings marked in the turns: masked like
+/// every screen, or — with `reveal`'s purpose, for a role that may unmask — in clear, the
+/// reveal recorded in the ledger (`pii.viewed`, field `transcript:<attempt>`).
+pub async fn call_detail(
+    app: &AppState,
+    caller: &Caller,
+    attempt: i64,
+    reveal: Option<&str>,
+) -> ApiResult<CallDetail> {
     caller.require(Permission::ViewQc, "read QC findings")?;
-    let (call, text) = app.store.qc_transcript(&caller.scope, attempt).await?;
+    let (call, stored) = app.store.qc_transcript(&caller.scope, attempt).await?;
+    let (text, masker) = match reveal {
+        None => (stored, Some(Masker::of_case(app, caller, &call.case).await?)),
+        Some(purpose) => {
+            caller.require(Permission::Unmask, "see personal data in clear")?;
+            let d = app.store.case_detail_in(&caller.scope, &call.case).await?;
+            let clear = app
+                .store
+                .reveal(
+                    &d.case.customer,
+                    &daylight_store::model::PiiField::Transcript(attempt),
+                    purpose,
+                    &caller.user.login,
+                    app.now(),
+                )
+                .await?;
+            (clear, None)
+        }
+    };
+    let mask = |s: &str| masker.as_ref().map_or_else(|| s.to_owned(), |m| m.mask(s));
     let t = Transcript::parse("transcript", &text).map_err(|e| {
         tracing::error!(attempt, error = %e, "a stored transcript does not parse");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "CORRUPT", "the stored transcript could not be read")
     })?;
-    let view = call_view(&call);
+    let view = masker.as_ref().map_or_else(|| call_view(&call), |m| m.view(&call));
     let turns = t
         .turns
         .iter()
         .enumerate()
         .map(|(i, turn)| {
-            let chars: Vec<char> = turn.text.chars().collect();
+            let chars: Vec<char> = mask(&turn.text).chars().collect();
             let mut marks: Vec<(usize, usize, &str)> = view
                 .findings
                 .iter()
@@ -321,13 +434,13 @@ pub async fn call_detail(app: &AppState, caller: &Caller, attempt: i64) -> ApiRe
                     continue;
                 }
                 if s > at {
-                    pieces.push((mask_digits(&chars[at..s].iter().collect::<String>()), String::new()));
+                    pieces.push((chars[at..s].iter().collect::<String>(), String::new()));
                 }
-                pieces.push((mask_digits(&chars[s..e].iter().collect::<String>()), code.to_owned()));
+                pieces.push((chars[s..e].iter().collect::<String>(), code.to_owned()));
                 at = e;
             }
             if at < chars.len() {
-                pieces.push((mask_digits(&chars[at..].iter().collect::<String>()), String::new()));
+                pieces.push((chars[at..].iter().collect::<String>(), String::new()));
             }
             let secs = turn.start_ms / 1000;
             TurnView {
@@ -466,8 +579,18 @@ mod tests {
     fn long_digit_runs_are_masked() {
         assert_eq!(
             mask_digits("电话13812345678，身份证110105199001011234"),
-            "电话138****5678，身份证110***********1234"
+            "电话138****5678，身份证**************1234"
         );
-        assert_eq!(mask_digits("还2000元"), "还2000元");
+        assert_eq!(mask_digits("身份证 1101 0519 9001 01123X 对吗"), "身份证 **** **** **** **123X 对吗");
+        assert_eq!(mask_digits("还2000元，2026-03-10前"), "还2000元，2026-03-10前");
+    }
+
+    #[test]
+    fn names_are_masked_keeping_the_length() {
+        let m = Masker::of_names(&["张三丰".to_owned(), "李四".to_owned()]);
+        let text = "张三丰先生，三丰，您的联系人李四说13812345678是您的号码";
+        let masked = m.mask(text);
+        assert_eq!(masked, "张**先生，**，您的联系人李*说138****5678是您的号码");
+        assert_eq!(masked.chars().count(), text.chars().count(), "spans still point at their words");
     }
 }

@@ -642,7 +642,7 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
         name: mask_name(d.customer.name.expose()),
         resident_id: d.customer.resident_id.masked(),
         address: d.customer.address.as_ref().map(|a| mask_address(a.expose())),
-        employer: d.customer.employer.clone(),
+        employer: d.customer.employer.as_deref().map(daylight_domain::pii::mask_employer),
         overdue: yuan(overdue),
         accounts,
         contacts,

@@ -914,6 +914,10 @@ pub enum PiiField {
     Address,
     /// A contact point's value.
     Contact(ContactId),
+    /// The employer.
+    Employer,
+    /// A call's transcript (by its attempt), names and numbers in clear.
+    Transcript(i64),
 }
 
 impl PiiField {
@@ -924,6 +928,8 @@ impl PiiField {
             PiiField::ResidentId => "resident_id".into(),
             PiiField::Address => "address".into(),
             PiiField::Contact(id) => format!("contact:{id}"),
+            PiiField::Employer => "employer".into(),
+            PiiField::Transcript(attempt) => format!("transcript:{attempt}"),
         }
     }
 
@@ -933,8 +939,14 @@ impl PiiField {
             "name" => Ok(PiiField::Name),
             "resident_id" => Ok(PiiField::ResidentId),
             "address" => Ok(PiiField::Address),
+            "employer" => Ok(PiiField::Employer),
             other => match other.strip_prefix("contact:") {
                 Some(id) => Ok(PiiField::Contact(ContactId::parse(id)?)),
+                None if other.starts_with("transcript:") => {
+                    other["transcript:".len()..].parse().map(PiiField::Transcript).map_err(|_| {
+                        daylight_domain::Invalid::new(daylight_domain::Code::Enum, "transcript:<attempt>")
+                    })
+                }
                 None => Err(daylight_domain::Invalid::new(
                     daylight_domain::Code::Enum,
                     format!("field {other:?}; expected name, resident_id, address or contact:<id>"),

@@ -21,7 +21,7 @@ const FOR_SHARE: &str = " FOR SHARE";
 /// Imports run one at a time: two batches writing the same customers in different orders
 /// would otherwise deadlock. A transaction-scoped advisory lock (the key is "DLIMPORT" in
 /// ASCII) is released by the batch's commit or rollback.
-const IMPORT_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(4921389089217794644)");
+const IMPORT_LOCK: &str = "SELECT pg_advisory_xact_lock(4921389089217794644)";
 /// The ledger's canonical text form of a TIMESTAMPTZ, as it was hashed.
 const LEDGER_AT: &str = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 const TABLE_EXISTS: &str = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1";

@@ -74,6 +74,10 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("continue", "继续", "Continue"),
     ("password_expired", "密码已过期，请设置新密码。", "The password has expired: set a new one."),
     ("reset_second_factor", "重置双因素", "Reset second factor"),
+    ("shown_in_clear", "明文（已记录查看）", "In clear (the view is recorded)"),
+    ("masked", "已脱敏", "Masked"),
+    ("reveal_purpose", "查看原因", "Why"),
+    ("reveal_in_clear", "查看明文", "Show in clear"),
     (
         "login_delayed",
         "登录失败次数过多，请稍后再试，可于此时间后重试：",

@@ -123,6 +123,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/team", get(team_page).post(team_submit))
         .route("/qc", get(qc::qc_page))
         .route("/qc/{attempt}", get(qc::qc_call_page))
+        .route("/qc/{attempt}/reveal", post(qc::qc_call_reveal))
         .route("/admin/users", get(users_page).post(user_submit))
         .route("/admin/users/{login}", post(user_edit))
         .route("/admin/policy", get(admin::policy_page).post(admin::policy_submit))

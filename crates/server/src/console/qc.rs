@@ -89,11 +89,39 @@ pub(super) async fn qc_call_page(Page { app, lang, c }: Page, Path(attempt): Pat
     let Ok(attempt) = attempt.parse::<i64>() else {
         return error_page(&app, lang, Some(&c), ApiError::not_found("analysed call", &attempt));
     };
-    match qc::call_detail(&app, &c, attempt).await {
+    call_page(app, lang, c, attempt, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct PurposeForm {
+    purpose: String,
+}
+
+/// `/qc/{attempt}/reveal`: the transcript in clear, for a role that may unmask; recorded.
+pub(super) async fn qc_call_reveal(
+    Page { app, lang, c }: Page,
+    Path(attempt): Path<String>,
+    crate::extract::Form(f): crate::extract::Form<PurposeForm>,
+) -> Response {
+    let Ok(attempt) = attempt.parse::<i64>() else {
+        return error_page(&app, lang, Some(&c), ApiError::not_found("analysed call", &attempt));
+    };
+    call_page(app, lang, c, attempt, Some(&f.purpose)).await
+}
+
+async fn call_page(
+    app: crate::AppState,
+    lang: super::i18n::Lang,
+    c: crate::auth::Caller,
+    attempt: i64,
+    reveal: Option<&str>,
+) -> Response {
+    match qc::call_detail(&app, &c, attempt, reveal).await {
         Ok(d) => {
             let ctx = context! {
                 ..page_ctx(&app, lang, Some(&c)),
-                ..context! { call => Value::from(minijinja::value::Serde(&d.call)), turns => Value::from(minijinja::value::Serde(&d.turns)), codes => code_titles(&app, lang == super::i18n::Lang::Zh) }
+                ..context! { call => Value::from(minijinja::value::Serde(&d.call)), turns => Value::from(minijinja::value::Serde(&d.turns)), codes => code_titles(&app, lang == super::i18n::Lang::Zh),
+                    revealed => reveal.is_some(), can_unmask => c.can(crate::roles::Permission::Unmask) }
             };
             render(&app, "qc_call.html", ctx)
         }

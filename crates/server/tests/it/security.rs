@@ -470,3 +470,54 @@ async fn an_admin_enrols_and_signs_in_with_a_second_factor_in_a_real_browser() {
     store.close().await;
     result.expect("the second factor in the browser (screenshot: target/e2e/an_admin_enrols_and_signs_in_with_a_second_factor.png)");
 }
+
+both! {
+    transcripts_and_employers_are_masked_and_shown_in_clear_only_on_an_audited_reveal(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let (_, made) = e2.post("/api/cases/CASE-C0011/contacts", json!({"contact_point": "C0011:mobile", "outcome": "conversation"})).await;
+        let attempt = made["attempt"].as_i64().unwrap();
+        let turn = |speaker: &str, start: u64, text: &str| json!({"speaker": speaker, "start_ms": start, "end_ms": start + 2000, "text": text});
+        let transcript = json!({
+            "call_id": "c-pii", "started_at": "2026-03-03T10:00:00+08:00", "language": "zh-CN",
+            "turns": [
+                turn("agent", 0, "您好，请问是徐强先生吗？请核对身份证650102198908241716。"),
+                turn("debtor", 2500, "是我，你别找我妹妹徐燕，她的电话13910110407。"),
+            ],
+        });
+        let (s, b) = e2.post(&format!("/api/cases/CASE-C0011/attempts/{attempt}/transcript"), transcript).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let pii_views = |rows: &[daylight_ledger::Row]| rows.iter().filter(|r| r.kind == "pii.viewed").count();
+        let before = pii_views(&store.ledger_rows(0, 100_000).await.unwrap());
+        for who in ["S1", "U1", "L001"] {
+            let mut c = Client::signed_in(&app, who).await;
+            let (s, d) = c.get(&format!("/api/qc/calls/{attempt}")).await;
+            assert_eq!(s, StatusCode::OK, "{who}: {d}");
+            let text = d.to_string();
+            for clear in ["徐强", "徐燕", "650102198908241716", "13910110407", "6501021989"] {
+                assert!(!text.contains(clear), "{who} sees {clear} without a reveal: {text}");
+            }
+            assert!(text.contains("徐*") && text.contains("139****0407") && text.contains("1716"), "{text}");
+            let (_, list) = c.get("/api/qc/calls").await;
+            assert!(!list.to_string().contains("徐强"), "{who}: the list's words are masked too");
+        }
+        assert_eq!(pii_views(&store.ledger_rows(0, 100_000).await.unwrap()), before, "no reveal, no view recorded");
+        // A role that may unmask sees it in clear, and the view is recorded; others may not.
+        let mut analyst = Client::signed_in(&app, "S1").await;
+        let (s, _) = analyst.post(&format!("/api/qc/calls/{attempt}/reveal"), json!({"purpose": "想看"})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let (s, d) = lead.post(&format!("/api/qc/calls/{attempt}/reveal"), json!({"purpose": "投诉核查"})).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert!(d.to_string().contains("徐强") && d.to_string().contains("650102198908241716"));
+        let rows = store.ledger_rows(0, 100_000).await.unwrap();
+        assert_eq!(pii_views(&rows), before + 1);
+        let seen = rows.iter().rev().find(|r| r.kind == "pii.viewed").unwrap();
+        assert!(seen.payload.contains(&format!("transcript:{attempt}")) && seen.payload.contains("投诉核查"), "{}", seen.payload);
+        // The console page: masked, with a reveal form for the team lead.
+        let (_, page) = lead.page(&format!("/qc/{attempt}")).await;
+        assert!(!page.contains("徐强") && page.contains("id=\"reveal-transcript\""));
+        // The employer is masked for collectors and agency staff alike.
+        let (_, case) = e2.get("/api/cases/CASE-C0011").await;
+        assert_eq!(case["employer"], "乌鲁****", "{}", case["employer"]);
+    }
+}

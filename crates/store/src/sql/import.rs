@@ -39,9 +39,7 @@ impl Session {
     async fn begin(write: &DbPool, meta: &BatchMeta) -> Result<Session> {
         required("actor", &meta.actor)?;
         let mut tx = begin_write(write).await?;
-        if let Some(lock) = IMPORT_LOCK {
-            sqlx::query(lock).execute(&mut *tx).await?;
-        }
+        sqlx::query(IMPORT_LOCK).execute(&mut *tx).await?;
         let scheme = read_scheme(&mut tx, FOR_SHARE).await?;
         let batch_id: i64 = sqlx::query_scalar(rows::BEGIN_BATCH)
             .bind(meta.kind.as_str())

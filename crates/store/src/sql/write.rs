@@ -1207,7 +1207,7 @@ async fn reveal_field(
     required("actor", actor)?;
     required("a purpose", purpose)?;
     let mut tx = begin_write(write).await?;
-    let row = sqlx::query("SELECT name, resident_id, address FROM customers WHERE id = $1")
+    let row = sqlx::query("SELECT name, resident_id, address, employer FROM customers WHERE id = $1")
         .bind(customer.as_str())
         .fetch_optional(&mut *tx)
         .await?
@@ -1216,6 +1216,16 @@ async fn reveal_field(
         PiiField::Name => text(&row, "name")?,
         PiiField::ResidentId => text(&row, "resident_id")?,
         PiiField::Address => opt_text(&row, "address")?.unwrap_or_default(),
+        PiiField::Employer => opt_text(&row, "employer")?.unwrap_or_default(),
+        PiiField::Transcript(attempt) => sqlx::query_scalar(
+            "SELECT q.transcript FROM qc_calls q JOIN cases c ON c.id = q.case_id \
+             WHERE q.attempt_id = $1 AND c.customer_id = $2",
+        )
+        .bind(attempt)
+        .bind(customer.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("transcript", attempt.to_string()))?,
         PiiField::Contact(cp) => {
             let row = sqlx::query("SELECT value FROM contact_points WHERE id = $1 AND customer_id = $2")
                 .bind(cp.as_str())

@@ -22,8 +22,6 @@ type Adapter = SqliteStore;
 const BACKEND: Backend = Backend::Sqlite;
 /// The single writer already holds the database lock (`BEGIN IMMEDIATE`).
 const LOCK_HEAD: &str = "SELECT seq, hash FROM ledger_head WHERE id = 1";
-/// SQLite's write transactions already run one at a time (BEGIN IMMEDIATE).
-const IMPORT_LOCK: Option<&str> = None;
 /// A write transaction holds the whole database (`BEGIN IMMEDIATE`): no row lock is needed.
 const FOR_UPDATE: &str = "";
 /// Ledger times are stored as canonical text already.
