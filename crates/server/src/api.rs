@@ -81,6 +81,58 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::api_security::routes())
 }
 
+/// Adds to every operation of `doc` the errors any request may meet before or around its
+/// handler, in the one error shape: 400 (a query, path or body that does not parse), 401 (no
+/// session, for operations that need one), 404, 409 (a state refuses it), 408 (over the
+/// request time), 413 (over the
+/// body limit), 415 (a body not declared JSON), 422 (a field: `INVALID_FIELD`,
+/// `TEXT_CHARACTER`, …), 429 (`RATE_LIMITED`), 503 (`DB_BUSY`, `DB_UNAVAILABLE`).
+pub fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |what: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let body = op.request_body.is_some();
+            let mut add = |code: &str, what: &str| {
+                op.responses.responses.entry(code.to_owned()).or_insert_with(|| error(what));
+            };
+            add("400", "BAD_QUERY, BAD_PATH, MALFORMED_JSON or BAD_FORM: the request does not parse");
+            if secured {
+                add("401", "UNAUTHENTICATED, SECOND_FACTOR_REQUIRED: sign in first");
+                add(
+                    "403",
+                    "FORBIDDEN, CSRF, PASSWORD_CHANGE_REQUIRED, PASSWORD_EXPIRED, SECOND_FACTOR_ENROLMENT_REQUIRED",
+                );
+            }
+            add("404", "NOT_FOUND: no such record within the caller's scope");
+            add(
+                "409",
+                "a state refuses it: CASE_CLOSED, CALLS_OFF (no switch set up), a denial of the gate, …",
+            );
+            add("408", "TIMEOUT: the request took longer than the server allows");
+            if body {
+                add("413", "BODY_TOO_LARGE");
+                add("415", "UNSUPPORTED_MEDIA_TYPE: send application/json");
+            }
+            add("422", "INVALID_FIELD, TEXT_CHARACTER or a domain check: the field is named");
+            add("429", "RATE_LIMITED");
+            add("503", "DB_BUSY or DB_UNAVAILABLE: try again");
+        }
+    }
+}
+
 /// The OpenAPI document, as [`fn@routes`] describes it (serialised once by [`crate::router`]).
 pub async fn openapi_json(doc: std::sync::Arc<str>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()

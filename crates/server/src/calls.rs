@@ -321,8 +321,9 @@ impl Calls {
 
 pub(crate) fn calls_of(app: &AppState) -> ApiResult<&Arc<Calls>> {
     app.calls.as_ref().ok_or_else(|| {
+        // Not a failure of the server: a state of this one (no switch set up), like a closed case.
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::CONFLICT,
             "CALLS_OFF",
             "calls are not set up on this server: see [calls] in docs/calls.md",
         )

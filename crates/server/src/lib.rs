@@ -127,7 +127,8 @@ impl AppState {
 
 /// The whole application: API, console, operations routes and middleware.
 pub fn router(app: AppState) -> Router {
-    let (api, doc) = api::routes().split_for_parts();
+    let (api, mut doc) = api::routes().split_for_parts();
+    api::document_errors(&mut doc);
     // The document is the same for the server's life: serialised once, served as it is.
     let doc: Arc<str> = doc.to_pretty_json().unwrap_or_default().into();
     Router::new()

@@ -24,15 +24,21 @@ const NUMBER: &str = "13528765433";
 const CLOCK: &str = "2026-03-03T02:00:00Z";
 
 /// A running `daylight serve` and the address of its console.
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
 }
 
 impl Server {
-    fn start(db: &TestDb, config: &Path) -> Server {
+    pub(crate) fn start(db: &TestDb, config: &Path) -> Server {
+        Server::start_with(db, config, &["--clock", CLOCK])
+    }
+
+    /// `daylight serve` with `config` and `more` arguments.
+    pub(crate) fn start_with(db: &TestDb, config: &Path, more: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_daylight"))
-            .args(["--db", db.url().expose(), "serve", "--bind", "127.0.0.1:0", "--clock", CLOCK])
+            .args(["--db", db.url().expose(), "serve", "--bind", "127.0.0.1:0"])
+            .args(more)
             .arg("--config")
             .arg(config)
             .stdout(Stdio::null())
@@ -66,10 +72,10 @@ impl Drop for Server {
 }
 
 /// A signed-in API client (HTTP/1.1 over a plain socket, one request per connection).
-struct Client {
-    addr: String,
-    cookie: String,
-    csrf: String,
+pub(crate) struct Client {
+    pub(crate) addr: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 fn http(addr: &str, method: &str, path: &str, headers: &str, body: Option<&Value>) -> (u16, String, String) {
@@ -90,7 +96,7 @@ fn http(addr: &str, method: &str, path: &str, headers: &str, body: Option<&Value
 }
 
 impl Client {
-    fn login(addr: &str, login: &str, password: &str) -> Client {
+    pub(crate) fn login(addr: &str, login: &str, password: &str) -> Client {
         let (status, head, body) =
             http(addr, "POST", "/api/login", "", Some(&json!({"login": login, "password": password})));
         assert_eq!(status, 200, "{body}");
@@ -106,7 +112,7 @@ impl Client {
         Client { addr: addr.to_owned(), cookie, csrf }
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let headers = format!("Cookie: {}\r\nX-CSRF-Token: {}\r\n", self.cookie, self.csrf);
         let (status, _, text) = http(&self.addr, method, path, &headers, body.as_ref());
         let body = decode_chunked(&text);

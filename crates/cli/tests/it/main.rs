@@ -1,5 +1,6 @@
 //! The `daylight` binary as a user runs it: the must-shows, on SQLite and PostgreSQL.
 
+mod api_fuzz;
 mod calls;
 mod cases;
 mod experiment;
