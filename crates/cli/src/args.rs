@@ -1024,6 +1024,11 @@ pub struct InitArgs {
     /// on a rehearsal clock (`serve --clock`). Unmarked is production.
     #[arg(long, value_parser = ["demo", "test"])]
     pub purpose: Option<String>,
+    /// PostgreSQL: create (if missing) the role the server should connect as, and grant it what
+    /// it needs, the ledger read and appended only (no UPDATE, DELETE or TRUNCATE). Run again
+    /// after an upgrade.
+    #[arg(long, value_name = "ROLE")]
+    pub app_role: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

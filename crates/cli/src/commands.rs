@@ -23,16 +23,27 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-pub async fn init(url: &DbUrl, actor: &str, purpose: Option<&str>, json: bool) -> Result<Outcome> {
+pub async fn init(url: &DbUrl, actor: &str, a: &crate::args::InitArgs, json: bool) -> Result<Outcome> {
     let store = open(url, true).await?;
     let report = store.migrate(actor, now()).await.with_context(|| format!("initialising {url}"));
-    let marked = match (&report, purpose) {
+    let marked = match (&report, a.purpose.as_deref()) {
         (Ok(_), Some(p)) => store.set_purpose(p, actor, now()).await.map_err(anyhow::Error::from),
+        _ => Ok(()),
+    };
+    let granted = match (&report, a.app_role.as_deref()) {
+        (Ok(_), Some(role)) => store.grant_app_role(role).await.map_err(anyhow::Error::from),
         _ => Ok(()),
     };
     store.close().await;
     let report = report?;
     marked?;
+    granted?;
+    if let Some(role) = &a.app_role {
+        eprintln!(
+            "Role {role} may read and write every table but only read and append the ledger; give it a password \
+             (ALTER ROLE {role} PASSWORD '…') and serve with postgres://{role}@…"
+        );
+    }
     if json {
         print_json(&json!({"db": url.to_string(), "report": report}))?;
     } else if report.created {

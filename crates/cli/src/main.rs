@@ -100,7 +100,7 @@ async fn run(cli: Cli, db_typed: bool) -> Result<Outcome> {
     let actor = cli.actor.clone().unwrap_or_else(default_actor);
     let url = DbUrl::parse(&cli.db)?;
     match cli.command {
-        Command::Init(a) => commands::init(&url, &actor, a.purpose.as_deref(), a.json).await,
+        Command::Init(a) => commands::init(&url, &actor, &a, a.json).await,
         Command::Import(a) => commands::import(&url, &actor, &a).await,
         Command::Ledger(c) => commands::ledger(&url, c).await,
         Command::Stats(a) => commands::stats(&url, a.json).await,

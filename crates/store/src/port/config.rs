@@ -23,6 +23,12 @@ pub trait ConfigStore: Send + Sync {
     /// Applied and known schema versions.
     async fn schema(&self) -> Result<SchemaStatus>;
 
+    /// Creates (if missing) the PostgreSQL role `role` the server may run as and grants it what
+    /// the server needs: every table read and written, but the ledger only read and appended
+    /// (no UPDATE, DELETE or TRUNCATE), the migrations only read. Run it again after an
+    /// upgrade: new tables are granted then. SQLite has no roles: `APP_ROLE_SQLITE`.
+    async fn grant_app_role(&self, role: &str) -> Result<()>;
+
     /// Creates or upgrades the schema. The first call writes the `store.initialised` event.
     async fn migrate(&self, actor: &str, now: Timestamp) -> Result<MigrateReport>;
 

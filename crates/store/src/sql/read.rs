@@ -476,6 +476,59 @@ async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Res
     })
 }
 
+async fn write_app_role(write: &DbPool, role: &str) -> Result<()> {
+    if BACKEND == Backend::Sqlite {
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            "APP_ROLE_SQLITE: SQLite has no roles; protect the database file with the operating system's permissions",
+        )
+        .into());
+    }
+    // An identifier cannot be bound: it is checked to be a plain one instead.
+    let plain = role.len() <= 63
+        && role.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain {
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            format!("role {role:?}: expected 1–63 of a-z, 0-9 and _"),
+        )
+        .into());
+    }
+    let mut tx = begin_write(write).await?;
+    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_roles WHERE rolname = $1")
+        .bind(role)
+        .fetch_one(&mut *tx)
+        .await?;
+    let db: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&mut *tx).await?;
+    let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(&mut *tx).await?;
+    let mut statements = Vec::new();
+    if exists == 0 {
+        // LOGIN without a password: the DBA sets one (ALTER ROLE … PASSWORD) or trusts a socket.
+        statements.push(format!("CREATE ROLE {role} LOGIN"));
+    }
+    statements.extend([
+        format!("GRANT CONNECT, TEMPORARY ON DATABASE \"{}\" TO {role}", db.replace('"', "\"\"")),
+        format!("GRANT USAGE ON SCHEMA \"{}\" TO {role}", schema.replace('"', "\"\"")),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"{}\" TO {role}",
+            schema.replace('"', "\"\"")
+        ),
+        format!(
+            "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA \"{}\" TO {role}",
+            schema.replace('"', "\"\"")
+        ),
+        // The evidence chain: read and appended, never changed or removed.
+        format!("REVOKE UPDATE, DELETE, TRUNCATE ON ledger FROM {role}"),
+        format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {role}"),
+    ]);
+    for sql in statements {
+        sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 #[async_trait]
 impl ConfigStore for Adapter {
     fn backend(&self) -> Backend {
@@ -489,6 +542,10 @@ impl ConfigStore for Adapter {
 
     async fn schema(&self) -> Result<SchemaStatus> {
         schema_status(&self.read).await
+    }
+
+    async fn grant_app_role(&self, role: &str) -> Result<()> {
+        write_app_role(&self.write, role).await
     }
 
     async fn migrate(&self, actor: &str, now: Timestamp) -> Result<MigrateReport> {

@@ -258,7 +258,8 @@ async fn write_open_session(write: &DbPool, s: &NewSession, now: Timestamp) -> R
     .bind(s.second_factor_pending)
     .execute(&mut *tx)
     .await?;
-    let payload = json!({"expires_at": s.expires_at.to_string(), "second_factor_pending": s.second_factor_pending});
+    let payload =
+        json!({"expires_at": s.expires_at.to_string(), "second_factor_pending": s.second_factor_pending});
     append(&mut tx, &Event::new(now, &s.login, EventKind::UserLogin, format!("user:{}", s.login), &payload))
         .await?;
     tx.commit().await?;
@@ -417,7 +418,8 @@ async fn write_confirm_second_factor(
             .await?;
     }
     let payload = json!({"action": "enrolled", "factor": "totp", "recovery_codes": recovery.len()});
-    append(&mut tx, &Event::new(now, login, EventKind::SecondFactor, format!("user:{login}"), &payload)).await?;
+    append(&mut tx, &Event::new(now, login, EventKind::SecondFactor, format!("user:{login}"), &payload))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -454,7 +456,8 @@ async fn write_use_recovery_code(write: &DbPool, login: &str, code: &str, now: T
             .fetch_one(&mut *tx)
             .await?;
     let payload = json!({"action": "recovery_code_used", "left": left});
-    append(&mut tx, &Event::new(now, login, EventKind::SecondFactor, format!("user:{login}"), &payload)).await?;
+    append(&mut tx, &Event::new(now, login, EventKind::SecondFactor, format!("user:{login}"), &payload))
+        .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -474,7 +477,8 @@ async fn write_reset_second_factor(write: &DbPool, login: &str, actor: &str, now
     sqlx::query("DELETE FROM recovery_codes WHERE login = $1").bind(login).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM sessions WHERE login = $1").bind(login).execute(&mut *tx).await?;
     let payload = json!({"action": "reset"});
-    append(&mut tx, &Event::new(now, actor, EventKind::SecondFactor, format!("user:{login}"), &payload)).await?;
+    append(&mut tx, &Event::new(now, actor, EventKind::SecondFactor, format!("user:{login}"), &payload))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -496,11 +500,18 @@ async fn read_purpose(pool: &DbPool) -> Result<Option<String>> {
 async fn write_purpose(write: &DbPool, purpose: &str, actor: &str, now: Timestamp) -> Result<()> {
     required("actor", actor)?;
     if !matches!(purpose, "demo" | "test") {
-        return Err(Invalid::new(Code::Inconsistent, format!("{purpose:?}: a database is marked demo or test")).into());
+        return Err(Invalid::new(
+            Code::Inconsistent,
+            format!("{purpose:?}: a database is marked demo or test"),
+        )
+        .into());
     }
     let mut tx = begin_write(write).await?;
     sqlx::query("DELETE FROM instance WHERE key = 'purpose'").execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO instance (key, value) VALUES ('purpose', $1)").bind(purpose).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO instance (key, value) VALUES ('purpose', $1)")
+        .bind(purpose)
+        .execute(&mut *tx)
+        .await?;
     let payload = json!({"purpose": purpose});
     append(&mut tx, &Event::new(now, actor, EventKind::Purpose, "store".to_owned(), &payload)).await?;
     tx.commit().await?;

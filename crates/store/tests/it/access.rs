@@ -253,3 +253,36 @@ contract! {
         assert!(store.agent_board("T9").await.unwrap().is_empty());
     }
 }
+
+contract! {
+    /// The server's role on PostgreSQL reads and appends the ledger but cannot change or
+    /// remove a row of it; SQLite has no roles and says so.
+    fn the_app_role_appends_to_the_ledger_and_cannot_change_it(store, db) {
+        store.migrate(ACTOR, now()).await.unwrap();
+        if store.backend() == daylight_store::Backend::Sqlite {
+            let e = store.grant_app_role("daylight_app").await.unwrap_err();
+            assert!(e.to_string().contains("APP_ROLE_SQLITE"), "{e}");
+            return;
+        }
+        assert!(store.grant_app_role("Robert'); DROP TABLE ledger; --").await.is_err(), "a plain identifier only");
+        // Roles are the cluster's: one per test database.
+        let url = db.url().expose().to_owned();
+        let dbname = url.rsplit('/').next().unwrap().to_owned();
+        let role = format!("app_{dbname}").to_lowercase();
+        store.grant_app_role(&role).await.unwrap();
+        store.grant_app_role(&role).await.unwrap();
+        let as_app = daylight_store::DbUrl::parse(&url.replacen("://daylight@", &format!("://{role}@"), 1)).unwrap();
+        let app: Box<dyn daylight_store::Store> = Box::new(daylight_store::postgres::PgStore::open(&as_app).await.unwrap());
+        // The server's writes work, ledger events included.
+        app.create_user(&user("E001", Role::Collector, Some("T1"), None), "admin", now()).await.unwrap();
+        assert!(!events(&*app, "user.created").await.is_empty());
+        // The ledger cannot be changed, removed or emptied by it.
+        let pool = sqlx::PgPool::connect(as_app.expose()).await.unwrap();
+        for sql in ["UPDATE ledger SET actor = 'x'", "DELETE FROM ledger", "TRUNCATE ledger", "DELETE FROM _sqlx_migrations"] {
+            let e = sqlx::query(sql).execute(&pool).await.unwrap_err();
+            assert!(e.to_string().contains("permission denied"), "{sql}: {e}");
+        }
+        pool.close().await;
+        app.close().await;
+    }
+}
