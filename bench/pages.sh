@@ -48,6 +48,7 @@ done
 clock=$(sqlite3 "$db" "SELECT max(at) FROM attempts" | cut -c1-10)
 clock="${clock}T01:30:00Z"
 
+started=$(date +%s)
 "$bin" --db "$url" serve --bind "127.0.0.1:$port" --clock "$clock" >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -59,6 +60,15 @@ sign_in() { # login password jar
 admin=A001; lead=L001
 [ -n "$passwords" ] || { admin=PA001; lead=PL001; }
 sign_in "$admin" "$pw_A001" "$work/admin.jar"
+# An admin signs in with a second factor: enrol one (the code at the server's clock).
+csrf=$(curl -sf -c "$work/admin.jar" -H 'content-type: application/json' \
+    -d "{\"login\":\"$admin\",\"password\":\"$pw_A001\"}" "http://127.0.0.1:$port/api/login" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+secret=$(curl -sf -b "$work/admin.jar" -H "x-csrf-token: $csrf" -H 'content-type: application/json' -d '{}' \
+    "http://127.0.0.1:$port/api/me/second-factor" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+code=$(python3 "$(dirname "$0")/totp.py" "$secret" "$clock" "$started")
+curl -sf -b "$work/admin.jar" -H "x-csrf-token: $csrf" -H 'content-type: application/json' \
+    -d "{\"code\":\"$code\"}" "http://127.0.0.1:$port/api/me/second-factor/confirm" >/dev/null
 sign_in "$lead" "$pw_L001" "$work/lead.jar"
 case=$(sqlite3 "$db" "SELECT id FROM cases WHERE status = 'open' AND team = 'T1' LIMIT 1")
 qc_call=$(sqlite3 "$db" "SELECT attempt_id FROM qc_calls LIMIT 1")

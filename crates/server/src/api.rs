@@ -133,6 +133,85 @@ pub fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Gives the request fields that take a closed vocabulary, a date, a time or an amount their
+/// enum, format or pattern in `doc` (the server checks them all and names the field; the
+/// document now says so too). The words come from the domain's vocabularies.
+pub fn document_formats(doc: &mut utoipa::openapi::OpenApi) {
+    use daylight_domain::account::Component;
+    use daylight_domain::attempt::{Channel, Outcome};
+    use daylight_store::access::Role;
+    use daylight_store::desk::ComplaintSource;
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{RefOr, Schema};
+
+    let words =
+        |w: Vec<&'static str>| ObjectBuilder::new().schema_type(Type::String).enum_values(Some(w)).build();
+    let date = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .build()
+    };
+    let pattern = |p: &str, what: &str| {
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some(p)).description(Some(what)).build()
+    };
+    let roles = || words(Role::ALL.iter().map(|r| r.as_str()).collect());
+    let amount = || pattern(r"^[0-9]{1,13}(\.[0-9]{1,2})?$", "yuan, at most two decimals");
+    let fields: Vec<(&str, &str, Schema, bool)> = vec![
+        ("UserInput", "role", Schema::Object(roles()), false),
+        ("UserChange", "role", Schema::Object(roles()), false),
+        (
+            "NewContact",
+            "outcome",
+            Schema::Object(words(Outcome::ALL.iter().map(|o| o.as_str()).collect())),
+            false,
+        ),
+        (
+            "NewContact",
+            "channel",
+            Schema::Object(words(Channel::ALL.iter().map(|c| c.as_str()).collect())),
+            true,
+        ),
+        (
+            "WaiverInput",
+            "component",
+            Schema::Object(words(Component::ALL.iter().map(|c| c.as_str()).collect())),
+            false,
+        ),
+        ("WaiverInput", "amount", Schema::Object(amount()), false),
+        (
+            "ComplaintInput",
+            "source",
+            Schema::Object(words(ComplaintSource::ALL.iter().map(|c| c.as_str()).collect())),
+            false,
+        ),
+        ("NewPromiseInput", "amount", Schema::Object(amount()), false),
+        ("NewPromiseInput", "date", Schema::Object(date()), false),
+        ("NewPromiseInput", "time", Schema::Object(pattern("^[0-2][0-9]:[0-5][0-9]$", "HH:MM")), true),
+        ("PlanTerms", "total", Schema::Object(amount()), false),
+        ("PlanTerms", "first_due", Schema::Object(date()), false),
+    ];
+    let Some(components) = doc.components.as_mut() else { return };
+    for (schema, field, refined, nullable) in fields {
+        let Some(RefOr::T(Schema::Object(obj))) = components.schemas.get_mut(schema) else { continue };
+        let Some(slot) = obj.properties.get_mut(field) else { continue };
+        let mut refined = refined;
+        if nullable && let Schema::Object(o) = &mut refined {
+            o.schema_type = utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]);
+            if let Some(values) = o.enum_values.as_mut() {
+                values.push(serde_json::Value::Null);
+            }
+        }
+        // The field's own words (its doc comment) stay.
+        if let (RefOr::T(Schema::Object(old)), Schema::Object(new)) = (&*slot, &mut refined)
+            && new.description.is_none()
+        {
+            new.description.clone_from(&old.description);
+        }
+        *slot = RefOr::T(refined);
+    }
+}
+
 /// The OpenAPI document, as [`fn@routes`] describes it (serialised once by [`crate::router`]).
 pub async fn openapi_json(doc: std::sync::Arc<str>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()

@@ -129,6 +129,7 @@ impl AppState {
 pub fn router(app: AppState) -> Router {
     let (api, mut doc) = api::routes().split_for_parts();
     api::document_errors(&mut doc);
+    api::document_formats(&mut doc);
     // The document is the same for the server's life: serialised once, served as it is.
     let doc: Arc<str> = doc.to_pretty_json().unwrap_or_default().into();
     Router::new()

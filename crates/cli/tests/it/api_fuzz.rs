@@ -59,7 +59,8 @@ crate::both! {
             .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"])
             // What would end the fuzzer's own session or change its user is left out.
             .args(["--exclude-path-regex", r"^/api/(logout|password|login.*|users/\{login\}.*|me/second-factor.*)$"])
-            .args(["--max-examples", "25", "--workers", "2", "--seed", "2026", "--no-color"])
+            // One worker: schemathesis 4.32.5 can trip over its own lambda inspection across threads.
+            .args(["--max-examples", "25", "--workers", "1", "--seed", "2026", "--no-color"])
             .output()
             .expect("schemathesis runs");
         let text = String::from_utf8_lossy(&out.stdout);

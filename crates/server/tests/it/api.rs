@@ -282,6 +282,24 @@ async fn the_openapi_document_is_valid_and_covers_the_routes() {
         let name = &part[..part.find('"').unwrap()];
         assert!(schemas.contains_key(name), "$ref {name} resolves");
     }
+    // Closed vocabularies, dates and amounts say so.
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["UserInput"]["properties"]["role"]["enum"].as_array().unwrap().contains(&json!("collector"))
+    );
+    assert_eq!(schemas["NewPromiseInput"]["properties"]["date"]["format"], "date");
+    assert!(
+        schemas["NewContact"]["properties"]["outcome"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("promise_to_pay"))
+    );
+    assert!(schemas["WaiverInput"]["properties"]["amount"]["pattern"].is_string());
+    // Every operation documents the errors of the layers around it, in the one shape.
+    let notes = &doc["paths"]["/api/cases/{id}/notes"]["post"]["responses"];
+    for code in ["400", "401", "404", "413", "415", "422", "429"] {
+        assert!(notes[code]["content"]["application/json"].is_object(), "{code} documented: {notes}");
+    }
     // Every operation says what its errors look like.
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
