@@ -242,17 +242,18 @@ pub async fn calls(app: &AppState, caller: &Caller, q: &QcQuery) -> ApiResult<Ve
     };
     let code = q.code.as_deref().filter(|c| !c.is_empty());
     let list = app.store.qc_calls_in(&caller.scope, case.as_ref(), code, LIST_LIMIT).await?;
-    // Each case's names are read once, to mask them in the findings' words.
-    let mut maskers: std::collections::HashMap<CaseId, Masker> = std::collections::HashMap::new();
-    let mut out = Vec::with_capacity(list.len());
-    for call in &list {
-        if !maskers.contains_key(&call.case) {
-            let m = Masker::of_case(app, caller, &call.case).await?;
-            maskers.insert(call.case.clone(), m);
-        }
-        out.push(maskers[&call.case].view(call));
+    // The cases' names are read at once, to mask them in the findings' words.
+    let mut cases: Vec<CaseId> = list.iter().map(|c| c.case.clone()).collect();
+    cases.sort_unstable();
+    cases.dedup();
+    let mut names: std::collections::HashMap<CaseId, Vec<String>> = std::collections::HashMap::new();
+    for (case, name) in app.store.names_of_cases(&cases).await? {
+        names.entry(case).or_default().push(name);
     }
-    Ok(out)
+    let maskers: std::collections::HashMap<&CaseId, Masker> =
+        names.iter().map(|(case, n)| (case, Masker::of_names(n))).collect();
+    let plain = Masker::default();
+    Ok(list.iter().map(|call| maskers.get(&call.case).unwrap_or(&plain).view(call)).collect())
 }
 
 /// Masks a transcript's personal data as every screen does: the debtor's and their contacts'
@@ -266,10 +267,9 @@ pub struct Masker {
 
 impl Masker {
     /// A masker of the names of the debtor of `case` and of their contacts.
-    pub async fn of_case(app: &AppState, caller: &Caller, case: &CaseId) -> ApiResult<Masker> {
-        let d = app.store.case_detail_in(&caller.scope, case).await?;
-        let mut names = vec![d.customer.name.expose().to_owned()];
-        names.extend(d.contacts.iter().filter_map(|p| p.name.as_ref().map(|n| n.expose().to_owned())));
+    pub async fn of_case(app: &AppState, case: &CaseId) -> ApiResult<Masker> {
+        let names: Vec<String> =
+            app.store.names_of_cases(std::slice::from_ref(case)).await?.into_iter().map(|(_, n)| n).collect();
         Ok(Masker::of_names(&names))
     }
 
@@ -391,7 +391,7 @@ pub async fn call_detail(
     caller.require(Permission::ViewQc, "read QC findings")?;
     let (call, stored) = app.store.qc_transcript(&caller.scope, attempt).await?;
     let (text, masker) = match reveal {
-        None => (stored, Some(Masker::of_case(app, caller, &call.case).await?)),
+        None => (stored, Some(Masker::of_case(app, &call.case).await?)),
         Some(purpose) => {
             caller.require(Permission::Unmask, "see personal data in clear")?;
             let d = app.store.case_detail_in(&caller.scope, &call.case).await?;

@@ -27,4 +27,8 @@ pub trait QcStore: Send + Sync {
 
     /// An attempt's analysis and its transcript (the case within `scope`).
     async fn qc_transcript(&self, scope: &Scope, attempt: i64) -> Result<(QcCall, String)>;
+
+    /// The names said in calls of `cases` that screens mask: each case's debtor and the names
+    /// of their contact points, as `(case, name)` pairs (one read for a whole list).
+    async fn names_of_cases(&self, cases: &[CaseId]) -> Result<Vec<(CaseId, String)>>;
 }

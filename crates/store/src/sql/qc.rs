@@ -226,8 +226,38 @@ async fn read_qc_transcript(pool: &DbPool, scope: &Scope, attempt: i64) -> Resul
     Ok((call, transcript))
 }
 
+async fn read_names_of_cases(pool: &DbPool, cases: &[CaseId]) -> Result<Vec<(CaseId, String)>> {
+    let mut out = Vec::new();
+    for chunk in cases.chunks(500) {
+        let ids = chunk.iter().map(CaseId::as_str);
+        let mut qb = select_in(
+            "c.id AS case_id, cu.name AS name FROM cases c JOIN customers cu ON cu.id = c.customer_id",
+            "c.id",
+            ids.clone(),
+        );
+        qb.push(
+            " UNION ALL SELECT c.id AS case_id, cp.name AS name FROM cases c JOIN contact_points cp \
+                 ON cp.customer_id = c.customer_id WHERE cp.name IS NOT NULL AND c.id IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(id.to_owned());
+        }
+        sep.push_unseparated(")");
+        for r in qb.build().fetch_all(pool).await? {
+            let case = CaseId::parse(&text(&r, "case_id")?).map_err(StoreError::from)?;
+            out.push((case, text(&r, "name")?));
+        }
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl QcStore for Adapter {
+    async fn names_of_cases(&self, cases: &[CaseId]) -> Result<Vec<(CaseId, String)>> {
+        read_names_of_cases(&self.read, cases).await
+    }
+
     async fn record_qc(&self, qc: &NewQcCall, actor: &str, now: Timestamp) -> Result<QcRecorded> {
         insert_qc_call(&self.write, qc, actor, now).await
     }
