@@ -23,6 +23,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "DAYLIGHT_ACTOR")]
     pub actor: Option<String>,
 
+    /// The master key file that wraps the database's data keys (64 hex digits, mode 600;
+    /// created for a new database). Default: ~/.config/daylight/master.key.
+    #[arg(long, global = true, env = "DAYLIGHT_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -38,6 +43,9 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// Counts per table, per bucket and per case status.
     Stats(JsonFlag),
+    /// The keys that seal personal data at rest: their status, a rotation, a new master key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Collection cases: list them, show one, assign one (also `daylight case …`).
     #[command(subcommand, visible_alias = "case")]
     Cases(CasesCommand),
@@ -1074,6 +1082,39 @@ pub enum LedgerCommand {
     List(ListArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// The master key, the data keys and how many stored values each seals.
+    Status(JsonFlag),
+    /// Rotate the data key without stopping the product: add a new key, wait until every
+    /// running process has loaded it, make it the active one, then re-seal every value.
+    Rotate(RotateArgs),
+    /// Wrap the data keys with another master key file (created if missing); then put that
+    /// file where the servers read theirs.
+    Rewrap(RewrapArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Seconds to wait between adding the key, activating it and re-sealing (running
+    /// processes reload the keys every 30 s).
+    #[arg(long, default_value_t = 65)]
+    pub grace: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RewrapArgs {
+    /// The new master key file.
+    #[arg(long)]
+    pub new_key_file: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// A SEQ:HASH an auditor kept (from an earlier `verify`); the chain must pass through it.
@@ -1130,6 +1171,10 @@ pub struct CaseListArgs {
     /// Only cases assigned to this collector.
     #[arg(long)]
     pub collector: Option<String>,
+    /// Find cases by a case id, the debtor's full name, resident ID or a full phone number
+    /// (exact, by their blind indexes), or a card's last four digits.
+    #[arg(long)]
+    pub search: Option<String>,
     /// At most this many.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub limit: u32,

@@ -23,12 +23,73 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
+/// `daylight keys`: the data keys' status, a rotation, a new master key.
+pub async fn keys(url: &DbUrl, actor: &str, c: crate::args::KeysCommand) -> Result<Outcome> {
+    use crate::args::KeysCommand;
+    let store = open(url, false).await?;
+    let result: Result<()> = async {
+        match c {
+            KeysCommand::Status(a) => {
+                let s = store.key_status().await?;
+                if a.json {
+                    print_json(&s)?;
+                } else {
+                    println!("master key   {}", s.master);
+                    println!("active key   {}", s.active);
+                    for (id, n) in &s.keys {
+                        println!("data key {id:>3}  seals {n} values");
+                    }
+                    println!("in clear     {}", s.clear);
+                }
+            }
+            KeysCommand::Rotate(a) => {
+                let grace = Duration::from_secs(a.grace);
+                let id = store.stage_data_key(actor, now()).await?;
+                eprintln!("Added data key {id}; waiting {}s for running processes to load it.", a.grace);
+                tokio::time::sleep(grace).await;
+                store.activate_data_key(id, actor, now()).await?;
+                eprintln!("Data key {id} is active; waiting {}s before re-sealing.", a.grace);
+                tokio::time::sleep(grace).await;
+                let done = store.reseal(actor, now()).await?;
+                if a.json {
+                    print_json(&json!({"active": id, "resealed": done}))?;
+                } else {
+                    println!("Data key {id} is active; re-sealed {} values in {} rows.", done.values, done.rows);
+                }
+            }
+            KeysCommand::Rewrap(a) => {
+                let to = daylight_store::keys::FileMaster::load_or_create(&a.new_key_file)?;
+                let n = store.rewrap_keys(&to, actor, now()).await?;
+                if a.json {
+                    print_json(&json!({"rewrapped": n, "master": daylight_store::keys::MasterKey::id(&to)}))?;
+                } else {
+                    println!(
+                        "Rewrapped {n} keys with {} ({}); serve with --key-file {} (or move it where the old file was).",
+                        daylight_store::keys::MasterKey::id(&to),
+                        a.new_key_file.display(),
+                        a.new_key_file.display()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    store.close().await;
+    result.map(|()| Outcome::Done)
+}
+
 pub async fn init(url: &DbUrl, actor: &str, a: &crate::args::InitArgs, json: bool) -> Result<Outcome> {
     let store = open(url, true).await?;
     let report = store.migrate(actor, now()).await.with_context(|| format!("initialising {url}"));
     let marked = match (&report, a.purpose.as_deref()) {
         (Ok(_), Some(p)) => store.set_purpose(p, actor, now()).await.map_err(anyhow::Error::from),
         _ => Ok(()),
+    };
+    // Values an earlier version stored in clear are sealed now (and blind-indexed).
+    let sealed = match &report {
+        Ok(_) => store.reseal(actor, now()).await.map_err(anyhow::Error::from),
+        Err(_) => Ok(daylight_store::model::Resealed::default()),
     };
     let granted = match (&report, a.app_role.as_deref()) {
         (Ok(_), Some(role)) => store.grant_app_role(role).await.map_err(anyhow::Error::from),
@@ -38,6 +99,10 @@ pub async fn init(url: &DbUrl, actor: &str, a: &crate::args::InitArgs, json: boo
     let report = report?;
     marked?;
     granted?;
+    let sealed = sealed?;
+    if sealed.values > 0 {
+        eprintln!("Sealed {} personal values stored in clear by an earlier version.", sealed.values);
+    }
     if let Some(role) = &a.app_role {
         eprintln!(
             "Role {role} may read and write every table but only read and append the ledger; give it a password \
@@ -303,6 +368,7 @@ async fn list_cases(store: &dyn CaseStore, a: &CaseListArgs) -> Result<()> {
         collector: a.collector.clone(),
         limit: a.limit,
         offset: a.offset,
+        search: a.search.clone(),
         ..CaseFilter::default()
     };
     let list = store.list_cases(&filter).await?;

@@ -99,11 +99,13 @@ fn main() -> ExitCode {
 async fn run(cli: Cli, db_typed: bool) -> Result<Outcome> {
     let actor = cli.actor.clone().unwrap_or_else(default_actor);
     let url = DbUrl::parse(&cli.db)?;
+    KEY_FILE.get_or_init(|| cli.key_file.clone());
     match cli.command {
         Command::Init(a) => commands::init(&url, &actor, &a, a.json).await,
         Command::Import(a) => commands::import(&url, &actor, &a).await,
         Command::Ledger(c) => commands::ledger(&url, c).await,
         Command::Stats(a) => commands::stats(&url, a.json).await,
+        Command::Keys(c) => commands::keys(&url, &actor, c).await,
         Command::Cases(c) => commands::cases(&url, &actor, c).await,
         Command::Config(c) => commands::config(&url, &actor, c).await,
         Command::Policy(c) => policy::policy(&url, &actor, c).await,
@@ -161,12 +163,19 @@ pub fn now() -> Timestamp {
     Timestamp::now()
 }
 
+/// The master key file `--key-file` names (else the store's default: `DAYLIGHT_KEY_FILE`, then
+/// `~/.config/daylight/master.key`). Set once, from the arguments.
+pub static KEY_FILE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
 /// Opens the database `url` names: the one place a backend is chosen. With `create`, a
 /// missing SQLite file is created (for `init`); otherwise the schema must be current.
 pub async fn open(url: &DbUrl, create: bool) -> Result<Box<dyn Store>> {
-    let store: Box<dyn Store> = match url.backend() {
-        Backend::Sqlite => Box::new(SqliteStore::open(url, create).await?),
-        Backend::Postgres => Box::new(PgStore::open(url).await?),
+    let key_file = KEY_FILE.get().cloned().flatten();
+    let store: Box<dyn Store> = match (url.backend(), key_file) {
+        (Backend::Sqlite, None) => Box::new(SqliteStore::open(url, create).await?),
+        (Backend::Sqlite, Some(k)) => Box::new(SqliteStore::open(url, create).await?.with_key_file(k)),
+        (Backend::Postgres, None) => Box::new(PgStore::open(url).await?),
+        (Backend::Postgres, Some(k)) => Box::new(PgStore::open(url).await?.with_key_file(k)),
     };
     if !create {
         require_current_schema(&*store).await.with_context(|| format!("database {url}"))?;

@@ -66,6 +66,8 @@ pub enum EventKind {
     SecondFactor,
     /// The database was marked as a demo or test database.
     Purpose,
+    /// A data key added, activated or rewrapped, or values re-sealed (the key material never).
+    Keys,
     /// A collector asked to contact a third party (an emergency contact, say).
     ThirdPartyRequested,
     /// A team lead confirmed or refused a third-party contact.
@@ -137,6 +139,7 @@ impl EventKind {
             EventKind::UserLogin => "user.login",
             EventKind::SecondFactor => "user.second_factor",
             EventKind::Purpose => "store.purpose",
+            EventKind::Keys => "store.keys",
             EventKind::ThirdPartyRequested => "third_party.requested",
             EventKind::ThirdPartyDecided => "third_party.decided",
             EventKind::NumberProposed => "number.proposed",

@@ -418,6 +418,10 @@ pub struct CaseQuery {
     pub limit: Option<u32>,
     /// Skip this many.
     pub offset: Option<u32>,
+    /// Find cases by a case id, the debtor's full name, resident ID or a full phone number
+    /// (exact), or a card's last four digits. Personal values are matched by their blind
+    /// indexes; the list shows them masked.
+    pub q: Option<String>,
 }
 
 /// A case in a list.
@@ -462,6 +466,7 @@ async fn list_cases(
         scope: c.scope.clone(),
         limit: q.limit.unwrap_or(100).min(CaseFilter::MAX_LIMIT),
         offset: q.offset.unwrap_or(0),
+        search: q.q.clone(),
         ..CaseFilter::default()
     };
     let list = app.store.list_cases(&filter).await?;

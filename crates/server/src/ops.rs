@@ -84,7 +84,13 @@ fn prometheus() -> &'static PrometheusHandle {
 /// Whether a request may read the operations documents (`/metrics`, `/api/openapi.json`): a
 /// signed-in person, or a scraper with `Authorization: Bearer <server.ops_token>`.
 pub fn ops_allowed(app: &AppState, parts: &axum::http::request::Parts) -> bool {
-    if parts.extensions.get::<crate::auth::MaybeCaller>().is_some_and(|m| m.0.is_some()) {
+    // A session that still waits for its second factor is not a sign-in.
+    let signed_in = parts
+        .extensions
+        .get::<crate::auth::MaybeCaller>()
+        .and_then(|m| m.0.as_ref())
+        .is_some_and(|c| c.hold != crate::auth::Hold::SecondFactor);
+    if signed_in {
         return true;
     }
     let given = parts

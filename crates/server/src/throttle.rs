@@ -21,6 +21,9 @@ use jiff::{SignedDuration, Timestamp};
 
 /// Entries kept before stale ones (no failure for an hour past their cap) are forgotten.
 const PRUNE_AT: usize = 50_000;
+/// Entries kept at most: past it (a flood of made-up logins), entries that delay nobody yet
+/// are forgotten too.
+const HARD_CAP: usize = 200_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -101,6 +104,10 @@ impl Throttle {
                 let cap = if matches!(k, Key::Pair(..)) { pair_cap } else { login_cap };
                 now.duration_since(e.last) < cap + SignedDuration::from_hours(1)
             });
+            if map.len() >= HARD_CAP {
+                let (free, login_free) = (self.free, self.login_free);
+                map.retain(|k, e| e.failures >= if matches!(k, Key::Pair(..)) { free } else { login_free });
+            }
         }
         for k in Throttle::keys(login, ip) {
             let e = map.entry(k).or_insert(Entry { failures: 0, last: now });

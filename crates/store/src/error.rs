@@ -65,6 +65,9 @@ pub enum StoreError {
     /// Stored data does not decode (a value outside the vocabulary, a malformed time).
     #[error("stored data is not as Daylight wrote it: {0}")]
     Corrupt(String),
+    /// The keys that seal personal data are missing or do not fit (see [`crate::keys`]).
+    #[error("keys: {0}")]
+    Key(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),
@@ -85,6 +88,7 @@ impl StoreError {
             StoreError::Invalid(i) => i.code.as_str(),
             StoreError::Policy(p) => p.code,
             StoreError::Corrupt(_) => "CORRUPT",
+            StoreError::Key(_) => "KEY",
             StoreError::Database(_) => "DATABASE",
         }
     }

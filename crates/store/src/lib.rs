@@ -8,6 +8,8 @@
 //! - [`model`]: what crosses the port besides domain types (batches, views, statistics).
 //! - [`settings`]: [`DbUrl`], chosen once from `--db` / `DAYLIGHT_DB`, printed redacted.
 //! - [`error`]: [`StoreError`], with a stable code per variant.
+//! - [`keys`]: personal data sealed at rest (data keys wrapped by a master key held outside
+//!   the database) and the blind indexes exact search runs on.
 //! - [`sqlite`] and [`postgres`]: the adapters. Both compile the same query text
 //!   (`src/sql/*.rs`, `include!`d into each), so the SQL is written once and type-checked
 //!   against both drivers; only connection setup, locking and a few dialect strings differ.
@@ -19,6 +21,7 @@
 pub mod access;
 pub mod desk;
 pub mod error;
+pub mod keys;
 pub mod model;
 pub mod port;
 pub mod postgres;
@@ -34,7 +37,7 @@ mod types;
 pub use error::{Result, StoreError};
 pub use port::{
     AccessStore, CallStore, CaseStore, ConfigStore, DeskStore, GateStore, ImportSession, ImportStore,
-    LedgerStore, ModelStore, PlanStore, QcStore, Store, WRAP_UP_MINUTES,
+    KeyStore, LedgerStore, ModelStore, PlanStore, QcStore, Store, WRAP_UP_MINUTES,
 };
 pub use settings::{Backend, DEFAULT_DB_URL, DbUrl};
 

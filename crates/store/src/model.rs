@@ -410,6 +410,9 @@ pub struct CaseFilter {
     pub limit: u32,
     /// Skip this many.
     pub offset: u32,
+    /// Only cases found by this: a case id, the debtor's full name, resident ID or a full
+    /// phone number of the case (exact, by their blind indexes), or a card's last four digits.
+    pub search: Option<String>,
 }
 
 impl CaseFilter {
@@ -426,6 +429,7 @@ impl Default for CaseFilter {
             scope: crate::access::Scope::All,
             limit: 100,
             offset: 0,
+            search: None,
         }
     }
 }
@@ -954,4 +958,26 @@ impl PiiField {
             },
         }
     }
+}
+
+/// The data keys of a database (see [`crate::keys`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyStatus {
+    /// The master key that wrapped them.
+    pub master: String,
+    /// The data key new values are sealed with.
+    pub active: i64,
+    /// Every data key: its id and how many stored values it seals.
+    pub keys: Vec<(i64, u64)>,
+    /// Values still in clear (written before encryption; `daylight init` seals them).
+    pub clear: u64,
+}
+
+/// What a re-sealing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Resealed {
+    /// Rows read.
+    pub rows: u64,
+    /// Values sealed anew.
+    pub values: u64,
 }

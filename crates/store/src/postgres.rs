@@ -56,6 +56,8 @@ const CONNECT_WAIT: Duration = Duration::from_secs(30);
 pub struct PgStore {
     read: DbPool,
     write: DbPool,
+    /// The keys personal data is sealed with (see `sql/keys.rs`).
+    keys: std::sync::Arc<KeyCache>,
 }
 
 impl PgStore {
@@ -72,11 +74,11 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        Ok(PgStore { read: pool.clone(), write: pool })
+        Ok(PgStore { read: pool.clone(), write: pool, keys: std::sync::Arc::default() })
     }
 
     async fn import_session(&self, meta: &BatchMeta) -> Result<Box<dyn ImportSession>> {
-        Ok(Box::new(Session::begin(&self.write, meta).await?))
+        Ok(Box::new(Session::begin(&self.write, meta, self.keyring().await?).await?))
     }
 }
 
@@ -224,3 +226,4 @@ include!("sql/users.rs");
 include!("sql/desk.rs");
 include!("sql/qc.rs");
 include!("sql/calls.rs");
+include!("sql/keys.rs");

@@ -13,13 +13,17 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::json;
 
+use crate::keys::Keyring;
 use crate::model::{AccountState, BatchMeta, BatchSummary};
 
 /// One value to bind, typed as the schema stores it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Value<'a> {
     Text(&'a str),
     OptText(Option<&'a str>),
+    /// A value made for the row: a sealed one, or a blind index (see `crate::keys`).
+    Owned(String),
+    OptOwned(Option<String>),
     Int(i64),
     Date(Date),
     Time(Timestamp),
@@ -84,28 +88,38 @@ pub(crate) const CUSTOMERS: Bulk = Bulk {
         "batch_id",
         "created_at",
         "updated_at",
+        "name_bidx",
+        "resident_id_bidx",
     ],
     upsert: true,
     special: &[],
 };
 
-pub(crate) fn customer(c: &Customer, batch: i64, now: Timestamp) -> [Value<'_>; 12] {
+/// A customer's row: the personal values sealed, with their blind indexes.
+pub(crate) fn customer<'a>(c: &'a Customer, batch: i64, now: Timestamp, ring: &Keyring) -> [Value<'a>; 14] {
     use Value::*;
     [
         Text(c.id.as_str()),
-        Text(c.name.expose()),
-        Text(c.resident_id.expose()),
+        Owned(ring.seal("customers.name", c.name.expose())),
+        Owned(ring.seal("customers.resident_id", c.resident_id.expose())),
         Text(c.gender.code()),
         Date(c.birth_date),
-        OptText(c.employer.as_deref()),
-        OptText(c.address.as_ref().map(|a| a.expose())),
+        OptOwned(ring.seal_opt("customers.employer", c.employer.as_deref())),
+        OptOwned(ring.seal_opt("customers.address", c.address.as_ref().map(|a| a.expose()))),
         OptText(c.region.as_deref()),
         Text(&c.time_zone),
         Int(batch),
         Time(now),
         Time(now),
+        Owned(ring.blind(BLIND_NAME, c.name.expose())),
+        Owned(ring.blind(BLIND_RESIDENT, c.resident_id.expose())),
     ]
 }
+
+/// Blind-index domains (the same as `sql/keys.rs`).
+pub(crate) const BLIND_NAME: &str = "name";
+pub(crate) const BLIND_RESIDENT: &str = "resident_id";
+pub(crate) const BLIND_CONTACT: &str = "contact";
 
 /// 'unknown' in a file means the bank has not screened the number: keep what Daylight learned.
 pub(crate) const CONTACTS: Bulk = Bulk {
@@ -122,6 +136,7 @@ pub(crate) const CONTACTS: Bulk = Bulk {
         "batch_id",
         "created_at",
         "updated_at",
+        "value_bidx",
     ],
     upsert: true,
     special: &[(
@@ -130,20 +145,27 @@ pub(crate) const CONTACTS: Bulk = Bulk {
     )],
 };
 
-pub(crate) fn contact(c: &ContactPoint, batch: i64, now: Timestamp) -> [Value<'_>; 11] {
+/// A contact point's row: the value and the name sealed, the value's blind index beside.
+pub(crate) fn contact<'a>(
+    c: &'a ContactPoint,
+    batch: i64,
+    now: Timestamp,
+    ring: &Keyring,
+) -> [Value<'a>; 12] {
     use Value::*;
     [
         Text(c.id.as_str()),
         Text(c.customer.as_str()),
         Text(c.role.as_str()),
         Text(c.value.kind().as_str()),
-        Text(c.value.expose()),
-        OptText(c.name.as_ref().map(|n| n.expose())),
+        Owned(ring.seal("contact_points.value", c.value.expose())),
+        OptOwned(ring.seal_opt("contact_points.name", c.name.as_ref().map(|n| n.expose()))),
         Text(c.status.as_str()),
         OptText(c.time_zone.as_deref()),
         Int(batch),
         Time(now),
         Time(now),
+        Owned(ring.blind(BLIND_CONTACT, c.value.expose())),
     ]
 }
 

@@ -97,6 +97,33 @@ impl TestDb {
         }
     }
 
+    /// The text of every non-null cell `sql` selects (each cast to text), read past the store:
+    /// what someone with `sqlite3` or `psql` on the database would see.
+    pub async fn raw_texts(&self, sql: &str) -> Vec<String> {
+        use sqlx::Row as _;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let mut out = Vec::new();
+        match self.pg {
+            None => {
+                let mut c = sqlx::SqliteConnection::connect(self.url.expose()).await.expect("connect sqlite");
+                for row in sqlx::query(sql).fetch_all(&mut c).await.expect("raw sql") {
+                    for i in 0..row.len() {
+                        out.extend(row.try_get::<Option<String>, _>(i).expect("text columns"));
+                    }
+                }
+            }
+            Some(_) => {
+                let mut c = sqlx::PgConnection::connect(self.url.expose()).await.expect("connect postgres");
+                for row in sqlx::query(sql).fetch_all(&mut c).await.expect("raw sql") {
+                    for i in 0..row.len() {
+                        out.extend(row.try_get::<Option<String>, _>(i).expect("text columns"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Drops the PostgreSQL database (the SQLite folder goes with `self`).
     pub async fn finish(self) {
         if let Some((name, admin)) = &self.pg {

@@ -5,6 +5,7 @@ mod calls;
 mod cases;
 mod experiment;
 mod import;
+mod keys;
 mod kill;
 mod ledger;
 mod model;

@@ -968,6 +968,18 @@ async fn team_page(Page { app, lang, c }: Page) -> Response {
 async fn team_submit(Page { app, lang, c }: Page, body: axum::body::Bytes) -> Response {
     // Repeated `case` fields: read the pairs (axum's Form takes no sequences).
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    // The note and reason are text a person typed: refused like every other with a hostile
+    // character.
+    if let Some(e) = pairs.iter().find_map(|(k, v)| crate::extract::check_text(k, v).err()) {
+        return team_response(
+            &app,
+            lang,
+            &c,
+            Some(("denied", format!("{} {}", e.code, e.message))),
+            e.status,
+        )
+        .await;
+    }
     let field =
         |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let cases: Vec<String> = pairs.iter().filter(|(k, _)| k == "case").map(|(_, v)| v.clone()).collect();

@@ -75,6 +75,16 @@ both! {
         // A path and a query are text too.
         let (s, _, v) = send_raw(&e, "GET", "/api/cases/CASE-C0008%00", None, "").await;
         assert_eq!(code(&v).0, "TEXT_CHARACTER", "{s} {v}");
+        // The console's forms too, the team lead's bulk close among them.
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let csrf = lead.csrf.clone().unwrap();
+        let (s, page) = lead
+            .post_form("/team", &[("csrf", &csrf), ("action", "close"), ("case", "CASE-C0008"), ("reason", "settled"), ("note", "结清\u{0}")])
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("TEXT_CHARACTER"));
+        let (_, case) = lead.get("/api/cases/CASE-C0008").await;
+        assert_eq!(case["status"], "open", "nothing was closed");
     }
 
     an_id_outside_the_callers_scope_is_not_found_like_one_that_does_not_exist(app, store) {
@@ -208,6 +218,21 @@ fn no_template_has_an_inline_script_handler_or_style() {
 }
 
 both! {
+    a_case_is_found_by_a_full_mobile_though_the_number_is_sealed(app, store) {
+        let mut officer = Client::signed_in(&app, "C1").await;
+        let (s, found) = officer.get("/api/cases?q=13528765433").await;
+        assert_eq!(s, StatusCode::OK, "{found}");
+        let ids: Vec<&str> = found.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["CASE-C0003"]);
+        assert_eq!(found[0]["name"], "李*", "masked");
+        // By the resident ID, and within the caller's scope only.
+        let (_, by_id) = officer.get("/api/cases?q=440305198802031148").await;
+        assert_eq!(by_id[0]["id"], "CASE-C0003");
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let (_, theirs) = e2.get("/api/cases?q=13528765433").await;
+        assert_eq!(theirs, json!([]), "a case outside the collector's scope is not found by its number");
+    }
+
     failed_sign_ins_slow_the_guesser_but_never_lock_the_owner(app, store) {
         // Behind a trusted proxy (the tests' peer is 0.0.0.0): X-Forwarded-For names the client.
         let mut s = settings("unused");
@@ -350,6 +375,7 @@ both! {
         assert_eq!((s, body["second_factor_required"].as_bool()), (StatusCode::OK, Some(true)));
         let (s, b) = b2.get("/api/users").await;
         assert_eq!((s, code(&b).0), (StatusCode::UNAUTHORIZED, "SECOND_FACTOR_REQUIRED"));
+        assert_eq!(b2.get("/metrics").await.0, StatusCode::UNAUTHORIZED, "a password alone is not a sign-in");
         let (s, b) = b2.post("/api/password", json!({"current_password": PASSWORD, "new_password": "Another-Pass-77"})).await;
         assert_eq!((s, code(&b).0), (StatusCode::UNAUTHORIZED, "SECOND_FACTOR_REQUIRED"), "no password change before the code");
         // The code used to enrol cannot be used again (its step is spent); the next one can.

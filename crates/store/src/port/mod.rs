@@ -21,6 +21,7 @@
 //! | [`PlanStore`] | daily plans and experiments |
 //! | [`ModelStore`] | product models and the histories they learn from |
 //! | [`QcStore`] | call analyses and transcripts |
+//! | [`KeyStore`] | the keys that seal personal data, their rotation |
 
 mod access;
 mod calls;
@@ -29,6 +30,7 @@ mod config;
 mod desk;
 mod gate;
 mod import;
+mod keys;
 mod ledger;
 mod models;
 mod plans;
@@ -41,6 +43,7 @@ pub use config::ConfigStore;
 pub use desk::DeskStore;
 pub use gate::GateStore;
 pub use import::{ImportSession, ImportStore};
+pub use keys::KeyStore;
 pub use ledger::LedgerStore;
 pub use models::ModelStore;
 pub use plans::PlanStore;
@@ -59,6 +62,7 @@ pub trait Store:
     + PlanStore
     + ModelStore
     + QcStore
+    + KeyStore
 {
 }
 
@@ -74,6 +78,7 @@ impl<T> Store for T where
         + PlanStore
         + ModelStore
         + QcStore
+        + KeyStore
         + ?Sized
 {
 }

@@ -1,7 +1,7 @@
 // Shared by both adapters (see common.rs). This part: calls through Daylight's switch (the
 // number dialled, the call's end with its recording, audited access to recordings).
 
-async fn dial_number(read: &DbPool, case: &CaseId, point: &ContactId) -> Result<String> {
+async fn dial_number(read: &DbPool, ring: &Keyring, case: &CaseId, point: &ContactId) -> Result<String> {
     let value: Option<String> = sqlx::query_scalar(
         "SELECT p.value FROM contact_points p JOIN cases c ON c.customer_id = p.customer_id \
          WHERE c.id = $1 AND p.id = $2 AND p.kind = 'phone'",
@@ -10,7 +10,8 @@ async fn dial_number(read: &DbPool, case: &CaseId, point: &ContactId) -> Result<
     .bind(point.as_str())
     .fetch_optional(read)
     .await?;
-    value.ok_or_else(|| StoreError::not_found("phone of the case", point.as_str()))
+    let value = value.ok_or_else(|| StoreError::not_found("phone of the case", point.as_str()))?;
+    ring.open("contact_points.value", &value)
 }
 
 async fn withdraw_started(
@@ -435,7 +436,7 @@ async fn set_legal_hold(
 #[async_trait]
 impl CallStore for Adapter {
     async fn dial_number(&self, case: &CaseId, point: &ContactId) -> Result<String> {
-        dial_number(&self.read, case, point).await
+        dial_number(&self.read, &*self.keyring().await?, case, point).await
     }
 
     async fn finish_call(
@@ -669,10 +670,13 @@ impl CallStore for Adapter {
         if b.is_empty() {
             return Ok(Vec::new());
         }
+        // By the numbers' blind indexes: the stored numbers are sealed.
+        let ring = self.keyring().await?;
+        let [a, b, c] = [a, b, c].map(|n| ring.blind(rows::BLIND_CONTACT, &n));
         let rows = sqlx::query(
             "SELECT c.id AS case_id, p.id AS point, p.role, c.collector, c.team FROM contact_points p \
              JOIN cases c ON c.customer_id = p.customer_id \
-             WHERE p.kind = 'phone' AND p.value IN ($1, $2, $3) \
+             WHERE p.kind = 'phone' AND p.value_bidx IN ($1, $2, $3) \
              ORDER BY CASE WHEN c.status = 'open' THEN 0 ELSE 1 END, c.updated_at DESC, c.id",
         )
         .bind(a)

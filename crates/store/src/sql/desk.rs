@@ -126,7 +126,13 @@ async fn insert_third_party_request(
     Ok(id)
 }
 
-async fn insert_number(write: &DbPool, n: &NewNumber, actor: &str, now: Timestamp) -> Result<i64> {
+async fn insert_number(
+    write: &DbPool,
+    ring: &Keyring,
+    n: &NewNumber,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64> {
     required("actor", actor)?;
     let phone = daylight_domain::pii::Phone::parse(&n.number)?;
     let value = phone.expose().to_owned();
@@ -151,10 +157,10 @@ async fn insert_number(write: &DbPool, n: &NewNumber, actor: &str, now: Timestam
         }
     };
     let known: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM contact_points WHERE customer_id = $1 AND kind = 'phone' AND value = $2",
+        "SELECT COUNT(*) FROM contact_points WHERE customer_id = $1 AND kind = 'phone' AND value_bidx = $2",
     )
     .bind(&customer)
-    .bind(&value)
+    .bind(ring.blind(rows::BLIND_CONTACT, &value))
     .fetch_one(&mut *tx)
     .await?;
     if known > 0 {
@@ -168,18 +174,19 @@ async fn insert_number(write: &DbPool, n: &NewNumber, actor: &str, now: Timestam
         n.name.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(PersonName::parse).transpose()?;
     let name = name.as_ref().map(PersonName::expose);
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO number_proposals (case_id, replaces, role, number, name, source, status, requested_by, requested_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO number_proposals (case_id, replaces, role, number, name, source, status, requested_by, requested_at, \
+         number_bidx) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(n.case.as_str())
     .bind(n.replaces.as_ref().map(ContactId::as_str))
     .bind(role.as_str())
-    .bind(&value)
-    .bind(name)
+    .bind(ring.seal("number_proposals.number", &value))
+    .bind(ring.seal_opt("number_proposals.name", name))
     .bind(n.source.as_str())
     .bind(WaiverStatus::Requested.as_str())
     .bind(actor)
     .bind(DbTime::new(now))
+    .bind(ring.blind(rows::BLIND_CONTACT, &value))
     .fetch_one(&mut *tx)
     .await?;
     let payload = json!({
@@ -187,7 +194,7 @@ async fn insert_number(write: &DbPool, n: &NewNumber, actor: &str, now: Timestam
         "replaces": n.replaces.as_ref().map(ContactId::as_str),
         "role": role.as_str(),
         "number": daylight_domain::pii::mask_phone(&value),
-        "number_sha256": digest(&value),
+        "number_bidx": ring.blind(rows::BLIND_CONTACT, &value),
         "source": n.source.as_str(),
     });
     append(&mut tx, &Event::new(now, actor, EventKind::NumberProposed, n.case.as_str(), &payload)).await?;
@@ -197,6 +204,7 @@ async fn insert_number(write: &DbPool, n: &NewNumber, actor: &str, now: Timestam
 
 async fn update_number(
     write: &DbPool,
+    ring: &Keyring,
     id: i64,
     approve: bool,
     actor: &str,
@@ -209,7 +217,7 @@ async fn update_number(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::not_found("number proposal", id.to_string()))?;
-    let p = number_from_row(&row)?;
+    let p = number_from_row(&row, ring)?;
     let next = p.status.become_(if approve { WaiverStatus::Approved } else { WaiverStatus::Rejected })?;
     agreement::check_approver(&p.requested_by, actor)?;
     let point = if approve {
@@ -217,11 +225,13 @@ async fn update_number(
         let point = match &p.proposal.replaces {
             Some(point) => {
                 sqlx::query(
-                    "UPDATE contact_points SET value = $1, status = 'unknown', status_at = NULL, updated_at = $2 WHERE id = $3",
+                    "UPDATE contact_points SET value = $1, status = 'unknown', status_at = NULL, updated_at = $2, \
+                     value_bidx = $4 WHERE id = $3",
                 )
-                .bind(&p.proposal.number)
+                .bind(ring.seal("contact_points.value", &p.proposal.number))
                 .bind(DbTime::new(now))
                 .bind(point.as_str())
+                .bind(ring.blind(rows::BLIND_CONTACT, &p.proposal.number))
                 .execute(&mut *tx)
                 .await?;
                 point.clone()
@@ -229,15 +239,16 @@ async fn update_number(
             None => {
                 let point = ContactId::parse(&format!("{customer}-N{id}"))?;
                 sqlx::query(
-                    "INSERT INTO contact_points (id, customer_id, role, kind, value, name, status, created_at, updated_at) \
-                     VALUES ($1, $2, $3, 'phone', $4, $5, 'unknown', $6, $6)",
+                    "INSERT INTO contact_points (id, customer_id, role, kind, value, name, status, created_at, updated_at, \
+                     value_bidx) VALUES ($1, $2, $3, 'phone', $4, $5, 'unknown', $6, $6, $7)",
                 )
                 .bind(point.as_str())
                 .bind(&customer)
                 .bind(p.proposal.role.as_str())
-                .bind(&p.proposal.number)
-                .bind(p.proposal.name.as_deref())
+                .bind(ring.seal("contact_points.value", &p.proposal.number))
+                .bind(ring.seal_opt("contact_points.name", p.proposal.name.as_deref()))
                 .bind(DbTime::new(now))
+                .bind(ring.blind(rows::BLIND_CONTACT, &p.proposal.number))
                 .execute(&mut *tx)
                 .await?;
                 point
@@ -269,15 +280,15 @@ async fn update_number(
     Ok(point)
 }
 
-fn number_from_row(r: &DbRow) -> Result<NumberProposal> {
+fn number_from_row(r: &DbRow, ring: &Keyring) -> Result<NumberProposal> {
     Ok(NumberProposal {
         id: int(r, "id")?,
         proposal: NewNumber {
             case: id(r, "case_id", CaseId::parse)?,
             replaces: opt_id(r, "replaces", ContactId::parse)?,
             role: word(r, "role")?,
-            number: text(r, "number")?,
-            name: opt_text(r, "name")?,
+            number: ring.open("number_proposals.number", &text(r, "number")?)?,
+            name: ring.open_opt("number_proposals.name", opt_text(r, "name")?)?,
             source: word(r, "source")?,
         },
         status: word(r, "status")?,
@@ -315,13 +326,14 @@ async fn requests_in(
 
 async fn read_numbers_in(
     pool: &DbPool,
+    ring: &Keyring,
     scope: &Scope,
     case: Option<&CaseId>,
     status: Option<WaiverStatus>,
     limit: u32,
 ) -> Result<Vec<NumberProposal>> {
     let rows = requests_in(pool, "number_proposals", scope, case, status, limit).await?;
-    rows.iter().map(number_from_row).collect()
+    rows.iter().map(|r| number_from_row(r, ring)).collect()
 }
 
 async fn update_third_party_request(
@@ -910,7 +922,7 @@ impl DeskStore for Adapter {
     }
 
     async fn propose_number(&self, number: &NewNumber, actor: &str, now: Timestamp) -> Result<i64> {
-        insert_number(&self.write, number, actor, now).await
+        insert_number(&self.write, &*self.keyring().await?, number, actor, now).await
     }
 
     async fn decide_number(
@@ -920,7 +932,7 @@ impl DeskStore for Adapter {
         actor: &str,
         now: Timestamp,
     ) -> Result<Option<ContactId>> {
-        update_number(&self.write, id, approve, actor, now).await
+        update_number(&self.write, &*self.keyring().await?, id, approve, actor, now).await
     }
 
     async fn numbers_in(
@@ -930,6 +942,6 @@ impl DeskStore for Adapter {
         status: Option<WaiverStatus>,
         limit: u32,
     ) -> Result<Vec<NumberProposal>> {
-        read_numbers_in(&self.read, scope, case, status, limit).await
+        read_numbers_in(&self.read, &*self.keyring().await?, scope, case, status, limit).await
     }
 }

@@ -147,7 +147,8 @@ struct GatePoint {
     id: String,
     role: daylight_domain::customer::ContactRole,
     kind: daylight_domain::customer::ContactKind,
-    /// The normalised number, for phones: the physical number per-number rules count.
+    /// For phones, the number's blind index (`contact_points.value_bidx`): which physical
+    /// number per-number rules count, without the number itself.
     number: Option<String>,
     /// Whether another contact point carries the same number (read once per debtor).
     shared: bool,
@@ -273,7 +274,7 @@ async fn read_debtors(
             }
         }
         let sql = format!(
-            "SELECT customer_id, id, role, kind, value, time_zone, status, status_at FROM contact_points \
+            "SELECT customer_id, id, role, kind, value_bidx, time_zone, status, status_at FROM contact_points \
              WHERE customer_id IN ({list}) ORDER BY id"
         );
         for row in fetch_in(tx, sql, chunk).await? {
@@ -284,7 +285,7 @@ async fn read_debtors(
                     role: word(&row, "role")?,
                     kind,
                     number: (kind == daylight_domain::customer::ContactKind::Phone)
-                        .then(|| text(&row, "value"))
+                        .then(|| text(&row, "value_bidx"))
                         .transpose()?,
                     time_zone: opt_text(&row, "time_zone")?,
                     status: word(&row, "status")?,
@@ -294,7 +295,7 @@ async fn read_debtors(
             }
         }
         // Which of their numbers another contact point carries too: only those need the
-        // same-number read. By the (kind, value) index, for the numbers just read.
+        // same-number read. By the (kind, value_bidx) index, for the numbers just read.
         let mut numbers: Vec<String> = chunk
             .iter()
             .filter_map(|c| out.get(c))
@@ -305,12 +306,12 @@ async fn read_debtors(
         let mut shared: Vec<String> = Vec::new();
         for part in numbers.chunks(GATE_CHUNK * 4) {
             let sql = format!(
-                "SELECT value FROM contact_points WHERE kind = 'phone' AND value IN ({}) \
-                 GROUP BY value HAVING COUNT(*) > 1",
+                "SELECT value_bidx FROM contact_points WHERE kind = 'phone' AND value_bidx IN ({}) \
+                 GROUP BY value_bidx HAVING COUNT(*) > 1",
                 placeholders(1, part.len())
             );
             for row in fetch_in(tx, sql, part).await? {
-                shared.push(text(&row, "value")?);
+                shared.push(text(&row, "value_bidx")?);
             }
         }
         shared.sort_unstable();
@@ -479,7 +480,7 @@ async fn same_number_contacts(
 ) -> Result<Vec<daylight_compliance::Contact>> {
     let own = p.contact_point.as_ref().map_or("", ContactId::as_str);
     let others: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM contact_points WHERE kind = 'phone' AND value = $1 AND id <> $2 ORDER BY id",
+        "SELECT id FROM contact_points WHERE kind = 'phone' AND value_bidx = $1 AND id <> $2 ORDER BY id",
     )
     .bind(number)
     .bind(own)
@@ -568,7 +569,7 @@ async fn lock_number_list(tx: &mut Tx, numbers: &mut Vec<&str>) -> Result<()> {
     numbers.dedup();
     for chunk in numbers.chunks(GATE_CHUNK) {
         let sql = format!(
-            "SELECT id FROM contact_points WHERE kind = 'phone' AND value IN ({}) ORDER BY id{FOR_UPDATE}",
+            "SELECT id FROM contact_points WHERE kind = 'phone' AND value_bidx IN ({}) ORDER BY id{FOR_UPDATE}",
             placeholders(1, chunk.len())
         );
         fetch_in(tx, sql, chunk).await?;

@@ -33,10 +33,12 @@ pub(crate) struct Session {
     bucket_moves: u64,
     /// Customers whose accounts this batch wrote: their cases are rolled up at commit.
     touched: HashSet<String>,
+    /// Seals the personal values it writes.
+    ring: std::sync::Arc<Keyring>,
 }
 
 impl Session {
-    async fn begin(write: &DbPool, meta: &BatchMeta) -> Result<Session> {
+    async fn begin(write: &DbPool, meta: &BatchMeta, ring: std::sync::Arc<Keyring>) -> Result<Session> {
         required("actor", &meta.actor)?;
         let mut tx = begin_write(write).await?;
         sqlx::query(IMPORT_LOCK).execute(&mut *tx).await?;
@@ -49,7 +51,15 @@ impl Session {
             .bind(meta.partial)
             .fetch_one(&mut *tx)
             .await?;
-        Ok(Session { tx, meta: meta.clone(), batch_id, scheme, bucket_moves: 0, touched: HashSet::new() })
+        Ok(Session {
+            tx,
+            meta: meta.clone(),
+            batch_id,
+            scheme,
+            bucket_moves: 0,
+            touched: HashSet::new(),
+            ring,
+        })
     }
 
     fn now(&self) -> DbTime {
@@ -74,6 +84,8 @@ fn bind_value(b: &mut sqlx::query_builder::Separated<'_, Db, &'static str>, v: V
     match v {
         Value::Text(s) => b.push_bind(s.to_owned()),
         Value::OptText(s) => b.push_bind(s.map(str::to_owned)),
+        Value::Owned(s) => b.push_bind(s),
+        Value::OptOwned(s) => b.push_bind(s),
         Value::Int(i) => b.push_bind(i),
         Value::Date(d) => b.push_bind(d.to_sqlx()),
         Value::Time(t) => b.push_bind(DbTime::new(t)),
@@ -159,11 +171,18 @@ impl ImportSession for Session {
     }
 
     async fn resident_id_owners(&mut self, resident_ids: &[&str]) -> Result<HashMap<String, String>> {
+        // By their blind indexes: the stored resident IDs are sealed.
+        let by_index: HashMap<String, &str> =
+            resident_ids.iter().map(|r| (self.ring.blind(rows::BLIND_RESIDENT, r), *r)).collect();
+        let indexes: Vec<&str> = by_index.keys().map(String::as_str).collect();
         let mut owners = HashMap::new();
-        for chunk in resident_ids.chunks(ROWS_PER_STATEMENT * 4) {
-            let mut qb = select_in("resident_id, id FROM customers", "resident_id", chunk.iter().copied());
+        for chunk in indexes.chunks(ROWS_PER_STATEMENT * 4) {
+            let mut qb =
+                select_in("resident_id_bidx, id FROM customers", "resident_id_bidx", chunk.iter().copied());
             for row in qb.build().fetch_all(&mut *self.tx).await? {
-                owners.insert(text(&row, "resident_id")?, text(&row, "id")?);
+                if let Some(r) = by_index.get(&text(&row, "resident_id_bidx")?) {
+                    owners.insert((*r).to_owned(), text(&row, "id")?);
+                }
             }
         }
         Ok(owners)
@@ -189,16 +208,20 @@ impl ImportSession for Session {
     }
 
     async fn upsert_customers(&mut self, items: &[Customer]) -> Result<()> {
-        let (batch, now) = (self.batch_id, self.meta.at);
-        write_rows(&mut self.tx, &rows::CUSTOMERS, &self.meta.keep, items, |c| rows::customer(c, batch, now))
-            .await?;
+        let (batch, now, ring) = (self.batch_id, self.meta.at, self.ring.clone());
+        write_rows(&mut self.tx, &rows::CUSTOMERS, &self.meta.keep, items, |c| {
+            rows::customer(c, batch, now, &ring)
+        })
+        .await?;
         Ok(())
     }
 
     async fn upsert_contacts(&mut self, items: &[ContactPoint]) -> Result<()> {
-        let (batch, now) = (self.batch_id, self.meta.at);
-        write_rows(&mut self.tx, &rows::CONTACTS, &self.meta.keep, items, |c| rows::contact(c, batch, now))
-            .await?;
+        let (batch, now, ring) = (self.batch_id, self.meta.at, self.ring.clone());
+        write_rows(&mut self.tx, &rows::CONTACTS, &self.meta.keep, items, |c| {
+            rows::contact(c, batch, now, &ring)
+        })
+        .await?;
         Ok(())
     }
 

@@ -37,7 +37,13 @@ async fn set_tag(
     Ok(())
 }
 
-async fn insert_qc_call(write: &DbPool, q: &NewQcCall, actor: &str, now: Timestamp) -> Result<QcRecorded> {
+async fn insert_qc_call(
+    write: &DbPool,
+    ring: &Keyring,
+    q: &NewQcCall,
+    actor: &str,
+    now: Timestamp,
+) -> Result<QcRecorded> {
     required("actor", actor)?;
     q.validate()?;
     let mut tx = begin_write(write).await?;
@@ -62,7 +68,7 @@ async fn insert_qc_call(write: &DbPool, q: &NewQcCall, actor: &str, now: Timesta
     .bind(q.case.as_str())
     .bind(&q.call_id)
     .bind(&q.rules)
-    .bind(&q.transcript)
+    .bind(ring.seal("qc_calls.transcript", &q.transcript))
     .bind(q.promise.map(|p| p.0))
     .bind(q.promise.map(|p| DbTime::new(p.1)))
     .bind(actor)
@@ -214,7 +220,12 @@ async fn select_qc_calls(
 }
 
 /// An attempt's analysis and its transcript, if the attempt's case is within `scope`.
-async fn read_qc_transcript(pool: &DbPool, scope: &Scope, attempt: i64) -> Result<(QcCall, String)> {
+async fn read_qc_transcript(
+    pool: &DbPool,
+    ring: &Keyring,
+    scope: &Scope,
+    attempt: i64,
+) -> Result<(QcCall, String)> {
     let call = select_qc_calls(pool, scope, None, None, Some(attempt), 1)
         .await?
         .pop()
@@ -223,20 +234,25 @@ async fn read_qc_transcript(pool: &DbPool, scope: &Scope, attempt: i64) -> Resul
         .bind(call.id)
         .fetch_one(pool)
         .await?;
-    Ok((call, transcript))
+    Ok((call, ring.open("qc_calls.transcript", &transcript)?))
 }
 
-async fn read_names_of_cases(pool: &DbPool, cases: &[CaseId]) -> Result<Vec<(CaseId, String)>> {
+async fn read_names_of_cases(
+    pool: &DbPool,
+    ring: &Keyring,
+    cases: &[CaseId],
+) -> Result<Vec<(CaseId, String)>> {
     let mut out = Vec::new();
     for chunk in cases.chunks(500) {
         let ids = chunk.iter().map(CaseId::as_str);
         let mut qb = select_in(
-            "c.id AS case_id, cu.name AS name FROM cases c JOIN customers cu ON cu.id = c.customer_id",
+            "c.id AS case_id, 'customers.name' AS col, cu.name AS name FROM cases c \
+             JOIN customers cu ON cu.id = c.customer_id",
             "c.id",
             ids.clone(),
         );
         qb.push(
-            " UNION ALL SELECT c.id AS case_id, cp.name AS name FROM cases c JOIN contact_points cp \
+            " UNION ALL SELECT c.id AS case_id, 'contact_points.name' AS col, cp.name AS name FROM cases c JOIN contact_points cp \
                  ON cp.customer_id = c.customer_id WHERE cp.name IS NOT NULL AND c.id IN (",
         );
         let mut sep = qb.separated(", ");
@@ -246,7 +262,7 @@ async fn read_names_of_cases(pool: &DbPool, cases: &[CaseId]) -> Result<Vec<(Cas
         sep.push_unseparated(")");
         for r in qb.build().fetch_all(pool).await? {
             let case = CaseId::parse(&text(&r, "case_id")?).map_err(StoreError::from)?;
-            out.push((case, text(&r, "name")?));
+            out.push((case, ring.open(&text(&r, "col")?, &text(&r, "name")?)?));
         }
     }
     Ok(out)
@@ -255,11 +271,11 @@ async fn read_names_of_cases(pool: &DbPool, cases: &[CaseId]) -> Result<Vec<(Cas
 #[async_trait]
 impl QcStore for Adapter {
     async fn names_of_cases(&self, cases: &[CaseId]) -> Result<Vec<(CaseId, String)>> {
-        read_names_of_cases(&self.read, cases).await
+        read_names_of_cases(&self.read, &*self.keyring().await?, cases).await
     }
 
     async fn record_qc(&self, qc: &NewQcCall, actor: &str, now: Timestamp) -> Result<QcRecorded> {
-        insert_qc_call(&self.write, qc, actor, now).await
+        insert_qc_call(&self.write, &*self.keyring().await?, qc, actor, now).await
     }
 
     async fn qc_calls_in(
@@ -273,6 +289,6 @@ impl QcStore for Adapter {
     }
 
     async fn qc_transcript(&self, scope: &Scope, attempt: i64) -> Result<(QcCall, String)> {
-        read_qc_transcript(&self.read, scope, attempt).await
+        read_qc_transcript(&self.read, &*self.keyring().await?, scope, attempt).await
     }
 }

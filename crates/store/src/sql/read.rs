@@ -1,31 +1,38 @@
 // Shared by both adapters (see common.rs). This part: turning rows into domain types, and the
 // read-only queries (stats, ledger pages, configuration, case lists and case screens).
 
-fn customer_from_row(row: &DbRow) -> Result<Customer> {
+fn customer_from_row(row: &DbRow, ring: &Keyring) -> Result<Customer> {
     let col = |c: &'static str| move |e: Invalid| corrupt(c, e);
+    let name = ring.open("customers.name", &text(row, "name")?)?;
+    let resident_id = ring.open("customers.resident_id", &text(row, "resident_id")?)?;
     Ok(Customer {
         id: id(row, "id", CustomerId::parse)?,
-        name: PersonName::parse(&text(row, "name")?).map_err(col("name"))?,
-        resident_id: ResidentId::parse(&text(row, "resident_id")?).map_err(col("resident_id"))?,
+        name: PersonName::parse(&name).map_err(col("name"))?,
+        resident_id: ResidentId::parse(&resident_id).map_err(col("resident_id"))?,
         gender: Gender::parse(&text(row, "gender")?).map_err(col("gender"))?,
         birth_date: date(row, "birth_date")?,
-        employer: opt_text(row, "employer")?,
-        address: opt_text(row, "address")?.map(|a| Address::parse(&a).map_err(col("address"))).transpose()?,
+        employer: ring.open_opt("customers.employer", opt_text(row, "employer")?)?,
+        address: ring
+            .open_opt("customers.address", opt_text(row, "address")?)?
+            .map(|a| Address::parse(&a).map_err(col("address")))
+            .transpose()?,
         region: opt_text(row, "region")?,
         time_zone: text(row, "time_zone")?,
     })
 }
 
-fn contact_from_row(row: &DbRow) -> Result<ContactPoint> {
+fn contact_from_row(row: &DbRow, ring: &Keyring) -> Result<ContactPoint> {
     let kind = word(row, "kind")?;
+    let value = ring.open("contact_points.value", &text(row, "value")?)?;
     Ok(ContactPoint {
         id: id(row, "id", ContactId::parse)?,
         customer: id(row, "customer_id", CustomerId::parse)?,
         role: word(row, "role")?,
-        name: opt_text(row, "name")?
+        name: ring
+            .open_opt("contact_points.name", opt_text(row, "name")?)?
             .map(|n| PersonName::parse(&n).map_err(|e| corrupt("name", e)))
             .transpose()?,
-        value: ContactValue::parse(kind, &text(row, "value")?).map_err(|e| corrupt("value", e))?,
+        value: ContactValue::parse(kind, &value).map_err(|e| corrupt("value", e))?,
         status: word(row, "status")?,
         time_zone: opt_text(row, "time_zone")?,
     })
@@ -284,7 +291,34 @@ async fn read_config(pool: &DbPool) -> Result<Vec<ConfigEntry>> {
         .collect()
 }
 
-async fn read_case_list(pool: &DbPool, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+/// Cases `q` finds: by the case id, or by the blind index of the debtor's name, resident ID or
+/// one of the case's phone numbers (`q` parsed as each, as the values were when stored), or a
+/// card's last four digits. Exact matches only: an index finds equal values, never parts.
+fn push_search(qb: &mut QueryBuilder<Db>, ring: &Keyring, q: &str) {
+    use crate::rows::{BLIND_CONTACT, BLIND_NAME, BLIND_RESIDENT};
+    qb.push(" AND (c.id = ").push_bind(q.to_owned());
+    if let Ok(name) = PersonName::parse(q) {
+        qb.push(" OR cu.name_bidx = ").push_bind(ring.blind(BLIND_NAME, name.expose()));
+    }
+    if let Ok(r) = ResidentId::parse(q) {
+        qb.push(" OR cu.resident_id_bidx = ").push_bind(ring.blind(BLIND_RESIDENT, r.expose()));
+    }
+    if let Ok(phone) = daylight_domain::pii::Phone::parse(q) {
+        qb.push(
+            " OR c.customer_id IN (SELECT p.customer_id FROM contact_points p WHERE p.kind = 'phone' AND p.value_bidx = ",
+        )
+        .push_bind(ring.blind(BLIND_CONTACT, phone.expose()))
+        .push(")");
+    }
+    if q.len() == 4 && q.bytes().all(|b| b.is_ascii_digit()) {
+        qb.push(" OR c.customer_id IN (SELECT a.customer_id FROM accounts a WHERE a.pan_masked LIKE ")
+            .push_bind(format!("%{q}"))
+            .push(")");
+    }
+    qb.push(")");
+}
+
+async fn read_case_list(pool: &DbPool, ring: &Keyring, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
     let limit = i64::from(filter.limit.min(CaseFilter::MAX_LIMIT));
     let mut tx = pool.begin().await?;
     let mut qb = QueryBuilder::<Db>::new(
@@ -301,6 +335,9 @@ async fn read_case_list(pool: &DbPool, filter: &CaseFilter) -> Result<Vec<CaseSu
     if let Some(c) = &filter.collector {
         qb.push(" AND c.collector = ").push_bind(c.clone());
     }
+    if let Some(q) = filter.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        push_search(&mut qb, ring, q);
+    }
     push_scope(&mut qb, &filter.scope);
     qb.push(" ORDER BY c.max_dpd DESC, c.id LIMIT ").push_bind(limit);
     qb.push(" OFFSET ").push_bind(i64::from(filter.offset));
@@ -309,7 +346,8 @@ async fn read_case_list(pool: &DbPool, filter: &CaseFilter) -> Result<Vec<CaseSu
     for r in &rows {
         out.push(CaseSummary {
             case: case_from_row(r)?,
-            customer_name: PersonName::parse(&text(r, "customer_name")?).map_err(|e| corrupt("name", e))?,
+            customer_name: PersonName::parse(&ring.open("customers.name", &text(r, "customer_name")?)?)
+                .map_err(|e| corrupt("name", e))?,
             accounts: int(r, "n_accounts")?,
             overdue: Vec::new(),
         });
@@ -337,7 +375,12 @@ async fn read_case_list(pool: &DbPool, filter: &CaseFilter) -> Result<Vec<CaseSu
     Ok(out)
 }
 
-async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Result<CaseDetail> {
+async fn read_case_detail(
+    pool: &DbPool,
+    ring: &Keyring,
+    scope: &Scope,
+    case_id: &CaseId,
+) -> Result<CaseDetail> {
     let mut tx = pool.begin().await?;
     let mut qb = QueryBuilder::<Db>::new("SELECT c.* FROM cases c WHERE c.id = ");
     qb.push_bind(case_id.as_str().to_owned());
@@ -351,6 +394,7 @@ async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Res
     let customer_id = case.customer.as_str().to_owned();
     let customer = customer_from_row(
         &sqlx::query("SELECT * FROM customers WHERE id = $1").bind(&customer_id).fetch_one(&mut *tx).await?,
+        ring,
     )?;
     macro_rules! all {
         ($sql:expr, $key:expr, $map:expr) => {{
@@ -361,7 +405,7 @@ async fn read_case_detail(pool: &DbPool, scope: &Scope, case_id: &CaseId) -> Res
     let mut contacts = all!(
         "SELECT * FROM contact_points WHERE customer_id = $1 ORDER BY id LIMIT $2",
         &customer_id,
-        contact_from_row
+        |r: &DbRow| contact_from_row(r, ring)
     );
     // The debtor's own first, then guarantors, then third parties.
     contacts.sort_by(|a, b| (a.role, &a.id).cmp(&(b.role, &b.id)));

@@ -363,15 +363,19 @@ async fn write_set_password(
     Ok(())
 }
 
-async fn read_second_factor(pool: &DbPool, login: &str) -> Result<SecondFactor> {
+/// The associated data of both TOTP columns: confirming an enrolment moves the sealed secret
+/// from one to the other.
+const TOTP_AAD: &str = "users.totp";
+
+async fn read_second_factor(pool: &DbPool, ring: &Keyring, login: &str) -> Result<SecondFactor> {
     let row = sqlx::query("SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE login = $1")
         .bind(login)
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| StoreError::not_found("user", login))?;
     Ok(SecondFactor {
-        secret: opt_text(&row, "totp_secret")?,
-        pending: opt_text(&row, "totp_pending")?,
+        secret: ring.open_opt(TOTP_AAD, opt_text(&row, "totp_secret")?)?,
+        pending: ring.open_opt(TOTP_AAD, opt_text(&row, "totp_pending")?)?,
         last_step: row.try_get::<Option<i64>, _>("totp_last_step")?,
     })
 }
@@ -521,11 +525,11 @@ async fn write_purpose(write: &DbPool, purpose: &str, actor: &str, now: Timestam
 #[async_trait]
 impl AccessStore for Adapter {
     async fn second_factor(&self, login: &str) -> Result<SecondFactor> {
-        read_second_factor(&self.write, login).await
+        read_second_factor(&self.write, &*self.keyring().await?, login).await
     }
 
     async fn begin_second_factor(&self, login: &str, secret: &str) -> Result<()> {
-        write_begin_second_factor(&self.write, login, secret).await
+        write_begin_second_factor(&self.write, login, &self.keyring().await?.seal(TOTP_AAD, secret)).await
     }
 
     async fn confirm_second_factor(
@@ -570,7 +574,7 @@ impl AccessStore for Adapter {
         actor: &str,
         now: Timestamp,
     ) -> Result<String> {
-        reveal_field(&self.write, customer, field, purpose, actor, now).await
+        reveal_field(&self.write, &*self.keyring().await?, customer, field, purpose, actor, now).await
     }
 
     async fn create_user(&self, user: &NewUser, actor: &str, now: Timestamp) -> Result<User> {

@@ -421,10 +421,10 @@ impl AttemptRows {
         for s in &statuses {
             if s.4 {
                 set_point_statuses(tx, &mut run).await?;
-                // One statement: the number's records by the (kind, value) index.
+                // One statement: the number's records by the (kind, value_bidx) index.
                 sqlx::query(
                     "UPDATE contact_points SET status = $1, status_at = $2, updated_at = $3 \
-                     WHERE kind = 'phone' AND value = (SELECT value FROM contact_points WHERE id = $4 AND kind = 'phone')",
+                     WHERE kind = 'phone' AND value_bidx = (SELECT value_bidx FROM contact_points WHERE id = $4 AND kind = 'phone')",
                 )
                 .bind(s.0.as_str())
                 .bind(DbTime::new(s.1))
@@ -1198,6 +1198,7 @@ async fn recheck_waiver(tx: &mut Tx, waiver: i64) -> Result<(Money, Money)> {
 
 async fn reveal_field(
     write: &DbPool,
+    ring: &Keyring,
     customer: &CustomerId,
     field: &PiiField,
     purpose: &str,
@@ -1213,19 +1214,26 @@ async fn reveal_field(
         .await?
         .ok_or_else(|| StoreError::not_found("customer", customer.as_str()))?;
     let value = match field {
-        PiiField::Name => text(&row, "name")?,
-        PiiField::ResidentId => text(&row, "resident_id")?,
-        PiiField::Address => opt_text(&row, "address")?.unwrap_or_default(),
-        PiiField::Employer => opt_text(&row, "employer")?.unwrap_or_default(),
-        PiiField::Transcript(attempt) => sqlx::query_scalar(
-            "SELECT q.transcript FROM qc_calls q JOIN cases c ON c.id = q.case_id \
+        PiiField::Name => ring.open("customers.name", &text(&row, "name")?)?,
+        PiiField::ResidentId => ring.open("customers.resident_id", &text(&row, "resident_id")?)?,
+        PiiField::Address => {
+            ring.open_opt("customers.address", opt_text(&row, "address")?)?.unwrap_or_default()
+        }
+        PiiField::Employer => {
+            ring.open_opt("customers.employer", opt_text(&row, "employer")?)?.unwrap_or_default()
+        }
+        PiiField::Transcript(attempt) => ring.open(
+            "qc_calls.transcript",
+            &sqlx::query_scalar::<_, String>(
+                "SELECT q.transcript FROM qc_calls q JOIN cases c ON c.id = q.case_id \
              WHERE q.attempt_id = $1 AND c.customer_id = $2",
-        )
-        .bind(attempt)
-        .bind(customer.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("transcript", attempt.to_string()))?,
+            )
+            .bind(attempt)
+            .bind(customer.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("transcript", attempt.to_string()))?,
+        )?,
         PiiField::Contact(cp) => {
             let row = sqlx::query("SELECT value FROM contact_points WHERE id = $1 AND customer_id = $2")
                 .bind(cp.as_str())
@@ -1233,7 +1241,7 @@ async fn reveal_field(
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| StoreError::not_found("contact point", cp.as_str()))?;
-            text(&row, "value")?
+            ring.open("contact_points.value", &text(&row, "value")?)?
         }
     };
     let payload = json!({"customer": customer.as_str(), "field": field.label(), "purpose": purpose.trim()});
@@ -1245,11 +1253,11 @@ async fn reveal_field(
 #[async_trait]
 impl CaseStore for Adapter {
     async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-        read_case_list(&self.read, filter).await
+        read_case_list(&self.read, &*self.keyring().await?, filter).await
     }
 
     async fn case_detail_in(&self, scope: &Scope, id: &CaseId) -> Result<CaseDetail> {
-        read_case_detail(&self.read, scope, id).await
+        read_case_detail(&self.read, &*self.keyring().await?, scope, id).await
     }
 
     async fn set_cases_status(

@@ -64,14 +64,17 @@ struct Now {
 
 impl ToSql for Sql<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            Value::Time(t) if t == self.1.at => ToSqlOutput::Borrowed(ValueRef::Text(self.1.text.as_bytes())),
+        Ok(match &self.0 {
+            Value::Time(t) if *t == self.1.at => {
+                ToSqlOutput::Borrowed(ValueRef::Text(self.1.text.as_bytes()))
+            }
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::OptText(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Value::OptText(None) => ToSqlOutput::Borrowed(ValueRef::Null),
-            Value::Int(i) => ToSqlOutput::from(i),
+            Value::Owned(s) | Value::OptOwned(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::OptText(None) | Value::OptOwned(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::from(*i),
             Value::Date(d) => ToSqlOutput::from(d.to_string()),
-            Value::Time(t) => ToSqlOutput::from(canonical_time(to_micros(t))),
+            Value::Time(t) => ToSqlOutput::from(canonical_time(to_micros(*t))),
         })
     }
 }
@@ -86,10 +89,16 @@ pub(crate) struct BulkSession {
     bucket_moves: u64,
     /// Customers whose accounts this batch wrote: their cases are rolled up at commit.
     touched: HashSet<String>,
+    /// Seals the personal values it writes.
+    ring: std::sync::Arc<crate::keys::Keyring>,
 }
 
 impl BulkSession {
-    pub(crate) fn begin(path: &Path, meta: &BatchMeta) -> Result<BulkSession> {
+    pub(crate) fn begin(
+        path: &Path,
+        meta: &BatchMeta,
+        ring: std::sync::Arc<crate::keys::Keyring>,
+    ) -> Result<BulkSession> {
         if meta.actor.trim().is_empty() {
             return Err(
                 daylight_domain::Invalid::new(daylight_domain::Code::Required, "actor is required").into()
@@ -131,6 +140,7 @@ impl BulkSession {
                 scheme,
                 bucket_moves: 0,
                 touched: HashSet::new(),
+                ring,
             })
         })
     }
@@ -231,11 +241,15 @@ impl ImportSession for BulkSession {
     }
 
     async fn resident_id_owners(&mut self, resident_ids: &[&str]) -> Result<HashMap<String, String>> {
-        let sql = "SELECT resident_id, id FROM customers WHERE resident_id IN ";
-        block_in_place(|| {
-            self.lookup(sql, resident_ids, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        })
-        .map(|v| v.into_iter().collect())
+        // By their blind indexes: the stored resident IDs are sealed.
+        let by_index: HashMap<String, &str> =
+            resident_ids.iter().map(|r| (self.ring.blind(rows::BLIND_RESIDENT, r), *r)).collect();
+        let indexes: Vec<&str> = by_index.keys().map(String::as_str).collect();
+        let sql = "SELECT resident_id_bidx, id FROM customers WHERE resident_id_bidx IN ";
+        let found = block_in_place(|| {
+            self.lookup(sql, &indexes, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        })?;
+        Ok(found.into_iter().filter_map(|(b, id)| Some(((*by_index.get(&b)?).to_owned(), id))).collect())
     }
 
     async fn account_states(&mut self, ids: &[&str]) -> Result<HashMap<String, AccountState>> {
@@ -264,13 +278,13 @@ impl ImportSession for BulkSession {
     }
 
     async fn upsert_customers(&mut self, items: &[Customer]) -> Result<()> {
-        let (batch, now) = (self.batch_id, self.meta.at);
-        block_in_place(|| self.write(&rows::CUSTOMERS, items, |c| rows::customer(c, batch, now)))
+        let (batch, now, ring) = (self.batch_id, self.meta.at, self.ring.clone());
+        block_in_place(|| self.write(&rows::CUSTOMERS, items, |c| rows::customer(c, batch, now, &ring)))
     }
 
     async fn upsert_contacts(&mut self, items: &[ContactPoint]) -> Result<()> {
-        let (batch, now) = (self.batch_id, self.meta.at);
-        block_in_place(|| self.write(&rows::CONTACTS, items, |c| rows::contact(c, batch, now)))
+        let (batch, now, ring) = (self.batch_id, self.meta.at, self.ring.clone());
+        block_in_place(|| self.write(&rows::CONTACTS, items, |c| rows::contact(c, batch, now, &ring)))
     }
 
     async fn upsert_accounts(

@@ -65,6 +65,8 @@ pub struct SqliteStore {
     write: DbPool,
     /// The file, for the import session's own connection.
     path: std::path::PathBuf,
+    /// The keys personal data is sealed with (see `sql/keys.rs`).
+    keys: std::sync::Arc<KeyCache>,
 }
 
 impl SqliteStore {
@@ -106,7 +108,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        Ok(SqliteStore { read, write, path })
+        Ok(SqliteStore { read, write, path, keys: std::sync::Arc::default() })
     }
 
     /// The planner's read runs on a connection of its own (see `planread.rs`).
@@ -116,7 +118,7 @@ impl SqliteStore {
 
     /// Imports run on a connection of their own (see `bulk.rs`).
     async fn import_session(&self, meta: &BatchMeta) -> Result<Box<dyn ImportSession>> {
-        Ok(Box::new(bulk::BulkSession::begin(&self.path, meta)?))
+        Ok(Box::new(bulk::BulkSession::begin(&self.path, meta, self.keyring().await?)?))
     }
 }
 
@@ -131,3 +133,4 @@ include!("../sql/users.rs");
 include!("../sql/desk.rs");
 include!("../sql/qc.rs");
 include!("../sql/calls.rs");
+include!("../sql/keys.rs");

@@ -16,4 +16,5 @@ mod one_truth;
 mod plans;
 mod qc;
 mod schema;
+mod sealed;
 mod workbench;
