@@ -165,32 +165,30 @@ impl MasterKey for FileMaster {
     }
 
     fn wrap(&self, key: &[u8; 32]) -> Result<Vec<u8>> {
-        seal_bytes(&self.key, WRAP_AAD, key)
+        seal_bytes(&Aes256Gcm::new(&self.key.into()), random(), WRAP_AAD, key)
     }
 
     fn unwrap(&self, wrapped: &[u8]) -> Result<[u8; 32]> {
-        let clear = open_bytes(&self.key, WRAP_AAD, wrapped)
+        let clear = open_bytes(&Aes256Gcm::new(&self.key.into()), WRAP_AAD, wrapped)
             .map_err(|_| key_error(format!("a data key does not open with {}", self.id())))?;
         clear.try_into().map_err(|_| key_error("a wrapped data key is not 32 bytes"))
     }
 }
 
-fn seal_bytes(key: &[u8; 32], aad: &[u8], clear: &[u8]) -> Result<Vec<u8>> {
-    let cipher = Aes256Gcm::new(key.into());
-    let nonce: [u8; NONCE] = random();
+fn seal_bytes(cipher: &Aes256Gcm, nonce: [u8; NONCE], aad: &[u8], clear: &[u8]) -> Result<Vec<u8>> {
     let ct = cipher
         .encrypt(&Nonce::from(nonce), Payload { msg: clear, aad })
         .map_err(|_| key_error("encryption failed"))?;
     Ok([nonce.as_slice(), &ct].concat())
 }
 
-fn open_bytes(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> std::result::Result<Vec<u8>, ()> {
+fn open_bytes(cipher: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> std::result::Result<Vec<u8>, ()> {
     if sealed.len() < NONCE + 16 {
         return Err(());
     }
     let (nonce, ct) = sealed.split_at(NONCE);
     let nonce: [u8; NONCE] = nonce.try_into().map_err(|_| ())?;
-    Aes256Gcm::new(key.into()).decrypt(&Nonce::from(nonce), Payload { msg: ct, aad }).map_err(|_| ())
+    cipher.decrypt(&Nonce::from(nonce), Payload { msg: ct, aad }).map_err(|_| ())
 }
 
 /// A data key or the index key as stored: wrapped by the master key.
@@ -244,11 +242,16 @@ impl StoredKey {
 
 /// The database's keys, unwrapped: what seals and opens personal values and computes their
 /// blind indexes.
-#[derive(Clone)]
 pub struct Keyring {
     active: i64,
-    data: BTreeMap<i64, [u8; 32]>,
-    index: [u8; 32],
+    /// Each data key's cipher, its key schedule computed once.
+    data: BTreeMap<i64, Aes256Gcm>,
+    /// The index key's HMAC, keyed once and cloned per value.
+    index: hmac::Hmac<Sha256>,
+    /// Nonces are this random base XOR a counter: unique within the process without a system
+    /// call per value, and as unlikely to meet another process's as random nonces are.
+    nonce_base: [u8; NONCE],
+    counter: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for Keyring {
@@ -266,9 +269,11 @@ impl Keyring {
         for k in stored {
             let key = k.unwrap(master)?;
             match k.purpose.as_str() {
-                "index" => index = Some(key),
+                "index" => {
+                    index = Some(<hmac::Hmac<Sha256>>::new_from_slice(&key).expect("any key length"));
+                }
                 _ => {
-                    data.insert(k.id, key);
+                    data.insert(k.id, Aes256Gcm::new(&key.into()));
                     if k.active {
                         active = Some(k.id);
                     }
@@ -276,7 +281,13 @@ impl Keyring {
             }
         }
         match (active, index) {
-            (Some(active), Some(index)) => Ok(Keyring { active, data, index }),
+            (Some(active), Some(index)) => Ok(Keyring {
+                active,
+                data,
+                index,
+                nonce_base: random(),
+                counter: std::sync::atomic::AtomicU64::new(0),
+            }),
             _ => Err(key_error("the database has no active data key or no index key")),
         }
     }
@@ -293,8 +304,14 @@ impl Keyring {
 
     /// `clear`, sealed for the column `column` (`table.column`).
     pub fn seal(&self, column: &str, clear: &str) -> String {
-        let key = &self.data[&self.active];
-        let sealed = seal_bytes(key, column.as_bytes(), clear.as_bytes()).expect("AES-GCM encrypts");
+        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut nonce = self.nonce_base;
+        for (b, c) in nonce[NONCE - 8..].iter_mut().zip(n.to_be_bytes()) {
+            *b ^= c;
+        }
+        let cipher = &self.data[&self.active];
+        let sealed =
+            seal_bytes(cipher, nonce, column.as_bytes(), clear.as_bytes()).expect("AES-GCM encrypts");
         format!("{SEALED}{}:{}", self.active, B64.encode(sealed))
     }
 
@@ -332,7 +349,7 @@ impl Keyring {
     /// HMAC-SHA-256 under the index key, hex. Equal values give equal indexes; without the
     /// key, an index tells nothing, not even for a value one could guess.
     pub fn blind(&self, domain: &str, value: &str) -> String {
-        let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(&self.index).expect("any key length");
+        let mut mac = self.index.clone();
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
