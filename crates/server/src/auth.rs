@@ -433,12 +433,7 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
             csrf_refused()
         };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !crate::extract::is_form(req.headers()) {
         return csrf_refused();
     }
     // A plain form: read the body (already bounded by the body limit), find `csrf`, put it back.

@@ -41,6 +41,29 @@ fn is_json(parts: &axum::http::HeaderMap) -> bool {
     })
 }
 
+/// The request's body, within the server's limit (413 `BODY_TOO_LARGE` past it).
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BODY_TOO_LARGE",
+                "the body is over the server's limit",
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "BAD_BODY", "the body could not be read")
+        }
+    })
+}
+
+/// Whether the request's body is a URL-encoded form.
+pub(crate) fn is_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
@@ -52,17 +75,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "BODY_TOO_LARGE",
-                    "the body is over the server's limit",
-                )
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "BAD_BODY", "the body could not be read")
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         from_json_bytes(&bytes).map(Json)
     }
 }
@@ -173,29 +186,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Form<T>, ApiError> {
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
+        if !is_form(req.headers()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "UNSUPPORTED_MEDIA_TYPE",
                 "send the form as application/x-www-form-urlencoded",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "BODY_TOO_LARGE",
-                    "the body is over the server's limit",
-                )
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "BAD_BODY", "the body could not be read")
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         from_pairs(&bytes, "BAD_FORM").map(Form)
     }
 }

@@ -297,11 +297,6 @@ impl Keyring {
         self.active
     }
 
-    /// Whether `id` is one of these data keys.
-    pub fn knows(&self, id: i64) -> bool {
-        self.data.contains_key(&id)
-    }
-
     /// `clear`, sealed for the column `column` (`table.column`).
     pub fn seal(&self, column: &str, clear: &str) -> String {
         let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -672,7 +672,7 @@ impl CallStore for Adapter {
         }
         // By the numbers' blind indexes: the stored numbers are sealed.
         let ring = self.keyring().await?;
-        let [a, b, c] = [a, b, c].map(|n| ring.blind(rows::BLIND_CONTACT, &n));
+        let [a, b, c] = [a, b, c].map(|n| ring.blind(BLIND_CONTACT, &n));
         let rows = sqlx::query(
             "SELECT c.id AS case_id, p.id AS point, p.role, c.collector, c.team FROM contact_points p \
              JOIN cases c ON c.customer_id = p.customer_id \

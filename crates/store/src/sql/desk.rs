@@ -160,7 +160,7 @@ async fn insert_number(
         "SELECT COUNT(*) FROM contact_points WHERE customer_id = $1 AND kind = 'phone' AND value_bidx = $2",
     )
     .bind(&customer)
-    .bind(ring.blind(rows::BLIND_CONTACT, &value))
+    .bind(ring.blind(BLIND_CONTACT, &value))
     .fetch_one(&mut *tx)
     .await?;
     if known > 0 {
@@ -186,7 +186,7 @@ async fn insert_number(
     .bind(WaiverStatus::Requested.as_str())
     .bind(actor)
     .bind(DbTime::new(now))
-    .bind(ring.blind(rows::BLIND_CONTACT, &value))
+    .bind(ring.blind(BLIND_CONTACT, &value))
     .fetch_one(&mut *tx)
     .await?;
     let payload = json!({
@@ -194,7 +194,7 @@ async fn insert_number(
         "replaces": n.replaces.as_ref().map(ContactId::as_str),
         "role": role.as_str(),
         "number": daylight_domain::pii::mask_phone(&value),
-        "number_bidx": ring.blind(rows::BLIND_CONTACT, &value),
+        "number_bidx": ring.blind(BLIND_CONTACT, &value),
         "source": n.source.as_str(),
     });
     append(&mut tx, &Event::new(now, actor, EventKind::NumberProposed, n.case.as_str(), &payload)).await?;
@@ -231,7 +231,7 @@ async fn update_number(
                 .bind(ring.seal("contact_points.value", &p.proposal.number))
                 .bind(DbTime::new(now))
                 .bind(point.as_str())
-                .bind(ring.blind(rows::BLIND_CONTACT, &p.proposal.number))
+                .bind(ring.blind(BLIND_CONTACT, &p.proposal.number))
                 .execute(&mut *tx)
                 .await?;
                 point.clone()
@@ -248,7 +248,7 @@ async fn update_number(
                 .bind(ring.seal("contact_points.value", &p.proposal.number))
                 .bind(ring.seal_opt("contact_points.name", p.proposal.name.as_deref()))
                 .bind(DbTime::new(now))
-                .bind(ring.blind(rows::BLIND_CONTACT, &p.proposal.number))
+                .bind(ring.blind(BLIND_CONTACT, &p.proposal.number))
                 .execute(&mut *tx)
                 .await?;
                 point

@@ -173,7 +173,7 @@ impl ImportSession for Session {
     async fn resident_id_owners(&mut self, resident_ids: &[&str]) -> Result<HashMap<String, String>> {
         // By their blind indexes: the stored resident IDs are sealed.
         let by_index: HashMap<String, &str> =
-            resident_ids.iter().map(|r| (self.ring.blind(rows::BLIND_RESIDENT, r), *r)).collect();
+            resident_ids.iter().map(|r| (self.ring.blind(BLIND_RESIDENT, r), *r)).collect();
         let indexes: Vec<&str> = by_index.keys().map(String::as_str).collect();
         let mut owners = HashMap::new();
         for chunk in indexes.chunks(ROWS_PER_STATEMENT * 4) {

@@ -2,12 +2,16 @@
 // (crate::keys), loaded once per KEY_RELOAD, their rotation, and the re-sealing of stored values.
 
 use crate::keys::{KeyCache, Keyring, MasterKey, StoredKey};
+use crate::rows::{BLIND_CONTACT, BLIND_NAME, BLIND_RESIDENT};
 
 /// A table's sealed columns: each with the blind index kept beside it, if any, and its domain.
 struct SealedTable {
     table: &'static str,
     key: &'static str,
     int_key: bool,
+    /// The associated data of every column of the table, if not each column's own
+    /// `table.column`.
+    aad: Option<&'static str>,
     columns: &'static [(&'static str, Option<(&'static str, &'static str)>)],
 }
 
@@ -17,6 +21,7 @@ const SEALED_TABLES: &[SealedTable] = &[
         table: "customers",
         key: "id",
         int_key: false,
+        aad: None,
         columns: &[
             ("name", Some(("name_bidx", BLIND_NAME))),
             ("resident_id", Some(("resident_id_bidx", BLIND_RESIDENT))),
@@ -28,28 +33,27 @@ const SEALED_TABLES: &[SealedTable] = &[
         table: "contact_points",
         key: "id",
         int_key: false,
+        aad: None,
         columns: &[("value", Some(("value_bidx", BLIND_CONTACT))), ("name", None)],
     },
     SealedTable {
         table: "number_proposals",
         key: "id",
         int_key: true,
+        aad: None,
         columns: &[("number", Some(("number_bidx", BLIND_CONTACT))), ("name", None)],
     },
-    SealedTable { table: "qc_calls", key: "id", int_key: true, columns: &[("transcript", None)] },
+    SealedTable { table: "qc_calls", key: "id", int_key: true, aad: None, columns: &[("transcript", None)] },
     SealedTable {
         table: "users",
         key: "login",
         int_key: false,
+        // Confirming an enrolment moves the sealed secret from one column to the other.
+        aad: Some(TOTP_AAD),
         columns: &[("totp_secret", None), ("totp_pending", None)],
     },
 ];
 
-/// Blind-index domains: a value's index differs per domain.
-const BLIND_NAME: &str = "name";
-const BLIND_RESIDENT: &str = "resident_id";
-/// Contact values (a phone number, an e-mail address) and proposed numbers.
-const BLIND_CONTACT: &str = "contact";
 /// Rows re-sealed per transaction.
 const RESEAL_PAGE: i64 = 500;
 
@@ -186,8 +190,7 @@ async fn reseal_page(
         done.rows += 1;
         let mut sets: Vec<(String, Option<String>)> = Vec::new();
         for (c, b) in t.columns {
-            // The associated data: the column's name (both TOTP columns share one, see users.rs).
-            let column = if t.table == "users" { TOTP_AAD.to_owned() } else { format!("{}.{c}", t.table) };
+            let column = t.aad.map_or_else(|| format!("{}.{c}", t.table), str::to_owned);
             let Some(stored) = opt_text(row, c)? else { continue };
             let blind_missing = match b {
                 Some((b, _)) => opt_text(row, b)?.is_none(),
@@ -235,16 +238,19 @@ impl KeyStore for Adapter {
         let mut counts: std::collections::BTreeMap<i64, u64> =
             stored.iter().filter(|k| k.purpose == "data").map(|k| (k.id, 0)).collect();
         let mut clear = 0;
+        // Counted by the database, by each value's prefix (`dl1:<key id>:`).
+        let count = |sql: String| async move {
+            let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&self.read).await?;
+            Ok::<u64, StoreError>(u64::try_from(n).unwrap_or(0))
+        };
         for t in SEALED_TABLES {
             for (c, _) in t.columns {
-                let sql = format!("SELECT {c} AS v FROM {} WHERE {c} IS NOT NULL", t.table);
-                let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.read).await?;
-                for r in &rows {
-                    match Keyring::key_of(&text(r, "v")?) {
-                        Some(k) => *counts.entry(k).or_default() += 1,
-                        None => clear += 1,
-                    }
+                let from = format!("SELECT COUNT(*) FROM {} WHERE {c}", t.table);
+                for (k, n) in &mut counts {
+                    *n += count(format!("{from} LIKE '{}{k}:%'", crate::keys::SEALED)).await?;
                 }
+                clear +=
+                    count(format!("{from} IS NOT NULL AND {c} NOT LIKE '{}%'", crate::keys::SEALED)).await?;
             }
         }
         Ok(KeyStatus {

@@ -295,7 +295,6 @@ async fn read_config(pool: &DbPool) -> Result<Vec<ConfigEntry>> {
 /// one of the case's phone numbers (`q` parsed as each, as the values were when stored), or a
 /// card's last four digits. Exact matches only: an index finds equal values, never parts.
 fn push_search(qb: &mut QueryBuilder<Db>, ring: &Keyring, q: &str) {
-    use crate::rows::{BLIND_CONTACT, BLIND_NAME, BLIND_RESIDENT};
     qb.push(" AND (c.id = ").push_bind(q.to_owned());
     if let Ok(name) = PersonName::parse(q) {
         qb.push(" OR cu.name_bidx = ").push_bind(ring.blind(BLIND_NAME, name.expose()));
