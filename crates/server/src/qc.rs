@@ -556,6 +556,8 @@ mod tests {
             window: "09:00–12:00".into(),
             arm: "champion".into(),
             reasons: Vec::new(),
+            script_text: None,
+            flags: Vec::new(),
         }
     }
 

@@ -56,6 +56,12 @@ pub(crate) struct Facts {
 
 impl Facts {
     pub(crate) fn of(d: &CaseDetail, calls: &Calls) -> Facts {
+        Facts::with(d, &calls.settings.bank, &calls.settings.hotline)
+    }
+
+    /// The case's facts with the bank's name and hotline as given (the console without a switch
+    /// names the bank 本行).
+    pub(crate) fn with(d: &CaseDetail, bank: &str, hotline: &str) -> Facts {
         // Addressed by surname and 先生/女士, never the whole name.
         let name = d.customer.name.expose();
         let surname: String = name.chars().take(1).collect();
@@ -70,12 +76,17 @@ impl Facts {
             amount_fen: account.map_or(0, |a| a.owed().minor),
             dpd: account.map_or(0, |a| a.account.days_past_due),
             due_date: account.map_or(jiff::civil::date(2000, 1, 1), |a| a.account.due_date),
-            bank: calls.settings.bank.clone(),
-            hotline: calls.settings.hotline.clone(),
+            bank: bank.to_owned(),
+            hotline: hotline.to_owned(),
         }
     }
 
     pub(crate) fn spoken(&self) -> Spoken<'_> {
+        self.spoken_by("")
+    }
+
+    /// The facts as `agent` says them.
+    pub(crate) fn spoken_by<'a>(&'a self, agent: &'a str) -> Spoken<'a> {
         Spoken {
             name: &self.name,
             card_last4: &self.card_last4,
@@ -83,14 +94,14 @@ impl Facts {
             dpd: self.dpd,
             due_date: self.due_date,
             bank: &self.bank,
-            agent: "",
+            agent,
             hotline: &self.hotline,
         }
     }
 }
 
 /// The default strategy, read once.
-fn default_strategy() -> Option<&'static Strategy> {
+pub(crate) fn default_strategy() -> Option<&'static Strategy> {
     static DEFAULT_STRATEGY: std::sync::LazyLock<Option<Strategy>> =
         std::sync::LazyLock::new(|| Strategy::from_toml(DEFAULT, "default").ok());
     DEFAULT_STRATEGY.as_ref()

@@ -178,6 +178,10 @@ pub struct QueueItem {
     pub arm: Option<String>,
     /// Who the case is assigned to.
     pub collector: Option<String>,
+    /// `open`, `closed`, `legal`, `written_off` (a search finds cases of every status).
+    pub status: String,
+    /// Attempts on the case since the team's midnight (any agent, any channel).
+    pub worked_today: u32,
 }
 
 fn overdue_fen(list: &[Money]) -> i64 {
@@ -210,9 +214,16 @@ async fn open_cases(app: &AppState, caller: &Caller) -> ApiResult<Vec<daylight_s
         status: Some(CaseStatus::Open),
         scope: caller.scope.clone(),
         limit: QUEUE_LIMIT,
+        attempts_since: Some(team_midnight(app.now())),
         ..CaseFilter::default()
     };
     Ok(app.store.list_cases(&filter).await?)
+}
+
+/// The start of the team's day that holds `now`.
+pub fn team_midnight(now: Timestamp) -> Timestamp {
+    let zone = team_zone();
+    now.to_zoned(zone.clone()).date().to_zoned(zone).map_or(now, |z| z.timestamp())
 }
 
 impl QueueItem {
@@ -230,35 +241,243 @@ impl QueueItem {
             script: action.and_then(|a| a.script.clone()),
             arm: action.map(|a| a.arm.clone()),
             collector: s.case.collector,
+            status: s.case.status.as_str().to_owned(),
+            worked_today: s.attempts_since,
         }
     }
 }
 
-/// The caller's open cases: today's planned ones first, in the plan's order (window start,
-/// then priority), then the rest, worst first.
+/// The caller's open cases: today's planned ones not yet worked today first, in the plan's
+/// order (window start, then priority), then the rest, worst first; cases worked today after
+/// those not yet worked, in the same order.
 pub async fn queue(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>> {
     let cases = open_cases(app, caller).await?;
     let plan = app.plans.today(app).await?;
-    let mut items: Vec<(Option<(Timestamp, u32)>, QueueItem)> = cases
+    // (worked today, today's window and priority, the item)
+    type Keyed = (bool, Option<(Timestamp, u32)>, QueueItem);
+    let mut items: Vec<Keyed> = cases
         .into_iter()
         .map(|s| {
             let action = plan
                 .by_case
                 .get(s.case.id.as_str())
                 .and_then(|v| v.iter().find(|a| a.contact_point.is_some()));
-            (action.map(|a| (a.window_start, a.priority)), QueueItem::new(s, action))
+            (s.attempts_since > 0, action.map(|a| (a.window_start, a.priority)), QueueItem::new(s, action))
         })
         .collect();
-    // Planned first (by window, then priority); the store's order (worst first) otherwise.
-    items.sort_by(|a, b| match (&a.0, &b.0) {
-        (Some(x), Some(y)) => x.cmp(y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
+    // Not yet worked today first; then planned first (by window, then priority); the store's
+    // order (worst first) otherwise.
+    items.sort_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| match (&a.1, &b.1) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
     });
-    let items: Vec<QueueItem> = items.into_iter().map(|(_, i)| i).collect();
+    let items: Vec<QueueItem> = items.into_iter().map(|(_, _, i)| i).collect();
     app.queues.put(&caller.user.login, app.now(), items.iter().map(|i| i.case.clone()).collect());
     Ok(items)
+}
+
+/// How a list of cases is narrowed, ordered and paged (the workbench's queue, the team's cases).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Find a case within the caller's scope, of any status: its id, the debtor's full name,
+    /// resident ID or full phone number (compared by blind index; nothing in clear is shown),
+    /// or a card's last four digits.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Only this bucket (`M1` … `M6+`).
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// `yes`: only cases worked today; `no`: only cases not yet worked today.
+    #[serde(default)]
+    pub worked: Option<String>,
+    /// `yes`: only cases in today's plan.
+    #[serde(default)]
+    pub planned: Option<String>,
+    /// Only cases owing at least this many yuan.
+    #[serde(default)]
+    pub min_overdue: Option<String>,
+    /// `plan` (the queue's order, the default), `overdue` or `dpd` (largest first).
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// The page, from 1.
+    #[serde(default)]
+    pub page: Option<u32>,
+}
+
+/// One page of a list of cases, with the whole list's count.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListPage {
+    /// The page's cases.
+    pub items: Vec<QueueItem>,
+    /// How many cases the list holds in all (every page).
+    pub total: u64,
+    /// This page, from 1.
+    pub page: u32,
+    /// How many pages.
+    pub pages: u32,
+    /// Cases per page.
+    pub per_page: u32,
+    /// The queue's cases not listed because it holds at most [`QUEUE_LIMIT`] (the worst first).
+    pub beyond_limit: u64,
+}
+
+/// Cases per page of a list.
+pub const PER_PAGE: u32 = 50;
+
+impl ListQuery {
+    fn text(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    fn bucket(&self) -> ApiResult<Option<daylight_domain::bucket::Bucket>> {
+        Self::text(&self.bucket)
+            .map(|b| {
+                b.parse()
+                    .map_err(|_| ApiError::field("bucket", "ENUM", format!("{b:?}: one of M0 … M6, M6+")))
+            })
+            .transpose()
+    }
+
+    fn yes_no(v: &Option<String>, field: &str) -> ApiResult<Option<bool>> {
+        match Self::text(v) {
+            None => Ok(None),
+            Some("yes") => Ok(Some(true)),
+            Some("no") => Ok(Some(false)),
+            Some(other) => Err(ApiError::field(field, "ENUM", format!("{other:?}: yes or no"))),
+        }
+    }
+
+    fn min_overdue_fen(&self) -> ApiResult<Option<i64>> {
+        Self::text(&self.min_overdue)
+            .map(|y| {
+                parse_yuan(y).filter(|f| *f >= 0).ok_or_else(|| {
+                    ApiError::field(
+                        "min_overdue",
+                        "AMOUNT",
+                        format!("{y:?}: an amount in yuan, e.g. 5000 or 5000.50"),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    fn sort(&self) -> ApiResult<&str> {
+        match Self::text(&self.sort).unwrap_or("plan") {
+            s @ ("plan" | "overdue" | "dpd") => Ok(s),
+            other => Err(ApiError::field("sort", "ENUM", format!("{other:?}: plan, overdue or dpd"))),
+        }
+    }
+
+    fn page(&self) -> u32 {
+        self.page.unwrap_or(1).max(1)
+    }
+}
+
+/// Yuan as a person types them (`5000`, `5,000.5`) in fen.
+fn parse_yuan(s: &str) -> Option<i64> {
+    let s = s.replace(',', "");
+    let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().ok()? };
+    whole.checked_mul(100)?.checked_add(frac)
+}
+
+fn page_of(items: Vec<QueueItem>, total: u64, page: u32, beyond_limit: u64) -> ListPage {
+    let pages = u32::try_from(total.div_ceil(u64::from(PER_PAGE))).unwrap_or(u32::MAX).max(1);
+    ListPage { items, total, page, pages, per_page: PER_PAGE, beyond_limit }
+}
+
+/// A search within the caller's scope (any status), a page of it with its count.
+async fn search_page(app: &AppState, caller: &Caller, q: &str, query: &ListQuery) -> ApiResult<ListPage> {
+    caller.require(Permission::ViewCases, "view cases")?;
+    let page = query.page();
+    let filter = CaseFilter {
+        scope: caller.scope.clone(),
+        search: Some(q.to_owned()),
+        bucket: query.bucket()?,
+        limit: PER_PAGE,
+        offset: (page - 1).saturating_mul(PER_PAGE),
+        attempts_since: Some(team_midnight(app.now())),
+        ..CaseFilter::default()
+    };
+    let total = app.store.count_cases(&filter).await?;
+    let items = app.store.list_cases(&filter).await?.into_iter().map(|s| QueueItem::new(s, None)).collect();
+    Ok(page_of(items, total, page, 0))
+}
+
+/// The caller's queue narrowed, ordered and paged as `query` says; a search (`q`) looks
+/// through every case in the caller's scope instead.
+pub async fn queue_page(app: &AppState, caller: &Caller, query: &ListQuery) -> ApiResult<ListPage> {
+    let (bucket, worked, planned, min_fen, sort) = (
+        query.bucket()?,
+        ListQuery::yes_no(&query.worked, "worked")?,
+        ListQuery::yes_no(&query.planned, "planned")?,
+        query.min_overdue_fen()?,
+        query.sort()?,
+    );
+    if let Some(q) = ListQuery::text(&query.q) {
+        return search_page(app, caller, q, query).await;
+    }
+    let all = queue(app, caller).await?;
+    let listed = all.len() as u64;
+    let open =
+        CaseFilter { status: Some(CaseStatus::Open), scope: caller.scope.clone(), ..CaseFilter::default() };
+    let beyond_limit = if listed >= u64::from(QUEUE_LIMIT) {
+        app.store.count_cases(&open).await?.saturating_sub(listed)
+    } else {
+        0
+    };
+    let mut items: Vec<QueueItem> = all
+        .into_iter()
+        .filter(|i| bucket.is_none_or(|b| i.bucket == b.label()))
+        .filter(|i| worked.is_none_or(|w| (i.worked_today > 0) == w))
+        .filter(|i| planned.is_none_or(|p| i.window.is_some() == p))
+        .filter(|i| min_fen.is_none_or(|m| i.overdue_fen >= m))
+        .collect();
+    match sort {
+        "overdue" => items.sort_by_key(|i| std::cmp::Reverse(i.overdue_fen)),
+        "dpd" => items.sort_by_key(|i| std::cmp::Reverse(i.dpd)),
+        _ => {}
+    }
+    let total = items.len() as u64;
+    let page = query.page();
+    let start = usize::try_from((page - 1).saturating_mul(PER_PAGE)).unwrap_or(usize::MAX);
+    let items: Vec<QueueItem> = items.into_iter().skip(start).take(PER_PAGE as usize).collect();
+    Ok(page_of(items, total, page, beyond_limit))
+}
+
+/// The caller's open cases as a team lead sees them (with who works each), worst first, a page
+/// at a time with the whole count; a search (`q`) finds cases of any status.
+pub async fn team_page(app: &AppState, caller: &Caller, query: &ListQuery) -> ApiResult<ListPage> {
+    caller.require(Permission::ViewCases, "view cases")?;
+    if let Some(q) = ListQuery::text(&query.q) {
+        return search_page(app, caller, q, query).await;
+    }
+    let page = query.page();
+    let filter = CaseFilter {
+        status: Some(CaseStatus::Open),
+        bucket: query.bucket()?,
+        scope: caller.scope.clone(),
+        limit: PER_PAGE,
+        offset: (page - 1).saturating_mul(PER_PAGE),
+        attempts_since: Some(team_midnight(app.now())),
+        ..CaseFilter::default()
+    };
+    let total = app.store.count_cases(&filter).await?;
+    let items = app.store.list_cases(&filter).await?.into_iter().map(|s| QueueItem::new(s, None)).collect();
+    Ok(page_of(items, total, page, 0))
 }
 
 /// A contact point as the caller sees it, with the gate's answer for a call now.
@@ -367,8 +586,13 @@ pub struct Suggestion {
     pub window: String,
     /// Experiment arm.
     pub arm: String,
-    /// Why, as the planner said.
+    /// Why, as the planner said (`CODE: detail`; the console puts them in words).
     pub reasons: Vec<String>,
+    /// The script's words with the case's figures filled in, as the collector reads them.
+    pub script_text: Option<String>,
+    /// What changes what to say: `hardship`, `anxious`, `abusive` (from the plan's reasons and
+    /// what QC heard today).
+    pub flags: Vec<String>,
 }
 
 /// A case as the caller may see it: personal data masked.
@@ -510,6 +734,8 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
         window: format!("{}–{}", local_hm(a.window_start), local_hm(a.window_end)),
         arm: a.arm.clone(),
         reasons: a.reasons.clone(),
+        script_text: None,
+        flags: Vec::new(),
     });
     // What QC heard on today's calls changes today's suggestion (tomorrow's plan reads the tags).
     let calls = app.store.qc_calls_in(&caller.scope, Some(&case_id), None, 50).await?;
@@ -521,6 +747,15 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
         .collect();
     if let Some(s) = suggestion.as_mut() {
         crate::qc::adjust_suggestion(s, plan.strategy.as_deref(), &heard_today);
+        let (bank, hotline) =
+            app.settings.calls.as_ref().map_or(("本行", ""), |c| (c.bank.as_str(), c.hotline.as_str()));
+        let facts = crate::robot::Facts::with(&d, bank, hotline);
+        let strategy = plan.strategy.as_deref().or_else(|| crate::robot::default_strategy());
+        s.script_text =
+            s.script.as_deref().and_then(|id| strategy.and_then(|st| st.script(id))).map(|script| {
+                daylight_strategy::spoken::written(&script.text, &facts.spoken_by(&caller.user.name))
+            });
+        s.flags = flags_of(&s.reasons);
     }
     let mut view = view_of(d, contacts, suggestion);
     view.number_proposals = app
@@ -534,6 +769,22 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
         view.qc = calls.iter().map(crate::qc::call_view).collect();
     }
     Ok(view)
+}
+
+/// The flags that change what a collector says, from the plan's reasons (`HARDSHIP`,
+/// `ANXIOUS`, `ABUSIVE`, and their `QC_` forms for what was heard today).
+fn flags_of(reasons: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (code, flag) in [("HARDSHIP", "hardship"), ("ANXIOUS", "anxious"), ("ABUSIVE", "abusive")] {
+        let qc = format!("QC_{code}");
+        if reasons.iter().any(|r| {
+            let c = r.split(':').next().unwrap_or_default();
+            c == code || c == qc
+        }) {
+            out.push(flag.to_owned());
+        }
+    }
+    out
 }
 
 fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestion>) -> CaseView {

@@ -413,6 +413,9 @@ pub struct CaseFilter {
     /// Only cases found by this: a case id, the debtor's full name, resident ID or a full
     /// phone number of the case (exact, by their blind indexes), or a card's last four digits.
     pub search: Option<String>,
+    /// Count each case's attempts at or after this instant ([`CaseSummary::attempts_since`]):
+    /// a queue's "worked today".
+    pub attempts_since: Option<Timestamp>,
 }
 
 impl CaseFilter {
@@ -430,6 +433,7 @@ impl Default for CaseFilter {
             limit: 100,
             offset: 0,
             search: None,
+            attempts_since: None,
         }
     }
 }
@@ -445,6 +449,8 @@ pub struct CaseSummary {
     pub accounts: i64,
     /// Overdue per currency.
     pub overdue: Vec<Money>,
+    /// Attempts on the case at or after [`CaseFilter::attempts_since`] (0 without it).
+    pub attempts_since: u32,
 }
 
 /// A stored account with its bucket.

@@ -178,9 +178,79 @@ pub fn speak(template: &str, v: &Spoken<'_>) -> String {
     out
 }
 
+/// A checked template filled for a collector to read from the screen: the amount in yuan with
+/// two decimals and thousands separators, the due date as `M月D日`, days and digits as figures.
+/// An unknown variable is left as written.
+pub fn written(template: &str, v: &Spoken<'_>) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let name = &after[..close];
+        rest = &after[close + 1..];
+        let word = match name {
+            "name" => v.name.to_owned(),
+            "card_last4" => v.card_last4.to_owned(),
+            "amount" => yuan_figures(v.amount_fen),
+            "dpd" => v.dpd.to_string(),
+            "due_date" => format!("{}月{}日", v.due_date.month(), v.due_date.day()),
+            "bank" => v.bank.to_owned(),
+            "agent" => v.agent.to_owned(),
+            "hotline" => v.hotline.to_owned(),
+            other => format!("{{{other}}}"),
+        };
+        out.push_str(&word);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Fen as yuan figures: `12,345.67`.
+fn yuan_figures(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    let whole = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{:02}", abs % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_is_written_with_the_cases_figures() {
+        let v = Spoken {
+            name: "张先生",
+            card_last4: "1234",
+            amount_fen: 1_234_567,
+            dpd: 45,
+            due_date: Date::new(2026, 3, 5).unwrap(),
+            bank: "示例银行",
+            agent: "王芳",
+            hotline: "4008-123",
+        };
+        assert_eq!(
+            written(
+                "{name}您好，我是{bank}的{agent}。尾号{card_last4}逾期{dpd}天，应还{amount}元，请于{due_date}前还款，热线{hotline}。{x}",
+                &v
+            ),
+            "张先生您好，我是示例银行的王芳。尾号1234逾期45天，应还12,345.67元，请于3月5日前还款，热线4008-123。{x}"
+        );
+        assert_eq!(written("{amount}", &Spoken { amount_fen: -5, ..v.clone() }), "-0.05");
+        assert_eq!(written("未闭合{name", &v), "未闭合{name");
+    }
 
     #[test]
     fn numbers_read_as_said() {

@@ -102,6 +102,82 @@ const WORDS: &[(&str, &str, &str)] = &[
         "队列为空：没有分配给您的未结案件。",
         "The queue is empty: no open cases are assigned to you.",
     ),
+    ("flag_hardship", "经济困难", "Hardship"),
+    (
+        "flag_hardship_say",
+        "先了解困难、谈分期或减免，不施压、不催促一次还清。",
+        "Hear the difficulty first and talk of a plan or a waiver; no pressure, no demand to pay all at once.",
+    ),
+    ("flag_anxious", "情绪焦虑", "Anxious"),
+    (
+        "flag_anxious_say",
+        "语气平和，先安抚，再说金额和日期。",
+        "Speak calmly, reassure first, then give the amount and the date.",
+    ),
+    ("flag_abusive", "曾有辱骂", "Abusive"),
+    (
+        "flag_abusive_say",
+        "保持礼貌，不争辩；遭辱骂可礼貌结束通话并记录。",
+        "Stay polite, do not argue; on abuse, end the call politely and note it.",
+    ),
+    ("step_identify", "1 核实身份", "1 Identify"),
+    (
+        "step_identify_say",
+        "确认是本人后才说明来意；非本人不透露欠款。",
+        "Say why you call only to the debtor in person; never tell anyone else of the debt.",
+    ),
+    ("step_notify", "2 告知", "2 Notify"),
+    (
+        "step_notify_say",
+        "说明欠款金额、逾期天数和还款日，以及逾期的后果（如实、不夸大）。",
+        "Give the amount, the days overdue, the due date, and the consequences (truly, without exaggeration).",
+    ),
+    ("step_reason", "3 询问原因", "3 Ask the reason"),
+    (
+        "step_reason_say",
+        "问清未还款的原因：忘记、暂时困难还是有异议。",
+        "Ask why it is unpaid: forgotten, a passing difficulty, or a dispute.",
+    ),
+    ("step_negotiate", "4 协商", "4 Negotiate"),
+    (
+        "step_negotiate_say",
+        "约定还款日期和金额（承诺），困难时提出分期或减免申请。",
+        "Agree a date and an amount (a promise); in hardship, propose a plan or a waiver.",
+    ),
+    ("count_of", "共", "In all"),
+    ("page", "页", "Page"),
+    ("search", "查找", "Find"),
+    (
+        "search_hint",
+        "姓名、手机号、身份证号、案件号或卡号后四位",
+        "Name, mobile, ID number, case or card's last four",
+    ),
+    (
+        "search_none",
+        "在您的范围内没有找到案件（姓名、号码须完整）。",
+        "No case in your scope matches (names and numbers in full).",
+    ),
+    ("all", "全部", "All"),
+    ("worked_today", "今日已联系", "Worked today"),
+    ("not_yet", "未联系", "Not yet"),
+    ("yes_worked", "已联系", "Worked"),
+    ("planned_today", "今日计划内", "In today's plan"),
+    ("min_overdue", "最低欠款（元）", "Owing at least (yuan)"),
+    ("sort_by", "排序", "Sort"),
+    ("sort_plan", "按计划", "By plan"),
+    ("sort_overdue", "欠款从高到低", "Largest amount first"),
+    ("sort_dpd", "逾期天数从长到短", "Longest overdue first"),
+    ("apply", "筛选", "Apply"),
+    ("clear", "清除条件", "Clear"),
+    (
+        "beyond_limit",
+        "队列只列出最严重的 2,000 件；未列出：",
+        "The queue lists the worst 2,000 cases; not listed:",
+    ),
+    ("times", "次", "times"),
+    ("prev_page", "上一页", "Previous"),
+    ("next_page", "下一页", "Next"),
+    ("due_at", "到期", "Due"),
     ("planned", "今日计划", "Today's plan"),
     ("not_planned", "今日未计划", "Not planned today"),
     ("case", "案件", "Case"),
@@ -586,6 +662,94 @@ pub fn word(lang: Lang, code: &str) -> String {
     }
 }
 
+/// A planner's reason (`CODE: detail`, as the strategy engine writes it) in the reader's
+/// language: the code in words and the detail's figures kept. English is the planner's own
+/// text; a reason this does not know stays as written.
+pub fn reason(lang: Lang, text: &str) -> String {
+    if lang == Lang::En {
+        return text.to_owned();
+    }
+    let Some((code, detail)) = text.split_once(": ") else {
+        return text.to_owned();
+    };
+    // The figures of a detail, in order ("2 % over 40 dials" → ["2", "40"]).
+    let figures: Vec<&str> = detail
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|f| !f.is_empty() && f.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    let fig = |i: usize| figures.get(i).copied().unwrap_or("?").to_owned();
+    // A script or ladder id at the end of a detail.
+    let last_word = detail.rsplit(' ').next().unwrap_or_default();
+    match code {
+        "SEGMENT" => {
+            let parts: Vec<&str> = detail.split(", ").collect();
+            let mut head = parts.first().copied().unwrap_or_default().split(' ');
+            let bucket = head.next().unwrap_or_default();
+            let band = match head.next().unwrap_or_default() {
+                "small" => "小额",
+                "medium" => "中额",
+                "large" => "大额",
+                other => other,
+            };
+            let risk = match parts.get(1).copied().unwrap_or_default() {
+                "low risk" => "低风险",
+                "medium risk" => "中风险",
+                "high risk" => "高风险",
+                other => other,
+            };
+            let quadrant = match parts.get(2).copied().unwrap_or_default() {
+                "willing_able" => "有意愿、有能力（多为忘记还款）",
+                "willing_unable" => "有意愿、暂无能力",
+                "able_unwilling" => "有能力、无意愿",
+                "unwilling_unable" => "无意愿、无能力",
+                other => other,
+            };
+            let propensity = parts
+                .get(3)
+                .and_then(|p| p.strip_prefix("propensity "))
+                .map(|p| format!("，还款倾向 {p}"))
+                .unwrap_or_default();
+            format!("客户分群：{bucket}，{band}，{risk}，{quadrant}{propensity}")
+        }
+        "ABILITY_LOW" => format!("还款能力偏低：还款倾向 {} 低于 {}", fig(0), fig(1)),
+        "WILLINGNESS_LOW" if detail.contains("broken promises") => {
+            format!("还款意愿偏低：{} 次承诺未兑现", fig(0))
+        }
+        "WILLINGNESS_LOW" => format!("还款意愿偏低：已通话 {} 次，无承诺，90 天内无还款", fig(0)),
+        "HARDSHIP" => "经济困难：转入协商，暂停施压话术".to_owned(),
+        "ABUSIVE" => "曾有辱骂：调整联系渠道组合".to_owned(),
+        "ANXIOUS" => "情绪焦虑：先用安抚话术".to_owned(),
+        "EXTREME_CONTACT_RATE" => {
+            format!("接通率异常：{} 次拨打接通率 {}%，不按模型择时", fig(1), fig(0))
+        }
+        "FALLBACK" => format!("备选方案：当日第 {} 个备选", fig(0)),
+        "LADDER" => format!("催收阶梯：{detail}"),
+        "STEP" => {
+            let channel = detail.split(' ').next().unwrap_or_default();
+            format!("阶梯步骤：逾期第 {} 天起{}", fig(0), word(lang, channel))
+        }
+        "SELECTION" if detail.starts_with("explored") => {
+            format!("方案选择：探索（汤普森抽样），还款概率 {}", fig(0))
+        }
+        "SELECTION" if detail.starts_with("highest") => {
+            format!("方案选择：预期回收最高，还款概率 {}", fig(0))
+        }
+        "SELECTION" => "方案选择：按阶梯顺序".to_owned(),
+        "TIME" if detail.starts_with("best") => "联系时间：合规时段中接通概率最高者".to_owned(),
+        "TIME" => "联系时间：未按模型择时".to_owned(),
+        "QC_ABUSIVE" => "质检：今日通话中有辱骂，已标记客户，下次计划调整渠道".to_owned(),
+        "QC_ANXIOUS" => format!("质检：今日通话中客户焦虑，改用安抚话术 {last_word}"),
+        "QC_HARDSHIP" if detail.contains("negotiation script") && !detail.contains("no negotiation") => {
+            format!("质检：今日通话中听到经济困难，暂停施压，改用协商话术 {last_word}")
+        }
+        "QC_HARDSHIP" if detail.contains("no negotiation") => {
+            "质检：今日通话中听到经济困难，暂停施压（本渠道无协商话术）".to_owned()
+        }
+        "QC_HARDSHIP" => "质检：今日通话中听到经济困难，计划话术非施压话术，照常使用".to_owned(),
+        _ => text.to_owned(),
+    }
+}
+
 /// Outcomes in words, by code.
 pub fn outcome(lang: Lang, code: &str) -> String {
     let zh = match code {
@@ -676,12 +840,44 @@ mod tests {
             ["ringing_agent", "ringing_debtor", "talking", "ended"].map(|p| format!("call_{p}")).into_iter();
         let built = built
             .chain(daylight_domain::agent::AgentState::ALL.iter().map(|s| format!("agent_{s}")))
-            .chain(daylight_domain::agent::PauseReason::ALL.iter().map(|r| format!("pause_{r}")));
+            .chain(daylight_domain::agent::PauseReason::ALL.iter().map(|r| format!("pause_{r}")))
+            .chain(
+                ["hardship", "anxious", "abusive"]
+                    .iter()
+                    .flat_map(|f| [format!("flag_{f}"), format!("flag_{f}_say")]),
+            );
         missing.extend(built.filter(|k| !has(k)));
         assert!(missing.is_empty(), "keys without words: {missing:?}");
         let mut keys: Vec<_> = WORDS.iter().map(|(k, _, _)| *k).collect();
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), WORDS.len(), "a key is listed twice");
+    }
+
+    #[test]
+    fn the_planners_reasons_read_in_chinese_with_their_figures() {
+        let zh = |r: &str| reason(Lang::Zh, r);
+        assert_eq!(
+            zh("SEGMENT: M6+ large, high risk, able_unwilling, propensity 0.12"),
+            "客户分群：M6+，大额，高风险，有能力、无意愿，还款倾向 0.12"
+        );
+        assert_eq!(zh("WILLINGNESS_LOW: 3 broken promises"), "还款意愿偏低：3 次承诺未兑现");
+        assert_eq!(
+            zh("EXTREME_CONTACT_RATE: 2 % over 40 dials; exempt from model-driven timing"),
+            "接通率异常：40 次拨打接通率 2%，不按模型择时"
+        );
+        assert_eq!(zh("STEP: call from day 1"), "阶梯步骤：逾期第 1 天起电话");
+        assert_eq!(zh("ABILITY_LOW: propensity 0.08 below 0.2"), "还款能力偏低：还款倾向 0.08 低于 0.2");
+        assert_eq!(
+            zh("QC_ANXIOUS: the debtor was anxious on today's call; soothing script call-soothing"),
+            "质检：今日通话中客户焦虑，改用安抚话术 call-soothing"
+        );
+        assert_eq!(
+            zh("SELECTION: highest expected repayment, P(pay) 0.412"),
+            "方案选择：预期回收最高，还款概率 0.412"
+        );
+        // English is the planner's own; an unknown reason stays as written.
+        assert_eq!(reason(Lang::En, "LADDER: m1"), "LADDER: m1");
+        assert_eq!(zh("NEW_CODE: something"), "NEW_CODE: something");
     }
 }

@@ -64,6 +64,10 @@ pub fn templates() -> Environment<'static> {
         let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
         i18n::word(lang, code)
     });
+    env.add_function("reason", |state: &minijinja::State, text: &str| -> String {
+        let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+        i18n::reason(lang, text)
+    });
     env.add_function("outcome", |state: &minijinja::State, code: &str| -> String {
         let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
         i18n::outcome(lang, code)
@@ -374,22 +378,90 @@ async fn password_submit(
     }
 }
 
-async fn workbench(Page { app, lang, c }: Page) -> Response {
-    match work::queue(&app, &c).await {
-        Err(e) => error_page(&app, lang, Some(&c), e),
-        Ok(items) => {
-            let planned = items.iter().filter(|i| i.window.is_some()).count();
-            // Collectors who take calls through the switch set their state here.
-            let agent = match &app.calls {
-                Some(_) if c.can(Permission::WorkCases) => crate::agents::mine(&app, &c).await.ok(),
-                _ => None,
-            };
-            let reasons: Vec<&str> =
-                daylight_domain::agent::PauseReason::ALL.iter().map(|r| r.as_str()).collect();
-            let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! { items => Value::from(minijinja::value::Serde(&items)), planned => planned,
-            agent => agent.map(|a| Value::from(minijinja::value::Serde(&a))), pause_reasons => reasons } };
-            render(&app, "workbench.html", ctx)
+async fn workbench(
+    Page { app, lang, c }: Page,
+    crate::extract::Query(query): crate::extract::Query<work::ListQuery>,
+) -> Response {
+    let (list, problem) = match work::queue_page(&app, &c, &query).await {
+        Ok(list) => (list, None),
+        // A filter the list cannot read: the whole queue, and what was wrong.
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let problem = format!("{}: {}", e.field.clone().unwrap_or_default(), e.message);
+            match work::queue_page(&app, &c, &work::ListQuery::default()).await {
+                Ok(list) => (list, Some(problem)),
+                Err(e) => return error_page(&app, lang, Some(&c), e),
+            }
         }
+        Err(e) => return error_page(&app, lang, Some(&c), e),
+    };
+    let tasks = match crate::desk::my_tasks(&app, &c).await {
+        Ok(t) => t,
+        Err(e) => return error_page(&app, lang, Some(&c), e),
+    };
+    // Collectors who take calls through the switch set their state here.
+    let agent = match &app.calls {
+        Some(_) if c.can(Permission::WorkCases) => crate::agents::mine(&app, &c).await.ok(),
+        _ => None,
+    };
+    let reasons: Vec<&str> = daylight_domain::agent::PauseReason::ALL.iter().map(|r| r.as_str()).collect();
+    let buckets: Vec<&str> = daylight_domain::bucket::Bucket::ALL.iter().map(|b| b.label()).collect();
+    let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
+    list => Value::from(minijinja::value::Serde(&list)),
+    query => Value::from(minijinja::value::Serde(&QueryEcho::of(&query))),
+    links => page_links(&query, &list),
+    problem => problem, buckets => buckets,
+    tasks => Value::from(minijinja::value::Serde(&tasks)),
+    agent => agent.map(|a| Value::from(minijinja::value::Serde(&a))), pause_reasons => reasons } };
+    render(&app, "workbench.html", ctx)
+}
+
+/// A list's filters as the form shows them again.
+#[derive(serde::Serialize)]
+struct QueryEcho {
+    q: String,
+    bucket: String,
+    worked: String,
+    planned: String,
+    min_overdue: String,
+    sort: String,
+}
+
+impl QueryEcho {
+    fn of(q: &work::ListQuery) -> QueryEcho {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        QueryEcho {
+            q: s(&q.q),
+            bucket: s(&q.bucket),
+            worked: s(&q.worked),
+            planned: s(&q.planned),
+            min_overdue: s(&q.min_overdue),
+            sort: s(&q.sort),
+        }
+    }
+}
+
+/// The query strings of a list's previous and next pages (the same filters).
+fn page_links(q: &work::ListQuery, list: &work::ListPage) -> Value {
+    let with_page = |page: u32| {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [
+            ("q", &q.q),
+            ("bucket", &q.bucket),
+            ("worked", &q.worked),
+            ("planned", &q.planned),
+            ("min_overdue", &q.min_overdue),
+            ("sort", &q.sort),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                pairs.push((k, v.to_owned()));
+            }
+        }
+        pairs.push(("page", page.to_string()));
+        format!("?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    };
+    context! {
+        prev => (list.page > 1).then(|| with_page(list.page - 1)),
+        next => (list.page < list.pages).then(|| with_page(list.page + 1)),
     }
 }
 
@@ -941,9 +1013,17 @@ async fn team_response(
     c: &Caller,
     flash: Option<(&str, String)>,
     status: StatusCode,
+    query: &work::ListQuery,
 ) -> Response {
-    let cases = match work::team_cases(app, c).await {
-        Ok(v) => v,
+    let (list, problem) = match work::team_page(app, c, query).await {
+        Ok(list) => (list, None),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let problem = format!("{}: {}", e.field.clone().unwrap_or_default(), e.message);
+            match work::team_page(app, c, &work::ListQuery::default()).await {
+                Ok(list) => (list, Some(problem)),
+                Err(e) => return error_page(app, lang, Some(c), e),
+            }
+        }
         Err(e) => return error_page(app, lang, Some(c), e),
     };
     let to = match assignees(app, c).await {
@@ -952,7 +1032,10 @@ async fn team_response(
     };
     let (flash_kind, flash) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
     let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
-    cases => Value::from(minijinja::value::Serde(&cases)), assignees => to,
+    list => Value::from(minijinja::value::Serde(&list)), assignees => to,
+    query => Value::from(minijinja::value::Serde(&QueryEcho::of(query))), links => page_links(query, &list),
+    problem => problem,
+    buckets => daylight_domain::bucket::Bucket::ALL.iter().map(|b| b.label()).collect::<Vec<_>>(),
     can_close => c.can(Permission::Close), can_assign => c.can(Permission::Assign),
     flash_kind => flash_kind, flash => flash } };
     let mut r = render(app, "team.html", ctx);
@@ -960,8 +1043,11 @@ async fn team_response(
     r
 }
 
-async fn team_page(Page { app, lang, c }: Page) -> Response {
-    team_response(&app, lang, &c, None, StatusCode::OK).await
+async fn team_page(
+    Page { app, lang, c }: Page,
+    crate::extract::Query(query): crate::extract::Query<work::ListQuery>,
+) -> Response {
+    team_response(&app, lang, &c, None, StatusCode::OK, &query).await
 }
 
 /// Bulk actions on the selected cases: close them all (one transaction) or reassign them.
@@ -977,6 +1063,7 @@ async fn team_submit(Page { app, lang, c }: Page, body: axum::body::Bytes) -> Re
             &c,
             Some(("denied", format!("{} {}", e.code, e.message))),
             e.status,
+            &work::ListQuery::default(),
         )
         .await;
     }
@@ -989,10 +1076,20 @@ async fn team_submit(Page { app, lang, c }: Page, body: axum::body::Bytes) -> Re
         other => Err(ApiError::field("action", "ENUM", format!("{other:?}: close or assign"))),
     };
     match done {
-        Ok(n) => team_response(&app, lang, &c, Some(("ok", format!("{n}"))), StatusCode::OK).await,
+        Ok(n) => {
+            team_response(
+                &app,
+                lang,
+                &c,
+                Some(("ok", format!("{n}"))),
+                StatusCode::OK,
+                &work::ListQuery::default(),
+            )
+            .await
+        }
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::NOT_FOUND => {
             let text = format!("{} {}", e.code, e.message);
-            team_response(&app, lang, &c, Some(("denied", text)), e.status).await
+            team_response(&app, lang, &c, Some(("denied", text)), e.status, &work::ListQuery::default()).await
         }
         Err(e) => error_page(&app, lang, Some(&c), e),
     }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::fixture::*;
 
 /// Today's plan under `strategy` (TOML), stored as `daylight plan` stores it.
-async fn plan_today(store: &dyn Store, strategy: &str) {
+pub(crate) async fn plan_today(store: &dyn Store, strategy: &str) {
     use daylight_strategy::plan::{PlanInput, plan};
     let input = PlanInput {
         date: jiff::civil::date(2026, 3, 3),

@@ -17,6 +17,9 @@ pub trait CaseStore: Send + Sync {
     /// Cases matching `filter`, worst bucket first.
     async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
 
+    /// How many cases `filter` selects, whatever its limit and offset: a list's count.
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<u64>;
+
     /// Everything about one case.
     async fn case_detail(&self, id: &CaseId) -> Result<CaseDetail> {
         self.case_detail_in(&Scope::All, id).await

@@ -317,14 +317,8 @@ fn push_search(qb: &mut QueryBuilder<Db>, ring: &Keyring, q: &str) {
     qb.push(")");
 }
 
-async fn read_case_list(pool: &DbPool, ring: &Keyring, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-    let limit = i64::from(filter.limit.min(CaseFilter::MAX_LIMIT));
-    let mut tx = pool.begin().await?;
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT c.*, cu.name AS customer_name, \
-         (SELECT COUNT(*) FROM accounts a WHERE a.customer_id = c.customer_id) AS n_accounts \
-         FROM cases c JOIN customers cu ON cu.id = c.customer_id WHERE 1 = 1",
-    );
+/// The cases a filter selects: its conditions after `WHERE 1 = 1`.
+fn push_case_filter(qb: &mut QueryBuilder<Db>, ring: &Keyring, filter: &CaseFilter) {
     if let Some(s) = filter.status {
         qb.push(" AND c.status = ").push_bind(s.as_str());
     }
@@ -335,9 +329,36 @@ async fn read_case_list(pool: &DbPool, ring: &Keyring, filter: &CaseFilter) -> R
         qb.push(" AND c.collector = ").push_bind(c.clone());
     }
     if let Some(q) = filter.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        push_search(&mut qb, ring, q);
+        push_search(qb, ring, q);
     }
-    push_scope(&mut qb, &filter.scope);
+    push_scope(qb, &filter.scope);
+}
+
+async fn count_case_list(pool: &DbPool, ring: &Keyring, filter: &CaseFilter) -> Result<u64> {
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT COUNT(*) AS n FROM cases c JOIN customers cu ON cu.id = c.customer_id WHERE 1 = 1",
+    );
+    push_case_filter(&mut qb, ring, filter);
+    let row = qb.build().fetch_one(pool).await?;
+    Ok(u64::try_from(int(&row, "n")?).unwrap_or(0))
+}
+
+async fn read_case_list(pool: &DbPool, ring: &Keyring, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+    let limit = i64::from(filter.limit.min(CaseFilter::MAX_LIMIT));
+    let mut tx = pool.begin().await?;
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT c.*, cu.name AS customer_name, \
+         (SELECT COUNT(*) FROM accounts a WHERE a.customer_id = c.customer_id) AS n_accounts, ",
+    );
+    match filter.attempts_since {
+        Some(t) => qb
+            .push("(SELECT COUNT(*) FROM attempts t WHERE t.case_id = c.id AND t.at >= ")
+            .push_bind(DbTime::new(t))
+            .push(") AS n_attempts"),
+        None => qb.push("CAST(0 AS BIGINT) AS n_attempts"),
+    };
+    qb.push(" FROM cases c JOIN customers cu ON cu.id = c.customer_id WHERE 1 = 1");
+    push_case_filter(&mut qb, ring, filter);
     qb.push(" ORDER BY c.max_dpd DESC, c.id LIMIT ").push_bind(limit);
     qb.push(" OFFSET ").push_bind(i64::from(filter.offset));
     let rows = qb.build().fetch_all(&mut *tx).await?;
@@ -349,6 +370,7 @@ async fn read_case_list(pool: &DbPool, ring: &Keyring, filter: &CaseFilter) -> R
                 .map_err(|e| corrupt("name", e))?,
             accounts: int(r, "n_accounts")?,
             overdue: Vec::new(),
+            attempts_since: u32::try_from(int(r, "n_attempts")?).unwrap_or(u32::MAX),
         });
     }
     if !out.is_empty() {

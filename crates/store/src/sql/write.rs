@@ -1256,6 +1256,10 @@ impl CaseStore for Adapter {
         read_case_list(&self.read, &*self.keyring().await?, filter).await
     }
 
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<u64> {
+        count_case_list(&self.read, &*self.keyring().await?, filter).await
+    }
+
     async fn case_detail_in(&self, scope: &Scope, id: &CaseId) -> Result<CaseDetail> {
         read_case_detail(&self.read, &*self.keyring().await?, scope, id).await
     }

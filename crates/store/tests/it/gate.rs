@@ -97,6 +97,35 @@ contract! {
         verified_head(store).await;
     }
 
+    /// A queue's "worked today" and a list's count: attempts since an instant per case, and the
+    /// number of cases a filter selects whatever its page.
+    fn a_case_list_counts_attempts_since_and_its_whole_length(store, db) {
+        use daylight_store::model::CaseFilter;
+        portfolio(store, 3, |_| 40).await;
+        for at in ["2026-03-02T03:00:00Z", "2026-03-03T01:00:00Z", "2026-03-03T02:00:00Z"] {
+            assert!(record(store, &debtor_call(at, Outcome::NoAnswer)).await.decision.allowed);
+        }
+        let since = CaseFilter { attempts_since: Some(t("2026-03-02T16:00:00Z")), ..CaseFilter::default() };
+        let mut worked: Vec<(String, u32)> = store
+            .list_cases(&since)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.case.id.as_str().to_owned(), s.attempts_since))
+            .collect();
+        worked.sort();
+        assert_eq!(worked, [("CASE-C0001".to_owned(), 2), ("CASE-C0002".to_owned(), 0), ("CASE-C0003".to_owned(), 0)]);
+        let unasked = store.list_cases(&CaseFilter::default()).await.unwrap();
+        assert!(unasked.iter().all(|s| s.attempts_since == 0), "not counted unless asked");
+        let page = CaseFilter { limit: 1, offset: 1, ..CaseFilter::default() };
+        assert_eq!(store.list_cases(&page).await.unwrap().len(), 1);
+        assert_eq!(store.count_cases(&page).await.unwrap(), 3, "the whole list, not the page");
+        let one = CaseFilter { search: Some("13812340002".into()), ..CaseFilter::default() };
+        assert_eq!(store.count_cases(&one).await.unwrap(), 1);
+        let none = CaseFilter { scope: daylight_store::access::Scope::Collector("NOBODY".into()), ..CaseFilter::default() };
+        assert_eq!(store.count_cases(&none).await.unwrap(), 0, "within the scope");
+    }
+
     /// A batch is judged in order as single records would be: its fourth call on one day is
     /// denied by the cap its first three fill; a bad attempt writes none of the batch.
     fn a_batch_is_gated_in_order_in_one_transaction(store, db) {

@@ -1,0 +1,120 @@
+//! A collector's and a team lead's day in the console (issue 23): to-dos on the workbench,
+//! finding a caller, the queue's filters, sorts, marks and pages, the script in words.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use daylight_store::Store;
+use serde_json::json;
+
+use crate::fixture::*;
+
+both! {
+    // Defect: `/api/tasks` returned a collector's promise reminders; the workbench never showed
+    // them.
+    the_workbench_shows_the_collectors_reminders_with_their_due_times(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let (_, page) = e2.page("/workbench").await;
+        assert!(page.contains("id=\"tasks\"") && page.contains("没有待处理任务"), "an empty to-do list says so");
+        let promise = json!({"amount": "1000", "date": "2026-03-03", "time": "20:00"});
+        assert_eq!(e2.post("/api/cases/CASE-C0011/promises", promise).await.0, StatusCode::CREATED);
+        assert_eq!(store.sweep_promises("system", now()).await.unwrap().reminders, 1);
+        let (s, page) = e2.page("/workbench").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("data-kind=\"promise_reminder\""), "{page}");
+        assert!(page.contains("承诺到期提醒") && page.contains("到期 <time>2026-03-03 10:00</time>"), "in words, with its due time");
+        assert!(page.contains("href=\"/cases/CASE-C0011\""));
+    }
+
+    // Defect: no search, so a debtor who called back could not be found. A full mobile finds
+    // the case within the caller's scope (by blind index); the clear number is never shown.
+    the_workbench_finds_a_caller_by_mobile_name_or_card_within_scope(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        for q in ["18999123451", "徐强", "8636", "CASE-C0011", "650102198908241716"] {
+            let (s, page) = e2.page(&format!("/workbench?q={}", urlencode(q))).await;
+            assert_eq!(s, StatusCode::OK);
+            assert!(page.contains("data-case=\"CASE-C0011\""), "{q} finds the case");
+            assert!(page.contains("id=\"queue-count\"") && page.contains("共 1"), "{q}: the count");
+            assert!(!page.contains(">18999123451<") && !page.contains(">徐强<"), "{q}: masked in the list");
+        }
+        // Another collector's debtor (李娜, CASE-C0003) is not found, as if there were none.
+        let (_, page) = e2.page("/workbench?q=13528765433").await;
+        assert!(page.contains("id=\"search-empty\"") && !page.contains("CASE-C0003"), "outside the scope");
+        // The lead finds it by mobile only within the team: not at all.
+        let (_, page) = Client::signed_in(&app, "L001").await.page("/team?q=13528765433").await;
+        assert!(!page.contains("CASE-C0003"));
+        // Within the team, the same search finds the case.
+        let (_, page) = Client::signed_in(&app, "L001").await.page("/team?q=18999123451").await;
+        assert!(page.contains("data-case=\"CASE-C0011\""));
+    }
+
+    // The queue: worked-today marks and order, filters that say what is wrong, a count and pages.
+    the_queue_marks_worked_cases_and_filters_with_a_count(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let (_, page) = e2.page("/workbench").await;
+        assert!(page.contains("共 1") && page.contains("data-case=\"CASE-C0011\""));
+        assert!(!page.contains("class=\"unplanned worked\"") && !page.contains(" worked\""), "not worked yet");
+        let (s, b) = e2
+            .post("/api/cases/CASE-C0011/contacts", json!({"contact_point": "C0011:mobile", "outcome": "no_answer"}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (_, page) = e2.page("/workbench").await;
+        assert!(page.contains(" worked\"") && page.contains("✓ 1 次"), "worked today, once");
+        let (_, page) = e2.page("/workbench?worked=no").await;
+        assert!(page.contains("共 0") && !page.contains("data-case=\"CASE-C0011\""));
+        let (_, page) = e2.page("/workbench?worked=yes&bucket=M6&sort=overdue&min_overdue=1000").await;
+        assert!(page.contains("data-case=\"CASE-C0011\""), "M6, 19,329.60 owed");
+        let (_, page) = e2.page("/workbench?min_overdue=100000").await;
+        assert!(page.contains("共 0"));
+        let (s, page) = e2.page("/workbench?bucket=M9").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("id=\"filter-problem\"") && page.contains("bucket"), "the field at fault");
+        assert!(page.contains("data-case=\"CASE-C0011\""), "and the whole queue");
+        let (_, page) = e2.page("/workbench?sort=sideways").await;
+        assert!(page.contains("id=\"filter-problem\"") && page.contains("sort"));
+        // The team's list: the count and the page.
+        let (_, page) = Client::signed_in(&app, "L001").await.page("/team").await;
+        assert!(page.contains("id=\"team-count\"") && page.contains("共 2") && page.contains("1/1"), "{page}");
+        let (_, page) = Client::signed_in(&app, "L001").await.page("/team?bucket=M6").await;
+        assert!(page.contains("共 1"));
+    }
+
+    // Defect: the case page showed the script's id, never its words. The words come with the
+    // case's figures, the structured call's steps, and the planner's reasons in Chinese.
+    the_case_page_gives_the_scripts_words_with_the_cases_figures(app, store) {
+        // 李娜's case (M1, 18 days) joins the team: a call today.
+        let to = daylight_store::model::Assignment { team: Some("T1".into()), collector: Some("E002".into()), agency: None };
+        store.assign_case(&daylight_domain::id::CaseId::parse("CASE-C0003").unwrap(), &to, "test", now()).await.unwrap();
+        crate::campaign::plan_today(&*store, daylight_strategy::document::DEFAULT).await;
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let mut shown = 0;
+        for case in ["CASE-C0003", "CASE-C0008", "CASE-C0011"] {
+            let (_, v) = lead.get(&format!("/api/cases/{case}")).await;
+            let Some(s) = v["suggestion"].as_object() else { continue };
+            let (_, page) = lead.page(&format!("/cases/{case}")).await;
+            assert!(!page.contains("SEGMENT:"), "the reasons in words: {page}");
+            assert!(page.contains("客户分群"), "{case}");
+            if let Some(text) = s["script_text"].as_str() {
+                shown += 1;
+                assert!(!text.contains('{'), "every variable filled: {text}");
+                assert!(page.contains("id=\"script-text\"") && page.contains(text), "{case}");
+                assert!(!text.contains("李娜") && !text.contains("13528765433"), "no name or number in full: {text}");
+                if case == "CASE-C0003" {
+                    // 您好，请问是李女士本人吗？我是本行信用卡中心的用户L001 … 尾号4994 … 应还6,086.47元
+                    let overdue = v["overdue"].as_str().unwrap();
+                    for part in ["李女士", "4994", overdue, "用户L001", "本行"] {
+                        assert!(text.contains(part), "{part} in {text}");
+                    }
+                }
+            }
+            if s["channel"] == "call" {
+                assert!(page.contains("id=\"call-steps\"") && page.contains("核实身份"));
+            }
+        }
+        assert!(shown > 0, "the plan suggests a script for one of the team's cases");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned()
+}
