@@ -91,13 +91,55 @@ pub fn from_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError>
     })?;
     check_value(&value, &mut String::new())?;
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        let mut err = ApiError::field(&field, "INVALID_FIELD", e.inner().to_string());
+        let path = e.path().to_string();
+        let (field, message) = humane(&path, &e.inner().to_string());
+        let mut err = ApiError::field(&field, "INVALID_FIELD", message);
         if field == "." {
             err.field = None;
         }
         err
     })
+}
+
+/// serde's words for a body that does not fit its type, as a person reads them: the field at
+/// fault (a missing or unknown field is named, not its parent) and what was expected.
+fn humane(path: &str, serde: &str) -> (String, String) {
+    let at = |name: &str| if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+    let ticked = |s: &str| s.split('`').nth(1).map(str::to_owned);
+    let kind = |expected: &str| match expected.trim() {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more".to_owned(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_owned(),
+        "f32" | "f64" => "a number".to_owned(),
+        "a string" => "text (in quotes)".to_owned(),
+        "a boolean" => "true or false".to_owned(),
+        other => other.to_owned(),
+    };
+    if let Some(rest) = serde.strip_prefix("missing field ") {
+        let name = ticked(rest).unwrap_or_default();
+        return (at(&name), "required; it is missing".to_owned());
+    }
+    if let Some(rest) = serde.strip_prefix("unknown field ") {
+        let name = ticked(rest).unwrap_or_default();
+        let known: Vec<&str> = rest.split('`').skip(3).step_by(2).collect();
+        let message = if known.is_empty() {
+            "not a field of this request".to_owned()
+        } else {
+            format!("not a field of this request; expected one of {}", known.join(", "))
+        };
+        // serde_path_to_error puts an unknown field in the path already.
+        let field =
+            if path == name || path.ends_with(&format!(".{name}")) { path.to_owned() } else { at(&name) };
+        return (field, message);
+    }
+    for prefix in ["invalid value: ", "invalid type: "] {
+        if let Some(rest) = serde.strip_prefix(prefix)
+            && let Some((got, expected)) = rest.split_once(", expected ")
+        {
+            let got = got.replace('`', "");
+            return (path.to_owned(), format!("expected {}, got {got}", kind(expected)));
+        }
+    }
+    (path.to_owned(), serde.to_owned())
 }
 
 /// Refuses a string anywhere in `v` (keys included) that holds a refused character.
@@ -221,6 +263,34 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_body_that_does_not_fit_is_told_in_words_naming_the_field() {
+        let e = super::from_json_bytes::<crate::work::NewContact>(
+            br#"{"contact_point":"x","outcome":"busy","duration_secs":-3}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("duration_secs"));
+        assert_eq!(e.message, "expected a whole number of 0 or more, got integer -3");
+        let e = super::from_json_bytes::<crate::work::NewContact>(br#"{"contact_point":"x"}"#).unwrap_err();
+        assert_eq!((e.field.as_deref(), e.message.as_str()), (Some("outcome"), "required; it is missing"));
+        let e = super::from_json_bytes::<crate::work::NewContact>(
+            br#"{"contact_point":"x","outcome":"busy","colour":1}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("colour"));
+        assert!(
+            e.message.starts_with("not a field of this request; expected one of contact_point, channel"),
+            "{}",
+            e.message
+        );
+        let e = super::from_json_bytes::<crate::work::NewContact>(br#"{"contact_point":7,"outcome":"busy"}"#)
+            .unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.message.as_str()),
+            (Some("contact_point"), "expected text (in quotes), got integer 7")
+        );
+    }
+
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]

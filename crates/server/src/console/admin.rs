@@ -320,3 +320,34 @@ async fn strategy_response(
     *r.status_mut() = status;
     r
 }
+
+/// The script library of the strategy in force (today's plan's, the default before any), for
+/// everyone who works cases: each script's words, tone and channels, and an example filled in.
+pub(super) async fn scripts_page(Page { app, lang, c }: Page) -> Response {
+    if !c.can(Permission::ViewCases) {
+        return error_page(&app, lang, Some(&c), ApiError::forbidden("read the script library"));
+    }
+    let today = match app.plans.today(&app).await {
+        Ok(p) => p.strategy.clone(),
+        Err(e) => return error_page(&app, lang, Some(&c), e),
+    };
+    let Some(strategy) = today.as_deref().or_else(|| crate::robot::default_strategy()) else {
+        let e = ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "STRATEGY",
+            "the default strategy does not read",
+        );
+        return error_page(&app, lang, Some(&c), e);
+    };
+    let scripts: Vec<Value> = strategy
+        .scripts
+        .iter()
+        .map(|s| {
+            let channels: Vec<String> = s.channels.iter().map(|m| m.to_string()).collect();
+            context! { id => s.id.clone(), tone => s.tone.as_str(), channels => channels, text => s.text.clone() }
+        })
+        .collect();
+    let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
+    strategy => strategy.name.clone(), scripts => scripts } };
+    render(&app, "scripts.html", ctx)
+}

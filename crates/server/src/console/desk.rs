@@ -247,17 +247,19 @@ pub(super) async fn side_by_side(
     Page { app, lang, c }: Page,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
-    let cases: Vec<String> = q
+    let mut cases: Vec<String> = q
         .into_iter()
         .filter(|(k, _)| k == "c")
         .map(|(_, v)| v)
         .filter(|v| daylight_domain::id::CaseId::parse(v).is_ok())
-        .take(SIDE_BY_SIDE)
         .collect();
+    // More than fit: the first four open, the page names the others.
+    let dropped = cases.split_off(cases.len().min(SIDE_BY_SIDE));
     if cases.is_empty() {
         return Redirect::to("/workbench").into_response();
     }
-    let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! { cases => cases } };
+    let ctx =
+        context! { ..page_ctx(&app, lang, Some(&c)), ..context! { cases => cases, dropped => dropped } };
     render(&app, "side.html", ctx)
 }
 

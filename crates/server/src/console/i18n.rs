@@ -145,6 +145,16 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Agree a date and an amount (a promise); in hardship, propose a plan or a waiver.",
     ),
     ("count_of", "共", "In all"),
+    (
+        "scripts_hint",
+        "今日计划所用策略中的全部话术；案件页显示填入该案件数据后的话术。策略：",
+        "Every script of the strategy of today's plan; a case's page shows its script filled with the case's figures. Strategy:",
+    ),
+    (
+        "side_by_side_dropped",
+        "并排最多打开 4 个案件，未打开：",
+        "At most four cases open side by side; not opened:",
+    ),
     ("page", "页", "Page"),
     ("search", "查找", "Find"),
     (
@@ -805,6 +815,7 @@ mod tests {
             include_str!("../../templates/strategy.html"),
             include_str!("../../templates/call.html"),
             include_str!("../../templates/board.html"),
+            include_str!("../../templates/scripts.html"),
         ];
         let mut missing = Vec::new();
         for text in templates {

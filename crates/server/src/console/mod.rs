@@ -53,6 +53,7 @@ pub fn templates() -> Environment<'static> {
         ("error.html", include_str!("../../templates/error.html")),
         ("qc.html", include_str!("../../templates/qc.html")),
         ("qc_call.html", include_str!("../../templates/qc_call.html")),
+        ("scripts.html", include_str!("../../templates/scripts.html")),
     ] {
         env.add_template(name, text).expect("the templates parse (checked by the tests)");
     }
@@ -132,6 +133,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/users/{login}", post(user_edit))
         .route("/admin/policy", get(admin::policy_page).post(admin::policy_submit))
         .route("/admin/strategy", get(admin::strategy_page))
+        .route("/scripts", get(admin::scripts_page))
         .route("/admin/experiments", post(admin::experiment_submit))
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/static/app.js", get(app_js))
@@ -152,6 +154,7 @@ fn page_ctx(app: &AppState, lang: Lang, caller: Option<&Caller>) -> Value {
             role => role_label(c.user.role, zh),
             can_manage_users => c.can(Permission::ManageUsers),
             can_work => c.can(Permission::WorkCases),
+            can_view_cases => c.can(Permission::ViewCases),
             can_approve => c.can(Permission::Approve),
             can_manage_cases => c.can(Permission::Close) || c.can(Permission::Assign),
             can_reopen => c.can(Permission::Reopen),

@@ -115,6 +115,27 @@ both! {
     }
 }
 
+both! {
+    // Defect: the script library answered 403 to collectors.
+    a_collector_reads_the_script_library_with_its_words(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let (s, page) = e2.page("/scripts").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("data-script=\"call-soothing\"") && page.contains("id=\"nav-scripts\""));
+        assert!(page.contains("不用着急，我们一起看看有什么办法"), "the words, not the id alone");
+        assert!(page.contains("安抚"), "the tone in words");
+    }
+
+    // Defect: the new-user form defaulted to 系统管理员.
+    the_new_user_form_defaults_to_the_least_privileged_role(app, store) {
+        let (_, page) = Client::signed_in(&app, "A1").await.page("/admin/users").await;
+        let form = &page[page.find("id=\"new-role\"").unwrap()..];
+        let form = &form[..form.find("</select>").unwrap()];
+        assert!(form.contains("<option value=\"collector\" selected>"), "{form}");
+        assert_eq!(form.matches(" selected").count(), 1);
+    }
+}
+
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned()
 }

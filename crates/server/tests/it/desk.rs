@@ -278,6 +278,7 @@ both! {
         let (s, page) = e1.page("/side?c=CASE-C0008&c=CASE-C0011&c=CASE-C0001&c=CASE-C0002&c=CASE-C0003").await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(page.matches("<iframe").count(), 4, "at most four");
+        assert!(page.contains("id=\"side-dropped\"") && page.contains("href=\"/cases/CASE-C0003\""), "the fifth is named, not dropped silently");
         assert!(page.contains("src=\"/cases/CASE-C0008?embed=1\""));
         let (s, headers, body) = e1.raw("GET", "/cases/CASE-C0008?embed=1", None).await;
         assert_eq!((s, headers[header::X_FRAME_OPTIONS].to_str().unwrap()), (StatusCode::OK, "SAMEORIGIN"));
