@@ -670,6 +670,9 @@ async fn pending_plans(State(app): State<AppState>, c: Caller) -> ApiResult<Json
 pub struct Decision {
     /// Approve (true) or reject (false).
     pub approve: bool,
+    /// Why, required to reject (kept with the request; the ledger holds its digest).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Approves or rejects a waiting plan (not one the caller proposed: `SELF_APPROVAL`).
@@ -681,7 +684,7 @@ async fn decide_plan(
     Path(id): Path<i64>,
     Json(d): Json<Decision>,
 ) -> ApiResult<StatusCode> {
-    work::decide_plan(&app, &c, id, d.approve).await?;
+    work::decide_plan(&app, &c, id, d.approve, d.reason.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

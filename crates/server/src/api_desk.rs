@@ -488,7 +488,7 @@ async fn decide_waiver(
     Path(id): Path<i64>,
     Json(d): Json<Decision>,
 ) -> ApiResult<Json<WaiverDecided>> {
-    let verdict = desk::decide_waiver(&app, &c, id, d.approve).await?;
+    let verdict = desk::decide_waiver(&app, &c, id, d.approve, d.reason.as_deref()).await?;
     let status = match (d.approve, verdict) {
         (false, _) => "rejected",
         (true, WaiverVerdict::Approved) => "approved",
@@ -538,7 +538,7 @@ async fn decide_third_party(
     Path(id): Path<i64>,
     Json(d): Json<Decision>,
 ) -> ApiResult<StatusCode> {
-    desk::decide_third_party(&app, &c, id, d.approve).await?;
+    desk::decide_third_party(&app, &c, id, d.approve, d.reason.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -573,7 +573,7 @@ async fn decide_number(
     Path(id): Path<i64>,
     Json(d): Json<Decision>,
 ) -> ApiResult<Json<NumberDecided>> {
-    let contact_point = desk::decide_number(&app, &c, id, d.approve).await?;
+    let contact_point = desk::decide_number(&app, &c, id, d.approve, d.reason.as_deref()).await?;
     Ok(Json(NumberDecided { contact_point }))
 }
 

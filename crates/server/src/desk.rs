@@ -47,6 +47,33 @@ pub fn decision_error(e: StoreError, what: &str) -> ApiError {
     }
 }
 
+/// The reason a rejection needs: text, not blank (`REQUIRED` on `reason`).
+pub fn rejection_reason(reason: Option<&str>) -> ApiResult<&str> {
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) if r.chars().count() <= 500 => Ok(r),
+        Some(_) => Err(ApiError::field("reason", "TOO_LONG", "at most 500 characters")),
+        None => {
+            Err(ApiError::field("reason", "REQUIRED", "a rejection says why (it is kept with the request)"))
+        }
+    }
+}
+
+/// A decision on a request: approve, or reject for a reason.
+pub async fn reject(
+    app: &AppState,
+    caller: &Caller,
+    what: daylight_store::model::Decidable,
+    id: i64,
+    reason: Option<&str>,
+    noun: &str,
+) -> ApiResult<()> {
+    let reason = rejection_reason(reason)?;
+    app.store
+        .reject(what, id, reason, &caller.user.login, app.now())
+        .await
+        .map_err(|e| decision_error(e, noun))
+}
+
 /// A waiver to request.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -142,6 +169,175 @@ pub async fn pending_waivers(app: &AppState, caller: &Caller) -> ApiResult<Vec<P
         .collect())
 }
 
+/// What a lead needs beside a request to decide it: the case's figures, its earlier waivers
+/// and plans, and (for a waiver) its share of the part it reduces and what the approval matrix
+/// says of the caller's approving it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalContext {
+    /// The case.
+    pub case: String,
+    /// The debtor's name, masked.
+    pub debtor: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Days past due.
+    pub dpd: u32,
+    /// Owed in all (overdue plus approved adjustments not yet booked), yuan.
+    pub owed: String,
+    /// The accounts' balances, yuan.
+    pub balance: String,
+    /// The overdue parts, yuan: principal, interest, fees, late fees.
+    pub parts: Vec<(String, String)>,
+    /// The case's earlier waivers and plans, newest first.
+    pub history: Vec<HistoryLine>,
+}
+
+/// An earlier waiver or plan of a case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryLine {
+    /// `waiver` or `arrangement`.
+    pub kind: String,
+    /// Its id.
+    pub id: i64,
+    /// A waiver's part of the overdue amount.
+    pub component: Option<String>,
+    /// The waiver's amount or the plan's total, yuan.
+    pub amount: String,
+    /// A plan's instalments.
+    pub instalments: Option<u32>,
+    /// `requested`, `proposed`, `approved`, `rejected`, …
+    pub status: String,
+    /// When asked, local.
+    pub at: String,
+    /// Who asked.
+    pub by: String,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// A rejection's reason.
+    pub note: Option<String>,
+}
+
+/// A waiver's place in the approval matrix for the caller.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WaiverLevel {
+    /// The waiver's share of the overdue part it reduces, in basis points.
+    pub share_bp: i64,
+    /// `within` (the caller may approve it alone), `second` (the caller's approval is the
+    /// first of two), `beyond` (above the caller's authority).
+    pub level: String,
+    /// The policy's words when beyond.
+    pub why: Option<String>,
+}
+
+/// The context of each case with a request waiting, by case id.
+pub async fn approval_contexts(
+    app: &AppState,
+    caller: &Caller,
+    cases: &[String],
+) -> ApiResult<std::collections::HashMap<String, ApprovalContext>> {
+    let mut out = std::collections::HashMap::new();
+    for id in cases {
+        if out.contains_key(id) {
+            continue;
+        }
+        let d = app.store.case_detail_in(&caller.scope, &case_id(id)?).await?;
+        let owed: i64 = d.accounts.iter().map(|a| a.owed().minor).sum();
+        let balance: i64 = d.accounts.iter().map(|a| a.account.balance.minor).sum();
+        let parts = [Component::Principal, Component::Interest, Component::Fees, Component::LateFees]
+            .into_iter()
+            .map(|c| {
+                let fen: i64 = d.accounts.iter().map(|a| a.account.overdue.component(c).minor).sum();
+                (c.as_str().to_owned(), yuan(fen))
+            })
+            .collect();
+        let mut history: Vec<(jiff::Timestamp, HistoryLine)> = Vec::new();
+        for w in &d.waivers {
+            history.push((
+                w.requested_at,
+                HistoryLine {
+                    kind: "waiver".into(),
+                    id: w.id,
+                    component: Some(w.waiver.component.as_str().to_owned()),
+                    amount: yuan(w.waiver.amount.minor),
+                    instalments: None,
+                    status: w.status.as_str().to_owned(),
+                    at: local_full(w.requested_at),
+                    by: w.requested_by.clone(),
+                    decided_by: w.decided_by.clone(),
+                    note: w.decision_note.clone(),
+                },
+            ));
+        }
+        for a in &d.arrangements {
+            history.push((
+                a.proposed_at,
+                HistoryLine {
+                    kind: "arrangement".into(),
+                    id: a.id,
+                    component: None,
+                    amount: yuan(a.arrangement.terms.total.minor),
+                    instalments: Some(a.arrangement.terms.instalments),
+                    status: a.status.to_string(),
+                    at: local_full(a.proposed_at),
+                    by: a.proposed_by.clone(),
+                    decided_by: a.decided_by.clone(),
+                    note: a.decision_note.clone(),
+                },
+            ));
+        }
+        history.sort_by(|a, b| b.0.cmp(&a.0));
+        out.insert(
+            id.clone(),
+            ApprovalContext {
+                case: id.clone(),
+                debtor: d.customer.name.masked(),
+                bucket: d.case.bucket.label().to_owned(),
+                dpd: d.case.max_dpd,
+                owed: yuan(owed),
+                balance: yuan(balance),
+                parts,
+                history: history.into_iter().map(|(_, h)| h).collect(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Where each waiting waiver stands in the approval matrix for the caller, by waiver id.
+pub async fn waiver_levels(
+    app: &AppState,
+    caller: &Caller,
+    waivers: &[PendingWaiver],
+) -> ApiResult<std::collections::HashMap<String, WaiverLevel>> {
+    let pack = app.store.policy_pack().await?;
+    let mut out = std::collections::HashMap::new();
+    for w in waivers {
+        let d = app.store.case_detail_in(&caller.scope, &case_id(&w.case)?).await?;
+        let Some(account) = d.accounts.iter().find(|a| a.account.id.as_str() == w.account) else {
+            continue;
+        };
+        let component: Component = w
+            .component
+            .parse()
+            .map_err(|e: Invalid| ApiError::field("component", e.code.as_str(), e.message))?;
+        let part = account.account.overdue.component(component);
+        let amount = Money::new(w.amount_fen, part.currency);
+        let share_bp = if part.minor > 0 { w.amount_fen * 10_000 / part.minor } else { 0 };
+        let (level, why) = match pack.money.judge_waiver(
+            caller.user.role.as_str(),
+            amount,
+            part,
+            w.first_approved_by.is_some(),
+        ) {
+            Ok(WaiverVerdict::Approved) => ("within", None),
+            Ok(WaiverVerdict::NeedsSecond) => ("second", None),
+            Err(e) => ("beyond", Some(e.message)),
+        };
+        out.insert(w.id.to_string(), WaiverLevel { share_bp, level: level.into(), why });
+    }
+    Ok(out)
+}
+
 /// Approves or rejects a waiver waiting in the caller's scope (not one they asked for), by the
 /// approval matrix of the pack's money policy: approved, or (above its threshold) waiting for
 /// a second approver.
@@ -150,9 +346,14 @@ pub async fn decide_waiver(
     caller: &Caller,
     id: i64,
     approve: bool,
+    reason: Option<&str>,
 ) -> ApiResult<WaiverVerdict> {
     if !pending_waivers(app, caller).await?.iter().any(|w| w.id == id) {
         return Err(ApiError::not_found("waiver waiting for approval", &id.to_string()));
+    }
+    if !approve {
+        reject(app, caller, daylight_store::model::Decidable::Waiver, id, reason, "waiver").await?;
+        return Ok(WaiverVerdict::Approved);
     }
     app.store
         .decide_waiver(id, approve, &caller.user.login, app.now())
@@ -231,9 +432,19 @@ pub async fn pending_third_party(app: &AppState, caller: &Caller) -> ApiResult<V
 }
 
 /// Confirms or refuses a third-party contact waiting in the caller's scope.
-pub async fn decide_third_party(app: &AppState, caller: &Caller, id: i64, approve: bool) -> ApiResult<()> {
+pub async fn decide_third_party(
+    app: &AppState,
+    caller: &Caller,
+    id: i64,
+    approve: bool,
+    reason: Option<&str>,
+) -> ApiResult<()> {
     if !pending_third_party(app, caller).await?.iter().any(|r| r.id == id) {
         return Err(ApiError::not_found("third-party request waiting for confirmation", &id.to_string()));
+    }
+    if !approve {
+        let what = daylight_store::model::Decidable::ThirdParty;
+        return reject(app, caller, what, id, reason, "third-party contact").await;
     }
     app.store
         .decide_third_party(id, approve, &caller.user.login, app.now())
@@ -342,9 +553,14 @@ pub async fn decide_number(
     caller: &Caller,
     id: i64,
     approve: bool,
+    reason: Option<&str>,
 ) -> ApiResult<Option<String>> {
     if !pending_numbers(app, caller).await?.iter().any(|n| n.id == id) {
         return Err(ApiError::not_found("number waiting for confirmation", &id.to_string()));
+    }
+    if !approve {
+        reject(app, caller, daylight_store::model::Decidable::Number, id, reason, "number").await?;
+        return Ok(None);
     }
     let point = app
         .store

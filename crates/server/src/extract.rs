@@ -265,15 +265,15 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 mod tests {
     #[test]
     fn a_body_that_does_not_fit_is_told_in_words_naming_the_field() {
-        let e = super::from_json_bytes::<crate::work::NewContact>(
+        let e = from_json_bytes::<crate::work::NewContact>(
             br#"{"contact_point":"x","outcome":"busy","duration_secs":-3}"#,
         )
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("duration_secs"));
         assert_eq!(e.message, "expected a whole number of 0 or more, got integer -3");
-        let e = super::from_json_bytes::<crate::work::NewContact>(br#"{"contact_point":"x"}"#).unwrap_err();
+        let e = from_json_bytes::<crate::work::NewContact>(br#"{"contact_point":"x"}"#).unwrap_err();
         assert_eq!((e.field.as_deref(), e.message.as_str()), (Some("outcome"), "required; it is missing"));
-        let e = super::from_json_bytes::<crate::work::NewContact>(
+        let e = from_json_bytes::<crate::work::NewContact>(
             br#"{"contact_point":"x","outcome":"busy","colour":1}"#,
         )
         .unwrap_err();
@@ -283,7 +283,7 @@ mod tests {
             "{}",
             e.message
         );
-        let e = super::from_json_bytes::<crate::work::NewContact>(br#"{"contact_point":7,"outcome":"busy"}"#)
+        let e = from_json_bytes::<crate::work::NewContact>(br#"{"contact_point":7,"outcome":"busy"}"#)
             .unwrap_err();
         assert_eq!(
             (e.field.as_deref(), e.message.as_str()),

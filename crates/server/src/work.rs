@@ -1275,11 +1275,21 @@ pub async fn pending_plans(app: &AppState, caller: &Caller) -> ApiResult<Vec<Pen
 }
 
 /// Approves or rejects a plan waiting in the caller's scope (not one they proposed).
-pub async fn decide_plan(app: &AppState, caller: &Caller, plan: i64, approve: bool) -> ApiResult<()> {
+pub async fn decide_plan(
+    app: &AppState,
+    caller: &Caller,
+    plan: i64,
+    approve: bool,
+    reason: Option<&str>,
+) -> ApiResult<()> {
     caller.require(Permission::Approve, "approve repayment plans")?;
     let waiting = pending_plans(app, caller).await?;
     if !waiting.iter().any(|p| p.id == plan) {
         return Err(ApiError::not_found("repayment plan waiting for approval", &plan.to_string()));
+    }
+    if !approve {
+        let what = daylight_store::model::Decidable::Arrangement;
+        return crate::desk::reject(app, caller, what, plan, reason, "plan").await;
     }
     let status = if approve {
         daylight_domain::agreement::ArrangementStatus::Approved

@@ -801,6 +801,19 @@ pub struct NewArrangement {
     pub terms: ArrangementTerms,
 }
 
+/// A request that waits for someone else's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decidable {
+    /// A repayment plan (分期方案).
+    Arrangement,
+    /// A waiver (减免).
+    Waiver,
+    /// A third-party contact's confirmation.
+    ThirdParty,
+    /// A proposed number (新号码).
+    Number,
+}
+
 /// A stored repayment plan with its schedule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredArrangement {
@@ -818,6 +831,8 @@ pub struct StoredArrangement {
     pub decided_by: Option<String>,
     /// When.
     pub decided_at: Option<Timestamp>,
+    /// Why it was rejected.
+    pub decision_note: Option<String>,
     /// The instalments.
     pub schedule: Vec<Instalment>,
 }
@@ -856,6 +871,8 @@ pub struct StoredWaiver {
     pub decided_at: Option<Timestamp>,
     /// Who gave the first of two approvals, while the waiver waits for the second.
     pub first_approved_by: Option<String>,
+    /// Why it was rejected.
+    pub decision_note: Option<String>,
 }
 
 /// Everything about one case.

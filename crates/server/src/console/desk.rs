@@ -128,11 +128,24 @@ pub(super) async fn approvals_response(
             desk::pending_numbers(app, c).await?,
         ))
     };
+    let lists = async {
+        let (plans, waivers, third_party, tasks, numbers) = lists.await?;
+        let cases: Vec<String> =
+            plans.iter().map(|p| p.case.clone()).chain(waivers.iter().map(|w| w.case.clone())).collect();
+        let contexts = desk::approval_contexts(app, c, &cases).await?;
+        let levels = desk::waiver_levels(app, c, &waivers).await?;
+        // Applicants by name (their login beside it).
+        let names: std::collections::HashMap<String, String> =
+            app.store.users().await?.into_iter().map(|u| (u.login, u.name)).collect();
+        Ok::<_, ApiError>((plans, waivers, third_party, tasks, numbers, contexts, levels, names))
+    };
     match lists.await {
         Err(e) => error_page(app, lang, Some(c), e),
-        Ok((plans, waivers, third_party, tasks, numbers)) => {
+        Ok((plans, waivers, third_party, tasks, numbers, contexts, levels, names)) => {
             let (flash_kind, flash) = flash.map_or((None, None), |(k, t)| (Some(k.to_owned()), Some(t)));
             let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
+            contexts => Value::from(minijinja::value::Serde(&contexts)), levels => Value::from(minijinja::value::Serde(&levels)),
+            names => Value::from(minijinja::value::Serde(&names)),
             plans => Value::from(minijinja::value::Serde(&plans)), waivers => Value::from(minijinja::value::Serde(&waivers)),
             third_party => Value::from(minijinja::value::Serde(&third_party)), tasks => Value::from(minijinja::value::Serde(&tasks)),
             numbers => Value::from(minijinja::value::Serde(&numbers)),
@@ -147,6 +160,8 @@ pub(super) async fn approvals_response(
 #[derive(Deserialize)]
 pub(super) struct DecisionForm {
     decision: String,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// What a decision on the approvals page is about.
@@ -161,13 +176,14 @@ enum Queue {
 async fn decide(page: Page, queue: Queue, id: i64, f: DecisionForm) -> Response {
     let Page { app, lang, c } = page;
     let approve = f.decision == "approve";
+    let reason = f.reason.as_deref();
     let done = match queue {
-        Queue::Plan => work::decide_plan(&app, &c, id, approve).await.map(|()| false),
-        Queue::Waiver => desk::decide_waiver(&app, &c, id, approve)
+        Queue::Plan => work::decide_plan(&app, &c, id, approve, reason).await.map(|()| false),
+        Queue::Waiver => desk::decide_waiver(&app, &c, id, approve, reason)
             .await
             .map(|v| approve && v == WaiverVerdict::NeedsSecond),
-        Queue::ThirdParty => desk::decide_third_party(&app, &c, id, approve).await.map(|()| false),
-        Queue::Number => desk::decide_number(&app, &c, id, approve).await.map(|_| false),
+        Queue::ThirdParty => desk::decide_third_party(&app, &c, id, approve, reason).await.map(|()| false),
+        Queue::Number => desk::decide_number(&app, &c, id, approve, reason).await.map(|_| false),
     };
     match done {
         Ok(awaiting_second) => {

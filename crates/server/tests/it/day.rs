@@ -136,6 +136,46 @@ both! {
     }
 }
 
+both! {
+    // Defect: approval rows showed no amounts or share, applicants as logins, and rejecting asked
+    // for no reason. Each request comes with its case's figures, earlier waivers and plans, the
+    // waiver's share and level in the approval matrix; a rejection needs its reason, kept.
+    a_lead_decides_with_the_cases_figures_and_rejects_with_a_reason(app, store) {
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let waiver = |amount: &str| json!({"component": "late_fees", "amount": amount, "reason": "首次逾期，减免滞纳金"});
+        let (_, first) = e2.post("/api/cases/CASE-C0011/waivers", waiver("60")).await;
+        let first = first["id"].as_i64().unwrap();
+        let mut lead = Client::signed_in(&app, "L001").await;
+        let (s, page) = lead.page("/approvals").await;
+        assert_eq!(s, StatusCode::OK);
+        let row = &page[page.find(&format!("data-waiver-context=\"{first}\"")).expect("the waiver's context")..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains("class=\"owed\">19,329.60<"), "what the case owes now: {row}");
+        assert!(row.contains("滞纳金 150.00"), "the part the waiver reduces: {row}");
+        assert!(page.contains("用户E002 <span class=\"muted\">E002</span>"), "the applicant by name");
+        assert!(page.contains("占该部分 40") && page.contains("data-level=\"within\""), "60 of 150: 40 %, within a lead's authority");
+        // No reason, no rejection: the waiver still waits.
+        let (s, page) = lead.post_form(&format!("/approvals/waivers/{first}"), &[("decision", "reject"), ("reason", " ")]).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("REQUIRED") && page.contains(&format!("data-waiver=\"{first}\"")), "still waiting");
+        let (s, _) = lead.post(&format!("/api/waivers/{first}/decision"), json!({"approve": false})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the API as well");
+        let (s, _) = lead
+            .post_form(&format!("/approvals/waivers/{first}"), &[("decision", "reject"), ("reason", "本月已减免过一次")])
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // The next request on the case shows the rejection and its reason.
+        let (_, second) = e2.post("/api/cases/CASE-C0011/waivers", waiver("50")).await;
+        let second = second["id"].as_i64().unwrap();
+        let (_, page) = lead.page("/approvals").await;
+        let row = &page[page.find(&format!("data-waiver-context=\"{second}\"")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains(&format!("data-history=\"waiver-{first}\"")) && row.contains("已驳回") && row.contains("本月已减免过一次"), "{row}");
+        let ev = store.ledger_rows(0, 10_000).await.unwrap().into_iter().filter(|r| r.kind == "waiver.decided").collect::<Vec<_>>();
+        assert!(ev.len() == 1 && ev[0].payload.contains("reason_sha256"), "{ev:?}");
+    }
+}
+
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned()
 }

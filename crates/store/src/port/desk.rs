@@ -63,6 +63,12 @@ pub trait DeskStore: Send + Sync {
         now: Timestamp,
     ) -> Result<()>;
 
+    /// Rejects a request waiting for a decision (`Proposed` or `Requested`) for `reason`
+    /// (required): by anyone but who asked. The reason is kept with the request; the ledger's
+    /// decision event carries its SHA-256.
+    async fn reject(&self, what: Decidable, id: i64, reason: &str, actor: &str, now: Timestamp)
+    -> Result<()>;
+
     /// Repayment plans on cases within `scope`, oldest first (without their stored schedules:
     /// `terms.schedule()` gives them): a team lead's approval queue with `Proposed`.
     async fn arrangements_in(

@@ -336,6 +336,61 @@ async fn read_numbers_in(
     rows.iter().map(|r| number_from_row(r, ring)).collect()
 }
 
+/// A rejection with its reason, in one transaction: the request (read `FOR UPDATE`) must still
+/// wait, and be decided by someone other than who asked.
+async fn write_rejection(
+    write: &DbPool,
+    what: Decidable,
+    id: i64,
+    reason: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    let reason = reason.trim();
+    required("a reason", reason)?;
+    let (table, noun, kind, asker) = match what {
+        Decidable::Arrangement => ("arrangements", "arrangement", EventKind::ArrangementDecided, "proposed_by"),
+        Decidable::Waiver => ("waivers", "waiver", EventKind::WaiverDecided, "requested_by"),
+        Decidable::ThirdParty => ("third_party_requests", "request", EventKind::ThirdPartyDecided, "requested_by"),
+        Decidable::Number => ("number_proposals", "proposal", EventKind::NumberDecided, "requested_by"),
+    };
+    let mut tx = begin_write(write).await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT case_id, status, {asker} AS asker FROM {table} WHERE id = $1{FOR_UPDATE}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found(noun, id.to_string()))?;
+    let from = text(&row, "status")?;
+    let to = match what {
+        Decidable::Arrangement => {
+            let current: ArrangementStatus = word(&row, "status")?;
+            current.become_(ArrangementStatus::Rejected)?.to_string()
+        }
+        _ => {
+            let current: WaiverStatus = word(&row, "status")?;
+            current.become_(WaiverStatus::Rejected)?.as_str().to_owned()
+        }
+    };
+    agreement::check_approver(&text(&row, "asker")?, actor)?;
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {table} SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4 WHERE id = $5"
+    )))
+    .bind(&to)
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .bind(reason)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let payload = json!({noun: id, "from": from, "to": to, "reason_sha256": digest(reason)});
+    append(&mut tx, &Event::new(now, actor, kind, &text(&row, "case_id")?, &payload)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn update_third_party_request(
     write: &DbPool,
     id: i64,
@@ -832,6 +887,10 @@ impl DeskStore for Adapter {
         now: Timestamp,
     ) -> Result<()> {
         update_arrangement(&self.write, id, status, actor, now).await
+    }
+
+    async fn reject(&self, what: Decidable, id: i64, reason: &str, actor: &str, now: Timestamp) -> Result<()> {
+        write_rejection(&self.write, what, id, reason, actor, now).await
     }
 
     async fn request_waiver(&self, waiver: &NewWaiver, actor: &str, now: Timestamp) -> Result<i64> {

@@ -140,6 +140,7 @@ fn arrangement_from_row(row: &DbRow) -> Result<StoredArrangement> {
         proposed_at: time(row, "proposed_at")?,
         decided_by: opt_text(row, "decided_by")?,
         decided_at: opt_time(row, "decided_at")?,
+        decision_note: opt_text(row, "decision_note")?,
         schedule: Vec::new(),
     })
 }
@@ -161,6 +162,7 @@ fn waiver_from_row(row: &DbRow) -> Result<StoredWaiver> {
         decided_by: opt_text(row, "decided_by")?,
         decided_at: opt_time(row, "decided_at")?,
         first_approved_by: opt_text(row, "first_approved_by")?,
+        decision_note: opt_text(row, "decision_note")?,
     })
 }
 

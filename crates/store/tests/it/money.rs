@@ -63,6 +63,38 @@ contract! {
         verified_head(store).await;
     }
 
+    /// Issue 23: a lead rejected with no reason. A rejection names its reason (kept with the
+    /// request, its digest in the ledger), by anyone but who asked, once.
+    fn a_rejection_keeps_its_reason(store, db) {
+        use daylight_store::model::Decidable;
+        portfolio(store, 1, |_| 95).await;
+        let due = owed(store, 1).await;
+        let plan = NewArrangement {
+            case: case_id(1),
+            account: None,
+            terms: ArrangementTerms { total: cny(due), instalments: 6, monthly_fee_bp: 60, first_due: date(2026, 3, 20) },
+        };
+        let id = store.propose_arrangement(&plan, "E001", now()).await.unwrap();
+        let reject = |reason: &'static str, who: &'static str| store.reject(Decidable::Arrangement, id, reason, who, now());
+        assert_eq!(reject("  ", "L001").await.unwrap_err().code(), "REQUIRED");
+        assert_eq!(reject("自己撤回", "E001").await.unwrap_err().code(), "SELF_APPROVAL");
+        reject("首付比例过低，请先收取一期", "L001").await.unwrap();
+        assert_eq!(reject("再次", "L001").await.unwrap_err().code(), "TRANSITION", "decided once");
+        let d = store.case_detail(&case_id(1)).await.unwrap();
+        assert_eq!(d.arrangements[0].status, ArrangementStatus::Rejected);
+        assert_eq!(d.arrangements[0].decision_note.as_deref(), Some("首付比例过低，请先收取一期"));
+        assert_eq!(d.arrangements[0].decided_by.as_deref(), Some("L001"));
+        let ev = events(store, "arrangement.decided").await;
+        assert!(ev[0].payload.contains("\"to\":\"rejected\"") && ev[0].payload.contains("reason_sha256"), "{}", ev[0].payload);
+        assert!(!ev[0].payload.contains("首付"), "the reason's digest, not its words");
+        let w = NewWaiver { case: case_id(1), account: a0001(), component: Component::LateFees, amount: cny(1_000), reason: "首次逾期".into() };
+        let wid = store.request_waiver(&w, "E001", now()).await.unwrap();
+        store.reject(Decidable::Waiver, wid, "滞纳金已在上月减免", "L001", now()).await.unwrap();
+        assert_eq!(store.case_detail(&case_id(1)).await.unwrap().waivers[0].decision_note.as_deref(), Some("滞纳金已在上月减免"));
+        assert_eq!(store.reject(Decidable::Number, 999, "无", "L001", now()).await.unwrap_err().code(), "NOT_FOUND");
+        verified_head(store).await;
+    }
+
     /// Defect: a plan of ¥9,999,999 on a ¥21,483 case and one first due in 2099 went to
     /// approval. A plan repays what is owed (fees on top), starts within the policy's days, and
     /// has at most the policy's instalments (never above 60).
