@@ -285,7 +285,7 @@ pub async fn approval_contexts(
                 },
             ));
         }
-        history.sort_by(|a, b| b.0.cmp(&a.0));
+        history.sort_by_key(|h| std::cmp::Reverse(h.0));
         out.insert(
             id.clone(),
             ApprovalContext {
