@@ -204,6 +204,42 @@ pub enum UserCommand {
     /// Remove a user's second factor (a lost phone; the last admin locked out) and end their
     /// sessions; they enrol again at their next sign-in.
     ResetSecondFactor(UserLoginArgs),
+    /// Teams and agencies on record (a user's --team or --agency names one): list, add, rename.
+    #[command(subcommand)]
+    Units(UnitCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCommand {
+    /// List the teams or agencies, with their members counted.
+    List(UnitListArgs),
+    /// Put a team or agency on record.
+    Add(UnitArgs),
+    /// Rename a team or agency (its id, which users and cases name, stays).
+    Rename(UnitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnitListArgs {
+    /// `team` or `agency`.
+    #[arg(long, default_value = "team")]
+    pub kind: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnitArgs {
+    /// `team` or `agency`.
+    #[arg(long, default_value = "team")]
+    pub kind: String,
+    /// Its id (T1, AG01): 1 to 32 letters, digits, '-' or '_'.
+    #[arg(long)]
+    pub id: String,
+    /// Its name (信用卡催收一组).
+    #[arg(long)]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

@@ -278,6 +278,9 @@ async fn console_setup(store: &dyn Store, actor: &str, tomorrow: jiff::civil::Da
         ("E001", "张催收", Role::Collector, Some("T1")),
         ("E002", "王催收", Role::Collector, Some("T1")),
     ];
+    store
+        .create_org_unit(daylight_store::access::UnitKind::Team, "T1", "信用卡催收一组", actor, as_of)
+        .await?;
     let mut users = Vec::new();
     for (login, name, role, team) in people {
         // Demo passwords meet the rules (upper, lower, other) and need not be changed.

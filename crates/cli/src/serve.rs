@@ -169,6 +169,7 @@ pub async fn user(url: &DbUrl, actor: &str, c: UserCommand) -> Result<Outcome> {
             println!("{}: second factor removed; they enrol again at their next sign-in", a.login);
             Ok(())
         }
+        UserCommand::Units(u) => units(&*store, actor, u).await,
     };
     store.close().await;
     result.map(|()| Outcome::Done)
@@ -216,6 +217,47 @@ async fn add(store: &dyn AccessStore, actor: &str, a: &UserAddArgs) -> Result<()
         );
     } else {
         println!("added {} ({})", u.login, u.role);
+    }
+    Ok(())
+}
+
+fn unit_kind(kind: &str) -> Result<daylight_store::access::UnitKind> {
+    use daylight_store::access::UnitKind;
+    match kind {
+        "team" => Ok(UnitKind::Team),
+        "agency" => Ok(UnitKind::Agency),
+        other => bail!("--kind {other:?}: team or agency"),
+    }
+}
+
+/// `daylight users units …`.
+async fn units(store: &dyn AccessStore, actor: &str, c: crate::args::UnitCommand) -> Result<()> {
+    use crate::args::UnitCommand;
+    match c {
+        UnitCommand::List(a) => {
+            let list = store.org_units(unit_kind(&a.kind)?).await?;
+            if a.json {
+                let v: Vec<_> = list
+                    .iter()
+                    .map(|u| json!({"kind": u.kind.as_str(), "id": u.id, "name": u.name, "members": u.members}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                let mut t = Table::new(&["id", "name", "members"]);
+                for u in &list {
+                    t.row(vec![u.id.clone(), u.name.clone(), u.members.to_string()]);
+                }
+                print!("{}", t.render());
+            }
+        }
+        UnitCommand::Add(a) => {
+            store.create_org_unit(unit_kind(&a.kind)?, &a.id, &a.name, actor, now()).await?;
+            println!("{} {}: on record as {}", a.kind, a.id, a.name.trim());
+        }
+        UnitCommand::Rename(a) => {
+            store.rename_org_unit(unit_kind(&a.kind)?, &a.id, &a.name, actor, now()).await?;
+            println!("{} {}: renamed {}", a.kind, a.id, a.name.trim());
+        }
     }
     Ok(())
 }

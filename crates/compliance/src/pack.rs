@@ -133,8 +133,9 @@ impl Channels {
         Channel::ALL.iter().copied().filter(|c| self.has(*c)).collect()
     }
 
+    /// The channels in English words (`robot call`, not the code).
     fn words(self) -> String {
-        self.list().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+        self.list().iter().map(|c| c.as_str().replace('_', " ")).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -1196,7 +1197,7 @@ mod tests {
         let d = Pack::shipped("cn-default").unwrap();
         assert_eq!(
             d.hours.as_ref().unwrap().text.message.as_ref(),
-            "call, robot_call, sms, visit only from 08:00 to 20:00 in the recipient's local time"
+            "call, robot call, sms, visit only from 08:00 to 20:00 in the recipient's local time"
         );
     }
 

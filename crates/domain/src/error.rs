@@ -89,6 +89,8 @@ pub enum Code {
     Exists,
     /// The case is under a legal hold: its recordings are kept whatever their age.
     LegalHold,
+    /// A reference to a record that does not exist (a team or agency not on record).
+    UnknownRecord,
 }
 
 impl Code {
@@ -134,6 +136,7 @@ impl Code {
             Code::ContactTime => "CONTACT_TIME",
             Code::Expired => "EXPIRED",
             Code::LegalHold => "LEGAL_HOLD",
+            Code::UnknownRecord => "UNKNOWN_RECORD",
         }
     }
 }

@@ -68,6 +68,8 @@ pub enum EventKind {
     Purpose,
     /// A data key added, activated or rewrapped, or values re-sealed (the key material never).
     Keys,
+    /// A team or an agency was put on record or renamed (`org.unit`: kind, id, name, from).
+    OrgUnit,
     /// A collector asked to contact a third party (an emergency contact, say).
     ThirdPartyRequested,
     /// A team lead confirmed or refused a third-party contact.
@@ -140,6 +142,7 @@ impl EventKind {
             EventKind::SecondFactor => "user.second_factor",
             EventKind::Purpose => "store.purpose",
             EventKind::Keys => "store.keys",
+            EventKind::OrgUnit => "org.unit",
             EventKind::ThirdPartyRequested => "third_party.requested",
             EventKind::ThirdPartyDecided => "third_party.decided",
             EventKind::NumberProposed => "number.proposed",

@@ -98,6 +98,7 @@ async fn seed(store: &dyn Store) {
         };
         import_file(store, &opts, &|_, _| {}).await.unwrap();
     }
+    store.create_org_unit(daylight_store::access::UnitKind::Team, "T1", "T1", "bench", now()).await.unwrap();
     let user = NewUser {
         login: "E002".into(),
         name: "坐席".into(),

@@ -870,8 +870,19 @@ pub async fn add_user(app: &AppState, actor: &str, req: &UserInput) -> ApiResult
         password_hash: hash,
         must_change: true,
     };
-    let user = app.store.create_user(&checked(new)?, actor, app.now()).await?;
+    let user = app.store.create_user(&checked(new)?, actor, app.now()).await.map_err(unit_error)?;
     Ok((user, otp))
+}
+
+/// A team or agency not on record is the fault of that field.
+fn unit_error(e: daylight_store::StoreError) -> ApiError {
+    match e {
+        daylight_store::StoreError::Invalid(i) if i.code == daylight_domain::Code::UnknownRecord => {
+            let field = if i.message.starts_with("agency") { "agency" } else { "team" };
+            ApiError::field(field, i.code.as_str(), i.message)
+        }
+        e => e.into(),
+    }
 }
 
 fn parse_role(text: &str) -> ApiResult<Role> {
@@ -970,7 +981,7 @@ pub async fn edit_user(app: &AppState, c: &Caller, login: &str, req: &UserChange
         password_hash: app.dummy_hash.clone(),
         must_change: current.must_change,
     };
-    let user = app.store.update_user(&checked(new)?, &c.user.login, app.now()).await?;
+    let user = app.store.update_user(&checked(new)?, &c.user.login, app.now()).await.map_err(unit_error)?;
     app.sessions.forget_user(login);
     Ok(user)
 }

@@ -71,36 +71,63 @@ pub fn bars(title: &str, bars: &[Bar]) -> String {
 pub struct Series {
     /// Its name (the legend).
     pub name: String,
-    /// One value per x label; each series is scaled to its own maximum (the legend gives it).
+    /// One value per x label, in the chart's unit.
     pub values: Vec<f64>,
-    /// The maximum as shown in the legend.
-    pub max_shown: String,
 }
 
-/// Lines over days (`x` labels), each series scaled to its own maximum, so that shapes compare.
-pub fn lines(title: &str, x: &[String], series: &[Series]) -> String {
-    let (w, h, left, top, bottom) = (1000.0, 200.0, 8.0, 26.0, 34.0);
+/// The smallest round number (1, 2 or 5 times a power of ten) at least `v`: the axis's top.
+fn nice_ceiling(v: f64) -> f64 {
+    if v <= 0.0 {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * p).find(|c| *c >= v).unwrap_or(10.0 * p)
+}
+
+/// Lines over days (`x` labels) on one scale: a y axis from 0 to a round maximum in round
+/// steps, each labelled by `tick` in the chart's `unit` (named on the axis).
+pub fn lines(
+    title: &str,
+    unit: &str,
+    x: &[String],
+    series: &[Series],
+    tick: &dyn Fn(f64) -> String,
+) -> String {
+    let (w, h, left, right, top, bottom) = (1000.0, 220.0, 72.0, 12.0, 40.0, 34.0);
     let plot_h = h - top - bottom;
     let n = x.len().max(1);
-    let step = if n > 1 { (w - 2.0 * left) / (n - 1) as f64 } else { 0.0 };
+    let step = if n > 1 { (w - left - right) / (n - 1) as f64 } else { 0.0 };
+    let max = nice_ceiling(series.iter().flat_map(|s| s.values.iter().copied()).fold(0.0_f64, f64::max));
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="chart-title" x="0" y="16">{t}</text><line class="axis" x1="{left}" y1="{base}" x2="{right}" y2="{base}"/>"#,
+        r#"<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="chart-title" x="0" y="16">{t}</text><text class="unit" x="0" y="{uy}">{u}</text><line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{base}"/><line class="axis" x1="{left}" y1="{base}" x2="{r}" y2="{base}"/>"#,
         t = esc(title),
+        u = esc(unit),
+        uy = top - 8.0,
         base = top + plot_h,
-        right = w - left,
+        r = w - right,
     );
+    // Round steps: a top of 2 × 10ⁿ in four, 1 or 5 × 10ⁿ in five.
+    let steps = if (max / 10f64.powf(max.log10().floor()) - 2.0).abs() < 1e-9 { 4 } else { 5 };
+    for k in 0..=steps {
+        let v = max * f64::from(k) / f64::from(steps);
+        let y = top + plot_h - plot_h * f64::from(k) / f64::from(steps);
+        let _ = write!(
+            svg,
+            r#"<line class="grid" x1="{left}" y1="{y:.1}" x2="{r}" y2="{y:.1}"/><text class="ytick" x="{lx}" y="{ty:.1}" text-anchor="end">{}</text>"#,
+            esc(&tick(v)),
+            r = w - right,
+            lx = left - 6.0,
+            ty = y + 4.0,
+        );
+    }
     for (k, s) in series.iter().enumerate() {
-        let max = s.values.iter().copied().fold(0.0_f64, f64::max);
         let points: Vec<String> = s
             .values
             .iter()
             .enumerate()
-            .map(|(i, v)| {
-                let y = if max > 0.0 { top + plot_h - v / max * plot_h } else { top + plot_h };
-                format!("{:.1},{:.1}", left + step * i as f64, y)
-            })
+            .map(|(i, v)| format!("{:.1},{:.1}", left + step * i as f64, top + plot_h - v / max * plot_h))
             .collect();
         let _ = write!(
             svg,
@@ -110,19 +137,17 @@ pub fn lines(title: &str, x: &[String], series: &[Series]) -> String {
         );
         let _ = write!(
             svg,
-            r#"<text class="legend s{k}" x="{lx}" y="{ly}">■ {} (max {})</text>"#,
+            r#"<text class="legend s{k}" x="{lx}" y="16">■ {}</text>"#,
             esc(&s.name),
-            esc(&s.max_shown),
-            lx = 160.0 + 260.0 * k as f64,
-            ly = 16.0,
+            lx = 260.0 + 180.0 * k as f64,
         );
     }
     // At most 8 date labels, evenly spread.
     let every = n.div_ceil(8).max(1);
     for (i, label) in x.iter().enumerate().filter(|(i, _)| i % every == 0 || *i == n - 1) {
-        let anchor = if i == 0 {
+        let anchor = if i == 0 && n > 1 {
             "start"
-        } else if i == n - 1 {
+        } else if i == n - 1 && n > 1 {
             "end"
         } else {
             "middle"
@@ -160,25 +185,35 @@ mod tests {
     }
 
     #[test]
-    fn lines_put_each_series_on_its_own_scale() {
+    fn lines_share_one_scale_with_a_labelled_axis() {
         let x: Vec<String> = (1..=3).map(|d| format!("03-0{d}")).collect();
         let svg = lines(
             "Trend",
+            "次",
             &x,
             &[
-                Series { name: "calls".into(), values: vec![0.0, 5.0, 10.0], max_shown: "10".into() },
-                Series { name: "yuan".into(), values: vec![100.0, 0.0, 0.0], max_shown: "1.00".into() },
+                Series { name: "calls".into(), values: vec![0.0, 5.0, 10.0] },
+                Series { name: "rpc".into(), values: vec![4.0, 0.0, 0.0] },
             ],
+            &|v| format!("{v:.0}"),
         );
-        // Top of the plot is y = 26, bottom 166; x from 8 to 992.
-        assert!(svg.contains(r#"points="8.0,166.0 500.0,96.0 992.0,26.0""#), "{svg}");
-        assert!(svg.contains(r#"points="8.0,26.0 500.0,166.0 992.0,166.0""#), "{svg}");
+        // One scale, 0 to 10: the plot runs from y = 186 (0) to y = 40 (10); x from 72 to 988.
+        assert!(svg.contains(r#"points="72.0,186.0 530.0,113.0 988.0,40.0""#), "{svg}");
+        assert!(
+            svg.contains(r#"points="72.0,127.6 530.0,186.0 988.0,186.0""#),
+            "4 of 10, not its own top: {svg}"
+        );
+        for label in [">0<", ">2<", ">4<", ">6<", ">8<", ">10<", ">次<"] {
+            assert!(svg.contains(label), "the axis: {label}");
+        }
         assert_eq!(svg.matches("class=\"tick\"").count(), 3);
+        assert_eq!(nice_ceiling(19_329.6), 20_000.0);
+        assert_eq!(nice_ceiling(0.0), 1.0);
     }
 
     #[test]
     fn empty_charts_still_draw() {
         assert!(bars("x", &[]).contains("—"));
-        assert!(lines("x", &[], &[]).ends_with("</svg>"));
+        assert!(lines("x", "", &[], &[], &|v| v.to_string()).ends_with("</svg>"));
     }
 }

@@ -567,6 +567,12 @@ pub struct TimelineEntry {
     pub text: String,
     /// Who.
     pub by: Option<String>,
+    /// The codes of `text` in order (channel, recipient, outcome, status …), for a reader's words.
+    pub terms: Vec<String>,
+    /// Its figures: a catalogue key naming each (none: the figure alone) and the value.
+    pub facts: Vec<(Option<String>, String)>,
+    /// What a person wrote (a note, a reason).
+    pub note: Option<String>,
 }
 
 /// Today's planned action for the case.
@@ -635,8 +641,8 @@ pub struct CaseView {
     pub timeline: Vec<TimelineEntry>,
     /// Pending promises: id, amount (yuan), due (local).
     pub pending_promises: Vec<(i64, String, String)>,
-    /// The latest attempts (id, local time and outcome), for a complaint to name one.
-    pub attempt_choices: Vec<(i64, String)>,
+    /// The latest attempts (id, local time, outcome), for a complaint to name one.
+    pub attempt_choices: Vec<(i64, String, String)>,
     /// The case's analysed calls, newest first (for those who may read QC).
     pub qc: Vec<crate::qc::QcCallView>,
     /// Numbers proposed on the case (masked), oldest first.
@@ -813,24 +819,38 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
         .collect();
     let overdue: i64 = accounts.iter().map(|a| a.owed_fen).sum();
     let mut timeline = Vec::new();
-    let mut push = |at: Timestamp, kind: &str, text: String, by: Option<String>| {
+    // One entry: its codes, figures and note; `text` joins them for the API.
+    let mut push = |at: Timestamp,
+                    kind: &str,
+                    terms: Vec<&str>,
+                    facts: Vec<(Option<&str>, String)>,
+                    note: Option<String>,
+                    by: Option<String>| {
+        let mut text: Vec<String> = terms.iter().map(|t| (*t).to_owned()).collect();
+        text.extend(facts.iter().map(|(k, v)| match k {
+            Some(k) => format!("{} {v}", k.trim_end_matches("_at")),
+            None => v.clone(),
+        }));
+        let mut text = text.join(" · ");
+        if let Some(n) = &note {
+            text.push_str(" — ");
+            text.push_str(n);
+        }
         timeline.push(TimelineEntry {
             at: local_full(at),
             instant: at.to_string(),
             kind: kind.to_owned(),
             text,
             by,
+            terms: terms.into_iter().map(str::to_owned).collect(),
+            facts: facts.into_iter().map(|(k, v)| (k.map(str::to_owned), v)).collect(),
+            note,
         });
     };
     for a in &d.attempts {
         let at = &a.attempt;
-        let mut text =
-            format!("{} · {} · {}", at.channel.as_str(), at.recipient.as_str(), at.outcome.as_str());
-        if let Some(n) = &at.note {
-            text.push_str(" — ");
-            text.push_str(n);
-        }
-        push(at.at, "attempt", text, Some(a.recorded_by.clone()));
+        let terms = vec![at.channel.as_str(), at.recipient.as_str(), at.outcome.as_str()];
+        push(at.at, "attempt", terms, Vec::new(), at.note.clone(), Some(a.recorded_by.clone()));
     }
     for n in &d.notes {
         if d.attempts
@@ -839,46 +859,60 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
         {
             continue;
         }
-        push(n.note.at, "note", n.note.text.clone(), Some(n.note.author.clone()));
+        push(
+            n.note.at,
+            "note",
+            Vec::new(),
+            Vec::new(),
+            Some(n.note.text.clone()),
+            Some(n.note.author.clone()),
+        );
     }
     let mut pending = Vec::new();
     for p in &d.promises {
-        let text = format!(
-            "{} · due {} · {}",
-            yuan(p.promise.amount.minor),
-            local_full(p.promise.due_at),
-            p.status.as_str()
-        );
-        push(p.created_at, "promise", text, Some(p.created_by.clone()));
+        let facts =
+            vec![(None, yuan(p.promise.amount.minor)), (Some("due_at"), local_full(p.promise.due_at))];
+        push(p.created_at, "promise", vec![p.status.as_str()], facts, None, Some(p.created_by.clone()));
         if p.status == daylight_domain::agreement::PromiseStatus::Pending {
             pending.push((p.id, yuan(p.promise.amount.minor), local_full(p.promise.due_at)));
         }
     }
     for p in &d.payments {
-        push(p.paid_at, "payment", format!("{} · {}", yuan(p.amount.minor), p.channel.as_str()), None);
+        push(p.paid_at, "payment", vec![p.channel.as_str()], vec![(None, yuan(p.amount.minor))], None, None);
     }
     for m in &d.bucket_moves {
-        push(m.at, "bucket", format!("{} → {} ({} dpd)", m.from.label(), m.to.label(), m.dpd), None);
+        let facts =
+            vec![(None, format!("{} → {}", m.from.label(), m.to.label())), (Some("dpd"), m.dpd.to_string())];
+        push(m.at, "bucket", Vec::new(), facts, None, None);
     }
     for a in &d.arrangements {
-        let text = format!("{} instalments · {}", a.arrangement.terms.instalments, a.status.as_str());
-        push(a.proposed_at, "arrangement", text, Some(a.proposed_by.clone()));
-    }
-    for w in &d.waivers {
+        let status = a.status.to_string();
+        let facts = vec![
+            (None, yuan(a.arrangement.terms.total.minor)),
+            (Some("instalments_short"), a.arrangement.terms.instalments.to_string()),
+        ];
+        let status: &str = &status;
         push(
-            w.requested_at,
-            "waiver",
-            format!("{} · {}", yuan(w.waiver.amount.minor), w.status.as_str()),
-            Some(w.requested_by.clone()),
+            a.proposed_at,
+            "arrangement",
+            vec![status],
+            facts,
+            a.decision_note.clone(),
+            Some(a.proposed_by.clone()),
         );
     }
+    for w in &d.waivers {
+        let terms = vec![w.waiver.component.as_str(), w.status.as_str()];
+        let facts = vec![(None, yuan(w.waiver.amount.minor))];
+        push(w.requested_at, "waiver", terms, facts, w.decision_note.clone(), Some(w.requested_by.clone()));
+    }
     for c in &d.status_changes {
-        let mut text = format!("{} → {}", c.from.as_str(), c.change.to.as_str());
+        let mut terms = vec![c.from.as_str(), c.change.to.as_str()];
         if let Some(r) = c.change.reason {
-            text.push_str(&format!(" · {}", r.as_str()));
+            terms.push(r.as_str());
         }
-        text.push_str(&format!(" · {} — {}", yuan(c.owed_fen), c.change.note));
-        push(c.changed_at, "status", text, Some(c.changed_by.clone()));
+        let facts = vec![(Some("owed_now"), yuan(c.owed_fen))];
+        push(c.changed_at, "status", terms, facts, Some(c.change.note.clone()), Some(c.changed_by.clone()));
     }
     timeline.sort_by(|a, b| b.instant.cmp(&a.instant));
     CaseView {
@@ -904,7 +938,7 @@ fn view_of(d: CaseDetail, contacts: Vec<PointView>, suggestion: Option<Suggestio
             .attempts
             .iter()
             .take(20)
-            .map(|a| (a.id, format!("{} · {}", local_full(a.attempt.at), a.attempt.outcome.as_str())))
+            .map(|a| (a.id, local_full(a.attempt.at), a.attempt.outcome.as_str().to_owned()))
             .collect(),
         qc: Vec::new(),
         number_proposals: Vec::new(),

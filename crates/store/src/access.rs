@@ -130,6 +130,62 @@ impl Scope {
     }
 }
 
+/// What an organisational unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnitKind {
+    /// A team of the bank's collectors (a team lead and collectors).
+    Team,
+    /// An outside collection agency (its managers and collectors).
+    Agency,
+}
+
+impl UnitKind {
+    /// `team` or `agency`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Team => "team",
+            UnitKind::Agency => "agency",
+        }
+    }
+}
+
+/// A team or an agency on record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgUnit {
+    /// Team or agency.
+    pub kind: UnitKind,
+    /// Its id, as users and cases name it (`T1`, `AG01`).
+    pub id: String,
+    /// Its name, as people read it.
+    pub name: String,
+    /// Users in it (disabled ones included).
+    pub members: u32,
+}
+
+impl OrgUnit {
+    /// Checks an id (1 to 32 letters, digits, `-` or `_`) and a name (1 to 64 characters).
+    pub fn check(id: &str, name: &str) -> Result<(), Invalid> {
+        use daylight_domain::Code;
+        if id.is_empty()
+            || id.len() > 32
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(Invalid::new(
+                Code::IdFormat,
+                format!("id {id:?}: 1 to 32 letters, digits, '-' or '_'"),
+            ));
+        }
+        let n = name.trim().chars().count();
+        if n == 0 {
+            return Err(Invalid::new(Code::Required, "a name is required"));
+        }
+        if n > 64 {
+            return Err(Invalid::new(Code::TooLong, "a name has at most 64 characters"));
+        }
+        Ok(())
+    }
+}
+
 /// A user as stored (never with the password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

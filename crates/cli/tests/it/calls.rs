@@ -169,6 +169,7 @@ crate::both! {
         assert!(!refused.status.success());
         assert!(String::from_utf8_lossy(&refused.stderr).contains("CLOCK_ON_PRODUCTION"));
         expect(db, &["init", "--purpose", "test"], 0);
+        expect(db, &["user", "units", "add", "--kind", "team", "--id", "T1", "--name", "信用卡催收一组"], 0);
         let mut add = Command::new(env!("CARGO_BIN_EXE_daylight"))
             .args(["--db", db.url().expose(), "user", "add", "--login", "E900", "--name", "测试员", "--role", "collector", "--team", "T1", "--password-stdin"])
             .stdin(Stdio::piped())

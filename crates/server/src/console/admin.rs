@@ -1,7 +1,7 @@
 //! Administration beyond users: the compliance pack (choice, parameters, calendar) and what the
 //! strategy runs on (the latest plan's strategy and script library, experiments, models).
 
-use crate::extract::Form;
+use crate::extract::{Form, Path};
 use axum::http::StatusCode;
 use axum::response::Response;
 use daylight_compliance::Pack;
@@ -285,12 +285,12 @@ async fn strategy_response(
         .ladders
         .iter()
         .map(|l| {
-            let steps: Vec<String> = l
+            let steps: Vec<Value> = l
                 .steps
                 .iter()
                 .map(|s| {
                     let until = s.until_day.map_or_else(|| "…".to_owned(), |d| d.to_string());
-                    format!("{} → {} (d{}–{})", s.action, s.recipient.as_str(), s.from_day, until)
+                    context! { action => s.action.to_string(), recipient => s.recipient.as_str(), from => s.from_day, until => until }
                 })
                 .collect();
             context! { name => l.name.clone(), steps => steps }
@@ -310,12 +310,23 @@ async fn strategy_response(
         .collect();
     let models: Vec<Value> = models
         .iter()
-        .map(|m| context! { name => m.name.clone(), version => m.version, status => m.status.clone(), at => local_full(m.created_at) })
+        .map(|m| {
+            // The figures the registry holds (AUC, KS …), as `name value` pairs.
+            let metrics: Vec<(String, String)> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&m.metrics)
+                .map(|o| {
+                    o.into_iter()
+                        .filter_map(|(k, v)| v.as_f64().map(|f| (k, format!("{f:.3}"))))
+                        .collect()
+                })
+                .unwrap_or_default();
+            context! { name => m.name.clone(), version => m.version, status => m.status.clone(), at => local_full(m.created_at),
+            by => m.created_by.clone(), source => m.source.clone(), metrics => metrics }
+        })
         .collect();
     let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
     strategy => context! { name => strategy.name.clone(), description => strategy.description.clone(), origin => origin },
     scripts => scripts, ladders => ladders, plans => plans, experiments => experiments, models => models,
-    can_create => c.can(Permission::ManageStrategy) }, ..extra };
+    can_create => c.can(Permission::ManageStrategy), can_promote => c.can(Permission::ManageStrategy) }, ..extra };
     let mut r = render(app, "strategy.html", ctx);
     *r.status_mut() = status;
     r
@@ -350,4 +361,25 @@ pub(super) async fn scripts_page(Page { app, lang, c }: Page) -> Response {
     let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
     strategy => strategy.name.clone(), scripts => scripts } };
     render(&app, "scripts.html", ctx)
+}
+
+/// Makes a model version the champion (the one before it retired), from the strategy page.
+pub(super) async fn model_promote(
+    Page { app, lang, c }: Page,
+    Path((name, version)): Path<(String, i64)>,
+) -> Response {
+    if let Err(e) = c.require(Permission::ManageStrategy, "promote models") {
+        return error_page(&app, lang, Some(&c), e);
+    }
+    match app.store.promote_model(&name, version, &c.user.login, app.now()).await {
+        Ok(v) => {
+            let extra = context! { promoted => format!("{} v{}", v.name, v.version) };
+            strategy_response(&app, lang, &c, extra, StatusCode::OK).await
+        }
+        Err(e) => {
+            let e: ApiError = e.into();
+            let extra = context! { model_error => format!("{} {}", e.code, e.message) };
+            strategy_response(&app, lang, &c, extra, e.status).await
+        }
+    }
 }

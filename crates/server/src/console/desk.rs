@@ -199,7 +199,10 @@ async fn decide(page: Page, queue: Queue, id: i64, f: DecisionForm) -> Response 
             if matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::FORBIDDEN)
                 && e.code != "FORBIDDEN" =>
         {
-            let flash = Some(("denied", format!("#{id} {} {}", e.code, e.message)));
+            let flash = Some((
+                "denied",
+                format!("#{id} {}", i18n::error(lang, e.field.as_deref(), &e.code, &e.message)),
+            ));
             approvals_response(&app, lang, &c, flash, e.status).await
         }
         Err(e) => error_page(&app, lang, Some(&c), e),
@@ -316,30 +319,30 @@ fn kpi_charts(lang: Lang, r: &KpiReport) -> Vec<String> {
         top(bars, title)
     };
     let x: Vec<String> = r.days.iter().map(|d| d.date.get(5..).unwrap_or(&d.date).to_owned()).collect();
-    let max = |f: fn(&kpi::KpiDayLine) -> i64| r.days.iter().map(f).max().unwrap_or(0);
+    // Counts on one chart, money on another: one scale each, with its unit on the axis.
     let trend = charts::lines(
         &t("kpi_trend"),
+        &t("unit_contacts"),
         &x,
         &[
-            Series {
-                name: t("attempts"),
-                values: r.days.iter().map(|d| d.attempts as f64).collect(),
-                max_shown: max(|d| d.attempts).to_string(),
-            },
-            Series {
-                name: t("rpc"),
-                values: r.days.iter().map(|d| d.rpc as f64).collect(),
-                max_shown: max(|d| d.rpc).to_string(),
-            },
-            Series {
-                name: t("recovered"),
-                values: r.days.iter().map(|d| d.recovered_fen as f64).collect(),
-                max_shown: format!("¥{}", yuan(max(|d| d.recovered_fen))),
-            },
+            Series { name: t("attempts"), values: r.days.iter().map(|d| d.attempts as f64).collect() },
+            Series { name: t("rpc"), values: r.days.iter().map(|d| d.rpc as f64).collect() },
         ],
+        &|v| format!("{v:.0}"),
+    );
+    let money = charts::lines(
+        &t("recovered_trend"),
+        &t("unit_yuan"),
+        &x,
+        &[Series {
+            name: t("recovered"),
+            values: r.days.iter().map(|d| d.recovered_fen as f64 / 100.0).collect(),
+        }],
+        &|v| yuan((v * 100.0).round() as i64).trim_end_matches(".00").to_owned(),
     );
     vec![
         trend,
+        money,
         rate("contact_rate", |l| l.contact_rate),
         rate("rpc_rate", |l| l.rpc_rate),
         rate("ptp_rate", |l| l.ptp_rate),
@@ -356,7 +359,13 @@ pub(super) async fn dashboard(Page { app, lang, c }: Page, Query(q): Query<KpiQu
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let fallback = kpi::report(&app, &c, &KpiQuery::default()).await;
             match fallback {
-                Ok(r) => dashboard_page(&app, lang, &c, &r, Some(format!("{} {}", e.code, e.message))),
+                Ok(r) => dashboard_page(
+                    &app,
+                    lang,
+                    &c,
+                    &r,
+                    Some(i18n::error(lang, e.field.as_deref(), &e.code, &e.message)),
+                ),
                 Err(e) => error_page(&app, lang, Some(&c), e),
             }
         }

@@ -145,6 +145,20 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Agree a date and an amount (a promise); in hardship, propose a plan or a waiver.",
     ),
     ("count_of", "共", "In all"),
+    ("instalments_short", "期数", "instalments"),
+    ("model_promoted", "已设为冠军模型", "Now the champion"),
+    ("model_metrics", "指标", "Metrics"),
+    ("promote", "设为冠军", "Make champion"),
+    ("version", "版本", "Version"),
+    ("unit_contacts", "次", "contacts"),
+    ("unit_yuan", "元", "yuan"),
+    ("recovered_trend", "每日回收", "Recovered by day"),
+    ("unit_id", "编号", "Id"),
+    ("rename", "改名", "Rename"),
+    ("add_team", "新建团队", "Add a team"),
+    ("add_agency", "新建委外机构", "Add an agency"),
+    ("agencies", "委外机构", "Agencies"),
+    ("members", "人数", "Members"),
     ("reject_reason", "驳回原因", "Reason to reject"),
     ("owed_now", "当前欠款", "Owed now"),
     ("yuan", "元", "yuan"),
@@ -222,7 +236,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("late_fees", "滞纳金", "Late fees"),
     ("minimum", "最低还款", "Minimum"),
     ("contacts", "联系方式", "Contact points"),
-    ("role", "关系", "Role"),
+    ("role", "角色", "Role"),
+    ("relation", "关系", "Relation"),
     ("value", "号码", "Number"),
     ("status", "状态", "Status"),
     ("compliance", "合规状态", "Compliance"),
@@ -423,8 +438,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("add_year", "录入新年度放假安排", "Add a year's days off"),
     (
         "add_year_hint",
-        "粘贴国务院办公厅通知的日期（与 cn-calendar.toml 相同的 [[year]] 格式），先核对再生效；每次生效都记入证据链。",
-        "Paste the State Council notice's dates (the [[year]] form of cn-calendar.toml); check, then put in force; every change is a ledger event.",
+        "粘贴国务院办公厅通知的日期，先核对再生效；每次生效都记入证据链。格式与 cn-calendar.toml 相同：",
+        "Paste the State Council notice's dates; check, then put in force; every change is a ledger event. The form of cn-calendar.toml:",
     ),
     ("check_year", "核对", "Check"),
     ("put_year_in_force", "加入策略包并生效", "Add to the pack and put in force"),
@@ -525,8 +540,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("collectors", "组员", "Members"),
     (
         "teams_hint",
-        "团队由成员组成：在用户上设置团队即加入该团队。",
-        "A team is its members: set a user's team to add them to it.",
+        "团队须先在此新建；在用户上选择团队即加入该团队。",
+        "Add a team here first; choose it on a user to put them in it.",
     ),
     ("pack_in_force", "已生效", "In force"),
     (
@@ -558,13 +573,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("workdays", "调休上班", "make-up workdays"),
     (
         "calendar_hint",
-        "新的一年：在策略包的 [[calendar.year]] 中加入国务院通知的日期。",
-        "A new year: add the State Council notice's dates under [[calendar.year]] in the pack.",
+        "新的一年：在策略包的以下部分加入国务院通知的日期：",
+        "A new year: add the State Council notice's dates to the pack under",
     ),
     (
         "strategy_hint",
-        "策略是 TOML 文件：daylight strategy check FILE 校验，daylight plan --strategy FILE 按它制定计划；实验用 daylight experiment create。",
-        "A strategy is a TOML file: check it with daylight strategy check FILE, plan with it by daylight plan --strategy FILE; experiments come from daylight experiment create.",
+        "策略是一个 TOML 文件。命令行校验、按它制定计划、创建实验：",
+        "A strategy is a TOML file. On the command line, check it, plan with it, create an experiment:",
     ),
     ("script_library", "话术库", "Script library"),
     ("tone", "语气", "Tone"),
@@ -581,8 +596,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("experiment_created", "已创建实验", "Experiment created"),
     (
         "experiment_hint",
-        "分组与盐创建后不可更改，每位客户始终在同一组；daylight plan --experiment 名称 按它分组制定计划。",
-        "Arms and salt never change once created, so every customer keeps their arm; daylight plan --experiment NAME plans by it.",
+        "分组与盐创建后不可更改，每位客户始终在同一组。按实验分组制定计划：",
+        "Arms and salt never change once created, so every customer keeps their arm. To plan by it:",
     ),
 ];
 
@@ -675,6 +690,18 @@ pub fn word(lang: Lang, code: &str) -> String {
         "negotiation" => "协商",
         "legal_notice" => "法务告知",
         "champion" => "冠军",
+        "none" => "无",
+        "pending" => "待兑现",
+        "kept" => "已兑现",
+        "paid_in_full" => "已全额还清",
+        "settled" => "和解结清",
+        "deceased" => "债务人身故",
+        "dispute_upheld" => "异议成立",
+        "placed" => "已委外",
+        "bank_transfer" => "银行转账",
+        "app" => "手机银行",
+        "counter" => "柜台",
+        "auto_debit" => "自动扣款",
         "challenger" => "挑战者",
         "retired" => "已退役",
         _ => return code.replace('_', " "),
@@ -685,12 +712,33 @@ pub fn word(lang: Lang, code: &str) -> String {
     }
 }
 
+/// Every catalogue entry's Chinese words (a test of the English console looks for them).
+pub fn zh_words() -> Vec<&'static str> {
+    WORDS.iter().map(|(_, zh, _)| *zh).collect()
+}
+
 /// A planner's reason (`CODE: detail`, as the strategy engine writes it) in the reader's
 /// language: the code in words and the detail's figures kept. English is the planner's own
 /// text; a reason this does not know stays as written.
 pub fn reason(lang: Lang, text: &str) -> String {
     if lang == Lang::En {
-        return text.to_owned();
+        let mut out = text.to_owned();
+        for (code, words) in [
+            ("willing_able", "willing and able"),
+            ("willing_unable", "willing, unable"),
+            ("able_unwilling", "able, unwilling"),
+            ("unwilling_unable", "unwilling and unable"),
+            ("robot_call", "robot call"),
+        ] {
+            out = out.replace(code, words);
+        }
+        return out;
+    }
+    if let Some(rest) = text.strip_prefix("P(connect) ") {
+        // "P(connect) 0.500 at 2026-03-03T02:00:00Z": the slot's chance of an answer.
+        let (p, at) = rest.split_once(" at ").unwrap_or((rest, ""));
+        let at = at.parse::<jiff::Timestamp>().map_or_else(|_| at.to_owned(), crate::work::local_full);
+        return format!("接通概率 {p}（{at} 时段）");
     }
     let Some((code, detail)) = text.split_once(": ") else {
         return text.to_owned();
@@ -773,6 +821,125 @@ pub fn reason(lang: Lang, text: &str) -> String {
     }
 }
 
+/// A refusal in the reader's language: the field and what was wrong, by the error's stable code
+/// (Chinese: the code's words, the English message when the code is not in the catalogue).
+pub fn error(lang: Lang, field: Option<&str>, code: &str, message: &str) -> String {
+    if lang == Lang::En {
+        return match field {
+            Some(f) if !f.is_empty() => format!("{f}: {message}"),
+            _ => message.to_owned(),
+        };
+    }
+    let what = match code {
+        "REQUIRED" => "必填",
+        "TOO_LONG" => "过长",
+        "ENUM" => "不是可选的值",
+        "INTEGER" => "须为整数",
+        "AMOUNT" | "AMOUNT_FORMAT" => "金额格式不对（如 5000 或 5000.50）",
+        "AMOUNT_RANGE" => "金额超出允许范围",
+        "DATE_FORMAT" => "日期格式不对（YYYY-MM-DD）",
+        "DATETIME_FORMAT" => "时间格式不对",
+        "PHONE_FORMAT" => "号码格式不对（手机号或带区号的座机）",
+        "ID_FORMAT" => "编号格式不对（1–32 位字母、数字、- 或 _）",
+        "EXISTS" => "已存在",
+        "UNKNOWN_RECORD" => "不在记录中，请先新建",
+        "INCONSISTENT" => "与其他字段的组合不允许",
+        "TEXT_CHARACTER" => "含有不允许的控制或隐藏字符",
+        "SELF_APPROVAL" => "不能审批自己提交的申请",
+        "WAIVER_AUTHORITY" => "超出您的减免审批权限",
+        "PROMISE_OVER_OWED" => "承诺金额超过欠款",
+        "PROMISE_PENDING" => "该账户已有待兑现的承诺",
+        "PLAN_TOTAL" => "分期总额须等于当前欠款",
+        "PLAN_FIRST_DUE" => "首期日期超出政策允许的天数",
+        "ARRANGEMENT" => "分期条件不符合政策",
+        "TRANSITION" => "当前状态下不能这样变更",
+        "CASE_CLOSED" => "案件已结案",
+        "CASE_OWES" => "案件仍有欠款，不能按全额还清结案",
+        "SELF_LOCKOUT" => "不能取消自己的管理员权限或停用自己",
+        "PASSWORD_WEAK" => "密码不够强（至少 12 位，含大小写字母和其他字符）",
+        "PASSWORD_REUSED" => "不能与最近使用过的密码相同",
+        "NOT_FOUND" => "不存在或不在您的范围内",
+        "INVALID_FIELD" => "格式不对",
+        _ => {
+            return format!(
+                "{}{message}",
+                field.map(|f| format!("{}：", field_words(f))).unwrap_or_default()
+            );
+        }
+    };
+    match field {
+        Some(f) if !f.is_empty() => format!("{}：{what}", field_words(f)),
+        _ => what.to_owned(),
+    }
+}
+
+/// A form field's name in Chinese (the field itself when not in the catalogue).
+fn field_words(field: &str) -> String {
+    match field {
+        "team" => "团队",
+        "agency" => "委外机构",
+        "role" => "角色",
+        "name" => "姓名",
+        "mobile" => "手机号",
+        "login" => "工号",
+        "amount" => "金额",
+        "reason" => "原因",
+        "bucket" => "账龄",
+        "sort" => "排序",
+        "min_overdue" => "最低欠款",
+        "worked" => "今日已联系",
+        "planned" => "今日计划",
+        "instalments" => "期数",
+        "first_due" => "首期日期",
+        "monthly_fee_bp" => "月费率",
+        "total" => "总额",
+        "date" => "日期",
+        "time" => "时间",
+        "component" => "减免项",
+        "number" => "号码",
+        "note" => "备注",
+        "text" => "内容",
+        "id" => "编号",
+        "kind" => "类别",
+        "outcome" => "结果",
+        "contact_point" => "联系方式",
+        "new_password" => "新密码",
+        "current_password" => "当前密码",
+        "source" => "来源",
+        "attempt" => "关联通话",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// A compliance rule's code in words (the pack's own texts say what it forbids in full).
+pub fn rule(lang: Lang, code: &str) -> String {
+    let (zh, en) = match code {
+        "HOURS" => ("非联系时段", "outside calling hours"),
+        "HOLIDAY" => ("法定节假日", "statutory holiday"),
+        "DAILY_CAP" => ("当日呼叫次数已满", "the day's calls are used"),
+        "CYCLE_CAP" => ("本周期呼叫次数已满", "the cycle's calls are used"),
+        "UNANSWERED_CAP" => ("该号码当日未接次数已满", "the number's unanswered calls today are used"),
+        "CONVERSATION_CAP" => ("当日通话次数已满", "the day's conversations are used"),
+        "SEVEN_IN_SEVEN" => ("七日内呼叫次数已满", "seven calls in seven days"),
+        "AFTER_CONVERSATION" => ("通话后冷静期", "the pause after a conversation"),
+        "ABANDONED_REDIAL" => ("呼损后禁止自动重拨", "no unattended redial after an abandoned call"),
+        "THIRD_PARTY" => ("联系第三方须组长确认", "a third party needs the lead's confirmation"),
+        "CEASE" => ("债务人要求停止联系", "the debtor asked us to stop"),
+        "OPT_OUT" => ("已拒绝该渠道", "opted out of the channel"),
+        "CALENDAR_MISSING" => ("节假日日历未覆盖该日", "the calendar does not cover the day"),
+        "CASE_CLOSED" => ("案件已结案", "the case is closed"),
+        "NUMBER_INVALID" => ("空号或非本人号码", "the number is not valid (空号) or not theirs"),
+        "NUMBER_SUSPENDED" => ("号码已停机", "the number is suspended"),
+        "NUMBER_POWERED_OFF" => ("今日已关机", "switched off earlier today"),
+        _ => (code, code),
+    };
+    match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => en.to_owned(),
+    }
+}
+
 /// Outcomes in words, by code.
 pub fn outcome(lang: Lang, code: &str) -> String {
     let zh = match code {
@@ -794,6 +961,11 @@ pub fn outcome(lang: Lang, code: &str) -> String {
         "wrong_number" => "号码错误",
         "interrupted" => "通话中断",
         "abandoned" => "呼损（无坐席）",
+        "delivered" => "已送达",
+        "undelivered" => "未送达",
+        "sent" => "已发出",
+        "visited" => "已外访",
+        "not_home" => "外访未遇",
         _ => code,
     };
     match lang {
@@ -879,6 +1051,23 @@ mod tests {
     }
 
     #[test]
+    fn refusals_read_in_the_readers_language() {
+        assert_eq!(
+            error(Lang::Zh, Some("team"), "UNKNOWN_RECORD", "team: no team \"T01\" on record"),
+            "团队：不在记录中，请先新建"
+        );
+        assert_eq!(
+            error(Lang::En, Some("team"), "UNKNOWN_RECORD", "no team on record"),
+            "team: no team on record"
+        );
+        assert_eq!(
+            error(Lang::Zh, Some("agency"), "NEW_CODE", "an agency collector needs an agency"),
+            "委外机构：an agency collector needs an agency"
+        );
+        assert_eq!(error(Lang::Zh, None, "REQUIRED", "x"), "必填");
+    }
+
+    #[test]
     fn the_planners_reasons_read_in_chinese_with_their_figures() {
         let zh = |r: &str| reason(Lang::Zh, r);
         assert_eq!(
@@ -900,8 +1089,13 @@ mod tests {
             zh("SELECTION: highest expected repayment, P(pay) 0.412"),
             "方案选择：预期回收最高，还款概率 0.412"
         );
-        // English is the planner's own; an unknown reason stays as written.
+        // English is the planner's own with its codes in words; an unknown reason stays as written.
         assert_eq!(reason(Lang::En, "LADDER: m1"), "LADDER: m1");
+        assert_eq!(
+            reason(Lang::En, "SEGMENT: M1 medium, low risk, willing_able"),
+            "SEGMENT: M1 medium, low risk, willing and able"
+        );
         assert_eq!(zh("NEW_CODE: something"), "NEW_CODE: something");
+        assert_eq!(zh("P(connect) 0.500 at 2026-03-03T02:00:00Z"), "接通概率 0.500（2026-03-03 10:00 时段）");
     }
 }

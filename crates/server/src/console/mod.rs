@@ -69,6 +69,29 @@ pub fn templates() -> Environment<'static> {
         let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
         i18n::reason(lang, text)
     });
+    env.add_function("rule", |state: &minijinja::State, code: &str| -> String {
+        let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+        i18n::rule(lang, code)
+    });
+    // A code in words whatever its kind (an outcome, a channel, a status …).
+    env.add_function("term", |state: &minijinja::State, code: &str| -> String {
+        let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+        let o = i18n::outcome(lang, code);
+        if o != code || lang == Lang::En { o } else { i18n::word(lang, code) }
+    });
+    // A script's text in pieces: `(text, false)` as written, `(name, true)` a variable.
+    env.add_function("pieces", |text: &str| -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else { break };
+            out.push((rest[..open].to_owned(), false));
+            out.push((rest[open..open + close + 1].to_owned(), true));
+            rest = &rest[open + close + 1..];
+        }
+        out.push((rest.to_owned(), false));
+        out
+    });
     env.add_function("outcome", |state: &minijinja::State, code: &str| -> String {
         let lang = Lang::from_tag(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
         i18n::outcome(lang, code)
@@ -131,9 +154,11 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/qc/{attempt}/reveal", post(qc::qc_call_reveal))
         .route("/admin/users", get(users_page).post(user_submit))
         .route("/admin/users/{login}", post(user_edit))
+        .route("/admin/units", post(unit_submit))
         .route("/admin/policy", get(admin::policy_page).post(admin::policy_submit))
         .route("/admin/strategy", get(admin::strategy_page))
         .route("/scripts", get(admin::scripts_page))
+        .route("/admin/models/{name}/{version}/promote", post(admin::model_promote))
         .route("/admin/experiments", post(admin::experiment_submit))
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/static/app.js", get(app_js))
@@ -389,7 +414,7 @@ async fn workbench(
         Ok(list) => (list, None),
         // A filter the list cannot read: the whole queue, and what was wrong.
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let problem = format!("{}: {}", e.field.clone().unwrap_or_default(), e.message);
+            let problem = i18n::error(lang, e.field.as_deref(), &e.code, &e.message);
             match work::queue_page(&app, &c, &work::ListQuery::default()).await {
                 Ok(list) => (list, Some(problem)),
                 Err(e) => return error_page(&app, lang, Some(&c), e),
@@ -538,7 +563,7 @@ async fn case_after(
         Ok(n) => ("ok", format!("#{n}")),
         Err(e) if e.status == StatusCode::CONFLICT => ("denied", e.code.clone()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            ("invalid", format!("{}: {}", e.field.clone().unwrap_or_default(), e.message))
+            ("invalid", i18n::error(lang, e.field.as_deref(), &e.code, &e.message))
         }
         Err(e) => return error_page(app, lang, Some(c), e.clone()),
     };
@@ -717,12 +742,30 @@ async fn board_page(
     crate::extract::Query(q): crate::extract::Query<BoardParams>,
 ) -> Response {
     let team = q.team.filter(|t| !t.trim().is_empty());
+    // Someone of no team (an admin, a compliance officer) picks one; the first on record first.
+    let teams = match app.store.org_units(daylight_store::access::UnitKind::Team).await {
+        Ok(t) => t.into_iter().map(|t| context! { id => t.id, name => t.name }).collect::<Vec<_>>(),
+        Err(e) => return error_page(&app, lang, Some(&c), e.into()),
+    };
+    let team = team.or_else(|| {
+        c.user
+            .team
+            .is_none()
+            .then(|| teams.first().and_then(|t| t.get_attr("id").ok()).map(|v| v.to_string()))
+            .flatten()
+    });
+    if team.is_none() && c.user.team.is_none() {
+        let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
+        agents => Vec::<Value>::new(), team => "", teams => teams, can_supervise => false, me => c.user.login.clone() } };
+        return render(&app, "board.html", ctx);
+    }
     match crate::agents::board(&app, &c, team.as_deref()).await {
         Err(e) => error_page(&app, lang, Some(&c), e),
         Ok(rows) => {
             let shown = team.or_else(|| c.user.team.clone()).unwrap_or_default();
             let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
             agents => Value::from(minijinja::value::Serde(&rows)), team => shown,
+            teams => if c.user.team.is_none() { teams } else { Vec::new() },
             can_supervise => c.can(Permission::SuperviseCalls), me => c.user.login.clone() } };
             render(&app, "board.html", ctx)
         }
@@ -966,7 +1009,7 @@ async fn quote_fragment(
             context! { ..page_ctx(&app, lang, Some(&c)), ..context! { quote => Value::from(minijinja::value::Serde(&q)) } }
         }
         Err(e) => {
-            context! { ..page_ctx(&app, lang, Some(&c)), ..context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) } }
+            context! { ..page_ctx(&app, lang, Some(&c)), ..context! { error => i18n::error(lang, e.field.as_deref(), &e.code, &e.message) } }
         }
     };
     render(&app, "quote.html", ctx)
@@ -1021,7 +1064,7 @@ async fn team_response(
     let (list, problem) = match work::team_page(app, c, query).await {
         Ok(list) => (list, None),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let problem = format!("{}: {}", e.field.clone().unwrap_or_default(), e.message);
+            let problem = i18n::error(lang, e.field.as_deref(), &e.code, &e.message);
             match work::team_page(app, c, &work::ListQuery::default()).await {
                 Ok(list) => (list, Some(problem)),
                 Err(e) => return error_page(app, lang, Some(c), e),
@@ -1064,7 +1107,7 @@ async fn team_submit(Page { app, lang, c }: Page, body: axum::body::Bytes) -> Re
             &app,
             lang,
             &c,
-            Some(("denied", format!("{} {}", e.code, e.message))),
+            Some(("denied", i18n::error(lang, e.field.as_deref(), &e.code, &e.message))),
             e.status,
             &work::ListQuery::default(),
         )
@@ -1091,7 +1134,7 @@ async fn team_submit(Page { app, lang, c }: Page, body: axum::body::Bytes) -> Re
             .await
         }
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::NOT_FOUND => {
-            let text = format!("{} {}", e.code, e.message);
+            let text = i18n::error(lang, e.field.as_deref(), &e.code, &e.message);
             team_response(&app, lang, &c, Some(("denied", text)), e.status, &work::ListQuery::default()).await
         }
         Err(e) => error_page(&app, lang, Some(&c), e),
@@ -1122,9 +1165,17 @@ async fn users_response(
     if let Err(e) = c.require(Permission::ManageUsers, "manage users") {
         return error_page(app, lang, Some(c), e);
     }
-    match app.store.users().await {
+    let read = async {
+        use daylight_store::access::UnitKind;
+        Ok::<_, daylight_store::StoreError>((
+            app.store.users().await?,
+            app.store.org_units(UnitKind::Team).await?,
+            app.store.org_units(UnitKind::Agency).await?,
+        ))
+    };
+    match read.await {
         Err(e) => error_page(app, lang, Some(c), e.into()),
-        Ok(users) => {
+        Ok((users, team_units, agency_units)) => {
             let zh = lang == Lang::Zh;
             let rows: Vec<Value> = users
                 .iter()
@@ -1133,9 +1184,9 @@ async fn users_response(
                     context! { ..Value::from(minijinja::value::Serde(&v)), ..context! { role_label => role_label(u.role, zh) } }
                 })
                 .collect();
-            // Teams are who is in them: leads and collectors by team.
+            // Each team on record with its leads and collectors.
             let mut teams: std::collections::BTreeMap<String, (Vec<String>, Vec<String>)> =
-                Default::default();
+                team_units.iter().map(|t| (t.id.clone(), Default::default())).collect();
             for u in users.iter().filter(|u| !u.disabled) {
                 if let Some(t) = &u.team {
                     let e = teams.entry(t.clone()).or_default();
@@ -1144,15 +1195,22 @@ async fn users_response(
                     list.push(u.login.clone());
                 }
             }
+            let name_of = |id: &str| team_units.iter().find(|t| t.id == id).map(|t| t.name.clone());
             let teams: Vec<Value> = teams
                 .into_iter()
-                .map(|(name, (leads, members))| context! { name => name, leads => leads, members => members })
+                .map(|(id, (leads, members))| {
+                    context! { id => id.clone(), name => name_of(&id), leads => leads, members => members }
+                })
+                .collect();
+            let agencies: Vec<Value> = agency_units
+                .iter()
+                .map(|a| context! { id => a.id.clone(), name => a.name.clone(), members => a.members })
                 .collect();
             let roles: Vec<Value> = daylight_store::access::Role::ALL
                 .iter()
                 .map(|r| context! { value => r.as_str(), label => role_label(*r, zh) })
                 .collect();
-            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! { users => rows, roles => roles, teams => teams }, ..extra };
+            let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! { users => rows, roles => roles, teams => teams, agencies => agencies }, ..extra };
             let mut r = render(app, "users.html", ctx);
             *r.status_mut() = status;
             r
@@ -1162,6 +1220,51 @@ async fn users_response(
 
 async fn users_page(Page { app, lang, c }: Page) -> Response {
     users_response(&app, lang, &c, context! {}, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct UnitForm {
+    kind: String,
+    id: String,
+    name: String,
+    #[serde(default)]
+    rename: Option<String>,
+}
+
+/// Puts a team or agency on record, or renames one.
+async fn unit_submit(Page { app, lang, c }: Page, Form(f): Form<UnitForm>) -> Response {
+    use daylight_store::access::UnitKind;
+    if let Err(e) = c.require(Permission::ManageUsers, "manage teams and agencies") {
+        return error_page(&app, lang, Some(&c), e);
+    }
+    let kind = match f.kind.as_str() {
+        "team" => UnitKind::Team,
+        "agency" => UnitKind::Agency,
+        other => {
+            let e = ApiError::field("kind", "ENUM", format!("{other:?}: team or agency"));
+            return users_refused(&app, lang, &c, e).await;
+        }
+    };
+    let (id, now, who) = (f.id.trim(), app.now(), c.user.login.clone());
+    let done = if f.rename.is_some() {
+        app.store.rename_org_unit(kind, id, &f.name, &who, now).await
+    } else {
+        app.store.create_org_unit(kind, id, &f.name, &who, now).await
+    };
+    match done {
+        Ok(()) => users_response(&app, lang, &c, context! { unit_saved => id }, StatusCode::OK).await,
+        Err(e) => {
+            let field = if matches!(e.code(), "ID_FORMAT" | "EXISTS" | "NOT_FOUND") { "id" } else { "name" };
+            let status = if e.code() == "NOT_FOUND" {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let mut e = ApiError::new(status, e.code(), e.to_string());
+            e.field = Some(field.to_owned());
+            users_refused(&app, lang, &c, e).await
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -1206,7 +1309,7 @@ async fn users_refused(app: &AppState, lang: Lang, c: &Caller, e: ApiError) -> R
     if e.status == StatusCode::FORBIDDEN {
         return error_page(app, lang, Some(c), e);
     }
-    let extra = context! { error => format!("{}: {}", e.field.clone().unwrap_or_default(), e.message) };
+    let extra = context! { error => i18n::error(lang, e.field.as_deref(), &e.code, &e.message) };
     users_response(app, lang, c, extra, e.status).await
 }
 

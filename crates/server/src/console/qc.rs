@@ -13,6 +13,16 @@ use crate::qc::{self, QcQuery};
 use crate::work::local_full;
 
 /// The codes of the rules in force with their titles in the page's language.
+/// Each code's title, by code (the lists show a code with its words).
+fn title_map(app: &crate::AppState, zh: bool) -> std::collections::BTreeMap<String, String> {
+    app.settings
+        .qc_rules
+        .codes()
+        .into_iter()
+        .map(|c| (c.code.to_string(), if zh { c.title.to_string() } else { c.title_en.to_string() }))
+        .collect()
+}
+
 fn code_titles(app: &crate::AppState, zh: bool) -> Vec<Value> {
     app.settings
         .qc_rules
@@ -76,6 +86,7 @@ pub(super) async fn qc_page(Page { app, lang, c }: Page, Query(q): Query<QcQuery
             calls => Value::from(minijinja::value::Serde(&calls)),
             complaints => complaints,
             codes => code_titles(&app, lang == super::i18n::Lang::Zh),
+            titles => title_map(&app, lang == super::i18n::Lang::Zh),
             code => q.code.clone().unwrap_or_default(),
             case => q.case.clone().unwrap_or_default(),
             rules => format!("{} {}", r.name, r.version),

@@ -226,7 +226,7 @@ async fn a_team_lead_approves_a_plan(c: &Client, base: &str) -> Step {
     until_text(c, "#flash", |t| t.contains("已批准")).await?;
     sign_in(c, base, "E002", PASSWORD).await?;
     c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
-    until_text(c, "#timeline", |t| t.contains("approved")).await?;
+    until_text(c, "#timeline", |t| t.contains("分期方案 已批准")).await?;
     Ok(())
 }
 
@@ -353,7 +353,7 @@ async fn a_team_lead_reads_the_dashboard(c: &Client, base: &str) -> Step {
     click(c, "#nav-dashboard").await?;
     wait_for(c, "#kpi-table").await?;
     let charts = c.find_all(Locator::Css("#charts svg")).await.map_err(fail("charts"))?.len();
-    if charts != 8 {
+    if charts != 9 {
         return Err(format!("{charts} charts"));
     }
     let e2 = text_of(c, "#kpi-table tr[data-key='E002']").await?;
@@ -507,6 +507,16 @@ async fn admin_adds_a_user_who_must_change_the_password(c: &Client, base: &str) 
     if path_of(c).await? != "/admin/users" {
         return Err(format!("admin's home: {}", path_of(c).await?));
     }
+    // A team is a record first: the admin creates 信用卡催收三组 (T3) and puts the new user in it.
+    fill(c, "#team-id", "T3").await?;
+    fill(c, "#team-name", "信用卡催收三组").await?;
+    click(c, "#add-team-button").await?;
+    until_text(c, "#unit-saved", |t| t.contains("T3")).await?;
+    let row = text_of(c, "#teams tr[data-team='T3']").await?;
+    if !row.contains("信用卡催收三组") {
+        return Err(format!("the new team's row: {row:?}"));
+    }
+    docs_shot(c, "teams").await;
     fill(c, "#add-user input[name=login]", "E200").await?;
     fill(c, "#add-user input[name=name]", "赵六").await?;
     c.find(Locator::Css("#add-user select[name=role]"))
@@ -515,7 +525,12 @@ async fn admin_adds_a_user_who_must_change_the_password(c: &Client, base: &str) 
         .select_by_value("collector")
         .await
         .map_err(fail("role"))?;
-    fill(c, "#add-user input[name=team]", "T1").await?;
+    c.find(Locator::Css("#new-team"))
+        .await
+        .map_err(fail("team"))?
+        .select_by_value("T3")
+        .await
+        .map_err(fail("team"))?;
     click(c, "#add-user button[type=submit]").await?;
     let otp = until_text(c, "#otp", |t| t.len() == 12).await?;
     docs_shot(c, "users").await;
@@ -545,6 +560,31 @@ async fn admin_adds_a_user_who_must_change_the_password(c: &Client, base: &str) 
         return Err("no English".into());
     }
     click(c, "#lang-switch").await?;
+    Ok(())
+}
+
+/// An analyst reads the models' figures on the strategy page and makes version 2 of the
+/// propensity model the champion; version 1 is retired.
+async fn an_admin_promotes_a_model(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "A1", PASSWORD).await?;
+    c.goto(&format!("{base}/admin/strategy")).await.map_err(fail("goto"))?;
+    let row = text_of(c, "#models tr[data-model='propensity-2']").await?;
+    if !row.contains("0.742") {
+        return Err(format!("the challenger's figures: {row:?}"));
+    }
+    click(c, "#models tr[data-model='propensity-2'] button.promote").await?;
+    until_text(c, "#promoted", |t| t.contains("propensity v2")).await?;
+    let status = c
+        .find(Locator::Css("#models tr[data-model='propensity-2']"))
+        .await
+        .map_err(fail("row"))?
+        .attr("data-status")
+        .await
+        .map_err(fail("status"))?;
+    if status.as_deref() != Some("champion") {
+        return Err(format!("after promotion: {status:?}"));
+    }
+    docs_shot(c, "model-promoted").await;
     Ok(())
 }
 
@@ -605,6 +645,19 @@ async fn the_console_in_a_real_browser() {
     let db = TestDb::sqlite();
     let store: Arc<dyn Store> = Arc::from(db.open().await);
     seed(&*store).await;
+    // Two versions of a propensity model: the champion and a challenger with better figures.
+    for auc in ["0.701", "0.742"] {
+        let m = daylight_store::model::NewModel {
+            name: "propensity".into(),
+            source: "daylight".into(),
+            metrics: format!(r#"{{"auc": {auc}, "ks": 0.31}}"#),
+            document: format!("{{\"auc\": {auc}}}"),
+        };
+        let v = store.register_model(&m, "S1", now()).await.unwrap();
+        if v.version == 1 {
+            store.promote_model("propensity", 1, "S1", now()).await.unwrap();
+        }
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -637,6 +690,7 @@ async fn the_console_in_a_real_browser() {
     scenario!(collector_cannot_open_anothers_case);
     scenario!(admin_adds_a_user_who_must_change_the_password);
     scenario!(a_team_lead_reassigns_and_closes_in_bulk);
+    scenario!(an_admin_promotes_a_model);
     let _ = c.close().await;
     drop(driver);
     let _ = stop.send(());

@@ -157,7 +157,7 @@ both! {
         // No reason, no rejection: the waiver still waits.
         let (s, page) = lead.post_form(&format!("/approvals/waivers/{first}"), &[("decision", "reject"), ("reason", " ")]).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(page.contains("REQUIRED") && page.contains(&format!("data-waiver=\"{first}\"")), "still waiting");
+        assert!(page.contains("原因：必填") && page.contains(&format!("data-waiver=\"{first}\"")), "still waiting, and why: {page}");
         let (s, _) = lead.post(&format!("/api/waivers/{first}/decision"), json!({"approve": false})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the API as well");
         let (s, _) = lead

@@ -174,7 +174,7 @@ both! {
         // The dashboard draws them; any table exports as xlsx or CSV.
         let (s, page) = lead.page("/dashboard?by=collector&period=today").await;
         assert_eq!(s, StatusCode::OK);
-        assert_eq!(page.matches("<svg").count(), 8, "the trend and seven bar charts");
+        assert_eq!(page.matches("<svg").count(), 9, "two trends (counts, money) and seven bar charts");
         assert!(page.contains("data-key=\"E002\""));
         let (s, headers, xlsx) = lead.raw("GET", "/export/kpis.xlsx?period=today", None).await;
         assert_eq!(s, StatusCode::OK);
@@ -247,7 +247,21 @@ both! {
         assert_eq!(s, StatusCode::CREATED);
         assert!(page.contains("q4-scripts") && page.contains("q3-models"));
         assert_eq!(Client::signed_in(&app, "L001").await.post("/api/experiments", experiment("x", "a:1,b:1")).await.0, StatusCode::FORBIDDEN);
-        // Users change role, team or status; an admin cannot lock themselves out.
+        // Users change role, team or status; an admin cannot lock themselves out. A team is a
+        // record first (a typo is refused, not a new team).
+        for (id, name) in [("T2", "信用卡催收二组"), ("T9", "九组")] {
+            let (s, page) = admin.post_form("/admin/units", &[("kind", "team"), ("id", id), ("name", name)]).await;
+            assert_eq!(s, StatusCode::OK, "{page}");
+            assert!(page.contains(&format!("data-team=\"{id}\"")) && page.contains(name));
+        }
+        let (s, b) = admin.send("PUT", "/api/users/E002", Some(json!({"name": "用户E002", "role": "collector", "team": "T02"}))).await;
+        assert_eq!((s, b["error"]["field"].as_str(), b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("team"), Some("UNKNOWN_RECORD")), "{b}");
+        let (s, page) = admin.post_form("/admin/units", &[("kind", "team"), ("id", "T9"), ("name", "重名")]).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("编号：已存在"), "{page}");
+        let (s, page) = admin.post_form("/admin/units", &[("kind", "team"), ("id", "T9"), ("name", "催收九组"), ("rename", "1")]).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("催收九组"));
         let mut e2 = Client::signed_in(&app, "E002").await;
         let change = |role: &str, disabled: bool| json!({"name": "用户E002", "role": role, "team": "T2", "disabled": disabled});
         let (s, u) = admin.send("PUT", "/api/users/E002", Some(change("team_lead", false))).await;

@@ -63,6 +63,9 @@ pub async fn seed(store: &dyn Store) {
         };
         import_file(store, &opts, &|_, _| {}).await.unwrap();
     }
+    use daylight_store::access::UnitKind;
+    store.create_org_unit(UnitKind::Team, "T1", "信用卡催收一组", "test", now()).await.unwrap();
+    store.create_org_unit(UnitKind::Agency, "AG01", "华信资产管理", "test", now()).await.unwrap();
     let hash = daylight_server::auth::hash_password(PASSWORD).unwrap();
     for (login, role, team, agency) in USERS {
         let u = NewUser {

@@ -5,6 +5,7 @@ mod api;
 mod browser;
 mod calls;
 mod campaign;
+mod crawl;
 mod day;
 mod desk;
 mod fixture;

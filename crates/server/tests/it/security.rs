@@ -82,7 +82,7 @@ both! {
             .post_form("/team", &[("csrf", &csrf), ("action", "close"), ("case", "CASE-C0008"), ("reason", "settled"), ("note", "结清\u{0}")])
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
-        assert!(page.contains("TEXT_CHARACTER"));
+        assert!(page.contains("含有不允许的控制或隐藏字符"), "{page}");
         let (_, case) = lead.get("/api/cases/CASE-C0008").await;
         assert_eq!(case["status"], "open", "nothing was closed");
     }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use daylight_domain::id::CustomerId;
 use jiff::Timestamp;
 
-use crate::access::{NewSession, NewUser, SecondFactor, Session, User};
+use crate::access::{NewSession, NewUser, OrgUnit, SecondFactor, Session, UnitKind, User};
 use crate::error::Result;
 use crate::model::*;
 
@@ -31,6 +31,29 @@ pub trait AccessStore: Send + Sync {
 
     /// Every user, by login.
     async fn users(&self) -> Result<Vec<User>>;
+
+    /// The teams or the agencies on record, by id, with their members counted.
+    async fn org_units(&self, kind: UnitKind) -> Result<Vec<OrgUnit>>;
+
+    /// Puts a team or an agency on record (`EXISTS` if its id is taken).
+    async fn create_org_unit(
+        &self,
+        kind: UnitKind,
+        id: &str,
+        name: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Renames a team or an agency (its id, which users and cases name, stays).
+    async fn rename_org_unit(
+        &self,
+        kind: UnitKind,
+        id: &str,
+        name: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()>;
 
     /// One user.
     async fn user(&self, login: &str) -> Result<User>;

@@ -1,7 +1,9 @@
 // Shared by both adapters (see common.rs). This part: users, sessions, and the scope
 // predicate every case query of a scoped caller carries.
 
-use crate::access::{NewSession, NewUser, Role, Scope, SecondFactor, Session as UserSession, User};
+use crate::access::{
+    NewSession, NewUser, OrgUnit, Role, Scope, SecondFactor, Session as UserSession, UnitKind, User,
+};
 
 /// The columns of a user, without the password hash.
 const USER_COLUMNS: &str = "u.login, u.name, u.mobile, u.role, u.team, u.agency, u.must_change, u.disabled, \
@@ -107,10 +109,105 @@ fn user_payload(u: &NewUser) -> serde_json::Value {
     json!({"role": u.role.as_str(), "team": u.team, "agency": u.agency, "disabled": u.disabled})
 }
 
+/// A user's team and agency must be on record (`UNKNOWN_RECORD` names the field).
+async fn check_units(tx: &mut Tx, u: &NewUser) -> Result<()> {
+    for (kind, id) in [(UnitKind::Team, &u.team), (UnitKind::Agency, &u.agency)] {
+        let Some(id) = id.as_deref() else { continue };
+        let found: Option<String> = sqlx::query_scalar("SELECT id FROM org_units WHERE kind = $1 AND id = $2")
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if found.is_none() {
+            return Err(Invalid::new(
+                Code::UnknownRecord,
+                format!("{}: no {} {id:?} on record; create it first", kind.as_str(), kind.as_str()),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+async fn read_org_units(read: &DbPool, kind: UnitKind) -> Result<Vec<OrgUnit>> {
+    let col = match kind {
+        UnitKind::Team => "team",
+        UnitKind::Agency => "agency",
+    };
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT o.id, o.name, (SELECT COUNT(*) FROM users u WHERE u.{col} = o.id) AS members \
+         FROM org_units o WHERE o.kind = $1 ORDER BY o.id"
+    )))
+    .bind(kind.as_str())
+    .fetch_all(read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OrgUnit {
+                kind,
+                id: text(r, "id")?,
+                name: text(r, "name")?,
+                members: u32::try_from(int(r, "members")?).unwrap_or(u32::MAX),
+            })
+        })
+        .collect()
+}
+
+/// Creates (`rename` false) or renames a team or agency, with its ledger event.
+async fn write_org_unit(
+    write: &DbPool,
+    kind: UnitKind,
+    id: &str,
+    name: &str,
+    rename: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    required("actor", actor)?;
+    OrgUnit::check(id, name)?;
+    let name = name.trim();
+    let mut tx = begin_write(write).await?;
+    let before: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT name FROM org_units WHERE kind = $1 AND id = $2{FOR_UPDATE}"
+    )))
+    .bind(kind.as_str())
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match (&before, rename) {
+        (Some(_), false) => {
+            return Err(Invalid::new(Code::Exists, format!("{} {id} is on record already", kind.as_str())).into());
+        }
+        (None, true) => return Err(StoreError::not_found(kind.as_str(), id)),
+        (None, false) => {
+            sqlx::query("INSERT INTO org_units (kind, id, name) VALUES ($1, $2, $3)")
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        (Some(_), true) => {
+            sqlx::query("UPDATE org_units SET name = $1 WHERE kind = $2 AND id = $3")
+                .bind(name)
+                .bind(kind.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let payload = json!({"kind": kind.as_str(), "id": id, "name": name, "from": before});
+    append(&mut tx, &Event::new(now, actor, EventKind::OrgUnit, format!("{}:{id}", kind.as_str()), &payload))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn insert_user(write: &DbPool, u: &NewUser, actor: &str, now: Timestamp) -> Result<User> {
     required("actor", actor)?;
     u.validate().map_err(Invalid::from)?;
     let mut tx = begin_write(write).await?;
+    check_units(&mut tx, u).await?;
     if user_in(&mut tx, &u.login).await?.is_some() {
         return Err(Invalid::new(Code::Exists, format!("user {} already exists", u.login)).into());
     }
@@ -149,6 +246,7 @@ async fn change_user(write: &DbPool, u: &NewUser, actor: &str, now: Timestamp) -
     if user_in(&mut tx, &u.login).await?.is_none() {
         return Err(StoreError::not_found("user", &u.login));
     }
+    check_units(&mut tx, u).await?;
     check_unique_login(&mut tx, u, Some(&u.login)).await?;
     sqlx::query(
         "UPDATE users SET name = $1, mobile = $2, role = $3, team = $4, agency = $5, disabled = $6 WHERE login = $7",
@@ -587,6 +685,18 @@ impl AccessStore for Adapter {
 
     async fn users(&self) -> Result<Vec<User>> {
         read_users(&self.read).await
+    }
+
+    async fn org_units(&self, kind: UnitKind) -> Result<Vec<OrgUnit>> {
+        read_org_units(&self.read, kind).await
+    }
+
+    async fn create_org_unit(&self, kind: UnitKind, id: &str, name: &str, actor: &str, now: Timestamp) -> Result<()> {
+        write_org_unit(&self.write, kind, id, name, false, actor, now).await
+    }
+
+    async fn rename_org_unit(&self, kind: UnitKind, id: &str, name: &str, actor: &str, now: Timestamp) -> Result<()> {
+        write_org_unit(&self.write, kind, id, name, true, actor, now).await
     }
 
     async fn user(&self, login: &str) -> Result<User> {

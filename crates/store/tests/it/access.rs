@@ -43,8 +43,37 @@ fn session(token: &str, login: &str) -> NewSession {
 }
 
 contract! {
+    /// Issue 23: a typo made a new team. Teams and agencies are records: a user names one on
+    /// record (`UNKNOWN_RECORD` otherwise); they are created and renamed, each change a ledger
+    /// event, with their members counted.
+    fn teams_and_agencies_are_records_users_must_name(store, db) {
+        use daylight_store::access::UnitKind;
+        store.migrate(ACTOR, now()).await.unwrap();
+        org_units(store).await;
+        let typo = user("E009", Role::Collector, Some("T01"), None);
+        let e = store.create_user(&typo, "admin", now()).await.unwrap_err();
+        assert_eq!(code(e), "UNKNOWN_RECORD");
+        store.create_user(&user("E001", Role::Collector, Some("T1"), None), "admin", now()).await.unwrap();
+        let moved = user("E001", Role::Collector, Some("T9"), None);
+        assert_eq!(code(store.update_user(&moved, "admin", now()).await.unwrap_err()), "UNKNOWN_RECORD");
+        assert_eq!(code(store.create_org_unit(UnitKind::Team, "T1", "一组", "admin", now()).await.unwrap_err()), "EXISTS");
+        assert_eq!(code(store.create_org_unit(UnitKind::Team, "T 3", "三组", "admin", now()).await.unwrap_err()), "ID_FORMAT");
+        assert_eq!(code(store.create_org_unit(UnitKind::Team, "T3", " ", "admin", now()).await.unwrap_err()), "REQUIRED");
+        store.create_org_unit(UnitKind::Team, "T3", "三组", "admin", now()).await.unwrap();
+        store.rename_org_unit(UnitKind::Team, "T1", "信用卡一组", "admin", now()).await.unwrap();
+        assert_eq!(code(store.rename_org_unit(UnitKind::Team, "T7", "七组", "admin", now()).await.unwrap_err()), "NOT_FOUND");
+        let teams = store.org_units(UnitKind::Team).await.unwrap();
+        let shown: Vec<(&str, &str, u32)> = teams.iter().map(|t| (t.id.as_str(), t.name.as_str(), t.members)).collect();
+        assert_eq!(shown, [("T1", "信用卡一组", 1), ("T2", "T2", 0), ("T3", "三组", 0)]);
+        assert_eq!(store.org_units(UnitKind::Agency).await.unwrap().len(), 1);
+        let ev = events(store, "org.unit").await;
+        assert!(ev.iter().any(|e| e.subject == "team:T1" && e.payload.contains("\"from\":\"T1\"")), "{ev:?}");
+        verified_head(store).await;
+    }
+
     fn users_are_created_once_and_log_in_by_login_or_mobile(store, db) {
         store.migrate(ACTOR, now()).await.unwrap();
+        org_units(store).await;
         let e001 = NewUser { mobile: Some("13800000001".into()), ..user("E001", Role::Collector, Some("T1"), None) };
         let made = store.create_user(&e001, "admin", now()).await.unwrap();
         assert_eq!((made.role, made.must_change, made.failed_logins), (Role::Collector, true, 0));
@@ -71,6 +100,7 @@ contract! {
 
     fn a_second_factor_is_enrolled_used_once_per_step_and_reset(store, db) {
         store.migrate(ACTOR, now()).await.unwrap();
+        org_units(store).await;
         store.create_user(&user("E001", Role::Collector, Some("T1"), None), "admin", now()).await.unwrap();
         assert!(!store.user("E001").await.unwrap().second_factor);
         // Confirming with nothing under way is refused; an enrolment in progress changes nothing.
@@ -108,6 +138,7 @@ contract! {
 
     fn passwords_set_join_the_history_and_the_purpose_is_recorded(store, db) {
         store.migrate(ACTOR, now()).await.unwrap();
+        org_units(store).await;
         store.create_user(&user("E001", Role::Collector, Some("T1"), None), "admin", now()).await.unwrap();
         let second = HASH.replace("aGFz", "bGFz");
         store.set_password("E001", &second, false, None, "E001", now()).await.unwrap();
@@ -123,6 +154,7 @@ contract! {
 
     fn repeated_failures_lock_a_user_and_a_login_resets_them(store, db) {
         store.migrate(ACTOR, now()).await.unwrap();
+        org_units(store).await;
         store.create_user(&user("E001", Role::Collector, Some("T1"), None), "admin", now()).await.unwrap();
         let until = now() + 15.minutes();
         assert_eq!(store.login_failed("E001", 3, until, now()).await.unwrap().failed_logins, 1);
@@ -138,6 +170,7 @@ contract! {
 
     fn sessions_expire_end_on_password_change_and_on_disable(store, db) {
         store.migrate(ACTOR, now()).await.unwrap();
+        org_units(store).await;
         let e001 = user("E001", Role::Collector, Some("T1"), None);
         store.create_user(&e001, "admin", now()).await.unwrap();
         store.open_session(&session("t1", "E001"), now()).await.unwrap();
@@ -162,6 +195,7 @@ contract! {
 
     fn scope_is_applied_in_the_store(store, db) {
         portfolio(store, 4, |_| 40).await;
+        org_units(store).await;
         let assign = |team: Option<&str>, collector: &str, agency: Option<&str>| Assignment {
             team: team.map(Into::into),
             collector: Some(collector.into()),
@@ -224,6 +258,7 @@ contract! {
     fn agent_states_and_the_board(store, db) {
         use daylight_domain::agent::{AgentState, PauseReason};
         store.migrate(ACTOR, now()).await.unwrap();
+        org_units(store).await;
         for (login, team) in [("E001", "T1"), ("E002", "T1"), ("E003", "T2")] {
             store.create_user(&user(login, Role::Collector, Some(team), None), "admin", now()).await.unwrap();
         }
@@ -259,6 +294,7 @@ contract! {
     /// remove a row of it; SQLite has no roles and says so.
     fn the_app_role_appends_to_the_ledger_and_cannot_change_it(store, db) {
         store.migrate(ACTOR, now()).await.unwrap();
+        org_units(store).await;
         if store.backend() == daylight_store::Backend::Sqlite {
             let e = store.grant_app_role("daylight_app").await.unwrap_err();
             assert!(e.to_string().contains("APP_ROLE_SQLITE"), "{e}");

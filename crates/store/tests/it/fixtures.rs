@@ -131,6 +131,17 @@ pub fn summary(rows: u64) -> BatchSummary {
 
 /// A migrated store holding customers 1..=n, a debtor mobile and a guarantor each, and one
 /// account per customer with `dpd(i)` days past due.
+/// Teams T1 and T2 and agency AG01 on record (the users of these tests name them); again is
+/// harmless.
+pub async fn org_units(store: &dyn Store) {
+    use daylight_store::access::UnitKind;
+    for (kind, id) in [(UnitKind::Team, "T1"), (UnitKind::Team, "T2"), (UnitKind::Agency, "AG01")] {
+        if let Err(e) = store.create_org_unit(kind, id, id, ACTOR, now()).await {
+            assert_eq!(e.code(), "EXISTS", "{e}");
+        }
+    }
+}
+
 pub async fn portfolio(store: &dyn Store, n: u32, dpd: impl Fn(u32) -> u32) {
     store.migrate(ACTOR, now()).await.unwrap();
     let mut s = store.begin_import(&meta(ImportKind::Customers, now())).await.unwrap();
@@ -152,6 +163,7 @@ pub async fn portfolio(store: &dyn Store, n: u32, dpd: impl Fn(u32) -> u32) {
 
 /// Team leads L001 and L002 of team T1: the approvers the money policy's matrix knows.
 pub async fn leads(store: &dyn Store) {
+    org_units(store).await;
     for login in ["L001", "L002"] {
         let lead = daylight_store::access::NewUser {
             login: login.into(),
