@@ -225,8 +225,15 @@ pub struct WaiverLevel {
     /// `within` (the caller may approve it alone), `second` (the caller's approval is the
     /// first of two), `beyond` (above the caller's authority).
     pub level: String,
-    /// The policy's words when beyond.
+    /// The policy's words when beyond (English).
     pub why: Option<String>,
+    /// The caller's authority under the policy: the largest single waiver, yuan (none: the
+    /// role approves no waivers).
+    pub limit: Option<String>,
+    /// … and the largest share of the part, basis points.
+    pub limit_share_bp: Option<u32>,
+    /// Above this a second approver is needed, yuan.
+    pub second_above: String,
 }
 
 /// The context of each case with a request waiting, by case id.
@@ -333,7 +340,18 @@ pub async fn waiver_levels(
             Ok(WaiverVerdict::NeedsSecond) => ("second", None),
             Err(e) => ("beyond", Some(e.message)),
         };
-        out.insert(w.id.to_string(), WaiverLevel { share_bp, level: level.into(), why });
+        let own = pack.money.waiver_authority.iter().find(|a| a.role == caller.user.role.as_str());
+        out.insert(
+            w.id.to_string(),
+            WaiverLevel {
+                share_bp,
+                level: level.into(),
+                why,
+                limit: own.map(|a| yuan(a.max_fen)),
+                limit_share_bp: own.map(|a| a.max_share_bp),
+                second_above: yuan(pack.money.waiver_two_approvers_above_fen),
+            },
+        );
     }
     Ok(out)
 }

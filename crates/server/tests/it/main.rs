@@ -8,6 +8,7 @@ mod campaign;
 mod crawl;
 mod day;
 mod desk;
+mod e2e_day;
 mod fixture;
 mod matrix;
 mod qc;

@@ -1,0 +1,190 @@
+//! Issue 23's scenarios in a real headless Chromium: a collector's morning (to-dos, a caller
+//! found by mobile, the script read, three cases worked, a promise and its reminder the next
+//! day) and a team lead's approvals with the case's figures and a rejection's reason. With
+//! `DAYLIGHT_SCREENSHOTS=docs/img` the steps are photographed for docs/console.md.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use daylight_store::Store;
+use daylight_store::access::{NewUser, Role};
+use daylight_store::model::{Assignment, NewPromise};
+use daylight_testdb::TestDb;
+use fantoccini::{Client, Locator};
+use jiff::ToSpan;
+
+use crate::browser::*;
+use crate::fixture::{PASSWORD, now, seed, settings};
+
+async fn docs_shot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("DAYLIGHT_SCREENSHOTS") {
+        shot(c, std::path::Path::new(&dir), name).await;
+    }
+}
+
+async fn record(c: &Client, base: &str, case: &str, outcome: &str, note: &str) -> Step {
+    c.goto(&format!("{base}/cases/{case}")).await.map_err(fail("goto"))?;
+    wait_for(c, "#case").await?;
+    c.find(Locator::Css("#outcome"))
+        .await
+        .map_err(fail("#outcome"))?
+        .select_by_value(outcome)
+        .await
+        .map_err(fail("select"))?;
+    fill(c, "#note", note).await?;
+    click(c, "#record-contact").await?;
+    until_text(c, "#flash", |t| t.contains('#')).await?;
+    Ok(())
+}
+
+/// E003's morning: the reminder of a promise due today, a debtor who calls back found by mobile,
+/// the script with the case's figures, three cases worked, a promise for tomorrow whose reminder
+/// is on the next morning's list.
+async fn a_collectors_morning(c: &Client, base: &str, store: &Arc<dyn Store>) -> Step {
+    sign_in(c, base, "E003", PASSWORD).await?;
+    let todos = until_text(c, "#tasks", |t| t.contains("承诺到期提醒")).await?;
+    if !todos.contains("CASE-C0009") || !todos.contains("到期") {
+        return Err(format!("to-dos: {todos:?}"));
+    }
+    docs_shot(c, "morning-todos").await;
+    // 陈静 calls back from 18628345675: found by her full mobile, shown masked.
+    fill(c, "#search", "18628345675").await?;
+    click(c, "#apply-filter").await?;
+    let found = until_text(c, "#queue", |t| t.contains("CASE-C0005")).await?;
+    if found.contains("陈静") || found.contains("18628345675") {
+        return Err(format!("the result shows personal data in clear: {found:?}"));
+    }
+    if !text_of(c, "#queue-count").await?.contains("共 1") {
+        return Err("the count".into());
+    }
+    docs_shot(c, "search").await;
+    // The script with 李娜's figures, the steps of the call and the reasons in Chinese.
+    c.goto(&format!("{base}/cases/CASE-C0003")).await.map_err(fail("goto"))?;
+    let script = until_text(c, "#script-text", |t| t.contains("李女士")).await?;
+    if !script.contains("4994") || script.contains('{') {
+        return Err(format!("the script: {script:?}"));
+    }
+    if !text_of(c, "#call-steps").await?.contains("核实身份") {
+        return Err("the call's steps".into());
+    }
+    docs_shot(c, "case-script").await;
+    // Three cases worked.
+    record(c, base, "CASE-C0003", "no_answer", "无人接听").await?;
+    record(c, base, "CASE-C0009", "conversation", "客户称月底前还款").await?;
+    record(c, base, "CASE-C0005", "promise_to_pay", "承诺明天还一部分").await?;
+    fill(c, "#promise-amount", "1500").await?;
+    fill(c, "#promise-date", "03/04/2026").await?;
+    click(c, "#lock-promise").await?;
+    until_text(c, "#pending-promises", |t| t.contains("1,500.00")).await?;
+    c.goto(&format!("{base}/workbench?worked=yes")).await.map_err(fail("goto"))?;
+    let worked = until_text(c, "#queue-count", |t| t.contains("共 3")).await?;
+    if worked.is_empty() {
+        return Err("three cases worked today".into());
+    }
+    docs_shot(c, "worked").await;
+    // The next morning's sweep: the promise due today has its reminder.
+    store.sweep_promises("system", now() + 23.hours()).await.map_err(|e| e.to_string())?;
+    c.goto(&format!("{base}/workbench")).await.map_err(fail("goto"))?;
+    until_text(c, "#tasks", |t| t.contains("CASE-C0005")).await?;
+    Ok(())
+}
+
+/// E003 asks for a waiver on 李娜's case; the lead sees what the case owes, its parts and the
+/// share the waiver takes, rejects it with a reason, and the collector reads the reason.
+async fn a_leads_approvals_with_context(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "E003", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0003")).await.map_err(fail("goto"))?;
+    c.find(Locator::Css("#waiver-component"))
+        .await
+        .map_err(fail("component"))?
+        .select_by_value("late_fees")
+        .await
+        .map_err(fail("component"))?;
+    fill(c, "#waiver-amount", "20").await?;
+    fill(c, "#waiver-reason", "客户首次逾期").await?;
+    click(c, "#waiver-submit").await?;
+    until_text(c, "#flash", |t| t.contains('#')).await?;
+    sign_in(c, base, "L001", PASSWORD).await?;
+    click(c, "#nav-approvals").await?;
+    let context = until_text(c, "#waivers tr.context-row", |t| t.contains("当前欠款")).await?;
+    if !context.contains("滞纳金 25.00") {
+        return Err(format!("the case's figures: {context:?}"));
+    }
+    let row = text_of(c, "#waivers tbody tr:first-child").await?;
+    if !row.contains("占该部分 80") || !row.contains("用户E003") {
+        return Err(format!("the share and the applicant: {row:?}"));
+    }
+    docs_shot(c, "approvals-context").await;
+    // A rejection needs its reason: the browser keeps the empty form from going.
+    fill(c, "#waivers tbody tr:first-child .reject-reason", "本月已减免过滞纳金，请先约定还款").await?;
+    click(c, "#waivers tbody tr:first-child button.reject").await?;
+    until_text(c, "#flash", |t| t.contains("已驳回")).await?;
+    sign_in(c, base, "E003", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0003")).await.map_err(fail("goto"))?;
+    until_text(c, "#timeline", |t| t.contains("已驳回") && t.contains("本月已减免过滞纳金")).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collectors_morning_and_a_leads_approvals_in_chromium() {
+    let Some((driver_bin, chrome_bin)) = browser_bins() else { return };
+    let db = TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let hash = daylight_server::auth::hash_password(PASSWORD).unwrap();
+    let e003 = NewUser {
+        login: "E003".into(),
+        name: "用户E003".into(),
+        mobile: None,
+        role: Role::Collector,
+        team: Some("T1".into()),
+        agency: None,
+        disabled: false,
+        password_hash: hash,
+        must_change: false,
+    };
+    store.create_user(&e003, "test", now()).await.unwrap();
+    let to = Assignment { team: Some("T1".into()), collector: Some("E003".into()), agency: None };
+    for case in ["CASE-C0003", "CASE-C0005", "CASE-C0009"] {
+        store
+            .assign_case(&daylight_domain::id::CaseId::parse(case).unwrap(), &to, "test", now())
+            .await
+            .unwrap();
+    }
+    crate::campaign::plan_today(&*store, daylight_strategy::document::DEFAULT).await;
+    // Yesterday 周杰 promised 500 for today at 18:00: this morning's reminder.
+    let promise = NewPromise {
+        case: daylight_domain::id::CaseId::parse("CASE-C0009").unwrap(),
+        account: Some(daylight_domain::id::AccountId::parse("A0009").unwrap()),
+        attempt: None,
+        amount: daylight_domain::Money::new(50_000, daylight_domain::Currency::Cny),
+        due_at: "2026-03-03T10:00:00Z".parse().unwrap(),
+    };
+    store.create_promise(&promise, "E003", now() - 24.hours()).await.unwrap();
+    store.sweep_promises("system", now()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        tokio::spawn(daylight_server::serve(settings(db.url().expose()), store.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+    let (driver, c) = start_browser(&driver_bin, &chrome_bin).await;
+    let failures_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    let mut failures = Vec::new();
+    if let Err(why) = a_collectors_morning(&c, &base, &store).await {
+        shot(&c, &failures_dir, "a_collectors_morning").await;
+        failures
+            .push(format!("a_collectors_morning: {why} (screenshot: target/e2e/a_collectors_morning.png)"));
+    }
+    if let Err(why) = a_leads_approvals_with_context(&c, &base).await {
+        shot(&c, &failures_dir, "a_leads_approvals_with_context").await;
+        failures.push(format!("a_leads_approvals_with_context: {why} (screenshot: target/e2e/a_leads_approvals_with_context.png)"));
+    }
+    let _ = c.close().await;
+    drop(driver);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    store.close().await;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
