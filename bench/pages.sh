@@ -74,11 +74,18 @@ curl -sf -b "$work/admin.jar" -H "x-csrf-token: $csrf" -H 'content-type: applica
 sign_in "$lead" "$pw_L001" "$work/lead.jar"
 case=$(sqlite3 "$db" "SELECT id FROM cases WHERE status = 'open' AND team = 'T1' LIMIT 1")
 qc_call=$(sqlite3 "$db" "SELECT attempt_id FROM qc_calls LIMIT 1")
+# A debtor who calls back, by the full mobile of an open case of the team (issue 23's search).
+point=$(sqlite3 "$db" "SELECT p.id FROM contact_points p JOIN cases c ON c.customer_id = p.customer_id WHERE c.id = '$case' AND p.kind = 'phone' AND p.role = 'debtor' LIMIT 1")
+mobile=$("$bin" --db "$url" case show "$case" --reveal "contact:$point" --purpose "页面计时" 2>/dev/null |
+    grep -o '1[3-9][0-9]\{9\}' | head -1 || true)
+echo "search by mobile: ${mobile:+found one}${mobile:-none (skipped)}" >&2
 
 pages=(/workbench "/cases/$case" /approvals /dashboard "/dashboard?by=team&period=30d"
     "/dashboard?by=bucket&period=30d" "/dashboard?by=collector&period=30d" "/dashboard?by=agency&period=30d"
     "/export/kpis.xlsx?by=bucket&period=30d" /export/team-cases.xlsx /team /admin/users /admin/policy
-    /admin/strategy "/side?c=$case" /qc "/qc?code=DEBTOR_HARDSHIP" ${qc_call:+"/qc/$qc_call"})
+    /admin/strategy "/side?c=$case" /qc "/qc?code=DEBTOR_HARDSHIP" ${qc_call:+"/qc/$qc_call"}
+    /scripts "/workbench?sort=overdue&worked=no&min_overdue=5000" "/workbench?page=3" "/team?page=40"
+    "/team?bucket=M3" "/workbench?q=$case" ${mobile:+"/workbench?q=$mobile"} /board)
 for jar in lead admin; do
     for page in "${pages[@]}"; do
         for _ in $(seq "$RUNS"); do

@@ -446,9 +446,25 @@ async fn serve_console(url: &DbUrl, a: &DemoArgs, c: &Console) -> Result<Outcome
     Ok(Outcome::Done)
 }
 
-/// The experiment's headline: each arm with its interval, and the uplift.
+/// The experiment's headline: which arm recovered most and at what cost, each arm with its
+/// intervals, and the uplifts.
 fn headline(arms: &[(String, ArmSummary)], s: &Summary, days: &[DayReport]) {
     println!("\nExperiment (SIMULATED), {} days:", days.len());
+    if let Some((best, b)) = arms.iter().max_by(|a, b| a.1.recovery.rate.total_cmp(&b.1.recovery.rate)) {
+        let others: Vec<String> = arms
+            .iter()
+            .filter(|(n, _)| n != best)
+            .map(|(n, a)| format!("{n} {} at {:.2} yuan", pct(a.recovery.rate), a.cost_per_debtor))
+            .collect();
+        println!(
+            "The {best} arm recovered most: {} [{}, {}] of what its debtors owed, at {:.2} yuan per debtor ({}).",
+            pct(b.recovery.rate),
+            pct(b.recovery.low),
+            pct(b.recovery.high),
+            b.cost_per_debtor,
+            others.join("; ")
+        );
+    }
     print_arms(arms);
     if let Some((name, arm)) = arms.iter().find(|(n, _)| n == "challenger")
         && let Some(u) = arm.contact_uplift

@@ -240,7 +240,8 @@ pub fn print_arms(arms: &[(String, daylight_sim::world::ArmSummary)]) {
         ">RPC",
         ">PTP",
         ">kept",
-        ">recovery",
+        ">recovery [95 %]",
+        "vs first",
         ">cost/debtor",
     ]);
     for (name, s) in arms {
@@ -253,7 +254,8 @@ pub fn print_arms(arms: &[(String, daylight_sim::world::ArmSummary)]) {
             pct(s.rpc_rate.rate),
             pct(s.ptp_rate.rate),
             pct(s.kept_rate.rate),
-            pct(s.recovery_rate),
+            format!("{} [{}, {}]", pct(s.recovery.rate), pct(s.recovery.low), pct(s.recovery.high)),
+            crate::twin_report::uplift(s.recovery_uplift),
             format!("{:.2}", s.cost_per_debtor),
         ]);
     }

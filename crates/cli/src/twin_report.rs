@@ -207,7 +207,7 @@ fn stacked_bars(title: &str, series: &[(&str, Vec<f64>)], labels: &[String]) -> 
     out
 }
 
-/// An arm's uplift in contact rate over the first arm: "+2.0 pt [+1.6, +2.4], p = 0.000".
+/// An arm's difference over the first arm (contact or recovery rate): "+2.0 pt [+1.6, +2.4], p = 0.000".
 pub fn uplift(u: Option<daylight_sim::world::Uplift>) -> String {
     u.map_or_else(
         || "—".to_owned(),
@@ -223,6 +223,39 @@ pub fn uplift(u: Option<daylight_sim::world::Uplift>) -> String {
             )
         },
     )
+}
+
+/// The report's first lines: which arm recovered most and at what cost, then each arm against
+/// the first on recovery, cost and contact rate, with intervals (none without an experiment).
+pub fn headline(arms: &[(String, ArmSummary)]) -> Option<String> {
+    let (first_name, first) = arms.first()?;
+    let (best_name, best) = arms.iter().max_by(|a, b| a.1.recovery.rate.total_cmp(&b.1.recovery.rate))?;
+    let mut out = String::from("<h2>结论 Headline</h2><ul class=\"headline\">");
+    let _ = write!(
+        out,
+        "<li><strong>回收最高 Recovered most: {} — {} [{}, {}]</strong>，单客成本 cost per debtor {:.2} 元 yuan</li>",
+        esc(best_name),
+        pct(best.recovery.rate),
+        pct(best.recovery.low),
+        pct(best.recovery.high),
+        best.cost_per_debtor
+    );
+    for (name, a) in &arms[1..] {
+        let _ = write!(
+            out,
+            "<li>{} 对 vs {}：回收率 recovery {} 对 vs {}（{}）；单客成本 cost/debtor {:.2} 对 vs {:.2} 元；可联率 contact rate {}</li>",
+            esc(name),
+            esc(first_name),
+            pct(a.recovery.rate),
+            pct(first.recovery.rate),
+            uplift(a.recovery_uplift),
+            a.cost_per_debtor,
+            first.cost_per_debtor,
+            uplift(a.contact_uplift)
+        );
+    }
+    out.push_str("</ul>");
+    Some(out)
 }
 
 /// The page.
@@ -285,12 +318,16 @@ th:first-child,td:first-child{{text-align:left}}h2{{margin-top:28px}}</style></h
 <h1>Daylight 数字孪生 · Digital twin</h1>
 <p class="sim"><strong>模拟结果 · SIMULATED.</strong> 以下数字来自虚拟客户，不是真实业务数据。Every number on this page comes from virtual debtors: it shows what the strategy does to debtors who behave as the twin assumes (docs/twin.md).</p>
 <p>{accounts} 个账户 accounts · {days} 天 days from {first} · seed {seed} · 策略 strategy: {strategy}</p>
-<h2>汇总 Summary</h2><table><tr><th>指标 metric</th><th>值 value</th></tr>"#,
+"#,
         accounts = r.accounts,
         days = r.days.len(),
         seed = r.seed,
         strategy = esc(r.strategy)
     );
+    if let Some(h) = headline(r.arms) {
+        page.push_str(&h);
+    }
+    page.push_str("<h2>汇总 Summary</h2><table><tr><th>指标 metric</th><th>值 value</th></tr>");
     for (k, v) in [
         ("可联率 contact rate", pct(s.contact_rate)),
         ("正确联系人接通率 right-party contact", pct(s.rpc_rate)),
@@ -308,21 +345,24 @@ th:first-child,td:first-child{{text-align:left}}h2{{margin-top:28px}}</style></h
     page.push_str("</table>");
     if !r.arms.is_empty() {
         page.push_str(
-            "<h2>实验分组 Arms (95 % 置信区间 intervals)</h2><table><tr><th>组 arm</th><th>客户 debtors</th><th>可联率 contact rate</th><th>较首组提升 uplift vs first arm</th><th>承诺率 PTP</th><th>回收率 recovery</th><th>单客成本 cost/debtor</th></tr>",
+            "<h2>实验分组 Arms (95 % 置信区间 intervals)</h2><table><tr><th>组 arm</th><th>客户 debtors</th><th>回收率 recovery</th><th>较首组 vs first arm</th><th>单客成本 cost/debtor</th><th>可联率 contact rate</th><th>较首组 vs first arm</th><th>承诺率 PTP</th></tr>",
         );
         for (name, a) in r.arms {
-            let uplift = uplift(a.contact_uplift);
             let _ = write!(
                 page,
-                "<tr><td>{}</td><td>{}</td><td>{} [{}, {}]</td><td>{uplift}</td><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{} [{}, {}]</td><td>{}</td><td>{:.2}</td><td>{} [{}, {}]</td><td>{}</td><td>{}</td></tr>",
                 esc(name),
                 a.debtors,
+                pct(a.recovery.rate),
+                pct(a.recovery.low),
+                pct(a.recovery.high),
+                uplift(a.recovery_uplift),
+                a.cost_per_debtor,
                 pct(a.contact_rate.rate),
                 pct(a.contact_rate.low),
                 pct(a.contact_rate.high),
+                uplift(a.contact_uplift),
                 pct(a.ptp_rate.rate),
-                pct(a.recovery_rate),
-                a.cost_per_debtor
             );
         }
         page.push_str("</table>");

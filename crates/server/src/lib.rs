@@ -185,6 +185,12 @@ pub async fn serve(
         tracing::warn!(code = %e.code, error = %e.message, "reading today's plan failed");
     }
     state.calendar.refresh(&state).await;
+    // The QC analyser (jieba's dictionary) is compiled in the background now, not by the first
+    // page that lints a script or a transcript (the strategy page's first load took 242 ms).
+    let warm = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let _ = qc::lint(&warm, "");
+    });
     // Promises are swept (reminders, kept, broken) while the server runs.
     let sweeper = desk::spawn_sweeper(state.clone());
     let _stop = AbortOnDrop(sweeper);

@@ -1067,6 +1067,9 @@ pub struct ArmSummary {
     pub kept_rate: Rate,
     /// Paid ÷ what the arm's debtors owed at the start.
     pub recovery_rate: f64,
+    /// The recovery rate's 95 % interval, debtors as the unit (a ratio estimator: the delta
+    /// method over each debtor's payments and what they owed).
+    pub recovery: Interval,
     /// What the arm's debtors owed at the start, fen.
     pub owed_fen: i64,
     /// Cost per debtor, yuan.
@@ -1076,6 +1079,53 @@ pub struct ArmSummary {
     /// Against the first arm: the difference in contact rate with its 95 % interval (normal
     /// approximation) and the two-sided p-value (`None` for the first arm).
     pub contact_uplift: Option<Uplift>,
+    /// Against the first arm: the difference in recovery rate with its 95 % interval and the
+    /// two-sided p-value (`None` for the first arm).
+    pub recovery_uplift: Option<Uplift>,
+}
+
+/// An estimate and its 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    /// The estimate.
+    pub rate: f64,
+    /// The interval's lower end.
+    pub low: f64,
+    /// The interval's upper end.
+    pub high: f64,
+    /// Its standard error.
+    pub se: f64,
+}
+
+impl Interval {
+    /// Σ paid ÷ Σ owed over debtors, with the delta method's standard error:
+    /// var(R) ≈ Σ (paidᵢ − R·owedᵢ)² ÷ (n (n − 1) · mean(owed)²).
+    pub fn ratio(pairs: &[(f64, f64)]) -> Interval {
+        let n = pairs.len() as f64;
+        let (paid, owed): (f64, f64) = pairs.iter().fold((0.0, 0.0), |(p, o), (a, b)| (p + a, o + b));
+        if owed <= 0.0 || n < 2.0 {
+            return Interval { rate: 0.0, low: 0.0, high: 0.0, se: 0.0 };
+        }
+        let r = paid / owed;
+        let mean_owed = owed / n;
+        let ss: f64 = pairs.iter().map(|(a, b)| (a - r * b).powi(2)).sum();
+        let se = (ss / (n * (n - 1.0))).sqrt() / mean_owed;
+        let z = daylight_strategy::experiment::normal_quantile(0.975);
+        Interval { rate: r, low: (r - z * se).max(0.0), high: r + z * se, se }
+    }
+
+    /// This estimate minus `base`, independent samples: the difference, its 95 % interval and
+    /// the two-sided p-value.
+    pub fn minus(&self, base: &Interval) -> Uplift {
+        let se = (self.se.powi(2) + base.se.powi(2)).sqrt();
+        let z = daylight_strategy::experiment::normal_quantile(0.975);
+        let d = self.rate - base.rate;
+        let p_value = (se > 0.0).then(|| {
+            let t = (d / se).abs();
+            2.0 * (1.0 - daylight_strategy::experiment::normal_cdf(t))
+        });
+        Uplift { difference: d, low: d - z * se, high: d + z * se, p_value }
+    }
 }
 
 /// A difference of two rates.
@@ -1098,6 +1148,18 @@ impl World {
     pub fn arm_summaries(&self, days: &[DayReport]) -> Vec<(String, ArmSummary)> {
         let mut out: Vec<(String, ArmSummary)> = Vec::new();
         let mut first: Option<Proportion> = None;
+        let mut first_recovery: Option<Interval> = None;
+        // Each debtor's payments within the days reported (evenings of those dates).
+        let dates: std::collections::BTreeSet<Date> = days.iter().map(|d| d.date).collect();
+        let paid_in_days = |i: usize| -> i64 {
+            self.known.get(i).map_or(0, |k| {
+                k.payments
+                    .iter()
+                    .filter(|(at, _)| dates.contains(&at.to_zoned(self.zone.clone()).date()))
+                    .map(|(_, fen)| *fen)
+                    .sum()
+            })
+        };
         for (k, name) in self.arm_names.iter().enumerate() {
             let t: Counts = days.iter().filter_map(|d| d.arms.get(name)).copied().sum();
             let members: Vec<usize> = (0..self.debtors.len()).filter(|i| self.arm_of[*i] == k).collect();
@@ -1117,6 +1179,11 @@ impl World {
                 }
             });
             first.get_or_insert(contact);
+            let pairs: Vec<(f64, f64)> =
+                members.iter().map(|i| (paid_in_days(*i) as f64, self.owed_at_start[*i] as f64)).collect();
+            let recovery = Interval::ratio(&pairs);
+            let recovery_uplift = first_recovery.map(|base| recovery.minus(&base));
+            first_recovery.get_or_insert(recovery);
             out.push((
                 name.clone(),
                 ArmSummary {
@@ -1134,6 +1201,8 @@ impl World {
                     },
                     complaints_per_10k: 10_000.0 * ratio(t.complaints, t.contacts),
                     contact_uplift: uplift,
+                    recovery,
+                    recovery_uplift,
                 },
             ));
         }

@@ -69,6 +69,14 @@ fn an_experiment_reports_each_arm_with_its_interval() {
     assert!(c["contact_rate"]["low"].as_f64().unwrap() <= c["contact_rate"]["rate"].as_f64().unwrap());
     assert!(c["contact_uplift"]["difference"].is_number());
     assert!(arms["champion"]["contact_uplift"].is_null());
+    // Recovery per arm with its interval, and against the first arm.
+    let r = &c["recovery"];
+    assert!(
+        r["low"].as_f64().unwrap() <= r["rate"].as_f64().unwrap()
+            && r["rate"].as_f64().unwrap() <= r["high"].as_f64().unwrap(),
+        "{r}"
+    );
+    assert!(c["recovery_uplift"]["difference"].is_number() && arms["champion"]["recovery_uplift"].is_null());
     assert!(v["days"][0]["arms"]["holdout"]["open"].as_u64().unwrap() > 0);
     let bad = run(&[
         "simulate",
@@ -107,6 +115,14 @@ fn the_report_draws_its_charts_in_svg() {
     assert_eq!(html.matches("<polyline").count(), 4);
     assert!(html.matches("<rect").count() > 3);
     assert!(html.contains("SIMULATED") && html.contains("challenger") && html.contains("可联率"));
+    // It leads with recovery and cost: the headline comes before the summary, per arm.
+    let headline = html.find("结论 Headline").expect("a headline");
+    assert!(headline < html.find("汇总 Summary").unwrap());
+    assert!(
+        html.contains("回收最高 Recovered most")
+            && html.contains("challenger 对 vs champion：回收率 recovery"),
+        "{html}"
+    );
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
 }
 

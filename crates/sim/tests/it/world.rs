@@ -105,6 +105,37 @@ fn the_model_driven_challenger_beats_the_baseline_champion() {
     );
     assert!(arms.iter().all(|(_, a)| a.debtors > 0 && a.contact_rate.of > 0));
     assert_eq!(w.summary(&days).violations, 0);
+    // Recovery per arm with its interval (debtors as the unit): the same ratio the arm's totals
+    // give, inside its interval, and against the first arm a difference whose interval holds it.
+    for (name, a) in &arms {
+        assert!(
+            (a.recovery.rate - a.recovery_rate).abs() < 1e-9,
+            "{name}: {:?} against {}",
+            a.recovery,
+            a.recovery_rate
+        );
+        assert!(
+            a.recovery.low <= a.recovery.rate && a.recovery.rate <= a.recovery.high && a.recovery.se > 0.0,
+            "{name}: {:?}",
+            a.recovery
+        );
+    }
+    assert!(champion.recovery_uplift.is_none());
+    let r = challenger.recovery_uplift.unwrap();
+    assert!((r.difference - (challenger.recovery.rate - champion.recovery.rate)).abs() < 1e-12);
+    assert!(r.low < r.difference && r.difference < r.high && r.p_value.is_some(), "{r:?}");
+}
+
+/// The ratio estimator's interval: Σ paid ÷ Σ owed, its standard error by the delta method.
+#[test]
+fn a_recovery_interval_is_a_ratio_with_the_delta_methods_error() {
+    use daylight_sim::world::Interval;
+    let i = Interval::ratio(&[(10.0, 100.0), (0.0, 100.0), (30.0, 100.0), (20.0, 100.0)]);
+    // R = 60 / 400 = 0.15; residuals -5, -15, 15, 5: Σ² = 500; se = √(500 / 12) / 100.
+    assert!((i.rate - 0.15).abs() < 1e-12);
+    assert!((i.se - (500.0f64 / 12.0).sqrt() / 100.0).abs() < 1e-12, "{i:?}");
+    assert!((i.high - i.rate - 1.959_964 * i.se).abs() < 1e-5);
+    assert_eq!(Interval::ratio(&[(1.0, 0.0)]).rate, 0.0, "nothing owed, nothing to say");
 }
 
 /// A day's log holds, as records a store takes, exactly what the day's counts count.
