@@ -350,9 +350,13 @@ async fn write_rejection(
     let reason = reason.trim();
     required("a reason", reason)?;
     let (table, noun, kind, asker) = match what {
-        Decidable::Arrangement => ("arrangements", "arrangement", EventKind::ArrangementDecided, "proposed_by"),
+        Decidable::Arrangement => {
+            ("arrangements", "arrangement", EventKind::ArrangementDecided, "proposed_by")
+        }
         Decidable::Waiver => ("waivers", "waiver", EventKind::WaiverDecided, "requested_by"),
-        Decidable::ThirdParty => ("third_party_requests", "request", EventKind::ThirdPartyDecided, "requested_by"),
+        Decidable::ThirdParty => {
+            ("third_party_requests", "request", EventKind::ThirdPartyDecided, "requested_by")
+        }
         Decidable::Number => ("number_proposals", "proposal", EventKind::NumberDecided, "requested_by"),
     };
     let mut tx = begin_write(write).await?;
@@ -889,7 +893,14 @@ impl DeskStore for Adapter {
         update_arrangement(&self.write, id, status, actor, now).await
     }
 
-    async fn reject(&self, what: Decidable, id: i64, reason: &str, actor: &str, now: Timestamp) -> Result<()> {
+    async fn reject(
+        &self,
+        what: Decidable,
+        id: i64,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         write_rejection(&self.write, what, id, reason, actor, now).await
     }
 

@@ -113,11 +113,12 @@ fn user_payload(u: &NewUser) -> serde_json::Value {
 async fn check_units(tx: &mut Tx, u: &NewUser) -> Result<()> {
     for (kind, id) in [(UnitKind::Team, &u.team), (UnitKind::Agency, &u.agency)] {
         let Some(id) = id.as_deref() else { continue };
-        let found: Option<String> = sqlx::query_scalar("SELECT id FROM org_units WHERE kind = $1 AND id = $2")
-            .bind(kind.as_str())
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM org_units WHERE kind = $1 AND id = $2")
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
         if found.is_none() {
             return Err(Invalid::new(
                 Code::UnknownRecord,
@@ -176,7 +177,9 @@ async fn write_org_unit(
     .await?;
     match (&before, rename) {
         (Some(_), false) => {
-            return Err(Invalid::new(Code::Exists, format!("{} {id} is on record already", kind.as_str())).into());
+            return Err(
+                Invalid::new(Code::Exists, format!("{} {id} is on record already", kind.as_str())).into()
+            );
         }
         (None, true) => return Err(StoreError::not_found(kind.as_str(), id)),
         (None, false) => {
@@ -691,11 +694,25 @@ impl AccessStore for Adapter {
         read_org_units(&self.read, kind).await
     }
 
-    async fn create_org_unit(&self, kind: UnitKind, id: &str, name: &str, actor: &str, now: Timestamp) -> Result<()> {
+    async fn create_org_unit(
+        &self,
+        kind: UnitKind,
+        id: &str,
+        name: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         write_org_unit(&self.write, kind, id, name, false, actor, now).await
     }
 
-    async fn rename_org_unit(&self, kind: UnitKind, id: &str, name: &str, actor: &str, now: Timestamp) -> Result<()> {
+    async fn rename_org_unit(
+        &self,
+        kind: UnitKind,
+        id: &str,
+        name: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         write_org_unit(&self.write, kind, id, name, true, actor, now).await
     }
 
