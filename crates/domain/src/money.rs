@@ -199,6 +199,22 @@ impl Money {
     }
 }
 
+/// Fen as yuan with two decimals and thousands separators, as people read an amount on a
+/// screen or a script: `12,345.67`, `-0.05`.
+pub fn yuan_grouped(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    let whole = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{:02}", abs % 100)
+}
+
 impl fmt::Display for Money {
     /// `1234.56 CNY`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -17,7 +17,7 @@ use daylight_store::desk::{
     Audience, ComplaintSource, NewComplaint, NewNumber, NewThirdPartyRequest, NumberProposal, NumberSource,
     TaskStatus,
 };
-use daylight_store::model::NewWaiver;
+use daylight_store::model::{CaseDetail, NewWaiver};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -236,18 +236,12 @@ pub struct WaiverLevel {
     pub second_above: String,
 }
 
-/// The context of each case with a request waiting, by case id.
-pub async fn approval_contexts(
-    app: &AppState,
-    caller: &Caller,
-    cases: &[String],
-) -> ApiResult<std::collections::HashMap<String, ApprovalContext>> {
+/// The context of each case with a request waiting, by case id (from [`case_details`]).
+pub fn approval_contexts(
+    details: &std::collections::HashMap<String, CaseDetail>,
+) -> std::collections::HashMap<String, ApprovalContext> {
     let mut out = std::collections::HashMap::new();
-    for id in cases {
-        if out.contains_key(id) {
-            continue;
-        }
-        let d = app.store.case_detail_in(&caller.scope, &case_id(id)?).await?;
+    for (id, d) in details {
         let owed: i64 = d.accounts.iter().map(|a| a.owed().minor).sum();
         let balance: i64 = d.accounts.iter().map(|a| a.account.balance.minor).sum();
         let parts = [Component::Principal, Component::Interest, Component::Fees, Component::LateFees]
@@ -307,6 +301,21 @@ pub async fn approval_contexts(
             },
         );
     }
+    out
+}
+
+/// The cases with requests waiting, read once each within the caller's scope, by case id.
+pub async fn case_details(
+    app: &AppState,
+    caller: &Caller,
+    cases: &[String],
+) -> ApiResult<std::collections::HashMap<String, CaseDetail>> {
+    let mut out = std::collections::HashMap::new();
+    for id in cases {
+        if !out.contains_key(id) {
+            out.insert(id.clone(), app.store.case_detail_in(&caller.scope, &case_id(id)?).await?);
+        }
+    }
     Ok(out)
 }
 
@@ -315,11 +324,12 @@ pub async fn waiver_levels(
     app: &AppState,
     caller: &Caller,
     waivers: &[PendingWaiver],
+    details: &std::collections::HashMap<String, CaseDetail>,
 ) -> ApiResult<std::collections::HashMap<String, WaiverLevel>> {
     let pack = app.store.policy_pack().await?;
     let mut out = std::collections::HashMap::new();
     for w in waivers {
-        let d = app.store.case_detail_in(&caller.scope, &case_id(&w.case)?).await?;
+        let Some(d) = details.get(&w.case) else { continue };
         let Some(account) = d.accounts.iter().find(|a| a.account.id.as_str() == w.account) else {
             continue;
         };

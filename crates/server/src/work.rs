@@ -190,17 +190,7 @@ fn overdue_fen(list: &[Money]) -> i64 {
 
 /// Yuan with two decimals and thousands separators: `12,345.67`.
 pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let abs = fen.unsigned_abs();
-    let whole = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}{grouped}.{:02}", abs % 100)
+    daylight_domain::money::yuan_grouped(fen)
 }
 
 fn local_hm(t: Timestamp) -> String {
@@ -399,14 +389,23 @@ fn page_of(items: Vec<QueueItem>, total: u64, page: u32, beyond_limit: u64) -> L
     ListPage { items, total, page, pages, per_page: PER_PAGE, beyond_limit }
 }
 
-/// A search within the caller's scope (any status), a page of it with its count.
-async fn search_page(app: &AppState, caller: &Caller, q: &str, query: &ListQuery) -> ApiResult<ListPage> {
+/// A page of the cases the store selects for `query` (its bucket, its search if any, `status`
+/// otherwise), with the whole selection's count.
+async fn store_page(
+    app: &AppState,
+    caller: &Caller,
+    query: &ListQuery,
+    status: Option<CaseStatus>,
+) -> ApiResult<ListPage> {
     caller.require(Permission::ViewCases, "view cases")?;
     let page = query.page();
+    let search = ListQuery::text(&query.q).map(str::to_owned);
     let filter = CaseFilter {
-        scope: caller.scope.clone(),
-        search: Some(q.to_owned()),
+        // A search finds cases of every status.
+        status: if search.is_some() { None } else { status },
+        search,
         bucket: query.bucket()?,
+        scope: caller.scope.clone(),
         limit: PER_PAGE,
         offset: (page - 1).saturating_mul(PER_PAGE),
         attempts_since: Some(team_midnight(app.now())),
@@ -427,8 +426,8 @@ pub async fn queue_page(app: &AppState, caller: &Caller, query: &ListQuery) -> A
         query.min_overdue_fen()?,
         query.sort()?,
     );
-    if let Some(q) = ListQuery::text(&query.q) {
-        return search_page(app, caller, q, query).await;
+    if ListQuery::text(&query.q).is_some() {
+        return store_page(app, caller, query, None).await;
     }
     let all = queue(app, caller).await?;
     let listed = all.len() as u64;
@@ -461,23 +460,7 @@ pub async fn queue_page(app: &AppState, caller: &Caller, query: &ListQuery) -> A
 /// The caller's open cases as a team lead sees them (with who works each), worst first, a page
 /// at a time with the whole count; a search (`q`) finds cases of any status.
 pub async fn team_page(app: &AppState, caller: &Caller, query: &ListQuery) -> ApiResult<ListPage> {
-    caller.require(Permission::ViewCases, "view cases")?;
-    if let Some(q) = ListQuery::text(&query.q) {
-        return search_page(app, caller, q, query).await;
-    }
-    let page = query.page();
-    let filter = CaseFilter {
-        status: Some(CaseStatus::Open),
-        bucket: query.bucket()?,
-        scope: caller.scope.clone(),
-        limit: PER_PAGE,
-        offset: (page - 1).saturating_mul(PER_PAGE),
-        attempts_since: Some(team_midnight(app.now())),
-        ..CaseFilter::default()
-    };
-    let total = app.store.count_cases(&filter).await?;
-    let items = app.store.list_cases(&filter).await?.into_iter().map(|s| QueueItem::new(s, None)).collect();
-    Ok(page_of(items, total, page, 0))
+    store_page(app, caller, query, Some(CaseStatus::Open)).await
 }
 
 /// A contact point as the caller sees it, with the gate's answer for a call now.
@@ -745,7 +728,7 @@ pub async fn case_view(app: &AppState, caller: &Caller, id: &str) -> ApiResult<C
     });
     // What QC heard on today's calls changes today's suggestion (tomorrow's plan reads the tags).
     let calls = app.store.qc_calls_in(&caller.scope, Some(&case_id), None, 50).await?;
-    let midnight = now.to_zoned(team_zone()).start_of_day().map_or(now, |z| z.timestamp());
+    let midnight = team_midnight(now);
     let heard_today: Vec<&str> = calls
         .iter()
         .filter(|q| q.analysed_at >= midnight)

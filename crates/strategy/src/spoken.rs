@@ -146,42 +146,43 @@ pub struct Spoken<'a> {
 /// and numbers in words, the card's digits and the hotline one by one. `{amount}元` reads as
 /// the amount's words alone (they carry their unit). An unknown variable is left as written.
 pub fn speak(template: &str, v: &Spoken<'_>) -> String {
-    let mut out = String::with_capacity(template.len() * 2);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else {
-            out.push_str(&rest[open..]);
-            return out;
-        };
-        let name = &after[..close];
-        rest = &after[close + 1..];
-        let word = match name {
-            "name" => v.name.to_owned(),
-            "card_last4" => digits_words(v.card_last4),
-            // Its words end in 元 (or 角, 分): a 元 the template writes after it is dropped.
-            "amount" => {
-                rest = rest.strip_prefix('元').unwrap_or(rest);
-                amount_words(v.amount_fen)
-            }
-            "dpd" => format!("{}天", number_words(v.dpd.into())),
-            "due_date" => date_words(v.due_date, false),
-            "bank" => v.bank.to_owned(),
-            "agent" => v.agent.to_owned(),
-            "hotline" => digits_words(v.hotline),
-            other => format!("{{{other}}}"),
-        };
-        out.push_str(&word);
-    }
-    out.push_str(rest);
-    out
+    fill(template, |name, rest| match name {
+        "name" => v.name.to_owned(),
+        "card_last4" => digits_words(v.card_last4),
+        // Its words end in 元 (or 角, 分): a 元 the template writes after it is dropped.
+        "amount" => {
+            *rest = rest.strip_prefix('元').unwrap_or(rest);
+            amount_words(v.amount_fen)
+        }
+        "dpd" => format!("{}天", number_words(v.dpd.into())),
+        "due_date" => date_words(v.due_date, false),
+        "bank" => v.bank.to_owned(),
+        "agent" => v.agent.to_owned(),
+        "hotline" => digits_words(v.hotline),
+        other => format!("{{{other}}}"),
+    })
 }
 
 /// A checked template filled for a collector to read from the screen: the amount in yuan with
 /// two decimals and thousands separators, the due date as `M月D日`, days and digits as figures.
 /// An unknown variable is left as written.
 pub fn written(template: &str, v: &Spoken<'_>) -> String {
+    fill(template, |name, _| match name {
+        "name" => v.name.to_owned(),
+        "card_last4" => v.card_last4.to_owned(),
+        "amount" => daylight_domain::money::yuan_grouped(v.amount_fen),
+        "dpd" => v.dpd.to_string(),
+        "due_date" => format!("{}月{}日", v.due_date.month(), v.due_date.day()),
+        "bank" => v.bank.to_owned(),
+        "agent" => v.agent.to_owned(),
+        "hotline" => v.hotline.to_owned(),
+        other => format!("{{{other}}}"),
+    })
+}
+
+/// A template with each `{variable}` replaced by `word(name, rest)` (which may consume from
+/// `rest`, the text after the variable); an unclosed `{` is left as written.
+fn fill(template: &str, mut word: impl FnMut(&str, &mut &str) -> String) -> String {
     let mut out = String::with_capacity(template.len() * 2);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -193,36 +194,10 @@ pub fn written(template: &str, v: &Spoken<'_>) -> String {
         };
         let name = &after[..close];
         rest = &after[close + 1..];
-        let word = match name {
-            "name" => v.name.to_owned(),
-            "card_last4" => v.card_last4.to_owned(),
-            "amount" => yuan_figures(v.amount_fen),
-            "dpd" => v.dpd.to_string(),
-            "due_date" => format!("{}月{}日", v.due_date.month(), v.due_date.day()),
-            "bank" => v.bank.to_owned(),
-            "agent" => v.agent.to_owned(),
-            "hotline" => v.hotline.to_owned(),
-            other => format!("{{{other}}}"),
-        };
-        out.push_str(&word);
+        out.push_str(&word(name, &mut rest));
     }
     out.push_str(rest);
     out
-}
-
-/// Fen as yuan figures: `12,345.67`.
-fn yuan_figures(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let abs = fen.unsigned_abs();
-    let whole = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}{grouped}.{:02}", abs % 100)
 }
 
 #[cfg(test)]

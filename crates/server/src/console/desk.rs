@@ -132,8 +132,9 @@ pub(super) async fn approvals_response(
         let (plans, waivers, third_party, tasks, numbers) = lists.await?;
         let cases: Vec<String> =
             plans.iter().map(|p| p.case.clone()).chain(waivers.iter().map(|w| w.case.clone())).collect();
-        let contexts = desk::approval_contexts(app, c, &cases).await?;
-        let levels = desk::waiver_levels(app, c, &waivers).await?;
+        let details = desk::case_details(app, c, &cases).await?;
+        let contexts = desk::approval_contexts(&details);
+        let levels = desk::waiver_levels(app, c, &waivers, &details).await?;
         // Applicants by name (their login beside it).
         let names: std::collections::HashMap<String, String> =
             app.store.users().await?.into_iter().map(|u| (u.login, u.name)).collect();

@@ -743,17 +743,13 @@ async fn board_page(
 ) -> Response {
     let team = q.team.filter(|t| !t.trim().is_empty());
     // Someone of no team (an admin, a compliance officer) picks one; the first on record first.
-    let teams = match app.store.org_units(daylight_store::access::UnitKind::Team).await {
-        Ok(t) => t.into_iter().map(|t| context! { id => t.id, name => t.name }).collect::<Vec<_>>(),
+    let units = match app.store.org_units(daylight_store::access::UnitKind::Team).await {
+        Ok(t) => t,
         Err(e) => return error_page(&app, lang, Some(&c), e.into()),
     };
-    let team = team.or_else(|| {
-        c.user
-            .team
-            .is_none()
-            .then(|| teams.first().and_then(|t| t.get_attr("id").ok()).map(|v| v.to_string()))
-            .flatten()
-    });
+    let team =
+        team.or_else(|| if c.user.team.is_none() { units.first().map(|t| t.id.clone()) } else { None });
+    let teams: Vec<Value> = units.into_iter().map(|t| context! { id => t.id, name => t.name }).collect();
     if team.is_none() && c.user.team.is_none() {
         let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
         agents => Vec::<Value>::new(), team => "", teams => teams, can_supervise => false, me => c.user.login.clone() } };
