@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::calls;
 use crate::desk::{
     self, ComplaintInput, ExperimentInput, ExperimentView, NumberInput, PackInput, PackView, PendingNumber,
-    PendingThirdParty, PendingWaiver, TaskView, ThirdPartyInput, WaiverInput,
+    PendingThirdParty, PendingWaiver, TaskDone, TaskView, ThirdPartyInput, WaiverInput,
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::kpi::{self, KpiQuery, KpiReport};
@@ -604,12 +604,28 @@ async fn my_tasks(State(app): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
     Ok(Json(desk::my_tasks(&app, &c).await?))
 }
 
-/// Marks one of the caller's open tasks done.
-#[utoipa::path(post, path = "/api/tasks/{id}/done", tag = "desk", params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
-async fn finish_task(State(app): State<AppState>, c: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
-    desk::finish_task(&app, &c, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+/// Closes one of the caller's open tasks: a QC review as `upheld` (with a reason: the collector
+/// gets the finding) or `dismissed`; a finding as `accepted` or `appealed` (with a reason:
+/// compliance decides); an appeal as `granted` or `refused` (with a reason). Answers the task
+/// opened next, if any.
+#[utoipa::path(post, path = "/api/tasks/{id}/done", tag = "desk", params(("id" = i64, Path)), request_body = TaskDone,
+    responses((status = 200, body = TaskClosed), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn finish_task(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(done): Json<TaskDone>,
+) -> ApiResult<Json<TaskClosed>> {
+    let next = desk::finish_task(&app, &c, id, &done).await?;
+    Ok(Json(TaskClosed { next }))
+}
+
+/// A closed task's follow-up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskClosed {
+    /// The task it opened (a finding for the collector, an appeal for compliance), if any.
+    pub next: Option<i64>,
 }
 
 /// The team's figures over a period, by collector, team, bucket or agency, with the trend.

@@ -638,16 +638,35 @@ pub struct TaskView {
     pub id: i64,
     /// The case.
     pub case: String,
-    /// `promise_reminder`, `promise_broken` or `qc_review`.
+    /// `promise_reminder`, `promise_broken`, `qc_review`, `qc_finding` or `qc_appeal`.
     pub kind: String,
     /// The promise.
     pub promise: Option<i64>,
     /// The contact attempt (a QC review: its call).
     pub attempt: Option<i64>,
-    /// Why (a QC review's codes).
+    /// Why (a QC review's codes; a finding's: the reviewer's reason; an appeal's: the
+    /// collector's).
     pub note: Option<String>,
     /// Due, local.
     pub due_at: String,
+    /// The outcomes it closes with (`upheld`/`dismissed`, `accepted`/`appealed`,
+    /// `granted`/`refused`); empty when it is simply done.
+    pub outcomes: Vec<String>,
+    /// Of those, the ones that need a reason.
+    pub reason_for: Vec<String>,
+}
+
+/// How a task is closed: an outcome where its kind has them, and a reason where the outcome
+/// needs one.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskDone {
+    /// The outcome (see the task's `outcomes`).
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Why (see the task's `reason_for`).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// The caller's open tasks: a collector's reminders, or a team lead's escalations.
@@ -655,6 +674,8 @@ pub async fn my_tasks(app: &AppState, caller: &Caller) -> ApiResult<Vec<TaskView
     caller.require(Permission::ViewCases, "see tasks")?;
     let audience = if caller.can(Permission::Approve) {
         Audience::Lead
+    } else if caller.can(Permission::DecideAppeals) {
+        Audience::Compliance
     } else if caller.can(Permission::WorkCases) {
         Audience::Collector
     } else {
@@ -671,16 +692,79 @@ pub async fn my_tasks(app: &AppState, caller: &Caller) -> ApiResult<Vec<TaskView
             attempt: t.attempt,
             note: t.note,
             due_at: local_full(t.due_at),
+            outcomes: t.kind.outcomes().iter().map(|o| o.as_str().to_owned()).collect(),
+            reason_for: t
+                .kind
+                .outcomes()
+                .iter()
+                .filter(|o| o.needs_reason())
+                .map(|o| o.as_str().to_owned())
+                .collect(),
         })
         .collect())
 }
 
-/// Marks one of the caller's tasks done.
-pub async fn finish_task(app: &AppState, caller: &Caller, id: i64) -> ApiResult<()> {
+/// Closes one of the caller's open tasks, with the outcome and reason its kind needs; returns
+/// the task it opens next (an upheld finding for the collector, an appeal for compliance).
+pub async fn finish_task(app: &AppState, caller: &Caller, id: i64, done: &TaskDone) -> ApiResult<Option<i64>> {
     if !my_tasks(app, caller).await?.iter().any(|t| t.id == id) {
         return Err(ApiError::not_found("open task", &id.to_string()));
     }
-    Ok(app.store.finish_task(&caller.scope, id, &caller.user.login, app.now()).await?)
+    let outcome = match done.outcome.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        Some(o) => Some(
+            o.parse::<daylight_store::desk::TaskOutcome>()
+                .map_err(|e| ApiError::field("outcome", e.code.as_str(), e.message))?,
+        ),
+        None => None,
+    };
+    let close = daylight_store::desk::TaskClose { outcome, note: done.reason.clone() };
+    app.store.finish_task(&caller.scope, id, &close, &caller.user.login, app.now()).await.map_err(|e| match e {
+        StoreError::Invalid(i) => {
+            let about_reason = close.outcome.is_some() && matches!(i.code, Code::Required | Code::TooLong);
+            let field = if about_reason { "reason" } else { "outcome" };
+            ApiError::field(field, i.code.as_str(), i.message)
+        }
+        e => e.into(),
+    })
+}
+
+/// One step of a call's QC review: the review, the collector's finding, the appeal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewStep {
+    /// The task.
+    pub id: i64,
+    /// `qc_review`, `qc_finding` or `qc_appeal`.
+    pub kind: String,
+    /// `open` or `done`.
+    pub status: String,
+    /// How it closed.
+    pub outcome: Option<String>,
+    /// The reason it was opened with (the reviewer's for a finding, the collector's for an appeal).
+    pub note: Option<String>,
+    /// The closer's reason.
+    pub reason: Option<String>,
+    /// Who closed it.
+    pub by: Option<String>,
+    /// When, local.
+    pub at: Option<String>,
+}
+
+/// The review of a call within scope, step by step, oldest first.
+pub async fn review_steps(app: &AppState, caller: &Caller, attempt: i64) -> ApiResult<Vec<ReviewStep>> {
+    let tasks = app.store.attempt_tasks(&caller.scope, attempt).await?;
+    Ok(tasks
+        .into_iter()
+        .map(|t| ReviewStep {
+            id: t.id,
+            kind: t.kind.as_str().to_owned(),
+            status: t.status.as_str().to_owned(),
+            outcome: t.outcome.map(|o| o.as_str().to_owned()),
+            note: t.note,
+            reason: t.outcome_note,
+            by: t.done_by,
+            at: t.done_at.map(local_full),
+        })
+        .collect())
 }
 
 /// How often the server sweeps promises.

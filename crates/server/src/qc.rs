@@ -329,6 +329,8 @@ pub struct CallDetail {
     pub call: QcCallView,
     /// The turns.
     pub turns: Vec<TurnView>,
+    /// Its review, step by step: the review's outcome, the collector's finding and appeal.
+    pub review: Vec<crate::desk::ReviewStep>,
 }
 
 /// Masks numbers that may identify someone: a mobile number (11 digits from 1) keeps its first
@@ -450,7 +452,8 @@ pub async fn call_detail(
             }
         })
         .collect();
-    Ok(CallDetail { call: view, turns })
+    let review = crate::desk::review_steps(app, caller, attempt).await?;
+    Ok(CallDetail { call: view, turns, review })
 }
 
 /// Today's suggestion after what QC heard on today's calls: hardship pauses a pressure script for

@@ -47,6 +47,8 @@ pub enum Permission {
     /// Listen to, whisper into, barge into and hang up collectors' live calls (within scope;
     /// each use a ledger event).
     SuperviseCalls,
+    /// Decide a collector's appeal of an upheld QC finding.
+    DecideAppeals,
 }
 
 /// Whether `role` has `permission`.
@@ -75,6 +77,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::DownloadRecordings => matches!(role, R::Admin),
         P::WatchFloor => matches!(role, R::Admin | R::TeamLead),
         P::SuperviseCalls => matches!(role, R::Admin | R::TeamLead),
+        P::DecideAppeals => matches!(role, R::Compliance),
         P::RegisterComplaints => matches!(role, R::Admin | R::Compliance | R::TeamLead | R::AgencyManager),
     }
 }

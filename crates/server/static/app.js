@@ -15,6 +15,11 @@
         document.querySelectorAll(t.dataset.selectAll).forEach(function (b) { b.checked = t.checked; });
       }
       if (t.dataset && t.dataset.submitOnChange !== undefined && t.form) t.form.submit();
+      // A task's outcome that needs a reason (upheld, appealed, refused) makes the reason required.
+      if (t.name === "outcome" && t.form && t.form.classList.contains("task-close")) {
+        var reason = t.form.querySelector(".task-reason");
+        if (reason) reason.required = t.dataset.needsReason !== undefined;
+      }
     });
     var rows = Array.prototype.slice.call(document.querySelectorAll("table.queue tbody tr"));
     rows.forEach(function (r) {

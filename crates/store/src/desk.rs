@@ -17,6 +17,102 @@ vocabulary! {
         /// QC found an agent's breach (or a dispute, a cease request) on a call: the team lead
         /// reviews the evidence.
         QcReview = "qc_review",
+        /// A reviewer upheld QC's finding on a call: the case's collector accepts it or appeals.
+        QcFinding = "qc_finding",
+        /// A collector appealed an upheld finding: compliance grants or refuses the appeal.
+        QcAppeal = "qc_appeal",
+    }
+}
+
+vocabulary! {
+    /// How a task that decides something was closed.
+    pub enum TaskOutcome ("task outcome") {
+        /// A QC review: the finding stands (it goes to the collector, who may appeal).
+        Upheld = "upheld",
+        /// A QC review: the finding does not stand.
+        Dismissed = "dismissed",
+        /// A finding: the collector accepts it.
+        Accepted = "accepted",
+        /// A finding: the collector appeals (compliance decides).
+        Appealed = "appealed",
+        /// An appeal: granted, the finding is overturned.
+        Granted = "granted",
+        /// An appeal: refused, the finding stands.
+        Refused = "refused",
+    }
+}
+
+impl TaskKind {
+    /// The outcomes a task of this kind closes with; empty when it is simply done.
+    #[must_use]
+    pub const fn outcomes(self) -> &'static [TaskOutcome] {
+        match self {
+            TaskKind::PromiseReminder | TaskKind::PromiseBroken => &[],
+            TaskKind::QcReview => &[TaskOutcome::Upheld, TaskOutcome::Dismissed],
+            TaskKind::QcFinding => &[TaskOutcome::Accepted, TaskOutcome::Appealed],
+            TaskKind::QcAppeal => &[TaskOutcome::Granted, TaskOutcome::Refused],
+        }
+    }
+}
+
+impl TaskOutcome {
+    /// Whether closing with this outcome needs a reason: what the next person reads (the
+    /// finding the collector gets, the appeal compliance decides, a refusal).
+    #[must_use]
+    pub const fn needs_reason(self) -> bool {
+        matches!(self, TaskOutcome::Upheld | TaskOutcome::Appealed | TaskOutcome::Refused)
+    }
+
+    /// The task this outcome opens, for whom: an upheld review's finding for the collector,
+    /// an appeal for compliance.
+    #[must_use]
+    pub const fn follow_up(self) -> Option<(TaskKind, Audience)> {
+        match self {
+            TaskOutcome::Upheld => Some((TaskKind::QcFinding, Audience::Collector)),
+            TaskOutcome::Appealed => Some((TaskKind::QcAppeal, Audience::Compliance)),
+            _ => None,
+        }
+    }
+}
+
+/// How a task is closed: with an outcome and a reason where its kind needs them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskClose {
+    /// The outcome ([`TaskKind::outcomes`]).
+    pub outcome: Option<TaskOutcome>,
+    /// Why (required where [`TaskOutcome::needs_reason`]).
+    pub note: Option<String>,
+}
+
+impl TaskClose {
+    /// Checks this close fits a task of `kind`: an outcome it knows (`REQUIRED` when it needs
+    /// one, `ENUM` when it takes none or another), a reason where the outcome needs one.
+    pub fn check(&self, kind: TaskKind) -> Result<(), Invalid> {
+        let allowed = kind.outcomes();
+        match self.outcome {
+            None if allowed.is_empty() => {}
+            None => {
+                let words: Vec<&str> = allowed.iter().map(|o| o.as_str()).collect();
+                return Err(Invalid::new(
+                    Code::Required,
+                    format!("a {} closes with an outcome: {}", kind.as_str(), words.join(" or ")),
+                ));
+            }
+            Some(o) if !allowed.contains(&o) => {
+                return Err(Invalid::new(
+                    Code::Enum,
+                    format!("a {} does not close as {}", kind.as_str(), o.as_str()),
+                ));
+            }
+            Some(_) => {}
+        }
+        let note = self.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        if let Some(n) = note {
+            daylight_domain::case::check_note(n)?;
+        } else if self.outcome.is_some_and(TaskOutcome::needs_reason) {
+            return Err(Invalid::new(Code::Required, "say why: the next person reads it"));
+        }
+        Ok(())
     }
 }
 
@@ -27,6 +123,8 @@ vocabulary! {
         Collector = "collector",
         /// The case's team lead (or anyone who sees the case and approves).
         Lead = "lead",
+        /// Compliance (a collector's appeal of a QC finding).
+        Compliance = "compliance",
     }
 }
 
@@ -107,6 +205,12 @@ pub struct Task {
     pub done_by: Option<String>,
     /// When.
     pub done_at: Option<Timestamp>,
+    /// How it was closed (a QC review's, finding's or appeal's outcome).
+    pub outcome: Option<TaskOutcome>,
+    /// The closer's reason.
+    pub outcome_note: Option<String>,
+    /// The task it follows from (a finding follows its review, an appeal its finding).
+    pub follows: Option<i64>,
 }
 
 /// What one promise sweep did.

@@ -242,17 +242,26 @@ pub(super) async fn third_party_decision(
 pub(super) struct TaskForm {
     #[serde(default)]
     back: String,
+    #[serde(default)]
+    outcome: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
-/// Marks a task done and goes back to the page it was listed on.
+/// Closes a task (with its outcome and reason) and goes back to the page it was listed on.
 pub(super) async fn task_done(
     Page { app, lang, c }: Page,
     Path(id): Path<i64>,
     Form(f): Form<TaskForm>,
 ) -> Response {
-    match desk::finish_task(&app, &c, id).await {
-        Ok(()) => {
-            let back = if f.back == "/approvals" { "/approvals" } else { "/workbench" };
+    let done = desk::TaskDone { outcome: f.outcome, reason: f.reason };
+    match desk::finish_task(&app, &c, id, &done).await {
+        Ok(_) => {
+            let back = match f.back.as_str() {
+                "/approvals" => "/approvals",
+                "/qc" => "/qc",
+                _ => "/workbench",
+            };
             Redirect::to(back).into_response()
         }
         Err(e) => error_page(&app, lang, Some(&c), e),

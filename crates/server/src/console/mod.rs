@@ -54,6 +54,7 @@ pub fn templates() -> Environment<'static> {
         ("qc.html", include_str!("../../templates/qc.html")),
         ("qc_call.html", include_str!("../../templates/qc_call.html")),
         ("scripts.html", include_str!("../../templates/scripts.html")),
+        ("_tasks.html", include_str!("../../templates/_tasks.html")),
     ] {
         env.add_template(name, text).expect("the templates parse (checked by the tests)");
     }

@@ -79,6 +79,15 @@ pub(super) async fn qc_page(Page { app, lang, c }: Page, Query(q): Query<QcQuery
             }
         })
         .collect();
+    // Compliance decides collectors' appeals here.
+    let appeals = if c.can(crate::roles::Permission::DecideAppeals) {
+        match crate::desk::my_tasks(&app, &c).await {
+            Ok(v) => v.into_iter().filter(|t| t.kind == "qc_appeal").collect(),
+            Err(e) => return error_page(&app, lang, Some(&c), e),
+        }
+    } else {
+        Vec::new()
+    };
     let r = &app.settings.qc_rules;
     let ctx = context! {
         ..page_ctx(&app, lang, Some(&c)),
@@ -90,6 +99,7 @@ pub(super) async fn qc_page(Page { app, lang, c }: Page, Query(q): Query<QcQuery
             code => q.code.clone().unwrap_or_default(),
             case => q.case.clone().unwrap_or_default(),
             rules => format!("{} {}", r.name, r.version),
+            appeals => Value::from(minijinja::value::Serde(&appeals)),
         }
     };
     render(&app, "qc.html", ctx)
@@ -131,7 +141,7 @@ async fn call_page(
         Ok(d) => {
             let ctx = context! {
                 ..page_ctx(&app, lang, Some(&c)),
-                ..context! { call => Value::from(minijinja::value::Serde(&d.call)), turns => Value::from(minijinja::value::Serde(&d.turns)), codes => code_titles(&app, lang == super::i18n::Lang::Zh),
+                ..context! { call => Value::from(minijinja::value::Serde(&d.call)), turns => Value::from(minijinja::value::Serde(&d.turns)), review => Value::from(minijinja::value::Serde(&d.review)), codes => code_titles(&app, lang == super::i18n::Lang::Zh),
                     revealed => reveal.is_some(), can_unmask => c.can(crate::roles::Permission::Unmask) }
             };
             render(&app, "qc_call.html", ctx)

@@ -95,6 +95,42 @@ both! {
         let (_, approvals) = lead.page("/approvals").await;
         assert!(approvals.contains(&format!(r#"href="/qc/{attempt}" class="qc-review""#)), "the review in the lead's queue");
 
+        // The review closes with an outcome: none, or upheld without a reason, is refused naming
+        // the field; upheld with a reason sends the finding to the collector, who appeals;
+        // compliance decides the appeal on /qc; the call's page shows every step.
+        let done = format!("/api/tasks/{task}/done");
+        let (s, b) = lead.post(&done, json!({})).await;
+        assert_eq!((s, b["error"]["field"].as_str(), b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("outcome"), Some("REQUIRED")), "{b}");
+        let (s, b) = lead.post(&done, json!({"outcome": "upheld"})).await;
+        assert_eq!((s, b["error"]["field"].as_str(), b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"), Some("REQUIRED")), "{b}");
+        let (s, b) = lead.post(&done, json!({"outcome": "kept"})).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("outcome")), "{b}");
+        let (s, b) = lead.post(&done, json!({"outcome": "upheld", "reason": "第 3 句自称刑侦大队"})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let finding = b["next"].as_i64().expect("the collector's finding");
+        let (_, mine) = e2.get("/api/tasks").await;
+        let f = mine.as_array().unwrap().iter().find(|t| t["id"] == finding).expect("on the collector's list");
+        assert_eq!((f["kind"].as_str(), f["note"].as_str()), (Some("qc_finding"), Some("第 3 句自称刑侦大队")));
+        assert_eq!(f["outcomes"], json!(["accepted", "appealed"]));
+        let (_, bench) = e2.page("/workbench").await;
+        assert!(bench.contains("第 3 句自称刑侦大队") && bench.contains(r#"value="appealed""#) && bench.contains("质检结论待确认"), "the finding on the workbench");
+        let (s, _) = e2.post_form(&format!("/tasks/{finding}/done"), &[("outcome", "appealed"), ("reason", "是客户先提到刑侦大队"), ("back", "/workbench")]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let mut officer = Client::signed_in(&app, "C1").await;
+        let (_, qc) = officer.page("/qc").await;
+        assert!(qc.contains(r#"id="appeals""#) && qc.contains("是客户先提到刑侦大队"), "the appeal on compliance's /qc");
+        let appeal = officer.get("/api/tasks").await.1.as_array().unwrap().iter().find(|t| t["kind"] == "qc_appeal").unwrap()["id"].as_i64().unwrap();
+        assert_eq!(lead.post(&format!("/api/tasks/{appeal}/done"), json!({"outcome": "granted"})).await.0, StatusCode::NOT_FOUND, "the lead does not decide appeals");
+        let (s, b) = officer.post(&format!("/api/tasks/{appeal}/done"), json!({"outcome": "refused"})).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{b}");
+        let (s, b) = officer.post(&format!("/api/tasks/{appeal}/done"), json!({"outcome": "refused", "reason": "录音第 2 句之前客户未提及"})).await;
+        assert_eq!((s, b["next"].clone()), (StatusCode::OK, json!(null)));
+        let (_, detail) = lead.get(&format!("/api/qc/calls/{attempt}")).await;
+        let steps: Vec<(&str, &str)> = detail["review"].as_array().unwrap().iter().map(|s| (s["kind"].as_str().unwrap(), s["outcome"].as_str().unwrap())).collect();
+        assert_eq!(steps, [("qc_review", "upheld"), ("qc_finding", "appealed"), ("qc_appeal", "refused")]);
+        let (_, call) = lead.page(&format!("/qc/{attempt}")).await;
+        assert!(call.contains(r#"id="qc-review""#) && call.contains("申诉驳回") && call.contains("录音第 2 句之前客户未提及"), "the steps on the call's page");
+
         // Lint, rules, and the ledger.
         let (_, lint) = lead.post("/api/qc/lint", json!({"text": "您好，请按时还款。\n不还钱就让你坐牢"})).await;
         assert_eq!((lint[0]["code"].as_str(), lint[0]["line"].as_i64()), (Some("AGENT_THREAT"), Some(2)), "{lint}");
@@ -106,5 +142,6 @@ both! {
         let kinds: Vec<String> = store.ledger_rows(0, 10_000).await.unwrap().into_iter().map(|r| r.kind).collect();
         assert_eq!(kinds.iter().filter(|k| *k == "qc.analysed").count(), 1);
         assert_eq!(kinds.iter().filter(|k| *k == "debtor.tagged").count(), 2);
+        assert_eq!(kinds.iter().filter(|k| *k == "task.done").count(), 3);
     }
 }

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use crate::access::Scope;
 use crate::desk::{
     Audience, Complaint, KpiDimension, Kpis, NewComplaint, NewNumber, NewThirdPartyRequest, NumberProposal,
-    Sweep, Task, TaskStatus, ThirdPartyRequest,
+    Sweep, Task, TaskClose, TaskStatus, ThirdPartyRequest,
 };
 use crate::error::Result;
 use crate::model::*;
@@ -150,8 +150,22 @@ pub trait DeskStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Task>>;
 
-    /// Marks an open task within `scope` done (a ledger event).
-    async fn finish_task(&self, scope: &Scope, id: i64, actor: &str, now: Timestamp) -> Result<()>;
+    /// Marks an open task within `scope` done with `close`'s outcome and reason (checked
+    /// against the task's kind, [`TaskClose::check`]); an outcome with a follow-up
+    /// ([`crate::desk::TaskOutcome::follow_up`]) opens the next task in the same transaction,
+    /// whose id is returned. A ledger event.
+    async fn finish_task(
+        &self,
+        scope: &Scope,
+        id: i64,
+        close: &TaskClose,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<i64>>;
+
+    /// Every task about a contact attempt within `scope` (a QC review, its finding, the
+    /// appeal), oldest first.
+    async fn attempt_tasks(&self, scope: &Scope, attempt: i64) -> Result<Vec<Task>>;
 
     /// The team lead's figures for cases within `scope` over `[from, to)`, grouped by `dim`,
     /// and day by day from each of `days` (ascending, the first no earlier than `from`).

@@ -63,6 +63,10 @@ fn word<T: FromStr<Err = Invalid>>(row: &DbRow, col: &str) -> Result<T> {
     text(row, col)?.parse().map_err(|e| corrupt(col, e))
 }
 
+fn opt_word<T: FromStr<Err = Invalid>>(row: &DbRow, col: &str) -> Result<Option<T>> {
+    opt_text(row, col)?.map(|t| t.parse().map_err(|e| corrupt(col, e))).transpose()
+}
+
 fn int(row: &DbRow, col: &str) -> Result<i64> {
     Ok(row.try_get::<i64, _>(col)?)
 }

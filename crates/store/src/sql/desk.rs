@@ -3,7 +3,7 @@
 
 use crate::desk::{
     Audience, Complaint, ComplaintSource, KpiCounts, KpiDay, KpiDimension, Kpis, NewComplaint, NewNumber,
-    NewThirdPartyRequest, NumberProposal, Sweep, Task, TaskKind, TaskStatus, ThirdPartyRequest,
+    NewThirdPartyRequest, NumberProposal, Sweep, Task, TaskClose, TaskKind, TaskOutcome, TaskStatus, ThirdPartyRequest,
 };
 use daylight_domain::bucket::Bucket;
 
@@ -38,6 +38,9 @@ fn task_from_row(r: &DbRow) -> Result<Task> {
         created_at: time(r, "created_at")?,
         done_by: opt_text(r, "done_by")?,
         done_at: opt_time(r, "done_at")?,
+        outcome: opt_word(r, "outcome")?,
+        outcome_note: opt_text(r, "outcome_note")?,
+        follows: r.try_get::<Option<i64>, _>("follows")?,
     })
 }
 
@@ -612,7 +615,24 @@ async fn read_tasks_in(
     rows.iter().map(task_from_row).collect()
 }
 
-async fn write_task_done(write: &DbPool, scope: &Scope, id: i64, actor: &str, now: Timestamp) -> Result<()> {
+async fn read_attempt_tasks(pool: &DbPool, scope: &Scope, attempt: i64) -> Result<Vec<Task>> {
+    let mut qb =
+        QueryBuilder::<Db>::new("SELECT t.* FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.attempt_id = ");
+    qb.push_bind(attempt);
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY t.id");
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(task_from_row).collect()
+}
+
+async fn write_task_done(
+    write: &DbPool,
+    scope: &Scope,
+    id: i64,
+    close: &TaskClose,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Option<i64>> {
     required("actor", actor)?;
     let mut tx = begin_write(write).await?;
     let mut qb =
@@ -628,17 +648,52 @@ async fn write_task_done(write: &DbPool, scope: &Scope, id: i64, actor: &str, no
     if task.status == TaskStatus::Done {
         return Err(Invalid::new(Code::Transition, format!("task {id} is already done")).into());
     }
-    sqlx::query("UPDATE tasks SET status = $1, done_by = $2, done_at = $3 WHERE id = $4")
-        .bind(TaskStatus::Done.as_str())
-        .bind(actor)
-        .bind(DbTime::new(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let payload = json!({"task": id, "kind": task.kind.as_str(), "promise": task.promise});
+    close.check(task.kind)?;
+    let note = close.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    sqlx::query(
+        "UPDATE tasks SET status = $1, done_by = $2, done_at = $3, outcome = $4, outcome_note = $5 WHERE id = $6",
+    )
+    .bind(TaskStatus::Done.as_str())
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .bind(close.outcome.map(TaskOutcome::as_str))
+    .bind(note)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    // An upheld finding goes to the collector; an appeal to compliance: the next task in the chain,
+    // due at once, carrying the reason it was opened for.
+    let next = match close.outcome.and_then(TaskOutcome::follow_up) {
+        Some((kind, audience)) => Some(
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO tasks (case_id, kind, audience, attempt_id, note, due_at, status, created_at, follows) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8) RETURNING id",
+            )
+            .bind(task.case.as_str())
+            .bind(kind.as_str())
+            .bind(audience.as_str())
+            .bind(task.attempt)
+            .bind(note)
+            .bind(DbTime::new(now))
+            .bind(TaskStatus::Open.as_str())
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?,
+        ),
+        None => None,
+    };
+    let payload = json!({
+        "task": id,
+        "kind": task.kind.as_str(),
+        "promise": task.promise,
+        "attempt": task.attempt,
+        "outcome": close.outcome.map(TaskOutcome::as_str),
+        "reason_sha256": note.map(digest),
+        "next": next,
+    });
     append(&mut tx, &Event::new(now, actor, EventKind::TaskDone, task.case.as_str(), &payload)).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(next)
 }
 
 /// Runs a grouped count (`SELECT <key>, <values…> FROM … WHERE … <scope> GROUP BY 1`) and
@@ -976,8 +1031,19 @@ impl DeskStore for Adapter {
         read_tasks_in(&self.read, scope, audience, status, limit).await
     }
 
-    async fn finish_task(&self, scope: &Scope, id: i64, actor: &str, now: Timestamp) -> Result<()> {
-        write_task_done(&self.write, scope, id, actor, now).await
+    async fn finish_task(
+        &self,
+        scope: &Scope,
+        id: i64,
+        close: &TaskClose,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<i64>> {
+        write_task_done(&self.write, scope, id, close, actor, now).await
+    }
+
+    async fn attempt_tasks(&self, scope: &Scope, attempt: i64) -> Result<Vec<Task>> {
+        read_attempt_tasks(&self.read, scope, attempt).await
     }
 
     async fn kpis(

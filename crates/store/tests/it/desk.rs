@@ -6,7 +6,7 @@ use daylight_domain::id::{AccountId, ContactId, PaymentId};
 use daylight_store::StoreError;
 use daylight_store::access::Scope;
 use daylight_store::desk::{
-    Audience, ComplaintSource, KpiDimension, NewComplaint, NewThirdPartyRequest, TaskKind, TaskStatus,
+    Audience, ComplaintSource, KpiDimension, NewComplaint, NewThirdPartyRequest, TaskClose, TaskKind, TaskOutcome, TaskStatus,
 };
 use daylight_store::model::{
     Assignment, ImportKind, NewPromise, NewWaiver, PromiseChange, PromiseEdit, PromiseOp,
@@ -171,9 +171,12 @@ contract! {
         assert_eq!((again.reminders, again.kept, again.broken), (0, 0, 0), "nothing twice");
         // Done once, by someone who sees the case.
         let id = leads[0].id;
-        assert_eq!(code(store.finish_task(&Scope::Team("T2".into()), id, "L002", later).await.unwrap_err()), "NOT_FOUND");
-        store.finish_task(&Scope::Team("T1".into()), id, "L001", later).await.unwrap();
-        assert_eq!(code(store.finish_task(&Scope::Team("T1".into()), id, "L001", later).await.unwrap_err()), "TRANSITION");
+        let done = TaskClose::default();
+        assert_eq!(code(store.finish_task(&Scope::Team("T2".into()), id, &done, "L002", later).await.unwrap_err()), "NOT_FOUND");
+        let upheld = TaskClose { outcome: Some(TaskOutcome::Upheld), note: Some("x".into()) };
+        assert_eq!(code(store.finish_task(&Scope::Team("T1".into()), id, &upheld, "L001", later).await.unwrap_err()), "ENUM", "a promise's task takes no outcome");
+        assert_eq!(store.finish_task(&Scope::Team("T1".into()), id, &done, "L001", later).await.unwrap(), None);
+        assert_eq!(code(store.finish_task(&Scope::Team("T1".into()), id, &done, "L001", later).await.unwrap_err()), "TRANSITION");
         assert!(store.tasks_in(&Scope::All, Some(Audience::Lead), Some(TaskStatus::Open), 10).await.unwrap().is_empty());
         let settled = events(store, "promise.settled").await;
         assert_eq!(settled.len(), 2);

@@ -3,7 +3,7 @@ use daylight_domain::customer::Recipient;
 use daylight_domain::id::ContactId;
 use daylight_store::StoreError;
 use daylight_store::access::Scope;
-use daylight_store::desk::{Audience, TaskKind, TaskStatus};
+use daylight_store::desk::{Audience, TaskClose, TaskKind, TaskOutcome, TaskStatus};
 use daylight_store::model::Assignment;
 use daylight_store::qc::{NewQcCall, QcFinding};
 use daylight_testdb::contract;
@@ -96,6 +96,37 @@ contract! {
         let t = tasks.iter().find(|t| t.id == task).unwrap();
         assert_eq!((t.kind, t.attempt, t.note.as_deref()), (TaskKind::QcReview, Some(a1), Some("QC call: AGENT_IMPERSONATION")));
         assert!(store.tasks_in(&Scope::Team("T2".into()), None, None, 10).await.unwrap().is_empty());
+
+        // The review closes with an outcome and, when upheld, a reason; the finding goes to the
+        // collector, who appeals; compliance decides the appeal. Refusals write nothing.
+        let lead = Scope::Team("T1".into());
+        let close = |o: Option<TaskOutcome>, n: Option<&str>| TaskClose { outcome: o, note: n.map(str::to_owned) };
+        let head = store.ledger_head().await.unwrap();
+        assert_eq!(code(store.finish_task(&lead, task, &close(None, None), "L001", now()).await.unwrap_err()), "REQUIRED", "an outcome is required");
+        assert_eq!(code(store.finish_task(&lead, task, &close(Some(TaskOutcome::Upheld), Some("  ")), "L001", now()).await.unwrap_err()), "REQUIRED", "upheld says why");
+        assert_eq!(code(store.finish_task(&lead, task, &close(Some(TaskOutcome::Granted), None), "L001", now()).await.unwrap_err()), "ENUM");
+        assert_eq!(store.ledger_head().await.unwrap(), head, "refusals write nothing");
+        let finding = store.finish_task(&lead, task, &close(Some(TaskOutcome::Upheld), Some("冒充公安，录音第 2 句")), "L001", now()).await.unwrap().expect("a finding for the collector");
+        let mine = store.tasks_in(&Scope::Collector("E001".into()), Some(Audience::Collector), Some(TaskStatus::Open), 10).await.unwrap();
+        let f = mine.iter().find(|t| t.id == finding).expect("on the collector's list");
+        assert_eq!((f.kind, f.attempt, f.note.as_deref(), f.follows), (TaskKind::QcFinding, Some(a1), Some("冒充公安，录音第 2 句"), Some(task)));
+        assert_eq!(code(store.finish_task(&Scope::Collector("E001".into()), finding, &close(Some(TaskOutcome::Appealed), None), "E001", now()).await.unwrap_err()), "REQUIRED", "an appeal says why");
+        let appeal = store.finish_task(&Scope::Collector("E001".into()), finding, &close(Some(TaskOutcome::Appealed), Some("客户先提到派出所")), "E001", now()).await.unwrap().expect("an appeal");
+        let open = store.tasks_in(&Scope::All, Some(Audience::Compliance), Some(TaskStatus::Open), 10).await.unwrap();
+        assert_eq!(open.iter().map(|t| (t.id, t.kind, t.follows)).collect::<Vec<_>>(), [(appeal, TaskKind::QcAppeal, Some(finding))]);
+        assert_eq!(store.finish_task(&Scope::All, appeal, &close(Some(TaskOutcome::Granted), None), "K1", now()).await.unwrap(), None, "the chain ends");
+        let chain = store.attempt_tasks(&Scope::All, a1).await.unwrap();
+        let steps: Vec<_> = chain.iter().map(|t| (t.kind, t.outcome, t.done_by.as_deref())).collect();
+        assert_eq!(steps, [
+            (TaskKind::QcReview, Some(TaskOutcome::Upheld), Some("L001")),
+            (TaskKind::QcFinding, Some(TaskOutcome::Appealed), Some("E001")),
+            (TaskKind::QcAppeal, Some(TaskOutcome::Granted), Some("K1")),
+        ]);
+        assert_eq!(chain[0].outcome_note.as_deref(), Some("冒充公安，录音第 2 句"));
+        assert!(store.attempt_tasks(&Scope::Team("T2".into()), a1).await.unwrap().is_empty());
+        let done = events(store, "task.done").await;
+        assert_eq!(done.len(), 3);
+        assert!(done[0].payload.contains("\"outcome\":\"upheld\"") && done[0].payload.contains("reason_sha256") && !done[0].payload.contains("冒充"), "{}", done[0].payload);
 
         // Read back by scope, case and code; the transcript only within scope.
         let all = store.qc_calls_in(&Scope::All, None, None, 10).await.unwrap();

@@ -1,0 +1,10 @@
+-- 0021: a QC review closes with an outcome (upheld or dismissed) and the reviewer's reason; an
+-- upheld finding goes to the call's collector, who accepts it or appeals; an appeal is decided by
+-- compliance (granted or refused). Each step is a task with its outcome; the ledger's task.done
+-- event carries the outcome and the reason's SHA-256. One chain per call: (attempt_id, kind) is
+-- unique since 0009.
+-- Append-only: never edit a migration that has shipped.
+ALTER TABLE tasks ADD COLUMN outcome TEXT;
+ALTER TABLE tasks ADD COLUMN outcome_note TEXT;
+-- The task this one follows from (an upheld review's finding, a finding's appeal).
+ALTER TABLE tasks ADD COLUMN follows INTEGER REFERENCES tasks (id);
