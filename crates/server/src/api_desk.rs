@@ -40,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(finish_task))
         .routes(routes!(kpis))
         .routes(routes!(create_experiment))
+        .routes(routes!(experiment_report))
         .routes(routes!(get_policy, put_policy))
         .routes(routes!(submit_transcript))
         .routes(routes!(qc_calls))
@@ -648,6 +649,33 @@ async fn create_experiment(
     Json(e): Json<ExperimentInput>,
 ) -> ApiResult<(StatusCode, Json<ExperimentView>)> {
     Ok((StatusCode::CREATED, Json(desk::create_experiment(&app, &c, &e).await?)))
+}
+
+/// An experiment's report window.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportWindow {
+    /// Start (RFC 3339; default: the experiment's creation).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<jiff::Timestamp>,
+    /// End (RFC 3339; default: now).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub until: Option<jiff::Timestamp>,
+}
+
+/// An experiment's report: per arm the T+1 contact, right-party-contact, PTP and kept rates
+/// (Wilson 95 % intervals), recovered and cost per customer in yuan (95 % intervals), p-values
+/// against the first arm, and the sample-size check. Every customer counts in their arm.
+#[utoipa::path(get, path = "/api/experiments/{name}/report", tag = "kpis", params(("name" = String, Path), ReportWindow),
+    responses((status = 200, description = "the report (`daylight experiment report NAME --json`)", body = Object),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("session" = [])))]
+async fn experiment_report(
+    State(app): State<AppState>,
+    c: Caller,
+    Path(name): Path<String>,
+    Query(w): Query<ReportWindow>,
+) -> ApiResult<Json<daylight_strategy::report::Report>> {
+    Ok(Json(desk::experiment_report(&app, &c, &name, w.from, w.until).await?.1))
 }
 
 /// The compliance pack in force (admins, compliance officers).

@@ -164,6 +164,69 @@ pub fn lines(
     svg
 }
 
+/// One row of an interval chart: an estimate and its interval, in the chart's unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// The row's label (an arm).
+    pub label: String,
+    /// The estimate.
+    pub value: f64,
+    /// The interval's ends.
+    pub low: f64,
+    /// ″
+    pub high: f64,
+    /// Text beside the row (the estimate and its interval as shown).
+    pub shown: String,
+}
+
+/// Estimates with their intervals on one horizontal scale from 0 to a round maximum (rows
+/// whose interval is below 0 extend the scale down), with the scale's ends labelled in `unit`:
+/// which arms differ is read from whether the whiskers overlap.
+pub fn intervals(title: &str, unit: &str, rows: &[Estimate], tick: &dyn Fn(f64) -> String) -> String {
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    let max = nice_ceiling(rows.iter().map(|r| finite(r.high).max(finite(r.value))).fold(0.0_f64, f64::max));
+    let min = rows.iter().map(|r| finite(r.low)).fold(0.0_f64, f64::min);
+    let min = if min < 0.0 { -nice_ceiling(-min) } else { 0.0 };
+    let (left, span) = (LABEL_W, WIDTH - LABEL_W - 150.0);
+    let x = |v: f64| left + (finite(v) - min) / (max - min) * span;
+    let height = 48.0 + ROW_H * rows.len().max(1) as f64;
+    let base = height - 18.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart intervals" role="img" aria-label="{t}" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="chart-title" x="0" y="16">{t}</text><line class="axis" x1="{left}" y1="{base}" x2="{r:.1}" y2="{base}"/><text class="tick" x="{left}" y="{ty}" text-anchor="middle">{lo}</text><text class="tick" x="{r:.1}" y="{ty}" text-anchor="middle">{hi}</text><text class="unit" x="{ux:.1}" y="{ty}">{u}</text>"#,
+        t = esc(title),
+        r = left + span,
+        ty = base + 14.0,
+        lo = esc(&tick(min)),
+        hi = esc(&tick(max)),
+        ux = left + span + 16.0,
+        u = esc(unit),
+    );
+    if min < 0.0 {
+        let _ = write!(svg, r#"<line class="grid zero" x1="{z:.1}" y1="24" x2="{z:.1}" y2="{base}"/>"#, z = x(0.0));
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let y = 30.0 + ROW_H * i as f64;
+        let _ = write!(
+            svg,
+            r#"<g class="estimate"><text x="{lx}" y="{ty}" text-anchor="end">{label}</text><line class="whisker" x1="{a:.1}" y1="{y:.1}" x2="{b:.1}" y2="{y:.1}"/><line class="whisker" x1="{a:.1}" y1="{y0:.1}" x2="{a:.1}" y2="{y1:.1}"/><line class="whisker" x1="{b:.1}" y1="{y0:.1}" x2="{b:.1}" y2="{y1:.1}"/><circle cx="{c:.1}" cy="{y:.1}" r="4"><title>{label}: {shown}</title></circle><text class="value" x="{vx:.1}" y="{ty}">{shown}</text></g>"#,
+            lx = LABEL_W - 6.0,
+            ty = y + 4.0,
+            label = esc(&r.label),
+            a = x(r.low),
+            b = x(r.high),
+            c = x(r.value),
+            y0 = y - 5.0,
+            y1 = y + 5.0,
+            vx = left + span + 8.0,
+            shown = esc(&r.shown),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +245,26 @@ mod tests {
         assert!(svg.contains(r#"width="120.0""#), "half of it");
         assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script>"));
         assert!(svg.contains("aria-label=\"Contact rate &lt;by collector&gt;\""));
+    }
+
+    #[test]
+    fn intervals_share_one_scale_from_zero() {
+        let row = |label: &str, value: f64, low: f64, high: f64| Estimate {
+            label: label.into(),
+            value,
+            low,
+            high,
+            shown: format!("{value}"),
+        };
+        let svg = intervals("回款", "元/户", &[row("champion", 5.0, 4.0, 6.0), row("holdout", 8.0, 7.0, 9.5)], &|v| format!("{v:.0}"));
+        // 0 to 10 over 160 px from x = 110: 4 → 174, 6 → 206, 9.5 → 262.
+        assert!(svg.contains(r#"x1="174.0" y1="30.0" x2="206.0""#), "{svg}");
+        assert!(svg.contains(r#"cx="238.0""#), "8 → 238: {svg}");
+        assert!(svg.contains(r#"x2="262.0" y2="52.0""#), "{svg}");
+        assert!(svg.contains(">0<") && svg.contains(">10<") && svg.contains("元/户"));
+        // An interval below zero extends the scale down and draws the zero line.
+        let svg = intervals("差", "元", &[row("a", 1.0, -3.0, 4.0)], &|v| format!("{v:.0}"));
+        assert!(svg.contains(">-5<") && svg.contains("grid zero"), "{svg}");
     }
 
     #[test]

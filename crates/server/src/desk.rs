@@ -870,6 +870,41 @@ pub async fn create_experiment(
     })
 }
 
+/// Whether the caller may read strategies, plans, models and experiments' reports.
+pub fn can_see_strategy(caller: &Caller) -> bool {
+    use daylight_store::access::Role;
+    caller.can(Permission::ManagePolicy) || matches!(caller.user.role, Role::Analyst | Role::Auditor)
+}
+
+/// An experiment's report over `[from, until)` (default: since it was created, until now), per
+/// arm with 95 % intervals and p-values against the first arm; the sample-size check with the
+/// requirements' σ = 0.18, δ = 0.05.
+pub async fn experiment_report(
+    app: &AppState,
+    caller: &Caller,
+    name: &str,
+    from: Option<jiff::Timestamp>,
+    until: Option<jiff::Timestamp>,
+) -> ApiResult<(daylight_store::model::Experiment, daylight_strategy::report::Report)> {
+    if !can_see_strategy(caller) {
+        return Err(ApiError::forbidden("read experiments' reports"));
+    }
+    let e = app.store.experiment(name).await?;
+    let arms = daylight_strategy::experiment::Arms::parse(&e.arms)
+        .map_err(|x| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, x.code, x.message))?;
+    let until = until.unwrap_or_else(|| app.now());
+    let from = from.unwrap_or(e.created_at);
+    if from >= until {
+        return Err(ApiError::field("from", "DATE_RANGE", "the window starts before it ends"));
+    }
+    let histories =
+        app.store.debtor_histories(&daylight_store::model::HistoryFilter::default(), until).await?;
+    let size = daylight_strategy::experiment::sample_size(0.18, 0.05, 0.05, 0.8)
+        .map_err(|x| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, x.code, x.message))?;
+    let report = daylight_strategy::report::report(&arms, &e.salt, &histories, from, until, size);
+    Ok((e, report))
+}
+
 /// The compliance pack to put in force: a shipped one by name, or a pack's TOML.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -383,3 +383,90 @@ pub(super) async fn model_promote(
         }
     }
 }
+
+/// `/admin/experiments/{name}`: the experiment's report, per arm with 95 % intervals and
+/// p-values against the first arm, recovery and contact rate drawn with their intervals.
+pub(super) async fn experiment_page(Page { app, lang, c }: Page, Path(name): Path<String>) -> Response {
+    let (e, r) = match crate::desk::experiment_report(&app, &c, &name, None, None).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&app, lang, Some(&c), e),
+    };
+    use daylight_strategy::report::{MeanStat, RateStat};
+    let pct = |s: &RateStat| {
+        context! {
+            shown => if s.counts.trials == 0 { "—".to_owned() } else { format!("{:.1}%", s.rate * 100.0) },
+            ci => if s.counts.trials == 0 { String::new() } else { format!("{:.1}–{:.1}", s.ci.0 * 100.0, s.ci.1 * 100.0) },
+            counts => format!("{}/{}", s.counts.successes, s.counts.trials),
+            p => s.p_value.map(|p| format!("{p:.3}")),
+            significant => s.p_value.is_some_and(|p| p < 0.05),
+        }
+    };
+    let money = |s: &MeanStat| {
+        context! {
+            shown => format!("{:.2}", s.mean),
+            ci => format!("{:.2}–{:.2}", s.ci.0, s.ci.1),
+            p => s.p_value.map(|p| format!("{p:.3}")),
+            significant => s.p_value.is_some_and(|p| p < 0.05),
+        }
+    };
+    let arms: Vec<Value> = r
+        .arms
+        .iter()
+        .map(|a| {
+            context! {
+                arm => a.arm.clone(),
+                customers => a.customers,
+                contact => pct(&a.contact_rate),
+                rpc => pct(&a.rpc_rate),
+                ptp => pct(&a.ptp_rate),
+                kept => pct(&a.kept_rate),
+                recovered => money(&a.recovered_per_customer),
+                recovered_total => crate::work::yuan(a.recovered_fen),
+                cost => money(&a.cost_per_customer),
+                complaints => a.complaints_per_10k.map(|x| format!("{x:.1}")),
+                short => a.customers < r.sample_size.per_arm,
+            }
+        })
+        .collect();
+    let t = |k: &str| super::i18n::t(lang, k).to_owned();
+    let estimate = |label: &str, v: f64, ci: (f64, f64), shown: String| crate::charts::Estimate {
+        label: label.to_owned(),
+        value: v,
+        low: ci.0,
+        high: ci.1,
+        shown,
+    };
+    let recovered: Vec<_> = r
+        .arms
+        .iter()
+        .map(|a| {
+            let m = &a.recovered_per_customer;
+            estimate(&a.arm, m.mean, m.ci, format!("{:.2} [{:.2}–{:.2}]", m.mean, m.ci.0, m.ci.1))
+        })
+        .collect();
+    let contact: Vec<_> = r
+        .arms
+        .iter()
+        .filter(|a| a.contact_rate.counts.trials > 0)
+        .map(|a| {
+            let s = &a.contact_rate;
+            let (v, lo, hi) = (s.rate * 100.0, s.ci.0 * 100.0, s.ci.1 * 100.0);
+            estimate(&a.arm, v, (lo, hi), format!("{v:.1}% [{lo:.1}–{hi:.1}]"))
+        })
+        .collect();
+    let charts: Vec<Value> = [
+        crate::charts::intervals(&t("recovered_per_customer"), &t("yuan_per_customer"), &recovered, &|v| format!("{v:.0}")),
+        crate::charts::intervals(&t("contact_rate_t1"), "%", &contact, &|v| format!("{v:.0}")),
+    ]
+    .into_iter()
+    .map(Value::from_safe_string)
+    .collect();
+    let ctx = context! { ..page_ctx(&app, lang, Some(&c)), ..context! {
+        name => e.name.clone(), arms_spec => e.arms.clone(), salt => e.salt.clone(), by => e.created_by.clone(),
+        created => local_full(e.created_at),
+        from => local_full(r.from), until => local_full(r.until),
+        per_arm => r.sample_size.per_arm, first => r.arms.first().map(|a| a.arm.clone()),
+        arms => arms, charts => charts,
+    } };
+    render(&app, "experiment.html", ctx)
+}

@@ -55,6 +55,7 @@ pub fn templates() -> Environment<'static> {
         ("qc_call.html", include_str!("../../templates/qc_call.html")),
         ("scripts.html", include_str!("../../templates/scripts.html")),
         ("_tasks.html", include_str!("../../templates/_tasks.html")),
+        ("experiment.html", include_str!("../../templates/experiment.html")),
     ] {
         env.add_template(name, text).expect("the templates parse (checked by the tests)");
     }
@@ -161,6 +162,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/scripts", get(admin::scripts_page))
         .route("/admin/models/{name}/{version}/promote", post(admin::model_promote))
         .route("/admin/experiments", post(admin::experiment_submit))
+        .route("/admin/experiments/{name}", get(admin::experiment_page))
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/static/app.js", get(app_js))
         .route("/static/app.css", get(app_css))

@@ -247,6 +247,28 @@ both! {
         assert_eq!(s, StatusCode::CREATED);
         assert!(page.contains("q4-scripts") && page.contains("q3-models"));
         assert_eq!(Client::signed_in(&app, "L001").await.post("/api/experiments", experiment("x", "a:1,b:1")).await.0, StatusCode::FORBIDDEN);
+        // Its report: every customer in one arm, intervals per arm, in the API and on a page
+        // linked from the strategy page (with the intervals drawn).
+        let (s, r) = analyst.get("/api/experiments/q3-models/report").await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let arms: Vec<&str> = r["arms"].as_array().unwrap().iter().map(|a| a["arm"].as_str().unwrap()).collect();
+        assert_eq!(arms, ["champion", "challenger", "holdout"]);
+        let customers: u64 = r["arms"].as_array().unwrap().iter().map(|a| a["customers"].as_u64().unwrap()).sum();
+        assert_eq!(customers, store.count_cases(&daylight_store::model::CaseFilter::default()).await.unwrap());
+        let ci = &r["arms"][0]["recovered_per_customer"]["ci"];
+        assert!(ci[0].as_f64().unwrap() <= r["arms"][0]["recovered_per_customer"]["mean"].as_f64().unwrap() && r["arms"][0]["recovered_per_customer"]["p_value"].is_null(), "{r}");
+        let (_, w) = analyst.get("/api/experiments/q3-models/report?from=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z").await;
+        assert_eq!((w["from"].as_str(), w["until"].as_str()), (Some("2026-01-01T00:00:00Z"), Some("2026-03-01T00:00:00Z")), "the window asked for");
+        let (s, b) = analyst.get("/api/experiments/q3-models/report?from=2030-01-01T00:00:00Z&until=2029-01-01T00:00:00Z").await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("DATE_RANGE")));
+        assert_eq!(analyst.get("/api/experiments/nope/report").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(Client::signed_in(&app, "E001").await.get("/api/experiments/q3-models/report").await.0, StatusCode::FORBIDDEN);
+        let (_, strategy) = analyst.page("/admin/strategy").await;
+        assert!(strategy.contains(r#"href="/admin/experiments/q3-models" class="experiment-report""#));
+        let (s, page) = analyst.page("/admin/experiments/q3-models").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains(r#"id="report""#) && page.contains(r#"data-arm="holdout""#) && page.contains("户均回款（元，95% 区间）"), "{page}");
+        assert_eq!(page.matches(r#"class="estimate""#).count(), 3 + r["arms"].as_array().unwrap().iter().filter(|a| a["contact_rate"]["trials"].as_u64() > Some(0)).count(), "whiskers per arm");
         // Users change role, team or status; an admin cannot lock themselves out. A team is a
         // record first (a typo is refused, not a new team).
         for (id, name) in [("T2", "信用卡催收二组"), ("T9", "九组")] {

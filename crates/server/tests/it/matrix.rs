@@ -98,6 +98,7 @@ fn table() -> Vec<(&'static str, &'static str, Value, [u16; 8])> {
         ("PUT", "/api/users/E001", user, [200, 403, 403, 403, 403, 403, 403, 403]),
         // The admin creates it first, so the analyst's try finds the name taken.
         ("POST", "/api/experiments", experiment, [201, 403, 422, 403, 403, 403, 403, 403]),
+        ("GET", "/api/experiments/matrix/report", Value::Null, [200, 200, 200, 403, 403, 403, 403, 200]),
         ("POST", "/api/users/E001/password-reset", Value::Null, [200, 403, 403, 403, 403, 403, 403, 403]),
         // Last: it closes a case.
         (
