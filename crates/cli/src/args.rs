@@ -327,7 +327,8 @@ pub struct PlanArgs {
     /// The day to plan (each debtor's local day).
     #[arg(long)]
     pub date: jiff::civil::Date,
-    /// The strategy (TOML); default: the built-in one (`daylight strategy default`).
+    /// The strategy (TOML); default: the latest saved (the console's editor, `daylight strategy
+    /// save`), else the built-in one (`daylight strategy default`).
     #[arg(long)]
     pub strategy: Option<PathBuf>,
     /// Follow this experiment's arms (see `daylight experiment create`).
@@ -358,6 +359,13 @@ pub enum StrategyCommand {
     Check(StrategyCheckArgs),
     /// Print the built-in strategy, annotated, to copy and edit.
     Default,
+    /// Check a strategy file and save it as the next version (as the console's editor does):
+    /// `daylight plan` without --strategy plans under the latest saved.
+    Save(StrategySaveArgs),
+    /// The saved strategy versions, newest first.
+    History(JsonFlag),
+    /// Print a saved strategy (the latest, or VERSION; the built-in one when none is saved).
+    Show(StrategyShowArgs),
     /// Print the baseline strategy: the default ladders at fixed hours, without models.
     Baseline,
     /// Walk a robot flow with scripted keys, printing what the robot says (with an example
@@ -383,6 +391,22 @@ pub struct LearnArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StrategySaveArgs {
+    /// The strategy file (TOML).
+    pub file: PathBuf,
+    /// Why it changes (kept with the version).
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StrategyShowArgs {
+    /// The version (default: the latest).
+    #[arg(value_name = "VERSION")]
+    pub number: Option<i64>,
 }
 
 #[derive(Debug, Args)]

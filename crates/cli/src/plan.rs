@@ -23,8 +23,15 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
             p.display().to_string(),
         ),
-        None => (DEFAULT.to_owned(), "default strategy".to_owned()),
+        // The latest saved in the console (or with `daylight strategy save`), else the built-in one.
+        None => match store.strategy(None).await? {
+            Some((v, text)) => (text, format!("saved strategy {} v{}", v.name, v.version)),
+            None => (DEFAULT.to_owned(), "default strategy".to_owned()),
+        },
     };
+    if !a.json {
+        println!("strategy: {origin}");
+    }
     let as_of = a.as_of.unwrap_or_else(crate::now);
     let (made, stored) =
         make_plan(store, actor, (&strategy, &origin), a.date, as_of, a.experiment.as_deref()).await?;
@@ -234,6 +241,57 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
             return result;
         }
         StrategyCommand::Walk(a) => return crate::flow::walk(&a),
+        StrategyCommand::Save(a) => {
+            let text = std::fs::read_to_string(&a.file)
+                .with_context(|| format!("cannot read {}", a.file.display()))?;
+            let origin = a.file.display().to_string();
+            let parsed = Strategy::from_toml(&text, &origin)?;
+            crate::qc::refuse_flagged(&origin, &parsed)?;
+            let store = crate::open(url, false).await?;
+            let saved = store.save_strategy(&parsed.name, &text, a.note.as_deref(), actor, crate::now()).await;
+            store.close().await;
+            let v = saved?;
+            println!(
+                "{}: saved as strategy {} version {}; `daylight plan` without --strategy plans under it",
+                a.file.display(),
+                v.name,
+                v.version
+            );
+        }
+        StrategyCommand::History(a) => {
+            let store = crate::open(url, false).await?;
+            let versions = store.strategy_versions().await;
+            store.close().await;
+            let versions = versions?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&versions)?);
+            } else if versions.is_empty() {
+                println!("no strategy saved: plans use the built-in one (`daylight strategy default`)");
+            } else {
+                let mut t = crate::output::Table::new(&["version", "name", "saved", "by", "sha256", "note"]);
+                for v in &versions {
+                    t.row(vec![
+                        v.version.to_string(),
+                        v.name.clone(),
+                        v.saved_at.to_string(),
+                        v.saved_by.clone(),
+                        v.sha256[..12].to_owned(),
+                        v.note.clone().unwrap_or_default(),
+                    ]);
+                }
+                print!("{}", t.render());
+            }
+        }
+        StrategyCommand::Show(a) => {
+            let store = crate::open(url, false).await?;
+            let found = store.strategy(a.number).await;
+            store.close().await;
+            match (found?, a.number) {
+                (Some((_, text)), _) => std::io::stdout().lock().write_all(text.as_bytes())?,
+                (None, Some(v)) => bail!("no strategy version {v} (`daylight strategy history` lists them)"),
+                (None, None) => std::io::stdout().lock().write_all(DEFAULT.as_bytes())?,
+            }
+        }
         StrategyCommand::Default => {
             let mut out = std::io::stdout().lock();
             out.write_all(DEFAULT.as_bytes())?;

@@ -125,23 +125,7 @@ fn yuan(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, fen % 100)
 }
 
-/// Lints a strategy's scripts (every channel's, SMS included) and its robot flows' words (the
-/// recording notice and every prompt): `(script id or flow/node, finding)`.
-pub fn lint_strategy(analyzer: &Analyzer, s: &Strategy) -> Vec<(String, LintFinding)> {
-    let scripts = s.scripts.iter().map(|sc| (sc.id.clone(), sc.text.as_str()));
-    let flows = s.flows.iter().flat_map(|f| {
-        let notice = std::iter::once((format!("flow {}/notice", f.name), f.notice.as_str()));
-        notice.chain(
-            f.nodes
-                .iter()
-                .filter_map(|n| n.say.as_deref().map(|say| (format!("flow {}/{}", f.name, n.id), say))),
-        )
-    });
-    scripts
-        .chain(flows)
-        .flat_map(|(id, text)| analyzer.lint(text).into_iter().map(move |f| (id.clone(), f)))
-        .collect()
-}
+pub use daylight_server::strategy::lint_strategy;
 
 /// Refuses a strategy whose scripts the QC rules flag, naming each script and word.
 pub fn refuse_flagged(origin: &str, s: &Strategy) -> Result<()> {

@@ -70,6 +70,8 @@ pub enum EventKind {
     Keys,
     /// A team or an agency was put on record or renamed (`org.unit`: kind, id, name, from).
     OrgUnit,
+    /// A strategy version was saved (`strategy.saved`: version, name, the text's SHA-256).
+    StrategySaved,
     /// A collector asked to contact a third party (an emergency contact, say).
     ThirdPartyRequested,
     /// A team lead confirmed or refused a third-party contact.
@@ -143,6 +145,7 @@ impl EventKind {
             EventKind::Purpose => "store.purpose",
             EventKind::Keys => "store.keys",
             EventKind::OrgUnit => "org.unit",
+            EventKind::StrategySaved => "strategy.saved",
             EventKind::ThirdPartyRequested => "third_party.requested",
             EventKind::ThirdPartyDecided => "third_party.decided",
             EventKind::NumberProposed => "number.proposed",

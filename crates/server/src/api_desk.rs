@@ -41,6 +41,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kpis))
         .routes(routes!(create_experiment))
         .routes(routes!(experiment_report))
+        .routes(routes!(current_strategy, save_strategy))
+        .routes(routes!(check_strategy))
         .routes(routes!(get_policy, put_policy))
         .routes(routes!(submit_transcript))
         .routes(routes!(qc_calls))
@@ -649,6 +651,40 @@ async fn create_experiment(
     Json(e): Json<ExperimentInput>,
 ) -> ApiResult<(StatusCode, Json<ExperimentView>)> {
     Ok((StatusCode::CREATED, Json(desk::create_experiment(&app, &c, &e).await?)))
+}
+
+/// The strategy `daylight plan` uses when none is named: the latest saved (or the built-in
+/// one), with every saved version.
+#[utoipa::path(get, path = "/api/strategy", tag = "kpis",
+    responses((status = 200, body = crate::strategy::CurrentStrategy), (status = 403, body = ErrorBody)), security(("session" = [])))]
+async fn current_strategy(State(app): State<AppState>, c: Caller) -> ApiResult<Json<crate::strategy::CurrentStrategy>> {
+    Ok(Json(crate::strategy::current(&app, &c).await?))
+}
+
+/// Checks a strategy document: that it reads (the first error with its line and column, or
+/// its field) and that QC flags none of its scripts or prompts (each finding placed in it).
+#[utoipa::path(post, path = "/api/strategy/check", tag = "kpis", request_body = crate::strategy::StrategyInput,
+    responses((status = 200, body = crate::strategy::CheckReport), (status = 403, body = ErrorBody)), security(("session" = []), ("csrf" = [])))]
+async fn check_strategy(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(s): Json<crate::strategy::StrategyInput>,
+) -> ApiResult<Json<crate::strategy::CheckReport>> {
+    Ok(Json(crate::strategy::check_input(&app, &c, &s.text)?))
+}
+
+/// Saves a strategy as the next version (analysts and admins) once it passes the check;
+/// `daylight plan` without `--strategy` plans under it. A `strategy.saved` ledger event.
+#[utoipa::path(post, path = "/api/strategy", tag = "kpis", request_body = crate::strategy::StrategyInput,
+    responses((status = 201, body = crate::strategy::VersionView), (status = 403, body = ErrorBody),
+        (status = 422, description = "STRATEGY_TOML, STRATEGY_INVALID or QC_LINT on `text`, naming the line", body = ErrorBody)),
+    security(("session" = []), ("csrf" = [])))]
+async fn save_strategy(
+    State(app): State<AppState>,
+    c: Caller,
+    Json(s): Json<crate::strategy::StrategyInput>,
+) -> ApiResult<(StatusCode, Json<crate::strategy::VersionView>)> {
+    Ok((StatusCode::CREATED, Json(crate::strategy::save(&app, &c, &s).await?)))
 }
 
 /// An experiment's report window.

@@ -37,6 +37,7 @@ pub mod recognizer;
 pub mod robot;
 pub mod roles;
 pub mod settings;
+pub mod strategy;
 pub mod throttle;
 pub mod vault_export;
 pub mod work;

@@ -258,6 +258,23 @@ pub struct Experiment {
     pub created_at: Timestamp,
 }
 
+/// A saved strategy version (its text with [`PlanStore::strategy`](crate::PlanStore::strategy)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StrategyVersion {
+    /// Its version, from 1.
+    pub version: i64,
+    /// The strategy's name (its `name` key).
+    pub name: String,
+    /// SHA-256 of its text, hex.
+    pub sha256: String,
+    /// Why it was saved.
+    pub note: Option<String>,
+    /// Who saved it.
+    pub saved_by: String,
+    /// When.
+    pub saved_at: Timestamp,
+}
+
 /// A plan to store: the planner's input, already compressed, and what it made of it. The store
 /// keeps both as documents and does not know the planner's types.
 #[derive(Debug, Clone, Copy)]

@@ -22,6 +22,8 @@ pub struct StrategyError {
     pub code: &'static str,
     /// `FILE:LINE:COLUMN` or `FILE: field`.
     pub place: String,
+    /// The line and column (from 1) when the error has them (a console shows the text there).
+    pub at: Option<(usize, usize)>,
     /// What was expected.
     pub message: String,
 }
@@ -427,38 +429,37 @@ fn parse_hhmm(s: &str) -> Option<u32> {
 impl Strategy {
     /// Reads and checks a strategy; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Strategy, StrategyError> {
-        let place = |span: Option<std::ops::Range<usize>>| match span {
-            Some(span) => {
+        let at = |span: Option<std::ops::Range<usize>>| {
+            span.map(|span| {
                 let before = text.get(..span.start).unwrap_or(text);
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                format!("{origin}:{line}:{column}")
-            }
-            None => origin.to_owned(),
+                (line, column)
+            })
         };
-        let mut raw: RawStrategy = toml::from_str(text).map_err(|e| StrategyError {
-            code: "STRATEGY_TOML",
-            place: place(e.span()),
-            message: e.message().trim().to_owned(),
-        })?;
+        let error = |code: &'static str, span: Option<std::ops::Range<usize>>, message: String| {
+            let at = at(span);
+            let place = match at {
+                Some((line, column)) => format!("{origin}:{line}:{column}"),
+                None => origin.to_owned(),
+            };
+            StrategyError { code, place, at, message }
+        };
+        let mut raw: RawStrategy =
+            toml::from_str(text).map_err(|e| error("STRATEGY_TOML", e.span(), e.message().trim().to_owned()))?;
         // Flows first: the ladders' steps name them, and their errors carry a line and column.
         let mut flows: Vec<crate::flow::Flow> = Vec::new();
         for f in std::mem::take(&mut raw.flow) {
-            let flow = f.check(&flows).map_err(|(span, message)| StrategyError {
-                code: "STRATEGY_INVALID",
-                place: place(Some(span)),
-                message,
-            })?;
+            let flow = f.check(&flows).map_err(|(span, message)| error("STRATEGY_INVALID", Some(span), message))?;
             flows.push(flow);
         }
-        let step_flows = raw.step_flows(&flows).map_err(|(span, message)| StrategyError {
-            code: "STRATEGY_INVALID",
-            place: place(Some(span)),
-            message,
-        })?;
+        let step_flows = raw
+            .step_flows(&flows)
+            .map_err(|(span, message)| error("STRATEGY_INVALID", Some(span), message))?;
         let invalid = |at: String, message: String| StrategyError {
             code: "STRATEGY_INVALID",
             place: format!("{origin}: {at}"),
+            at: None,
             message,
         };
         let mut strategy = raw.check(invalid)?;

@@ -54,6 +54,31 @@ crate::both! {
         assert!(String::from_utf8_lossy(&out.stderr).contains("error[PLAN_DATE]"));
     }
 
+    /// A strategy saved (here, or in the console) is the one plans use when none is named;
+    /// every version is kept, and a flagged one is never saved.
+    fn a_saved_strategy_is_the_one_plans_use(db) {
+        load_examples(db);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        let default = daylight_strategy::document::DEFAULT;
+        let out = expect(db, &["strategy", "history"], 0);
+        assert!(out.contains("no strategy saved"), "{out}");
+        std::fs::write(&file, default.replacen("如已还款请忽略。", "不还钱就让你坐牢。", 1)).unwrap();
+        let out = daylight(db, &["strategy", "save", file.to_str().unwrap()]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("QC_LINT"), "{out:?}");
+        let renamed = default.replacen("name = \"", "name = \"m1-gentle-", 1);
+        std::fs::write(&file, &renamed).unwrap();
+        let out = expect(db, &["strategy", "save", file.to_str().unwrap(), "--note", "gentler"], 0);
+        assert!(out.contains("version 1"), "{out}");
+        let out = expect(db, &["strategy", "history"], 0);
+        assert!(out.contains("m1-gentle-") && out.contains("gentler"), "{out}");
+        assert_eq!(expect(db, &["strategy", "show"], 0), renamed);
+        let out = expect(db, &["plan", "--date", "2026-03-04", "--as-of", AS_OF], 0);
+        assert!(out.contains("strategy: saved strategy m1-gentle-") && out.contains("v1"), "{out}");
+        let out = daylight(db, &["strategy", "show", "9"]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no strategy version 9"));
+    }
+
     /// National Day under cn-default: no calls, SMS or visits; the summary says HOLIDAY.
     fn a_statutory_holiday_plans_no_calls_sms_or_visits(db) {
         load_examples(db);

@@ -203,8 +203,74 @@ async fn year_submit(app: &AppState, lang: Lang, c: &Caller, f: &PolicyForm) -> 
     }
 }
 
-pub(super) async fn strategy_page(Page { app, lang, c }: Page) -> Response {
-    strategy_response(&app, lang, &c, context! {}, StatusCode::OK).await
+#[derive(Deserialize)]
+pub(super) struct VersionQuery {
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+pub(super) async fn strategy_page(
+    Page { app, lang, c }: Page,
+    crate::extract::Query(q): crate::extract::Query<VersionQuery>,
+) -> Response {
+    // The editor opens on a version asked for, else the latest saved (or the built-in one).
+    let extra = match q.version {
+        Some(v) => match crate::strategy::version_text(&app, &c, v).await {
+            Ok(text) => context! { draft => text, draft_version => v },
+            Err(e) => return error_page(&app, lang, Some(&c), e),
+        },
+        None => context! {},
+    };
+    strategy_response(&app, lang, &c, extra, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct StrategyForm {
+    text: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Checks the editor's text: the problems in place (each with its lines), the text kept.
+pub(super) async fn strategy_check_submit(
+    Page { app, lang, c }: Page,
+    Form(f): Form<StrategyForm>,
+) -> Response {
+    let report = match crate::strategy::check_input(&app, &c, &f.text) {
+        Ok(r) => r,
+        Err(e) => return error_page(&app, lang, Some(&c), e),
+    };
+    let status = if report.ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let extra = context! { draft => f.text, note => f.note, check => Value::from(minijinja::value::Serde(&report)) };
+    strategy_response(&app, lang, &c, extra, status).await
+}
+
+/// Saves the editor's text as the next version once it passes the check; else the problems in
+/// place and nothing saved.
+pub(super) async fn strategy_save_submit(
+    Page { app, lang, c }: Page,
+    Form(f): Form<StrategyForm>,
+) -> Response {
+    if !c.can(Permission::ManageStrategy) {
+        return error_page(&app, lang, Some(&c), ApiError::forbidden("save strategies"));
+    }
+    let report = match crate::strategy::check_input(&app, &c, &f.text) {
+        Ok(r) => r,
+        Err(e) => return error_page(&app, lang, Some(&c), e),
+    };
+    if !report.ok {
+        let extra = context! { draft => f.text, note => f.note, check => Value::from(minijinja::value::Serde(&report)) };
+        return strategy_response(&app, lang, &c, extra, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let note = Some(f.note.clone()).filter(|n| !n.trim().is_empty());
+    match crate::strategy::save(&app, &c, &crate::strategy::StrategyInput { text: f.text.clone(), note }).await {
+        Ok(v) => strategy_response(&app, lang, &c, context! { saved => v.version }, StatusCode::CREATED).await,
+        Err(e) => {
+            let extra = context! { draft => f.text, note => f.note,
+                save_error => super::i18n::error(lang, e.field.as_deref(), &e.code, &e.message) };
+            strategy_response(&app, lang, &c, extra, e.status).await
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -238,9 +304,7 @@ async fn strategy_response(
     extra: Value,
     status: StatusCode,
 ) -> Response {
-    use daylight_store::access::Role;
-    let allowed = c.can(Permission::ManagePolicy) || matches!(c.user.role, Role::Analyst | Role::Auditor);
-    if !allowed {
+    if !crate::desk::can_see_strategy(c) {
         return error_page(app, lang, Some(c), ApiError::forbidden("see strategies and experiments"));
     }
     let read = async {
@@ -248,6 +312,11 @@ async fn strategy_response(
         let experiments = app.store.list_experiments().await?;
         let models = app.store.list_models(None).await?;
         Ok::<_, daylight_store::StoreError>((plans, experiments, models))
+    };
+    // The editor: the text asked for, else the latest saved, else the built-in strategy.
+    let saved = match crate::strategy::current(app, c).await {
+        Ok(s) => s,
+        Err(e) => return error_page(app, lang, Some(c), e),
     };
     let (plans, experiments, models) = match read.await {
         Ok(v) => v,
@@ -323,10 +392,14 @@ async fn strategy_response(
             by => m.created_by.clone(), source => m.source.clone(), metrics => metrics }
         })
         .collect();
-    let ctx = context! { ..page_ctx(app, lang, Some(c)), ..context! {
+    // The extra values (a draft, a check, a flash) come first: the left wins.
+    let ctx = context! { ..page_ctx(app, lang, Some(c)), ..extra, ..context! {
     strategy => context! { name => strategy.name.clone(), description => strategy.description.clone(), origin => origin },
     scripts => scripts, ladders => ladders, plans => plans, experiments => experiments, models => models,
-    can_create => c.can(Permission::ManageStrategy), can_promote => c.can(Permission::ManageStrategy) }, ..extra };
+    can_create => c.can(Permission::ManageStrategy), can_promote => c.can(Permission::ManageStrategy),
+    can_edit => c.can(Permission::ManageStrategy),
+    draft => saved.text.clone(), draft_version => saved.version.as_ref().map(|v| v.version),
+    versions => Value::from(minijinja::value::Serde(&saved.versions)) } };
     let mut r = render(app, "strategy.html", ctx);
     *r.status_mut() = status;
     r

@@ -159,6 +159,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/units", post(unit_submit))
         .route("/admin/policy", get(admin::policy_page).post(admin::policy_submit))
         .route("/admin/strategy", get(admin::strategy_page))
+        .route("/admin/strategy/check", post(admin::strategy_check_submit))
+        .route("/admin/strategy/save", post(admin::strategy_save_submit))
         .route("/scripts", get(admin::scripts_page))
         .route("/admin/models/{name}/{version}/promote", post(admin::model_promote))
         .route("/admin/experiments", post(admin::experiment_submit))

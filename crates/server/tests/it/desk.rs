@@ -269,6 +269,33 @@ both! {
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains(r#"id="report""#) && page.contains(r#"data-arm="holdout""#) && page.contains("户均回款（元，95% 区间）"), "{page}");
         assert_eq!(page.matches(r#"class="estimate""#).count(), 3 + r["arms"].as_array().unwrap().iter().filter(|a| a["contact_rate"]["trials"].as_u64() > Some(0)).count(), "whiskers per arm");
+        // Strategies are edited in the console: a check shows each problem where it is (the line
+        // and its neighbours), keeps the text, saves nothing; a clean one is saved as a version.
+        let default = daylight_strategy::document::DEFAULT;
+        let broken = default.replacen("name = ", "name = = ", 1);
+        let (s, page) = analyst.post_form("/admin/strategy/save", &[("text", &broken), ("note", "试试")]).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let line = broken.lines().position(|l| l.contains("name = = ")).unwrap() + 1;
+        assert!(page.contains(&format!(r#"data-code="STRATEGY_TOML" data-line="{line}""#)) && page.contains(r#"<span class="bad">"#), "{page}");
+        assert!(page.contains("name = = ") && page.contains("策略文档不是有效的 TOML"), "the text kept, the code in words");
+        let threat = default.replacen("如已还款请忽略。", "不还钱就让你坐牢。", 1);
+        let (s, b) = analyst.post("/api/strategy", json!({"text": threat})).await;
+        assert_eq!((s, b["error"]["field"].as_str(), b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("text"), Some("QC_LINT")), "{b}");
+        let (_, report) = analyst.post("/api/strategy/check", json!({"text": threat})).await;
+        let p = report["problems"].as_array().unwrap().iter().find(|p| p["code"] == "AGENT_THREAT").expect("the threat found");
+        assert!(threat.lines().nth(p["line"].as_u64().unwrap() as usize - 1).unwrap().contains("坐牢"), "{report}");
+        assert!(analyst.get("/api/strategy").await.1["versions"].as_array().unwrap().is_empty(), "nothing saved");
+        let calmer = default.replacen("如已还款请忽略。", "如已还款请忽略，谢谢。", 1);
+        let (s, page) = analyst.post_form("/admin/strategy/save", &[("text", &calmer), ("note", "短信结尾致谢")]).await;
+        assert_eq!(s, StatusCode::CREATED, "{page}");
+        assert!(page.contains(r#"id="strategy-saved""#) && page.contains(r#"data-version="1""#) && page.contains("短信结尾致谢"));
+        let (_, current) = analyst.get("/api/strategy").await;
+        assert_eq!((current["version"]["version"].as_i64(), current["text"].as_str()), (Some(1), Some(calmer.as_str())));
+        let (s, page) = Client::signed_in(&app, "U1").await.post_form("/admin/strategy/save", &[("text", &calmer)]).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "the auditor reads, never saves: {page}");
+        let (_, v1) = analyst.page("/admin/strategy?version=1").await;
+        assert!(v1.contains("如已还款请忽略，谢谢。"));
+        assert_eq!(events("strategy.saved").await, 1);
         // Users change role, team or status; an admin cannot lock themselves out. A team is a
         // record first (a typo is refused, not a new team).
         for (id, name) in [("T2", "信用卡催收二组"), ("T9", "九组")] {

@@ -37,4 +37,22 @@ pub trait PlanStore: Send + Sync {
 
     /// Every experiment, oldest first.
     async fn list_experiments(&self) -> Result<Vec<Experiment>>;
+
+    /// Stores a strategy's text under its `name` as the next version (a `strategy.saved`
+    /// event). The store does not read strategies: the caller has checked the text (every
+    /// caller through `daylight_server::strategy::check`: it reads, and QC passes its scripts).
+    async fn save_strategy(
+        &self,
+        name: &str,
+        text: &str,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<StrategyVersion>;
+
+    /// A saved strategy with its text: a version, or the latest (`None` when none is saved).
+    async fn strategy(&self, version: Option<i64>) -> Result<Option<(StrategyVersion, String)>>;
+
+    /// Every saved strategy version (without its text), newest first.
+    async fn strategy_versions(&self) -> Result<Vec<StrategyVersion>>;
 }

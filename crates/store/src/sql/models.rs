@@ -275,6 +275,76 @@ async fn select_experiments(read: &DbPool, name: Option<&str>) -> Result<Vec<Exp
     rows.iter().map(experiment_from_row).collect()
 }
 
+fn strategy_from_row(r: &DbRow) -> Result<StrategyVersion> {
+    Ok(StrategyVersion {
+        version: int(r, "version")?,
+        name: text(r, "name")?,
+        sha256: text(r, "sha256")?,
+        note: opt_text(r, "note")?,
+        saved_by: text(r, "saved_by")?,
+        saved_at: time(r, "saved_at")?,
+    })
+}
+
+async fn insert_strategy(
+    write: &DbPool,
+    name: &str,
+    text: &str,
+    note: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<StrategyVersion> {
+    required("actor", actor)?;
+    required("name", name)?;
+    required("text", text)?;
+    let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => Some(daylight_domain::case::check_note(n)?),
+        None => None,
+    };
+    let sha256 = digest(text);
+    let mut tx = begin_write(write).await?;
+    let version: i64 = sqlx::query_scalar(
+        "INSERT INTO strategies (name, text, sha256, note, saved_by, saved_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         RETURNING version",
+    )
+    .bind(name)
+    .bind(text)
+    .bind(&sha256)
+    .bind(note)
+    .bind(actor)
+    .bind(DbTime::new(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    let payload = json!({"version": version, "name": name, "sha256": sha256, "note_sha256": note.map(digest)});
+    append(&mut tx, &Event::new(now, actor, EventKind::StrategySaved, format!("strategy:{version}"), &payload)).await?;
+    tx.commit().await?;
+    Ok(StrategyVersion {
+        version,
+        name: name.to_owned(),
+        sha256,
+        note: note.map(str::to_owned),
+        saved_by: actor.to_owned(),
+        saved_at: now,
+    })
+}
+
+async fn select_strategy(read: &DbPool, version: Option<i64>) -> Result<Option<(StrategyVersion, String)>> {
+    let row = match version {
+        Some(v) => sqlx::query("SELECT * FROM strategies WHERE version = $1").bind(v).fetch_optional(read).await?,
+        None => sqlx::query("SELECT * FROM strategies ORDER BY version DESC LIMIT 1").fetch_optional(read).await?,
+    };
+    row.map(|r| Ok((strategy_from_row(&r)?, text(&r, "text")?))).transpose()
+}
+
+async fn select_strategy_versions(read: &DbPool) -> Result<Vec<StrategyVersion>> {
+    let rows = sqlx::query(
+        "SELECT version, name, sha256, note, saved_by, saved_at FROM strategies ORDER BY version DESC",
+    )
+    .fetch_all(read)
+    .await?;
+    rows.iter().map(strategy_from_row).collect()
+}
+
 #[async_trait]
 impl ModelStore for Adapter {
     async fn debtor_histories(

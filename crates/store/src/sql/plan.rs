@@ -221,6 +221,25 @@ impl PlanStore for Adapter {
         insert_experiment(&self.write, experiment, actor, now).await
     }
 
+    async fn save_strategy(
+        &self,
+        name: &str,
+        text: &str,
+        note: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<StrategyVersion> {
+        insert_strategy(&self.write, name, text, note, actor, now).await
+    }
+
+    async fn strategy(&self, version: Option<i64>) -> Result<Option<(StrategyVersion, String)>> {
+        select_strategy(&self.read, version).await
+    }
+
+    async fn strategy_versions(&self) -> Result<Vec<StrategyVersion>> {
+        select_strategy_versions(&self.read).await
+    }
+
     async fn experiment(&self, name: &str) -> Result<Experiment> {
         select_experiments(&self.read, Some(name))
             .await?

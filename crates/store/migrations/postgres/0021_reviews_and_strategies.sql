@@ -7,4 +7,16 @@
 ALTER TABLE tasks ADD COLUMN outcome TEXT;
 ALTER TABLE tasks ADD COLUMN outcome_note TEXT;
 -- The task this one follows from (an upheld review's finding, a finding's appeal).
-ALTER TABLE tasks ADD COLUMN follows INTEGER REFERENCES tasks (id);
+ALTER TABLE tasks ADD COLUMN follows BIGINT REFERENCES tasks (id);
+
+-- Strategies edited in the console (or saved with `daylight strategy save`): every version kept;
+-- `daylight plan` without --strategy plans under the latest. Checked before they are stored.
+CREATE TABLE strategies (
+    version  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name     TEXT NOT NULL,
+    text     TEXT NOT NULL,
+    sha256   TEXT NOT NULL,
+    note     TEXT,
+    saved_by TEXT NOT NULL,
+    saved_at TIMESTAMPTZ NOT NULL
+);
