@@ -60,6 +60,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(change_password))
         .routes(routes!(my_queue))
+        .routes(routes!(my_queue_page))
         .routes(routes!(list_cases))
         .routes(routes!(get_case))
         .routes(routes!(record_contact))
@@ -406,6 +407,19 @@ pub async fn set_own_password(app: &AppState, c: &Caller, current: &str, new: &s
 #[utoipa::path(get, path = "/api/queue", tag = "cases", responses((status = 200, body = Vec<QueueItem>)), security(("session" = [])))]
 async fn my_queue(State(app): State<AppState>, c: Caller) -> ApiResult<Json<Vec<QueueItem>>> {
     Ok(Json(work::queue(&app, &c).await?))
+}
+
+/// The caller's queue as the workbench lists it: narrowed (bucket, worked today, planned,
+/// amount, promise due, callable now), sorted and paged, with the whole count; `q` searches
+/// every case in scope instead.
+#[utoipa::path(get, path = "/api/queue/page", tag = "cases", params(work::ListQuery),
+    responses((status = 200, body = work::ListPage), (status = 422, body = ErrorBody)), security(("session" = [])))]
+async fn my_queue_page(
+    State(app): State<AppState>,
+    c: Caller,
+    Query(q): Query<work::ListQuery>,
+) -> ApiResult<Json<work::ListPage>> {
+    Ok(Json(work::queue_page(&app, &c, &q).await?))
 }
 
 /// Filters of the case list.

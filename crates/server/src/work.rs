@@ -182,6 +182,15 @@ pub struct QueueItem {
     pub status: String,
     /// Attempts on the case since the team's midnight (any agent, any channel).
     pub worked_today: u32,
+    /// A pending promise falls due today (or fell due unsettled): its earliest due time, local
+    /// `YYYY-MM-DD HH:MM`.
+    pub promise_due: Option<String>,
+    /// Whether a call now to today's planned number would pass the gate (only when the list
+    /// was asked for callable cases; else unknown).
+    pub callable: Option<bool>,
+    /// Today's planned call: whom, which number (for the gate's question).
+    #[serde(skip)]
+    planned: Option<(Recipient, String)>,
 }
 
 fn overdue_fen(list: &[Money]) -> i64 {
@@ -233,6 +242,9 @@ impl QueueItem {
             collector: s.case.collector,
             status: s.case.status.as_str().to_owned(),
             worked_today: s.attempts_since,
+            promise_due: None,
+            callable: None,
+            planned: action.and_then(|a| a.contact_point.clone().map(|p| (a.recipient, p))),
         }
     }
 }
@@ -265,7 +277,19 @@ pub async fn queue(app: &AppState, caller: &Caller) -> ApiResult<Vec<QueueItem>>
             (None, None) => std::cmp::Ordering::Equal,
         })
     });
-    let items: Vec<QueueItem> = items.into_iter().map(|(_, _, i)| i).collect();
+    let mut items: Vec<QueueItem> = items.into_iter().map(|(_, _, i)| i).collect();
+    // Promises due by the end of today (and those past due, not yet settled).
+    let end_of_day = team_midnight(app.now()) + SignedDuration::from_hours(24);
+    let due: HashMap<String, Timestamp> = app
+        .store
+        .promises_due(&caller.scope, end_of_day)
+        .await?
+        .into_iter()
+        .map(|(c, t)| (c.as_str().to_owned(), t))
+        .collect();
+    for i in &mut items {
+        i.promise_due = due.get(&i.case).map(|t| local_full(*t));
+    }
     app.queues.put(&caller.user.login, app.now(), items.iter().map(|i| i.case.clone()).collect());
     Ok(items)
 }
@@ -291,6 +315,13 @@ pub struct ListQuery {
     /// Only cases owing at least this many yuan.
     #[serde(default)]
     pub min_overdue: Option<String>,
+    /// `yes`: only cases with a pending promise due today or past due; `no`: only others.
+    #[serde(default)]
+    pub promise_due: Option<String>,
+    /// `yes`: only cases whose planned number the gate would let the caller call now (asked of
+    /// the compliance engine with the facts the gate reads); `no`: only the others.
+    #[serde(default)]
+    pub callable: Option<String>,
     /// `plan` (the queue's order, the default), `overdue` or `dpd` (largest first).
     #[serde(default)]
     pub sort: Option<String>,
@@ -426,6 +457,8 @@ pub async fn queue_page(app: &AppState, caller: &Caller, query: &ListQuery) -> A
         query.min_overdue_fen()?,
         query.sort()?,
     );
+    let (promise_due, callable) =
+        (ListQuery::yes_no(&query.promise_due, "promise_due")?, ListQuery::yes_no(&query.callable, "callable")?);
     if ListQuery::text(&query.q).is_some() {
         return store_page(app, caller, query, None).await;
     }
@@ -444,7 +477,15 @@ pub async fn queue_page(app: &AppState, caller: &Caller, query: &ListQuery) -> A
         .filter(|i| worked.is_none_or(|w| (i.worked_today > 0) == w))
         .filter(|i| planned.is_none_or(|p| i.window.is_some() == p))
         .filter(|i| min_fen.is_none_or(|m| i.overdue_fen >= m))
+        .filter(|i| promise_due.is_none_or(|p| i.promise_due.is_some() == p))
         .collect();
+    if let Some(wanted) = callable {
+        // Each case's planned number, put to the engine with the facts the gate would read.
+        for i in &mut items {
+            i.callable = Some(callable_now(app, caller, i).await?);
+        }
+        items.retain(|i| i.callable == Some(wanted));
+    }
     match sort {
         "overdue" => items.sort_by_key(|i| std::cmp::Reverse(i.overdue_fen)),
         "dpd" => items.sort_by_key(|i| std::cmp::Reverse(i.dpd)),
@@ -455,6 +496,25 @@ pub async fn queue_page(app: &AppState, caller: &Caller, query: &ListQuery) -> A
     let start = usize::try_from((page - 1).saturating_mul(PER_PAGE)).unwrap_or(usize::MAX);
     let items: Vec<QueueItem> = items.into_iter().skip(start).take(PER_PAGE as usize).collect();
     Ok(page_of(items, total, page, beyond_limit))
+}
+
+/// Whether a call by `caller` now to the item's planned number would pass the gate (no
+/// planned number: no).
+async fn callable_now(app: &AppState, caller: &Caller, item: &QueueItem) -> ApiResult<bool> {
+    let Some((recipient, point)) = &item.planned else { return Ok(false) };
+    let (Ok(case), Ok(point)) = (CaseId::parse(&item.case), ContactId::parse(point)) else { return Ok(false) };
+    let now = app.now();
+    let planned = Planned {
+        case,
+        account: None,
+        at: now,
+        channel: Channel::Call,
+        recipient: *recipient,
+        contact_point: Some(point),
+        agent: agent_of(caller),
+    };
+    let contexts = app.store.contact_contexts(std::slice::from_ref(&planned)).await?;
+    Ok(contexts.iter().all(|ctx| evaluate(&ctx.pack, &ctx.request, &ctx.history, now).allowed) && !contexts.is_empty())
 }
 
 /// The caller's open cases as a team lead sees them (with who works each), worst first, a page

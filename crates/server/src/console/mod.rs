@@ -456,6 +456,8 @@ struct QueryEcho {
     worked: String,
     planned: String,
     min_overdue: String,
+    promise_due: String,
+    callable: String,
     sort: String,
 }
 
@@ -468,6 +470,8 @@ impl QueryEcho {
             worked: s(&q.worked),
             planned: s(&q.planned),
             min_overdue: s(&q.min_overdue),
+            promise_due: s(&q.promise_due),
+            callable: s(&q.callable),
             sort: s(&q.sort),
         }
     }
@@ -483,6 +487,8 @@ fn page_links(q: &work::ListQuery, list: &work::ListPage) -> Value {
             ("worked", &q.worked),
             ("planned", &q.planned),
             ("min_overdue", &q.min_overdue),
+            ("promise_due", &q.promise_due),
+            ("callable", &q.callable),
             ("sort", &q.sort),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {

@@ -79,6 +79,49 @@ both! {
         assert!(page.contains("共 1"));
     }
 
+    // The queue's "promise due" and "callable now": a promise due tonight marks its case; a
+    // planned call the gate would let through now is callable, and agrees with the case page.
+    the_queue_filters_promises_due_and_cases_callable_now(app, store) {
+        let to = daylight_store::model::Assignment { team: Some("T1".into()), collector: Some("E002".into()), agency: None };
+        store.assign_case(&daylight_domain::id::CaseId::parse("CASE-C0003").unwrap(), &to, "test", now()).await.unwrap();
+        crate::campaign::plan_today(&*store, daylight_strategy::document::DEFAULT).await;
+        let mut e2 = Client::signed_in(&app, "E002").await;
+        let promise = json!({"amount": "1000", "date": "2026-03-03", "time": "20:00"});
+        assert_eq!(e2.post("/api/cases/CASE-C0011/promises", promise).await.0, StatusCode::CREATED);
+        let (_, page) = e2.page("/workbench?promise_due=yes").await;
+        assert!(page.contains("共 1") && page.contains("data-case=\"CASE-C0011\"") && page.contains("承诺到期 20:00"), "{page}");
+        let (_, page) = e2.page("/workbench?promise_due=no").await;
+        assert!(page.contains("共 1") && page.contains("data-case=\"CASE-C0003\""));
+        let (_, v) = e2.get("/api/cases/CASE-C0003").await;
+        let planned = v["suggestion"]["contact_point"].as_str().expect("a call planned to a number");
+        let gate = v["contacts"].as_array().unwrap().iter().find(|p| p["id"] == planned).unwrap()["gate"]["allowed"].as_bool().unwrap();
+        assert!(gate, "10:00 on a working day: {v}");
+        let (s, page) = e2.page("/workbench?callable=yes").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("data-case=\"CASE-C0003\"") && page.contains("class=\"badge ok callable\""), "{page}");
+        // Calls until the gate refuses one (the day's cap): then it is not callable.
+        let mut refused = false;
+        for _ in 0..10 {
+            let (_, v) = e2.get("/api/cases/CASE-C0003").await;
+            let gate = &v["contacts"].as_array().unwrap().iter().find(|p| p["id"] == planned).unwrap()["gate"];
+            if gate["allowed"] == json!(false) {
+                refused = true;
+                break;
+            }
+            let (s, b) = e2.post("/api/cases/CASE-C0003/contacts", json!({"contact_point": planned, "outcome": "no_answer"})).await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        assert!(refused, "the day's calls run out");
+        let (_, page) = e2.page("/workbench?callable=no").await;
+        assert!(page.contains("data-case=\"CASE-C0003\""), "{page}");
+        let (_, page) = e2.page("/workbench?callable=yes").await;
+        assert!(!page.contains("data-case=\"CASE-C0003\""), "{page}");
+        let (_, list) = e2.get("/api/queue/page?callable=no").await;
+        assert!(list["items"].as_array().unwrap().iter().any(|i| i["case"] == "CASE-C0003" && i["callable"] == json!(false)), "{list}");
+        let (_, page) = e2.page("/workbench?callable=maybe").await;
+        assert!(page.contains("id=\"filter-problem\"") && page.contains("callable"));
+    }
+
     // Defect: the case page showed the script's id, never its words. The words come with the
     // case's figures, the structured call's steps, and the planner's reasons in Chinese.
     the_case_page_gives_the_scripts_words_with_the_cases_figures(app, store) {

@@ -20,6 +20,10 @@ pub trait CaseStore: Send + Sync {
     /// How many cases `filter` selects, whatever its limit and offset: a list's count.
     async fn count_cases(&self, filter: &CaseFilter) -> Result<u64>;
 
+    /// Open cases within `scope` with a pending promise due before `until`, each with its
+    /// earliest such due time (a queue's "promise due").
+    async fn promises_due(&self, scope: &Scope, until: Timestamp) -> Result<Vec<(CaseId, Timestamp)>>;
+
     /// Everything about one case.
     async fn case_detail(&self, id: &CaseId) -> Result<CaseDetail> {
         self.case_detail_in(&Scope::All, id).await

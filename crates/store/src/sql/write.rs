@@ -1260,6 +1260,18 @@ impl CaseStore for Adapter {
         count_case_list(&self.read, &*self.keyring().await?, filter).await
     }
 
+    async fn promises_due(&self, scope: &Scope, until: Timestamp) -> Result<Vec<(CaseId, Timestamp)>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT p.case_id, MIN(p.due_at) AS due_at FROM promises p JOIN cases c ON c.id = p.case_id \
+             WHERE p.status = 'pending' AND c.status = 'open' AND p.due_at < ",
+        );
+        qb.push_bind(DbTime::new(until));
+        push_scope(&mut qb, scope);
+        qb.push(" GROUP BY p.case_id");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(|r| Ok((id(r, "case_id", CaseId::parse)?, time(r, "due_at")?))).collect()
+    }
+
     async fn case_detail_in(&self, scope: &Scope, id: &CaseId) -> Result<CaseDetail> {
         read_case_detail(&self.read, &*self.keyring().await?, scope, id).await
     }
