@@ -74,6 +74,7 @@ curl -sf -b "$work/admin.jar" -H "x-csrf-token: $csrf" -H 'content-type: applica
 sign_in "$lead" "$pw_L001" "$work/lead.jar"
 case=$(sqlite3 "$db" "SELECT id FROM cases WHERE status = 'open' AND team = 'T1' LIMIT 1")
 qc_call=$(sqlite3 "$db" "SELECT attempt_id FROM qc_calls LIMIT 1")
+experiment=$(sqlite3 "$db" "SELECT name FROM experiments LIMIT 1")
 # A debtor who calls back, by the full mobile of an open case of the team (issue 23's search).
 point=$(sqlite3 "$db" "SELECT p.id FROM contact_points p JOIN cases c ON c.customer_id = p.customer_id WHERE c.id = '$case' AND p.kind = 'phone' AND p.role = 'debtor' LIMIT 1")
 mobile=$("$bin" --db "$url" case show "$case" --reveal "contact:$point" --purpose "页面计时" 2>/dev/null |
@@ -85,12 +86,22 @@ pages=(/workbench "/cases/$case" /approvals /dashboard "/dashboard?by=team&perio
     "/export/kpis.xlsx?by=bucket&period=30d" /export/team-cases.xlsx /team /admin/users /admin/policy
     /admin/strategy "/side?c=$case" /qc "/qc?code=DEBTOR_HARDSHIP" ${qc_call:+"/qc/$qc_call"}
     /scripts "/workbench?sort=overdue&worked=no&min_overdue=5000" "/workbench?page=3" "/team?page=40"
-    "/team?bucket=M3" "/workbench?q=$case" ${mobile:+"/workbench?q=$mobile"} /board)
+    "/team?bucket=M3" "/workbench?q=$case" ${mobile:+"/workbench?q=$mobile"} /board
+    ${experiment:+"/admin/experiments/$experiment"} "/workbench?promise_due=yes")
 for jar in lead admin; do
     for page in "${pages[@]}"; do
         for _ in $(seq "$RUNS"); do
             curl -s -o /dev/null -b "$work/$jar.jar" "http://127.0.0.1:$port$page"
         done
+    done
+done
+
+# "Callable now" puts every planned case of the queue to the engine: timed on its own (the
+# log groups by route).
+for jar in lead admin; do
+    for _ in $(seq "$RUNS"); do
+        curl -s -o /dev/null -w "callable now ($jar): %{time_total}s\n" -b "$work/$jar.jar" \
+            "http://127.0.0.1:$port/workbench?callable=yes" >&2
     done
 done
 
