@@ -79,7 +79,7 @@ experiment=$(sqlite3 "$db" "SELECT name FROM experiments LIMIT 1")
 point=$(sqlite3 "$db" "SELECT p.id FROM contact_points p JOIN cases c ON c.customer_id = p.customer_id WHERE c.id = '$case' AND p.kind = 'phone' AND p.role = 'debtor' LIMIT 1")
 mobile=$("$bin" --db "$url" case show "$case" --reveal "contact:$point" --purpose "页面计时" 2>/dev/null |
     grep -o '1[3-9][0-9]\{9\}' | head -1 || true)
-echo "search by mobile: ${mobile:+found one}${mobile:-none (skipped)}" >&2
+if [ -n "$mobile" ]; then echo "search by mobile: found one" >&2; else echo "search by mobile: none (skipped)" >&2; fi
 
 pages=(/workbench "/cases/$case" /approvals /dashboard "/dashboard?by=team&period=30d"
     "/dashboard?by=bucket&period=30d" "/dashboard?by=collector&period=30d" "/dashboard?by=agency&period=30d"

@@ -28,6 +28,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "DAYLIGHT_KEY_FILE")]
     pub key_file: Option<PathBuf>,
 
+    /// The language of the human output: zh-CN or en (default: DAYLIGHT_LANG, else the locale,
+    /// else English). JSON output and error codes are the same in both.
+    #[arg(long, global = true)]
+    pub lang: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -16,7 +16,7 @@ use crate::args::{
     CaseListArgs, CaseShowArgs, CasesCommand, ConfigCommand, ImportArgs, LedgerCommand, VerifyArgs,
 };
 use crate::output::{Table, amount};
-use crate::{Outcome, now, open};
+use crate::{Outcome, now, open, say};
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
@@ -112,11 +112,11 @@ pub async fn init(url: &DbUrl, actor: &str, a: &crate::args::InitArgs, json: boo
     if json {
         print_json(&json!({"db": url.to_string(), "report": report}))?;
     } else if report.created {
-        println!("Initialised {url} (schema version {}).", report.to);
+        println!("{}", say::f("init.created", &[&url, &report.to]));
     } else if report.to > report.from {
-        println!("Upgraded {url} from schema version {} to {}.", report.from, report.to);
+        println!("{}", say::f("init.upgraded", &[&url, &report.from, &report.to]));
     } else {
-        println!("{url} is up to date (schema version {}).", report.to);
+        println!("{}", say::f("init.current", &[&url, &report.to]));
     }
     Ok(Outcome::Done)
 }
@@ -178,53 +178,53 @@ pub async fn import(url: &DbUrl, actor: &str, a: &ImportArgs) -> Result<Outcome>
 pub(crate) fn print_import(r: &ImportReport, secs: f64, check: bool) -> Result<()> {
     let s = &r.summary;
     let rate = s.rows_total as f64 / secs.max(1e-9);
-    let counts = |verb: &str| {
-        let kept = s.rows_inserted + s.rows_updated;
-        format!(
-            "{kept} {verb} ({} new, {} updated), {} refused",
-            s.rows_inserted, s.rows_updated, s.rows_rejected
-        )
-    };
+    let kept = s.rows_inserted + s.rows_updated;
+    let (secs, rate) = (format!("{secs:.2}"), format!("{rate:.0}"));
     if check {
         println!(
-            "{}: checked {} rows — {}; nothing was stored (--check); {secs:.2} s ({rate:.0} rows/s)",
-            r.file,
-            s.rows_total,
-            counts("would be stored")
+            "{}",
+            say::f(
+                "import.checked",
+                &[&r.file, &s.rows_total, &kept, &s.rows_inserted, &s.rows_updated, &s.rows_rejected, &secs, &rate]
+            )
         );
     } else if r.stored {
         let receipt = r.receipt.as_ref().context("a stored import has a receipt")?;
         println!(
-            "{}: {} rows read, {} — batch {}, ledger seq {}; {secs:.2} s ({rate:.0} rows/s)",
-            r.file,
-            s.rows_total,
-            counts("stored"),
-            receipt.batch_id,
-            receipt.ledger_seq
+            "{}",
+            say::f(
+                "import.stored",
+                &[
+                    &r.file,
+                    &s.rows_total,
+                    &kept,
+                    &s.rows_inserted,
+                    &s.rows_updated,
+                    &s.rows_rejected,
+                    &receipt.batch_id,
+                    &receipt.ledger_seq,
+                    &secs,
+                    &rate
+                ]
+            )
         );
         if receipt.bucket_moves > 0 || receipt.cases_touched > 0 {
-            println!(
-                "  {} bucket moves recorded, {} cases opened, updated or closed",
-                receipt.bucket_moves, receipt.cases_touched
-            );
+            println!("{}", say::f("import.moves", &[&receipt.bucket_moves, &receipt.cases_touched]));
         }
     } else {
-        println!(
-            "{}: refused — {} of {} rows have errors, so nothing was stored (use --partial to store the good rows)",
-            r.file, s.rows_rejected, s.rows_total
-        );
+        println!("{}", say::f("import.refused", &[&r.file, &s.rows_rejected, &s.rows_total]));
     }
     if let Some(path) = &r.rejects_file {
-        println!("  rejects: {}", path.display());
+        println!("{}", say::f("import.rejects", &[&path.display()]));
         let mut reader =
             csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
         for (i, rec) in reader.records().enumerate() {
             let rec = rec?;
             if i == 10 {
-                println!("  … see the rejects file for the rest");
+                println!("{}", say::t("import.more_rejects"));
                 break;
             }
-            println!("  line {}, column {} ({}): {} — {}", &rec[0], &rec[1], &rec[2], &rec[3], &rec[4]);
+            println!("{}", say::f("import.reject_line", &[&&rec[0], &&rec[1], &&rec[2], &&rec[3], &&rec[4]]));
         }
     }
     Ok(())
@@ -291,8 +291,8 @@ async fn verify(url: &DbUrl, a: VerifyArgs) -> Result<Outcome> {
                     &json!({"ok": true, "events": head.seq, "head": {"seq": head.seq, "hash": hash}}),
                 )?;
             } else {
-                println!("ledger intact: {} events", head.seq);
-                println!("head {}:{hash}", head.seq);
+                println!("{}", say::f("ledger.intact", &[&head.seq]));
+                println!("{}", say::f("ledger.head", &[&head.seq, &hash]));
             }
             Ok(Outcome::Done)
         }
@@ -302,7 +302,7 @@ async fn verify(url: &DbUrl, a: VerifyArgs) -> Result<Outcome> {
                     &json!({"ok": false, "seq": b.seq, "code": b.problem.code(), "message": b.to_string()}),
                 )?;
             } else {
-                eprintln!("ledger BROKEN at seq {}: {b}", b.seq);
+                eprintln!("{}", say::f("ledger.broken", &[&b.seq, &b]));
             }
             Ok(Outcome::Refused)
         }
@@ -323,13 +323,13 @@ pub async fn stats(url: &DbUrl, json: bool) -> Result<Outcome> {
         print_json(&json!({"tables": tables, "buckets": stats.buckets, "cases": stats.cases}))?;
         return Ok(Outcome::Done);
     }
-    let mut t = Table::new(&["table", ">rows"]);
+    let mut t = Table::new(&say::cols(&["table", ">rows"]));
     for c in &stats.tables {
-        t.row(vec![c.table.to_owned(), c.rows.to_string()]);
+        t.row(vec![say::table(c.table), c.rows.to_string()]);
     }
     print!("{}", t.render());
     println!();
-    let mut t = Table::new(&["bucket", "currency", ">accounts", ">balance", ">overdue"]);
+    let mut t = Table::new(&say::cols(&["bucket", "currency", ">accounts", ">balance", ">overdue"]));
     for b in &stats.buckets {
         let d = b.currency.minor_digits();
         t.row(vec![
@@ -342,9 +342,9 @@ pub async fn stats(url: &DbUrl, json: bool) -> Result<Outcome> {
     }
     print!("{}", t.render());
     println!();
-    let mut t = Table::new(&["case bucket", "status", ">cases"]);
+    let mut t = Table::new(&say::cols(&["case_bucket", "status", ">cases"]));
     for c in &stats.cases {
-        t.row(vec![c.bucket.to_string(), c.status.to_string(), c.cases.to_string()]);
+        t.row(vec![c.bucket.to_string(), say::word(c.status.as_str()), c.cases.to_string()]);
     }
     print!("{}", t.render());
     Ok(Outcome::Done)
@@ -393,13 +393,21 @@ async fn list_cases(store: &dyn CaseStore, a: &CaseListArgs) -> Result<()> {
             .collect();
         return print_json(&rows);
     }
-    let mut t =
-        Table::new(&["case", "debtor", "status", "bucket", ">dpd", ">accounts", ">overdue", "collector"]);
+    let mut t = Table::new(&say::cols(&[
+        "case",
+        "debtor",
+        "status",
+        "bucket",
+        ">dpd",
+        ">accounts",
+        ">overdue",
+        "collector",
+    ]));
     for s in &list {
         t.row(vec![
             s.case.id.to_string(),
             s.customer_name.masked(),
-            s.case.status.to_string(),
+            say::word(s.case.status.as_str()),
             s.case.bucket.to_string(),
             s.case.max_dpd.to_string(),
             s.accounts.to_string(),
@@ -457,34 +465,31 @@ fn case_json(d: &CaseDetail, revealed: &[(String, String)]) -> serde_json::Value
 
 fn print_case(d: &CaseDetail, revealed: &[(String, String)]) {
     let c = &d.customer;
-    println!("{}  {}  {}  {} DPD", d.case.id, d.case.status, d.case.bucket, d.case.max_dpd);
+    let status = say::word(d.case.status.as_str());
+    println!("{}", say::f("case.head", &[&d.case.id, &status, &d.case.bucket, &d.case.max_dpd]));
+    let region = c.region.as_deref().unwrap_or("-");
     println!(
-        "debtor  {} ({})  ID {}  born {}  {}  zone {}",
-        c.name,
-        c.id,
-        c.resident_id,
-        c.birth_date.year(),
-        c.region.as_deref().unwrap_or("-"),
-        c.time_zone
+        "{}",
+        say::f("case.debtor", &[&c.name, &c.id, &c.resident_id, &c.birth_date.year(), &region, &c.time_zone])
     );
     for (field, value) in revealed {
-        println!("  revealed {field}: {value}  (recorded in the ledger)");
+        println!("{}", say::f("case.revealed", &[field, value]));
     }
     println!();
-    let mut t = Table::new(&["contact", "role", "kind", "value", "name", "status"]);
+    let mut t = Table::new(&say::cols(&["contact", "role", "kind", "value", "name", "status"]));
     for p in &d.contacts {
         t.row(vec![
             p.id.to_string(),
-            p.role.to_string(),
-            p.value.kind().to_string(),
+            say::word(p.role.as_str()),
+            say::word(p.value.kind().as_str()),
             p.value.masked(),
             p.name.as_ref().map_or("-".into(), |n| n.masked()),
-            p.status.to_string(),
+            say::word(p.status.as_str()),
         ]);
     }
     print!("{}", t.render());
     println!();
-    let mut t = Table::new(&[
+    let mut t = Table::new(&say::cols(&[
         "account",
         "card",
         "bucket",
@@ -493,8 +498,8 @@ fn print_case(d: &CaseDetail, revealed: &[(String, String)]) {
         ">principal",
         ">interest",
         ">fees",
-        ">late fees",
-    ]);
+        ">late_fees",
+    ]));
     for v in &d.accounts {
         let a = &v.account;
         let m = |x: daylight_domain::Money| amount(x.minor, a.currency.minor_digits());
@@ -513,7 +518,7 @@ fn print_case(d: &CaseDetail, revealed: &[(String, String)]) {
     print!("{}", t.render());
     if !d.bucket_moves.is_empty() {
         println!();
-        let mut t = Table::new(&["bucket move", "account", "from", "to", ">dpd"]);
+        let mut t = Table::new(&say::cols(&["bucket_move", "account", "from", "to", ">dpd"]));
         for m in &d.bucket_moves {
             t.row(vec![
                 m.at.to_string(),
@@ -527,13 +532,18 @@ fn print_case(d: &CaseDetail, revealed: &[(String, String)]) {
     }
     println!();
     println!(
-        "{} attempts, {} notes, {} promises, {} repayment plans, {} waivers, {} payments",
-        d.attempts.len(),
-        d.notes.len(),
-        d.promises.len(),
-        d.arrangements.len(),
-        d.waivers.len(),
-        d.payments.len()
+        "{}",
+        say::f(
+            "case.counts",
+            &[
+                &d.attempts.len(),
+                &d.notes.len(),
+                &d.promises.len(),
+                &d.arrangements.len(),
+                &d.waivers.len(),
+                &d.payments.len()
+            ]
+        )
     );
 }
 
@@ -545,7 +555,7 @@ pub async fn config(url: &DbUrl, actor: &str, command: ConfigCommand) -> Result<
             if a.json {
                 print_json(&entries)
             } else {
-                let mut t = Table::new(&["key", "value", "updated", "by"]);
+                let mut t = Table::new(&say::cols(&["key", "value", "updated", "by"]));
                 for e in &entries {
                     // The pack in force is stored whole; `policy show` prints it.
                     let value = if e.key == "policy.pack" {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use daylight_store::DbUrl;
 use daylight_strategy::experiment::{Arms, sample_size};
 
-use crate::Outcome;
+use crate::{Outcome, say};
 use crate::args::ExperimentCommand;
 
 pub async fn run(url: &DbUrl, actor: &str, command: ExperimentCommand) -> Result<Outcome> {
@@ -136,18 +136,18 @@ fn print_report(name: &str, r: &daylight_strategy::report::Report) {
         let p = s.p_value.map_or(String::new(), |p| format!(" p={p:.3}"));
         format!("{:.2} [{:.2}–{:.2}]{p}", s.mean, s.ci.0, s.ci.1)
     };
-    println!("experiment {name}: {} – {} (95 % intervals; p against {})", r.from, r.until, r.arms[0].arm);
-    let mut t = crate::output::Table::new(&[
+    println!("{}", say::f("experiment.head", &[&name, &r.from, &r.until, &r.arms[0].arm]));
+    let mut t = crate::output::Table::new(&say::cols(&[
         "arm",
         "customers",
-        "T+1 contact",
-        "RPC",
-        "PTP",
+        "contact_t1",
+        "rpc",
+        "ptp",
         "kept",
-        "recovered ¥/customer",
-        "cost ¥/customer",
-        "complaints/10k",
-    ]);
+        "recovered_per_customer",
+        "cost_per_customer",
+        "complaints_per_10k",
+    ]));
     for a in &r.arms {
         t.row(vec![
             a.arm.clone(),
@@ -158,11 +158,11 @@ fn print_report(name: &str, r: &daylight_strategy::report::Report) {
             pct(&a.kept_rate),
             yuan(&a.recovered_per_customer),
             yuan(&a.cost_per_customer),
-            a.complaints_per_10k.map_or_else(|| "not recorded".to_owned(), |c| format!("{c:.1}")),
+            a.complaints_per_10k.map_or_else(|| say::t("experiment.not_recorded").to_owned(), |c| format!("{c:.1}")),
         ]);
     }
     print!("{}", t.render());
     for w in &r.warnings {
-        println!("warning: {w}");
+        println!("{}", say::f("warning", &[w]));
     }
 }

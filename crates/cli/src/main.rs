@@ -30,6 +30,7 @@ mod policy;
 mod product;
 mod qc;
 mod recordings;
+mod say;
 mod serve;
 mod simulate;
 mod twin_report;
@@ -97,6 +98,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, db_typed: bool) -> Result<Outcome> {
+    say::choose(cli.lang.as_deref());
     let actor = cli.actor.clone().unwrap_or_else(default_actor);
     let url = DbUrl::parse(&cli.db)?;
     KEY_FILE.get_or_init(|| cli.key_file.clone());

@@ -11,10 +11,10 @@ pub struct Table {
 
 impl Table {
     /// A table with these column titles; a title starting with `>` is right-aligned.
-    pub fn new(titles: &[&str]) -> Table {
+    pub fn new<S: AsRef<str>>(titles: &[S]) -> Table {
         Table {
-            header: titles.iter().map(|t| t.trim_start_matches('>').to_owned()).collect(),
-            right: titles.iter().map(|t| t.starts_with('>')).collect(),
+            header: titles.iter().map(|t| t.as_ref().trim_start_matches('>').to_owned()).collect(),
+            right: titles.iter().map(|t| t.as_ref().starts_with('>')).collect(),
             rows: Vec::new(),
         }
     }

@@ -7,7 +7,7 @@ use daylight_store::{DbUrl, PlanStore, Store};
 use daylight_strategy::document::{DEFAULT, Strategy};
 use daylight_strategy::plan::{ExperimentInput, Plan, PlanInput, plan};
 
-use crate::Outcome;
+use crate::{Outcome, say};
 use crate::args::{PlanArgs, StrategyCommand};
 
 pub async fn run(url: &DbUrl, actor: &str, a: &PlanArgs) -> Result<Outcome> {
@@ -18,19 +18,25 @@ pub async fn run(url: &DbUrl, actor: &str, a: &PlanArgs) -> Result<Outcome> {
 }
 
 async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
-    let (strategy, origin) = match &a.strategy {
+    // (text, where it came from for errors, the same for people)
+    let (strategy, origin, shown) = match &a.strategy {
         Some(p) => (
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+            p.display().to_string(),
             p.display().to_string(),
         ),
         // The latest saved in the console (or with `daylight strategy save`), else the built-in one.
         None => match store.strategy(None).await? {
-            Some((v, text)) => (text, format!("saved strategy {} v{}", v.name, v.version)),
-            None => (DEFAULT.to_owned(), "default strategy".to_owned()),
+            Some((v, text)) => (
+                text,
+                format!("saved strategy {} v{}", v.name, v.version),
+                say::f("plan.saved_strategy", &[&v.name, &v.version]),
+            ),
+            None => (DEFAULT.to_owned(), "default strategy".to_owned(), say::t("plan.default_strategy").to_owned()),
         },
     };
     if !a.json {
-        println!("strategy: {origin}");
+        println!("{}", say::f("plan.strategy", &[&shown]));
     }
     let as_of = a.as_of.unwrap_or_else(crate::now);
     let (made, stored) =
@@ -43,12 +49,9 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
     } else {
         print_plan(&made, stored.version);
         if let Some(out) = &a.out {
-            println!("actions written to {}", out.display());
+            println!("{}", say::f("plan.written", &[&out.display()]));
         }
-        println!(
-            "stored as {} version {}; rebuild it with `daylight plan --date {} --replay --plan-version {}`",
-            a.date, stored.version, a.date, stored.version
-        );
+        println!("{}", say::f("plan.stored", &[&a.date, &stored.version, &a.date, &stored.version]));
     }
     Ok(Outcome::Done)
 }
@@ -181,22 +184,39 @@ async fn replay(store: &dyn PlanStore, a: &PlanArgs) -> Result<Outcome> {
 }
 
 fn print_plan(p: &Plan, version: i64) {
-    println!("plan for {} (strategy {}, version {version}): {}", p.date, p.strategy, p.summary());
-    let mut t = crate::output::Table::new(&["#", "case", "channel", "to", "script", "window", "arm"]);
+    let skipped: u64 = p.skipped.values().sum();
+    let mut reasons: Vec<(&daylight_strategy::plan::Skip, &u64)> = p.skipped.iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let n = |v: u64| crate::output::amount(i64::try_from(v).unwrap_or(i64::MAX), 0);
+    let reasons: Vec<String> = reasons.iter().map(|(k, v)| format!("{} {k}", n(**v))).collect();
+    let mut summary = say::f("plan.summary", &[&n(p.actions.len() as u64), &n(skipped), &n(p.considered)]);
+    if !reasons.is_empty() {
+        summary = format!("{summary}: {}", reasons.join(", "));
+    }
+    println!("{}", say::f("plan.head", &[&p.date, &p.strategy, &version, &summary]));
+    let mut t = crate::output::Table::new(&say::cols(&[
+        "priority",
+        "case",
+        "channel",
+        "recipient",
+        "script",
+        "window",
+        "arm",
+    ]));
     for a in p.actions.iter().take(20) {
         t.row(vec![
             a.priority.to_string(),
             a.case.clone(),
-            a.channel.to_string(),
-            a.recipient.to_string(),
+            say::word(&a.channel.to_string()),
+            say::word(a.recipient.as_str()),
             a.script.clone().unwrap_or_else(|| "-".into()),
             format!("{} – {}", a.window_start, a.window_end),
-            a.arm.clone(),
+            say::word(&a.arm),
         ]);
     }
     print!("{}", t.render());
     if p.actions.len() > 20 {
-        println!("… and {} more (--out FILE writes them all)", p.actions.len() - 20);
+        println!("{}", say::f("plan.more", &[&(p.actions.len() - 20)]));
     }
 }
 
@@ -251,12 +271,7 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
             let saved = store.save_strategy(&parsed.name, &text, a.note.as_deref(), actor, crate::now()).await;
             store.close().await;
             let v = saved?;
-            println!(
-                "{}: saved as strategy {} version {}; `daylight plan` without --strategy plans under it",
-                a.file.display(),
-                v.name,
-                v.version
-            );
+            println!("{}", say::f("strategy.saved", &[&a.file.display(), &v.name, &v.version]));
         }
         StrategyCommand::History(a) => {
             let store = crate::open(url, false).await?;
@@ -266,9 +281,10 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&versions)?);
             } else if versions.is_empty() {
-                println!("no strategy saved: plans use the built-in one (`daylight strategy default`)");
+                println!("{}", say::t("strategy.none"));
             } else {
-                let mut t = crate::output::Table::new(&["version", "name", "saved", "by", "sha256", "note"]);
+                let mut t =
+                    crate::output::Table::new(&say::cols(&["version", "name", "saved", "by", "sha256", "note"]));
                 for v in &versions {
                     t.row(vec![
                         v.version.to_string(),

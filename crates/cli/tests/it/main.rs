@@ -7,6 +7,7 @@ mod experiment;
 mod import;
 mod keys;
 mod kill;
+mod lang;
 mod ledger;
 mod model;
 mod plan;

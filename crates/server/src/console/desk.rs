@@ -417,7 +417,12 @@ pub(super) async fn export(
     Path(file): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    match export_table(&app, &c, &file, q).await.and_then(|(t, f)| t.download(f)) {
+    // Columns in the page's language.
+    let localised = export_table(&app, &c, &file, q).await.map(|(mut t, f)| {
+        t.header = t.header.iter().map(|h| i18n::column(lang, h)).collect();
+        (t, f)
+    });
+    match localised.and_then(|(t, f)| t.download(f)) {
         Ok(r) => r,
         Err(e) => error_page(&app, lang, Some(&c), e),
     }

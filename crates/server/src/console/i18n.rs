@@ -715,6 +715,8 @@ pub fn word(lang: Lang, code: &str) -> String {
         "promise_broken" => "承诺未兑现",
         "qc_review" => "质检复核",
         "qc_finding" => "质检结论待确认",
+        "phone" => "电话",
+        "address" => "地址",
         "qc_appeal" => "质检申诉",
         "upheld" => "违规成立",
         "dismissed" => "违规不成立",
@@ -758,6 +760,69 @@ pub fn word(lang: Lang, code: &str) -> String {
     match lang {
         Lang::Zh => zh.to_owned(),
         Lang::En => code.strip_prefix("number_").unwrap_or(code).replace('_', " "),
+    }
+}
+
+/// An exported table's column in words: `overdue_yuan` → 逾期金额（元） / Overdue (yuan).
+/// Unknown columns show as themselves (the crawl test downloads every table).
+pub fn column(lang: Lang, key: &str) -> String {
+    let (zh, en) = match key {
+        "case" => ("案件", "Case"),
+        "debtor" => ("债务人", "Debtor"),
+        "bucket" => ("账龄", "Bucket"),
+        "dpd" => ("逾期天数", "Days past due"),
+        "overdue_yuan" => ("逾期金额（元）", "Overdue (yuan)"),
+        "collector" => ("催收员", "Collector"),
+        "team" => ("小组", "Team"),
+        "agency" => ("委外机构", "Agency"),
+        "cases" => ("案件数", "Cases"),
+        "accounts" => ("账户数", "Accounts"),
+        "attempts" => ("联系次数", "Attempts"),
+        "contacts" => ("接通次数", "Contacts"),
+        "rpc" => ("本人有效沟通", "Right-party contacts"),
+        "promises" => ("承诺数", "Promises"),
+        "promised_yuan" => ("承诺金额（元）", "Promised (yuan)"),
+        "kept" => ("已兑现", "Kept"),
+        "broken" => ("未兑现", "Broken"),
+        "recovered_yuan" => ("回款金额（元）", "Recovered (yuan)"),
+        "rolled" => ("迁徙账户", "Rolled"),
+        "exposed" => ("期初账户", "Exposed"),
+        "complaints" => ("投诉", "Complaints"),
+        "contact_rate" => ("接通率", "Contact rate"),
+        "rpc_rate" => ("本人沟通率", "RPC rate"),
+        "ptp_rate" => ("承诺率", "PTP rate"),
+        "kept_rate" => ("兑现率", "Kept rate"),
+        "roll_rate" => ("迁徙率", "Roll rate"),
+        "plan" => ("分期申请", "Plan"),
+        "proposed_by" => ("申请人", "Proposed by"),
+        "proposed_at" => ("申请时间", "Proposed at"),
+        "total_yuan" => ("总额（元）", "Total (yuan)"),
+        "instalments" => ("期数", "Instalments"),
+        "monthly_fee_bp" => ("月费率（基点）", "Monthly fee (bp)"),
+        "first_due" => ("首期还款日", "First due"),
+        "waiver" => ("减免申请", "Waiver"),
+        "account" => ("账户", "Account"),
+        "component" => ("减免项目", "Component"),
+        "amount_yuan" => ("金额（元）", "Amount (yuan)"),
+        "reason" => ("理由", "Reason"),
+        "requested_by" => ("申请人", "Requested by"),
+        "requested_at" => ("申请时间", "Requested at"),
+        "request" => ("申请", "Request"),
+        "contact_point" => ("联系方式", "Contact point"),
+        "task" => ("任务", "Task"),
+        "kind" => ("类型", "Kind"),
+        "promise" => ("承诺", "Promise"),
+        "due_at" => ("到期时间", "Due at"),
+        "login" => ("登录名", "Login"),
+        "name" => ("姓名", "Name"),
+        "role" => ("角色", "Role"),
+        "disabled" => ("已停用", "Disabled"),
+        "last_password_set" => ("密码设置时间", "Password set"),
+        _ => return key.to_owned(),
+    };
+    match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => en.to_owned(),
     }
 }
 

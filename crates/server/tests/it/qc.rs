@@ -12,7 +12,7 @@ use crate::fixture::*;
 
 /// A call in which the agent claims to be the police, and the debtor lost their job and is
 /// scared, then promises 2,000 by Wednesday 15:00 (the call is on Tuesday 3 March 2026).
-fn transcript(call_id: &str) -> serde_json::Value {
+pub(crate) fn transcript(call_id: &str) -> serde_json::Value {
     let turn = |speaker: &str, start: u64, text: &str| json!({"speaker": speaker, "start_ms": start, "end_ms": start + 2000, "text": text});
     json!({
         "call_id": call_id,
