@@ -503,7 +503,7 @@ pub(super) async fn experiment_page(Page { app, lang, c }: Page, Path(name): Pat
         .collect();
     let t = |k: &str| super::i18n::t(lang, k).to_owned();
     let estimate = |label: &str, v: f64, ci: (f64, f64), shown: String| crate::charts::Estimate {
-        label: label.to_owned(),
+        label: super::i18n::word(lang, label),
         value: v,
         low: ci.0,
         high: ci.1,

@@ -521,7 +521,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("strategy_note", "修改说明", "Note"),
     ("strategy_check", "检查", "Check"),
     ("strategy_save", "检查并保存", "Check and save"),
-    ("strategy_editor_hint", "保存前先检查：文档可读（错误标出行列），质检规则不标记任何话术。保存后，未指定 --strategy 的每日计划使用最新版本：", "Each save is checked first: the document reads (errors name the line and column) and QC flags no script. Plans made without --strategy then use the latest version:"),
+    ("strategy_editor_hint", "保存前先检查：文档可读（错误标出行列），质检规则不标记任何话术。保存后，未指定策略文件的每日计划使用最新版本：", "Each save is checked first: the document reads (errors name the line and column) and QC flags no script. Plans made without --strategy then use the latest version:"),
     ("flows", "机器人流程", "Robot flows"),
     ("line", "行", "line"),
     ("scripts", "话术", "Scripts"),
@@ -754,6 +754,7 @@ pub fn word(lang: Lang, code: &str) -> String {
         "counter" => "柜台",
         "auto_debit" => "自动扣款",
         "challenger" => "挑战者",
+        "holdout" => "留存对照组",
         "retired" => "已退役",
         _ => return code.replace('_', " "),
     };
@@ -843,6 +844,12 @@ pub fn reason(lang: Lang, text: &str) -> String {
             ("able_unwilling", "able, unwilling"),
             ("unwilling_unable", "unwilling and unable"),
             ("robot_call", "robot call"),
+            ("QC_HARDSHIP: ", "Hardship (QC): "),
+            ("EXTREME_CONTACT_RATE: ", "Extreme contact rate: "),
+            ("QC_ANXIOUS: ", "Anxiety (QC): "),
+            ("QC_ABUSIVE: ", "Abuse (QC): "),
+            ("ABILITY_LOW: ", "Low ability to pay: "),
+            ("WILLINGNESS_LOW: ", "Low willingness to pay: "),
         ] {
             out = out.replace(code, words);
         }
@@ -973,6 +980,11 @@ pub fn error(lang: Lang, field: Option<&str>, code: &str, message: &str) -> Stri
         "PASSWORD_WEAK" => "密码不够强（至少 12 位，含大小写字母和其他字符）",
         "PASSWORD_REUSED" => "不能与最近使用过的密码相同",
         "NOT_FOUND" => "不存在或不在您的范围内",
+        "FORBIDDEN" => "您的角色不能执行此操作",
+        "DATE_RANGE" => "时间区间不对（开始须早于结束）",
+        "QC_LINT" => "质检规则标记了话术中的用语",
+        "STRATEGY_TOML" => "策略文档不是有效的 TOML 或含未知键",
+        "STRATEGY_INVALID" => "策略取值越界或引用不存在",
         "INVALID_FIELD" => "格式不对",
         _ => {
             return format!(

@@ -236,7 +236,10 @@ fn error_page(app: &AppState, lang: Lang, caller: Option<&Caller>, e: ApiError) 
         StatusCode::FORBIDDEN => "forbidden",
         _ => "error",
     };
-    let ctx = context! { ..page_ctx(app, lang, caller), ..context! { message_key => key, code => e.code.clone(), message => e.message.clone() } };
+    // The message in the page's language: the code's words (the server's English detail only
+    // in English, or where no words exist for the code yet).
+    let message = i18n::error(lang, e.field.as_deref(), &e.code, &e.message);
+    let ctx = context! { ..page_ctx(app, lang, caller), ..context! { message_key => key, code => e.code.clone(), message => message } };
     let mut r = render(app, "error.html", ctx);
     *r.status_mut() = e.status;
     r

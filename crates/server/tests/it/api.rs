@@ -193,7 +193,7 @@ both! {
         assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cases")));
         let (s, csv) = lead.get("/export/team-cases.csv").await;
         assert_eq!(s, StatusCode::OK);
-        assert!(csv.as_str().unwrap().starts_with("\u{feff}case,debtor,bucket,dpd,overdue_yuan,collector"), "{csv}");
+        assert!(csv.as_str().unwrap().starts_with("\u{feff}案件,债务人,账龄,逾期天数,逾期金额（元）,催收员"), "the console's language: {csv}");
         let mut e2 = Client::signed_in(&app, "E002").await;
         assert_eq!(e2.get("/export/team-cases.csv").await.0, StatusCode::FORBIDDEN);
     }

@@ -54,6 +54,8 @@ const ALLOWED_LATIN: &[&str] = &[
     "PTP",
     "RPC",
     "KPI",
+    // Statistics: the Wilson score interval.
+    "Wilson",
 ];
 
 /// The visible text of a page: tags, scripts, styles and `<code>` elements (the code columns)

@@ -89,7 +89,7 @@ both! {
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains("催收员自称警察") && page.contains("AGENT_IMPERSONATION"), "the /qc page");
         let (_, call) = lead.page(&format!("/qc/{attempt}")).await;
-        assert!(call.contains(r#"<mark title="AGENT_IMPERSONATION""#), "the call page marks the words");
+        assert!(call.contains(r#"data-code="AGENT_IMPERSONATION">刑侦大队</mark>"#), "the call page marks the words: {call}");
         let (_, case) = lead.page("/cases/CASE-C0011").await;
         assert!(case.contains(r#"id="case-qc""#), "the case shows its analysed calls");
         let (_, approvals) = lead.page("/approvals").await;
