@@ -185,7 +185,16 @@ pub(crate) fn print_import(r: &ImportReport, secs: f64, check: bool) -> Result<(
             "{}",
             say::f(
                 "import.checked",
-                &[&r.file, &s.rows_total, &kept, &s.rows_inserted, &s.rows_updated, &s.rows_rejected, &secs, &rate]
+                &[
+                    &r.file,
+                    &s.rows_total,
+                    &kept,
+                    &s.rows_inserted,
+                    &s.rows_updated,
+                    &s.rows_rejected,
+                    &secs,
+                    &rate
+                ]
             )
         );
     } else if r.stored {

@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use daylight_store::DbUrl;
 use daylight_strategy::experiment::{Arms, sample_size};
 
-use crate::{Outcome, say};
 use crate::args::ExperimentCommand;
+use crate::{Outcome, say};
 
 pub async fn run(url: &DbUrl, actor: &str, command: ExperimentCommand) -> Result<Outcome> {
     match command {
@@ -158,7 +158,8 @@ fn print_report(name: &str, r: &daylight_strategy::report::Report) {
             pct(&a.kept_rate),
             yuan(&a.recovered_per_customer),
             yuan(&a.cost_per_customer),
-            a.complaints_per_10k.map_or_else(|| say::t("experiment.not_recorded").to_owned(), |c| format!("{c:.1}")),
+            a.complaints_per_10k
+                .map_or_else(|| say::t("experiment.not_recorded").to_owned(), |c| format!("{c:.1}")),
         ]);
     }
     print!("{}", t.render());

@@ -7,8 +7,8 @@ use daylight_store::{DbUrl, PlanStore, Store};
 use daylight_strategy::document::{DEFAULT, Strategy};
 use daylight_strategy::plan::{ExperimentInput, Plan, PlanInput, plan};
 
-use crate::{Outcome, say};
 use crate::args::{PlanArgs, StrategyCommand};
+use crate::{Outcome, say};
 
 pub async fn run(url: &DbUrl, actor: &str, a: &PlanArgs) -> Result<Outcome> {
     let store = crate::open(url, false).await?;
@@ -32,7 +32,11 @@ async fn make(store: &dyn Store, actor: &str, a: &PlanArgs) -> Result<Outcome> {
                 format!("saved strategy {} v{}", v.name, v.version),
                 say::f("plan.saved_strategy", &[&v.name, &v.version]),
             ),
-            None => (DEFAULT.to_owned(), "default strategy".to_owned(), say::t("plan.default_strategy").to_owned()),
+            None => (
+                DEFAULT.to_owned(),
+                "default strategy".to_owned(),
+                say::t("plan.default_strategy").to_owned(),
+            ),
         },
     };
     if !a.json {
@@ -268,7 +272,8 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
             let parsed = Strategy::from_toml(&text, &origin)?;
             crate::qc::refuse_flagged(&origin, &parsed)?;
             let store = crate::open(url, false).await?;
-            let saved = store.save_strategy(&parsed.name, &text, a.note.as_deref(), actor, crate::now()).await;
+            let saved =
+                store.save_strategy(&parsed.name, &text, a.note.as_deref(), actor, crate::now()).await;
             store.close().await;
             let v = saved?;
             println!("{}", say::f("strategy.saved", &[&a.file.display(), &v.name, &v.version]));
@@ -283,8 +288,9 @@ pub async fn strategy(url: &DbUrl, actor: &str, c: StrategyCommand) -> Result<Ou
             } else if versions.is_empty() {
                 println!("{}", say::t("strategy.none"));
             } else {
-                let mut t =
-                    crate::output::Table::new(&say::cols(&["version", "name", "saved", "by", "sha256", "note"]));
+                let mut t = crate::output::Table::new(&say::cols(&[
+                    "version", "name", "saved", "by", "sha256", "note",
+                ]));
                 for v in &versions {
                     t.row(vec![
                         v.version.to_string(),

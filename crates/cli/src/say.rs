@@ -114,7 +114,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "{}：读取 {} 行，入库 {} 行（新增 {}，更新 {}），{} 行被拒，批次 {}，账本序号 {}；{} 秒（每秒 {} 行）",
         "{}: {} rows read, {} stored ({} new, {} updated), {} refused — batch {}, ledger seq {}; {} s ({} rows/s)",
     ),
-    ("import.moves", "  记录账龄迁移 {} 次，开立、更新或结清案件 {} 个", "  {} bucket moves recorded, {} cases opened, updated or closed"),
+    (
+        "import.moves",
+        "  记录账龄迁移 {} 次，开立、更新或结清案件 {} 个",
+        "  {} bucket moves recorded, {} cases opened, updated or closed",
+    ),
     (
         "import.refused",
         "{}：已拒绝 —— {} 行有错误（共 {} 行），因此未入库（使用 `--partial` 只导入无误的行）",
@@ -124,7 +128,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("import.more_rejects", "  …… 其余见被拒记录文件", "  … see the rejects file for the rest"),
     ("import.reject_line", "  第 {} 行第 {} 列（{}）：{} —— {}", "  line {}, column {} ({}): {} — {}"),
     ("case.head", "{}  {}  {}  逾期 {} 天", "{}  {}  {}  {} DPD"),
-    ("case.debtor", "债务人  {}（{}）  证件 {}  出生 {}  {}  时区 {}", "debtor  {} ({})  ID {}  born {}  {}  zone {}"),
+    (
+        "case.debtor",
+        "债务人  {}（{}）  证件 {}  出生 {}  {}  时区 {}",
+        "debtor  {} ({})  ID {}  born {}  {}  zone {}",
+    ),
     ("case.revealed", "  已显示 {}：{}（已记入账本）", "  revealed {}: {}  (recorded in the ledger)"),
     (
         "case.counts",

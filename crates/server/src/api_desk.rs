@@ -657,7 +657,10 @@ async fn create_experiment(
 /// one), with every saved version.
 #[utoipa::path(get, path = "/api/strategy", tag = "kpis",
     responses((status = 200, body = crate::strategy::CurrentStrategy), (status = 403, body = ErrorBody)), security(("session" = [])))]
-async fn current_strategy(State(app): State<AppState>, c: Caller) -> ApiResult<Json<crate::strategy::CurrentStrategy>> {
+async fn current_strategy(
+    State(app): State<AppState>,
+    c: Caller,
+) -> ApiResult<Json<crate::strategy::CurrentStrategy>> {
     Ok(Json(crate::strategy::current(&app, &c).await?))
 }
 

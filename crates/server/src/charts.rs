@@ -204,7 +204,11 @@ pub fn intervals(title: &str, unit: &str, rows: &[Estimate], tick: &dyn Fn(f64) 
         u = esc(unit),
     );
     if min < 0.0 {
-        let _ = write!(svg, r#"<line class="grid zero" x1="{z:.1}" y1="24" x2="{z:.1}" y2="{base}"/>"#, z = x(0.0));
+        let _ = write!(
+            svg,
+            r#"<line class="grid zero" x1="{z:.1}" y1="24" x2="{z:.1}" y2="{base}"/>"#,
+            z = x(0.0)
+        );
     }
     for (i, r) in rows.iter().enumerate() {
         let y = 30.0 + ROW_H * i as f64;
@@ -256,7 +260,12 @@ mod tests {
             high,
             shown: format!("{value}"),
         };
-        let svg = intervals("回款", "元/户", &[row("champion", 5.0, 4.0, 6.0), row("holdout", 8.0, 7.0, 9.5)], &|v| format!("{v:.0}"));
+        let svg = intervals(
+            "回款",
+            "元/户",
+            &[row("champion", 5.0, 4.0, 6.0), row("holdout", 8.0, 7.0, 9.5)],
+            &|v| format!("{v:.0}"),
+        );
         // 0 to 10 over 160 px from x = 110: 4 → 174, 6 → 206, 9.5 → 262.
         assert!(svg.contains(r#"x1="174.0" y1="30.0" x2="206.0""#), "{svg}");
         assert!(svg.contains(r#"cx="238.0""#), "8 → 238: {svg}");

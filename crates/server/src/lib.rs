@@ -76,6 +76,8 @@ pub struct AppState {
     pub queues: Arc<work::QueueCache>,
     /// The QC analyser (compiled on first use).
     pub qc: Arc<qc::QcEngine>,
+    /// Experiments' reports, kept until the data changes.
+    pub reports: Arc<desk::ReportCache>,
     /// The last day the pack's holiday calendar covers, read at start, after a pack change and
     /// with each promise sweep: the console and `/metrics` warn from 60 days before it.
     pub calendar: Arc<desk::CalendarWatch>,
@@ -98,6 +100,7 @@ impl AppState {
             sessions: Arc::new(auth::SessionCache::default()),
             queues: Arc::new(work::QueueCache::default()),
             qc: Arc::new(qc::QcEngine::default()),
+            reports: Arc::new(desk::ReportCache::default()),
             calendar: Arc::new(desk::CalendarWatch::default()),
             calls: None,
             campaigns: Arc::new(campaign::Campaigns::default()),

@@ -94,7 +94,9 @@ pub fn check(analyzer: &Analyzer, text: &str, origin: &str) -> Result<Strategy, 
     let s = Strategy::from_toml(text, origin).map_err(|e| {
         let place = match e.at {
             Some((l, c)) => format!("{l}:{c}"),
-            None => e.place.strip_prefix(origin).unwrap_or(&e.place).trim_start_matches([':', ' ']).to_owned(),
+            None => {
+                e.place.strip_prefix(origin).unwrap_or(&e.place).trim_start_matches([':', ' ']).to_owned()
+            }
         };
         vec![Problem {
             code: e.code.to_owned(),
@@ -224,7 +226,12 @@ pub async fn save(app: &AppState, caller: &Caller, input: &StrategyInput) -> Api
         let message = problems
             .iter()
             .map(|p| match &p.text {
-                Some(t) => format!("{}: {} {} «{t}»", p.line.map_or(p.place.clone(), |l| format!("line {l}")), p.code, p.message),
+                Some(t) => format!(
+                    "{}: {} {} «{t}»",
+                    p.line.map_or(p.place.clone(), |l| format!("line {l}")),
+                    p.code,
+                    p.message
+                ),
                 None => format!("{}: {}", p.place, p.message),
             })
             .collect::<Vec<_>>()
@@ -251,11 +258,9 @@ pub async fn current(app: &AppState, caller: &Caller) -> ApiResult<CurrentStrate
     let versions = app.store.strategy_versions().await?.into_iter().map(VersionView::from).collect();
     Ok(match latest {
         Some((v, text)) => CurrentStrategy { version: Some(v.into()), text, versions },
-        None => CurrentStrategy {
-            version: None,
-            text: daylight_strategy::document::DEFAULT.to_owned(),
-            versions,
-        },
+        None => {
+            CurrentStrategy { version: None, text: daylight_strategy::document::DEFAULT.to_owned(), versions }
+        }
     })
 }
 
@@ -266,7 +271,9 @@ pub async fn version_text(app: &AppState, caller: &Caller, version: i64) -> ApiR
     }
     match app.store.strategy(Some(version)).await? {
         Some((_, text)) => Ok(text),
-        None => Err(ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no strategy version {version}"))),
+        None => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no strategy version {version}")))
+        }
     }
 }
 
@@ -280,7 +287,8 @@ mod tests {
 
     #[test]
     fn the_built_in_strategy_passes() {
-        let s = check(&analyzer(), daylight_strategy::document::DEFAULT, "default").expect("it reads and lints clean");
+        let s = check(&analyzer(), daylight_strategy::document::DEFAULT, "default")
+            .expect("it reads and lints clean");
         assert!(!s.scripts.is_empty());
     }
 

@@ -457,8 +457,10 @@ pub async fn queue_page(app: &AppState, caller: &Caller, query: &ListQuery) -> A
         query.min_overdue_fen()?,
         query.sort()?,
     );
-    let (promise_due, callable) =
-        (ListQuery::yes_no(&query.promise_due, "promise_due")?, ListQuery::yes_no(&query.callable, "callable")?);
+    let (promise_due, callable) = (
+        ListQuery::yes_no(&query.promise_due, "promise_due")?,
+        ListQuery::yes_no(&query.callable, "callable")?,
+    );
     if ListQuery::text(&query.q).is_some() {
         return store_page(app, caller, query, None).await;
     }
@@ -527,7 +529,8 @@ async fn callable_now(
         agent: agent_of(caller),
     };
     let contexts = app.store.contact_contexts(std::slice::from_ref(&planned)).await?;
-    Ok(contexts.iter().all(|ctx| evaluate(&ctx.pack, &ctx.request, &ctx.history, now).allowed) && !contexts.is_empty())
+    Ok(contexts.iter().all(|ctx| evaluate(&ctx.pack, &ctx.request, &ctx.history, now).allowed)
+        && !contexts.is_empty())
 }
 
 /// The caller's open cases as a team lead sees them (with who works each), worst first, a page

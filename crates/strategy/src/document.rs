@@ -445,12 +445,13 @@ impl Strategy {
             };
             StrategyError { code, place, at, message }
         };
-        let mut raw: RawStrategy =
-            toml::from_str(text).map_err(|e| error("STRATEGY_TOML", e.span(), e.message().trim().to_owned()))?;
+        let mut raw: RawStrategy = toml::from_str(text)
+            .map_err(|e| error("STRATEGY_TOML", e.span(), e.message().trim().to_owned()))?;
         // Flows first: the ladders' steps name them, and their errors carry a line and column.
         let mut flows: Vec<crate::flow::Flow> = Vec::new();
         for f in std::mem::take(&mut raw.flow) {
-            let flow = f.check(&flows).map_err(|(span, message)| error("STRATEGY_INVALID", Some(span), message))?;
+            let flow =
+                f.check(&flows).map_err(|(span, message)| error("STRATEGY_INVALID", Some(span), message))?;
             flows.push(flow);
         }
         let step_flows = raw

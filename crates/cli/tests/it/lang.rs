@@ -17,7 +17,10 @@ fn english(text: &str) -> Vec<String> {
                 continue;
             }
             let word: String = token.chars().filter(char::is_ascii_alphabetic).collect();
-            if word.len() >= 3 && word.chars().all(|c| c.is_ascii_lowercase()) && !word.chars().all(|c| "abcdef".contains(c)) {
+            if word.len() >= 3
+                && word.chars().all(|c| c.is_ascii_lowercase())
+                && !word.chars().all(|c| "abcdef".contains(c))
+            {
                 out.push(format!("{token:?} in {line:?}"));
             }
         }

@@ -241,7 +241,8 @@ pub(super) async fn strategy_check_submit(
         Err(e) => return error_page(&app, lang, Some(&c), e),
     };
     let status = if report.ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let extra = context! { draft => f.text, note => f.note, check => Value::from(minijinja::value::Serde(&report)) };
+    let extra =
+        context! { draft => f.text, note => f.note, check => Value::from(minijinja::value::Serde(&report)) };
     strategy_response(&app, lang, &c, extra, status).await
 }
 
@@ -263,11 +264,15 @@ pub(super) async fn strategy_save_submit(
         return strategy_response(&app, lang, &c, extra, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let note = Some(f.note.clone()).filter(|n| !n.trim().is_empty());
-    match crate::strategy::save(&app, &c, &crate::strategy::StrategyInput { text: f.text.clone(), note }).await {
-        Ok(v) => strategy_response(&app, lang, &c, context! { saved => v.version }, StatusCode::CREATED).await,
+    match crate::strategy::save(&app, &c, &crate::strategy::StrategyInput { text: f.text.clone(), note })
+        .await
+    {
+        Ok(v) => {
+            strategy_response(&app, lang, &c, context! { saved => v.version }, StatusCode::CREATED).await
+        }
         Err(e) => {
             let extra = context! { draft => f.text, note => f.note,
-                save_error => super::i18n::error(lang, e.field.as_deref(), &e.code, &e.message) };
+            save_error => super::i18n::error(lang, e.field.as_deref(), &e.code, &e.message) };
             strategy_response(&app, lang, &c, extra, e.status).await
         }
     }
@@ -528,7 +533,9 @@ pub(super) async fn experiment_page(Page { app, lang, c }: Page, Path(name): Pat
         })
         .collect();
     let charts: Vec<Value> = [
-        crate::charts::intervals(&t("recovered_per_customer"), &t("yuan_per_customer"), &recovered, &|v| format!("{v:.0}")),
+        crate::charts::intervals(&t("recovered_per_customer"), &t("yuan_per_customer"), &recovered, &|v| {
+            format!("{v:.0}")
+        }),
         crate::charts::intervals(&t("contact_rate_t1"), "%", &contact, &|v| format!("{v:.0}")),
     ]
     .into_iter()

@@ -521,7 +521,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("strategy_note", "修改说明", "Note"),
     ("strategy_check", "检查", "Check"),
     ("strategy_save", "检查并保存", "Check and save"),
-    ("strategy_editor_hint", "保存前先检查：文档可读（错误标出行列），质检规则不标记任何话术。保存后，未指定策略文件的每日计划使用最新版本：", "Each save is checked first: the document reads (errors name the line and column) and QC flags no script. Plans made without --strategy then use the latest version:"),
+    (
+        "strategy_editor_hint",
+        "保存前先检查：文档可读（错误标出行列），质检规则不标记任何话术。保存后，未指定策略文件的每日计划使用最新版本：",
+        "Each save is checked first: the document reads (errors name the line and column) and QC flags no script. Plans made without --strategy then use the latest version:",
+    ),
     ("flows", "机器人流程", "Robot flows"),
     ("line", "行", "line"),
     ("scripts", "话术", "Scripts"),
@@ -537,7 +541,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("p_against", "p 值相对于", "p-values against"),
     ("interval_95", "95% 区间", "95 % interval"),
     ("below_sample_size", "样本不足：每组需要", "Below the sample size: each arm needs"),
-    ("experiment_method", "每位客户按稳定哈希固定在一个组内，无论是否被联系都计入该组（意向性分析）。比率为 Wilson 区间，金额为正态近似区间；p < 0.05 加粗。", "Each customer stays in one arm by a stable hash and counts in it whether contacted or not (intention to treat). Rates have Wilson intervals, amounts normal-approximation intervals; p < 0.05 in bold."),
+    (
+        "experiment_method",
+        "每位客户按稳定哈希固定在一个组内，无论是否被联系都计入该组（意向性分析）。比率为 Wilson 区间，金额为正态近似区间；p < 0.05 加粗。",
+        "Each customer stays in one arm by a stable hash and counts in it whether contacted or not (intention to treat). Rates have Wilson intervals, amounts normal-approximation intervals; p < 0.05 in bold.",
+    ),
     ("open_report", "查看报告", "Report"),
     ("task_reason", "理由（判定成立、申诉、驳回时必填）", "Reason (required to uphold, appeal or refuse)"),
     ("task_close", "提交", "Submit"),
@@ -1058,7 +1066,9 @@ pub fn rule(lang: Lang, code: &str) -> String {
         "NUMBER_INVALID" => ("空号或非本人号码", "the number is not valid (空号) or not theirs"),
         "NUMBER_SUSPENDED" => ("号码已停机", "the number is suspended"),
         "NUMBER_POWERED_OFF" => ("今日已关机", "switched off earlier today"),
-        "STRATEGY_TOML" => ("策略文档不是有效的 TOML 或含未知键", "not TOML, or a key the format does not have"),
+        "STRATEGY_TOML" => {
+            ("策略文档不是有效的 TOML 或含未知键", "not TOML, or a key the format does not have")
+        }
         "STRATEGY_INVALID" => ("策略取值越界或引用不存在", "a value out of range, or a reference to nothing"),
         _ => (code, code),
     };

@@ -179,7 +179,10 @@ async fn crawl(app: &axum::Router, login: &str, lang: &str, cap: usize) -> Vec<(
             continue;
         }
         let extra = EXTRA.contains(&path.as_str());
-        assert!(status == StatusCode::OK || (extra && status.is_client_error()), "{login} {lang} {path}: {status}");
+        assert!(
+            status == StatusCode::OK || (extra && status.is_client_error()),
+            "{login} {lang} {path}: {status}"
+        );
         let ct = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         if !ct.starts_with("text/html") {
             continue;
@@ -248,17 +251,29 @@ async fn every_page_speaks_one_language() {
     )
     .await;
     // A QC review upheld, its finding appealed (each step's words); an experiment's report.
-    let (_, r) = e2.post("/api/cases/CASE-C0011/contacts", json!({"contact_point": "C0011:mobile", "outcome": "conversation"})).await;
+    let (_, r) = e2
+        .post(
+            "/api/cases/CASE-C0011/contacts",
+            json!({"contact_point": "C0011:mobile", "outcome": "conversation"}),
+        )
+        .await;
     let attempt = r["attempt"].as_i64().unwrap();
-    let (s, r) = e2.post(&format!("/api/cases/CASE-C0011/attempts/{attempt}/transcript"), crate::qc::transcript("crawl")).await;
+    let (s, r) = e2
+        .post(&format!("/api/cases/CASE-C0011/attempts/{attempt}/transcript"), crate::qc::transcript("crawl"))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     let review = r["task"].as_i64().unwrap();
     let mut lead = Client::signed_in(&app, "L001").await;
-    let (_, r) = lead.post(&format!("/api/tasks/{review}/done"), json!({"outcome": "upheld", "reason": "自称刑侦大队"})).await;
+    let (_, r) = lead
+        .post(&format!("/api/tasks/{review}/done"), json!({"outcome": "upheld", "reason": "自称刑侦大队"}))
+        .await;
     let finding = r["next"].as_i64().unwrap();
-    e2.post(&format!("/api/tasks/{finding}/done"), json!({"outcome": "appealed", "reason": "客户先提到"})).await;
+    e2.post(&format!("/api/tasks/{finding}/done"), json!({"outcome": "appealed", "reason": "客户先提到"}))
+        .await;
     let mut analyst = Client::signed_in(&app, "S1").await;
-    let (s, _) = analyst.post("/api/experiments", json!({"name": "crawl-exp", "arms": "champion:50,challenger:50"})).await;
+    let (s, _) = analyst
+        .post("/api/experiments", json!({"name": "crawl-exp", "arms": "champion:50,challenger:50"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     // Every export's header in the console's language.
     for lang in ["zh-CN", "en"] {
@@ -273,7 +288,12 @@ async fn every_page_speaks_one_language() {
                 }
                 let text = String::from_utf8_lossy(&body);
                 let header = text.lines().next().unwrap_or("").trim_start_matches('\u{feff}').to_owned();
-                let raw: Vec<&str> = header.split(',').filter(|h| h.contains('_') || (lang == "zh-CN" && h.chars().all(|c| c.is_ascii_lowercase()))).collect();
+                let raw: Vec<&str> = header
+                    .split(',')
+                    .filter(|h| {
+                        h.contains('_') || (lang == "zh-CN" && h.chars().all(|c| c.is_ascii_lowercase()))
+                    })
+                    .collect();
                 assert!(raw.is_empty(), "{login} {lang} {table}.csv header {header:?}: {raw:?}");
             }
         }

@@ -222,3 +222,35 @@ both! {
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned()
 }
+
+// An experiment's report is kept until something is written and the sweeper's minute comes:
+// a contact since does not show until then, and shows after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_experiments_report_is_kept_until_the_data_changes() {
+    let db = daylight_testdb::TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::from(db.open().await);
+    seed(&*store).await;
+    let state = daylight_server::AppState::new(store.clone(), settings(db.url().expose()));
+    let app = daylight_server::router(state.clone());
+    let mut analyst = Client::signed_in(&app, "S1").await;
+    let (s, _) = analyst.post("/api/experiments", json!({"name": "cache", "arms": "a:50,b:50"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let path = "/api/experiments/cache/report?from=2026-01-01T00:00:00Z&until=2026-12-31T00:00:00Z";
+    let dials = |r: &serde_json::Value| -> u64 {
+        r["arms"].as_array().unwrap().iter().map(|a| a["rpc_rate"]["trials"].as_u64().unwrap()).sum()
+    };
+    let before = dials(&analyst.get(path).await.1);
+    let mut e2 = Client::signed_in(&app, "E002").await;
+    let (s, b) = e2
+        .post(
+            "/api/cases/CASE-C0011/contacts",
+            json!({"contact_point": "C0011:mobile", "outcome": "no_answer"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(dials(&analyst.get(path).await.1), before, "kept within the minute");
+    daylight_server::desk::refresh_reports(&state).await.unwrap();
+    assert_eq!(dials(&analyst.get(path).await.1), before + 1, "refreshed once the data changed");
+    store.close().await;
+    db.finish().await;
+}

@@ -125,6 +125,122 @@ async fn a_leads_approvals_with_context(c: &Client, base: &str) -> Step {
     Ok(())
 }
 
+/// A call's QC review closed with an outcome: the lead upholds it with a reason, the collector
+/// appeals on the workbench, compliance refuses the appeal on /qc; the call's page shows every
+/// step.
+async fn a_review_upheld_appealed_and_decided(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "E003", PASSWORD).await?;
+    c.goto(&format!("{base}/cases/CASE-C0005")).await.map_err(fail("goto"))?;
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const csrf = document.querySelector('input[name=csrf]').value;
+        const post = (url, body) => fetch(url, {method: 'POST', headers: {'content-type': 'application/json', 'x-csrf-token': csrf}, body: JSON.stringify(body)});
+        (async () => {
+            const kase = await (await fetch('/api/cases/CASE-C0005')).json();
+            if (!kase.attempt_choices.length) { done('no call on the case'); return; }
+            const attempt = kase.attempt_choices[0][0];
+            const turn = (speaker, start, text) => ({speaker, start_ms: start, end_ms: start + 2000, text});
+            const r = await post(`/api/cases/CASE-C0005/attempts/${attempt}/transcript`, {
+                call_id: 'e2e-appeal', started_at: '2026-03-03T10:00:00+08:00', language: 'zh-CN',
+                turns: [turn('agent', 0, '您好，我是本行信用卡中心的催收员，工号3001。请问是陈女士本人吗？'),
+                        turn('debtor', 2500, '是我，你们是不是公安局的？'),
+                        turn('agent', 5000, '我们是公安局经侦的，您要配合还款。')]});
+            done(r.status === 201 ? attempt : 'the transcript: ' + r.status);
+        })().catch(e => done(String(e)));
+    "#;
+    let attempt = c.execute_async(script, vec![]).await.map_err(fail("transcript"))?;
+    let Some(attempt) = attempt.as_i64() else { return Err(format!("{attempt}")) };
+    // The lead upholds it, with the reason the collector will read.
+    sign_in(c, base, "L001", PASSWORD).await?;
+    click(c, "#nav-approvals").await?;
+    let row = format!("tr[data-task]:has(a[href='/qc/{attempt}'])");
+    wait_for(c, &row).await?;
+    click(c, &format!("{row} input[value='upheld']")).await?;
+    fill(c, &format!("{row} .task-reason"), "第 3 句自称公安局经侦，属冒充公检法").await?;
+    docs_shot(c, "qc-review-uphold").await;
+    click(c, &format!("{row} button.task-done")).await?;
+    until_text(c, "main", |t| !t.contains("第 3 句自称公安局经侦")).await?;
+    // The collector reads it on the workbench and appeals.
+    sign_in(c, base, "E003", PASSWORD).await?;
+    let finding = "#tasks li[data-kind='qc_finding']";
+    let text = until_text(c, finding, |t| t.contains("质检结论待确认")).await?;
+    if !text.contains("第 3 句自称公安局经侦") {
+        return Err(format!("the finding's reason on the workbench: {text:?}"));
+    }
+    click(c, &format!("{finding} input[value='appealed']")).await?;
+    fill(c, &format!("{finding} .task-reason"), "是客户先问是不是公安局，我没有自称警察").await?;
+    docs_shot(c, "qc-appeal").await;
+    click(c, &format!("{finding} button.task-done")).await?;
+    until_text(c, "#tasks", |t| !t.contains("质检结论待确认")).await?;
+    // Compliance refuses the appeal on /qc, with a reason.
+    sign_in(c, base, "C1", PASSWORD).await?;
+    click(c, "#nav-qc").await?;
+    let appeal = until_text(c, "#appeals", |t| t.contains("是客户先问是不是公安局")).await?;
+    if !appeal.contains("CASE-C0005") {
+        return Err(format!("the appeal on /qc: {appeal:?}"));
+    }
+    click(c, "#appeals input[value='refused']").await?;
+    fill(c, "#appeals .task-reason", "录音第 3 句为催收员主动自称，申诉不成立").await?;
+    click(c, "#appeals button.task-done").await?;
+    c.goto(&format!("{base}/qc/{attempt}")).await.map_err(fail("goto"))?;
+    let steps = until_text(c, "#qc-review", |t| t.contains("申诉驳回")).await?;
+    for part in ["违规成立", "申诉", "录音第 3 句为催收员主动自称"] {
+        if !steps.contains(part) {
+            return Err(format!("{part} in the review's steps: {steps:?}"));
+        }
+    }
+    docs_shot(c, "qc-review-steps").await;
+    Ok(())
+}
+
+/// An analyst checks a strategy with a mistake (shown at its line, the text kept), saves the
+/// corrected one, and reads an experiment's report with its intervals.
+async fn an_analysts_strategy_and_report(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "S1", PASSWORD).await?;
+    c.goto(&format!("{base}/admin/strategy")).await.map_err(fail("goto"))?;
+    wait_for(c, "#strategy-text").await?;
+    // A typo in a key: the editor's text changed in place (typing 10 KB would take long).
+    let broken = r#"
+        const t = document.querySelector('#strategy-text');
+        t.value = t.value.replace('[[ladder]]', '[[laddr]]');
+        return t.value.includes('[[laddr]]');
+    "#;
+    if c.execute(broken, vec![]).await.map_err(fail("edit"))? != serde_json::json!(true) {
+        return Err("the editor holds the strategy".into());
+    }
+    click(c, "#strategy-check").await?;
+    let problems = until_text(c, "#strategy-problems", |t| t.contains("STRATEGY_TOML")).await?;
+    if !problems.contains("行") {
+        return Err(format!("the problem's line: {problems:?}"));
+    }
+    let marked = text_of(c, "#strategy-problems .strategy-excerpt .bad").await?;
+    if !marked.contains("laddr") {
+        return Err(format!("the marked line: {marked:?}"));
+    }
+    docs_shot(c, "strategy-check").await;
+    let fixed = r#"
+        const t = document.querySelector('#strategy-text');
+        t.value = t.value.replace('[[laddr]]', '[[ladder]]');
+        return true;
+    "#;
+    c.execute(fixed, vec![]).await.map_err(fail("edit"))?;
+    fill(c, "#strategy-note", "恢复默认阶梯").await?;
+    click(c, "#strategy-save").await?;
+    until_text(c, "#strategy-saved", |t| t.contains("v1")).await?;
+    // An experiment and its report.
+    fill(c, "#experiment-name", "m1-scripts").await?;
+    click(c, "#create-experiment").await?;
+    until_text(c, "#flash", |t| t.contains("m1-scripts")).await?;
+    click(c, "a.experiment-report").await?;
+    let report = until_text(c, "#report", |t| t.contains("冠军")).await?;
+    if !report.contains("挑战者") {
+        return Err(format!("the arms in words: {report:?}"));
+    }
+    wait_for(c, "#experiment-charts svg.intervals").await?;
+    docs_shot(c, "experiment-report").await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_collectors_morning_and_a_leads_approvals_in_chromium() {
     let Some((driver_bin, chrome_bin)) = browser_bins() else { return };
@@ -180,6 +296,14 @@ async fn a_collectors_morning_and_a_leads_approvals_in_chromium() {
     if let Err(why) = a_leads_approvals_with_context(&c, &base).await {
         shot(&c, &failures_dir, "a_leads_approvals_with_context").await;
         failures.push(format!("a_leads_approvals_with_context: {why} (screenshot: target/e2e/a_leads_approvals_with_context.png)"));
+    }
+    if let Err(why) = a_review_upheld_appealed_and_decided(&c, &base).await {
+        shot(&c, &failures_dir, "a_review_upheld_appealed_and_decided").await;
+        failures.push(format!("a_review_upheld_appealed_and_decided: {why} (screenshot: target/e2e/a_review_upheld_appealed_and_decided.png)"));
+    }
+    if let Err(why) = an_analysts_strategy_and_report(&c, &base).await {
+        shot(&c, &failures_dir, "an_analysts_strategy_and_report").await;
+        failures.push(format!("an_analysts_strategy_and_report: {why} (screenshot: target/e2e/an_analysts_strategy_and_report.png)"));
     }
     let _ = c.close().await;
     drop(driver);

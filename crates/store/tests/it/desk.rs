@@ -6,7 +6,8 @@ use daylight_domain::id::{AccountId, ContactId, PaymentId};
 use daylight_store::StoreError;
 use daylight_store::access::Scope;
 use daylight_store::desk::{
-    Audience, ComplaintSource, KpiDimension, NewComplaint, NewThirdPartyRequest, TaskClose, TaskKind, TaskOutcome, TaskStatus,
+    Audience, ComplaintSource, KpiDimension, NewComplaint, NewThirdPartyRequest, TaskClose, TaskKind,
+    TaskOutcome, TaskStatus,
 };
 use daylight_store::model::{
     Assignment, ImportKind, NewPromise, NewWaiver, PromiseChange, PromiseEdit, PromiseOp,
