@@ -188,10 +188,10 @@ pub fn f(key: &str, args: &[&dyn Display]) -> String {
     let mut parts = t(key).split("{}").peekable();
     while let Some(part) = parts.next() {
         out.push_str(part);
-        if parts.peek().is_some() {
-            if let Some(a) = args.next() {
-                out.push_str(&a.to_string());
-            }
+        if parts.peek().is_some()
+            && let Some(a) = args.next()
+        {
+            out.push_str(&a.to_string());
         }
     }
     out

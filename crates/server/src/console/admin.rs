@@ -464,8 +464,39 @@ pub(super) async fn model_promote(
 
 /// `/admin/experiments/{name}`: the experiment's report, per arm with 95 % intervals and
 /// p-values against the first arm, recovery and contact rate drawn with their intervals.
-pub(super) async fn experiment_page(Page { app, lang, c }: Page, Path(name): Path<String>) -> Response {
-    let (e, r) = match crate::desk::experiment_report(&app, &c, &name, None, None).await {
+#[derive(Deserialize)]
+pub(super) struct WindowQuery {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    until: Option<String>,
+}
+
+/// A day the window form names (`YYYY-MM-DD`), as the team's midnight; blank: none.
+fn day_start(field: &str, v: Option<&str>) -> Result<Option<jiff::Timestamp>, ApiError> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(d) => d
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .and_then(|d| d.to_zoned(crate::work::team_zone()).ok())
+            .map(|z| Some(z.timestamp()))
+            .ok_or_else(|| ApiError::field(field, "DATE_FORMAT", format!("{d:?}: a date, YYYY-MM-DD"))),
+    }
+}
+
+pub(super) async fn experiment_page(
+    Page { app, lang, c }: Page,
+    Path(name): Path<String>,
+    crate::extract::Query(w): crate::extract::Query<WindowQuery>,
+) -> Response {
+    let window =
+        day_start("from", w.from.as_deref()).and_then(|f| Ok((f, day_start("until", w.until.as_deref())?)));
+    let (from, until) = match window {
+        Ok(v) => v,
+        Err(e) => return error_page(&app, lang, Some(&c), e),
+    };
+    let (e, r) = match crate::desk::experiment_report(&app, &c, &name, from, until).await {
         Ok(v) => v,
         Err(e) => return error_page(&app, lang, Some(&c), e),
     };
@@ -545,6 +576,7 @@ pub(super) async fn experiment_page(Page { app, lang, c }: Page, Path(name): Pat
         name => e.name.clone(), arms_spec => e.arms.clone(), salt => e.salt.clone(), by => e.created_by.clone(),
         created => local_full(e.created_at),
         from => local_full(r.from), until => local_full(r.until),
+        from_day => w.from.clone().unwrap_or_default(), until_day => w.until.clone().unwrap_or_default(),
         per_arm => r.sample_size.per_arm, first => r.arms.first().map(|a| a.arm.clone()),
         arms => arms, charts => charts,
     } };

@@ -538,6 +538,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("complaints_per_10k", "每万次接触投诉", "Complaints per 10k contacts"),
     ("not_recorded", "未记录", "not recorded"),
     ("report_window", "统计区间", "Window"),
+    ("from_day", "开始日期", "From"),
+    ("until_day", "结束日期（不含）", "Until (not included)"),
     ("p_against", "p 值相对于", "p-values against"),
     ("interval_95", "95% 区间", "95 % interval"),
     ("below_sample_size", "样本不足：每组需要", "Below the sample size: each arm needs"),

@@ -276,7 +276,7 @@ both! {
         let (s, page) = analyst.post_form("/admin/strategy/save", &[("text", &broken), ("note", "试试")]).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         let line = broken.lines().position(|l| l.contains("name = = ")).unwrap() + 1;
-        assert!(page.contains(&format!(r#"data-code="STRATEGY_TOML" data-line="{line}""#)) && page.contains(r#"<span class="bad">"#), "{page}");
+        assert!(page.contains(&format!(r#"data-code="STRATEGY_TOML" data-line="{line}""#)) && page.contains(r#"<span class="line bad">"#), "{page}");
         assert!(page.contains("name = = ") && page.contains("策略文档不是有效的 TOML"), "the text kept, the code in words");
         let threat = default.replacen("如已还款请忽略。", "不还钱就让你坐牢。", 1);
         let (s, b) = analyst.post("/api/strategy", json!({"text": threat})).await;

@@ -3,7 +3,8 @@
 
 use crate::desk::{
     Audience, Complaint, ComplaintSource, KpiCounts, KpiDay, KpiDimension, Kpis, NewComplaint, NewNumber,
-    NewThirdPartyRequest, NumberProposal, Sweep, Task, TaskClose, TaskKind, TaskOutcome, TaskStatus, ThirdPartyRequest,
+    NewThirdPartyRequest, NumberProposal, Sweep, Task, TaskClose, TaskKind, TaskOutcome, TaskStatus,
+    ThirdPartyRequest,
 };
 use daylight_domain::bucket::Bucket;
 
@@ -616,8 +617,9 @@ async fn read_tasks_in(
 }
 
 async fn read_attempt_tasks(pool: &DbPool, scope: &Scope, attempt: i64) -> Result<Vec<Task>> {
-    let mut qb =
-        QueryBuilder::<Db>::new("SELECT t.* FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.attempt_id = ");
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT t.* FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.attempt_id = ",
+    );
     qb.push_bind(attempt);
     push_scope(&mut qb, scope);
     qb.push(" ORDER BY t.id");

@@ -315,8 +315,13 @@ async fn insert_strategy(
     .bind(DbTime::new(now))
     .fetch_one(&mut *tx)
     .await?;
-    let payload = json!({"version": version, "name": name, "sha256": sha256, "note_sha256": note.map(digest)});
-    append(&mut tx, &Event::new(now, actor, EventKind::StrategySaved, format!("strategy:{version}"), &payload)).await?;
+    let payload =
+        json!({"version": version, "name": name, "sha256": sha256, "note_sha256": note.map(digest)});
+    append(
+        &mut tx,
+        &Event::new(now, actor, EventKind::StrategySaved, format!("strategy:{version}"), &payload),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StrategyVersion {
         version,
@@ -330,8 +335,12 @@ async fn insert_strategy(
 
 async fn select_strategy(read: &DbPool, version: Option<i64>) -> Result<Option<(StrategyVersion, String)>> {
     let row = match version {
-        Some(v) => sqlx::query("SELECT * FROM strategies WHERE version = $1").bind(v).fetch_optional(read).await?,
-        None => sqlx::query("SELECT * FROM strategies ORDER BY version DESC LIMIT 1").fetch_optional(read).await?,
+        Some(v) => {
+            sqlx::query("SELECT * FROM strategies WHERE version = $1").bind(v).fetch_optional(read).await?
+        }
+        None => {
+            sqlx::query("SELECT * FROM strategies ORDER BY version DESC LIMIT 1").fetch_optional(read).await?
+        }
     };
     row.map(|r| Ok((strategy_from_row(&r)?, text(&r, "text")?))).transpose()
 }
