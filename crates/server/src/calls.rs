@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::StatusCode;
 use daylight_calls::{CallEnd, CallEvent, Dial, Leg, Supervision, Switch, SwitchConfig};
 use daylight_domain::attempt::{Channel, Outcome, Planned};
-use daylight_domain::customer::ContactPoint;
+use daylight_domain::customer::{ContactPoint, Recipient};
 use daylight_domain::id::{CaseId, ContactId};
 use daylight_store::model::{CaseDetail, NewRecording};
 use jiff::Timestamp;
@@ -29,14 +29,25 @@ use crate::work::{agent_of, local_full};
 /// The contact the console and the gate build for a call by `caller` now to `point` of `case`:
 /// the one request every caller of the gate for a call uses ("can I call now?", the dial).
 pub fn call_planned(caller: &Caller, case: &CaseId, point: &ContactPoint, now: Timestamp) -> Planned {
+    call_to(caller, case, point.role.recipient(), point.id.clone(), now)
+}
+
+/// [`call_planned`] when the point is known by its id and whom it reaches (a plan's action).
+pub fn call_to(
+    caller: &Caller,
+    case: &CaseId,
+    recipient: Recipient,
+    point: ContactId,
+    now: Timestamp,
+) -> Planned {
     Planned {
         case: case.clone(),
         // The gate picks the account the contact is about.
         account: None,
         at: now,
         channel: Channel::Call,
-        recipient: point.role.recipient(),
-        contact_point: Some(point.id.clone()),
+        recipient,
+        contact_point: Some(point),
         agent: agent_of(caller),
     }
 }

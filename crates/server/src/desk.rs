@@ -655,6 +655,8 @@ pub struct TaskView {
     pub outcomes: Vec<String>,
     /// Of those, the ones that need a reason.
     pub reason_for: Vec<String>,
+    /// A QC review's codes (`AGENT_IMPERSONATION` …), from its note.
+    pub codes: Vec<String>,
 }
 
 /// How a task is closed: an outcome where its kind has them, and a reason where the outcome
@@ -691,6 +693,13 @@ pub async fn my_tasks(app: &AppState, caller: &Caller) -> ApiResult<Vec<TaskView
             kind: t.kind.as_str().to_owned(),
             promise: t.promise,
             attempt: t.attempt,
+            // "QC call {call}: CODE, CODE" (the analyser's review note).
+            codes: match (t.kind, t.note.as_deref().and_then(|n| n.rsplit_once(": "))) {
+                (daylight_store::desk::TaskKind::QcReview, Some((_, codes))) => {
+                    codes.split(", ").map(str::to_owned).collect()
+                }
+                _ => Vec::new(),
+            },
             note: t.note,
             due_at: local_full(t.due_at),
             outcomes: t.kind.outcomes().iter().map(|o| o.as_str().to_owned()).collect(),

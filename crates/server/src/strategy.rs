@@ -3,7 +3,6 @@
 //! and robot prompt — then a new stored version; `daylight plan` without `--strategy` plans
 //! under the latest.
 
-use axum::http::StatusCode;
 use daylight_qc::{Analyzer, LintFinding};
 use daylight_strategy::document::Strategy;
 use serde::{Deserialize, Serialize};
@@ -271,9 +270,7 @@ pub async fn version_text(app: &AppState, caller: &Caller, version: i64) -> ApiR
     }
     match app.store.strategy(Some(version)).await? {
         Some((_, text)) => Ok(text),
-        None => {
-            Err(ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no strategy version {version}")))
-        }
+        None => Err(ApiError::not_found("strategy version", &version.to_string())),
     }
 }
 

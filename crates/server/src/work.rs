@@ -519,15 +519,7 @@ async fn callable_now(
     let Some((recipient, point)) = planned else { return Ok(false) };
     let (Ok(case), Ok(point)) = (CaseId::parse(&case), ContactId::parse(&point)) else { return Ok(false) };
     let now = app.now();
-    let planned = Planned {
-        case,
-        account: None,
-        at: now,
-        channel: Channel::Call,
-        recipient,
-        contact_point: Some(point),
-        agent: agent_of(caller),
-    };
+    let planned = crate::calls::call_to(caller, &case, recipient, point, now);
     let contexts = app.store.contact_contexts(std::slice::from_ref(&planned)).await?;
     Ok(contexts.iter().all(|ctx| evaluate(&ctx.pack, &ctx.request, &ctx.history, now).allowed)
         && !contexts.is_empty())

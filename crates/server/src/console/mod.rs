@@ -447,6 +447,7 @@ async fn workbench(
     links => page_links(&query, &list),
     problem => problem, buckets => buckets,
     tasks => Value::from(minijinja::value::Serde(&tasks)),
+    qc_titles => qc::title_map(&app, lang == Lang::Zh),
     agent => agent.map(|a| Value::from(minijinja::value::Serde(&a))), pause_reasons => reasons } };
     render(&app, "workbench.html", ctx)
 }

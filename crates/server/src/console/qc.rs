@@ -14,7 +14,7 @@ use crate::work::local_full;
 
 /// The codes of the rules in force with their titles in the page's language.
 /// Each code's title, by code (the lists show a code with its words).
-fn title_map(app: &crate::AppState, zh: bool) -> std::collections::BTreeMap<String, String> {
+pub(super) fn title_map(app: &crate::AppState, zh: bool) -> std::collections::BTreeMap<String, String> {
     app.settings
         .qc_rules
         .codes()

@@ -270,6 +270,23 @@ async fn every_page_speaks_one_language() {
     let finding = r["next"].as_i64().unwrap();
     e2.post(&format!("/api/tasks/{finding}/done"), json!({"outcome": "appealed", "reason": "客户先提到"}))
         .await;
+    // A second review left open: its codes on the lead's lists.
+    let (_, r) = e2
+        .post(
+            "/api/cases/CASE-C0003/contacts",
+            json!({"contact_point": "C0003:mobile", "outcome": "conversation"}),
+        )
+        .await;
+    let open = r["attempt"].as_i64().unwrap_or_else(|| panic!("{r}"));
+    let (s, r) = e2
+        .post(&format!("/api/cases/CASE-C0003/attempts/{open}/transcript"), crate::qc::transcript("crawl-2"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (_, approvals) = lead.page("/approvals").await;
+    assert!(
+        approvals.contains(r#"<code class="qc-code">AGENT_IMPERSONATION</code> 冒充公检法"#),
+        "the open review's codes in words: {approvals}"
+    );
     let mut analyst = Client::signed_in(&app, "S1").await;
     let (s, _) = analyst
         .post("/api/experiments", json!({"name": "crawl-exp", "arms": "champion:50,challenger:50"}))
