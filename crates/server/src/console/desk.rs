@@ -148,7 +148,7 @@ pub(super) async fn approvals_response(
             contexts => Value::from(minijinja::value::Serde(&contexts)), levels => Value::from(minijinja::value::Serde(&levels)),
             names => Value::from(minijinja::value::Serde(&names)),
             plans => Value::from(minijinja::value::Serde(&plans)), waivers => Value::from(minijinja::value::Serde(&waivers)),
-            third_party => Value::from(minijinja::value::Serde(&third_party)), tasks => Value::from(minijinja::value::Serde(&tasks)), qc_titles => super::qc::title_map(&app, lang == Lang::Zh),
+            third_party => Value::from(minijinja::value::Serde(&third_party)), tasks => Value::from(minijinja::value::Serde(&tasks)), qc_titles => super::qc::title_map(app, lang == Lang::Zh),
             numbers => Value::from(minijinja::value::Serde(&numbers)),
             flash_kind => flash_kind, flash => flash } };
             let mut r = render(app, "approvals.html", ctx);
