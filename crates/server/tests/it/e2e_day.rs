@@ -22,6 +22,17 @@ async fn docs_shot(c: &Client, name: &str) {
     }
 }
 
+/// Waits until nothing matches `css` (a form that was sent and whose page came back without it).
+async fn until_gone(c: &Client, css: &str) -> Step {
+    for _ in 0..100 {
+        if c.find_all(Locator::Css(css)).await.map_err(fail(css))?.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(format!("{css}: still there"))
+}
+
 async fn record(c: &Client, base: &str, case: &str, outcome: &str, note: &str) -> Step {
     c.goto(&format!("{base}/cases/{case}")).await.map_err(fail("goto"))?;
     wait_for(c, "#case").await?;
@@ -159,7 +170,7 @@ async fn a_review_upheld_appealed_and_decided(c: &Client, base: &str) -> Step {
     fill(c, &format!("{row} .task-reason"), "第 3 句自称公安局经侦，属冒充公检法").await?;
     docs_shot(c, "qc-review-uphold").await;
     click(c, &format!("{row} button.task-done")).await?;
-    until_text(c, "main", |t| !t.contains("第 3 句自称公安局经侦")).await?;
+    until_gone(c, &row).await?;
     // The collector reads it on the workbench and appeals.
     sign_in(c, base, "E003", PASSWORD).await?;
     let finding = "#tasks li[data-kind='qc_finding']";
@@ -171,7 +182,7 @@ async fn a_review_upheld_appealed_and_decided(c: &Client, base: &str) -> Step {
     fill(c, &format!("{finding} .task-reason"), "是客户先问是不是公安局，我没有自称警察").await?;
     docs_shot(c, "qc-appeal").await;
     click(c, &format!("{finding} button.task-done")).await?;
-    until_text(c, "#tasks", |t| !t.contains("质检结论待确认")).await?;
+    until_gone(c, finding).await?;
     // Compliance refuses the appeal on /qc, with a reason.
     sign_in(c, base, "C1", PASSWORD).await?;
     click(c, "#nav-qc").await?;
@@ -182,6 +193,8 @@ async fn a_review_upheld_appealed_and_decided(c: &Client, base: &str) -> Step {
     click(c, "#appeals input[value='refused']").await?;
     fill(c, "#appeals .task-reason", "录音第 3 句为催收员主动自称，申诉不成立").await?;
     click(c, "#appeals button.task-done").await?;
+    // Back on /qc with the appeal decided (then, and only then, to the call's page).
+    until_gone(c, "#appeals").await?;
     c.goto(&format!("{base}/qc/{attempt}")).await.map_err(fail("goto"))?;
     let steps = until_text(c, "#qc-review", |t| t.contains("申诉驳回")).await?;
     for part in ["违规成立", "申诉", "录音第 3 句为催收员主动自称"] {
