@@ -189,13 +189,11 @@ async fn replay(store: &dyn PlanStore, a: &PlanArgs) -> Result<Outcome> {
 
 fn print_plan(p: &Plan, version: i64) {
     let skipped: u64 = p.skipped.values().sum();
-    let mut reasons: Vec<(&daylight_strategy::plan::Skip, &u64)> = p.skipped.iter().collect();
-    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let n = |v: u64| crate::output::amount(i64::try_from(v).unwrap_or(i64::MAX), 0);
-    let reasons: Vec<String> = reasons.iter().map(|(k, v)| format!("{} {k}", n(**v))).collect();
     let mut summary = say::f("plan.summary", &[&n(p.actions.len() as u64), &n(skipped), &n(p.considered)]);
+    let reasons = p.skip_reasons();
     if !reasons.is_empty() {
-        summary = format!("{summary}: {}", reasons.join(", "));
+        summary = format!("{summary}: {reasons}");
     }
     println!("{}", say::f("plan.head", &[&p.date, &p.strategy, &version, &summary]));
     let mut t = crate::output::Table::new(&say::cols(&[

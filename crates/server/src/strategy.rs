@@ -211,15 +211,44 @@ pub fn check_input(app: &AppState, caller: &Caller, text: &str) -> ApiResult<Che
             flows: s.flows.len(),
             problems: Vec::new(),
         },
-        Err(problems) => CheckReport { ok: false, name: None, scripts: 0, ladders: 0, flows: 0, problems },
+        Err(problems) => CheckReport::refused(problems),
     })
+}
+
+impl CheckReport {
+    /// A check that found `problems`.
+    pub fn refused(problems: Vec<Problem>) -> CheckReport {
+        CheckReport { ok: false, name: None, scripts: 0, ladders: 0, flows: 0, problems }
+    }
+}
+
+/// Saves a strategy as the next version once it passes [`check`] (analysts and admins):
+/// `Ok(Err(problems))` when the check refuses it, and nothing is saved.
+pub async fn try_save(
+    app: &AppState,
+    caller: &Caller,
+    input: &StrategyInput,
+) -> ApiResult<Result<VersionView, Vec<Problem>>> {
+    caller.require(Permission::ManageStrategy, "save strategies")?;
+    let s = match check(app.qc.get(app), &input.text, "strategy") {
+        Ok(s) => s,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let v = app
+        .store
+        .save_strategy(&s.name, &input.text, input.note.as_deref(), &caller.user.login, app.now())
+        .await
+        .map_err(|e| match e {
+            daylight_store::StoreError::Invalid(i) => ApiError::field("note", i.code.as_str(), i.message),
+            e => e.into(),
+        })?;
+    Ok(Ok(v.into()))
 }
 
 /// Saves a strategy as the next version once it passes [`check`] (analysts and admins); a
 /// refusal is `STRATEGY_TOML`, `STRATEGY_INVALID` or `QC_LINT` on `text`, naming the line.
 pub async fn save(app: &AppState, caller: &Caller, input: &StrategyInput) -> ApiResult<VersionView> {
-    caller.require(Permission::ManageStrategy, "save strategies")?;
-    let s = check(app.qc.get(app), &input.text, "strategy").map_err(|problems| {
+    try_save(app, caller, input).await?.map_err(|problems| {
         let first = &problems[0];
         let code = if first.code.starts_with("STRATEGY_") { first.code.as_str() } else { "QC_LINT" };
         let message = problems
@@ -236,16 +265,7 @@ pub async fn save(app: &AppState, caller: &Caller, input: &StrategyInput) -> Api
             .collect::<Vec<_>>()
             .join("; ");
         ApiError::field("text", code, message)
-    })?;
-    let v = app
-        .store
-        .save_strategy(&s.name, &input.text, input.note.as_deref(), &caller.user.login, app.now())
-        .await
-        .map_err(|e| match e {
-            daylight_store::StoreError::Invalid(i) => ApiError::field("note", i.code.as_str(), i.message),
-            e => e.into(),
-        })?;
-    Ok(v.into())
+    })
 }
 
 /// The latest saved strategy (or the built-in one) and every version.

@@ -252,24 +252,18 @@ pub(super) async fn strategy_save_submit(
     Page { app, lang, c }: Page,
     Form(f): Form<StrategyForm>,
 ) -> Response {
-    if !c.can(Permission::ManageStrategy) {
-        return error_page(&app, lang, Some(&c), ApiError::forbidden("save strategies"));
-    }
-    let report = match crate::strategy::check_input(&app, &c, &f.text) {
-        Ok(r) => r,
-        Err(e) => return error_page(&app, lang, Some(&c), e),
-    };
-    if !report.ok {
-        let extra = context! { draft => f.text, note => f.note, check => Value::from(minijinja::value::Serde(&report)) };
-        return strategy_response(&app, lang, &c, extra, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
     let note = Some(f.note.clone()).filter(|n| !n.trim().is_empty());
-    match crate::strategy::save(&app, &c, &crate::strategy::StrategyInput { text: f.text.clone(), note })
-        .await
-    {
-        Ok(v) => {
+    let input = crate::strategy::StrategyInput { text: f.text.clone(), note };
+    match crate::strategy::try_save(&app, &c, &input).await {
+        Ok(Ok(v)) => {
             strategy_response(&app, lang, &c, context! { saved => v.version }, StatusCode::CREATED).await
         }
+        Ok(Err(problems)) => {
+            let report = crate::strategy::CheckReport::refused(problems);
+            let extra = context! { draft => f.text, note => f.note, check => Value::from(minijinja::value::Serde(&report)) };
+            strategy_response(&app, lang, &c, extra, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) if e.status == StatusCode::FORBIDDEN => error_page(&app, lang, Some(&c), e),
         Err(e) => {
             let extra = context! { draft => f.text, note => f.note,
             save_error => super::i18n::error(lang, e.field.as_deref(), &e.code, &e.message) };

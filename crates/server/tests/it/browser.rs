@@ -230,21 +230,33 @@ async fn a_team_lead_approves_a_plan(c: &Client, base: &str) -> Step {
     Ok(())
 }
 
-/// A collector requests a waiver and a confirmation to call the debtor's emergency contact;
-/// the team lead approves both from the approval queues; the case shows the confirmation.
-async fn waiver_and_third_party_contact_go_to_the_team_lead(c: &Client, base: &str) -> Step {
-    sign_in(c, base, "E002", PASSWORD).await?;
-    c.goto(&format!("{base}/cases/CASE-C0011")).await.map_err(fail("goto"))?;
+/// From the case's page: a waiver of late fees, its amount and reason; waits for the flash.
+pub(crate) async fn request_late_fee_waiver(
+    c: &Client,
+    base: &str,
+    case: &str,
+    amount: &str,
+    reason: &str,
+) -> Step {
+    c.goto(&format!("{base}/cases/{case}")).await.map_err(fail("goto"))?;
     c.find(Locator::Css("#waiver-component"))
         .await
         .map_err(fail("component"))?
         .select_by_value("late_fees")
         .await
         .map_err(fail("component"))?;
-    fill(c, "#waiver-amount", "50").await?;
-    fill(c, "#waiver-reason", "首次逾期，减免滞纳金").await?;
+    fill(c, "#waiver-amount", amount).await?;
+    fill(c, "#waiver-reason", reason).await?;
     click(c, "#waiver-submit").await?;
     until_text(c, "#flash", |t| t.contains('#')).await?;
+    Ok(())
+}
+
+/// A collector requests a waiver and a confirmation to call the debtor's emergency contact;
+/// the team lead approves both from the approval queues; the case shows the confirmation.
+async fn waiver_and_third_party_contact_go_to_the_team_lead(c: &Client, base: &str) -> Step {
+    sign_in(c, base, "E002", PASSWORD).await?;
+    request_late_fee_waiver(c, base, "CASE-C0011", "50", "首次逾期，减免滞纳金").await?;
     let row = "tr[data-point='P0011-E1']";
     fill(c, &format!("{row} .third-party-form input[name=reason]"), "本人连续未接通").await?;
     click(c, &format!("{row} button.ask-third-party")).await?;

@@ -104,17 +104,7 @@ async fn a_collectors_morning(c: &Client, base: &str, store: &Arc<dyn Store>) ->
 /// share the waiver takes, rejects it with a reason, and the collector reads the reason.
 async fn a_leads_approvals_with_context(c: &Client, base: &str) -> Step {
     sign_in(c, base, "E003", PASSWORD).await?;
-    c.goto(&format!("{base}/cases/CASE-C0003")).await.map_err(fail("goto"))?;
-    c.find(Locator::Css("#waiver-component"))
-        .await
-        .map_err(fail("component"))?
-        .select_by_value("late_fees")
-        .await
-        .map_err(fail("component"))?;
-    fill(c, "#waiver-amount", "20").await?;
-    fill(c, "#waiver-reason", "客户首次逾期").await?;
-    click(c, "#waiver-submit").await?;
-    until_text(c, "#flash", |t| t.contains('#')).await?;
+    request_late_fee_waiver(c, base, "CASE-C0003", "20", "客户首次逾期").await?;
     sign_in(c, base, "L001", PASSWORD).await?;
     click(c, "#nav-approvals").await?;
     let context = until_text(c, "#waivers tr.context-row", |t| t.contains("当前欠款")).await?;

@@ -285,10 +285,8 @@ impl Plan {
     /// "412 of 9,800 skipped: 300 DAILY_CAP, 112 HOLIDAY".
     pub fn summary(&self) -> String {
         let total: u64 = self.skipped.values().sum();
-        let mut by: Vec<(&Skip, &u64)> = self.skipped.iter().collect();
-        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let parts: Vec<String> = by.iter().map(|(k, v)| format!("{} {k}", thousands(**v))).collect();
-        if parts.is_empty() {
+        let reasons = self.skip_reasons();
+        if reasons.is_empty() {
             format!(
                 "{} planned, 0 of {} skipped",
                 thousands(self.actions.len() as u64),
@@ -300,9 +298,16 @@ impl Plan {
                 thousands(self.actions.len() as u64),
                 thousands(total),
                 thousands(self.considered),
-                parts.join(", ")
+                reasons
             )
         }
+    }
+
+    /// Why cases were skipped, most first, by code: "300 DAILY_CAP, 112 HOLIDAY" (empty: none).
+    pub fn skip_reasons(&self) -> String {
+        let mut by: Vec<(&Skip, &u64)> = self.skipped.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        by.iter().map(|(k, v)| format!("{} {k}", thousands(**v))).collect::<Vec<_>>().join(", ")
     }
 
     /// The plan's canonical bytes (its JSON) and their SHA-256: what replay compares.
